@@ -1,0 +1,67 @@
+# fieldapp: two commands.  `make run` serves the demo;  `make test` runs every test.
+# Each target sets up what it needs on a fresh machine; re-running is cheap.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+FLASK  := $(BIN)/flask --app fieldapp
+CATALOGUES := $(wildcard fieldapp/translations fieldapp/*/translations)
+
+.PHONY: run test setup setup-test chromium translations extract-messages bench lint clean
+
+run: setup
+	$(FLASK) init-db
+	$(FLASK) demo
+	@$(FLASK) demo-logins
+	@echo "fieldapp is starting on http://127.0.0.1:$(PORT)"
+	$(BIN)/gunicorn --no-control-socket --workers 2 --threads 4 \
+	    --bind 127.0.0.1:$(PORT) --access-logfile - "fieldapp:create_app()"
+
+test: setup-test chromium
+	$(BIN)/pytest
+
+setup: $(VENV)/.installed static/vendor/.copied translations
+
+setup-test: setup $(VENV)/.installed-test
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+# Front-end packages are copied from node_modules, never fetched from a CDN.
+static/vendor/.copied: node_modules/.package-lock.json
+	mkdir -p static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+	cp node_modules/axe-core/axe.min.js static/vendor/axe.min.js
+	touch $@
+
+translations: $(VENV)/.installed
+	@for d in $(CATALOGUES); do $(BIN)/pybabel -q compile -d $$d || exit 1; done
+
+# Refresh every catalogue from the code (run after adding strings, then translate the new ones).
+extract-messages: $(VENV)/.installed
+	$(BIN)/python -m fieldapp.i18n_tools extract
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
+	  else echo "Chromium is missing: run 'sudo apt-get install -y chromium' (Debian) and retry."; exit 1; fi; }
+
+bench: setup-test
+	$(BIN)/python bench/run_all.py
+
+lint: setup-test
+	$(BIN)/ruff check fieldapp tests bench
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor

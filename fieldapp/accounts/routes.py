@@ -1,0 +1,228 @@
+"""Login, logout, language, password change, and the coordinator's account management."""
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from fieldapp import clock
+from fieldapp.accounts import bp
+from fieldapp.accounts import store
+from fieldapp.db import get_db
+from fieldapp.navigation import home_url
+from fieldapp.security import audit_event, found_or_404, role_required
+from fieldapp.views import render
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only same-site paths are followed after login (no open redirect)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.get("/")
+def index():
+    """Send each role to its home page."""
+    return redirect(home_url(current_user.role))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Log in with e-mail and password; too many failures lock the account for a while."""
+    if request.method == "GET":
+        if current_user.is_authenticated:
+            return redirect(home_url(current_user.role))
+        return render("accounts/login.html", next=safe_next(request.args.get("next")))
+
+    db = get_db()
+    config = current_app.config
+    email = store.normalize_email(request.form.get("email", ""))
+    password = request.form.get("password", "")
+    next_url = safe_next(request.form.get("next"))
+    now = clock.now()
+    window_start = clock.iso(now - timedelta(minutes=config["LOGIN_WINDOW_MINUTES"]))
+
+    if store.recent_failures(db, email, window_start) >= config["LOGIN_MAX_FAILURES"]:
+        store.record_failure(db, email, clock.iso(now))
+        audit_event("login_locked", object_type="account", object_id=email[:254],
+                    outcome="429")
+        message = _("Too many failed attempts for this account. It is locked for %(minutes)d "
+                    "minutes; try again later or ask a coordinator.",
+                    minutes=config["LOGIN_WINDOW_MINUTES"])
+        return render("accounts/login.html", status=429, error=message, email=email,
+                      next=next_url)
+
+    user = store.get_user_by_email(db, email)
+    valid = store.verify_password(user, password, config["PASSWORD_HASH_METHOD"])
+    if not valid or not user["active"]:
+        store.record_failure(db, email, clock.iso(now))
+        audit_event("login_failed", object_type="account", object_id=email[:254],
+                    outcome="401", user=user)
+        return render("accounts/login.html", status=401, email=email, next=next_url,
+                      error=_("That e-mail and password do not match an active account."))
+
+    store.clear_failures(db, email)
+    token = store.start_session(db, user["id"], clock.iso(now))
+    session.clear()
+    login_user(_session_user(db, token))
+    audit_event("login", object_type="user", object_id=user["id"], user=user)
+    if user["must_change_password"]:
+        return redirect(url_for("accounts.change_password"))
+    return redirect(next_url or home_url(user["role"]))
+
+
+def _session_user(db, token):
+    from fieldapp.security import load_user
+
+    return load_user(token)
+
+
+@bp.post("/logout")
+def logout():
+    """End this session on the server, so a copy of the cookie is worth nothing."""
+    audit_event("logout", object_type="user", object_id=current_user.id)
+    store.end_session(get_db(), current_user.session_token)
+    logout_user()
+    session.clear()
+    flash(_("You are logged out."), "info")
+    response = redirect(url_for("accounts.login"))
+    return response
+
+
+@bp.post("/language")
+def set_language():
+    """Switch the interface language (saved on the account when logged in)."""
+    language = request.form.get("language", "")
+    if language not in current_app.config["LANGUAGES"]:
+        return render("errors/error.html", status=400, status_code=400,
+                      message=_("Choose English or French."))
+    if current_user.is_authenticated:
+        store.update_user(get_db(), current_user.id, {"language": language}, now=clock.iso())
+    session["language"] = language
+    return redirect(safe_next(request.form.get("next")) or url_for("accounts.index"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+def change_password():
+    """Change one's own password; every other session of the account ends."""
+    if request.method == "GET":
+        return render("accounts/password.html")
+    db = get_db()
+    config = current_app.config
+    current = request.form.get("current_password", "")
+    new = request.form.get("new_password", "")
+    user = store.get_user(db, current_user.id)
+    errors = {}
+    if not store.verify_password(user, current, config["PASSWORD_HASH_METHOD"]):
+        errors["current_password"] = _("Your current password is not right.")
+    rule = store.check_password_rules(new, config["PASSWORD_MIN_LENGTH"],
+                                      config["PASSWORD_MAX_LENGTH"])
+    if rule:
+        errors["new_password"] = rule
+    elif new == current:
+        errors["new_password"] = _("Choose a password different from the current one.")
+    if errors:
+        return render("accounts/password.html", status=400, errors=errors)
+    now = clock.iso()
+    store.set_password(db, user["id"], new, hash_method=config["PASSWORD_HASH_METHOD"], now=now)
+    audit_event("password_changed", object_type="user", object_id=user["id"])
+    token = store.start_session(db, user["id"], now)
+    login_user(_session_user(db, token))
+    flash(_("Your password is changed. Other devices have been logged out."), "info")
+    return redirect(home_url(user["role"]))
+
+
+# --- coordinator: accounts ------------------------------------------------------------------
+
+
+def _users_context(db, **extra):
+    return {
+        "users": store.list_users(db),
+        "organizations": store.organizations(db),
+        "roles": store.ROLES,
+        "police_services": current_app.config["POLICE_SERVICES"],
+        **extra,
+    }
+
+
+@bp.get("/accounts/users")
+@role_required("coordinator")
+def users():
+    """All accounts, and the form to create one."""
+    return render("accounts/users.html", **_users_context(get_db(), form={}, errors={}))
+
+
+@bp.post("/accounts/users")
+@role_required("coordinator")
+def create_user():
+    """Create an account; its one-time password is shown once, here."""
+    db = get_db()
+    config = current_app.config
+    try:
+        fields = store.validate_user(db, request.form, config["POLICE_SERVICES"])
+    except store.ValidationError as error:
+        return render("accounts/users.html", status=400,
+                      **_users_context(db, form=request.form, errors=error.errors))
+    password = store.new_one_time_password()
+    user = store.create_user(db, fields, password, hash_method=config["PASSWORD_HASH_METHOD"],
+                             now=clock.iso(), must_change_password=True)
+    audit_event("user_created", object_type="user", object_id=user["id"],
+                detail={"role": user["role"]})
+    return render("accounts/users.html", status=201,
+                  **_users_context(db, form={}, errors={}, created=user,
+                                   one_time_password=password))
+
+
+def _managed_user(user_id: str) -> dict:
+    return found_or_404(store.get_user(get_db(), user_id), "user", user_id)
+
+
+@bp.post("/accounts/users/<user_id>/role")
+@role_required("coordinator")
+def change_role(user_id):
+    """Change an account's role (and organization or police service to match)."""
+    db = get_db()
+    user = _managed_user(user_id)
+    fields = {**user, **request.form.to_dict()}
+    try:
+        changes = store.validate_user(db, fields, current_app.config["POLICE_SERVICES"],
+                                      existing_id=user_id)
+    except store.ValidationError as error:
+        return render("accounts/users.html", "accounts/_user_row.html", status=400,
+                      **_users_context(db, form={}, errors={}), user=user,
+                      row_errors=error.errors)
+    store.update_user(db, user_id, changes, now=clock.iso())
+    store.end_all_sessions(db, user_id)
+    audit_event("user_role_changed", object_type="user", object_id=user_id,
+                detail={"from": user["role"], "to": changes["role"]})
+    return _user_row_response(db, user_id)
+
+
+@bp.post("/accounts/users/<user_id>/active")
+@role_required("coordinator")
+def set_active(user_id):
+    """Disable or enable an account; disabling ends its sessions at once."""
+    db = get_db()
+    user = _managed_user(user_id)
+    active = request.form.get("active") == "1"
+    if user_id == current_user.id and not active:
+        return render("errors/error.html", "errors/_error.html", status=400, status_code=400,
+                      message=_("You cannot disable your own account."))
+    store.set_active(db, user_id, active, now=clock.iso())
+    audit_event("user_enabled" if active else "user_disabled", object_type="user",
+                object_id=user_id)
+    return _user_row_response(db, user_id)
+
+
+def _user_row_response(db, user_id):
+    user = next(u for u in store.list_users(db) if u["id"] == user_id)
+    if request.headers.get("HX-Request"):
+        return render("accounts/_user_row.html", **_users_context(db), user=user, row_errors={})
+    flash(_("Account updated."), "info")
+    return redirect(url_for("accounts.users"))

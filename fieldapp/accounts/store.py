@@ -1,0 +1,237 @@
+"""Data access for users, sessions and failed logins.  Plain functions over a Database."""
+
+import secrets
+import uuid
+from datetime import datetime, timedelta
+
+from sqlite_utils import Database
+from werkzeug.security import check_password_hash, generate_password_hash
+
+ROLES = ("officer", "partner", "coordinator")
+LANGUAGES = ("en", "fr")
+
+# A hash to compare against when the e-mail is unknown, so a wrong e-mail costs the same time
+# as a wrong password (no account enumeration by timing).
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+class ValidationError(ValueError):
+    """Bad input: `errors` maps field names to messages."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def get_user(db: Database, user_id: str) -> dict | None:
+    rows = list(db["user"].rows_where("id = ?", [user_id], limit=1))
+    return rows[0] if rows else None
+
+
+def get_user_by_email(db: Database, email: str) -> dict | None:
+    rows = list(db["user"].rows_where("email = ?", [normalize_email(email)], limit=1))
+    return rows[0] if rows else None
+
+
+def list_users(db: Database) -> list[dict]:
+    sql = """
+        select user.*, organization.name as organization_name
+        from user left join organization on organization.id = user.organization_id
+        order by user.active desc, user.role, user.name
+    """
+    return [dict(row) for row in db.query(sql)]
+
+
+def organizations(db: Database) -> list[dict]:
+    return list(
+        db["organization"].rows_where("archived_at is null", select="id, name", order_by="name")
+    )
+
+
+def validate_user(
+    db: Database, fields: dict, police_services: dict, *, existing_id: str | None = None
+) -> dict:
+    """Check a user's editable fields; raise ValidationError with a message per bad field."""
+    from flask_babel import lazy_gettext as _l
+
+    errors: dict[str, str] = {}
+    email = normalize_email(fields.get("email", ""))
+    name = (fields.get("name") or "").strip()
+    role = fields.get("role") or ""
+    organization_id = fields.get("organization_id") or None
+    police_service = fields.get("police_service") or None
+    language = fields.get("language") or "en"
+    if "@" not in email or len(email) > 254 or email.startswith("@") or email.endswith("@"):
+        errors["email"] = _l("Enter a valid e-mail address.")
+    else:
+        other = get_user_by_email(db, email)
+        if other and other["id"] != existing_id:
+            errors["email"] = _l("An account with this e-mail already exists.")
+    if not name or len(name) > 120:
+        errors["name"] = _l("Enter a display name (up to 120 characters).")
+    if role not in ROLES:
+        errors["role"] = _l("Choose a role.")
+    if role == "partner":
+        if not organization_id or not db["organization"].count_where("id = ?", [organization_id]):
+            errors["organization_id"] = _l("A partner account needs its organization.")
+    else:
+        organization_id = None
+    if role in ("officer", "coordinator"):
+        if police_service not in police_services:
+            errors["police_service"] = _l("Choose the police service.")
+    else:
+        police_service = None
+    if language not in LANGUAGES:
+        errors["language"] = _l("Choose English or French.")
+    if errors:
+        raise ValidationError(errors)
+    return {
+        "email": email,
+        "name": name,
+        "role": role,
+        "organization_id": organization_id,
+        "police_service": police_service,
+        "language": language,
+    }
+
+
+def check_password_rules(password: str, min_length: int, max_length: int) -> str | None:
+    """A message when the password breaks the length rules (no composition rules), else None."""
+    from flask_babel import gettext as _
+
+    if len(password) < min_length:
+        return _("Use at least %(n)d characters.", n=min_length)
+    if len(password) > max_length:
+        return _("Use at most %(n)d characters.", n=max_length)
+    return None
+
+
+def new_one_time_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def create_user(
+    db: Database, fields: dict, password: str, *, hash_method: str, now: str,
+    must_change_password: bool = False, user_id: str | None = None,
+) -> dict:
+    """Insert a validated user and return it."""
+    user = {
+        "id": user_id or str(uuid.uuid4()),
+        **fields,
+        "active": 1,
+        "password_hash": generate_password_hash(password, method=hash_method),
+        "must_change_password": int(must_change_password),
+        "created_at": now,
+        "updated_at": now,
+    }
+    db["user"].insert(user)
+    return user
+
+
+def update_user(db: Database, user_id: str, changes: dict, *, now: str) -> None:
+    db["user"].update(user_id, {**changes, "updated_at": now})
+
+
+def set_password(
+    db: Database, user_id: str, password: str, *, hash_method: str, now: str,
+    must_change: bool = False,
+) -> None:
+    """Store a new password and end every session of the user."""
+    with db.atomic():
+        db["user"].update(
+            user_id,
+            {
+                "password_hash": generate_password_hash(password, method=hash_method),
+                "must_change_password": int(must_change),
+                "updated_at": now,
+            },
+        )
+        end_all_sessions(db, user_id)
+
+
+def set_active(db: Database, user_id: str, active: bool, *, now: str) -> None:
+    with db.atomic():
+        db["user"].update(user_id, {"active": int(active), "updated_at": now})
+        if not active:
+            end_all_sessions(db, user_id)
+
+
+def verify_password(user: dict | None, password: str, hash_method: str) -> bool:
+    if user is None:
+        dummy = _DUMMY_HASHES.setdefault(
+            hash_method, generate_password_hash("not-a-password", method=hash_method)
+        )
+        check_password_hash(dummy, password)
+        return False
+    return check_password_hash(user["password_hash"], password)
+
+
+# --- failed logins -------------------------------------------------------------------------
+
+
+def recent_failures(db: Database, email: str, since: str) -> int:
+    return db["login_failure"].count_where(
+        "email = ? and at >= ?", [normalize_email(email), since]
+    )
+
+
+def record_failure(db: Database, email: str, at: str) -> None:
+    db["login_failure"].insert({"email": normalize_email(email), "at": at})
+
+
+def clear_failures(db: Database, email: str) -> None:
+    db.execute("delete from login_failure where email = ?", [normalize_email(email)])
+
+
+# --- server-side sessions -------------------------------------------------------------------
+
+
+def start_session(db: Database, user_id: str, now: str) -> str:
+    token = secrets.token_urlsafe(32)
+    db["user_session"].insert(
+        {"id": token, "user_id": user_id, "created_at": now, "last_seen_at": now}
+    )
+    return token
+
+
+def load_session(
+    db: Database, token: str, now: datetime, idle: timedelta, absolute: timedelta
+) -> dict | None:
+    """The active user behind a session token, or None when it ended, idled out or expired.
+
+    Refreshes last_seen_at at most once a minute, so most requests write nothing.
+    """
+    rows = list(
+        db.query(
+            """select user_session.created_at as session_created_at,
+                      user_session.last_seen_at as session_last_seen_at, user.*
+               from user_session join user on user.id = user_session.user_id
+               where user_session.id = ? and user.active = 1""",
+            [token],
+        )
+    )
+    if not rows:
+        return None
+    row = dict(rows[0])
+    created = datetime.fromisoformat(row["session_created_at"])
+    last_seen = datetime.fromisoformat(row["session_last_seen_at"])
+    if now - last_seen > idle or now - created > absolute:
+        end_session(db, token)
+        return None
+    if now - last_seen > timedelta(minutes=1):
+        db["user_session"].update(token, {"last_seen_at": now.isoformat(timespec="seconds")})
+    row["session_token"] = token
+    return row
+
+
+def end_session(db: Database, token: str) -> None:
+    db.execute("delete from user_session where id = ?", [token])
+
+
+
+def end_all_sessions(db: Database, user_id: str) -> None:
+    db.execute("delete from user_session where user_id = ?", [user_id])

@@ -1,0 +1,63 @@
+"""Flask commands: demo, demo-logins, create-user (init-db lives in db.py)."""
+
+import click
+from flask import Flask, current_app
+
+from fieldapp import clock, demo
+from fieldapp.accounts import store as accounts_store
+from fieldapp.db import get_db
+
+
+@click.command("demo")
+def demo_command() -> None:
+    """Load the fictional demo data (safe to run again)."""
+    loaded = demo.load(get_db(), current_app.config, clock.iso())
+    click.echo(f"Demo data loaded: {', '.join(loaded)}")
+
+
+@click.command("demo-logins")
+def demo_logins_command() -> None:
+    """Print the demo accounts and their password."""
+    from fieldapp.accounts.demo import USERS
+
+    click.echo("Demo logins (password: %s):" % current_app.config["DEMO_PASSWORD"])
+    for user in USERS:
+        click.echo(f"  {user['role']:<12} {user['email']}")
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", required=True, type=click.Choice(accounts_store.ROLES))
+@click.option("--organization", "organization_id", default=None, help="Organization id (partners).")
+@click.option("--police-service", default=None, help="Police service code (officers, coordinators).")
+@click.option("--language", default="en", type=click.Choice(accounts_store.LANGUAGES))
+def create_user_command(email, name, role, organization_id, police_service, language) -> None:
+    """Create an account and print its one-time password."""
+    config = current_app.config
+    if role in ("officer", "coordinator") and not police_service:
+        police_service = next(iter(config["POLICE_SERVICES"]))
+    db = get_db()
+    try:
+        fields = accounts_store.validate_user(
+            db,
+            {"email": email, "name": name, "role": role, "organization_id": organization_id,
+             "police_service": police_service, "language": language},
+            config["POLICE_SERVICES"],
+        )
+    except accounts_store.ValidationError as error:
+        for field, message in error.errors.items():
+            click.echo(f"{field}: {message}", err=True)
+        raise SystemExit(2) from None
+    password = accounts_store.new_one_time_password()
+    user = accounts_store.create_user(db, fields, password,
+                                      hash_method=config["PASSWORD_HASH_METHOD"],
+                                      now=clock.iso(), must_change_password=True)
+    click.echo(f"Created {user['role']} {user['email']} ({user['id']})")
+    click.echo(f"One-time password (shown once; changed at first login): {password}")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(demo_command)
+    app.cli.add_command(demo_logins_command)
+    app.cli.add_command(create_user_command)

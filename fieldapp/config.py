@@ -1,0 +1,47 @@
+"""Defaults only. Secrets and site settings come from instance/config.py or FIELDAPP_* variables."""
+
+from datetime import timedelta
+
+# Path of the SQLite file; relative paths are taken from the project's instance/ folder.
+DATABASE = "fieldapp.db"
+
+# Sessions: idle and absolute lifetimes, enforced on the server for every request.
+IDLE_TIMEOUT_MINUTES = 30
+ABSOLUTE_TIMEOUT_HOURS = 12
+
+# Failed logins: this many failures within LOGIN_WINDOW_MINUTES locks the account that long.
+LOGIN_MAX_FAILURES = 5
+LOGIN_WINDOW_MINUTES = 15
+
+# OWASP ASVS: PBKDF2-SHA256 with at least 600,000 iterations.  (scrypt at N=131072 needs 128 MB
+# per hash, which alone would break the 100 MB budget of a gunicorn worker.)
+PASSWORD_HASH_METHOD = "pbkdf2:sha256:600000"
+PASSWORD_MIN_LENGTH = 12
+PASSWORD_MAX_LENGTH = 256
+
+DEMO_PASSWORD = "fieldapp-demo-2026"
+
+# Police services that share the city (code -> display name); the directory's partnership
+# register and the board report are kept per police service.
+POLICE_SERVICES = {"HRP": "Halifax Regional Police", "RCMP": "RCMP Halifax District"}
+
+TIMEZONE = "America/Halifax"
+LANGUAGES = ["en", "fr"]
+BABEL_DEFAULT_LOCALE = "en"
+WTF_I18N_ENABLED = True
+
+# Uploads (HSDS packages, calls-for-service CSV) are the largest requests.
+MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_NAME = "fieldapp_session"
+PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+# Set FIELDAPP_PREFERRED_URL_SCHEME=https behind a TLS proxy: cookies become Secure.
+PREFERRED_URL_SCHEME = "http"
+
+# Behind a reverse proxy that sets X-Forwarded-For/-Proto, the number of proxies to trust.
+TRUSTED_PROXIES = 0
+
+# Freeze the clock (ISO 8601, UTC) for tests and demos; empty means the real clock.
+NOW = ""

@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("contacts", __name__)
+
+from fieldapp.contacts import routes  # noqa: E402,F401

@@ -1,0 +1,5 @@
+"""Schema of the contacts area."""
+
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("contacts")

@@ -1,0 +1,44 @@
+"""Navigation by role, and each role's home page."""
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+
+# (endpoint, label) per role, in the order they appear in the menu.
+NAV = {
+    "officer": [
+        ("contacts.new_contact", _l("Log contact")),
+        ("directory.search", _l("Directory")),
+        ("referrals.inbox", _l("Referrals")),
+        ("contacts.my_contacts", _l("My contacts")),
+    ],
+    "partner": [
+        ("referrals.inbox", _l("Referrals")),
+        ("directory.search", _l("Directory")),
+    ],
+    "coordinator": [
+        ("directory.search", _l("Directory")),
+        ("referrals.inbox", _l("Referrals")),
+        ("reports.board", _l("Reports")),
+        ("accounts.users", _l("Accounts")),
+    ],
+}
+
+HOME = {"officer": "contacts.new_contact", "partner": "referrals.inbox",
+        "coordinator": "directory.search"}
+
+
+def nav_for(role: str | None) -> list[tuple[str, str, str]]:
+    """(endpoint, url, label) for the menu of `role`."""
+    return [(endpoint, url_for(endpoint), label) for endpoint, label in NAV.get(role or "", [])]
+
+
+def home_url(role: str) -> str:
+    return url_for(HOME[role])
+
+
+ROLE_LABELS = {"officer": _l("Officer"), "partner": _l("Partner agency"),
+               "coordinator": _l("Coordinator")}
+
+
+def role_label(role: str) -> str:
+    return str(ROLE_LABELS.get(role, role))

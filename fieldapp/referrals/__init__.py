@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("referrals", __name__)
+
+from fieldapp.referrals import routes  # noqa: E402,F401

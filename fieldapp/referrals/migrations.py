@@ -1,0 +1,5 @@
+"""Schema of the referrals area."""
+
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("referrals")

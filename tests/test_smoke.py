@@ -1,0 +1,4 @@
+def test_healthz_answers_ok_when_database_answers(client):
+    response = client.get("/healthz")
+    assert 200 == response.status_code
+    assert {"status": "ok"} == response.get_json()
