@@ -58,6 +58,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from fieldapp.accounts import bp as accounts_bp
     from fieldapp.contacts import bp as contacts_bp
+    from fieldapp.directory import api_bp as directory_api_bp
     from fieldapp.directory import bp as directory_bp
     from fieldapp.pwa import bp as pwa_bp
     from fieldapp.referrals import bp as referrals_bp
@@ -66,6 +67,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(contacts_bp, url_prefix="/contacts")
     app.register_blueprint(directory_bp, url_prefix="/directory")
+    app.register_blueprint(directory_api_bp, url_prefix="/api")
     app.register_blueprint(referrals_bp, url_prefix="/referrals")
     app.register_blueprint(reports_bp, url_prefix="/reports")
     app.register_blueprint(pwa_bp)

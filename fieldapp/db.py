@@ -10,7 +10,7 @@ from flask import Flask, current_app, g
 
 # Each area keeps its schema in fieldapp/<area>/migrations.py (a sqlite_utils Migrations set).
 # Applied in this order: later areas may refer to tables of earlier ones.
-MIGRATION_AREAS = ["directory", "accounts", "contacts", "referrals", "reports"]
+MIGRATION_AREAS = ["directory", "accounts", "contacts", "referrals", "reports", "pwa"]
 
 BUSY_TIMEOUT_MS = 5000
 

@@ -1,5 +1,93 @@
-"""Schema of the contacts area."""
+"""Schema of the contacts area: places, people, quick contacts, coordinator vocabularies.
 
+Records a phone can create (person, contact) have client-generated UUID ids and device times.
+"""
+
+from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 migrations = Migrations("contacts")
+
+
+@migrations()
+def create_contacts(db: Database) -> None:
+    # Schools and community sites kept by coordinators.
+    db["place"].create(
+        {"id": str, "name": str, "kind": str, "police_service": str, "address": str,
+         "lat": float, "lon": float, "active": int, "created_at": str},
+        pk="id", not_null={"name", "kind"}, defaults={"active": 1},
+    )
+
+    # Coordinator extensions of the built-in vocabularies (kinds, populations, outcomes).
+    db["vocabulary"].create(
+        {"vocabulary": str, "code": str, "label_en": str, "label_fr": str, "retired": int,
+         "created_at": str},
+        pk=("vocabulary", "code"), defaults={"retired": 0},
+    )
+
+    db["person"].create(
+        {
+            "id": str,
+            "alias": str,
+            "birth_year": int,
+            "flags": str,  # JSON list of self-identified population codes
+            "police_service": str,
+            "created_by": str,
+            "created_at": str,  # device time
+            "updated_at": str,
+            "merged_into_id": str,
+            "deidentified_at": str,
+        },
+        pk="id",
+        foreign_keys=[("created_by", "user", "id"), ("merged_into_id", "person", "id")],
+    )
+    db["person"].create_index(["police_service"])
+    db["person"].create_index(["merged_into_id"])
+
+    db["contact"].create(
+        {
+            "id": str,
+            "officer_id": str,
+            "police_service": str,
+            "team": str,
+            "occurred_at": str,  # ISO 8601 UTC, from the device
+            "created_at": str,   # when the server stored it
+            "updated_at": str,
+            "place_id": str,
+            "place_text": str,
+            "lat": float,
+            "lon": float,
+            "kind": str,
+            "outcome": str,
+            "note": str,
+            "person_id": str,
+            "is_group": int,
+            "headcount": int,
+            "age_band": str,
+            "deleted_at": str,  # undo within 10 minutes
+        },
+        pk="id",
+        not_null={"officer_id", "occurred_at", "created_at"},
+        defaults={"is_group": 0},
+        foreign_keys=[("officer_id", "user", "id"), ("person_id", "person", "id"),
+                      ("place_id", "place", "id")],
+    )
+    db["contact"].create_index(["officer_id", "occurred_at"])
+    db["contact"].create_index(["police_service", "occurred_at"])
+    db["contact"].create_index(["person_id", "occurred_at"])
+    db["contact"].create_index(["kind", "occurred_at"])
+
+    # One row per population of a contact, so reports count populations in SQL.
+    db["contact_population"].create(
+        {"contact_id": str, "population": str},
+        pk=("contact_id", "population"),
+        foreign_keys=[("contact_id", "contact", "id")],
+    )
+    db["contact_population"].create_index(["population"])
+
+    # Old values of every edit of a contact (edits are audited too).
+    db["contact_revision"].create(
+        {"id": int, "contact_id": str, "edited_by": str, "edited_at": str, "old_values": str},
+        pk="id", foreign_keys=[("contact_id", "contact", "id")],
+    )
+    db["contact_revision"].create_index(["contact_id"])
