@@ -2,6 +2,7 @@
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from fieldapp import clock, demo
 from fieldapp.accounts import store as accounts_store
@@ -9,6 +10,7 @@ from fieldapp.db import get_db
 
 
 @click.command("demo")
+@with_appcontext
 def demo_command() -> None:
     """Load the fictional demo data (safe to run again)."""
     loaded = demo.load(get_db(), current_app.config, clock.iso())
@@ -16,6 +18,7 @@ def demo_command() -> None:
 
 
 @click.command("demo-logins")
+@with_appcontext
 def demo_logins_command() -> None:
     """Print the demo accounts and their password."""
     from fieldapp.accounts.demo import USERS
@@ -26,6 +29,7 @@ def demo_logins_command() -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.option("--email", required=True)
 @click.option("--name", required=True)
 @click.option("--role", required=True, type=click.Choice(accounts_store.ROLES))

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 import sqlite_utils
 from flask import Flask, current_app, g
+from flask.cli import with_appcontext
 
 # Each area keeps its schema in fieldapp/<area>/migrations.py (a sqlite_utils Migrations set).
 # Applied in this order: later areas may refer to tables of earlier ones.
@@ -48,6 +49,7 @@ def close_db(_error=None) -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Create the database file if needed and apply pending migrations."""
     migrate(get_db())
