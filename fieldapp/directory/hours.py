@@ -1,0 +1,153 @@
+"""Opening hours from HSDS schedule rows: open now, today's hours.  Pure functions, no I/O.
+
+A schedule row is a dict with HSDS 3 names: `byday` (RFC 5545 day codes such as "MO" or
+"MO,TU,WE"; empty means every day), `opens_at` and `closes_at` ("HH:MM" or "HH:MM:SS", local
+time of the configured time zone), `freq` (WEEKLY or DAILY), optional `valid_from`/`valid_to`.
+- Several rows on one day are split shifts (09:00-12:00 and 13:00-17:00).
+- `closes_at` earlier than `opens_at` is an overnight shift that ends the next morning.
+- 00:00 to 23:59 (or 24:00, or opens_at equal to closes_at) is open all day; all seven days so is 24/7.
+- A day without a row is a closed day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+DAY_CODES = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]  # index = date.weekday()
+DAY_MINUTES = 24 * 60
+
+
+@dataclass(frozen=True)
+class Shift:
+    """One opening on one weekday, in minutes after that day's midnight (end may pass 1440)."""
+
+    day: int
+    start: int
+    end: int
+
+    @property
+    def all_day(self) -> bool:
+        return self.start == 0 and self.end >= DAY_MINUTES
+
+    def label(self) -> str:
+        return f"{format_minutes(self.start)}–{format_minutes(self.end)}"
+
+
+def parse_time(value) -> int | None:
+    """Minutes after midnight of "HH:MM[:SS]" (24:00 allowed); None when blank or unreadable."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text:
+        return None
+    parts = text.split(":")
+    try:
+        hours, minutes = int(parts[0]), int(parts[1]) if len(parts) > 1 else 0
+    except ValueError:
+        return None
+    if not (0 <= hours <= 24 and 0 <= minutes < 60) or (hours == 24 and minutes):
+        return None
+    return hours * 60 + minutes
+
+
+def format_minutes(minutes: int) -> str:
+    """"HH:MM" on a 24-hour clock; the end of a day is 24:00, next-morning times wrap."""
+    if minutes == DAY_MINUTES:
+        return "24:00"
+    minutes %= DAY_MINUTES
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def days_of(row: dict) -> list[int]:
+    """Weekday indexes (0 = Monday) a schedule row applies to."""
+    byday = (row.get("byday") or "").upper()
+    if not byday.strip():
+        return list(range(7))
+    days = []
+    for code in byday.replace(";", ",").replace(" ", ",").split(","):
+        code = code.strip()[-2:]  # "1MO" style prefixes are monthly rules; keep the day
+        if code in DAY_CODES:
+            days.append(DAY_CODES.index(code))
+    return sorted(set(days))
+
+
+def _valid_on(row: dict, day: date) -> bool:
+    valid_from, valid_to = row.get("valid_from"), row.get("valid_to")
+    iso = day.isoformat()
+    if valid_from and iso < str(valid_from)[:10]:
+        return False
+    if valid_to and iso > str(valid_to)[:10]:
+        return False
+    return True
+
+
+def shifts(rows: list[dict], on: date | None = None) -> list[Shift]:
+    """Every weekly shift in `rows` (rows not valid on `on` are left out), sorted."""
+    found: set[Shift] = set()
+    for row in rows:
+        freq = (row.get("freq") or "WEEKLY").upper()
+        if freq not in ("WEEKLY", "DAILY"):
+            continue
+        if on is not None and not _valid_on(row, on):
+            continue
+        start, end = parse_time(row.get("opens_at")), parse_time(row.get("closes_at"))
+        if start is None or end is None:
+            continue
+        if end == 23 * 60 + 59:
+            end = DAY_MINUTES
+        if end <= start:
+            end += DAY_MINUTES  # overnight, or opens_at == closes_at: round the clock
+        for day in days_of(row):
+            found.add(Shift(day, start, end))
+    return sorted(found, key=lambda s: (s.day, s.start, s.end))
+
+
+def _local(now: datetime, tz: str) -> datetime:
+    return now.astimezone(ZoneInfo(tz))
+
+
+def is_open(rows: list[dict], now: datetime, tz: str) -> bool | None:
+    """Open at `now`?  None when the listing has no usable hours (unknown, not closed)."""
+    local = _local(now, tz)
+    weekly = shifts(rows, local.date())
+    if not weekly:
+        return None
+    minute = local.hour * 60 + local.minute
+    today, yesterday = local.weekday(), (local.weekday() - 1) % 7
+    for shift in weekly:
+        if shift.day == today and shift.start <= minute < shift.end:
+            return True
+        if shift.day == yesterday and minute + DAY_MINUTES < shift.end:
+            return True
+    return False
+
+
+def always_open(rows: list[dict]) -> bool:
+    """Open 24 hours on all seven days."""
+    weekly = shifts(rows)
+    return all(any(s.day == day and s.all_day for s in weekly) for day in range(7))
+
+
+def today_shifts(rows: list[dict], now: datetime, tz: str) -> list[Shift]:
+    """The shifts that start on today's local date (an overnight shift shows its next-day end)."""
+    local = _local(now, tz)
+    return [s for s in shifts(rows, local.date()) if s.day == local.weekday()]
+
+
+def week(rows: list[dict]) -> list[tuple[int, list[Shift]]]:
+    """(weekday, shifts) for Monday..Sunday; an empty list is a closed day."""
+    weekly = shifts(rows)
+    return [(day, [s for s in weekly if s.day == day]) for day in range(7)]
+
+
+def status(rows: list[dict], now: datetime, tz: str) -> dict:
+    """Everything a result card shows about hours: open now, 24/7, today's shifts as text."""
+    todays = today_shifts(rows, now, tz)
+    return {
+        "open": is_open(rows, now, tz),
+        "always_open": bool(rows) and always_open(rows),
+        "today": [s.label() for s in todays],
+        "known": bool(shifts(rows)),
+    }
