@@ -34,3 +34,94 @@ def create_organization(db: Database) -> None:
         not_null={"name"},
     )
     db["organization"].create_index(["name"])
+
+
+@migrations()
+def create_hsds_tables(db: Database) -> None:
+    """Every other HSDS 3.1 table, the app fields of service and location, categories,
+    partnerships and the FTS index of services.  See fieldapp/directory/hsds_tables.py and
+    /tmp/tools/DIRECTORY_SCHEMA.md (copied into docstring of hsds.py) for the conventions."""
+    from fieldapp.directory.categories import category_rows
+    from fieldapp.directory.hsds_tables import HSDS_TABLES, REFERENCE_COLUMNS
+
+    real = {"latitude", "longitude"}
+    for _name, table, _file, fields in HSDS_TABLES:
+        if table == "organization":
+            continue
+        columns = {field: (float if field in real else str) for field in fields.split()}
+        if table == "service":
+            columns.update({
+                "accepts_referrals": int, "intake_phone": str, "intake_email": str,
+                "intake_instructions": str, "populations": str, "keywords": str,
+                "archived_at": str, "organization_name": str, "category_text": str,
+            })
+        if table == "location":
+            columns["confidential"] = int
+        columns.update({"source_id": str, "extra_json": str, "created_at": str, "updated_at": str})
+        defaults = {"source_id": None}
+        if table == "service":
+            defaults.update({"accepts_referrals": 0, "populations": "[]", "status": "active",
+                             "keywords": "", "organization_name": "", "category_text": ""})
+        if table == "location":
+            defaults["confidential"] = 0
+        defaults.pop("source_id")
+        db[table].create(columns, pk="id", defaults=defaults,
+                         not_null={k for k in defaults} | ({"name"} if table == "service" else set()))
+        for column in columns:
+            if column in REFERENCE_COLUMNS or column == "source_id":
+                db[table].create_index([column])
+    db["organization"].create_index(["source_id"])
+    db["service"].create_index(["assured_date"])
+    db["service"].create_index(["archived_at"])
+    db["location"].create_index(["latitude", "longitude"])
+    db["attribute"].create_index(["link_entity", "link_id"])
+
+    db["directory_category"].create({"code": str, "position": int, "search_text": str, "oe_codes": str},
+                          pk="code")
+    db["directory_category"].insert_all(category_rows())
+    db.execute("""CREATE TABLE service_category (
+        service_id TEXT NOT NULL REFERENCES service(id) ON DELETE CASCADE,
+        category TEXT NOT NULL REFERENCES directory_category(code),
+        PRIMARY KEY (service_id, category))""")
+    db.execute("CREATE INDEX idx_service_category_category ON service_category(category)")
+    db.execute("""CREATE TABLE service_partnership (
+        service_id TEXT NOT NULL REFERENCES service(id) ON DELETE CASCADE,
+        police_service TEXT NOT NULL,
+        PRIMARY KEY (service_id, police_service))""")
+    db.execute("CREATE INDEX idx_service_partnership_police ON service_partnership(police_service)")
+
+    # Denormalized search columns, kept right by triggers whoever writes (importer or store).
+    db.executescript("""
+    CREATE TRIGGER service_org_name_ai AFTER INSERT ON service BEGIN
+      UPDATE service SET organization_name =
+        coalesce((SELECT name FROM organization WHERE id = NEW.organization_id), '')
+      WHERE id = NEW.id;
+    END;
+    CREATE TRIGGER service_org_name_au AFTER UPDATE OF organization_id ON service BEGIN
+      UPDATE service SET organization_name =
+        coalesce((SELECT name FROM organization WHERE id = NEW.organization_id), '')
+      WHERE id = NEW.id;
+    END;
+    CREATE TRIGGER organization_name_ai AFTER INSERT ON organization BEGIN
+      UPDATE service SET organization_name = NEW.name WHERE organization_id = NEW.id;
+    END;
+    CREATE TRIGGER organization_name_au AFTER UPDATE OF name ON organization BEGIN
+      UPDATE service SET organization_name = NEW.name WHERE organization_id = NEW.id;
+    END;
+    CREATE TRIGGER service_category_ai AFTER INSERT ON service_category BEGIN
+      UPDATE service SET category_text = coalesce((
+        SELECT group_concat(c.search_text, ' ') FROM service_category sc
+        JOIN directory_category c ON c.code = sc.category WHERE sc.service_id = NEW.service_id), '')
+      WHERE id = NEW.service_id;
+    END;
+    CREATE TRIGGER service_category_ad AFTER DELETE ON service_category BEGIN
+      UPDATE service SET category_text = coalesce((
+        SELECT group_concat(c.search_text, ' ') FROM service_category sc
+        JOIN directory_category c ON c.code = sc.category WHERE sc.service_id = OLD.service_id), '')
+      WHERE id = OLD.service_id;
+    END;
+    """)
+    db["service"].enable_fts(
+        ["name", "alternate_name", "organization_name", "description", "category_text", "keywords"],
+        tokenize="porter unicode61 remove_diacritics 2", create_triggers=True,
+    )
