@@ -177,3 +177,14 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def axe_violations(page) -> list[dict]:
+    """Run axe-core on the page, loading it from our own origin (the CSP blocks inline
+    injection).  Returns [{id, impact, nodes}] for each violation."""
+    origin = page.evaluate("location.origin")
+    page.add_script_tag(url=f"{origin}/static/vendor/axe.min.js")
+    return page.evaluate(
+        "axe.run().then(r => r.violations.map(v => ({id: v.id, impact: v.impact, "
+        "nodes: v.nodes.map(n => n.target.join(' '))})))"
+    )
