@@ -125,3 +125,30 @@ def create_hsds_tables(db: Database) -> None:
         ["name", "alternate_name", "organization_name", "description", "category_text", "keywords"],
         tokenize="porter unicode61 remove_diacritics 2", create_triggers=True,
     )
+
+
+@migrations()
+def create_upkeep_tables(db: Database) -> None:
+    """Upkeep (owned by the search/upkeep side): partners' edit proposals, verification log,
+    merges of duplicates.  A proposal changes nothing until a coordinator approves it."""
+    db["service_edit_proposal"].create(
+        {"id": str, "service_id": str, "organization_id": str, "proposed_by": str,
+         "proposed_at": str, "changes_json": str, "base_json": str, "status": str,
+         "decided_by": str, "decided_at": str},
+        pk="id", not_null={"service_id", "organization_id", "proposed_by", "proposed_at",
+                           "changes_json", "status"},
+        defaults={"status": "pending"},
+    )
+    db["service_edit_proposal"].create_index(["status", "proposed_at"])
+    db["service_edit_proposal"].create_index(["service_id"])
+    db["service_verification"].create(
+        {"id": int, "service_id": str, "verified_on": str, "verified_by": str, "at": str},
+        pk="id", not_null={"service_id", "verified_on", "at"},
+    )
+    db["service_verification"].create_index(["service_id", "at"])
+    db["directory_merge"].create(
+        {"id": int, "kind": str, "survivor_id": str, "duplicate_id": str, "merged_by": str,
+         "merged_at": str, "moved_json": str},
+        pk="id", not_null={"kind", "survivor_id", "duplicate_id", "merged_at"},
+    )
+    db["directory_merge"].create_index(["duplicate_id"])
