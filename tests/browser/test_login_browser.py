@@ -47,3 +47,29 @@ def test_login_page_in_french_from_browser_language(live_server, browser):
 def test_login_page_passes_axe(live_server, page):
     page.goto(f"{live_server.url}/login")
     assert [] == axe_violations(page)
+
+
+def test_htmx_request_after_the_session_ended_goes_to_login(live_server, page):
+    browser_login(page, live_server.url, "coordinator")
+    page.goto(f"{live_server.url}/accounts/users")
+    db = live_server.db()
+    db.execute("delete from user_session")
+    db.conn.close()
+    page.locator("tr", has_text="officer2@demo.test").get_by_role(
+        "button", name="Change role").click()
+    page.wait_for_url(f"{live_server.url}/login")
+    assert "Log in" == page.locator("h1").inner_text()
+
+
+def test_htmx_row_swap_changes_a_role_in_place(live_server, page):
+    browser_login(page, live_server.url, "coordinator")
+    page.goto(f"{live_server.url}/accounts/users")
+    row = page.locator("tr", has_text="officer2@demo.test")
+    row.locator("select").select_option("coordinator")
+    row.get_by_role("button", name="Change role").click()
+    page.wait_for_load_state("networkidle")
+    assert page.url == f"{live_server.url}/accounts/users"
+    db = live_server.db()
+    role = db.execute("select role from user where email = 'officer2@demo.test'").fetchone()[0]
+    db.conn.close()
+    assert "coordinator" == role
