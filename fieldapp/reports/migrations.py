@@ -1,5 +1,52 @@
-"""Schema of the reports area."""
+"""Schema of the reports area: calls for service from the dispatch/records system, the
+pseudonymous person keys that coordinators link to people, and the indexes the board report
+needs on other areas' tables (created only if missing)."""
 
+from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 migrations = Migrations("reports")
+
+
+@migrations()
+def create_calls_for_service(db: Database) -> None:
+    # One row per dispatched call.  id is the dispatch incident number when the file has one,
+    # else a hash of the row, so importing the same file again stores nothing twice.
+    db["calls_for_service"].create(
+        {
+            "id": str,
+            "called_at": str,  # ISO 8601 UTC, e.g. 2026-03-02T14:05:00+00:00
+            "call_type": str,
+            "person_key": str,  # pseudonymous key from the records system (may be empty)
+            "imported_at": str,
+            "import_batch": str,
+        },
+        pk="id",
+        not_null={"called_at", "call_type"},
+    )
+    db["calls_for_service"].create_index(["person_key", "called_at"])
+    db["calls_for_service"].create_index(["called_at"])
+
+    # Coordinators link a records-system key to a person of fieldapp; one key -> one person.
+    db["person_key"].create(
+        {"person_key": str, "person_id": str, "linked_by": str, "linked_at": str},
+        pk="person_key",
+        not_null={"person_id"},
+        foreign_keys=[("person_id", "person", "id"), ("linked_by", "user", "id")],
+    )
+    db["person_key"].create_index(["person_id"])
+
+
+@migrations()
+def create_report_indexes(db: Database) -> None:
+    # The report filters contacts by team and period, referrals by period (all services), and
+    # finds the contact a referral came from.
+    statements = [
+        "create index if not exists idx_contact_team_occurred on contact (team, occurred_at)",
+        "create index if not exists idx_contact_occurred on contact (occurred_at)",
+        "create index if not exists idx_referral_sent on referral (sent_at)",
+        "create index if not exists idx_referral_contact on referral (contact_id)",
+        "create index if not exists idx_user_team on user (team)",
+    ]
+    for sql in statements:
+        db.execute(sql)

@@ -1,14 +1,194 @@
-"""Board report (placeholder until the reports issue lands)."""
+"""The board report (page and CSV) and the calls-for-service import, for coordinators only."""
 
+import csv
+import io
+from zoneinfo import ZoneInfo
+
+from flask import Response, abort, current_app, flash, redirect, request, url_for
+from flask_babel import format_date, format_datetime
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
-from fieldapp.reports import bp
-from fieldapp.security import role_required
+from fieldapp import clock
+from fieldapp.db import get_db
+from fieldapp.reports import bp, calls, store, tables
+from fieldapp.reports import period as periods
+from fieldapp.security import audit_event, role_required
 from fieldapp.views import render
+
+PERIOD_ERRORS = {
+    "dates": _l("Give both dates as YYYY-MM-DD."),
+    "order": _l("The end date must be on or after the start date."),
+    "length": _l("A period can be at most two years."),
+    "quarter": _l("Choose a quarter from the list."),
+}
+
+
+def _today():
+    return clock.now().astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
+
+
+def _choices(db) -> dict:
+    config = current_app.config
+    return {"quarters": periods.recent_quarters(_today(), config["TIMEZONE"]),
+            "police_services": config["POLICE_SERVICES"], "teams": store.teams(db)}
+
+
+def _parse_request(db):
+    """(period, filters, selection, error): the report asked for by the GET params.  Bad values
+    fall back to the defaults and say why."""
+    config = current_app.config
+    tz = config["TIMEZONE"]
+    error = None
+    try:
+        period = periods.parse(request.args, _today(), tz)
+    except periods.PeriodError as problem:
+        error = PERIOD_ERRORS[str(problem)]
+        period = periods.parse({}, _today(), tz)
+    police_service = request.args.get("police_service") or None
+    if police_service and police_service not in config["POLICE_SERVICES"]:
+        error, police_service = _("Choose a police service from the list."), None
+    team = request.args.get("team") or None
+    if team and team not in store.teams(db):
+        error, team = _("Choose a team from the list."), None
+    filters = store.Filters(period.start_utc, period.end_utc, police_service, team)
+    selection = {"quarter": period.key if "Q" in period.key else "",
+                 "start": request.args.get("start", "") if "Q" not in period.key else "",
+                 "end": request.args.get("end", "") if "Q" not in period.key else "",
+                 "police_service": police_service or "", "team": team or ""}
+    return period, filters, selection, error
+
+
+def _sections(db, period, filters):
+    now = clock.now()
+    return tables.build(db, filters, period, current_app.config, clock.iso(now),
+                        _today().isoformat())
+
+
+def _period_label(period) -> str:
+    label = f"{format_date(period.start, 'long')} – {format_date(period.last_day, 'long')}"
+    return f"{label} ({period.key})" if "Q" in period.key else label
 
 
 @bp.get("/")
 @role_required("coordinator")
 def board():
-    """The board report for a period."""
-    return render("placeholder.html", title=_l("Reports"))
+    """The board report for a period, a police service (or all) and a team (or all)."""
+    db = get_db()
+    period, filters, selection, error = _parse_request(db)
+    sections = _sections(db, period, filters)
+    csv_args = {k: v for k, v in selection.items() if v}
+    return render("reports/board.html", "reports/_board.html", status=400 if error else 200,
+                  title=_("Board report"), sections=sections, period=period,
+                  selection=selection, csv_args=csv_args, error=error,
+                  generated_at=format_datetime(clock.now(), "medium"),
+                  period_label=_period_label(period),
+                  police_service_name=current_app.config["POLICE_SERVICES"].get(
+                      selection["police_service"]),
+                  **_choices(db))
+
+
+@bp.get("/board.csv")
+@role_required("coordinator")
+def board_csv():
+    """The report's tables as CSV, with the same suppression as the page (audited)."""
+    db = get_db()
+    period, filters, selection, error = _parse_request(db)
+    if error:
+        abort(400, description=error)
+    sections = _sections(db, period, filters)
+    by_id = tables.all_tables(sections)
+    table_id = request.args.get("table") or ""
+    if table_id and table_id not in by_id:
+        abort(404)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    if table_id:
+        table = by_id[table_id]
+        writer.writerow(table.columns)
+        writer.writerows([cell.text for cell in row] for row in table.rows)
+    else:
+        writer.writerow([_("Table"), _("Row"), _("Column"), _("Value")])
+        for table in by_id.values():
+            for row in table.rows:
+                for column, cell in zip(table.columns[1:], row[1:], strict=True):
+                    writer.writerow([table.id, row[0].text, column, cell.text])
+    audit_event("report_exported", object_type="report", object_id=table_id or "board",
+                detail={"period": period.key, "police_service": selection["police_service"],
+                        "team": selection["team"], "table": table_id or "all"})
+    filename = f"board-{period.key.replace('..', '_')}{'-' + table_id if table_id else ''}.csv"
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+# --- Calls for service ----------------------------------------------------------------------
+
+
+def _calls_page(status=200, **context):
+    db = get_db()
+    return render("reports/calls.html", status=status, title=_("Calls for service"),
+                  summary=store.calls_summary(db), links=store.key_links(db), **context)
+
+
+@bp.get("/calls")
+@role_required("coordinator")
+def calls_page():
+    """Import calls for service and link records-system keys to people."""
+    return _calls_page()
+
+
+@bp.post("/calls")
+@role_required("coordinator")
+def upload_calls():
+    """Import an uploaded calls-for-service CSV (all rows or none)."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _calls_page(400, errors=[_("Choose a CSV file to import.")])
+    text = calls.decode(upload.read())
+    if text is None:
+        return _calls_page(400, errors=[_("The file is not UTF-8 or Windows-1252 text.")])
+    result, added = calls.import_text(get_db(), text, current_app.config["TIMEZONE"],
+                                      clock.iso())
+    if result.errors:
+        audit_event("calls_import_rejected", object_type="calls_for_service", outcome="400",
+                    detail={"errors": len(result.errors)})
+        return _calls_page(400, errors=result.errors)
+    audit_event("calls_imported", object_type="calls_for_service",
+                detail={"rows": result.total, "added": added})
+    flash(_("Imported %(added)s new call(s) of %(total)s in the file (%(old)s already there).",
+            added=added, total=result.total, old=result.total - added), "ok")
+    return redirect(url_for("reports.calls_page"))
+
+
+@bp.post("/calls/keys")
+@role_required("coordinator")
+def link_key():
+    """Link a records-system person key to a person of fieldapp."""
+    person_key = (request.form.get("person_key") or "").strip()
+    person_id = (request.form.get("person_id") or "").strip()
+    errors = {}
+    if not person_key or len(person_key) > calls.MAX_FIELD:
+        errors["person_key"] = _("Enter the person key from the records system.")
+    db = get_db()
+    if not person_id or len(person_id) > 64 or not store.person_exists(db, person_id):
+        errors["person_id"] = _("Enter the id of a person recorded in fieldapp.")
+    if errors:
+        return _calls_page(400, link_errors=errors, form={"person_key": person_key,
+                                                          "person_id": person_id})
+    store.link_key(db, person_key, person_id, current_user.id, clock.iso())
+    audit_event("person_key_linked", object_type="person", object_id=person_id)
+    flash(_("Key linked."), "ok")
+    return redirect(url_for("reports.calls_page"))
+
+
+@bp.post("/calls/keys/unlink")
+@role_required("coordinator")
+def unlink_key():
+    """Remove the link of a person key."""
+    person_key = (request.form.get("person_key") or "").strip()
+    if not person_key or not store.unlink_key(get_db(), person_key):
+        abort(404)
+    audit_event("person_key_unlinked", object_type="person_key", object_id=person_key[:64])
+    flash(_("Link removed."), "ok")
+    return redirect(url_for("reports.calls_page"))

@@ -6,5 +6,4 @@ POLICY = {
     "contacts.my_contacts": {"roles": {"officer", "officer2", "coordinator"}},
     "directory.search": {"roles": LOGGED_IN},
     "referrals.inbox": {"roles": LOGGED_IN},
-    "reports.board": {"roles": {"coordinator"}},
 }

@@ -1,0 +1,100 @@
+"""Report periods: quarters (the default) or custom date ranges, in the service's time zone.
+
+A period is a half-open range of local dates [start, end); the store compares UTC ISO strings,
+so the bounds are converted here once ("YYYY-MM-DDTHH:MM:SS", no suffix, which sorts correctly
+against stored values such as "2026-03-02T14:00:00+00:00").
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+MAX_DAYS = 366 * 2
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date  # first local day
+    end: date  # day after the last local day
+    key: str  # "2026-Q1" or "2026-01-01..2026-03-31"
+    tz: str
+
+    @property
+    def last_day(self) -> date:
+        return self.end - timedelta(days=1)
+
+    def utc(self, day: date) -> str:
+        """Local midnight of `day` as a UTC ISO string without suffix."""
+        local = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(self.tz))
+        return local.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+    @property
+    def start_utc(self) -> str:
+        return self.utc(self.start)
+
+    @property
+    def end_utc(self) -> str:
+        return self.utc(self.end)
+
+    def months(self) -> list[tuple[str, str, str]]:
+        """(YYYY-MM, start UTC, end UTC) of every calendar month overlapping the period."""
+        result = []
+        day = self.start
+        while day < self.end:
+            following = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+            stop = min(following, self.end)
+            result.append((f"{day.year}-{day.month:02d}", self.utc(day), self.utc(stop)))
+            day = stop
+        return result
+
+
+def quarter_of(day: date) -> tuple[int, int]:
+    return day.year, (day.month - 1) // 3 + 1
+
+
+def quarter(year: int, q: int, tz: str) -> Period:
+    start = date(year, 3 * (q - 1) + 1, 1)
+    end = date(year + 1, 1, 1) if q == 4 else date(year, 3 * q + 1, 1)
+    return Period(start, end, f"{year}-Q{q}", tz)
+
+
+def recent_quarters(today: date, tz: str, count: int = 8) -> list[Period]:
+    year, q = quarter_of(today)
+    periods = []
+    for _ in range(count):
+        periods.append(quarter(year, q, tz))
+        year, q = (year, q - 1) if q > 1 else (year - 1, 4)
+    return periods
+
+
+class PeriodError(ValueError):
+    pass
+
+
+def parse(args: dict, today: date, tz: str) -> Period:
+    """The period asked for by GET params: quarter=2026-Q1, or start/end dates (end inclusive);
+    the current quarter when nothing is given.  Raises PeriodError with a message code."""
+    start_text, end_text = (args.get("start") or "").strip(), (args.get("end") or "").strip()
+    if start_text or end_text:
+        try:
+            start = date.fromisoformat(start_text)
+            end = date.fromisoformat(end_text) + timedelta(days=1)
+        except ValueError:
+            raise PeriodError("dates") from None
+        if end <= start:
+            raise PeriodError("order")
+        if (end - start).days > MAX_DAYS:
+            raise PeriodError("length")
+        return Period(start, end, f"{start.isoformat()}..{(end - timedelta(days=1)).isoformat()}",
+                      tz)
+    text = (args.get("quarter") or "").strip()
+    if text:
+        try:
+            year_text, q_text = text.upper().split("-Q")
+            year, q = int(year_text), int(q_text)
+        except ValueError:
+            raise PeriodError("quarter") from None
+        if not (1 <= q <= 4 and 2000 <= year <= 2100):
+            raise PeriodError("quarter")
+        return quarter(year, q, tz)
+    return quarter(*quarter_of(today), tz)

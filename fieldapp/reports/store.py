@@ -1,0 +1,404 @@
+"""All SQL of the board report and of calls for service.  Plain functions over a Database that
+return raw numbers (dicts); suppression and labels are applied later, in tables.py.
+
+Every figure is computed in SQLite over indexed columns (contact by occurred_at / team /
+police_service, referral by sent_at, calls by person_key and called_at): nothing loads a whole
+table into Python.  Times are compared as ISO strings (see period.py); durations use whole
+seconds (strftime('%s')) so that "within 48 hours" is exact.
+
+Conventions:
+- a contact with deleted_at set was undone: it counts nowhere;
+- a person merged into another (person.merged_into_id) counts as the surviving person
+  ("canonical" id = coalesce(merged_into_id, id); one level, as merges point at the survivor);
+- referrals belong to the period in which they were sent (sent_at).
+"""
+
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+PARTNER_DECLINE_REASONS = ("no_capacity", "not_eligible", "duplicate")
+PERSON_DECLINE_REASONS = ("person_declined",)
+HANDED_OVER_OUTCOMES = ("warm_referral", "partner_on_scene", "transported_safe_place")
+ANSWER_DAYS = 7
+STALE_DAYS = 180
+WINDOW_DAYS = 90
+
+CANONICAL = "coalesce(p.merged_into_id, c.person_id)"
+SECONDS = "(cast(strftime('%s', {b}) as integer) - cast(strftime('%s', {a}) as integer))"
+
+
+@dataclass(frozen=True)
+class Filters:
+    start: str  # UTC ISO, inclusive
+    end: str  # UTC ISO, exclusive
+    police_service: str | None = None
+    team: str | None = None
+
+    def params(self) -> dict:
+        return {"start": self.start, "end": self.end, "ps": self.police_service,
+                "team": self.team}
+
+
+def _contacts_where(f: Filters, alias: str = "c") -> str:
+    sql = (f"{alias}.deleted_at is null and {alias}.occurred_at >= :start "
+           f"and {alias}.occurred_at < :end")
+    if f.police_service:
+        sql += f" and {alias}.police_service = :ps"
+    if f.team:
+        sql += f" and {alias}.team = :team"
+    return sql
+
+
+def _referrals_where(f: Filters, alias: str = "r") -> str:
+    sql = f"{alias}.sent_at >= :start and {alias}.sent_at < :end"
+    if f.police_service:
+        sql += f" and {alias}.police_service = :ps"
+    if f.team:
+        sql += f" and {alias}.officer_id in (select id from user where team = :team)"
+    return sql
+
+
+def _one(db: Database, sql: str, params: dict) -> dict:
+    return next(db.query(sql, params))
+
+
+def table_exists(db: Database, name: str) -> bool:
+    return db[name].exists()
+
+
+def teams(db: Database) -> list[str]:
+    """Teams that users belong to (for the report filter)."""
+    sql = "select distinct team from user where team is not null and team != '' order by team"
+    return [row["team"] for row in db.query(sql)]
+
+
+# --- 1 Activity ------------------------------------------------------------------------------
+
+
+def activity(db: Database, f: Filters, months: list[tuple[str, str, str]]) -> dict:
+    """Contacts in total, by kind, by month; school visits; group contacts and their headcount."""
+    where = _contacts_where(f)
+    params = f.params()
+    totals = _one(db, f"""
+        select count(*) as contacts,
+               coalesce(sum(c.kind = 'school_visit'), 0) as school_visits,
+               coalesce(sum(c.is_group = 1), 0) as group_contacts,
+               coalesce(sum(case when c.is_group = 1 then c.headcount end), 0) as headcount
+        from contact c where {where}""", params)
+    by_kind = list(db.query(f"""
+        select nullif(c.kind, '') as kind, count(*) as n from contact c where {where}
+        group by 1 order by n desc, kind""", params))
+    # One range per calendar month (local time); each is an index range scan.
+    values = ", ".join(f"(:m{i}, :s{i}, :e{i})" for i in range(len(months)))
+    month_params = dict(params)
+    for i, (label, start, end) in enumerate(months):
+        month_params.update({f"m{i}": label, f"s{i}": start, f"e{i}": end})
+    by_month = []
+    if months:
+        month_where = where.replace(":start", "m.s").replace(":end", "m.e")
+        by_month = list(db.query(f"""
+            with m(label, s, e) as (values {values})
+            select m.label as month,
+                   (select count(*) from contact c where {month_where}) as n
+            from m order by m.label""", month_params))
+    return {**totals, "by_kind": by_kind, "by_month": by_month}
+
+
+# --- 2 People --------------------------------------------------------------------------------
+
+
+def people(db: Database, f: Filters, repeat_contacts: int = 2, repeat_days: int = 60) -> dict:
+    """Unique people, repeat people (repeat_contacts+ contacts within repeat_days, both inside
+    the period), and contacts and people per population."""
+    where = _contacts_where(f)
+    params = f.params()
+    lag = max(int(repeat_contacts), 2) - 1
+    days = int(repeat_days)
+    row = _one(db, f"""
+        with pc as (
+            select {CANONICAL} as pid, c.occurred_at as t
+            from contact c left join person p on p.id = c.person_id
+            where {where} and c.person_id is not null),
+        w as (select pid, t, lag(t, {lag}) over (partition by pid order by t) as prev from pc)
+        select (select count(distinct pid) from pc) as unique_people,
+               (select count(distinct pid) from w
+                where prev is not null
+                  and {SECONDS.format(a="prev", b="t")} <= {days} * 86400) as repeat_people
+        """, params)
+    populations = list(db.query(f"""
+        select cp.population, count(*) as contacts,
+               count(distinct {CANONICAL}) as people
+        from contact c
+        join contact_population cp on cp.contact_id = c.id
+        left join person p on p.id = c.person_id
+        where {where}
+        group by cp.population order by contacts desc, cp.population""", params))
+    return {**row, "populations": populations}
+
+
+# --- 3 Referrals -----------------------------------------------------------------------------
+
+
+def _referral_counts_sql(where: str, group: str) -> str:
+    partner = ", ".join(f"'{r}'" for r in PARTNER_DECLINE_REASONS)
+    person = ", ".join(f"'{r}'" for r in PERSON_DECLINE_REASONS)
+    return f"""
+        select {group} as g, count(*) as made,
+          coalesce(sum(coalesce(r.received_at, r.accepted_at, r.declined_at, r.attempted_at,
+                                r.connected_at) is not null), 0) as received,
+          coalesce(sum(r.accepted_at is not null), 0) as accepted,
+          coalesce(sum(r.connected_at is not null), 0) as connected,
+          coalesce(sum(r.connected_at is not null and
+              {SECONDS.format(a="r.sent_at", b="r.connected_at")} <= 48 * 3600), 0)
+              as connected_48h,
+          coalesce(sum(r.declined_at is not null), 0) as declined,
+          coalesce(sum(r.declined_at is not null and r.status_reason in ({partner})), 0)
+              as declined_partner,
+          coalesce(sum(r.declined_at is not null and r.status_reason in ({person})), 0)
+              as declined_person
+        from referral r where {where}"""
+
+
+def _medians_sql(where: str, column: str) -> str:
+    seconds = SECONDS.format(a="r.sent_at", b=f"r.{column}")
+    return f"""
+        with d as (select r.service_id as g, {seconds} / 3600.0 as h
+                   from referral r where {where} and r.{column} is not null),
+        dd as (select g, h from d union all select '*', h from d),
+        ranked as (select g, h, row_number() over (partition by g order by h) as rn,
+                          count(*) over (partition by g) as n from dd)
+        select g, max(n) as n, avg(h) as median from ranked
+        where rn in ((n + 1) / 2, (n + 2) / 2) group by g"""
+
+
+def referrals(db: Database, f: Filters) -> dict:
+    """Per partner service and in total: made, received, accepted, connected, within 48 h,
+    declines by reason, and median hours sent -> accepted and sent -> connected."""
+    where = _referrals_where(f)
+    params = f.params()
+    rows = {row["g"]: row for row in db.query(
+        _referral_counts_sql(where, "r.service_id") + " group by r.service_id", params)}
+    total = _one(db, _referral_counts_sql(where, "'*'"), params)
+    for column, key in (("accepted_at", "accept"), ("connected_at", "connect")):
+        for m in db.query(_medians_sql(where, column), params):
+            target = total if m["g"] == "*" else rows.get(m["g"])
+            if target is not None:
+                target[f"{key}_n"], target[f"{key}_median"] = m["n"], m["median"]
+    names = service_names(db, list(rows))
+    services = sorted(rows.values(), key=lambda r: (-r["made"], names.get(r["g"], r["g"])))
+    for row in services:
+        row["service"] = names.get(row["g"], row["g"])
+    return {"services": services, "total": total}
+
+
+def service_names(db: Database, service_ids: list[str]) -> dict:
+    """'Organization — service' labels from the directory (the id when it has no name)."""
+    if not service_ids or not table_exists(db, "service"):
+        return {}
+    marks = ", ".join("?" for _ in service_ids)
+    sql = f"""select s.id, s.name, o.name as org from service s
+              left join organization o on o.id = s.organization_id where s.id in ({marks})"""
+    names = {}
+    for row in db.query(sql, service_ids):
+        names[row["id"]] = f"{row['org']} — {row['name']}" if row["org"] else row["name"]
+    return names
+
+
+# --- 4 Diversion -----------------------------------------------------------------------------
+
+
+def diversion(db: Database, f: Filters) -> dict:
+    """Mental-health contacts (kind or population mental_health), those handed to non-police
+    services (an outcome handing over, or a referral made from the contact), and escalations
+    to police enforcement among them and among all contacts."""
+    where = _contacts_where(f)
+    handed = ", ".join(f"'{o}'" for o in HANDED_OVER_OUTCOMES)
+    return _one(db, f"""
+        with mh as (
+            select c.id, c.outcome from contact c
+            where {where} and (c.kind = 'mental_health' or exists (
+                select 1 from contact_population cp
+                where cp.contact_id = c.id and cp.population = 'mental_health')))
+        select (select count(*) from mh) as mh_contacts,
+               (select count(*) from mh where mh.outcome in ({handed}) or exists (
+                   select 1 from referral r where r.contact_id = mh.id)) as mh_handed,
+               (select count(*) from mh where mh.outcome = 'escalated_police') as mh_escalated,
+               (select count(*) from contact c where {where}) as contacts,
+               (select count(*) from contact c where {where} and c.outcome = 'escalated_police')
+                   as escalated""", f.params())
+
+
+# --- 5 Repeat-call effect --------------------------------------------------------------------
+
+
+def repeat_calls(db: Database, f: Filters, window_days: int = WINDOW_DAYS) -> dict:
+    """Calls for service involving engaged people, 90 days before vs after first engagement.
+
+    Cohort: people whose first engagement ever (first non-undone contact) falls in the period,
+    that contact matching the police-service/team filter.  Only people with a linked person key
+    can be compared.  Windows are relative to each person: before = [t0 - 90 d, t0),
+    after = [t0, t0 + 90 d); they are not clipped to the period.  Edge rule: a person is compared
+    only when both windows lie entirely inside the imported call records (from the first to the
+    last call imported); others are counted as "before-window earlier than the call records"
+    or "after-window not yet over".
+    """
+    fmt = "'%Y-%m-%dT%H:%M:%S'"
+    ps_filter = " and fc.ps = :ps" if f.police_service else ""
+    team_filter = " and fc.team = :team" if f.team else ""
+    days = int(window_days)
+    sql = f"""
+        with pc as (
+            select {CANONICAL} as pid, c.occurred_at as t, c.police_service as ps, c.team as team
+            from contact c left join person p on p.id = c.person_id
+            where c.deleted_at is null and c.person_id is not null
+              and c.occurred_at >= :start and c.occurred_at < :end),
+        -- SQLite returns the other columns of the row holding min(t): the first contact's.
+        fc as (select pid, min(t) as first_at, ps, team from pc group by pid),
+        cohort as (
+            select fc.pid, strftime({fmt}, fc.first_at) as t0 from fc
+            where 1 = 1 {ps_filter} {team_filter}
+              and not exists (select 1 from contact e where e.person_id = fc.pid
+                              and e.deleted_at is null and e.occurred_at < :start)
+              and not exists (select 1 from person m join contact e on e.person_id = m.id
+                              where m.merged_into_id = fc.pid and e.deleted_at is null
+                                and e.occurred_at < :start)),
+        keyed as (
+            select co.pid, co.t0, k.person_key from cohort co
+            join person_key k on k.person_id = co.pid
+            union
+            select co.pid, co.t0, k.person_key from cohort co
+            join person m on m.merged_into_id = co.pid join person_key k on k.person_id = m.id),
+        bounds as (select strftime({fmt}, min(called_at)) as lo,
+                          strftime({fmt}, max(called_at)) as hi from calls_for_service),
+        classified as (
+            select l.pid, l.t0,
+                   case when b.lo is null then 'no_calls'
+                        when strftime({fmt}, l.t0, '-{days} days') < b.lo then 'early'
+                        when strftime({fmt}, l.t0, '+{days} days') > b.hi then 'open'
+                        else 'compared' end as cls
+            from (select distinct pid, t0 from keyed) l, bounds b),
+        counted as (
+            select k.pid,
+                   sum(f.called_at < k.t0) as before_calls,
+                   sum(f.called_at >= k.t0) as after_calls
+            from keyed k
+            join classified cl on cl.pid = k.pid and cl.cls = 'compared'
+            join calls_for_service f on f.person_key = k.person_key
+                and f.called_at >= strftime({fmt}, k.t0, '-{days} days')
+                and f.called_at < strftime({fmt}, k.t0, '+{days} days')
+            group by k.pid)
+        select (select count(*) from cohort) as cohort,
+               (select count(*) from classified) as linked,
+               (select count(*) from classified where cls = 'compared') as compared,
+               (select count(*) from classified where cls = 'early') as early,
+               (select count(*) from classified where cls = 'open') as open,
+               (select coalesce(sum(before_calls), 0) from counted) as calls_before,
+               (select coalesce(sum(after_calls), 0) from counted) as calls_after,
+               (select count(*) from counted where before_calls > 0) as people_before,
+               (select count(*) from counted where after_calls > 0) as people_after,
+               (select lo from bounds) as records_from,
+               (select hi from bounds) as records_to"""
+    return _one(db, sql, f.params())
+
+
+# --- 6 Partnerships --------------------------------------------------------------------------
+
+
+def partnerships(db: Database, police_services: list[str]) -> dict | None:
+    """Active services partnered by each police service, per category; overlaps (partnered by
+    every police service) and gaps (a category with services but none partnered by one police
+    service).  None when the directory's register is not there."""
+    if not all(table_exists(db, t) for t in ("service", "service_category",
+                                             "service_partnership")):
+        return None
+    params = {f"ps{i}": code for i, code in enumerate(police_services)}
+    per_ps = ", ".join(
+        f"""sum(exists(select 1 from service_partnership sp where sp.service_id = s.id
+                       and sp.police_service = :ps{i})) as ps{i}"""
+        for i in range(len(police_services)))
+    all_ps = " and ".join(
+        f"""exists(select 1 from service_partnership sp where sp.service_id = s.id
+                   and sp.police_service = :ps{i})""" for i in range(len(police_services)))
+    select = f"count(*) as services, {per_ps}, sum({all_ps}) as overlap"
+    categories = list(db.query(f"""
+        select sc.category, {select}
+        from service_category sc join service s on s.id = sc.service_id
+        where s.archived_at is null group by sc.category order by sc.category""", params))
+    total = _one(db, f"select {select} from service s where s.archived_at is null", params)
+    return {"categories": categories, "total": total}
+
+
+# --- 7 Data quality --------------------------------------------------------------------------
+
+
+def data_quality(db: Database, f: Filters, now_iso: str, today: str) -> dict:
+    """Contacts without kind / outcome; referrals with no answer (accepted or declined) 7 days
+    after they were sent; active listings not confirmed ("assured") in the last 180 days."""
+    where = _contacts_where(f)
+    params = {**f.params(), "now": now_iso[:19], "today": today}
+    row = _one(db, f"""
+        select coalesce(sum(c.kind is null or c.kind = ''), 0) as no_kind,
+               coalesce(sum(c.outcome is null or c.outcome = ''), 0) as no_outcome
+        from contact c where {where}""", params)
+    row.update(_one(db, f"""
+        select count(*) as unanswered from referral r
+        where {_referrals_where(f)} and r.accepted_at is null and r.declined_at is null
+          and r.closed_at is null
+          and r.sent_at <= strftime('%Y-%m-%dT%H:%M:%S', :now, '-{ANSWER_DAYS} days')""",
+                    params))
+    row["stale"] = None
+    if table_exists(db, "service"):
+        row["stale"] = _one(db, f"""
+            select count(*) as n from service s where s.archived_at is null
+              and (s.assured_date is null or s.assured_date = ''
+                   or s.assured_date < date(:today, '-{STALE_DAYS} days'))""", params)["n"]
+    return row
+
+
+# --- Calls for service and person keys -------------------------------------------------------
+
+
+def insert_calls(db: Database, rows: list[dict]) -> int:
+    """Store calls; a call already stored (same id) is left as it is.  Returns how many new."""
+    before = db.execute("select count(*) from calls_for_service").fetchone()[0]
+    with db.atomic():
+        db.conn.executemany(
+            """insert or ignore into calls_for_service
+               (id, called_at, call_type, person_key, imported_at, import_batch)
+               values (:id, :called_at, :call_type, :person_key, :imported_at, :import_batch)""",
+            rows)
+    return db.execute("select count(*) from calls_for_service").fetchone()[0] - before
+
+
+def calls_summary(db: Database) -> dict:
+    return _one(db, """
+        select count(*) as calls, count(distinct person_key) as keys,
+               min(called_at) as first_call, max(called_at) as last_call,
+               (select count(*) from person_key) as linked_keys
+        from calls_for_service""", {})
+
+
+def person_exists(db: Database, person_id: str) -> bool:
+    return bool(db.execute("select 1 from person where id = ?", [person_id]).fetchone())
+
+
+def link_key(db: Database, person_key: str, person_id: str, user_id: str, now: str) -> None:
+    db["person_key"].upsert({"person_key": person_key, "person_id": person_id,
+                             "linked_by": user_id, "linked_at": now}, pk="person_key")
+
+
+def unlink_key(db: Database, person_key: str) -> bool:
+    with db.atomic():
+        cursor = db.execute("delete from person_key where person_key = ?", [person_key])
+    return cursor.rowcount > 0
+
+
+def key_links(db: Database, limit: int = 200) -> list[dict]:
+    """The most recent links, with the person's alias and how many calls carry the key."""
+    return list(db.query("""
+        select k.person_key, k.person_id, k.linked_at, p.alias,
+               (select count(*) from calls_for_service f where f.person_key = k.person_key)
+                   as calls
+        from person_key k left join person p on p.id = k.person_id
+        order by k.linked_at desc, k.person_key limit ?""", [limit]))

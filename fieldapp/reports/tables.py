@@ -1,0 +1,283 @@
+"""The board report as sections of tables of Cells: the single source of the page, its charts
+and the CSV export, so that all three show the same (suppressed) figures."""
+
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from fieldapp.reports import charts, store
+from fieldapp.reports.suppression import Cell, change, count, rate, statistic, text
+
+
+@dataclass
+class Table:
+    id: str
+    title: str
+    columns: list[str]
+    rows: list[list[Cell]]  # first cell: the row's label
+    chart: Markup | None = None  # drawn next to the table, from the same cells
+
+
+@dataclass
+class Section:
+    id: str
+    title: str
+    caption: str
+    tables: list[Table] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def vocab_label(vocabulary: str, code: str | None) -> str:
+    """The label of a vocabulary code from fieldapp.contacts.vocab, else the code itself."""
+    if not code:
+        return _("Not recorded")
+    try:
+        from fieldapp.contacts import vocab
+    except ImportError:
+        return code
+    for name in ("label", "label_for"):
+        function = getattr(vocab, name, None)
+        if callable(function):
+            try:
+                result = function(vocabulary, code)
+            except Exception:  # noqa: BLE001 - an unknown code or API: show the code
+                continue
+            if result:
+                return str(result)
+    return code
+
+
+def _chart(table: Table, title: str, desc: str, value_columns: list[int],
+           chart_id: str | None = None) -> Markup:
+    series = [table.columns[i] for i in value_columns]
+    rows = [(row[0].text, [row[i] for i in value_columns]) for row in table.rows]
+    return charts.bar_chart(f"chart-{chart_id or table.id}", title, desc, series, rows)
+
+
+def _measures(table_id: str, title: str, items: list[tuple[str, Cell]]) -> Table:
+    return Table(table_id, title, [_("Measure"), _("Value")],
+                 [[text(label), cell] for label, cell in items])
+
+
+def activity_section(data: dict) -> Section:
+    section = Section("activity", _("1. Activity"), _(
+        "How many contacts officers logged in the period, of what kind, and month by month. "
+        "A group contact counts once; the headcount is how many people were in the groups."))
+    summary = _measures("activity_summary", _("Activity in the period"), [
+        (_("Contacts"), count(data["contacts"])),
+        (_("School engagements"), count(data["school_visits"])),
+        (_("Group contacts"), count(data["group_contacts"])),
+        (_("People reached in groups (headcount)"), count(data["headcount"])),
+    ])
+    by_kind = Table("activity_by_kind", _("Contacts by kind"), [_("Kind"), _("Contacts")],
+                    [[text(vocab_label("kind", r["kind"])), count(r["n"])]
+                     for r in data["by_kind"]])
+    by_month = Table("activity_by_month", _("Contacts by month"), [_("Month"), _("Contacts")],
+                     [[text(r["month"]), count(r["n"])] for r in data["by_month"]])
+    section.tables = [summary, by_kind, by_month]
+    by_kind.chart = _chart(by_kind, _("Contacts by kind"),
+                           _("Horizontal bars: number of contacts of each kind in the period."),
+                           [1])
+    by_month.chart = _chart(
+        by_month, _("Contacts by month"),
+        _("Horizontal bars: number of contacts in each month of the period."), [1])
+    return section
+
+
+def people_section(data: dict, repeat_contacts: int, repeat_days: int) -> Section:
+    section = Section("people", _("2. People"), _(
+        "How many different people officers met, and how many came back: a repeat person had "
+        "%(n)s or more contacts within %(days)s days, both in the period. People whose records "
+        "were merged count once.", n=repeat_contacts, days=repeat_days))
+    summary = _measures("people_summary", _("People in the period"), [
+        (_("Unique people"), count(data["unique_people"])),
+        (_("Repeat people"), count(data["repeat_people"])),
+    ])
+    populations = Table(
+        "people_by_population", _("Contacts and people by population"),
+        [_("Population"), _("Contacts"), _("People")],
+        [[text(vocab_label("population", r["population"])), count(r["contacts"]),
+          count(r["people"])] for r in data["populations"]])
+    section.tables = [summary, populations]
+    summary.chart = _chart(summary, _("Unique and repeat people"),
+                           _("Horizontal bars: unique people and repeat people in the period."),
+                           [1])
+    populations.chart = _chart(
+        populations, _("Contacts by population"),
+        _("Horizontal bars: contacts and people in each population group."), [1, 2])
+    return section
+
+
+def _referral_row(label: str, r: dict) -> list[Cell]:
+    return [
+        text(label), count(r["made"]), count(r["received"]), count(r["accepted"]),
+        count(r["connected"]), rate(r["connected"], r["made"]),
+        statistic(r.get("accept_median"), r.get("accept_n"), " h"),
+        statistic(r.get("connect_median"), r.get("connect_n"), " h"),
+        rate(r["connected_48h"], r["made"]),
+        count(r["declined_partner"]), count(r["declined_person"]),
+    ]
+
+
+def referrals_section(data: dict) -> Section:
+    section = Section("referrals", _("3. Referrals"), _(
+        "Warm referrals sent to partner services in the period and how far they got. "
+        "Connected ÷ made is the share of referrals where the partner reached the person; "
+        "the 48-hour share counts referrals connected within 48 hours of being sent, out of "
+        "all referrals made. Declines are split between the partner's reasons (no capacity, "
+        "not eligible, duplicate) and the person's own choice."))
+    columns = [_("Partner service"), _("Made"), _("Received"), _("Accepted"), _("Connected"),
+               _("Connected ÷ made"), _("Median hours sent → accepted"),
+               _("Median hours sent → connected"), _("Connected within 48 h"),
+               _("Declined: partner reasons"), _("Declined: person's choice")]
+    rows = [_referral_row(r["service"], r) for r in data["services"]]
+    rows.append(_referral_row(_("All services"), data["total"]))
+    table = Table("referrals_by_service", _("Referrals by partner service"), columns, rows)
+    section.tables = [table]
+    by_service = Table(table.id, table.title, columns, rows[:-1])
+    table.chart = _chart(
+        by_service, _("Referrals made and connected by partner service"),
+        _("Horizontal bars: for each partner service, referrals made and referrals connected."),
+        [1, 4])
+    return section
+
+
+def diversion_section(data: dict) -> Section:
+    section = Section("diversion", _("4. Diversion"), _(
+        "Contacts about mental health (the kind of contact, or a person's mental-health "
+        "population) and what happened: handed to a non-police service means a warm referral, "
+        "a partner on scene, a transport to a safe place, or a referral made from the contact. "
+        "The police-escalation rate is the share whose outcome was escalation to police "
+        "enforcement."))
+    table = _measures("diversion", _("Mental-health contacts and diversion"), [
+        (_("Mental-health-related contacts"), count(data["mh_contacts"])),
+        (_("Handed to non-police services"), count(data["mh_handed"])),
+        (_("Share handed to non-police services"),
+         rate(data["mh_handed"], data["mh_contacts"])),
+        (_("Escalated to police enforcement"), count(data["mh_escalated"])),
+        (_("Police-escalation rate (mental-health contacts)"),
+         rate(data["mh_escalated"], data["mh_contacts"])),
+        (_("All contacts"), count(data["contacts"])),
+        (_("All contacts escalated to police enforcement"), count(data["escalated"])),
+        (_("Police-escalation rate (all contacts)"), rate(data["escalated"], data["contacts"])),
+    ])
+    section.tables = [table]
+    counts = Table(table.id, table.title, table.columns, [table.rows[i] for i in (0, 1, 3)])
+    table.chart = _chart(
+        counts, _("Mental-health contacts, diverted and escalated"),
+        _("Horizontal bars: mental-health-related contacts, those handed to non-police "
+          "services, and those escalated to police enforcement."), [1])
+    return section
+
+
+def repeat_calls_section(data: dict, window_days: int) -> Section:
+    section = Section("repeat-calls", _("5. Repeat-call effect"), _(
+        "Calls for service involving people first engaged by the team in this period, counted "
+        "%(days)s days before and %(days)s days after their first contact. This is a "
+        "correlation, not proof that the team caused the change: people often call less "
+        "after a crisis whatever happens.", days=window_days))
+    section.notes = [
+        _("Only people whose records-system key is linked can be compared, and only when both "
+          "of their %(days)s-day windows lie entirely within the imported call records; the "
+          "windows follow each person and are not cut at the edges of the period.",
+          days=window_days),
+    ]
+    if data["records_from"]:
+        section.notes.append(_("Call records imported: %(start)s to %(end)s (UTC).",
+                               start=data["records_from"][:10], end=data["records_to"][:10]))
+    else:
+        section.notes.append(_("No calls for service have been imported yet."))
+    table = _measures("repeat_calls", _("Calls before and after first engagement"), [
+        (_("People first engaged in the period"), count(data["cohort"])),
+        (_("… with a linked records-system key"), count(data["linked"])),
+        (_("… compared (both windows within the call records)"), count(data["compared"])),
+        (_("… not compared: before-window starts before the call records"),
+         count(data["early"])),
+        (_("… not compared: after-window not over yet"), count(data["open"])),
+        (_("Calls in the %(days)s days before", days=window_days), count(data["calls_before"])),
+        (_("Calls in the %(days)s days after", days=window_days), count(data["calls_after"])),
+        (_("Change in calls"), change(data["calls_before"], data["calls_after"])),
+        (_("People with a call before"), count(data["people_before"])),
+        (_("People with a call after"), count(data["people_after"])),
+    ])
+    section.tables = [table]
+    chart_rows = Table(table.id, table.title, table.columns,
+                       [table.rows[i] for i in (5, 6, 8, 9)])
+    table.chart = _chart(
+        chart_rows, _("Calls before and after first engagement"),
+        _("Horizontal bars: calls and people with calls in the windows before and after "
+          "first engagement, for the people compared."), [1])
+    return section
+
+
+def partnerships_section(data: dict | None, police_services: dict) -> Section:
+    section = Section("partnerships", _("6. Partnerships"), _(
+        "Active directory services that each police service has a partnership with, by "
+        "category of service. Partnered by all means every police service partners with it; "
+        "a gap is a category where a police service has no partnered service."))
+    if data is None:
+        section.notes = [_("The directory's partnership register is not available yet.")]
+        return section
+    codes = list(police_services)
+    columns = [_("Category"), _("Services")] + codes + [_("Partnered by all"), _("Gaps")]
+    rows = []
+    for r in data["categories"]:
+        gaps = [code for i, code in enumerate(codes) if not r[f"ps{i}"]]
+        rows.append([text(r["category"]), count(r["services"])]
+                    + [count(r[f"ps{i}"]) for i in range(len(codes))]
+                    + [count(r["overlap"]), text(", ".join(gaps) or "—")])
+    t = data["total"]
+    rows.append([text(_("All services")), count(t["services"])]
+                + [count(t[f"ps{i}"]) for i in range(len(codes))]
+                + [count(t["overlap"]), text("")])
+    table = Table("partnerships", _("Partnered services by category"), columns, rows)
+    section.tables = [table]
+    per_category = Table(table.id, table.title, columns, rows[:-1])
+    table.chart = _chart(
+        per_category, _("Partnered services by category"),
+        _("Horizontal bars: for each category, services partnered by each police service."),
+        list(range(2, 2 + len(codes))))
+    return section
+
+
+def data_quality_section(data: dict) -> Section:
+    section = Section("data-quality", _("7. Data quality"), _(
+        "Gaps in the records behind this report: contacts saved without a kind or an outcome, "
+        "referrals still without an answer (accepted or declined) 7 days after being sent, and "
+        "directory listings not confirmed in the last 180 days."))
+    items = [
+        (_("Contacts without a kind"), count(data["no_kind"])),
+        (_("Contacts without an outcome"), count(data["no_outcome"])),
+        (_("Referrals without an answer after 7 days"), count(data["unanswered"])),
+    ]
+    if data["stale"] is not None:
+        items.append((_("Listings not confirmed for over 180 days"), count(data["stale"])))
+    table = _measures("data_quality", _("Data quality"), items)
+    section.tables = [table]
+    table.chart = _chart(table, _("Data quality"),
+                         _("Horizontal bars: records with gaps, by kind of gap."), [1])
+    return section
+
+
+def build(db, filters: store.Filters, period, config: dict, now_iso: str,
+          today: str) -> list[Section]:
+    """Every section of the board report."""
+    repeat_contacts = int(config.get("REPEAT_CONTACTS", 2))
+    repeat_days = int(config.get("REPEAT_DAYS", 60))
+    window_days = int(config.get("REPEAT_CALL_WINDOW_DAYS", store.WINDOW_DAYS))
+    return [
+        activity_section(store.activity(db, filters, period.months())),
+        people_section(store.people(db, filters, repeat_contacts, repeat_days),
+                       repeat_contacts, repeat_days),
+        referrals_section(store.referrals(db, filters)),
+        diversion_section(store.diversion(db, filters)),
+        repeat_calls_section(store.repeat_calls(db, filters, window_days), window_days),
+        partnerships_section(store.partnerships(db, list(config["POLICE_SERVICES"])),
+                             config["POLICE_SERVICES"]),
+        data_quality_section(store.data_quality(db, filters, now_iso, today)),
+    ]
+
+
+def all_tables(sections: list[Section]) -> dict[str, Table]:
+    return {table.id: table for section in sections for table in section.tables}

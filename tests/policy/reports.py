@@ -1,0 +1,9 @@
+# The board report and calls for service: coordinators only.
+POLICY = {
+    "reports.board": {"roles": {"coordinator"}},
+    "reports.board_csv": {"roles": {"coordinator"}},
+    "reports.calls_page": {"roles": {"coordinator"}},
+    "reports.upload_calls": {"roles": {"coordinator"}},
+    "reports.link_key": {"roles": {"coordinator"}},
+    "reports.unlink_key": {"roles": {"coordinator"}},
+}
