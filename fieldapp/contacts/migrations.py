@@ -91,3 +91,19 @@ def create_contacts(db: Database) -> None:
         pk="id", foreign_keys=[("contact_id", "contact", "id")],
     )
     db["contact_revision"].create_index(["contact_id"])
+
+
+@migrations()
+def add_payload_hashes_and_favourites(db: Database) -> None:
+    # The hash of the payload that created a record: replaying the same client UUID with the
+    # same payload is "unchanged", with a different one a "conflict" (even after later edits).
+    db["contact"].add_column("payload_hash", str)
+    db["person"].add_column("payload_hash", str)
+    db["place"].create_index(["police_service", "active"])
+
+    # An officer's own favourite places (shown first on the log-contact form).
+    db["favourite_place"].create(
+        {"user_id": str, "place_id": str, "created_at": str},
+        pk=("user_id", "place_id"),
+        foreign_keys=[("user_id", "user", "id"), ("place_id", "place", "id")],
+    )

@@ -2,8 +2,6 @@
 from tests.policy import LOGGED_IN
 
 POLICY = {
-    "contacts.new_contact": {"roles": {"officer", "officer2", "coordinator"}},
-    "contacts.my_contacts": {"roles": {"officer", "officer2", "coordinator"}},
     "directory.search": {"roles": LOGGED_IN},
     "referrals.inbox": {"roles": LOGGED_IN},
 }

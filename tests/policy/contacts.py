@@ -1,0 +1,47 @@
+# Contacts: officers and coordinators only; partners get 404 everywhere here.
+from datetime import UTC, datetime
+
+import fieldapp.accounts  # noqa: F401  (imports security before the contacts package)
+from fieldapp.contacts import demo
+
+FRESH_CONTACT = "c0de0000-0000-4000-8000-00000000f125"
+
+
+def fresh_contact(db) -> dict:
+    """A contact officer saved just now (so its author may still edit and undo it)."""
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    db["contact"].upsert({"id": FRESH_CONTACT, "officer_id": demo.OFFICER_ID,
+                          "police_service": "HRP", "occurred_at": now, "created_at": now,
+                          "updated_at": now, "place_id": demo.PLACE_LIBRARY, "kind": "other",
+                          "outcome": "information_given", "is_group": 0, "deleted_at": None},
+                         pk="id")
+    return {"contact_id": FRESH_CONTACT}
+
+STAFF = {"officer", "officer2", "coordinator"}
+
+POLICY = {
+    "contacts.new_contact": {"roles": STAFF},
+    "contacts.my_contacts": {"roles": STAFF},
+    "contacts.note_check": {"roles": STAFF},
+    "contacts.search_people": {"roles": STAFF},
+    # officer's own contact with no person: officer2 has not worked with anyone in it.
+    "contacts.detail": {"roles": {"officer", "coordinator"},
+                        "args": lambda db: {"contact_id": demo.OFFICER_PRIVATE_CONTACT}},
+    # Only the author edits or undoes, and only soon after saving.
+    "contacts.edit": {"roles": {"officer"}, "args": fresh_contact},
+    "contacts.undo": {"roles": {"officer"}, "args": fresh_contact},
+    "contacts.toggle_favourite": {"roles": STAFF,
+                                  "args": lambda db: {"place_id": demo.PLACE_LIBRARY}},
+    # R.T. is officer's alone.
+    "contacts.person": {"roles": {"officer", "coordinator"},
+                        "args": lambda db: {"person_id": demo.PERSON_RT}},
+    "contacts.merge_person": {"roles": {"coordinator"},
+                              "args": lambda db: {"person_id": demo.PERSON_RT}},
+    "contacts.manage": {"roles": {"coordinator"}},
+    "contacts.add_place": {"roles": {"coordinator"}},
+    "contacts.set_place_active": {"roles": {"coordinator"},
+                                  "args": lambda db: {"place_id": demo.PLACE_LIBRARY}},
+    "contacts.add_vocabulary": {"roles": {"coordinator"}},
+    "contacts.retire_vocabulary": {"roles": {"coordinator"},
+                                   "args": lambda db: {"vocabulary": "kind", "code": "other"}},
+}
