@@ -1,5 +1,20 @@
 """Schema of the pwa area (offline sync)."""
 
+from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 migrations = Migrations("pwa")
+
+
+@migrations()
+def create_sync_conflict(db: Database) -> None:
+    # A record replayed by a phone with the id of a stored record but different content: never
+    # applied over the stored one, kept here for a coordinator to review.
+    db["sync_conflict"].create(
+        {"id": int, "item_type": str, "item_id": str, "payload": str, "user_id": str,
+         "received_at": str, "resolved_at": str, "resolved_by": str},
+        pk="id", not_null={"item_type", "item_id", "payload", "received_at"},
+        foreign_keys=[("user_id", "user", "id")],
+    )
+    db["sync_conflict"].create_index(["resolved_at", "received_at"])
+    db["sync_conflict"].create_index(["item_type", "item_id"])

@@ -1,15 +1,71 @@
-"""The progressive web app's files, served at the site root so their scope is the whole site."""
+"""The progressive web app: its files at the site root (so their scope is the whole site),
+the CSRF token and sync endpoints the phone's outbox uses, and the coordinator's conflict list."""
 
+import hashlib
+import hmac
+import json
 from pathlib import Path
 
-from flask import current_app, send_from_directory
+from flask import (current_app, flash, jsonify, make_response, redirect, render_template,
+                   request, send_from_directory, url_for)
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
-from fieldapp.pwa import bp
-from fieldapp.security import public
+from fieldapp import clock
+from fieldapp.db import get_db
+from fieldapp.pwa import bp, store
+from fieldapp.pwa.strings import client_strings
+from fieldapp.security import audit_event, found_or_404, public, role_required
+from fieldapp.views import render
+
+# Offline files served at the root; the service worker imports outbox.js.
+OFFLINE_SCRIPTS = {"outbox.js"}
+
+# What the service worker stores at install: URL -> file (relative to the project root).
+PRECACHE = {
+    "/offline.html": "templates/pwa/offline.html",
+    "/static/css/app.css": "static/css/app.css",
+    "/static/vendor/htmx.min.js": "static/vendor/htmx.min.js",
+    "/static/js/app.js": "static/js/app.js",
+    "/offline/outbox.js": "offline/outbox.js",
+    "/static/js/offline-app.js": "static/js/offline-app.js",
+    "/static/js/offline-directory.js": "static/js/offline-directory.js",
+    "/manifest.webmanifest": "offline/manifest.webmanifest",
+    "/static/icons/icon-192.png": "static/icons/icon-192.png",
+    "/static/icons/icon.svg": "static/icons/icon.svg",
+}
+_stamped: dict = {}
 
 
 def _offline_dir() -> Path:
     return Path(current_app.root_path).parent / "offline"
+
+
+def user_key(user_id: str) -> str:
+    """An opaque per-user key naming the phone's cache of that user's pages (not the user id)."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, f"pwa-user:{user_id}".encode(), hashlib.sha256).hexdigest()[:20]
+
+
+@bp.app_context_processor
+def pwa_context():
+    """What base.html needs for the sync bar and the service worker."""
+    key = user_key(current_user.id) if current_user.is_authenticated else ""
+    return {"pwa_user_key": key, "pwa_strings": client_strings,
+            "pwa_backoff_ms": current_app.config.get("PWA_BACKOFF_BASE_MS", 2000),
+            "pwa_can_sync": bool(current_user.is_authenticated
+                                 and current_user.role in ("officer", "coordinator"))}
+
+
+@bp.after_app_request
+def pwa_headers(response):
+    """Tell the service worker whose page this is; wipe the device's data at logout."""
+    if request.endpoint == "accounts.logout":
+        response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    elif current_user and current_user.is_authenticated:
+        response.headers["X-Fieldapp-User"] = user_key(current_user.id)
+    return response
 
 
 @bp.get("/manifest.webmanifest")
@@ -20,3 +76,120 @@ def manifest():
                                    mimetype="application/manifest+json", max_age=0)
     response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+@bp.get("/sw.js")
+@public
+def service_worker():
+    """The service worker, at the root so it may control every page."""
+    response = current_app.response_class(_stamped_service_worker(), mimetype="text/javascript")
+    response.headers["Service-Worker-Allowed"] = "/"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def _stamped_service_worker() -> str:
+    """sw.js with its version (a hash of itself and every precached file) and precache list.
+
+    Any change to a precached file changes the worker's bytes, so phones see an update."""
+    root = _offline_dir().parent
+    files = [root / "offline" / "sw.js", *(root / path for path in PRECACHE.values())]
+    stamp = tuple((str(f), f.stat().st_mtime_ns if f.exists() else 0) for f in files)
+    if _stamped.get("stamp") != stamp:
+        digest = hashlib.sha256()
+        for f in files:
+            digest.update(f.read_bytes() if f.exists() else b"")
+        source = files[0].read_text()
+        source = source.replace("__VERSION__", digest.hexdigest()[:12])
+        source = source.replace("__PRECACHE__", json.dumps(list(PRECACHE)))
+        _stamped.update(stamp=stamp, source=source)
+    return _stamped["source"]
+
+
+@bp.get("/offline/<name>")
+@public
+def offline_script(name: str):
+    """The outbox script, shared by the pages and the service worker."""
+    if name not in OFFLINE_SCRIPTS:
+        return render("errors/error.html", status=404, status_code=404,
+                      message=_("There is nothing here, or it is not yours to see."))
+    response = send_from_directory(_offline_dir(), name, mimetype="text/javascript", max_age=0)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/offline.html")
+@public
+def offline_page():
+    """The page the service worker shows for a page that is not on the phone."""
+    response = make_response(render_template("pwa/offline.html"))
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/api/csrf")
+def csrf_token():
+    """A fresh CSRF token for the outbox, which replays records long after the page loaded."""
+    response = jsonify(csrf_token=generate_csrf())
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/api/sync")
+@role_required("officer", "coordinator")
+def sync():
+    """Store a batch of records made offline; answer per record (idempotent by client id)."""
+    batch = request.get_json(silent=True)
+    try:
+        count = store.check_batch(batch)
+    except store.BatchError as error:
+        return jsonify(error=str(error)), 400
+    now = clock.iso()
+    results = store.apply_batch(get_db(), batch, current_user.row, now)
+    statuses: dict[str, int] = {}
+    for items in results.values():
+        for item in items:
+            statuses[item["status"]] = statuses.get(item["status"], 0) + 1
+    if statuses.get("created") or statuses.get("conflict") or statuses.get("invalid"):
+        audit_event("sync", object_type="batch", object_id=str(count), detail=statuses)
+    response = jsonify(results=results, received_at=now)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/api/sync/discard")
+@role_required("officer", "coordinator")
+def discard():
+    """Record that the officer chose to discard queued records at logout (ids only)."""
+    data = request.get_json(silent=True) or {}
+    ids = data.get("ids") if isinstance(data, dict) else None
+    if not isinstance(ids, list) or not all(isinstance(i, str) and len(i) <= 64 for i in ids) \
+            or not ids or len(ids) > store.MAX_ITEMS:
+        return jsonify(error="ids must be a list of record ids"), 400
+    audit_event("outbox_discarded", object_type="outbox", object_id=str(len(ids)),
+                detail={"ids": ids[:100]})
+    return jsonify(discarded=len(ids))
+
+
+@bp.get("/sync/conflicts")
+@role_required("coordinator")
+def conflicts():
+    """Records phones sent with a known id but different content, for a coordinator to review."""
+    rows = store.open_conflicts(get_db())
+    for row in rows:
+        row["pretty"] = json.dumps(json.loads(row["payload"]), indent=2, ensure_ascii=False)
+    return render("pwa/conflicts.html", conflicts=rows)
+
+
+@bp.post("/sync/conflicts/<int:conflict_id>/resolve")
+@role_required("coordinator")
+def resolve_conflict(conflict_id: int):
+    """Mark a conflict as reviewed (the stored record stays as it is)."""
+    db = get_db()
+    conflict = found_or_404(store.get_conflict(db, conflict_id), "sync_conflict", conflict_id)
+    if conflict["resolved_at"] is None:
+        store.resolve_conflict(db, conflict_id, current_user.id, clock.iso())
+        audit_event("sync_conflict_resolved", object_type=conflict["item_type"],
+                    object_id=conflict["item_id"])
+        flash(_("Marked as reviewed."), "info")
+    return redirect(url_for("pwa.conflicts"))

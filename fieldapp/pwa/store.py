@@ -1,0 +1,126 @@
+"""Data access of the pwa area: applying a phone's batch of offline records, sync conflicts.
+
+The records themselves are written by each area's own functions (people and contacts by
+fieldapp.contacts.store, referrals by fieldapp.referrals.store); this module orders the batch,
+isolates each item in a savepoint and keeps conflicts for review.  No Flask in here.
+"""
+
+import importlib
+import json
+import logging
+import sqlite3
+from collections.abc import Callable
+
+from sqlite_utils import Database
+
+log = logging.getLogger(__name__)
+
+# Batch key -> (item type, module, function), in dependency order: people before the contacts
+# that name them, contacts before the referrals that come from them.
+ORDER = [
+    ("people", "person", "fieldapp.contacts.store", "apply_person"),
+    ("contacts", "contact", "fieldapp.contacts.store", "apply_contact"),
+    ("referrals", "referral", "fieldapp.referrals.store", "apply_referral"),
+]
+STATUSES = {"created", "unchanged", "conflict", "invalid"}
+MAX_ITEMS = 1000
+
+
+class BatchError(ValueError):
+    """The batch as a whole is malformed (not one item can be read)."""
+
+
+def _applier(module: str, name: str) -> Callable | None:
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return None
+
+
+def check_batch(batch) -> int:
+    """Raise BatchError unless `batch` is {"people": [...], "contacts": [...], ...}."""
+    if not isinstance(batch, dict):
+        raise BatchError("The batch must be a JSON object.")
+    unknown = set(batch) - {key for key, *_ in ORDER}
+    if unknown:
+        raise BatchError("Unknown record types: " + ", ".join(sorted(unknown)))
+    count = 0
+    for key, *_ in ORDER:
+        items = batch.get(key, [])
+        if not isinstance(items, list):
+            raise BatchError(f"{key} must be a list.")
+        count += len(items)
+    if count > MAX_ITEMS:
+        raise BatchError(f"At most {MAX_ITEMS} records per batch.")
+    return count
+
+
+def apply_batch(db: Database, batch: dict, user: dict, now: str) -> dict:
+    """Apply every item of `batch`, each all-or-nothing, and answer per item.
+
+    Returns {"people": [{"id", "status", "errors"}, ...], "contacts": [...], "referrals": [...]}.
+    """
+    results: dict[str, list[dict]] = {}
+    with db.atomic():
+        for key, item_type, module, name in ORDER:
+            items = batch.get(key) or []
+            apply = _applier(module, name) if items else None
+            results[key] = [_apply_one(db, apply, item_type, item, user, now) for item in items]
+    return results
+
+
+def _apply_one(db, apply, item_type: str, item, user: dict, now: str) -> dict:
+    item_id = item.get("id") if isinstance(item, dict) else None
+    if not isinstance(item_id, str) or not item_id:
+        return _result(item_id, "invalid", {"id": "Every record needs its id."})
+    if apply is None:
+        return _result(item_id, "invalid", {"_": f"This server cannot store {item_type} "
+                                                  "records yet."})
+    try:
+        with db.atomic():  # a savepoint: the item is stored whole or not at all
+            outcome = apply(db, item, user, now)
+            if outcome.get("status") == "conflict":
+                record_conflict(db, item_type, item, user["id"], now)
+    except sqlite3.IntegrityError as error:
+        return _result(item_id, "invalid", {"_": f"Refused by the database: {error}"})
+    except Exception:  # a bug must not lose the rest of the batch; the phone keeps the item
+        log.exception("sync: applying %s %s failed", item_type, item_id)
+        return _result(item_id, "invalid", {"_": "The server could not store this record."})
+    status = outcome.get("status")
+    if status not in STATUSES:
+        log.error("sync: %s answered status %r", item_type, status)
+        return _result(item_id, "invalid", {"_": "The server could not store this record."})
+    return _result(outcome.get("id", item_id), status, outcome.get("errors") or {})
+
+
+def _result(item_id, status: str, errors: dict) -> dict:
+    return {"id": item_id, "status": status, "errors": errors}
+
+
+def record_conflict(db: Database, item_type: str, item: dict, user_id: str, now: str) -> None:
+    """Keep a conflicting item once: replaying the same payload adds nothing."""
+    payload = json.dumps(item, sort_keys=True, ensure_ascii=False)
+    already = db.execute(
+        "select 1 from sync_conflict where item_type = ? and item_id = ? and payload = ? "
+        "and resolved_at is null", [item_type, item["id"], payload]).fetchone()
+    if not already:
+        db["sync_conflict"].insert({"item_type": item_type, "item_id": item["id"],
+                                    "payload": payload, "user_id": user_id,
+                                    "received_at": now})
+
+
+def open_conflicts(db: Database) -> list[dict]:
+    """Unresolved conflicts, oldest first, with the name of the user whose phone sent them."""
+    return list(db.query(
+        "select c.id, c.item_type, c.item_id, c.payload, c.received_at, u.name as user_name "
+        "from sync_conflict c left join user u on u.id = c.user_id "
+        "where c.resolved_at is null order by c.received_at, c.id"))
+
+
+def get_conflict(db: Database, conflict_id: int) -> dict | None:
+    rows = list(db["sync_conflict"].rows_where("id = ?", [conflict_id]))
+    return rows[0] if rows else None
+
+
+def resolve_conflict(db: Database, conflict_id: int, user_id: str, now: str) -> None:
+    db["sync_conflict"].update(conflict_id, {"resolved_at": now, "resolved_by": user_id})

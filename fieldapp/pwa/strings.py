@@ -1,0 +1,49 @@
+"""The interface strings of the offline scripts, translated on the server and handed to the
+page as a JSON island (the scripts themselves hold no words)."""
+
+from flask_babel import gettext as _
+
+
+def client_strings() -> dict[str, str]:
+    """Strings with {n}, {age}, {time} placeholders that the scripts fill in."""
+    return {
+        "waiting": _("{n} waiting"),
+        "oldest": _("oldest {age}"),
+        "just_now": _("just now"),
+        "minutes": _("{n} min"),
+        "hours": _("{n} h"),
+        "days": _("{n} d"),
+        "all_sent": _("All sent"),
+        "attention": _("{n} need attention"),
+        "sending": _("Sending…"),
+        "offline": _("Offline"),
+        "login_needed": _("Log in again to send them; they stay on this phone."),
+        "saved_offline": _("Saved on this phone — will send when online."),
+        "on_phone": _("On this phone"),
+        "needs_attention": _("Needs attention"),
+        "conflict": _("A different version is already stored; a coordinator will review it."),
+        "server_error": _("The server did not accept it: {message}"),
+        "kind_contact": _("Contact"),
+        "kind_referral": _("Referral"),
+        "logout_queued": _("{n} records are still on this phone and not sent."),
+        "discard": _("Discard {n} records and log out"),
+        "send_failed": _("Could not send them yet."),
+        "directory_as_of": _("Offline — directory as of {time}"),
+        "directory_missing": _("The directory is not on this phone yet. Open the directory once "
+                               "while online."),
+        "directory_none": _("No service matches."),
+        "call": _("Call {phone}"),
+        "accepts_referrals": _("Accepts referrals"),
+        "open_24_7": _("Open 24/7"),
+        "open_now": _("Open now"),
+        "closed_now": _("Closed now"),
+        "any": _("Any"),
+        "search": _("Search"),
+        "category": _("Category"),
+        "population": _("Population"),
+        "language": _("Language"),
+        "only_open": _("Open now"),
+        "only_referrals": _("Accepts referrals"),
+        "offline_search": _("Search the directory on this phone"),
+        "results": _("{n} services"),
+    }

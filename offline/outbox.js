@@ -1,0 +1,229 @@
+// fieldapp outbox: records made on the phone wait in IndexedDB until the server has them.
+// Shared by the pages and the service worker (no DOM in here).  One entry per form submission,
+// keyed by the client UUID of its main record; an entry may carry several records (a contact
+// and the new person it names).  An entry leaves the phone only once the server answered
+// "created" or "unchanged" for every one of its records.
+"use strict";
+
+(function (global) {
+  const DB_NAME = "fieldapp";
+  const DB_VERSION = 1;
+  const OUTBOX = "outbox";
+  const KV = "kv";
+  const LOCK = "fieldapp-outbox";
+  const ATTENTION_AFTER = 5; // failed attempts before an entry shows as "needs attention"
+  const BATCH_KEYS = ["people", "contacts", "referrals"];
+
+  // --- IndexedDB, opened per operation and closed at once (so logout can delete it) -------
+
+  function openDb() {
+    return new Promise((resolve, reject) => {
+      const request = indexedDB.open(DB_NAME, DB_VERSION);
+      request.onupgradeneeded = () => {
+        const db = request.result;
+        if (!db.objectStoreNames.contains(OUTBOX)) db.createObjectStore(OUTBOX, { keyPath: "id" });
+        if (!db.objectStoreNames.contains(KV)) db.createObjectStore(KV);
+      };
+      request.onsuccess = () => {
+        const db = request.result;
+        db.onversionchange = () => db.close();
+        resolve(db);
+      };
+      request.onerror = () => reject(request.error);
+      request.onblocked = () => reject(new Error("IndexedDB blocked"));
+    });
+  }
+
+  async function withStore(name, mode, work) {
+    const db = await openDb();
+    try {
+      return await new Promise((resolve, reject) => {
+        const tx = db.transaction(name, mode);
+        let result;
+        tx.oncomplete = () => resolve(result);
+        tx.onerror = () => reject(tx.error);
+        tx.onabort = () => reject(tx.error || new Error("aborted"));
+        const request = work(tx.objectStore(name));
+        if (request) request.onsuccess = () => { result = request.result; };
+      });
+    } finally {
+      db.close();
+    }
+  }
+
+  const all = () => withStore(OUTBOX, "readonly", (s) => s.getAll());
+  const put = (entry) => withStore(OUTBOX, "readwrite", (s) => s.put(entry));
+  const remove = (id) => withStore(OUTBOX, "readwrite", (s) => s.delete(id));
+  const getKv = (key) => withStore(KV, "readonly", (s) => s.get(key));
+  const setKv = (key, value) => withStore(KV, "readwrite", (s) => s.put(value, key));
+
+  async function entriesFor(userKey) {
+    const entries = await all();
+    return entries.filter((e) => e.userKey === userKey).sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  // --- adding ---------------------------------------------------------------------------------
+
+  /** Queue one submission: records is {people: [...], contacts: [...], referrals: [...]}. */
+  async function add(entry) {
+    const now = Date.now();
+    const stored = Object.assign({ createdAt: now, attempts: 0, state: "waiting", message: "" },
+      entry);
+    await put(stored);
+    notify();
+    requestBackgroundSync();
+    return stored;
+  }
+
+  function requestBackgroundSync() {
+    if (!global.navigator || !navigator.serviceWorker) return;
+    const registration = global.registration || null; // inside the service worker
+    const ready = registration ? Promise.resolve(registration) : navigator.serviceWorker.ready;
+    ready.then((reg) => reg.sync && reg.sync.register(LOCK)).catch(() => {});
+  }
+
+  // --- sending --------------------------------------------------------------------------------
+
+  let sending = null; // the sync running in this context, if any
+
+  /** Send what is due.  Resolves to {state, sent, left, status, message}. */
+  function sync(options) {
+    if (sending) return sending;
+    const run = () => syncOnce(options || {});
+    const locked = global.navigator && navigator.locks
+      ? navigator.locks.request(LOCK, run) : run();
+    sending = locked.finally(() => { sending = null; notify(); });
+    return sending;
+  }
+
+  async function freshToken() {
+    const response = await fetch("/api/csrf", { credentials: "same-origin", cache: "no-store",
+      headers: { Accept: "application/json" } });
+    if (response.status === 401 || response.redirected) return { login: true };
+    if (!response.ok) return { status: response.status };
+    const body = await response.json();
+    return { token: body.csrf_token, userKey: response.headers.get("X-Fieldapp-User") };
+  }
+
+  async function syncOnce() {
+    let session;
+    try {
+      session = await freshToken();
+    } catch (error) {
+      return { state: "offline" };
+    }
+    if (session.login) return { state: "login" };
+    if (!session.token) return failAll(null, session.status, "");
+    // Only this session's user's records: another user's stay queued for their next login.
+    const entries = await entriesFor(session.userKey);
+    if (!entries.length) return { state: "empty", sent: 0, left: 0 };
+
+    const batch = { people: [], contacts: [], referrals: [] };
+    for (const entry of entries) {
+      for (const key of BATCH_KEYS) {
+        for (const record of (entry.records[key] || [])) batch[key].push(record);
+      }
+    }
+    let response;
+    try {
+      response = await fetch("/api/sync", {
+        method: "POST", credentials: "same-origin", cache: "no-store",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": session.token,
+          Accept: "application/json" },
+        body: JSON.stringify(batch),
+      });
+    } catch (error) {
+      return { state: "offline" };
+    }
+    if (response.status === 401) return { state: "login" };
+    if (!response.ok) {
+      let message = "";
+      try { message = (await response.json()).error || ""; } catch (e) { /* not JSON */ }
+      return failAll(entries, response.status, message);
+    }
+    const answer = await response.json();
+    const byId = {};
+    for (const key of BATCH_KEYS) {
+      for (const result of (answer.results[key] || [])) byId[key + ":" + result.id] = result;
+    }
+    let sent = 0;
+    let left = 0;
+    for (const entry of entries) {
+      const problems = [];
+      for (const key of BATCH_KEYS) {
+        for (const record of (entry.records[key] || [])) {
+          const result = byId[key + ":" + record.id];
+          if (!result) problems.push({ status: "missing" });
+          else if (result.status !== "created" && result.status !== "unchanged") problems.push(result);
+        }
+      }
+      if (!problems.length) {
+        await remove(entry.id);
+        sent += 1;
+      } else {
+        left += 1;
+        entry.attempts += 1;
+        entry.state = "attention"; // the server refused it: retrying as is will not help
+        entry.status = problems[0].status;
+        entry.message = describe(problems[0]);
+        await put(entry);
+      }
+    }
+    await setKv("lastSync", Date.now());
+    return { state: left ? "attention" : "sent", sent, left };
+  }
+
+  function describe(result) {
+    const errors = result.errors || {};
+    return Object.keys(errors).map((field) => (field === "_" ? "" : field + ": ") + errors[field])
+      .join("; ");
+  }
+
+  async function failAll(entries, status, message) {
+    for (const entry of entries || []) {
+      entry.attempts += 1;
+      entry.lastStatus = status;
+      if (message) entry.message = message;
+      else entry.message = "HTTP " + status;
+      if (entry.attempts >= ATTENTION_AFTER) entry.state = "attention";
+      await put(entry);
+    }
+    return { state: "failed", status, message };
+  }
+
+  // --- clearing (logout) ----------------------------------------------------------------------
+
+  async function discard(ids) {
+    for (const id of ids) await remove(id);
+    notify();
+  }
+
+  function deleteDatabase() {
+    return new Promise((resolve) => {
+      const request = indexedDB.deleteDatabase(DB_NAME);
+      request.onsuccess = request.onerror = request.onblocked = () => resolve();
+    });
+  }
+
+  // --- change notification (pages listen to update their sync bar) ----------------------------
+
+  const listeners = [];
+  function notify() {
+    for (const listener of listeners) {
+      try { listener(); } catch (e) { /* a listener's bug must not stop the outbox */ }
+    }
+    if (typeof BroadcastChannel !== "undefined") {
+      try {
+        const channel = new BroadcastChannel(LOCK);
+        channel.postMessage("changed");
+        channel.close();
+      } catch (e) { /* no channel: the page refreshes on its own triggers */ }
+    }
+  }
+  function onChange(listener) { listeners.push(listener); }
+
+  global.FieldappOutbox = {
+    add, sync, entriesFor, discard, deleteDatabase, onChange, getKv, setKv, notify,
+    requestBackgroundSync, DB_NAME, LOCK, ATTENTION_AFTER,
+  };
+})(self);

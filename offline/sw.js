@@ -1,0 +1,139 @@
+// fieldapp service worker.  One versioned cache for the shell (the server stamps VERSION from
+// the content of the precached files, so any change to them is a new version); one cache per
+// user for the officer's offline pages, never served to anyone else and cleared at logout.
+"use strict";
+
+const VERSION = "__VERSION__";
+const SHELL = "fieldapp-shell-" + VERSION;
+const USER_PREFIX = "fieldapp-user-";
+const PRECACHE = __PRECACHE__;
+const OFFLINE_PAGE = "/offline.html";
+// Pages an officer needs on patrol: network first, this user's last copy when offline.
+const OFFLINE_PAGES = [/^\/contacts\/new$/, /^\/contacts\/$/, /^\/directory\/$/,
+  /^\/directory\/services\/[^/]+$/, /^\/referrals\/$/, /^\/referrals\/new$/,
+  /^\/referrals\/[^/]+$/];
+const HOMES = ["/contacts/new", "/directory/", "/referrals/"];
+
+importScripts("/offline/outbox.js");
+
+self.addEventListener("install", (event) => {
+  event.waitUntil((async () => {
+    const cache = await caches.open(SHELL);
+    await cache.addAll(PRECACHE.map((url) => new Request(url, { cache: "reload" })));
+  })());
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil((async () => {
+    const names = await caches.keys();
+    await Promise.all(names.filter((n) => n.startsWith("fieldapp-shell-") && n !== SHELL)
+      .map((n) => caches.delete(n)));
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener("message", (event) => {
+  const data = event.data || {};
+  if (data.type === "skip-waiting") self.skipWaiting();
+  else if (data.type === "warm") event.waitUntil(warm(data.urls || []));
+  else if (data.type === "clear") {
+    event.waitUntil(caches.keys().then((names) => Promise.all(names.map((n) => caches.delete(n)))));
+  }
+});
+
+// Background Sync: send the outbox even if the page was closed when the signal came back.
+self.addEventListener("sync", (event) => {
+  if (event.tag !== FieldappOutbox.LOCK) return;
+  event.waitUntil((async () => {
+    const result = await FieldappOutbox.sync();
+    const clients = await self.clients.matchAll();
+    clients.forEach((client) => client.postMessage("outbox-changed"));
+    if (result.state === "offline" || result.state === "failed") throw new Error("retry later");
+  })());
+});
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (request.method !== "GET") {
+    if (request.mode === "navigate") event.respondWith(fetch(request).catch(() => offlinePage()));
+    return;
+  }
+  if (PRECACHE.includes(url.pathname) && !url.search) {
+    event.respondWith(caches.match(url.pathname, { cacheName: SHELL })
+      .then((hit) => hit || fetch(request)));
+    return;
+  }
+  if (request.mode !== "navigate") return; // API calls, htmx fragments: network only
+  if (isOfflinePage(url) || url.pathname === "/") {
+    event.respondWith(networkFirst(event, request, url));
+  } else {
+    event.respondWith(fetch(request).catch(() => offlinePage()));
+  }
+});
+
+function isOfflinePage(url) {
+  return OFFLINE_PAGES.some((pattern) => pattern.test(url.pathname));
+}
+
+async function offlinePage() {
+  return (await caches.match(OFFLINE_PAGE, { cacheName: SHELL })) || Response.error();
+}
+
+function storable(response) {
+  return response.ok && response.status === 200 && response.type === "basic"
+    && !response.redirected && response.headers.get("X-Fieldapp-User");
+}
+
+async function userCache(key) {
+  // A new user on this phone: the previous user's pages go at once.
+  const names = await caches.keys();
+  await Promise.all(names.filter((n) => n.startsWith(USER_PREFIX) && n !== USER_PREFIX + key)
+    .map((n) => caches.delete(n)));
+  return caches.open(USER_PREFIX + key);
+}
+
+async function networkFirst(event, request, url) {
+  try {
+    const response = await fetch(request);
+    if (storable(response) && url.pathname !== "/") {
+      const copy = response.clone();
+      event.waitUntil(userCache(response.headers.get("X-Fieldapp-User"))
+        .then((cache) => cache.put(url.href, copy)));
+    }
+    return response;
+  } catch (error) {
+    return (await cachedPage(url)) || offlinePage();
+  }
+}
+
+async function cachedPage(url) {
+  const names = (await caches.keys()).filter((n) => n.startsWith(USER_PREFIX));
+  const wanted = url.pathname === "/" ? HOMES.map((p) => new URL(p, url).href) : [url.href];
+  for (const name of names) {
+    const cache = await caches.open(name);
+    for (const href of wanted) {
+      const hit = (await cache.match(href, { ignoreVary: true }))
+        || (await cache.match(href, { ignoreVary: true, ignoreSearch: true }));
+      if (hit) return hit;
+    }
+  }
+  return null;
+}
+
+async function warm(urls) {
+  for (const path of urls) {
+    const url = new URL(path, self.location.origin);
+    if (!isOfflinePage(url)) continue;
+    try {
+      const response = await fetch(url.href, { credentials: "same-origin", cache: "no-store" });
+      if (storable(response)) {
+        const cache = await userCache(response.headers.get("X-Fieldapp-User"));
+        await cache.put(url.href, response);
+      }
+    } catch (error) {
+      return; // offline again: keep what we have
+    }
+  }
+}

@@ -1,0 +1,425 @@
+// fieldapp offline, page side: service worker, sync bar, form interception, logout guard,
+// update prompt and install hint.  Words come from the #pwa-strings JSON island.
+"use strict";
+
+(function () {
+  const body = document.body;
+  const userKey = body.dataset.userKey;
+  const Outbox = self.FieldappOutbox;
+  if (!userKey || !Outbox) return;
+
+  const canSync = body.dataset.sync === "1";
+  const island = document.getElementById("pwa-strings");
+  const T = island ? JSON.parse(island.textContent) : {};
+  const t = (key, values) => (T[key] || key).replace(/\{(\w+)\}/g, (m, k) => (values && k in values ? values[k] : m));
+  const $ = (id) => document.getElementById(id);
+  const BASE_DELAY = Number(body.dataset.syncBaseMs || 2000);
+  const MAX_DELAY = 5 * 60 * 1000;
+  const TICK = 30 * 1000;
+  // Forms whose records go through the outbox: marked data-outbox, or known by their action.
+  const OUTBOX_ACTIONS = { "/contacts/new": "contacts", "/referrals/new": "referrals" };
+
+  // --- service worker -------------------------------------------------------------------------
+
+  let reloading = false;
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).then((reg) => {
+      if (reg.waiting && navigator.serviceWorker.controller) offerUpdate(reg.waiting);
+      reg.addEventListener("updatefound", () => {
+        const worker = reg.installing;
+        if (!worker) return;
+        worker.addEventListener("statechange", () => {
+          if (worker.state === "installed" && navigator.serviceWorker.controller) offerUpdate(worker);
+        });
+      });
+    }).catch(() => {});
+    navigator.serviceWorker.addEventListener("controllerchange", () => {
+      if (reloading) location.reload();
+    });
+    navigator.serviceWorker.addEventListener("message", (event) => {
+      if (event.data === "outbox-changed") refresh();
+    });
+    navigator.serviceWorker.ready.then((reg) => warmPages(reg)).catch(() => {});
+  }
+
+  function offerUpdate(worker) {
+    const banner = $("pwa-update");
+    if (!banner) return;
+    banner.hidden = false;
+    $("pwa-update-reload").onclick = () => {
+      reloading = true;
+      worker.postMessage({ type: "skip-waiting" });
+    };
+  }
+
+  // The officer's offline pages are put in this user's cache once per half hour while online.
+  function warmPages(reg) {
+    if (!canSync || !navigator.onLine || !reg.active) return;
+    const last = Number(sessionStorage.getItem("fieldapp-warmed") || 0);
+    if (Date.now() - last < 30 * 60 * 1000) return;
+    sessionStorage.setItem("fieldapp-warmed", String(Date.now()));
+    reg.active.postMessage({ type: "warm", userKey,
+      urls: ["/contacts/new", "/directory/", "/contacts/", "/referrals/", "/referrals/new"] });
+  }
+
+  if (navigator.storage && navigator.storage.persist) {
+    navigator.storage.persisted().then((done) => done || navigator.storage.persist()).catch(() => {});
+  }
+
+  // --- install hint (once, in a browser tab) --------------------------------------------------
+
+  let installEvent = null;
+  window.addEventListener("beforeinstallprompt", (event) => {
+    event.preventDefault();
+    installEvent = event;
+    const button = $("pwa-install-now");
+    if (button) button.hidden = false;
+  });
+  (function installHint() {
+    const hint = $("pwa-install");
+    const standalone = matchMedia("(display-mode: standalone)").matches || navigator.standalone;
+    if (!hint || standalone || localStorage.getItem("fieldapp-install-hint")) return;
+    localStorage.setItem("fieldapp-install-hint", "shown");
+    hint.hidden = false;
+    $("pwa-install-close").onclick = () => { hint.hidden = true; };
+    $("pwa-install-now").onclick = () => {
+      hint.hidden = true;
+      if (installEvent) installEvent.prompt();
+    };
+  })();
+
+  // --- sync bar -------------------------------------------------------------------------------
+
+  let lastResult = { state: "" };
+
+  function age(ms) {
+    const minutes = Math.floor((Date.now() - ms) / 60000);
+    if (minutes < 1) return t("just_now");
+    if (minutes < 60) return t("minutes", { n: minutes });
+    if (minutes < 48 * 60) return t("hours", { n: Math.floor(minutes / 60) });
+    return t("days", { n: Math.floor(minutes / 1440) });
+  }
+
+  async function refresh() {
+    const bar = $("syncbar");
+    if (!bar) return;
+    let entries = [];
+    try { entries = await Outbox.entriesFor(userKey); } catch (e) { return; }
+    const attention = entries.filter((e) => e.state === "attention");
+    let text;
+    let state;
+    if (!entries.length) {
+      state = "sent";
+      text = t("all_sent");
+    } else {
+      state = attention.length ? "attention" : "waiting";
+      text = t("waiting", { n: entries.length }) + " · " + t("oldest", { age: age(entries[0].createdAt) });
+      if (attention.length) text += " · " + t("attention", { n: attention.length });
+      if (lastResult.state === "login") text += " · " + t("login_needed");
+      else if (!navigator.onLine) text += " · " + t("offline");
+    }
+    if (sending) { state = "sending"; text = t("sending") + " " + text; }
+    bar.dataset.state = state;
+    bar.dataset.count = String(entries.length);
+    $("syncbar-text").textContent = text;
+    $("syncbar-send").hidden = !entries.length;
+    const details = $("syncbar-details");
+    details.hidden = !entries.length;
+    const list = $("syncbar-list");
+    list.replaceChildren(...entries.map((entry) => {
+      const li = document.createElement("li");
+      li.dataset.id = entry.id;
+      li.dataset.state = entry.state;
+      const label = t(entry.kind === "referrals" ? "kind_referral" : "kind_contact");
+      const when = new Date(entry.createdAt).toLocaleString(document.documentElement.lang || undefined,
+        { dateStyle: "short", timeStyle: "short" });
+      li.textContent = label + " · " + when + " · " + (entry.state === "attention"
+        ? t("needs_attention") + ": " + (entry.status === "conflict" ? t("conflict")
+          : t("server_error", { message: entry.message || "?" }))
+        : t("on_phone"));
+      return li;
+    }));
+  }
+
+  // --- sync triggers and backoff --------------------------------------------------------------
+
+  let failures = 0;
+  let nextAt = 0;
+  let timer = null;
+  let sending = false;
+
+  function schedule(delay) {
+    clearTimeout(timer);
+    timer = setTimeout(() => trigger(false), delay);
+  }
+
+  async function trigger(force) {
+    if (!canSync || sending) return;
+    if (!force && Date.now() < nextAt) return schedule(nextAt - Date.now());
+    let entries;
+    try { entries = await Outbox.entriesFor(userKey); } catch (e) { return; }
+    if (!entries.length) { failures = 0; refresh(); return schedule(TICK); }
+    sending = true;
+    refresh();
+    let result;
+    try {
+      result = await Outbox.sync();
+    } catch (e) {
+      result = { state: "failed" };
+    }
+    sending = false;
+    lastResult = result;
+    if (result.state === "sent" || result.state === "empty") {
+      failures = 0;
+      nextAt = 0;
+      schedule(TICK);
+    } else if (result.state === "login") {
+      failures = 0;
+      schedule(TICK); // the next login's page load sends them
+    } else {
+      // offline, a failed request, or records the server refused: back off, with jitter.
+      failures += 1;
+      const ceiling = Math.min(MAX_DELAY, BASE_DELAY * 2 ** (failures - 1));
+      const delay = ceiling / 2 + Math.random() * ceiling / 2;
+      nextAt = Date.now() + delay;
+      schedule(delay);
+    }
+    refresh();
+    return result;
+  }
+
+  Outbox.onChange(refresh);
+  if (typeof BroadcastChannel !== "undefined") {
+    new BroadcastChannel(Outbox.LOCK).onmessage = () => refresh();
+  }
+  window.addEventListener("online", () => { nextAt = 0; trigger(true); });
+  window.addEventListener("offline", refresh);
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") trigger(false);
+  });
+  const sendButton = $("syncbar-send");
+  if (sendButton) sendButton.addEventListener("click", () => { nextAt = 0; trigger(true); });
+  refresh();
+  trigger(true);
+
+  // --- forms: offline or failing -> the outbox ------------------------------------------------
+
+  const ARRAYS = new Set(["populations", "flags", "shared", "person_flags"]);
+  const NUMBERS = new Set(["headcount", "birth_year", "person_birth_year", "lat", "lon"]);
+  const CONTACT_FIELDS = ["occurred_at", "place_id", "place_text", "lat", "lon", "kind",
+    "populations", "outcome", "note", "person_id", "is_group", "headcount", "age_band"];
+  const REFERRAL_FIELDS = ["service_id", "contact_id", "person_id", "consent", "consent_reason",
+    "shared", "urgency", "handoff_note", "preferred_contact", "person_name", "person_phone"];
+
+  function outboxKind(form) {
+    if (form.dataset.outbox) return form.dataset.outbox;
+    const action = new URL(form.action || location.href, location.href).pathname;
+    return OUTBOX_ACTIONS[action] || null;
+  }
+
+  function uuid() {
+    if (crypto.randomUUID) return crypto.randomUUID();
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 15) | 64; b[8] = (b[8] & 63) | 128;
+    const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  }
+
+  function fields(form, submitter) {
+    const data = {};
+    const formData = new FormData(form, submitter || undefined);
+    for (const [name, raw] of formData.entries()) {
+      if (name === "csrf_token" || typeof raw !== "string") continue;
+      const value = raw.trim();
+      if (ARRAYS.has(name) || name in data) {
+        data[name] = [].concat(data[name] === undefined ? [] : data[name], value === "" ? [] : [value]);
+      } else {
+        data[name] = value;
+      }
+    }
+    for (const name of ARRAYS) if (typeof data[name] === "string") data[name] = data[name] ? [data[name]] : [];
+    return data;
+  }
+
+  function clean(value, name) {
+    if (value === undefined || value === "") return null;
+    if (NUMBERS.has(name)) return Number.isFinite(Number(value)) ? Number(value) : value;
+    return value;
+  }
+
+  function deviceTime(value) {
+    // datetime-local values are the phone's local time; the server stores UTC.
+    if (!value) return new Date().toISOString();
+    const date = new Date(value);
+    return Number.isNaN(date.getTime()) ? value : date.toISOString();
+  }
+
+  /** Turn a submitted form into the records of one outbox entry. */
+  function recordsFrom(kind, form, submitter) {
+    const data = fields(form, submitter);
+    const id = data.id || uuid();
+    const records = { people: [], contacts: [], referrals: [] };
+    if (kind === "referrals") {
+      const referral = { id, created_at: new Date().toISOString() };
+      for (const name of REFERRAL_FIELDS) if (name in data) referral[name] = clean(data[name], name);
+      referral.shared = data.shared || [];
+      records.referrals.push(referral);
+      return { id, records };
+    }
+    const contact = { id };
+    for (const name of CONTACT_FIELDS) if (name in data) contact[name] = clean(data[name], name);
+    contact.occurred_at = deviceTime(data.occurred_at);
+    contact.populations = data.populations || [];
+    contact.is_group = ["1", "on", "true", "yes"].includes(String(data.is_group || "")) ? 1 : 0;
+    const alias = data.person_alias || data.new_person_alias || "";
+    if (alias) {
+      const person = { id: data.new_person_id || uuid(), alias,
+        birth_year: clean(data.person_birth_year || data.new_person_birth_year, "birth_year"),
+        flags: data.person_flags || data.new_person_flags || [],
+        created_at: new Date().toISOString() };
+      records.people.push(person);
+      contact.person_id = person.id;
+    }
+    records.contacts.push(contact);
+    return { id, records };
+  }
+
+  function announce(form, message) {
+    let notice = form.parentNode.querySelector(".pwa-saved");
+    if (!notice) {
+      notice = document.createElement("p");
+      notice.className = "notice pwa-saved";
+      notice.setAttribute("role", "status");
+      form.parentNode.insertBefore(notice, form);
+    }
+    notice.textContent = message;
+    notice.scrollIntoView({ block: "nearest" });
+  }
+
+  async function keep(form, kind, submitter) {
+    const { id, records } = recordsFrom(kind, form, submitter);
+    await Outbox.add({ id, kind, userKey, records });
+    form.reset();
+    const idInput = form.querySelector("input[name=id]");
+    if (idInput) idInput.value = uuid(); // the next record gets a new id
+    const personInput = form.querySelector("input[name=new_person_id]");
+    if (personInput) personInput.value = uuid();
+    form.dispatchEvent(new CustomEvent("fieldapp:queued", { bubbles: true, detail: { id, kind } }));
+    announce(form, t("saved_offline"));
+    refresh();
+  }
+
+  document.addEventListener("submit", async (event) => {
+    const form = event.target;
+    if (!(form instanceof HTMLFormElement) || form.id === "logout-form") return;
+    const kind = outboxKind(form);
+    if (!kind || (form.method || "").toLowerCase() !== "post") return;
+    if (!form.checkValidity()) return;
+    const htmxForm = form.hasAttribute("hx-post") || form.hasAttribute("data-hx-post");
+    if (navigator.onLine && htmxForm) return; // htmx sends it; its errors are caught below
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    const submitter = event.submitter;
+    if (!navigator.onLine) return keep(form, kind, submitter);
+    // Online: send it ourselves, so that a failure leaves the record in the outbox.
+    let response;
+    try {
+      response = await fetch(form.action, { method: "POST", body: new FormData(form, submitter || undefined),
+        credentials: "same-origin" });
+    } catch (error) {
+      return keep(form, kind, submitter);
+    }
+    if (response.status >= 500) return keep(form, kind, submitter);
+    if (response.redirected) return location.assign(response.url);
+    // Validation errors and the like: let the browser show the server's page (same client id,
+    // so a second submission cannot store the record twice).
+    HTMLFormElement.prototype.submit.call(form);
+  }, true);
+
+  function htmxFailure(event) {
+    const elt = event.detail && event.detail.elt;
+    const form = elt && (elt.tagName === "FORM" ? elt : elt.closest("form"));
+    if (!form) return;
+    const kind = outboxKind(form);
+    const status = event.detail.xhr ? event.detail.xhr.status : 0;
+    if (kind && (event.type === "htmx:sendError" || status >= 500)) keep(form, kind);
+  }
+  document.addEventListener("htmx:sendError", htmxFailure);
+  document.addEventListener("htmx:responseError", htmxFailure);
+
+  // --- logout: never lose queued records silently ---------------------------------------------
+
+  async function clearDevice() {
+    try {
+      const names = await caches.keys();
+      await Promise.all(names.map((name) => caches.delete(name)));
+    } catch (e) { /* no caches */ }
+    if (navigator.serviceWorker && navigator.serviceWorker.controller) {
+      navigator.serviceWorker.controller.postMessage({ type: "clear" });
+    }
+    await Outbox.deleteDatabase();
+    sessionStorage.removeItem("fieldapp-warmed");
+  }
+
+  const logoutForm = $("logout-form");
+  if (logoutForm) {
+    let confirmed = false;
+    logoutForm.addEventListener("submit", async (event) => {
+      if (confirmed) return;
+      event.preventDefault();
+      let entries = [];
+      try { entries = await Outbox.entriesFor(userKey); } catch (e) { entries = []; }
+      if (!entries.length) {
+        await clearDevice();
+        confirmed = true;
+        return HTMLFormElement.prototype.submit.call(logoutForm);
+      }
+      askBeforeLogout(entries);
+    });
+
+    const dialog = $("pwa-logout");
+    const describe = (entries) => {
+      $("pwa-logout-text").textContent = t("logout_queued", { n: entries.length });
+      $("pwa-logout-discard").textContent = t("discard", { n: entries.length });
+    };
+    const askBeforeLogout = (entries) => {
+      if (!dialog) return;
+      describe(entries);
+      dialog.showModal();
+    };
+    if (dialog) {
+      $("pwa-logout-stay").onclick = () => dialog.close();
+      $("pwa-logout-send").onclick = async () => {
+        nextAt = 0;
+        await trigger(true);
+        const left = await Outbox.entriesFor(userKey);
+        if (!left.length) {
+          dialog.close();
+          await clearDevice();
+          confirmed = true;
+          return HTMLFormElement.prototype.submit.call(logoutForm);
+        }
+        describe(left);
+        $("pwa-logout-text").textContent += " " + t("send_failed");
+      };
+      $("pwa-logout-discard").onclick = async () => {
+        const entries = await Outbox.entriesFor(userKey);
+        const ids = entries.map((e) => e.id);
+        try {
+          const token = await fetch("/api/csrf", { credentials: "same-origin", cache: "no-store" })
+            .then((r) => r.json());
+          await fetch("/api/sync/discard", { method: "POST", credentials: "same-origin",
+            headers: { "Content-Type": "application/json", "X-CSRFToken": token.csrf_token },
+            body: JSON.stringify({ ids }) });
+        } catch (e) { /* offline: the discard is still the officer's explicit choice */ }
+        await Outbox.discard(ids);
+        dialog.close();
+        await clearDevice();
+        confirmed = true;
+        HTMLFormElement.prototype.submit.call(logoutForm);
+      };
+    }
+  }
+
+  self.FieldappApp = { trigger, refresh, clearDevice, recordsFrom };
+})();

@@ -1,0 +1,218 @@
+"""POST /api/sync: a phone's batch of offline records, idempotent by client UUID."""
+
+import uuid
+
+import pytest
+
+from tests.conftest import login, make_app
+
+OCCURRED = "2026-03-02T13:30:00+00:00"
+
+
+def contact(**fields) -> dict:
+    return {"id": str(uuid.uuid4()), "occurred_at": OCCURRED, "place_text": "Main St park (demo)",
+            "kind": "wellness_check", "populations": ["senior_65_plus"],
+            "outcome": "information_given", "note": "", "is_group": 0, **fields}
+
+
+def person(**fields) -> dict:
+    return {"id": str(uuid.uuid4()), "alias": "Demo Person", "birth_year": 1950, "flags": [],
+            "created_at": OCCURRED, **fields}
+
+
+def referral_service(db) -> str:
+    rows = list(db.query("select id from service where accepts_referrals = 1 "
+                         "and archived_at is null limit 1"))
+    if not rows:
+        pytest.skip("no demo service accepts referrals yet")
+    return rows[0]["id"]
+
+
+def referral(service_id: str, **fields) -> dict:
+    return {"id": str(uuid.uuid4()), "service_id": service_id, "consent": "verbal",
+            "shared": ["name"], "person_name": "Demo Person", "urgency": "today",
+            "handoff_note": "", "created_at": OCCURRED, **fields}
+
+
+@pytest.fixture
+def frozen(tmp_path):
+    return make_app(tmp_path, NOW="2026-03-02T14:00:00+00:00")
+
+
+@pytest.fixture
+def officer(frozen):
+    client = frozen.test_client()
+    login(client, "officer")
+    return client
+
+
+@pytest.fixture
+def frozen_db(frozen):
+    from fieldapp.db import connect
+
+    database = connect(frozen.config["DATABASE"])
+    yield database
+    database.conn.close()
+
+
+def statuses(response, key) -> list[str]:
+    return [item["status"] for item in response.get_json()["results"][key]]
+
+
+def test_replaying_the_same_batch_three_times_stores_each_record_once(officer, frozen_db):
+    new_person = person()
+    batch = {"people": [new_person],
+             "contacts": [contact(person_id=new_person["id"]), contact(), contact()]}
+    answers = [officer.post("/api/sync", json=batch) for _ in range(3)]
+
+    assert [200, 200, 200] == [a.status_code for a in answers]
+    assert ["created"] == statuses(answers[0], "people")
+    assert ["created"] * 3 == statuses(answers[0], "contacts")
+    for replay in answers[1:]:
+        assert ["unchanged"] == statuses(replay, "people")
+        assert ["unchanged"] * 3 == statuses(replay, "contacts")
+    ids = [c["id"] for c in batch["contacts"]]
+    stored = frozen_db.execute(
+        f"select count(*) from contact where id in ({','.join('?' * len(ids))})", ids).fetchone()
+    assert 3 == stored[0]
+    assert 1 == frozen_db.execute("select count(*) from person where id = ?",
+                                  [new_person["id"]]).fetchone()[0]
+    assert 0 == frozen_db.execute("select count(*) from sync_conflict").fetchone()[0]
+
+
+def test_same_id_with_different_payload_is_a_conflict_and_keeps_the_original(officer, frozen_db):
+    original = contact(note="first version")
+    assert ["created"] == statuses(officer.post("/api/sync", json={"contacts": [original]}),
+                                   "contacts")
+    changed = {**original, "note": "second version"}
+    for _ in range(2):  # replaying the conflict records it once
+        answer = officer.post("/api/sync", json={"contacts": [changed]})
+        assert ["conflict"] == statuses(answer, "contacts")
+
+    assert "first version" == frozen_db["contact"].get(original["id"])["note"]
+    conflicts = list(frozen_db["sync_conflict"].rows)
+    assert 1 == len(conflicts)
+    assert ("contact", original["id"]) == (conflicts[0]["item_type"], conflicts[0]["item_id"])
+    assert "second version" in conflicts[0]["payload"]
+
+
+def test_one_invalid_item_is_reported_and_the_valid_ones_are_stored(officer, frozen_db):
+    good = [contact(), contact()]
+    bad = contact(kind="no_such_kind")
+    answer = officer.post("/api/sync", json={"contacts": [good[0], bad, good[1]]})
+
+    assert ["created", "invalid", "created"] == statuses(answer, "contacts")
+    assert "kind" in answer.get_json()["results"]["contacts"][1]["errors"]
+    assert frozen_db["contact"].get(good[0]["id"])
+    assert frozen_db["contact"].get(good[1]["id"])
+    assert 0 == frozen_db.execute("select count(*) from contact where id = ?",
+                                  [bad["id"]]).fetchone()[0]
+
+
+def test_a_contact_naming_an_invalid_new_person_is_refused_whole(officer, frozen_db):
+    bad_person = person(alias="")
+    answer = officer.post("/api/sync", json={
+        "people": [bad_person], "contacts": [contact(person_id=bad_person["id"])]})
+
+    assert ["invalid"] == statuses(answer, "people")
+    assert ["invalid"] == statuses(answer, "contacts")
+    assert 0 == frozen_db.execute("select count(*) from contact where person_id = ?",
+                                  [bad_person["id"]]).fetchone()[0]
+
+
+def test_people_contacts_and_referrals_are_applied_in_dependency_order(officer, frozen_db):
+    service_id = referral_service(frozen_db)
+    new_person = person()
+    new_contact = contact(person_id=new_person["id"])
+    new_referral = referral(service_id, contact_id=new_contact["id"],
+                            person_id=new_person["id"])
+    # Listed in the "wrong" order on purpose: the server orders them.
+    batch = {"referrals": [new_referral], "contacts": [new_contact], "people": [new_person]}
+    answer = officer.post("/api/sync", json=batch)
+
+    assert ["created"] == statuses(answer, "referrals"), answer.get_json()
+    assert ["unchanged"] == statuses(officer.post("/api/sync", json=batch), "referrals")
+    assert 1 == frozen_db.execute("select count(*) from referral where id = ?",
+                                  [new_referral["id"]]).fetchone()[0]
+
+
+@pytest.mark.parametrize("who", ["partner", "partner2"])
+def test_partners_cannot_sync(login_as, who):
+    answer = login_as(who).post("/api/sync", json={"contacts": [contact()]})
+    assert 404 == answer.status_code
+
+
+def test_sync_without_a_session_answers_401_json(client):
+    answer = client.post("/api/sync", json={"contacts": [contact()]})
+    assert 401 == answer.status_code
+    assert "login_url" in answer.get_json()
+
+
+def test_sync_without_csrf_token_is_refused(login_as):
+    answer = login_as("officer").post("/api/sync", json={"contacts": [contact()]}, csrf=False)
+    assert 400 == answer.status_code
+
+
+@pytest.mark.parametrize("batch", [[], "x", {"contacts": "x"}, {"notes": []}])
+def test_a_malformed_batch_is_a_400_and_stores_nothing(login_as, batch):
+    answer = login_as("officer").post("/api/sync", json=batch)
+    assert 400 == answer.status_code
+    assert answer.get_json()["error"]
+
+
+def test_an_item_without_id_is_invalid(officer):
+    item = contact()
+    del item["id"]
+    assert ["invalid"] == statuses(officer.post("/api/sync", json={"contacts": [item]}),
+                                   "contacts")
+
+
+def test_a_missing_store_function_makes_its_items_invalid(frozen, frozen_db, monkeypatch):
+    from fieldapp.pwa import store as pwa_store
+
+    monkeypatch.setattr(pwa_store, "ORDER", [
+        *pwa_store.ORDER[:2], ("referrals", "referral", "fieldapp.no_such_area", "apply")])
+    user = list(frozen_db.query("select * from user where email = 'officer@demo.test'"))[0]
+    results = pwa_store.apply_batch(frozen_db, {"referrals": [{"id": str(uuid.uuid4())}]},
+                                    user, "2026-03-02T14:00:00+00:00")
+    assert ["invalid"] == [r["status"] for r in results["referrals"]]
+    assert "_" in results["referrals"][0]["errors"]
+
+
+def test_csrf_endpoint_gives_a_fresh_token_and_the_user_key(login_as):
+    answer = login_as("officer").get("/api/csrf")
+    assert 200 == answer.status_code
+    assert answer.get_json()["csrf_token"]
+    assert "no-store" == answer.headers["Cache-Control"]
+    assert answer.headers["X-Fieldapp-User"]
+
+
+def test_user_keys_differ_between_users(login_as):
+    keys = {login_as(who).get("/api/csrf").headers["X-Fieldapp-User"]
+            for who in ("officer", "officer2")}
+    assert 2 == len(keys)
+
+
+def test_discarding_queued_records_at_logout_is_audited(login_as, db):
+    ids = [str(uuid.uuid4()), str(uuid.uuid4())]
+    answer = login_as("officer").post("/api/sync/discard", json={"ids": ids})
+    assert 200 == answer.status_code
+    event = list(db.query("select * from audit_event where action = 'outbox_discarded'"))[-1]
+    assert "2" == event["object_id"]
+    assert ids[0] in event["detail"]
+
+
+def test_coordinator_reviews_conflicts(officer, frozen, frozen_db):
+    original = contact(note="first")
+    officer.post("/api/sync", json={"contacts": [original]})
+    officer.post("/api/sync", json={"contacts": [{**original, "note": "second"}]})
+    coordinator = frozen.test_client()
+    login(coordinator, "coordinator")
+    page = coordinator.get("/sync/conflicts")
+    assert 200 == page.status_code
+    assert original["id"] in page.get_data(as_text=True)
+    conflict_id = frozen_db.execute("select id from sync_conflict").fetchone()[0]
+    answer = coordinator.post(f"/sync/conflicts/{conflict_id}/resolve")
+    assert 302 == answer.status_code
+    assert frozen_db["sync_conflict"].get(conflict_id)["resolved_at"]
+    assert original["id"] not in coordinator.get("/sync/conflicts").get_data(as_text=True)
