@@ -61,3 +61,29 @@ def create_referrals(db: Database) -> None:
         foreign_keys=[("referral_id", "referral", "id")],
     )
     db["referral_event"].create_index(["referral_id", "at"])
+
+
+@migrations()
+def add_referral_links_and_settings(db: Database) -> None:
+    # Fingerprint of what the phone sent, so a replay is "unchanged" and a different payload
+    # under the same client UUID is a "conflict" (never an overwrite).
+    db["referral"].add_column("payload_hash", str)
+    db["referral"].add_column("created_by", str)
+
+    # The single-use, expiring links e-mailed to the receiving agency (one per new referral).
+    db["referral_link"].create(
+        {"id": str, "referral_id": str, "organization_id": str, "created_at": str,
+         "expires_at": str, "mailed_to": str, "mailed_at": str, "mail_error": str,
+         "used_at": str, "used_by": str},
+        pk="id", not_null={"referral_id", "created_at", "expires_at"},
+        foreign_keys=[("referral_id", "referral", "id")],
+    )
+    db["referral_link"].create_index(["referral_id"])
+
+    # Per-organization choices of a partner agency about referrals.
+    db["referral_org_setting"].create(
+        {"organization_id": str, "accept_from_email": int, "updated_at": str,
+         "updated_by": str},
+        pk="organization_id", defaults={"accept_from_email": 0},
+        foreign_keys=[("organization_id", "organization", "id")],
+    )

@@ -1,14 +1,383 @@
-"""Warm referrals and the partner inbox (placeholder until the referrals issue lands)."""
+"""Warm referrals: sending, the partner inbox, the officer's live status, the coordinator's view.
 
+Thin views: parse, authorize (role, then `referral_for` for the object), call the store or the
+lifecycle, render.  The same URLs serve each role within its own scope; the rest is 404.
+"""
+
+import csv
+import io
+import uuid
+from datetime import datetime
+
+from flask import Response, current_app, flash, redirect, request, url_for
+from flask_babel import format_datetime
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
-from fieldapp.referrals import bp
-from fieldapp.security import role_required
-from fieldapp.views import render
+from fieldapp import clock
+from fieldapp.db import get_db
+from fieldapp.referrals import bp, lifecycle, mail, store
+from fieldapp.security import audit_event, client_ip, found_or_404, role_required
+from fieldapp.views import is_htmx, render
+
+CONSENT_LABELS = {
+    "verbal": _l("Verbal yes"), "written": _l("Written yes"), "guardian": _l("Guardian yes"),
+    "not_obtainable": _l("Not obtainable (imminent risk)"),
+    "none": _l("None: information only (no personal details go to the partner)"),
+}
+SHARED_LABELS = {"name": _l("Name"), "phone": _l("Phone"), "birth_year": _l("Year of birth"),
+                 "note": _l("Hand-off note")}
+URGENCY_LABELS = {"urgent": _l("Urgent"), "today": _l("Today"), "this_week": _l("This week")}
+# Actions a user takes through the transition route (receive and expire happen by themselves).
+USER_ACTIONS = ("accept", "decline", "attempt_contact", "connect", "close", "withdraw")
+
+
+def _labels() -> dict:
+    return {"consents": CONSENT_LABELS, "shareable": SHARED_LABELS, "urgencies": URGENCY_LABELS,
+            "statuses": lifecycle.STATUS_LABELS, "reasons": lifecycle.REASON_LABELS,
+            "decline_reasons": lifecycle.DECLINE_REASONS}
+
+
+@bp.app_template_filter("referral_time")
+def referral_time(value: str | None) -> str:
+    """Local time of a stored instant: HH:MM today, else the date too (config TIMEZONE)."""
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value)
+    same_day = format_datetime(moment, "yyyy-MM-dd") == format_datetime(clock.now(), "yyyy-MM-dd")
+    return format_datetime(moment, "HH:mm" if same_day else "d MMM HH:mm")
+
+
+@bp.app_context_processor
+def referral_globals() -> dict:
+    return {"referrals_overdue": _overdue_for_current_user,
+            "referral_actions": lifecycle.allowed_actions}
+
+
+def _user() -> dict:
+    return current_user.row
+
+
+def _overdue_for_current_user() -> list[dict]:
+    """Overdue urgent referrals in the current officer's or coordinator's scope."""
+    if not current_user.is_authenticated or current_user.role not in ("officer", "coordinator"):
+        return []
+    config = current_app.config
+    return store.overdue_referrals(
+        get_db(), officer_id=current_user.id if current_user.role == "officer" else None,
+        police_service=current_user.police_service, now=clock.iso(),
+        minutes=int(config.get("URGENT_ACCEPT_MINUTES", 30)), tz=config["TIMEZONE"])
+
+
+# --- lists ------------------------------------------------------------------------------------
 
 
 @bp.get("/")
 @role_required("officer", "partner", "coordinator")
 def inbox():
-    """Referrals within the user's scope; the partner's home."""
-    return render("placeholder.html", title=_l("Referrals"))
+    """Referrals within the user's scope: the partner's inbox, the officer's list, or all."""
+    db = get_db()
+    role = current_user.role
+    if role == "partner":
+        organization_id = current_user.organization_id
+        status = request.args.get("status") or None
+        return render("referrals/inbox.html", "referrals/_inbox_rows.html",
+                      title=_("Referrals"), referrals=store.partner_inbox(
+                          db, organization_id, status=status),
+                      unanswered=store.unanswered_count(db, organization_id), status=status,
+                      setting=store.org_setting(db, organization_id), q="", **_labels())
+    if role == "officer":
+        return render("referrals/mine.html", "referrals/_my_list.html", title=_("My referrals"),
+                      referrals=store.officer_referrals(db, current_user.id),
+                      overdue=_overdue_for_current_user(), **_labels())
+    filters = {key: request.args.get(key) or None for key in ("status", "organization_id",
+                                                               "urgency")}
+    return render("referrals/all.html", "referrals/_all_rows.html", title=_("Referrals"),
+                  referrals=store.coordinator_referrals(db, current_user.police_service,
+                                                        **filters),
+                  filters=filters, organizations=store.organizations_of(
+                      db, current_user.police_service),
+                  response_times=store.response_times(db, current_user.police_service),
+                  overdue=_overdue_for_current_user(), q="", **_labels())
+
+
+@bp.post("/search")
+@role_required("partner", "coordinator")
+def search():
+    """Search referrals in scope by name, note or id (POST: a name never goes in a URL)."""
+    db = get_db()
+    q = (request.form.get("q") or "").strip()[:100]
+    audit_event("referral_search", object_type="referral")
+    if current_user.role == "partner":
+        rows = store.partner_inbox(db, current_user.organization_id, q=q or None)
+        return render("referrals/inbox.html", "referrals/_inbox_rows.html", title=_("Referrals"),
+                      referrals=rows, q=q, status=None,
+                      unanswered=store.unanswered_count(db, current_user.organization_id),
+                      setting=store.org_setting(db, current_user.organization_id), **_labels())
+    rows = store.coordinator_referrals(db, current_user.police_service, q=q or None)
+    return render("referrals/all.html", "referrals/_all_rows.html", title=_("Referrals"),
+                  referrals=rows, q=q, filters={}, organizations=store.organizations_of(
+                      db, current_user.police_service),
+                  response_times=store.response_times(db, current_user.police_service),
+                  overdue=_overdue_for_current_user(), **_labels())
+
+
+@bp.get("/export.csv")
+@role_required("partner", "coordinator")
+def export():
+    """CSV of referrals in scope: codes and times only, no personal details (audited)."""
+    db = get_db()
+    if current_user.role == "partner":
+        rows = store.partner_inbox(db, current_user.organization_id, limit=100000)
+    else:
+        rows = store.coordinator_referrals(db, current_user.police_service, limit=100000)
+    columns = ["id", "service_name", "urgency", "consent", "status", "status_reason", "sent_at",
+               "received_at", "accepted_at", "declined_at", "attempted_at", "connected_at",
+               "closed_at", "replaces_referral_id"]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([row.get(column) or "" for column in columns])
+    audit_event("referral_export", object_type="referral", detail={"rows": len(rows)})
+    return Response(out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": "attachment; filename=referrals.csv"})
+
+
+@bp.post("/settings")
+@role_required("partner")
+def settings():
+    """The partner organization's choice: accept directly from the e-mail link, or open it."""
+    value = request.form.get("accept_from_email") == "1"
+    store.set_accept_from_email(get_db(), current_user.organization_id, value, current_user.id,
+                                clock.iso())
+    audit_event("referral_settings", object_type="organization",
+                object_id=current_user.organization_id, detail={"accept_from_email": value})
+    flash(_("Saved."), "ok")
+    return redirect(url_for("referrals.inbox"))
+
+
+# --- sending ------------------------------------------------------------------------------------
+
+
+@bp.get("/new")
+@role_required("officer", "coordinator")
+def new_referral():
+    """The referral form; optional ids of the service, the contact and the person."""
+    db = get_db()
+    form = {key: request.args.get(key, "") for key in ("service_id", "contact_id", "person_id")}
+    form.update({"id": str(uuid.uuid4()), "urgency": "today", "shared": []})
+    if form["person_id"]:
+        person = store._person_visible(db, form["person_id"], _user())
+        if person is None:
+            form["person_id"] = ""
+        else:
+            form["person_name"] = person.get("alias") or ""
+            form["person_birth_year"] = person.get("birth_year") or ""
+    return _form_page(form, {}, q=request.args.get("q", ""))
+
+
+@bp.post("/new")
+@role_required("officer", "coordinator")
+def create():
+    """Send a referral (the same store path as the phone's sync); refused without consent."""
+    form = request.form.to_dict()
+    form["shared"] = request.form.getlist("shared")
+    db = get_db()
+    result = store.apply_referral(db, form, _user(), clock.iso())
+    if result["status"] in ("created", "unchanged"):
+        if result["status"] == "created":
+            flash(_("Referral sent. Make the warm call now."), "ok")
+        return redirect(url_for("referrals.detail", referral_id=result["id"]))
+    status = 409 if result["status"] == "conflict" else 400
+    return _form_page(form, result["errors"], status=status)
+
+
+@bp.get("/services")
+@role_required("officer", "coordinator")
+def service_options():
+    """Services that accept referrals, matching `q` (crisis services first for a crisis)."""
+    return render("referrals/_service_options.html", selected=request.args.get("service_id"),
+                  services=_service_choices(request.args.get("q", ""),
+                                            request.args.get("contact_id")))
+
+
+def _service_choices(q: str, contact_id: str | None) -> list[dict]:
+    from fieldapp.directory.store import crisis_services, search_services
+
+    db = get_db()
+    now, tz = clock.now(), current_app.config["TIMEZONE"]
+    found = search_services(db, q[:100], accepts_referrals=True, now=now, tz=tz, limit=20)
+    if not q.strip() and store.is_mental_health_contact(db, contact_id):
+        crisis = crisis_services(db, now=now, tz=tz, limit=5)
+        ids = {s["id"] for s in crisis}
+        found = crisis + [s for s in found if s["id"] not in ids]
+    return found
+
+
+def _form_page(form: dict, errors: dict, *, status: int = 200, q: str = ""):
+    db = get_db()
+    service = store.get_service(db, form.get("service_id")) if form.get("service_id") else None
+    services = [] if service else _service_choices(q, form.get("contact_id"))
+    return render("referrals/new.html", status=status, title=_("New referral"), form=form,
+                  errors=errors, service=service, services=services, q=q,
+                  mental_health=store.is_mental_health_contact(db, form.get("contact_id")),
+                  **_labels())
+
+
+# --- one referral ----------------------------------------------------------------------------
+
+
+def _load(referral_id: str) -> dict:
+    return found_or_404(store.referral_for(get_db(), _user(), referral_id), "referral",
+                        referral_id)
+
+
+def _context(referral: dict) -> dict:
+    """What the detail page and its fragments show; a partner gets the partner fields only."""
+    db = get_db()
+    role = current_user.role
+    events = store.events_of(db, referral["id"])
+    if role == "partner":
+        events = [{k: e[k] for k in ("at", "from_status", "to_status", "reason")}
+                  for e in events]
+        shown = store.for_partner(referral)
+    else:
+        shown = referral
+    return {"r": shown, "events": events, "role": role,
+            "actions": lifecycle.allowed_actions(referral["status"], role), **_labels()}
+
+
+@bp.get("/<referral_id>")
+@role_required("officer", "partner", "coordinator")
+def detail(referral_id):
+    """One referral; a partner opening it marks it received."""
+    referral = _load(referral_id)
+    if current_user.role == "partner" and referral["status"] == "sent":
+        lifecycle.transition(get_db(), referral_id, "receive", user=_user(), now=clock.iso(),
+                             ip=client_ip())
+        referral = _load(referral_id)
+    audit_event("referral_view", object_type="referral", object_id=referral_id)
+    context = _context(referral)
+    if current_user.role != "partner":
+        context["reassign_services"] = _reassign_choices(referral)
+    return render("referrals/detail.html", title=_("Referral"), **context)
+
+
+@bp.get("/<referral_id>/status")
+@role_required("officer", "partner", "coordinator")
+def status(referral_id):
+    """The live status fragment (polled every 15 s by the officer's page)."""
+    return render("referrals/_status.html", **_context(_load(referral_id)))
+
+
+@bp.post("/<referral_id>/<action>")
+@role_required("officer", "partner", "coordinator")
+def transition(referral_id, action):
+    """Accept, decline, contact attempted, connected, close, withdraw: one tap each."""
+    spec = lifecycle.ACTIONS.get(action)
+    if action not in USER_ACTIONS or current_user.role not in spec.roles:
+        found_or_404(None, "referral", referral_id)
+    referral = _load(referral_id)
+    db, now = get_db(), clock.iso()
+    error, code = None, 200
+    try:
+        if current_user.role == "partner" and referral["status"] == "sent":
+            lifecycle.transition(db, referral_id, "receive", user=_user(), now=now,
+                                 ip=client_ip())
+        lifecycle.transition(db, referral_id, action, user=_user(), now=now,
+                             reason=request.form.get("reason"), note=request.form.get("note"),
+                             ip=client_ip())
+    except lifecycle.TransitionError as exc:
+        error, code = str(exc.message), exc.status
+    referral = _load(referral_id)
+    fragment = request.form.get("fragment")
+    if is_htmx() and fragment in ("row", "status"):
+        template = "referrals/_inbox_row.html" if fragment == "row" else "referrals/_status.html"
+        context = _context(referral)
+        return render(template, status=code, error=error, **context)
+    if error:
+        context = _context(referral)
+        if current_user.role != "partner":
+            context["reassign_services"] = _reassign_choices(referral)
+        return render("referrals/detail.html", status=code, title=_("Referral"), error=error,
+                      **context)
+    flash(_("Referral %(status)s.", status=lifecycle.STATUS_LABELS[referral["status"]]), "ok")
+    return redirect(url_for("referrals.detail", referral_id=referral_id))
+
+
+@bp.post("/<referral_id>/reassign")
+@role_required("coordinator")
+def reassign(referral_id):
+    """A new referral to another service, for one declined for lack of capacity."""
+    referral = _load(referral_id)
+    try:
+        result = store.reassign_referral(get_db(), referral, request.form.get("service_id", ""),
+                                         _user(), clock.iso())
+    except store.ReferralError as exc:
+        context = _context(referral)
+        context["reassign_services"] = _reassign_choices(referral)
+        return render("referrals/detail.html", status=exc.status, title=_("Referral"),
+                      error=str(exc.message), **context)
+    flash(_("Referral reassigned."), "ok")
+    return redirect(url_for("referrals.detail", referral_id=result["id"]))
+
+
+def _reassign_choices(referral: dict) -> list[dict]:
+    if referral["status"] != "declined" or referral["status_reason"] != "no_capacity":
+        return []
+    from fieldapp.directory.store import matching_services, search_services
+
+    db = get_db()
+    now, tz = clock.now(), current_app.config["TIMEZONE"]
+    choices, seen = [], {referral["service_id"]}
+    for category in store.service_categories(db, referral["service_id"]):
+        for service in matching_services(db, category=category,
+                                         exclude_service_id=referral["service_id"], now=now,
+                                         tz=tz, limit=10):
+            if service["id"] not in seen:
+                seen.add(service["id"])
+                choices.append(service)
+    for service in search_services(db, accepts_referrals=True, now=now, tz=tz, limit=50):
+        if service["id"] not in seen:
+            seen.add(service["id"])
+            choices.append(service)
+    return choices
+
+
+# --- the e-mailed link ------------------------------------------------------------------------
+
+
+@bp.get("/link/<token>")
+@role_required("officer", "partner", "coordinator")
+def email_link(token):
+    """Open (or, if the agency chose so, accept) the referral of a single-use e-mailed link."""
+    db = get_db()
+    link_id = mail.read_token(token)
+    link = store.get_link(db, link_id) if link_id else None
+    if (link is None or current_user.role != "partner"
+            or link["organization_id"] != current_user.organization_id):
+        found_or_404(None, "referral_link", (link_id or "invalid")[:64])
+    now = clock.iso()
+    if link["used_at"] or link["expires_at"] < now or not store.use_link(
+            db, link["id"], current_user.id, now):
+        audit_event("referral_link", object_type="referral", object_id=link["referral_id"],
+                    outcome="410")
+        expired = not link["used_at"] and link["expires_at"] < now
+        return render("referrals/link_gone.html", status=410, title=_("Link no longer valid"),
+                      expired=expired)
+    audit_event("referral_link", object_type="referral", object_id=link["referral_id"])
+    referral = _load(link["referral_id"])
+    if store.org_setting(db, link["organization_id"])["accept_from_email"] and referral[
+            "status"] in lifecycle.OPEN_STATUSES:
+        try:
+            if referral["status"] == "sent":
+                lifecycle.transition(db, referral["id"], "receive", user=_user(), now=now,
+                                     ip=client_ip())
+            lifecycle.transition(db, referral["id"], "accept", user=_user(), now=now,
+                                 ip=client_ip())
+            flash(_("Referral accepted."), "ok")
+        except lifecycle.TransitionError:
+            pass
+    return redirect(url_for("referrals.detail", referral_id=referral["id"]))

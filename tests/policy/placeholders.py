@@ -3,5 +3,4 @@ from tests.policy import LOGGED_IN
 
 POLICY = {
     "directory.search": {"roles": LOGGED_IN},
-    "referrals.inbox": {"roles": LOGGED_IN},
 }

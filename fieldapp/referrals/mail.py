@@ -1,0 +1,107 @@
+"""The one e-mail of a new referral: a signed, single-use, expiring link, and nothing personal.
+
+Configuration (FIELDAPP_SMTP_* in the environment): SMTP_HOST, SMTP_PORT (25), SMTP_USERNAME,
+SMTP_PASSWORD, SMTP_STARTTLS (false), SMTP_FROM.  With SMTP_HOST empty no mail is sent (logged).
+The link's lifetime is REFERRAL_LINK_HOURS (72); BASE_URL sets the links' origin outside requests.
+"""
+
+import smtplib
+from email.message import EmailMessage
+
+from flask import current_app, has_app_context, has_request_context, url_for
+from flask_babel import force_locale, gettext
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlite_utils import Database
+
+from fieldapp.referrals import store
+
+SALT = "fieldapp.referral-link"
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+
+
+def make_token(link_id: str) -> str:
+    return _serializer().dumps(link_id)
+
+
+def read_token(token: str) -> str | None:
+    """The link id a token carries, or None when the signature is not ours."""
+    try:
+        value = _serializer().loads(token)
+    except BadSignature:
+        return None
+    return value if isinstance(value, str) else None
+
+
+def link_url(link_id: str) -> str:
+    token = make_token(link_id)
+    if has_request_context():
+        return url_for("referrals.email_link", token=token, _external=True)
+    base = current_app.config.get("BASE_URL") or "http://localhost"
+    with current_app.test_request_context(base_url=base):
+        return url_for("referrals.email_link", token=token, _external=True)
+
+
+def compose(facts: dict, url: str, hours: int) -> EmailMessage:
+    """The message: urgency and the link only, in English and French."""
+    parts, subjects = [], []
+    for language in current_app.config.get("LANGUAGES", ["en", "fr"]):
+        with force_locale(language):
+            if facts["urgency"] == "urgent":
+                subjects.append(gettext("New urgent referral"))
+                lead = gettext("A new urgent referral from the community team.")
+            else:
+                subjects.append(gettext("New referral"))
+                lead = gettext("A new referral from the community team.")
+            parts.append("\n".join([
+                lead,
+                gettext("Open it in fieldapp (you will be asked to log in):"),
+                url,
+                gettext("This link works once and expires in %(hours)s hours.", hours=hours),
+            ]))
+    message = EmailMessage()
+    message["Subject"] = " / ".join(subjects)
+    message["From"] = current_app.config.get("SMTP_FROM") or "fieldapp@localhost"
+    message["To"] = facts["mailed_to"]
+    message.set_content("\n\n---\n\n".join(parts) + "\n")
+    return message
+
+
+def send_new_referral(db: Database, link_id: str) -> bool:
+    """Send the e-mail of one new referral's link; True when the SMTP server took it."""
+    if not has_app_context():
+        return False
+    config = current_app.config
+    facts = store.link_mail_facts(db, link_id)
+    log = current_app.logger
+    if facts is None or not facts["mailed_to"]:
+        log.warning("referral link %s: no intake address, no e-mail sent", link_id)
+        return False
+    if not config.get("SMTP_HOST"):
+        log.info("SMTP_HOST is empty: referral e-mail not sent (link %s)", link_id)
+        return False
+    from fieldapp import clock
+
+    message = compose(facts, link_url(link_id), int(config.get("REFERRAL_LINK_HOURS", 72)))
+    try:
+        with smtplib.SMTP(config["SMTP_HOST"], int(config.get("SMTP_PORT") or 25),
+                          timeout=10) as smtp:
+            if _truthy(config.get("SMTP_STARTTLS")):
+                smtp.starttls()
+            if config.get("SMTP_USERNAME"):
+                smtp.login(config["SMTP_USERNAME"], config.get("SMTP_PASSWORD") or "")
+            smtp.send_message(message)
+    except (smtplib.SMTPException, OSError) as error:
+        log.error("referral link %s: e-mail failed: %s", link_id, type(error).__name__)
+        store.mark_mailed(db, link_id, at=None, error=type(error).__name__)
+        return False
+    store.mark_mailed(db, link_id, at=clock.iso(), error=None)
+    return True
+
+
+def _truthy(value) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)

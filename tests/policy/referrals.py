@@ -1,0 +1,56 @@
+"""Routes of the referrals area: who may succeed (everyone else gets 404 or the login page)."""
+
+import json
+
+from tests.policy import LOGGED_IN
+
+URGENT_NEW_ID = "7e0f0000-0000-4000-8000-000000000001"  # officer -> crisis team (demo)
+DECLINED_ID = "7e0f0000-0000-4000-8000-000000000004"  # officer2 -> youth shelter, no capacity
+CRISIS_TEAM_ID = "6f1c2d3e-5a4b-4c8d-9e0f-000000000001"
+YOUTH_SHELTER_ID = "6f1c2d3e-5a4b-4c8d-9e0f-000000000002"
+OFFICER_ID = "0d5e7a10-0000-4000-8000-000000000002"
+OFFICER2_ID = "0d5e7a10-0000-4000-8000-000000000003"
+
+
+def _demo_referral(db, referral_id, organization_id, officer_id, status, reason=None):
+    """The demo referral, or the same row inserted directly when the directory's demo has no
+    services yet (the referrals demo then has nothing to refer to)."""
+    if not list(db.query("select 1 from referral where id = ?", [referral_id])):
+        db["referral"].insert({
+            "id": referral_id, "service_id": "policy-service", "organization_id": organization_id,
+            "officer_id": officer_id, "police_service": "HRP", "urgency": "urgent",
+            "consent": "verbal", "shared": json.dumps([]), "status": status,
+            "status_reason": reason, "created_at": "2026-01-01T00:00:00+00:00",
+            "sent_at": "2026-01-01T00:00:00+00:00"})
+    return referral_id
+
+
+def urgent(db):
+    return {"referral_id": _demo_referral(db, URGENT_NEW_ID, CRISIS_TEAM_ID, OFFICER_ID,
+                                          "sent")}
+
+
+PARTNERS = {"partner", "partner2"}
+SENDERS = {"officer", "officer2", "coordinator"}
+
+POLICY = {
+    "referrals.inbox": {"roles": LOGGED_IN},
+    "referrals.search": {"roles": PARTNERS | {"coordinator"}},
+    "referrals.export": {"roles": PARTNERS | {"coordinator"}},
+    "referrals.settings": {"roles": PARTNERS},
+    "referrals.new_referral": {"roles": SENDERS},
+    "referrals.create": {"roles": SENDERS},
+    "referrals.service_options": {"roles": SENDERS},
+    "referrals.detail": {"roles": {"officer", "partner", "coordinator"}, "args": urgent},
+    "referrals.status": {"roles": {"officer", "partner", "coordinator"}, "args": urgent},
+    "referrals.transition": {
+        "roles": {"partner"},
+        "args": lambda db: {**urgent(db), "action": "accept"},
+    },
+    "referrals.reassign": {
+        "roles": {"coordinator"},
+        "args": lambda db: {"referral_id": _demo_referral(
+            db, DECLINED_ID, YOUTH_SHELTER_ID, OFFICER2_ID, "declined", "no_capacity")},
+    },
+    "referrals.email_link": {"roles": PARTNERS},  # random tokens: 404 for everyone
+}

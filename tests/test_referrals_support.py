@@ -1,0 +1,95 @@
+"""Shared arrangements of the referrals tests: services inserted directly in the directory's
+tables (so these tests do not depend on the directory's demo), and small helpers."""
+
+import json
+import uuid
+
+import pytest
+
+import fieldapp.accounts  # noqa: F401  (the blueprints' import graph starts at accounts)
+from fieldapp.directory.demo import CRISIS_TEAM_ID, SENIORS_SERVICE_ID, YOUTH_SHELTER_ID
+
+OFFICER_ID = "0d5e7a10-0000-4000-8000-000000000002"
+OFFICER2_ID = "0d5e7a10-0000-4000-8000-000000000003"
+PARTNER_ID = "0d5e7a10-0000-4000-8000-000000000004"
+PARTNER2_ID = "0d5e7a10-0000-4000-8000-000000000005"
+COORDINATOR_ID = "0d5e7a10-0000-4000-8000-000000000001"
+
+SVC_CRISIS = "5e0c0000-0000-4000-8000-0000000000c1"
+SVC_ALT_CRISIS = "5e0c0000-0000-4000-8000-0000000000c2"
+SVC_YOUTH = "5e0c0000-0000-4000-8000-0000000000a1"
+SVC_NO_REFERRALS = "5e0c0000-0000-4000-8000-0000000000d1"
+
+SERVICES = [
+    {"id": SVC_CRISIS, "organization_id": CRISIS_TEAM_ID, "name": "Test Crisis Outreach",
+     "accepts_referrals": 1, "intake_phone": "902-555-0100",
+     "intake_email": "intake-test@crisis.demo.test",
+     "intake_instructions": "Call the intake line; ask for the on-call clinician."},
+    {"id": SVC_ALT_CRISIS, "organization_id": SENIORS_SERVICE_ID, "name": "Test Crisis Line B",
+     "accepts_referrals": 1, "intake_phone": "902-555-0177", "intake_email": None,
+     "intake_instructions": "Any time."},
+    {"id": SVC_YOUTH, "organization_id": YOUTH_SHELTER_ID, "name": "Test Youth Beds",
+     "accepts_referrals": 1, "intake_phone": "902-555-0122", "intake_email": None,
+     "intake_instructions": "Ask for the shift lead."},
+    {"id": SVC_NO_REFERRALS, "organization_id": YOUTH_SHELTER_ID, "name": "Test Drop-in",
+     "accepts_referrals": 0, "intake_phone": None, "intake_email": None,
+     "intake_instructions": None},
+]
+CATEGORIES = [(SVC_CRISIS, "mental_health_crisis"), (SVC_ALT_CRISIS, "mental_health_crisis"),
+              (SVC_YOUTH, "housing_shelter"), (SVC_NO_REFERRALS, "youth")]
+
+# Text no partner page or e-mail may ever contain.
+CANARY = "CANARY-officer-note-7f3a"
+
+
+def add_services(db) -> None:
+    for service in SERVICES:
+        db["service"].upsert({**service, "created_at": "2026-01-01T00:00:00+00:00",
+                              "updated_at": "2026-01-01T00:00:00+00:00"}, pk="id")
+    for service_id, category in CATEGORIES:
+        db.execute("insert or ignore into service_category (service_id, category) values (?, ?)",
+                   [service_id, category])
+
+
+@pytest.fixture
+def services(db):
+    add_services(db)
+    return db
+
+
+def add_contact(db, officer_id=OFFICER_ID, kind="mental_health", note=CANARY) -> str:
+    contact_id = str(uuid.uuid4())
+    db["contact"].insert({"id": contact_id, "officer_id": officer_id, "police_service": "HRP",
+                          "occurred_at": "2026-03-02T13:00:00+00:00",
+                          "created_at": "2026-03-02T13:00:00+00:00", "kind": kind,
+                          "note": note})
+    return contact_id
+
+
+def add_person(db, created_by=OFFICER_ID, alias="Test Person Alias", police_service="HRP"):
+    person_id = str(uuid.uuid4())
+    db["person"].insert({"id": person_id, "alias": alias, "birth_year": 1990,
+                         "police_service": police_service, "created_by": created_by,
+                         "created_at": "2026-03-02T13:00:00+00:00", "flags": json.dumps([])})
+    return person_id
+
+
+def referral_item(**overrides) -> dict:
+    item = {"id": str(uuid.uuid4()), "service_id": SVC_CRISIS, "consent": "verbal",
+            "shared": ["name", "phone", "note"], "urgency": "urgent",
+            "person_name": "Sam Example", "person_phone": "902-555-0199",
+            "handoff_note": "Prefers afternoons; hand-off for the partner.",
+            "preferred_contact": "phone after 2 pm", "created_at": "2026-03-02T13:59:00+00:00"}
+    item.update(overrides)
+    return item
+
+
+def form_of(item: dict) -> dict:
+    """The referral as the HTML form posts it."""
+    data = {key: value for key, value in item.items() if value is not None and key != "shared"}
+    data["shared"] = list(item.get("shared") or [])
+    return data
+
+
+def user_row(db, user_id: str) -> dict:
+    return next(db.query("select * from user where id = ?", [user_id]))
