@@ -67,4 +67,5 @@ REFERENCE_COLUMNS = {
     "location_id": "location", "service_at_location_id": "service_at_location",
     "contact_id": "agency_contact", "phone_id": "phone", "taxonomy_term_id": "taxonomy_term",
     "taxonomy_id": "taxonomy", "unit_id": "unit", "parent_organization_id": "organization",
+    "parent_id": "taxonomy_term",
 }

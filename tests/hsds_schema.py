@@ -1,0 +1,77 @@
+"""Validate HSDS objects against the official 3.1 JSON Schemas kept in tests/fixtures/hsds."""
+
+import csv
+import json
+from pathlib import Path
+
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+FIXTURES = Path(__file__).parent / "fixtures" / "hsds"
+SCHEMAS = FIXTURES / "schema-3.1"
+
+
+def _registry() -> Registry:
+    resources = []
+    for path in SCHEMAS.glob("*.json"):
+        if path.name == "openapi.json":
+            continue
+        contents = json.loads(path.read_text())
+        resources.append((path.name, Resource.from_contents(contents, default_specification=DRAFT202012)))
+    return Registry().with_resources(resources)
+
+
+REGISTRY = _registry()
+
+
+def validator(name: str) -> Draft202012Validator:
+    schema = json.loads((SCHEMAS / f"{name}.json").read_text())
+    return Draft202012Validator(schema, registry=REGISTRY)
+
+
+def errors(name: str, obj: dict) -> list[str]:
+    return [f"{name}: {'/'.join(map(str, e.absolute_path))}: {e.message}"
+            for e in validator(name).iter_errors(obj)]
+
+
+def csv_row_as_object(name: str, row: dict) -> dict:
+    """A CSV row typed like the schema says (numbers as numbers, empty cells left out)."""
+    schema = json.loads((SCHEMAS / f"{name}.json").read_text())
+    out = {}
+    for key, value in row.items():
+        if value in ("", None):
+            continue
+        kind = schema["properties"].get(key, {}).get("type")
+        if kind == "number":
+            value = float(value)
+        out[key] = value
+    return out
+
+
+def package_errors(folder: Path) -> list[str]:
+    """Every schema error of a Tabular Data Package written by export-hsds."""
+    descriptor = json.loads((folder / "datapackage.json").read_text())
+    found = []
+    for resource in descriptor["resources"]:
+        path = folder / resource["path"]
+        if not path.exists():
+            found.append(f"missing {resource['path']}")
+            continue
+        schema = json.loads((SCHEMAS / f"{resource['name']}.json").read_text())
+        if schema.get("path") != resource["path"]:
+            found.append(f"{resource['name']}: path {resource['path']} != {schema.get('path')}")
+        with path.open(newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                obj = csv_row_as_object(resource["name"], row)
+                nested = {k for k, v in schema["properties"].items()
+                          if "$ref" in v or v.get("type") in ("object", "array")}
+                for field in schema.get("required", []):
+                    if field in nested and field + "_id" in obj:
+                        obj.setdefault(field, {})  # tabular form: the object is the *_id column
+                for field in schema.get("tabular_required", []):
+                    if field not in obj:
+                        found.append(f"{resource['name']}: {field} required in tabular form")
+                found += [e for e in errors(resource["name"], obj)
+                          if not any(f"{n}:" in e or f": {n}/" in e for n in nested)]
+    return found
