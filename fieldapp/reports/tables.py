@@ -48,6 +48,18 @@ def vocab_label(vocabulary: str, code: str | None) -> str:
     return code
 
 
+def category_label(code: str) -> str:
+    """The label of a directory category, else the code."""
+    try:
+        from fieldapp.directory.categories import label
+    except ImportError:
+        return code
+    try:
+        return str(label(code) or code)
+    except Exception:  # noqa: BLE001 - an unknown code: show the code
+        return code
+
+
 def _chart(table: Table, title: str, desc: str, value_columns: list[int],
            chart_id: str | None = None) -> Markup:
     series = [table.columns[i] for i in value_columns]
@@ -224,7 +236,7 @@ def partnerships_section(data: dict | None, police_services: dict) -> Section:
     rows = []
     for r in data["categories"]:
         gaps = [code for i, code in enumerate(codes) if not r[f"ps{i}"]]
-        rows.append([text(r["category"]), count(r["services"])]
+        rows.append([text(category_label(r["category"])), count(r["services"])]
                     + [count(r[f"ps{i}"]) for i in range(len(codes))]
                     + [count(r["overlap"]), text(", ".join(gaps) or "—")])
     t = data["total"]

@@ -1,0 +1,282 @@
+"""The board report on the hand-built dataset (tests/test_reports_dataset.py): every figure of
+every table, in the HTML page, in its charts and in the CSV export, with small-cell suppression."""
+
+import csv
+import io
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+import fieldapp.cli  # noqa: F401  (imports the areas in the app's order)
+from fieldapp import audit
+from fieldapp.reports.tables import category_label, vocab_label
+from tests.conftest import make_app
+from tests.test_reports_dataset import HRP_Q1, NOW, Q1, load
+
+CRISIS = "Harbourside Mobile Crisis Team (demo) — Service s1-crisis-line (test)"
+YOUTH = "Northwind Youth Shelter (demo) — Service s2-youth-beds (test)"
+
+
+class Tables(HTMLParser):
+    """{table id: [[cell text, ...], ...]} of the report's data tables (header row first)."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables, self.current, self.row, self.cell, self.in_caption = {}, None, None, None, 0
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "table" and (attrs.get("id") or "").startswith("table-"):
+            self.current = self.tables.setdefault(attrs["id"][6:], [])
+        elif tag == "caption":
+            self.in_caption += 1
+        elif self.current is not None and tag == "tr":
+            self.row = []
+        elif self.row is not None and tag in ("td", "th"):
+            self.cell = ""
+
+    def handle_endtag(self, tag):
+        if tag == "table":
+            self.current = None
+        elif tag == "caption":
+            self.in_caption -= 1
+        elif tag in ("td", "th") and self.cell is not None:
+            self.row.append(self.cell.strip())
+            self.cell = None
+        elif tag == "tr" and self.row is not None:
+            self.current.append(self.row)
+            self.row = None
+
+    def handle_data(self, data):
+        if self.cell is not None and not self.in_caption:
+            self.cell += data
+
+
+def html_tables(html: str) -> dict:
+    parser = Tables()
+    parser.feed(html)
+    return parser.tables
+
+
+def csv_rows(response) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+
+
+@pytest.fixture
+def report_app(tmp_path):
+    app = make_app(tmp_path, NOW=NOW)
+    load(app.config["DATABASE"])
+    return app
+
+
+@pytest.fixture
+def coordinator(report_app):
+    from tests.conftest import login
+
+    client = report_app.test_client()
+    login(client, "coordinator")
+    return client
+
+
+def expected_hrp(app) -> dict:
+    with app.test_request_context():
+        kind = {code: vocab_label("kind", code) for code in
+                ("school_visit", "mental_health", "wellness_check", "housing_need")}
+        pop = {code: vocab_label("population", code) for code in
+               ("youth_12_17", "mental_health", "senior_65_plus", "unsheltered")}
+        cat = {code: category_label(code) for code in
+               ("housing_shelter", "mental_health_crisis", "seniors", "youth")}
+    return {
+        "activity_summary": [["Contacts", "18"], ["School engagements", "6"],
+                             ["Group contacts", "<5"],
+                             ["People reached in groups (headcount)", "78"]],
+        "activity_by_kind": [[kind["school_visit"], "6"], [kind["mental_health"], "5"],
+                             [kind["wellness_check"], "<5"], ["Not recorded", "<5"],
+                             [kind["housing_need"], "<5"]],
+        "activity_by_month": [["2026-01", "7"], ["2026-02", "5"], ["2026-03", "6"]],
+        "people_summary": [["Unique people", "10"], ["Repeat people", "<5"]],
+        "people_by_population": [[pop["youth_12_17"], "6", "<5"],
+                                 [pop["mental_health"], "<5", "<5"],
+                                 [pop["senior_65_plus"], "<5", "<5"],
+                                 [pop["unsheltered"], "<5", "<5"]],
+        "referrals_by_service": [
+            [CRISIS, "10", "9", "7", "6", "60.0%", "4.0 h", "25.0 h", "50.0%", "<5", "<5"],
+            [YOUTH, "<5", "<5", "<5", "<5", "<5", "<5", "<5", "<5", "<5", "0"],
+            ["All services", "12", "11", "8", "7", "58.3%", "3.5 h", "20.0 h", "50.0%", "<5",
+             "<5"]],
+        "diversion": [["Mental-health-related contacts", "6"],
+                      ["Handed to non-police services", "<5"],
+                      ["Share handed to non-police services", "<5"],
+                      ["Escalated to police enforcement", "<5"],
+                      ["Police-escalation rate (mental-health contacts)", "<5"],
+                      ["All contacts", "18"],
+                      ["All contacts escalated to police enforcement", "<5"],
+                      ["Police-escalation rate (all contacts)", "<5"]],
+        "repeat_calls": [["People first engaged in the period", "9"],
+                         ["… with a linked records-system key", "7"],
+                         ["… compared (both windows within the call records)", "5"],
+                         ["… not compared: before-window starts before the call records", "<5"],
+                         ["… not compared: after-window not over yet", "<5"],
+                         ["Calls in the 90 days before", "10"],
+                         ["Calls in the 90 days after", "5"],
+                         ["Change in calls", "-50.0%"],
+                         ["People with a call before", "5"],
+                         ["People with a call after", "<5"]],
+        "partnerships": [[cat["housing_shelter"], "6", "5", "<5", "<5", "—"],
+                         [cat["mental_health_crisis"], "<5", "<5", "<5", "<5", "—"],
+                         [cat["seniors"], "<5", "0", "0", "0", "HRP, RCMP"],
+                         [cat["youth"], "<5", "<5", "0", "0", "RCMP"],
+                         ["All services", "8", "6", "<5", "<5", ""]],
+        "data_quality": [["Contacts without a kind", "<5"],
+                         ["Contacts without an outcome", "<5"],
+                         ["Referrals without an answer after 7 days", "<5"],
+                         ["Listings not confirmed for over 180 days", "<5"]],
+    }
+
+
+def test_every_figure_of_the_page_is_exact_and_suppressed(report_app, coordinator):
+    response = coordinator.get(f"/reports/?{HRP_Q1}")
+    assert 200 == response.status_code
+    found = html_tables(response.get_data(as_text=True))
+    for table_id, rows in expected_hrp(report_app).items():
+        assert rows == found[table_id][1:], table_id
+
+
+def test_csv_of_each_table_equals_the_page(report_app, coordinator):
+    page = html_tables(coordinator.get(f"/reports/?{HRP_Q1}").get_data(as_text=True))
+    for table_id, rows in expected_hrp(report_app).items():
+        response = coordinator.get(f"/reports/board.csv?{HRP_Q1}&table={table_id}")
+        assert 200 == response.status_code
+        assert "text/csv" in response.headers["Content-Type"]
+        assert page[table_id] == csv_rows(response), table_id
+        assert rows == csv_rows(response)[1:]
+
+
+def test_csv_of_all_tables_holds_every_cell_with_suppression(report_app, coordinator):
+    rows = csv_rows(coordinator.get(f"/reports/board.csv?{HRP_Q1}"))
+    assert ["Table", "Row", "Column", "Value"] == rows[0]
+    cells = {(t, r, c): v for t, r, c, v in rows[1:]}
+    assert "<5" == cells[("activity_summary", "Group contacts", "Value")]
+    assert "78" == cells[("activity_summary", "People reached in groups (headcount)", "Value")]
+    assert "50.0%" == cells[("referrals_by_service", CRISIS, "Connected within 48 h")]
+    assert "<5" == cells[("referrals_by_service", YOUTH, "Median hours sent → accepted")]
+    assert "-50.0%" == cells[("repeat_calls", "Change in calls", "Value")]
+    expected = expected_hrp(report_app)
+    assert sum(len(r) - 1 for t in expected.values() for r in t) == len(rows) - 1
+    assert not any(re.fullmatch(r"[1-4]", value) for *_, value in rows[1:])
+
+
+def test_no_count_from_1_to_4_is_shown_anywhere_on_the_page(coordinator):
+    html = coordinator.get(f"/reports/?{HRP_Q1}").get_data(as_text=True)
+    for table in html_tables(html).values():
+        for row in table[1:]:
+            assert not any(re.fullmatch(r"[1-4]", cell) for cell in row[1:]), row
+    values = re.findall(r'<text class="chart-value"[^>]*>([^<]*)</text>', html)
+    assert values and not any(re.fullmatch(r"[1-4]", v) for v in values)
+
+
+def test_chart_labels_are_suppressed_like_the_table(coordinator):
+    html = coordinator.get(f"/reports/?{HRP_Q1}").get_data(as_text=True)
+    chart = re.search(r'<svg class="chart" id="chart-activity_by_kind".*?</svg>', html).group(0)
+    values = re.findall(r'<text class="chart-value"[^>]*>([^<]*)</text>', chart)
+    assert ["6", "5", "&lt;5", "&lt;5", "&lt;5"] == values
+    # A suppressed bar is drawn hatched at the threshold's length, never at its real length.
+    assert 3 == chart.count("chart-suppressed")
+    assert '<title id="chart-activity_by_kind-title">Contacts by kind</title>' in chart
+
+
+def test_all_police_services_and_team_filters(coordinator):
+    every = html_tables(coordinator.get(f"/reports/?{Q1}").get_data(as_text=True))
+    assert ["Contacts", "20"] == every["activity_summary"][1]
+    assert ["Unique people", "11"] == every["people_summary"][1]
+    assert ["All services", "13", "12", "9", "7", "53.8%", "3.0 h", "20.0 h", "46.2%", "<5",
+            "<5"] == every["referrals_by_service"][-1]
+    team = html_tables(coordinator.get(f"/reports/?{Q1}&team=Hand").get_data(as_text=True))
+    hrp = html_tables(coordinator.get(f"/reports/?{HRP_Q1}").get_data(as_text=True))
+    assert hrp == team
+    rcmp = html_tables(coordinator.get(f"/reports/?{Q1}&police_service=RCMP")
+                       .get_data(as_text=True))
+    assert ["Contacts", "<5"] == rcmp["activity_summary"][1]
+    assert ["People first engaged in the period", "<5"] == rcmp["repeat_calls"][1]
+
+
+def test_period_edges_use_local_time(coordinator):
+    """31 Dec 23:59:59 and 1 Apr 00:00 (Halifax) are outside Q1; 31 Mar 23:59:59 is inside."""
+    march = html_tables(coordinator.get(
+        "/reports/?start=2026-03-31&end=2026-03-31&police_service=HRP").get_data(as_text=True))
+    assert ["Contacts", "<5"] == march["activity_summary"][1]  # c17 only
+    assert [["2026-03", "<5"]] == march["activity_by_month"][1:]
+    new_year = html_tables(coordinator.get(
+        "/reports/?start=2025-12-31&end=2025-12-31&police_service=HRP").get_data(as_text=True))
+    assert ["Contacts", "<5"] == new_year["activity_summary"][1]  # x1 only
+    april = html_tables(coordinator.get(
+        "/reports/?start=2026-04-01&end=2026-04-01&police_service=HRP").get_data(as_text=True))
+    assert ["Contacts", "<5"] == april["activity_summary"][1]  # x2 only
+
+
+def test_default_period_is_the_current_quarter(coordinator):
+    html = coordinator.get("/reports/").get_data(as_text=True)
+    assert "July 1, 2026 – September 30, 2026 (2026-Q3)" in html
+    assert 'value="2026-Q3" selected' in html
+
+
+def test_bad_filters_say_why_and_show_the_default(coordinator):
+    response = coordinator.get("/reports/?start=2026-03-31&end=2026-01-01")
+    assert 400 == response.status_code
+    assert "The end date must be on or after the start date." in response.get_data(as_text=True)
+    assert 400 == coordinator.get("/reports/?police_service=NOPE").status_code
+    assert 400 == coordinator.get("/reports/board.csv?team=nobody").status_code
+    assert 404 == coordinator.get(f"/reports/board.csv?{Q1}&table=nope").status_code
+
+
+def test_every_csv_export_is_audited(report_app, coordinator):
+    coordinator.get(f"/reports/board.csv?{HRP_Q1}&table=diversion")
+    coordinator.get(f"/reports/board.csv?{Q1}")
+    with report_app.app_context():
+        from fieldapp.db import get_db
+
+        events = audit.events(get_db(), "report_exported")
+    assert 2 == len(events)
+    assert ("diversion", "coordinator") == (events[0]["object_id"], events[0]["role"])
+    assert '"period": "2026-Q1"' in events[0]["detail"]
+    assert '"police_service": "HRP"' in events[0]["detail"]
+    assert "board" == events[1]["object_id"]
+
+
+@pytest.mark.parametrize("who", ["officer", "officer2", "partner", "partner2"])
+def test_officers_and_partners_get_404_on_reports(login_as, who):
+    client = login_as(who)
+    for url in ("/reports/", "/reports/board.csv", "/reports/board.csv?table=diversion",
+                "/reports/calls"):
+        assert 404 == client.get(url).status_code, url
+    for url in ("/reports/calls", "/reports/calls/keys", "/reports/calls/keys/unlink"):
+        assert 404 == client.post(url).status_code, url
+
+
+def test_officer_csv_attempt_is_not_an_export(app, login_as, db):
+    login_as("partner").get("/reports/board.csv")
+    assert [] == audit.events(db, "report_exported")
+
+
+def test_htmx_filter_returns_the_report_fragment(coordinator):
+    response = coordinator.get(f"/reports/?{HRP_Q1}", headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert "<html" not in html and 'id="table-diversion"' in html
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_report_runs_a_fixed_number_of_queries(report_app, coordinator):
+    report_app.extensions["fieldapp.query_log"] = log = []
+    coordinator.get(f"/reports/?{HRP_Q1}")
+    from tests.conftest import selects
+
+    assert len(selects(log)) <= 40
+    report_app.extensions.pop("fieldapp.query_log")
+
+
+def test_french_report(report_app, coordinator):
+    coordinator.post("/language", data={"language": "fr"})
+    html = coordinator.get(f"/reports/?{HRP_Q1}").get_data(as_text=True)
+    assert "Rapport au conseil" in html
+    assert "&lt;5" in html
