@@ -8,6 +8,10 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import click
+
+# Loads fieldapp.security through the accounts package first: importing security directly
+# before anything else runs into the foundation's accounts <-> security import cycle.
+import fieldapp.accounts  # noqa: F401
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
@@ -22,6 +26,7 @@ from fieldapp.views import render
 
 STAFF = ("officer", "coordinator")
 PAGE_SIZE = 25
+HEADCOUNT_CHOICES = (5, 10, 15, 20, 25, 30, 50, 100)
 NOTE_WARNINGS = {
     "phone": _l("a phone number"),
     "address": _l("an address"),
@@ -102,7 +107,8 @@ def _form_item(form) -> dict:
         "note": form.get("note", ""),
         "person_id": form.get("person_id", ""),
         "is_group": form.get("is_group", "0"),
-        "headcount": form.get("headcount", ""),
+        # A typed number wins over the size chips.
+        "headcount": form.get("headcount", "").strip() or form.get("headcount_choice", ""),
         "age_band": form.get("age_band", ""),
     }
 
@@ -148,6 +154,7 @@ def _form_context(db, values: dict, *, errors=None, editing=None) -> dict:
         "populations": vocab.choices("population", rows),
         "outcomes": vocab.choices("outcome", rows),
         "age_bands": list(vocab.AGE_BANDS.items()),
+        "headcount_choices": HEADCOUNT_CHOICES,
         "quick_places": quick,
         "other_places": others,
         "favourites": set(favourites),
