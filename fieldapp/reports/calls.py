@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
 from fieldapp import clock
@@ -157,6 +158,7 @@ def decode(data: bytes) -> str | None:
 
 @click.command("import-calls")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
 def import_calls_command(path: str) -> None:
     """Import a calls-for-service CSV (date/time, call type, person key); safe to re-run."""
     from fieldapp.db import get_db

@@ -1,0 +1,128 @@
+"""Calls-for-service import (command line and upload) and person-key links."""
+
+import io
+
+import fieldapp.cli  # noqa: F401  (imports the areas in the app's order)
+from fieldapp import audit
+
+GOOD = """Date/Time,Call Type,Person Key
+2026-03-02 14:05,disturbance,K-100
+2026-03-03T09:00:00-04:00,wellbeing check,K-101
+2026-03-04 10:00:00,noise,
+"""
+BAD = """date/time,call type,person key
+yesterday,disturbance,K-1
+2026-03-02 14:05,,K-2
+,noise,K-3
+2026-03-05 08:00,noise,K-4
+"""
+
+
+def test_cli_imports_and_reimport_adds_nothing(runner, db, tmp_path):
+    path = tmp_path / "calls.csv"
+    path.write_text(GOOD)
+    result = runner.invoke(args=["import-calls", str(path)])
+    assert 0 == result.exit_code, result.output
+    assert "Imported 3 new call(s) of 3" in result.output
+    again = runner.invoke(args=["import-calls", str(path)])
+    assert "Imported 0 new call(s) of 3 in the file (3 already there)" in again.output
+    rows = list(db.query("select called_at, call_type, person_key from calls_for_service "
+                         "order by called_at"))
+    # Local times (America/Halifax, UTC-4 in March before the 8th) are stored in UTC.
+    assert [{"called_at": "2026-03-02T18:05:00+00:00", "call_type": "disturbance",
+             "person_key": "K-100"},
+            {"called_at": "2026-03-03T13:00:00+00:00", "call_type": "wellbeing check",
+             "person_key": "K-101"},
+            {"called_at": "2026-03-04T14:00:00+00:00", "call_type": "noise",
+             "person_key": None}] == rows
+
+
+def test_cli_reports_every_bad_row_and_imports_nothing(runner, db, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text(BAD)
+    result = runner.invoke(args=["import-calls", str(path)])
+    assert 1 == result.exit_code
+    assert "Row 2: date/time “yesterday” is not a date and time" in result.output
+    assert "Row 3: call type is empty." in result.output
+    assert "Row 4: date/time is empty." in result.output
+    assert "Nothing imported: 3 error(s)." in result.output
+    assert 0 == db["calls_for_service"].count
+
+
+def test_missing_columns_are_named(runner, tmp_path):
+    path = tmp_path / "cols.csv"
+    path.write_text("when,what\n2026-03-02,x\n")
+    result = runner.invoke(args=["import-calls", str(path)])
+    assert "Missing column(s): date/time, call type, person key." in result.output
+
+
+def test_call_ids_make_reimport_idempotent_even_when_rows_change(runner, db, tmp_path):
+    path = tmp_path / "ids.csv"
+    path.write_text("call id,date/time,call type,person key\n"
+                    "X1,2026-03-02 14:05,noise,K\nX2,2026-03-02 15:05,noise,K\n")
+    runner.invoke(args=["import-calls", str(path)])
+    path.write_text("call id,date/time,call type,person key\nX1,2026-03-02 14:05,noise,K\n")
+    runner.invoke(args=["import-calls", str(path)])
+    assert 2 == db["calls_for_service"].count
+
+
+def test_upload_imports_and_is_audited(login_as, db):
+    client = login_as("coordinator")
+    response = client.post("/reports/calls", data={
+        "file": (io.BytesIO(GOOD.encode()), "calls.csv")}, content_type="multipart/form-data")
+    assert 302 == response.status_code
+    assert 3 == db["calls_for_service"].count
+    page = client.get("/reports/calls").get_data(as_text=True)
+    assert "Imported 3 new call(s) of 3 in the file (0 already there)." in page
+    assert 1 == len(audit.events(db, "calls_imported"))
+
+
+def test_upload_with_bad_rows_shows_them_and_stores_nothing(login_as, db):
+    client = login_as("coordinator")
+    response = client.post("/reports/calls", data={
+        "file": (io.BytesIO(BAD.encode()), "bad.csv")}, content_type="multipart/form-data")
+    assert 400 == response.status_code
+    html = response.get_data(as_text=True)
+    assert "Nothing was imported." in html and "Row 3: call type is empty." in html
+    assert 0 == db["calls_for_service"].count
+
+
+def test_upload_without_file_or_csrf_is_refused(login_as, db):
+    client = login_as("coordinator")
+    assert 400 == client.post("/reports/calls", data={}).status_code
+    refused = client.post("/reports/calls", csrf=False, data={
+        "file": (io.BytesIO(GOOD.encode()), "calls.csv")}, content_type="multipart/form-data")
+    assert 400 == refused.status_code
+    assert 0 == db["calls_for_service"].count
+
+
+def _a_person(db):
+    db["person"].insert({"id": "pk-person", "alias": "Key test (demo)",
+                         "created_at": "2026-01-01T00:00:00+00:00"}, replace=True)
+    return "pk-person"
+
+
+def test_coordinator_links_and_unlinks_a_key(login_as, db):
+    client = login_as("coordinator")
+    person_id = _a_person(db)
+    response = client.post("/reports/calls/keys",
+                           data={"person_key": "K-100", "person_id": person_id})
+    assert 302 == response.status_code
+    assert person_id == db["person_key"].get("K-100")["person_id"]
+    assert "Key test (demo)" in client.get("/reports/calls").get_data(as_text=True)
+    assert 302 == client.post("/reports/calls/keys/unlink",
+                              data={"person_key": "K-100"}).status_code
+    assert 0 == db["person_key"].count
+    assert 404 == client.post("/reports/calls/keys/unlink",
+                              data={"person_key": "K-100"}).status_code
+    assert 1 == len(audit.events(db, "person_key_linked"))
+
+
+def test_link_needs_a_real_person_and_a_key(login_as, db):
+    client = login_as("coordinator")
+    response = client.post("/reports/calls/keys", data={"person_key": "", "person_id": "nope"})
+    assert 400 == response.status_code
+    html = response.get_data(as_text=True)
+    assert "Enter the person key from the records system." in html
+    assert "Enter the id of a person recorded in fieldapp." in html
+    assert 0 == db["person_key"].count

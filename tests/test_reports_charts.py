@@ -1,0 +1,67 @@
+"""Small-cell suppression rules and the SVG chart module."""
+
+import re
+
+import pytest
+
+import fieldapp.cli  # noqa: F401  (imports the areas in the app's order)
+from fieldapp.reports import charts
+from fieldapp.reports.suppression import change, count, rate, statistic
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
+def test_counts_from_1_to_4_are_suppressed(n):
+    cell = count(n)
+    assert ("<5", True, None) == (cell.text, cell.suppressed, cell.value)
+
+
+@pytest.mark.parametrize("n, shown", [(0, "0"), (5, "5"), (12345, "12345"), (None, "0")])
+def test_zero_and_five_or_more_are_shown(n, shown):
+    assert (shown, False) == (count(n).text, count(n).suppressed)
+
+
+@pytest.mark.parametrize("numerator, denominator, shown", [
+    (3, 10, "<5"), (10, 4, "<5"), (0, 4, "<5"), (0, 10, "0.0%"), (5, 10, "50.0%"),
+    (7, 12, "58.3%"), (0, 0, "—"), (2, 3, "<5"),
+])
+def test_rates_from_suppressed_counts_are_suppressed(numerator, denominator, shown):
+    assert shown == rate(numerator, denominator).text
+
+
+@pytest.mark.parametrize("n, shown", [(0, "—"), (1, "<5"), (4, "<5"), (5, "4.0 h")])
+def test_medians_of_fewer_than_5_values_are_suppressed(n, shown):
+    assert shown == statistic(4.0, n, " h").text
+
+
+def test_change_is_suppressed_when_either_side_is():
+    assert "<5" == change(10, 3).text
+    assert "-50.0%" == change(10, 5).text
+    assert "—" == change(0, 7).text
+
+
+def test_chart_has_title_desc_and_escaped_labels():
+    svg = charts.bar_chart("c1", "Kinds <b>", "Bars & more", ["Contacts"],
+                           [("School & <i>", [count(10)]), ("Other", [count(5)])])
+    assert 'role="img"' in svg and 'aria-labelledby="c1-title c1-desc"' in svg
+    assert '<title id="c1-title">Kinds &lt;b&gt;</title>' in svg
+    assert '<desc id="c1-desc">Bars &amp; more</desc>' in svg
+    assert "School &amp; &lt;i&gt;" in svg
+    assert "style=" not in svg and "<script" not in svg
+
+
+def test_bars_scale_to_the_longest_and_suppressed_bars_hide_their_length():
+    svg = charts.bar_chart("c2", "t", "d", ["n"],
+                           [("a", [count(10)]), ("b", [count(5)]), ("c", [count(2)])])
+    widths = [float(w) for w in re.findall(r'class="chart-bar[^"]*"[^>]*width="([\d.]+)"', svg)]
+    longest = charts.WIDTH - charts.VALUE_ROOM
+    assert [longest, longest / 2, longest / 2] == widths  # "<5" drawn at the threshold
+    assert 1 == svg.count("chart-suppressed")
+    assert ["10", "5", "&lt;5"] == re.findall(r'class="chart-value"[^>]*>([^<]*)<', svg)
+
+
+def test_multi_series_chart_has_a_legend_and_empty_chart_is_valid():
+    svg = charts.bar_chart("c3", "t", "d", ["Made", "Connected"],
+                           [("S1", [count(10), count(6)])])
+    assert ["Made", "Connected"] == re.findall(r'class="chart-legend"[^>]*>([^<]*)<', svg)
+    empty = charts.bar_chart("c4", "t", "d", ["n"], [])
+    assert empty.startswith("<svg") and 'viewBox="0 0 400 1"' in empty
