@@ -1,0 +1,171 @@
+"""The e-mail of a new referral, received by a real SMTP server on loopback (aiosmtpd)."""
+
+import re
+import socket
+from email import message_from_bytes
+from email.policy import default
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from tests.test_referrals_support import (  # noqa: I001
+    CANARY, OFFICER_ID, SVC_CRISIS, SVC_YOUTH, add_contact, add_services, referral_item,
+    user_row)
+from fieldapp.db import connect
+from fieldapp.referrals import store
+from tests.conftest import login, make_app
+
+NOW = "2026-03-02T14:00:00+00:00"
+PERSONAL = ["Sam Example", "902-555-0199", "Prefers afternoons", "phone after 2 pm"]
+
+
+class Inbox:
+    """aiosmtpd handler that keeps every message it receives."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content,
+                                                                    policy=default)))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield inbox, controller.port
+    controller.stop()
+
+
+@pytest.fixture
+def mailing(tmp_path, smtp):
+    inbox, port = smtp
+    app = make_app(tmp_path, NOW=NOW, SMTP_HOST="127.0.0.1", SMTP_PORT=port,
+                   SMTP_FROM="fieldapp@demo.test")
+    db = connect(app.config["DATABASE"])
+    add_services(db)
+    inbox.messages.clear()  # whatever the demo data sent
+    yield app, db, inbox
+    db.conn.close()
+
+
+def send(app, db, item):
+    with app.test_request_context():
+        return store.apply_referral(db, item, user_row(db, OFFICER_ID), NOW)
+
+
+def body_of(message) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def link_path(message) -> str:
+    url = re.search(r"https?://\S+/referrals/link/\S+", body_of(message)).group(0)
+    return re.sub(r"^https?://[^/]+", "", url)
+
+
+def test_each_new_referral_sends_exactly_one_message_and_a_replay_sends_none(mailing):
+    app, db, inbox = mailing
+    item = referral_item()
+    send(app, db, item)
+    assert 1 == len(inbox.messages)
+    send(app, db, dict(item))  # the phone replays it
+    assert 1 == len(inbox.messages)
+    send(app, db, referral_item(service_id=SVC_YOUTH, urgency="today"))
+    assert 2 == len(inbox.messages)
+    recipients = [rcpt for rcpt, _ in inbox.messages]
+    # The service's intake address, else the organization's.
+    assert [["intake-test@crisis.demo.test"], ["intake@youth-shelter.demo.test"]] == recipients
+    first, second = (message for _, message in inbox.messages)
+    assert "A new urgent referral from the community team." in body_of(first)
+    assert "A new referral from the community team." in body_of(second)
+    assert "Une nouvelle" in body_of(first)  # French too
+
+
+def test_the_message_leaks_no_personal_details_and_no_note(mailing):
+    app, db, inbox = mailing
+    contact = add_contact(db, note=CANARY)
+    send(app, db, referral_item(contact_id=contact, consent="not_obtainable",
+                                consent_reason="CANARY-reason-0c1d"))
+    _, message = inbox.messages[0]
+    whole = message.as_string()
+    for secret in [*PERSONAL, CANARY, "CANARY-reason-0c1d", "Test Crisis Outreach"]:
+        assert secret not in whole
+
+
+def test_the_link_opens_the_referral_once_after_login(mailing):
+    app, db, inbox = mailing
+    item = referral_item()
+    send(app, db, item)
+    path = link_path(inbox.messages[0][1])
+    anonymous = app.test_client()
+    response = anonymous.get(path)
+    assert 302 == response.status_code and response.headers["Location"].startswith("/login")
+    partner = app.test_client()
+    login(partner, "partner")
+    opened = partner.get(path)
+    assert (302, f"/referrals/{item['id']}") == (opened.status_code, opened.headers["Location"])
+    partner.get(opened.headers["Location"])
+    assert "received" == db["referral"].get(item["id"])["status"]
+    again = partner.get(path)
+    assert 410 == again.status_code
+    assert "already been used" in again.get_data(as_text=True)
+
+
+def test_the_link_expires(mailing):
+    app, db, inbox = mailing
+    send(app, db, referral_item())
+    path = link_path(inbox.messages[0][1])
+    app.config["NOW"] = "2026-03-05T14:00:01+00:00"  # 72 hours and a second later
+    partner = app.test_client()
+    login(partner, "partner")
+    response = partner.get(path)
+    assert 410 == response.status_code
+    assert "expired" in response.get_data(as_text=True)
+
+
+def test_a_tampered_or_foreign_link_is_404_and_stays_unused(mailing):
+    app, db, inbox = mailing
+    item = referral_item()
+    send(app, db, item)
+    path = link_path(inbox.messages[0][1])
+    partner2 = app.test_client()
+    login(partner2, "partner2")
+    assert 404 == partner2.get(path).status_code  # another agency's link
+    partner = app.test_client()
+    login(partner, "partner")
+    assert 404 == partner.get(path[:-3] + "abc").status_code
+    assert db.execute("select used_at from referral_link where referral_id = ?",
+                      [item["id"]]).fetchone()[0] is None
+
+
+def test_the_link_accepts_directly_when_the_agency_chose_so(mailing):
+    app, db, inbox = mailing
+    item = referral_item(service_id=SVC_CRISIS)
+    send(app, db, item)
+    partner = app.test_client()
+    login(partner, "partner")
+    partner.post("/referrals/settings", data={"accept_from_email": "1"})
+    partner.get(link_path(inbox.messages[0][1]))
+    assert "accepted" == db["referral"].get(item["id"])["status"]
+
+
+def test_without_smtp_host_no_mail_is_sent_and_the_referral_still_goes(tmp_path, smtp, caplog):
+    inbox, _ = smtp
+    app = make_app(tmp_path, NOW=NOW)
+    db = connect(app.config["DATABASE"])
+    add_services(db)
+    item = referral_item()
+    with caplog.at_level("INFO"):
+        assert "created" == send(app, db, item)["status"]
+    assert [] == inbox.messages
+    assert "SMTP_HOST is empty" in caplog.text
+    db.conn.close()
