@@ -1,0 +1,110 @@
+"""Urgent referrals nobody accepted in time, at a frozen clock."""
+
+import pytest
+
+from tests.test_referrals_support import (  # noqa: I001
+    OFFICER2_ID, OFFICER_ID, PARTNER_ID, SVC_ALT_CRISIS, add_services, referral_item, user_row)
+from fieldapp.db import connect
+from fieldapp.referrals import lifecycle, store
+from tests.conftest import login, make_app
+
+NOW = "2026-03-02T14:00:00+00:00"
+
+
+def at(minutes_ago: int) -> str:
+    return f"2026-03-02T{13 if minutes_ago else 14}:{(60 - minutes_ago) % 60:02d}:00+00:00"
+
+
+@pytest.fixture
+def clockwork(tmp_path):
+    app = make_app(tmp_path, NOW=NOW)
+    db = connect(app.config["DATABASE"])
+    add_services(db)
+    db.execute("delete from referral_event where referral_id like '7e0f0000-%'")
+    db.execute("delete from referral_link where referral_id like '7e0f0000-%'")
+    db.execute("delete from referral where id like '7e0f0000-%'")  # demo data: not this test's
+    yield app, db
+    db.conn.close()
+
+
+def send(app, db, minutes_ago, user_id=OFFICER_ID, **overrides):
+    item = referral_item(**overrides)
+    with app.app_context():
+        store.apply_referral(db, item, user_row(db, user_id), at(minutes_ago))
+    return item["id"]
+
+
+def test_only_urgent_referrals_unanswered_past_the_limit_are_overdue(clockwork):
+    app, db = clockwork
+    late = send(app, db, 31)
+    exactly = send(app, db, 30)
+    recent = send(app, db, 29)
+    not_urgent = send(app, db, 50, urgency="today")
+    answered = send(app, db, 45)
+    opened = send(app, db, 40)
+    with app.app_context():
+        partner = user_row(db, PARTNER_ID)
+        lifecycle.transition(db, answered, "accept", user=partner, now=at(20))
+        lifecycle.transition(db, opened, "receive", user=partner, now=at(35))
+        found = store.overdue_referrals(db, officer_id=OFFICER_ID, now=NOW, minutes=30)
+    ids = [r["id"] for r in found]
+    assert [opened, late, exactly] == [i for i in ids if i in (late, exactly, opened)]  # oldest first
+    assert {recent, not_urgent, answered}.isdisjoint(ids)
+    first = found[1]
+    assert 31 == first["minutes_waiting"]
+    assert SVC_ALT_CRISIS == first["next_service"]["id"]
+    assert "902-555-0177" == first["next_service"]["intake_phone"]
+
+
+def test_overdue_is_scoped_to_the_officer_or_the_police_service(clockwork):
+    app, db = clockwork
+    mine = send(app, db, 40)
+    theirs = send(app, db, 40, user_id=OFFICER2_ID)
+    with app.app_context():
+        assert [mine] == [r["id"] for r in store.overdue_referrals(
+            db, officer_id=OFFICER_ID, now=NOW, minutes=30)]
+        assert {mine, theirs} == {r["id"] for r in store.overdue_referrals(
+            db, police_service="HRP", now=NOW, minutes=30)}
+        assert [] == store.overdue_referrals(db, police_service="RCMP", now=NOW, minutes=30)
+
+
+def test_the_officer_page_flags_it_with_the_next_service_and_a_call_now_button(clockwork):
+    app, db = clockwork
+    late = send(app, db, 45)
+    officer = app.test_client()
+    login(officer, "officer")
+    page = officer.get("/referrals/").get_data(as_text=True)
+    assert "Urgent referrals not accepted" in page
+    assert "Test Crisis Line B" in page
+    assert 'href="tel:902-555-0177"' in page
+    assert f"/referrals/{late}" in page
+    coordinator = app.test_client()
+    login(coordinator, "coordinator")
+    assert "Test Crisis Line B" in coordinator.get("/referrals/").get_data(as_text=True)
+
+
+def test_the_limit_comes_from_config(tmp_path):
+    app = make_app(tmp_path, NOW=NOW, URGENT_ACCEPT_MINUTES=10)
+    db = connect(app.config["DATABASE"])
+    add_services(db)
+    late = send(app, db, 15)
+    officer = app.test_client()
+    login(officer, "officer")
+    assert f"/referrals/{late}" in officer.get("/referrals/").get_data(as_text=True).split(
+        "Urgent referrals not accepted")[1].split("</section>")[0]
+    db.conn.close()
+
+
+def test_the_overdue_fragment_can_be_included_by_another_page(clockwork):
+    app, db = clockwork
+    send(app, db, 45)
+    with app.test_request_context():
+        from flask import render_template
+        from flask_login import login_user
+
+        from fieldapp.security import User
+
+        row = {**user_row(db, OFFICER_ID), "session_token": "t", "must_change_password": 0}
+        login_user(User(row))
+        html = render_template("referrals/_overdue.html")
+    assert "Urgent referrals not accepted" in html and "tel:902-555-0177" in html
