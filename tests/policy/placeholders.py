@@ -2,5 +2,4 @@
 from tests.policy import LOGGED_IN
 
 POLICY = {
-    "directory.search": {"roles": LOGGED_IN},
 }

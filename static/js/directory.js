@@ -1,0 +1,31 @@
+// Directory search: "Near me" asks for the position only when the officer taps the button,
+// then submits it with the search form (lat/lon). Without JavaScript the button stays hidden.
+"use strict";
+
+(() => {
+  const button = document.getElementById("dir-near-button");
+  if (!button || !("geolocation" in navigator)) return;
+  const form = button.closest("form");
+  const status = document.getElementById("dir-near-status");
+  const lat = document.getElementById("dir-lat");
+  const lon = document.getElementById("dir-lon");
+  button.hidden = false;
+  button.addEventListener("click", () => {
+    button.disabled = true;
+    if (status) status.textContent = button.dataset.locating || "";
+    navigator.geolocation.getCurrentPosition(
+      (position) => {
+        lat.value = position.coords.latitude.toFixed(5);
+        lon.value = position.coords.longitude.toFixed(5);
+        button.disabled = false;
+        if (status) status.textContent = "";
+        form.requestSubmit();
+      },
+      () => {
+        button.disabled = false;
+        if (status) status.textContent = button.dataset.denied || "";
+      },
+      { enableHighAccuracy: false, timeout: 10000, maximumAge: 60000 },
+    );
+  });
+})();

@@ -1,0 +1,279 @@
+"""Directory search: FTS prefix and accent folding, hostile input, filters, open now at a frozen
+clock, ranking, result cards, the service page, and the query budget of a search."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+import fieldapp.accounts  # noqa: F401  (the foundation's import order: accounts first)
+from fieldapp.directory import store
+from fieldapp.directory.demo import CRISIS_TEAM_ID, SENIORS_SERVICE_ID, YOUTH_SHELTER_ID
+from tests.conftest import make_app, selects
+
+TZ = "America/Halifax"
+# Monday 2 March 2026, 10:00 in Halifax (UTC-4).
+MONDAY_10 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
+NOW = "2026-03-02T14:00:00+00:00"
+WEEKDAYS = ["MO", "TU", "WE", "TH", "FR"]
+
+
+def hours_for(days, *shifts):
+    schedule = {"always_open": False, "days": {d: [] for d in
+                                               ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]}}
+    for day in days:
+        schedule["days"][day] = list(shifts)
+    return schedule
+
+
+def add_service(db, name, *, organization_id=CRISIS_TEAM_ID, description="", categories=(),
+                populations=(), languages=(), accepts_referrals=False, schedule=None,
+                phones=(), lat=None, lon=None, address_1="", city="", keywords="",
+                verified=None):
+    values = {field: "" for field in store.SERVICE_TEXT_FIELDS}
+    values.update(
+        name=name, description=description, keywords=keywords, organization_id=organization_id,
+        accepts_referrals=accepts_referrals, categories=list(categories),
+        populations=list(populations), partnered_with=[], languages=list(languages),
+        phones=[{"number": p, "extension": "", "type": "voice"} for p in phones],
+        address={"address_1": address_1, "city": city, "latitude": lat, "longitude": lon},
+        schedule=schedule or {"always_open": False, "days": {}},
+    )
+    service_id = store.save_service(db, values, service_id=None, now="2026-03-01T12:00:00+00:00")
+    if verified:
+        db.execute("UPDATE service SET assured_date = ? WHERE id = ?", [verified, service_id])
+    return service_id
+
+
+@pytest.fixture
+def listings(db):
+    """A small directory with words no demo listing uses (Zephyr...), so results are exact."""
+    return {
+        "shelter": add_service(
+            db, "Zephyr Youth Shelter", organization_id=YOUTH_SHELTER_ID,
+            description="Emergency beds for youth 16-24.", categories=["housing_shelter", "youth"],
+            populations=["youth_12_17"], languages=["en", "fr"], accepts_referrals=True,
+            schedule={"always_open": True, "days": {}}, phones=["902-555-0150"],
+            lat=44.6488, lon=-63.5752, address_1="12 Demo Street", city="Halifax",
+            verified="2026-02-20"),
+        "securite": add_service(
+            db, "Zephyr Sécurité alimentaire", description="Banque alimentaire, repas chauds.",
+            categories=["food_basic_needs"], languages=["fr"],
+            schedule=hours_for(WEEKDAYS, ("09:00", "12:00"), ("13:00", "17:00")),
+            lat=44.67, lon=-63.57, verified="2025-01-10"),
+        "night": add_service(
+            db, "Zephyr Night Outreach", description="Overnight street outreach van.",
+            organization_id=SENIORS_SERVICE_ID, categories=["housing_shelter"],
+            accepts_referrals=True, schedule=hours_for(["FR", "SA"], ("20:00", "04:00")),
+            lat=45.36, lon=-63.28),  # Truro: ~95 km from Halifax
+        "crisis": add_service(
+            db, "Zephyr Crisis Line", description="Crisis line for youth shelter residents.",
+            categories=["mental_health_crisis"], accepts_referrals=True,
+            schedule={"always_open": True, "days": {}}, phones=["902-555-0199"]),
+    }
+
+
+def ids(results):
+    return [r["id"] for r in results]
+
+
+def search(db, q="", now=MONDAY_10, **filters):
+    return store.search_services(db, q, now=now, tz=TZ, **filters)
+
+
+def test_prefix_finds_whole_word(db, listings):
+    # "shel" reaches "Shelter" in a name, a description and a category's words.
+    found = ids(search(db, "zephyr shel"))
+    assert {listings["shelter"], listings["night"], listings["crisis"]} == set(found)
+    assert listings["shelter"] == found[0]
+    assert listings["shelter"] == ids(search(db, "Zephyr Youth Shelte"))[0]  # still typing
+    assert [] == ids(search(db, "zephyr shelx"))
+
+
+def test_accents_fold_both_ways(db, listings):
+    assert [listings["securite"]] == ids(search(db, "zephyr securite"))
+    assert [listings["securite"]] == ids(search(db, "ZEPHYR SÉCURITÉ"))
+
+
+def test_category_words_in_french_match(db, listings):
+    assert listings["shelter"] in ids(search(db, "zephyr logement"))
+
+
+@pytest.mark.parametrize("hostile", [
+    '"', '""', '"zephyr', "zephyr*", "*", "-zephyr", "zephyr -shelter", "AND", "zephyr AND",
+    "NEAR(", "NEAR(zephyr shelter", "zephyr OR", "NOT", "(", ")", "{col}:zephyr", "^zephyr",
+    "name:zephyr", "'; DROP TABLE service; --", "\x00", "🙂", "a" * 500,
+])
+def test_fts_syntax_characters_never_raise(db, listings, hostile):
+    search(db, hostile)  # no exception
+
+
+def test_fts_syntax_in_the_page_request_is_a_normal_answer(login_as, listings):
+    officer = login_as("officer")
+    for q in ['"', "NEAR(", "zephyr -", "AND *"]:
+        assert 200 == officer.get("/directory/", query_string={"q": q}).status_code
+
+
+def test_exact_name_match_ranks_first(db, listings):
+    found = ids(search(db, "Zephyr Crisis Line"))
+    assert listings["crisis"] == found[0]
+    # "shelter" in the name outranks "shelter" in a description
+    found = ids(search(db, "zephyr shelter"))
+    assert found.index(listings["shelter"]) < found.index(listings["crisis"])
+
+
+def test_filters_combine(db, listings):
+    assert {listings["shelter"], listings["night"]} == set(
+        ids(search(db, "zephyr", category="housing_shelter")))
+    assert [listings["shelter"]] == ids(search(db, "zephyr", category="housing_shelter",
+                                               population="youth_12_17"))
+    assert [listings["night"]] == ids(search(db, "zephyr", category="housing_shelter",
+                                             language=None, accepts_referrals=True,
+                                             near=(45.36, -63.28, 10)))
+    assert [listings["securite"]] == ids(search(db, "zephyr", language="fr",
+                                               accepts_referrals=False, open_now=True,
+                                               category="food_basic_needs"))
+    assert [] == ids(search(db, "zephyr", language="fr", accepts_referrals=True,
+                            category="food_basic_needs"))
+
+
+def test_language_filter_matches_code_or_name(db, listings):
+    assert {listings["shelter"], listings["securite"]} == set(ids(search(db, "zephyr",
+                                                                        language="fr")))
+    assert {listings["shelter"], listings["securite"]} == set(ids(search(db, "zephyr",
+                                                                        language="French")))
+
+
+def test_near_me_keeps_services_within_the_radius_nearest_first(db, listings):
+    found = search(db, "zephyr", near=(44.6488, -63.5752, 5))
+    assert [listings["shelter"], listings["securite"]] == ids(found)
+    assert found[0]["distance"] < 0.01 < found[1]["distance"] < 5
+
+
+@pytest.mark.parametrize(("instant", "expected"), [
+    ("2026-03-02T14:00:00+00:00", {"shelter", "securite", "crisis"}),  # Mon 10:00
+    ("2026-03-02T16:30:00+00:00", {"shelter", "crisis"}),              # Mon 12:30 lunch gap
+    ("2026-03-07T01:30:00+00:00", {"shelter", "crisis", "night"}),     # Fri 21:30
+    ("2026-03-07T07:30:00+00:00", {"shelter", "crisis", "night"}),     # Sat 03:30 (Fri night)
+    ("2026-03-09T06:30:00+00:00", {"shelter", "crisis"}),              # Mon 03:30 (no Sun)
+])
+def test_open_now_at_a_frozen_clock(db, listings, instant, expected):
+    now = datetime.fromisoformat(instant)
+    found = search(db, "zephyr", open_now=True, now=now)
+    assert {listings[k] for k in expected} == set(ids(found))
+    # The SQL filter and the badge (hours.py) agree.
+    everything = search(db, "zephyr", now=now)
+    assert {listings[k] for k in expected} == {s["id"] for s in everything if s["hours"]["open"]}
+
+
+def test_archived_services_leave_the_search(db, listings):
+    store.archive_service(db, listings["crisis"], now="2026-03-02T00:00:00+00:00")
+    assert listings["crisis"] not in ids(search(db, "zephyr"))
+
+
+def test_cards_carry_phones_hours_languages_address_and_verification(db, listings):
+    card = {s["id"]: s for s in search(db, "zephyr")}
+    shelter, securite = card[listings["shelter"]], card[listings["securite"]]
+    assert ["902-555-0150"] == [p["number"] for p in shelter["phones"]]
+    assert shelter["hours"]["always_open"]
+    assert ["09:00–12:00", "13:00–17:00"] == securite["hours"]["today"]
+    assert ["en", "fr"] == [lang["code"] for lang in shelter["languages"]]
+    assert "12 Demo Street, Halifax" == shelter["address"]["text"]
+    assert (10, False) == (shelter["verified_days"], shelter["stale"])
+    assert securite["stale"]
+
+
+def test_crisis_and_matching_services(db, listings):
+    crisis = store.crisis_services(db, now=MONDAY_10, tz=TZ)
+    assert listings["crisis"] in ids(crisis)
+    assert all(c["accepts_referrals"] for c in crisis)
+    alternatives = store.matching_services(db, category="housing_shelter",
+                                           exclude_service_id=listings["shelter"],
+                                           now=MONDAY_10, tz=TZ)
+    assert listings["shelter"] not in ids(alternatives)
+    assert listings["night"] in ids(alternatives)
+
+
+def test_get_service_has_everything(db, listings):
+    service = store.get_service(db, listings["shelter"])
+    assert "Northwind Youth Shelter (demo)" == service["organization_name"]
+    assert ["housing_shelter", "youth"] == service["categories"]
+    assert ["youth_12_17"] == service["populations"]
+    assert None is store.get_service(db, "no-such-id")
+
+
+def test_search_page_without_javascript_shows_cards(login_as, listings):
+    page = login_as("officer").get("/directory/?q=zephyr+shel")
+    html = page.get_data(as_text=True)
+    assert 200 == page.status_code
+    assert "<form" in html and 'name="q"' in html
+    assert "Zephyr Youth Shelter" in html
+    assert 'href="tel:9025550150"' in html
+    assert "https://www.openstreetmap.org/search?query=12+Demo+Street%2C+Halifax" in html
+    assert "Open 24/7" in html
+
+
+def test_htmx_search_returns_only_the_results_fragment(login_as, listings):
+    response = login_as("officer").get("/directory/?q=zephyr", headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert "<html" not in html and "dir-card" in html
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_history_restore_gets_the_whole_page(login_as, listings):
+    response = login_as("officer").get("/directory/?q=zephyr", headers={
+        "HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert "<html" in response.get_data(as_text=True)
+
+
+def test_open_now_filter_on_the_page_at_a_frozen_clock(tmp_path):
+    app = make_app(tmp_path, NOW=NOW)
+    from fieldapp.db import connect
+    from tests.conftest import login
+
+    db = connect(app.config["DATABASE"])
+    night = add_service(db, "Zephyr Night Outreach", schedule=hours_for(["FR"], ("20:00", "04:00")))
+    day = add_service(db, "Zephyr Day Centre", schedule=hours_for(["MO"], ("09:00", "17:00")))
+    client = app.test_client()
+    login(client, "officer")
+    html = client.get("/directory/?q=zephyr&open=1").get_data(as_text=True)
+    assert "Zephyr Day Centre" in html and "Zephyr Night Outreach" not in html
+    assert night != day
+
+
+def test_service_page_shows_intake_eligibility_fees_and_refer_link(login_as, db, listings):
+    db.execute("UPDATE service SET eligibility_description = 'Ages 16-24', fees_description ="
+               " 'Free', intake_instructions = 'Call first', intake_phone = '902-555-0151'"
+               " WHERE id = ?", [listings["shelter"]])
+    html = login_as("officer").get(f"/directory/services/{listings['shelter']}").get_data(
+        as_text=True)
+    for text in ("Ages 16-24", "Free", "Call first", "902-555-0151", "Refer",
+                 f"service_id={listings['shelter']}"):
+        assert text in html
+    partner_html = login_as("partner").get(f"/directory/services/{listings['shelter']}")
+    assert "Refer<" not in partner_html.get_data(as_text=True)
+
+
+def test_unknown_service_is_404(login_as):
+    assert 404 == login_as("officer").get("/directory/services/nope").status_code
+
+
+def test_search_runs_a_bounded_number_of_queries(login_as, db, listings, query_log):
+    officer = login_as("officer")
+
+    def count(q):
+        query_log.clear()
+        response = officer.get(f"/directory/?q={q}", headers={"HX-Request": "true"})
+        assert 200 == response.status_code
+        return len(selects(query_log)), response.get_data(as_text=True).count('class="dir-card"')
+
+    few = count("zephyr+shelter")
+    for n in range(25):
+        add_service(db, f"Zephyr Extra {n}", phones=["902-555-0100"], languages=["en"],
+                    schedule=hours_for(WEEKDAYS, ("09:00", "17:00")), lat=44.65, lon=-63.57,
+                    address_1=f"{n} Demo Road", categories=["health"])
+    many = count("zephyr")
+    assert 20 == many[1] and few[1] < 5
+    # One query for the services, one each for phones, schedules, languages, addresses and
+    # categories of the page, plus the session lookup: the same for 20 cards as for 3.
+    assert few[0] == many[0]
+    assert many[0] <= 8, selects(query_log)
