@@ -1,0 +1,44 @@
+"""Flask commands of the directory: import-hsds PATH, export-hsds OUTDIR --format csv|json."""
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from fieldapp import clock
+from fieldapp.db import get_db
+from fieldapp.directory import hsds
+
+
+@click.command("import-hsds")
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--dry-run", is_flag=True, help="Read and report, write nothing.")
+@with_appcontext
+def import_hsds_command(path, dry_run) -> None:
+    """Import an HSDS package: folder or zip (datapackage), HSDS JSON, or 1.x/2.0 CSV."""
+    try:
+        report = hsds.import_package(get_db(), path, clock.iso(), dry_run=dry_run,
+                                     police_services=list(current_app.config["POLICE_SERVICES"]))
+    except hsds.NotHSDS as error:
+        click.echo(f"Not imported: {error}", err=True)
+        raise SystemExit(2) from None
+    click.echo(report.to_text())
+
+
+@click.command("export-hsds")
+@click.argument("outdir", type=click.Path(file_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv",
+              show_default=True)
+@with_appcontext
+def export_hsds_command(outdir, fmt) -> None:
+    """Export the directory as an HSDS 3.1 Tabular Data Package (csv) or services.json (json)."""
+    db = get_db()
+    if fmt == "csv":
+        counts = hsds.export_csv(db, outdir)
+        click.echo(f"Wrote {outdir}/datapackage.json and {len(counts)} CSV files: " +
+                   ", ".join(f"{name} {n}" for name, n in counts.items() if n))
+    else:
+        n = hsds.export_json(db, outdir)
+        click.echo(f"Wrote {outdir}/services.json ({n} services)")
+
+
+COMMANDS = [import_hsds_command, export_hsds_command]
