@@ -13,6 +13,7 @@ import click
 # before anything else runs into the foundation's accounts <-> security import cycle.
 import fieldapp.accounts  # noqa: F401
 from flask import abort, current_app, flash, redirect, request, url_for
+from flask.cli import with_appcontext
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -536,6 +537,7 @@ def retire_vocabulary(vocabulary, code):
 
 
 @click.command("purge")
+@with_appcontext
 @click.option("--dry-run", is_flag=True, help="List who would be de-identified; change nothing.")
 def purge_command(dry_run: bool) -> None:
     """De-identify people with no contact or open referral for RETENTION_DAYS (audited)."""

@@ -198,7 +198,7 @@ def validate_contact(db: Database, item: dict, user: dict, now: str,
     fields["place_id"] = None
     fields["place_text"] = None
     if place_id:
-        place = _place(db, place_id) if _uuid(place_id) or place_id else None
+        place = _place(db, place_id)
         if place is None or (place["police_service"] not in (None, "", _police_service(user))):
             errors["place_id"] = _l("Choose a place from the list.")
         else:
@@ -300,11 +300,14 @@ def _strings(errors: dict) -> dict:
 
 def apply_contact(db: Database, item: dict, user: dict, now: str) -> dict:
     """Store one contact made on a phone or the web form (idempotent by client UUID)."""
-    contact_id = _uuid(item.get("id")) if isinstance(item, dict) else None
-    if contact_id is None:
-        return {"id": item.get("id") if isinstance(item, dict) else None, "status": "invalid",
-                "errors": {"id": str(_l("The record has no valid id."))}}
+    if not isinstance(item, dict):
+        return {"id": None, "status": "invalid",
+                "errors": {"id": str(_l("This record is not readable."))}}
+    contact_id = _uuid(item.get("id"))
     fields, populations, errors = validate_contact(db, item, user, now)
+    if contact_id is None:
+        errors = {"id": _l("The record has no valid id."), **errors}
+        return {"id": item.get("id"), "status": "invalid", "errors": _strings(errors)}
     if errors:
         return {"id": contact_id, "status": "invalid", "errors": _strings(errors)}
     payload_hash = _hash({**fields, "populations": populations})
@@ -383,11 +386,14 @@ def validate_person(db: Database, item: dict, user: dict, now: str,
 
 def apply_person(db: Database, item: dict, user: dict, now: str) -> dict:
     """Store one person made on a phone or the web form (idempotent by client UUID)."""
-    person_id = _uuid(item.get("id")) if isinstance(item, dict) else None
-    if person_id is None:
-        return {"id": item.get("id") if isinstance(item, dict) else None, "status": "invalid",
-                "errors": {"id": str(_l("The record has no valid id."))}}
+    if not isinstance(item, dict):
+        return {"id": None, "status": "invalid",
+                "errors": {"id": str(_l("This record is not readable."))}}
+    person_id = _uuid(item.get("id"))
     fields, errors = validate_person(db, item, user, now)
+    if person_id is None:
+        errors = {"id": _l("The record has no valid id."), **errors}
+        return {"id": item.get("id"), "status": "invalid", "errors": _strings(errors)}
     if errors:
         return {"id": person_id, "status": "invalid", "errors": _strings(errors)}
     payload_hash = _hash({k: v for k, v in fields.items() if k != "created_at"})
