@@ -1,0 +1,249 @@
+"""HSDS import: official 3.1 examples (CSV and JSON), the Ohana San Mateo sample, idempotency,
+hostile packages and non-HSDS input."""
+
+import io
+import json
+import shutil
+import zipfile
+
+import pytest
+
+import fieldapp.accounts  # noqa: F401  (the foundation needs accounts imported before security)
+from fieldapp.directory import hsds
+from tests.hsds_schema import FIXTURES
+
+EXAMPLES_CSV = FIXTURES / "examples-3.1" / "csv"
+EXAMPLES_JSON = FIXTURES / "examples-3.1" / "json"
+OHANA = FIXTURES / "ohana-smc"
+NOW = "2026-03-02T14:00:00+00:00"
+LATER = "2026-03-09T10:00:00+00:00"
+TABLES = hsds.ORDER + ["service_category", "service_partnership"]
+
+
+def counts(db) -> dict:
+    return {table: db[table].count for table in TABLES}
+
+
+def delta(before: dict, after: dict) -> dict:
+    return {t: after[t] - before[t] for t in TABLES if after[t] != before[t]}
+
+
+def dump(db) -> dict:
+    return {t: list(db.query(f"select * from [{t}] order by rowid")) for t in TABLES}
+
+
+def test_official_csv_examples_import_one_row_per_table(db):
+    before = counts(db)
+    report = hsds.import_package(db, EXAMPLES_CSV, NOW)
+    expected = {t: 1 for t in hsds.ORDER}
+    assert expected == delta(before, counts(db))
+    assert "csv-3.x" == report.format
+    assert 1 == report.problems[("unreadable_datapackage_json", "datapackage.json")]
+    assert 9 == sum(n for (code, _), n in report.problems.items() if code == "dangling_reference")
+    service = db["service"].get("ac148810-d857-441c-9679-408f346de14b")
+    assert "Community Counselling" == service["name"]
+    assert "Example Organization Inc." == service["organization_name"]
+    assert "ac148810-d857-441c-9679-408f346de14b" == service["source_id"]
+    schedule = db["schedule"].get("48102e86-bb50-41c4-8f1e-e269368c41d1")
+    assert ("10:00", "18:00") == (schedule["opens_at"], schedule["closes_at"])
+    assert {"opens_at": "10:00:00", "closes_at": "18:00:00"} == json.loads(
+        schedule["extra_json"])["_raw"]
+
+
+def test_official_json_service_imports_nested_objects_once(db):
+    before = counts(db)
+    report = hsds.import_package(db, EXAMPLES_JSON / "service_full.json", NOW)
+    expected = {t: 1 for t in hsds.ORDER if t != "meta_table_description"}
+    assert expected == delta(before, counts(db))
+    assert "json" == report.format
+    assert 0 == sum(n for (code, _), n in report.problems.items() if code == "duplicate_id")
+    phone = db["phone"].get("1554f2e2-a373-45db-a3fa-9fc48a61c15e")
+    assert "100" == phone["extension"]
+
+
+def test_json_page_and_list_forms_are_accepted(db, tmp_path):
+    page = json.loads((EXAMPLES_JSON / "service_list.json").read_text())
+    path = tmp_path / "page.json"
+    path.write_text(json.dumps(page))
+    hsds.import_package(db, path, NOW)
+    listed = tmp_path / "list.json"
+    listed.write_text(json.dumps(page["contents"]))
+    before = counts(db)
+    hsds.import_package(db, listed, NOW)
+    assert {} == delta(before, counts(db))
+    assert db["service"].get("ac148810-d857-441c-9679-408f346de14b")
+
+
+def test_ohana_san_mateo_sample_imports_with_exact_counts(db):
+    before = counts(db)
+    report = hsds.import_package(db, OHANA, NOW)
+    assert {
+        "organization": 8, "service": 23, "location": 22, "service_at_location": 23,
+        "address": 42,  # 21 addresses + 21 mail addresses
+        "phone": 54, "agency_contact": 31, "program": 1,
+        "schedule": 15,  # 11 regular + 4 holiday
+        "taxonomy_term": 290, "attribute": 6, "language": 32, "accessibility": 41,
+        "service_area": 32, "funding": 59, "required_document": 1,
+        "service_category": 1,
+    } == delta(before, counts(db))
+    assert "csv-legacy" == report.format
+    assert 0 == sum(n for (code, _), n in report.problems.items()
+                    if code in ("duplicate_id", "dangling_reference", "blank_id"))
+    # services reach their organization through their location
+    assert 0 == db.execute("select count(*) from service where source_id is not null and "
+                           "organization_id is null").fetchone()[0]
+    # 12-hour times normalized, raw kept
+    row = next(db.query("select * from schedule where extra_json like '%4:00 PM%'"))
+    assert ("14:00", "16:00") == (row["opens_at"], row["closes_at"])
+    assert "MO" == row["byday"]
+
+
+@pytest.mark.parametrize("source", [EXAMPLES_CSV, EXAMPLES_JSON / "service_full.json", OHANA])
+def test_importing_the_same_package_twice_changes_nothing(db, source):
+    hsds.import_package(db, source, NOW)
+    first = dump(db)
+    report = hsds.import_package(db, source, LATER)
+    assert 0 == report.changed
+    assert first == dump(db)
+
+
+def test_zip_package_is_accepted(db, tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in EXAMPLES_CSV.glob("*.csv"):
+            archive.write(path, f"hsds/{path.name}")
+    before = counts(db)
+    report = hsds.import_package(db, buffer.getvalue(), NOW, filename="package.zip")
+    assert 1 == delta(before, counts(db))["service"]
+    assert 24 == len(report.counts)
+
+
+def write_hostile(folder):
+    folder.mkdir()
+    (folder / "datapackage.json").write_text(json.dumps({"resources": [
+        {"name": n, "path": f"{n}.csv"} for n in
+        ("organizations", "services", "phones", "schedules", "locations")]}))
+    (folder / "organizations.csv").write_text(
+        "id,name,description,internal_rating\n"
+        "org-1,  Padded Org  ,Fine,5\n"
+        ",No Id Org,blank id,3\n"
+        "org-1,Same Id Again,duplicate,1\n")
+    (folder / "services.csv").write_text(
+        "id,organization_id,name,status,intake_code\n"
+        "svc-1,org-1,Shelter One,active,X1\n"
+        "svc-2,org-missing,Dangling Service,active,X2\n"
+        "svc-1,org-1,Shelter Duplicate,active,X3\n"
+        ",org-1,No Id Service,active,X4\n"
+        "svc-3,org-1,,active,X5\n"
+        "svc-4,org-1,Odd Status,sometimes,X6\n")
+    (folder / "phones.csv").write_text(
+        "id,service_id,number,type\n"
+        "ph-1,svc-1,902-555-0101 ext 12,voice\n"
+        "ph-2,svc-1, 902-555-0199 x7 ,voice\n"
+        "ph-3,svc-gone,902-555-0100,voice\n"
+        "ph-4,svc-1,,voice\n")
+    (folder / "schedules.csv").write_text(
+        "id,service_id,byday,opens_at,closes_at\n"
+        "sc-1,svc-1,MO,9:00a,5:00\n"
+        "sc-2,svc-1,TU,9am,4:30 PM\n"
+        "sc-3,svc-1,WE,20:00,08:00\n"
+        "sc-4,svc-1,TH,whenever,later\n")
+
+
+def test_hostile_package_imports_what_is_usable_and_reports_every_problem(db, tmp_path):
+    folder = tmp_path / "hostile"
+    write_hostile(folder)
+    before = counts(db)
+    report = hsds.import_package(db, folder, NOW)
+    problems = report.problems
+    assert 1 == problems[("missing_declared_file", "locations.csv")]
+    assert 1 == problems[("blank_id", "organizations.csv")]
+    assert 1 == problems[("blank_id", "services.csv")]
+    assert 1 == problems[("duplicate_id", "organizations.csv")]
+    assert 1 == problems[("duplicate_id", "services.csv")]
+    assert 1 == problems[("dangling_reference", "service.organization_id")]
+    assert 1 == problems[("dangling_reference", "phone.service_id")]
+    assert 1 == problems[("missing_name", "services.csv")]
+    assert 1 == problems[("missing_number", "phones.csv")]
+    assert 2 == problems[("extension_in_number", "phones.csv")]
+    assert 1 == problems[("closing_time_assumed_pm", "schedules.csv")]
+    assert 1 == problems[("unreadable_time", "schedules.csv:opens_at")]
+    assert 1 == problems[("unknown_status", "services.csv")]
+    assert {"organization": 2, "service": 4, "phone": 3, "schedule": 4} == \
+        delta(before, counts(db))
+    org = db["organization"].get(hsds.map_id("organization", "org-1"))
+    assert "Padded Org" == org["name"]
+    assert {"internal_rating": "5", "_raw": {"name": "  Padded Org  "}} == \
+        json.loads(org["extra_json"])
+    svc1 = hsds.map_id("service", "svc-1")
+    phones = {r["number"]: r["extension"] for r in db["phone"].rows_where("service_id = ?",
+                                                                           [svc1])}
+    assert {"902-555-0101": "12", "902-555-0199": "7"} == phones
+    hours = {r["byday"]: (r["opens_at"], r["closes_at"])
+             for r in db["schedule"].rows_where("service_id = ?", [svc1])}
+    assert {"MO": ("09:00", "17:00"), "TU": ("09:00", "16:30"), "WE": ("20:00", "08:00"),
+            "TH": (None, None)} == hours
+    raw = json.loads(db["schedule"].get(hsds.map_id("schedule", "sc-1"))["extra_json"])["_raw"]
+    assert {"opens_at": "9:00a", "closes_at": "5:00", "service_id": "svc-1"} == raw
+    assert "X1" == json.loads(db["service"].get(svc1)["extra_json"])["intake_code"]
+    text = report.to_text()
+    assert "1 x missing_declared_file in locations.csv" in text
+    # and once more: nothing changes
+    assert 0 == hsds.import_package(db, folder, LATER).changed
+
+
+@pytest.mark.parametrize("name, content", [
+    ("calls.csv", "date,time,address\n2026-01-01,10:00,1 Main St\n"),
+    ("notes.txt", "hello"),
+    ("list.json", json.dumps([{"foo": 1}])),
+    ("broken.json", "{not json"),
+])
+def test_non_hsds_file_is_rejected_clearly_and_nothing_is_written(db, tmp_path, name, content):
+    path = tmp_path / name
+    path.write_text(content)
+    before = dump(db)
+    with pytest.raises(hsds.NotHSDS) as error:
+        hsds.import_package(db, path, NOW)
+    assert name in str(error.value)
+    assert before == dump(db)
+
+
+def test_folder_without_hsds_tables_is_rejected(db, tmp_path):
+    folder = tmp_path / "nothsds"
+    folder.mkdir()
+    (folder / "services.csv").write_text("a,b,c\n1,2,3\n")
+    (folder / "calls.csv").write_text("date,time\n")
+    before = dump(db)
+    with pytest.raises(hsds.NotHSDS, match="no HSDS tables"):
+        hsds.import_package(db, folder, NOW)
+    assert before == dump(db)
+
+
+@pytest.mark.parametrize("raw, closing_after, expected", [
+    ("9:00a", None, "09:00"), ("9am", None, "09:00"), ("5 p.m.", None, "17:00"),
+    ("17h30", None, "17:30"), ("10:00:00", None, "10:00"), ("0900", None, "09:00"),
+    ("noon", None, "12:00"), ("12:00 AM", None, "00:00"), ("5:00", "09:00", "17:00"),
+    ("05:00", "09:00", "05:00"), ("8:00", "20:00", "08:00"), ("24:00", "00:00", "24:00"),
+    ("13:00", None, "13:00"), ("25:00", None, None), ("later", None, None),
+])
+def test_times_are_normalized_to_24_hour_clock(raw, closing_after, expected):
+    assert expected == hsds.normalize_time(raw, closing_after=closing_after)[0]
+
+
+def test_partnerships_categories_and_app_fields_come_from_extension_columns(db, tmp_path):
+    folder = tmp_path / "ext"
+    shutil.copytree(EXAMPLES_CSV, folder)
+    services = (folder / "services.csv").read_text().splitlines()
+    services[0] += ",accepts_referrals,intake_phone,populations,partnerships,categories"
+    services[1] += ',true,902-555-0100,"veteran,senior_65_plus",HRP,"veterans,seniors"'
+    (folder / "services.csv").write_text("\n".join(services) + "\n")
+    hsds.import_package(db, folder, NOW, police_services=["HRP", "RCMP"])
+    service = db["service"].get("ac148810-d857-441c-9679-408f346de14b")
+    assert (1, "902-555-0100", ["veteran", "senior_65_plus"]) == (
+        service["accepts_referrals"], service["intake_phone"], json.loads(service["populations"]))
+    assert [{"police_service": "HRP"}] == list(db.query(
+        "select police_service from service_partnership where service_id = ?", [service["id"]]))
+    assert {"veterans", "seniors"} == {r["category"] for r in db["service_category"].rows_where(
+        "service_id = ?", [service["id"]])}
+    assert "vétérans" in service["category_text"] or "vétérans" in db["service"].get(
+        service["id"])["category_text"]
