@@ -64,4 +64,11 @@ def test_multi_series_chart_has_a_legend_and_empty_chart_is_valid():
                            [("S1", [count(10), count(6)])])
     assert ["Made", "Connected"] == re.findall(r'class="chart-legend"[^>]*>([^<]*)<', svg)
     empty = charts.bar_chart("c4", "t", "d", ["n"], [])
-    assert empty.startswith("<svg") and 'viewBox="0 0 400 1"' in empty
+    assert empty.startswith("<svg") and 'viewBox="0 0 320 1"' in empty
+
+
+def test_long_labels_are_shortened_in_the_chart_only():
+    label = "Harbourside Mobile Crisis Team (demo) — Mobile crisis response"
+    svg = charts.bar_chart("c5", "t", "d", ["n"], [(label, [count(5)])])
+    assert label not in svg
+    assert label[: charts.LABEL_CHARS - 1].rstrip() + "…" in svg

@@ -20,11 +20,12 @@ from markupsafe import Markup, escape
 
 from fieldapp.reports.suppression import Cell
 
-WIDTH = 400
-LABEL_HEIGHT = 18
+WIDTH = 320  # viewBox units; at phone width (~360 px) one unit is about one pixel
+LABEL_HEIGHT = 19
 BAR_HEIGHT = 16
 GAP = 10
-VALUE_ROOM = 56  # room right of the longest bar for its value label
+VALUE_ROOM = 48  # room right of the longest bar for its value label
+LABEL_CHARS = 44  # longer category labels are shortened in the chart (the table has them)
 LEGEND_HEIGHT = 22
 MAX_SERIES_CLASSES = 4
 
@@ -48,9 +49,11 @@ def bar_chart(chart_id: str, title: str, desc: str, series: list[str],
                 f'<rect class="chart-bar chart-s{i % MAX_SERIES_CLASSES}" x="{x}" y="{y + 3}" '
                 f'width="12" height="12"/>'
                 f'<text class="chart-legend" x="{x + 16}" y="{y + 13}">{escape(name)}</text>')
-            x += 24 + 8 * len(name)
+            x += 28 + 8 * len(name)
         y += LEGEND_HEIGHT
     for label, cells in rows:
+        if len(label) > LABEL_CHARS:
+            label = label[: LABEL_CHARS - 1].rstrip() + "…"
         y += LABEL_HEIGHT
         parts.append(f'<text class="chart-label" x="0" y="{y - 5}">{escape(label)}</text>')
         for i, cell in enumerate(cells):
