@@ -183,12 +183,16 @@ def test_cards_carry_phones_hours_languages_address_and_verification(db, listing
 
 
 def test_crisis_and_matching_services(db, listings):
-    crisis = store.crisis_services(db, now=MONDAY_10, tz=TZ)
+    crisis = store.crisis_services(db, now=MONDAY_10, tz=TZ, limit=100)
     assert listings["crisis"] in ids(crisis)
     assert all(c["accepts_referrals"] for c in crisis)
+    assert all("mental_health_crisis" in c["categories"] for c in crisis)
+    open_flags = [c["hours"]["open"] is True for c in crisis]
+    assert sorted(open_flags, reverse=True) == open_flags  # open ones first
+    assert 5 >= len(store.crisis_services(db, now=MONDAY_10, tz=TZ))
     alternatives = store.matching_services(db, category="housing_shelter",
                                            exclude_service_id=listings["shelter"],
-                                           now=MONDAY_10, tz=TZ)
+                                           now=MONDAY_10, tz=TZ, limit=100)
     assert listings["shelter"] not in ids(alternatives)
     assert listings["night"] in ids(alternatives)
 

@@ -634,12 +634,21 @@ def _phone_key(number: str | None) -> str:
 
 
 FULL_COMPARE = 3000
+SHARED_DETAIL_THRESHOLD = 60.0
+
+
+def _name_score(a: str, b: str, **_kwargs) -> float:
+    """Similarity of two normalized names, 0-100: word order and spacing do not count
+    ("Food Bank" = "Foodbank" = "Bank, Food")."""
+    from rapidfuzz import fuzz
+
+    return max(fuzz.token_sort_ratio(a, b), fuzz.ratio(a.replace(" ", ""), b.replace(" ", "")))
 
 
 def possible_duplicates(db: Database, *, threshold: float = 90.0, limit: int = 100) -> dict:
-    """Pairs of active services / organizations with near-identical names (rapidfuzz
-    token_sort_ratio >= threshold), the same phone number, or the same street address."""
-    from rapidfuzz import fuzz, process
+    """Pairs of active services / organizations with near-identical names (rapidfuzz scores,
+    see _name_score, >= threshold), the same phone number, or the same street address."""
+    from rapidfuzz import process
 
     def pairs(items: list[dict], phones: dict, addresses: dict) -> list[dict]:
         found: dict[tuple[str, str], dict] = {}
@@ -665,17 +674,21 @@ def possible_duplicates(db: Database, *, threshold: float = 90.0, limit: int = 1
             choices = {i: names[i] for i in members}
             for i in members:
                 for _choice, score, j in process.extract(
-                        names[i], choices, scorer=fuzz.token_sort_ratio,
-                        score_cutoff=threshold, limit=None):
-                    if i < j:
+                        names[i], choices, scorer=_name_score, limit=None):
+                    if i < j and score >= threshold:
                         add(items[i], items[j], "name", float(score))
         by_id = {item["id"]: item for item in items}
+        name_of = {item["id"]: name for item, name in zip(items, names, strict=True)}
+        # A shared phone or address alone is normal (one agency's central line, a community
+        # hub): it counts when the names are alike too.
         for groups, reason in ((phones, "phone"), (addresses, "address")):
             for ids in groups.values():
                 ids = sorted(set(i for i in ids if i in by_id))
                 for x in range(len(ids)):
                     for y in range(x + 1, len(ids)):
-                        add(by_id[ids[x]], by_id[ids[y]], reason)
+                        score = _name_score(name_of[ids[x]], name_of[ids[y]])
+                        if score >= SHARED_DETAIL_THRESHOLD:
+                            add(by_id[ids[x]], by_id[ids[y]], reason, score)
         ordered = sorted(found.values(), key=lambda e: (-len(e["reasons"]), -e["score"],
                                                         e["a"]["name"]))
         return ordered[:limit]
