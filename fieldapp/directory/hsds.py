@@ -1191,7 +1191,9 @@ def export_tables(db) -> dict[str, list[dict]]:
         stored = _all(db, table)
         if table == "attribute":
             ids = {r["id"] for r in stored}
-            stored += [a for a in category_attrs if a["id"] not in ids]
+            pairs = {(r["link_id"], r["taxonomy_term_id"]) for r in stored}
+            stored += [a for a in category_attrs if a["id"] not in ids
+                       and (a["link_id"], a["taxonomy_term_id"]) not in pairs]
         if table == "taxonomy" and used_categories:
             taxonomy, _ = category_taxonomy_rows()
             if CATEGORY_TAXONOMY_ID not in {r["id"] for r in stored}:
@@ -1348,7 +1350,8 @@ class Assembler:
         self.attributes = by("attribute", "link_id", self.ids)
         for attribute in _category_attributes(db, set(self.ids)):
             rows = self.attributes.setdefault(attribute["link_id"], [])
-            if attribute["id"] not in {r["id"] for r in rows}:
+            if not any(r["id"] == attribute["id"] or
+                       r["taxonomy_term_id"] == attribute["taxonomy_term_id"] for r in rows):
                 rows.append(attribute)
         term_ids = sorted({a["taxonomy_term_id"] for rows in self.attributes.values()
                            for a in rows if a.get("taxonomy_term_id")})
