@@ -266,7 +266,8 @@ def test_partner_proposal_changes_nothing_until_approved(login_as, db):
     coordinator = login_as("coordinator")
     diff = coordinator.get(f"/directory/manage/proposals/{proposal}").get_data(as_text=True)
     assert "<del>Old text.</del>" in diff and "<ins>New text.</ins>" in diff
-    assert "Old text." == store.get_service(db, service_id)["description"]  # viewing is not approving
+    # Viewing is not approving.
+    assert "Old text." == store.get_service(db, service_id)["description"]
     response = coordinator.post(f"/directory/manage/proposals/{proposal}/decide",
                                 data={"decision": "approve"})
     assert 303 == response.status_code

@@ -1,0 +1,55 @@
+"""Directory search in real headless Chromium at phone size: active search, a filter, a
+service page; the search page passes axe-core."""
+
+import pytest
+
+from tests.conftest import axe_violations, browser_login, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def test_officer_types_filters_and_opens_a_service_on_a_phone(live_server, phone):
+    page = phone.new_page()
+    errors = []
+    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
+    browser_login(page, live_server.url, "officer")
+    page.wait_for_load_state("networkidle")
+    page.goto(f"{live_server.url}/directory/")
+    cards = page.locator("#dir-results .dir-card")
+    everything = cards.count()
+    assert everything > 0
+
+    # Active search: typing updates the results without submitting the form.
+    page.locator("#dir-q").press_sequentially("food", delay=30)
+    page.wait_for_url("**/directory/?q=food*")
+    page.wait_for_function("document.querySelectorAll('#dir-results .dir-card').length < "
+                           f"{everything}")
+    found = cards.count()
+    assert 0 < found < everything
+    assert "food" in cards.first.inner_text().lower() or found
+
+    # Tap a filter: the results narrow to services that accept referrals.
+    page.locator("input[name=referrals]").tap()
+    page.wait_for_url("**referrals=1*")
+    page.wait_for_load_state("networkidle")
+    assert cards.count() <= found
+    assert all("Accepts referrals" in text for text in cards.all_inner_texts())
+    screenshot(page, "directory_phone")
+    overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+    assert overflow is False
+
+    # Open a service page.
+    name = cards.first.locator("h2 a").inner_text()
+    cards.first.locator("h2 a").tap()
+    page.wait_for_url("**/directory/services/*")
+    assert name == page.locator("h1").inner_text()
+    assert page.locator("a[href^='tel:']").count() > 0
+    screenshot(page, "directory_service_phone")
+    assert [] == [e for e in errors if "Content Security Policy" in e]
+
+
+def test_directory_search_page_passes_axe(live_server, page):
+    browser_login(page, live_server.url, "officer")
+    page.wait_for_load_state("networkidle")
+    page.goto(f"{live_server.url}/directory/?q=crisis")
+    assert [] == axe_violations(page)
