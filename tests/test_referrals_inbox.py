@@ -6,7 +6,7 @@ import pytest
 
 from tests.test_referrals_support import (  # noqa: I001
     CANARY, OFFICER_ID, PARTNER_ID, SVC_ALT_CRISIS, SVC_CRISIS, SVC_YOUTH, add_contact,
-    add_services, referral_item, user_row)
+    add_services, clear_demo_referrals, referral_item, user_row)
 from fieldapp.db import connect
 from fieldapp.referrals import lifecycle, store
 from tests.conftest import login, make_app
@@ -22,6 +22,7 @@ def frozen(tmp_path):
     app = make_app(tmp_path, NOW=NOW)
     db = connect(app.config["DATABASE"])
     add_services(db)
+    clear_demo_referrals(db)
     yield app, db
     db.conn.close()
 

@@ -1,13 +1,14 @@
 """Sending a referral: one store path for the phone's sync and the form; consent first."""
 
 import json
+import re
 
 import pytest
 
 from tests.test_referrals_support import (  # noqa: I001
     CANARY, CRISIS_TEAM_ID, OFFICER2_ID, OFFICER_ID, PARTNER_ID, SVC_CRISIS,
-    SVC_NO_REFERRALS, SVC_YOUTH, add_contact, add_person, form_of, referral_item, services,
-    user_row)
+    SVC_NO_REFERRALS, SVC_YOUTH, add_contact, add_person, crisis_ids, form_of, referral_item,
+    services, user_row)
 from fieldapp.referrals import store
 
 NOW = "2026-03-02T14:00:00+00:00"
@@ -158,9 +159,13 @@ def test_the_form_page_offers_crisis_services_first_for_a_mental_health_contact(
         login_as, services):
     contact = add_contact(services, kind="mental_health")
     page = login_as("officer").get(f"/referrals/new?contact_id={contact}").get_data(as_text=True)
-    assert SVC_CRISIS in page
-    assert page.index("Test Crisis Outreach") < page.index("Test Youth Beds")
-    assert "Test Drop-in" not in page  # does not accept referrals
+    offered = re.findall(r'name="service_id" value="([^"]+)"', page)
+    crisis = crisis_ids(services)
+    assert SVC_CRISIS in offered
+    assert offered[0] in crisis
+    first_other = next(i for i, sid in enumerate(offered) if sid not in crisis)
+    assert all(sid in crisis for sid in offered[:first_other])
+    assert SVC_NO_REFERRALS not in offered  # does not accept referrals
 
 
 def test_the_form_page_with_a_service_id_shows_that_service(login_as, services):

@@ -57,6 +57,18 @@ def services(db):
     return db
 
 
+def clear_demo_referrals(db) -> None:
+    """Drop the demo referrals, for tests that count what is in an inbox."""
+    for table in ("referral_event", "referral_link"):
+        db.execute(f"delete from {table} where referral_id like '7e0f0000-%'")
+    db.execute("delete from referral where id like '7e0f0000-%'")
+
+
+def crisis_ids(db) -> set:
+    return {row["service_id"] for row in db.query(
+        "select service_id from service_category where category = 'mental_health_crisis'")}
+
+
 def add_contact(db, officer_id=OFFICER_ID, kind="mental_health", note=CANARY) -> str:
     contact_id = str(uuid.uuid4())
     db["contact"].insert({"id": contact_id, "officer_id": officer_id, "police_service": "HRP",
