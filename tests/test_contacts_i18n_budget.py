@@ -8,7 +8,8 @@ from babel.messages.pofile import read_po
 
 from fieldapp.contacts import demo
 
-CATALOGUE = Path(__file__).parent.parent / "fieldapp/contacts/translations/fr/LC_MESSAGES/messages.po"
+CATALOGUE = (Path(__file__).parent.parent / "fieldapp/contacts/translations/fr/LC_MESSAGES"
+             / "messages.po")
 
 
 def test_every_contacts_string_has_a_french_translation():

@@ -8,10 +8,6 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import click
-
-# Loads fieldapp.security through the accounts package first: importing security directly
-# before anything else runs into the foundation's accounts <-> security import cycle.
-import fieldapp.accounts  # noqa: F401
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask.cli import with_appcontext
 from flask_babel import format_datetime
@@ -19,6 +15,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+# Loads fieldapp.security through the accounts package first: importing security directly
+# before anything else runs into the foundation's accounts <-> security import cycle.
+import fieldapp.accounts  # noqa: F401
 from fieldapp import clock
 from fieldapp.contacts import bp, store, vocab
 from fieldapp.db import get_db
@@ -240,7 +239,6 @@ def new_contact():
                     detail={"kind": item["kind"], "group": item["is_group"] == "1"})
         if item.get("person_id"):
             audit_event("person_linked", object_type="person", object_id=item["person_id"])
-        flash(_("Contact saved."), "ok")
     refer = _referral_url(result["id"]) if form.get("then") == "refer" else None
     return redirect(refer or url_for("contacts.detail", contact_id=result["id"]), code=303)
 
