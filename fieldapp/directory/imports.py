@@ -1,0 +1,97 @@
+"""Coordinators' HSDS exchange pages: upload a package (with a report of every problem) and
+download the directory as an HSDS 3.1 Tabular Data Package (zip)."""
+
+import io
+import tempfile
+import zipfile
+from pathlib import Path
+
+from flask import current_app, request, send_file
+from flask_babel import lazy_gettext as _l
+
+from fieldapp import clock
+from fieldapp.db import get_db
+from fieldapp.directory import bp, hsds
+from fieldapp.security import audit_event, role_required
+from fieldapp.views import render
+
+PROBLEMS = {
+    "blank_id": _l("Rows without an id (imported with a generated id)"),
+    "duplicate_id": _l("Rows repeating an id already seen (skipped)"),
+    "dangling_reference": _l("References to a row that is not in the package or the directory "
+                             "(kept as they are)"),
+    "missing_declared_file": _l("Files listed in datapackage.json but missing"),
+    "unreadable_datapackage_json": _l("datapackage.json could not be read (files found by name)"),
+    "unknown_file": _l("Files that are not HSDS tables (ignored)"),
+    "file_not_imported": _l("Older HSDS files with no place in HSDS 3 (ignored)"),
+    "not_an_hsds_table": _l("Files whose columns are not HSDS (ignored)"),
+    "extra_cells": _l("Lines with more cells than columns (extra cells dropped)"),
+    "missing_name": _l("Rows without a name (skipped)"),
+    "missing_number": _l("Phones without a number (skipped)"),
+    "missing_organization_id": _l("Services without an organization"),
+    "extension_in_number": _l("Extensions written inside phone numbers (split out)"),
+    "time_normalized": _l("Times rewritten on a 24-hour clock"),
+    "closing_time_assumed_pm": _l("Closing times read as afternoon (for example 5:00 as 17:00)"),
+    "unreadable_time": _l("Times that could not be read (left empty, raw value kept)"),
+    "unreadable_date": _l("Dates that could not be read (left empty, raw value kept)"),
+    "unreadable_weekday": _l("Weekdays that could not be read"),
+    "not_a_number": _l("Numbers that could not be read (raw value kept)"),
+    "unknown_status": _l("Unknown service status (set to active)"),
+    "padded_value": _l("Values with extra spaces (trimmed, raw value kept)"),
+    "unknown_population": _l("Unknown population codes (ignored)"),
+    "unknown_category": _l("Unknown category codes (ignored)"),
+    "unknown_police_service": _l("Unknown police services in partnerships (ignored)"),
+    "unreadable_json": _l("JSON files that could not be read"),
+    "not_an_object": _l("JSON items that are not objects (ignored)"),
+}
+
+
+def problem_label(code: str) -> str:
+    return str(PROBLEMS.get(code, code))
+
+
+@bp.route("/manage/import", methods=["GET", "POST"])
+@role_required("coordinator")
+def hsds_import():
+    """Upload an HSDS package (zip, JSON or one CSV) and see what was imported."""
+    context = {"report": None, "error": None, "problem_label": problem_label, "dry_run": False}
+    if request.method == "GET":
+        return render("directory/import.html", "directory/_import_result.html", **context)
+    upload = request.files.get("package")
+    dry_run = request.form.get("dry_run") == "1"
+    context["dry_run"] = dry_run
+    if upload is None or not upload.filename:
+        context["error"] = _l("Choose a file to import: a zip of HSDS CSV files, HSDS JSON, "
+                              "or one HSDS CSV file.")
+        return render("directory/import.html", "directory/_import_result.html", status=400,
+                      **context)
+    name = Path(upload.filename.replace("\\", "/")).name[:120]
+    try:
+        report = hsds.import_package(
+            get_db(), upload.read(), clock.iso(), filename=name, dry_run=dry_run,
+            police_services=list(current_app.config["POLICE_SERVICES"]))
+    except hsds.NotHSDS as error:
+        audit_event("hsds_import", object_type="directory", outcome="rejected")
+        context["error"] = _l("Nothing was imported: %(reason)s", reason=str(error))
+        return render("directory/import.html", "directory/_import_result.html", status=400,
+                      **context)
+    audit_event("hsds_import", object_type="directory",
+                outcome="checked" if dry_run else "ok", detail=f"changed={report.changed}")
+    context["report"] = report
+    return render("directory/import.html", "directory/_import_result.html", **context)
+
+
+@bp.get("/manage/export.zip")
+@role_required("coordinator")
+def hsds_export():
+    """The whole directory as an HSDS 3.1 Tabular Data Package (zip)."""
+    buffer = io.BytesIO()
+    with tempfile.TemporaryDirectory() as folder:
+        hsds.export_csv(get_db(), folder)
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(Path(folder).iterdir()):
+                archive.write(path, path.name)
+    buffer.seek(0)
+    audit_event("hsds_export", object_type="directory")
+    return send_file(buffer, mimetype="application/zip", as_attachment=True,
+                     download_name=f"directory-hsds-{clock.now().date().isoformat()}.zip")
