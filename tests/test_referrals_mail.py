@@ -169,3 +169,19 @@ def test_without_smtp_host_no_mail_is_sent_and_the_referral_still_goes(tmp_path,
     assert [] == inbox.messages
     assert "SMTP_HOST is empty" in caplog.text
     db.conn.close()
+
+
+def test_a_referral_synced_from_the_phone_sends_one_message_after_the_batch_commits(mailing):
+    app, db, inbox = mailing
+    officer = app.test_client()
+    login(officer, "officer")
+    item = referral_item()
+    statuses = []
+    for _ in range(2):  # the outbox replays the same batch
+        response = officer.post("/api/sync", json={"referrals": [item]})
+        assert 200 == response.status_code
+        statuses.append(response.get_json()["results"]["referrals"][0]["status"])
+    assert ["created", "unchanged"] == statuses
+    assert 1 == len(inbox.messages)
+    assert [NOW] == [row["mailed_at"] for row in db["referral_link"].rows_where(
+        "referral_id = ?", [item["id"]])]

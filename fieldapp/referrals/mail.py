@@ -8,7 +8,7 @@ The link's lifetime is REFERRAL_LINK_HOURS (72); BASE_URL sets the links' origin
 import smtplib
 from email.message import EmailMessage
 
-from flask import current_app, has_app_context, has_request_context, url_for
+from flask import current_app, g, has_app_context, has_request_context, url_for
 from flask_babel import force_locale, gettext
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlite_utils import Database
@@ -67,6 +67,23 @@ def compose(facts: dict, url: str, hours: int) -> EmailMessage:
     message["To"] = facts["mailed_to"]
     message.set_content("\n\n---\n\n".join(parts) + "\n")
     return message
+
+
+def send_when_committed(db: Database, link_id: str) -> None:
+    """Send now, or, inside a caller's open transaction (a sync batch), after the request: an
+    e-mail must never announce a referral that a rollback then removed."""
+    if db.conn.in_transaction and has_request_context():
+        g.setdefault("referral_mail_pending", []).append(link_id)
+        return
+    send_new_referral(db, link_id)
+
+
+def flush_pending(db: Database) -> None:
+    """After the request: send the e-mails of links that were committed and not yet mailed."""
+    for link_id in g.pop("referral_mail_pending", []):
+        link = store.get_link(db, link_id)
+        if link is not None and link["mailed_at"] is None:
+            send_new_referral(db, link_id)
 
 
 def send_new_referral(db: Database, link_id: str) -> bool:

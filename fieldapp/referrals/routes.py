@@ -49,6 +49,16 @@ def referral_time(value: str | None) -> str:
     return format_datetime(moment, "HH:mm" if same_day else "d MMM HH:mm")
 
 
+@bp.after_app_request
+def send_pending_mail(response):
+    """E-mails of referrals stored inside another area's transaction (the sync batch)."""
+    from flask import g
+
+    if g.get("referral_mail_pending"):
+        mail.flush_pending(get_db())
+    return response
+
+
 @bp.app_context_processor
 def referral_globals() -> dict:
     return {"referrals_overdue": _overdue_for_current_user,

@@ -109,7 +109,7 @@ def _apply(db: Database, item: dict, user: dict, now: str, *, officer_id: str | 
             "expires_at": expires, "mailed_to": _intake_address(db, service)})
     from fieldapp.referrals import mail
 
-    mail.send_new_referral(db, link_id)
+    mail.send_when_committed(db, link_id)
     return {"id": referral_id, "status": "created", "errors": {}}
 
 
