@@ -5,7 +5,8 @@ A schedule row is a dict with HSDS 3 names: `byday` (RFC 5545 day codes such as 
 time of the configured time zone), `freq` (WEEKLY or DAILY), optional `valid_from`/`valid_to`.
 - Several rows on one day are split shifts (09:00-12:00 and 13:00-17:00).
 - `closes_at` earlier than `opens_at` is an overnight shift that ends the next morning.
-- 00:00 to 23:59 (or 24:00, or opens_at equal to closes_at) is open all day; all seven days so is 24/7.
+- 00:00 to 24:00 (or 23:59, or opens_at equal to closes_at) is open all day; 24/7 when all
+  seven days are.
 - A day without a row is a closed day.
 """
 
