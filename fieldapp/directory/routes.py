@@ -89,6 +89,11 @@ def tel_url(phone: dict) -> str:
     return f"tel:{number}" + (f";ext={extension}" if extension else "")
 
 
+@bp.app_template_global("directory_has_endpoint")
+def _has_endpoint(endpoint: str) -> bool:
+    return endpoint in current_app.view_functions
+
+
 @bp.app_template_global("directory_map_url")
 def _map_url_global(address):
     return map_url(address)
