@@ -4,12 +4,25 @@ import re
 
 import pytest
 
-from tests.test_referrals_support import (  # noqa: I001
-    CANARY, OFFICER_ID, PARTNER_ID, SVC_ALT_CRISIS, SVC_CRISIS, SVC_YOUTH, add_contact,
-    add_services, clear_demo_referrals, referral_item, user_row)
+import fieldapp.accounts  # noqa: F401  (blueprint imports must start at accounts)
+
+# isort: split
 from fieldapp.db import connect
 from fieldapp.referrals import lifecycle, store
 from tests.conftest import login, make_app
+from tests.test_referrals_support import (
+    CANARY,
+    OFFICER_ID,
+    PARTNER_ID,
+    SVC_ALT_CRISIS,
+    SVC_CRISIS,
+    SVC_YOUTH,
+    add_contact,
+    add_services,
+    clear_demo_referrals,
+    referral_item,
+    user_row,
+)
 
 NOW = "2026-03-02T14:00:00+00:00"  # 10:00 in Halifax
 HX = {"HX-Request": "true"}
@@ -285,3 +298,20 @@ def test_partner_inbox_settings_choose_acceptance_from_the_e_mail(frozen):
     with app.app_context():
         assert 1 == store.org_setting(db, user_row(db, PARTNER_ID)["organization_id"])[
             "accept_from_email"]
+
+
+def test_inbox_and_officer_list_run_the_same_number_of_queries_for_3_or_30_referrals(
+        frozen, query_log):
+    from tests.conftest import selects
+
+    app, db = frozen
+    partner, officer = client_for(app, "partner"), client_for(app, "officer")
+    counts = []
+    for total in (3, 30):
+        while db["referral"].count < total:
+            send(app, db)
+        for client in (partner, officer):
+            query_log.clear()
+            assert 200 == client.get("/referrals/", headers=HX).status_code
+            counts.append(len(selects(query_log)))
+    assert counts[:2] == counts[2:]

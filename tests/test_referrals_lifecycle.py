@@ -6,11 +6,19 @@ import uuid
 
 import pytest
 
-from tests.test_referrals_support import (  # noqa: I001  (imports fieldapp in a safe order)
-    CRISIS_TEAM_ID, OFFICER_ID, PARTNER_ID, SVC_CRISIS, add_services)
+import fieldapp.accounts  # noqa: F401  (blueprint imports must start at accounts)
+
+# isort: split
 from fieldapp.db import connect
 from fieldapp.referrals import lifecycle
 from tests.conftest import make_app
+from tests.test_referrals_support import (
+    CRISIS_TEAM_ID,
+    OFFICER_ID,
+    PARTNER_ID,
+    SVC_CRISIS,
+    add_services,
+)
 
 NOW = "2026-03-02T14:00:00+00:00"
 

@@ -8,12 +8,22 @@ from email.policy import default
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.test_referrals_support import (  # noqa: I001
-    CANARY, OFFICER_ID, SVC_CRISIS, SVC_YOUTH, add_contact, add_services, referral_item,
-    user_row)
+import fieldapp.accounts  # noqa: F401  (blueprint imports must start at accounts)
+
+# isort: split
 from fieldapp.db import connect
 from fieldapp.referrals import store
 from tests.conftest import login, make_app
+from tests.test_referrals_support import (
+    CANARY,
+    OFFICER_ID,
+    SVC_CRISIS,
+    SVC_YOUTH,
+    add_contact,
+    add_services,
+    referral_item,
+    user_row,
+)
 
 NOW = "2026-03-02T14:00:00+00:00"
 PERSONAL = ["Sam Example", "902-555-0199", "Prefers afternoons", "phone after 2 pm"]

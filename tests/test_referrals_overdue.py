@@ -2,12 +2,23 @@
 
 import pytest
 
-from tests.test_referrals_support import (  # noqa: I001
-    OFFICER2_ID, OFFICER_ID, PARTNER_ID, SVC_CRISIS, add_services, clear_demo_referrals,
-    crisis_ids, referral_item, user_row)
+import fieldapp.accounts  # noqa: F401  (blueprint imports must start at accounts)
+
+# isort: split
 from fieldapp.db import connect
 from fieldapp.referrals import lifecycle, store
 from tests.conftest import login, make_app
+from tests.test_referrals_support import (
+    OFFICER2_ID,
+    OFFICER_ID,
+    PARTNER_ID,
+    SVC_CRISIS,
+    add_services,
+    clear_demo_referrals,
+    crisis_ids,
+    referral_item,
+    user_row,
+)
 
 NOW = "2026-03-02T14:00:00+00:00"
 
@@ -47,7 +58,8 @@ def test_only_urgent_referrals_unanswered_past_the_limit_are_overdue(clockwork):
         lifecycle.transition(db, opened, "receive", user=partner, now=at(35))
         found = store.overdue_referrals(db, officer_id=OFFICER_ID, now=NOW, minutes=30)
     ids = [r["id"] for r in found]
-    assert [opened, late, exactly] == [i for i in ids if i in (late, exactly, opened)]  # oldest first
+    # Oldest first.
+    assert [opened, late, exactly] == [i for i in ids if i in (late, exactly, opened)]
     assert {recent, not_urgent, answered}.isdisjoint(ids)
     first = found[1]
     assert 31 == first["minutes_waiting"]
@@ -113,3 +125,21 @@ def test_the_overdue_fragment_can_be_included_by_another_page(clockwork):
         login_user(User(row))
         html = render_template("referrals/_overdue.html")
     assert "Urgent referrals not accepted" in html and 'href="tel:' in html
+
+
+def test_the_expire_command_closes_referrals_nobody_answered_in_time(tmp_path):
+    app = make_app(tmp_path, NOW="2026-03-10T14:00:00+00:00", REFERRAL_EXPIRE_DAYS=7)
+    db = connect(app.config["DATABASE"])
+    add_services(db)
+    clear_demo_referrals(db)
+    with app.app_context():
+        officer = user_row(db, OFFICER_ID)
+        old, recent = referral_item(), referral_item()
+        store.apply_referral(db, old, officer, "2026-03-02T13:00:00+00:00")
+        store.apply_referral(db, recent, officer, "2026-03-05T13:00:00+00:00")
+    result = app.test_cli_runner().invoke(args=["referrals", "expire"])
+    assert "1 referral(s) expired" in result.output
+    assert ("closed", "expired") == (db["referral"].get(old["id"])["status"],
+                                     db["referral"].get(old["id"])["outcome"])
+    assert "sent" == db["referral"].get(recent["id"])["status"]
+    db.conn.close()

@@ -5,11 +5,27 @@ import re
 
 import pytest
 
-from tests.test_referrals_support import (  # noqa: I001
-    CANARY, CRISIS_TEAM_ID, OFFICER2_ID, OFFICER_ID, PARTNER_ID, SVC_CRISIS,
-    SVC_NO_REFERRALS, SVC_YOUTH, add_contact, add_person, crisis_ids, form_of, referral_item,
-    services, user_row)
+import fieldapp.accounts  # noqa: F401  (blueprint imports must start at accounts)
+
+# isort: split
 from fieldapp.referrals import store
+from tests.test_referrals_support import (
+    CANARY,
+    CRISIS_TEAM_ID,
+    OFFICER2_ID,
+    OFFICER_ID,
+    PARTNER_ID,
+    SVC_CRISIS,
+    SVC_NO_REFERRALS,
+    SVC_YOUTH,
+    add_contact,
+    add_person,
+    crisis_ids,
+    form_of,
+    referral_item,
+    services,
+    user_row,
+)
 
 NOW = "2026-03-02T14:00:00+00:00"
 _ = services  # the fixture, imported for the tests below

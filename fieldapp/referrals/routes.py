@@ -356,6 +356,23 @@ def _reassign_choices(referral: dict) -> list[dict]:
     return choices
 
 
+@bp.cli.command("expire")
+def expire_command():
+    """Close as expired the referrals nobody answered in REFERRAL_EXPIRE_DAYS (default 7)."""
+    import click
+
+    db, now = get_db(), clock.iso()
+    days = int(current_app.config.get("REFERRAL_EXPIRE_DAYS", 7))
+    expired = 0
+    for referral_id in store.stale_referrals(db, now=now, days=days):
+        try:
+            lifecycle.transition(db, referral_id, "expire", user=None, now=now)
+            expired += 1
+        except lifecycle.TransitionError:
+            continue  # answered meanwhile
+    click.echo(f"{expired} referral(s) expired")
+
+
 # --- the e-mailed link ------------------------------------------------------------------------
 
 

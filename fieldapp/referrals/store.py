@@ -459,9 +459,13 @@ def overdue_referrals(db: Database, officer_id: str | None = None,
         params.append(police_service)
     rows = [_decorate(row) for row in db.query(
         SELECT + " where " + " and ".join(where) + " order by r.sent_at", params)]
+    alternatives: dict[tuple, dict | None] = {}  # one directory look-up per service
     for row in rows:
         row["minutes_waiting"] = int(_minutes(row["sent_at"], now))
-        row["next_service"] = next_matching_service(db, row, now=now, tz=tz)
+        key = (row["service_id"], row["organization_id"])
+        if key not in alternatives:
+            alternatives[key] = next_matching_service(db, row, now=now, tz=tz)
+        row["next_service"] = alternatives[key]
     return rows
 
 
@@ -483,6 +487,14 @@ def next_matching_service(db: Database, referral: dict, *, now: str, tz: str) ->
         if found:
             return found[0]
     return None
+
+
+def stale_referrals(db: Database, *, now: str, days: int) -> list[str]:
+    """Ids of referrals nobody answered within `days` (to be closed as expired)."""
+    cutoff = (datetime.fromisoformat(now) - timedelta(days=days)).isoformat(timespec="seconds")
+    return [row["id"] for row in db.query(
+        "select id from referral where status in ('sent', 'received') and sent_at <= ?"
+        " order by sent_at", [cutoff])]
 
 
 # --- reassigning, organization settings, links -------------------------------------------------
