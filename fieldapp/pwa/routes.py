@@ -6,8 +6,17 @@ import hmac
 import json
 from pathlib import Path
 
-from flask import (current_app, flash, jsonify, make_response, redirect, render_template,
-                   request, send_from_directory, url_for)
+from flask import (
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf

@@ -204,16 +204,18 @@
 
   // --- forms: offline or failing -> the outbox ------------------------------------------------
 
-  const ARRAYS = new Set(["populations", "flags", "shared", "person_flags"]);
+  const ARRAYS = new Set(["populations", "flags", "shared", "new_flags"]);
   const NUMBERS = new Set(["headcount", "birth_year", "person_birth_year", "lat", "lon"]);
-  const CONTACT_FIELDS = ["occurred_at", "place_id", "place_text", "lat", "lon", "kind",
-    "populations", "outcome", "note", "person_id", "is_group", "headcount", "age_band"];
+  const CONTACT_FIELDS = ["place_id", "place_text", "lat", "lon", "kind", "populations",
+    "outcome", "note", "person_id", "is_group", "headcount", "age_band"];
   const REFERRAL_FIELDS = ["service_id", "contact_id", "person_id", "consent", "consent_reason",
-    "shared", "urgency", "handoff_note", "preferred_contact", "person_name", "person_phone"];
+    "shared", "urgency", "handoff_note", "preferred_contact", "person_name", "person_phone",
+    "person_birth_year"];
 
   function outboxKind(form) {
     if (form.dataset.outbox) return form.dataset.outbox;
-    const action = new URL(form.action || location.href, location.href).pathname;
+    if ((form.getAttribute("method") || "get").toLowerCase() !== "post") return null;
+    const action = new URL(form.getAttribute("action") || location.href, location.href).pathname;
     return OUTBOX_ACTIONS[action] || null;
   }
 
@@ -248,10 +250,10 @@
   }
 
   function deviceTime(value) {
-    // datetime-local values are the phone's local time; the server stores UTC.
-    if (!value) return new Date().toISOString();
-    const date = new Date(value);
-    return Number.isNaN(date.getTime()) ? value : date.toISOString();
+    // A typed date-time is the phone's local time; otherwise the moment of saving (a page
+    // opened from the phone's cache carries the time it was cached, not now).
+    const date = value ? new Date(value) : new Date();
+    return Number.isNaN(date.getTime()) ? String(value) : date.toISOString();
   }
 
   /** Turn a submitted form into the records of one outbox entry. */
@@ -264,25 +266,48 @@
       for (const name of REFERRAL_FIELDS) if (name in data) referral[name] = clean(data[name], name);
       referral.shared = data.shared || [];
       records.referrals.push(referral);
-      return { id, records };
+      return { id, records, personId: referral.person_id, then: data.then };
     }
     const contact = { id };
     for (const name of CONTACT_FIELDS) if (name in data) contact[name] = clean(data[name], name);
-    contact.occurred_at = deviceTime(data.occurred_at);
+    contact.occurred_at = deviceTime(data.occurred_local);
     contact.populations = data.populations || [];
-    contact.is_group = ["1", "on", "true", "yes"].includes(String(data.is_group || "")) ? 1 : 0;
-    const alias = data.person_alias || data.new_person_alias || "";
-    if (alias) {
+    contact.is_group = data.is_group === "1" ? 1 : 0;
+    contact.headcount = clean(data.headcount || data.headcount_choice, "headcount");
+    const alias = data.new_alias || "";
+    if (alias && !contact.is_group) {
       const person = { id: data.new_person_id || uuid(), alias,
-        birth_year: clean(data.person_birth_year || data.new_person_birth_year, "birth_year"),
-        flags: data.person_flags || data.new_person_flags || [],
+        birth_year: clean(data.new_birth_year, "birth_year"), flags: data.new_flags || [],
         created_at: new Date().toISOString() };
       records.people.push(person);
       contact.person_id = person.id;
     }
-    records.contacts.push(contact);
-    return { id, records };
+    return { id, records: Object.assign(records, { contacts: [contact] }),
+      personId: contact.person_id, then: data.then };
   }
+
+  // A page opened from the phone's cache carries the ids it had when cached: every outbox
+  // form gets fresh ones, and the referral form takes its contact/person/service from the URL.
+  function freshIds(form) {
+    for (const name of ["id", "new_person_id"]) {
+      const input = form.querySelector(`input[type=hidden][name="${name}"]`);
+      if (input) input.value = uuid();
+    }
+  }
+  document.querySelectorAll("form").forEach((form) => {
+    const kind = outboxKind(form);
+    if (!kind) return;
+    freshIds(form);
+    if (kind !== "referrals") return;
+    const params = new URLSearchParams(location.search);
+    for (const name of ["contact_id", "person_id"]) {
+      const input = form.querySelector(`input[type=hidden][name="${name}"]`);
+      if (input && !input.value && params.get(name)) input.value = params.get(name);
+    }
+    const service = params.get("service_id");
+    const radio = service && form.querySelector(`input[name="service_id"][value="${CSS.escape(service)}"]`);
+    if (radio && !form.querySelector('input[name="service_id"]:checked')) radio.checked = true;
+  });
 
   function announce(form, message) {
     let notice = form.parentNode.querySelector(".pwa-saved");
@@ -297,24 +322,25 @@
   }
 
   async function keep(form, kind, submitter) {
-    const { id, records } = recordsFrom(kind, form, submitter);
+    const { id, records, personId, then } = recordsFrom(kind, form, submitter);
     await Outbox.add({ id, kind, userKey, records });
     form.reset();
-    const idInput = form.querySelector("input[name=id]");
-    if (idInput) idInput.value = uuid(); // the next record gets a new id
-    const personInput = form.querySelector("input[name=new_person_id]");
-    if (personInput) personInput.value = uuid();
+    freshIds(form); // the next record gets new ids
     form.dispatchEvent(new CustomEvent("fieldapp:queued", { bubbles: true, detail: { id, kind } }));
     announce(form, t("saved_offline"));
     refresh();
+    if (kind === "contacts" && then === "refer") {
+      const params = new URLSearchParams({ contact_id: id });
+      if (personId) params.set("person_id", personId);
+      location.assign("/referrals/new?" + params);
+    }
   }
 
   document.addEventListener("submit", async (event) => {
     const form = event.target;
     if (!(form instanceof HTMLFormElement) || form.id === "logout-form") return;
     const kind = outboxKind(form);
-    if (!kind || (form.method || "").toLowerCase() !== "post") return;
-    if (!form.checkValidity()) return;
+    if (!kind) return; // (the server validates every record, now or when it syncs)
     const htmxForm = form.hasAttribute("hx-post") || form.hasAttribute("data-hx-post");
     if (navigator.onLine && htmxForm) return; // htmx sends it; its errors are caught below
     event.preventDefault();

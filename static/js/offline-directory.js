@@ -59,6 +59,12 @@
     });
   }
 
+  // Name and category matches first, then by name.
+  function score(service, words) {
+    const name = fold(service.name + " " + (service.cats || []).join(" "));
+    return words.filter((w) => name.includes(w)).length;
+  }
+
   function search(services, criteria) {
     const words = fold(criteria.q).split(/\s+/).filter(Boolean);
     const now = localNow();
@@ -71,7 +77,9 @@
       if (criteria.referrals && !s.ref) return false;
       if (criteria.open && !isOpen(s.hours, now)) return false;
       return true;
-    }).sort((a, b) => String(a.name).localeCompare(String(b.name)));
+    }).map((s) => [score(s, words), s])
+      .sort((a, b) => b[0] - a[0] || String(a[1].name).localeCompare(String(b[1].name)))
+      .map((pair) => pair[1]);
   }
 
   // --- the directory page ---------------------------------------------------------------------

@@ -1,0 +1,138 @@
+"""The offline-first PWA in real headless Chromium at phone size: service worker, outbox,
+sync bar, offline directory, logout clearing, installability."""
+
+import time
+
+import pytest
+
+from tests.conftest import (CHROMIUM_ARGS, PHONE, LiveServer, browser_login, make_app,
+                            screenshot)
+
+pytestmark = pytest.mark.browser
+
+OFFLINE_PAGES = ["/contacts/new", "/directory/", "/referrals/new"]
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A live server whose phones back off quickly (0.4 s base) so retries fit in a test."""
+    live = LiveServer(make_app(tmp_path, PWA_BACKOFF_BASE_MS=400))
+    live.thread.start()
+    yield live
+    live.server.shutdown()
+
+
+def wait_until(page, script: str, arg=None, timeout: float = 15.0):
+    """Poll an async page function until it returns true (wait_for_function does not await)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(script, arg):
+        assert time.monotonic() < deadline, f"timed out waiting for {script[:80]}"
+        page.wait_for_timeout(100)
+
+
+def officer_ready(page, base_url: str, who: str = "officer"):
+    """Log in, wait until the service worker controls the page and the offline pages and the
+    directory snapshot are on the phone."""
+    browser_login(page, base_url, who)
+    page.wait_for_url(f"{base_url}/contacts/new")
+    wait_until(page, "() => navigator.serviceWorker.ready.then(() => true)")
+    if not page.evaluate("!!navigator.serviceWorker.controller"):
+        page.reload()
+    page.wait_for_function("() => !!navigator.serviceWorker.controller")
+    wait_until(page,
+        """async (paths) => {
+          const names = (await caches.keys()).filter((n) => n.startsWith('fieldapp-user-'));
+          if (names.length !== 1) return false;
+          const cache = await caches.open(names[0]);
+          const hits = await Promise.all(paths.map((p) => cache.match(location.origin + p)));
+          return hits.every(Boolean);
+        }""", OFFLINE_PAGES)
+    wait_until(page, "() => FieldappOutbox.getKv('directory').then((d) => !!d)")
+
+
+def outbox_size(page) -> int:
+    return page.evaluate("FieldappOutbox.entriesFor(document.body.dataset.userKey)"
+                         ".then((e) => e.length)")
+
+
+def bar_text(page) -> str:
+    return page.locator("#syncbar-text").inner_text()
+
+
+def log_contact_offline(page, base_url: str, place: str, new_person: str | None = None):
+    page.goto(f"{base_url}/contacts/new")
+    page.check('input[name="place_id"][value=""]', force=True)
+    page.fill("#place_text", place)
+    page.check('input[name="kind"][value="wellness_check"]', force=True)
+    page.check('input[name="outcome"][value="information_given"]', force=True)
+    if new_person:
+        page.locator("details.contacts-person summary").click()
+        page.fill("#new_alias", new_person)
+    before = outbox_size(page)
+    page.locator(".contacts-save button[type=submit]").click()
+    page.wait_for_selector(".pwa-saved")
+    wait_until(page, "(n) => FieldappOutbox.entriesFor(document.body.dataset.userKey)"
+               ".then((e) => e.length === n)", before + 1)
+
+
+def referral_service(db) -> dict:
+    rows = list(db.query("select id, name from service where accepts_referrals = 1 "
+                         "and archived_at is null order by name limit 1"))
+    return rows[0] if rows else None
+
+
+def test_officer_works_offline_and_everything_arrives_once(server, phone):
+    page = phone.new_page()
+    officer_ready(page, server.url)
+    db = server.db()
+    service = referral_service(db)
+
+    phone.set_offline(True)
+    page.reload()  # from the phone's cache
+    assert page.locator(".contact-form").is_visible()
+    for n in range(3):
+        log_contact_offline(page, server.url, f"Offline place {n} (demo)",
+                            new_person="Offline Person (demo)" if n == 0 else None)
+
+    if service:
+        log_referral_offline(page, server.url, service)
+    expected = 4 if service else 3
+
+    page.goto(f"{server.url}/directory/")
+    page.fill("#dir-q", "crisis")
+    page.wait_for_selector(".pwa-offline-directory .dir-call")
+    assert "Offline" in page.locator(".pwa-directory-note").inner_text()
+    call = page.locator(".pwa-offline-directory .dir-call").first
+    assert call.get_attribute("href").startswith("tel:")
+    assert expected == outbox_size(page)
+    assert f"{expected} waiting" in bar_text(page)
+    screenshot(page, "pwa_offline_directory_phone")
+    page.goto(f"{server.url}/contacts/new")
+    screenshot(page, "pwa_syncbar_offline_phone")
+
+    phone.set_offline(False)
+    page.wait_for_function("() => document.getElementById('syncbar').dataset.state === 'sent'",
+                           timeout=15000)
+    assert "All sent" == bar_text(page)
+    assert 0 == outbox_size(page)
+    screenshot(page, "pwa_syncbar_all_sent_phone")
+    assert 3 == db.execute("select count(*) from contact where place_text like "
+                           "'Offline place % (demo)'").fetchone()[0]
+    assert 1 == db.execute("select count(*) from person where alias = "
+                           "'Offline Person (demo)'").fetchone()[0]
+    assert 1 == db.execute("select count(*) from contact c join person p on p.id = c.person_id "
+                           "where p.alias = 'Offline Person (demo)'").fetchone()[0]
+    assert (1 if service else 0) == db.execute(
+        "select count(*) from referral where person_name = 'Offline Person (demo)'"
+    ).fetchone()[0]
+
+
+def log_referral_offline(page, base_url, service):
+    page.goto(f"{base_url}/referrals/new")
+    page.locator('input[name="service_id"]').first.check(force=True)
+    page.check('input[name="consent"][value="verbal"]', force=True)
+    page.check('input[name="shared"][value="name"]', force=True)
+    page.fill("#person-name", "Offline Person (demo)")
+    page.fill("#handoff-note", "Offline referral (demo)")
+    page.locator("#referral-form button[type=submit]").click()
+    page.wait_for_selector(".pwa-saved")
