@@ -1100,9 +1100,6 @@ def _restore(row: dict, table: str) -> tuple[dict, dict]:
     for field in REQUIRED_TEXT.get(table, ()):
         if not out.get(field):
             out[field] = out.get("name") or "-"  # HSDS requires it; older data often lacks it
-    if row.get("source_id") and row["id"] == map_id(table, row["source_id"]) \
-            and not is_uuid(row["source_id"]):
-        pass  # non-UUID original ids are exported as their stored UUID (HSDS 3 needs UUIDs)
     return out, extra
 
 
@@ -1207,6 +1204,8 @@ def export_tables(db) -> dict[str, list[dict]]:
             fields, extra = _restore(row, table)
             if table == "service":
                 fields.update(_service_extensions(db, row, partnerships))
+            if table == "location" and row.get("confidential"):
+                fields["confidential"] = "true"  # extension column: never publish the address
             for key, value in extra.items():
                 if key not in fields:
                     fields[key] = value if not isinstance(value, (dict, list)) else \
