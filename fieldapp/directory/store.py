@@ -67,20 +67,20 @@ def _open_now_sql(now: datetime, tz: str) -> tuple[str, dict]:
         "on_hm": local.strftime("%H:%M"),
         "on_date": local.date().isoformat(),
     }
-    sql = """EXISTS (SELECT 1 FROM schedule sch WHERE sch.service_id = s.id
-      AND coalesce(upper(sch.freq), 'WEEKLY') IN ('WEEKLY', 'DAILY', '')
-      AND (coalesce(sch.valid_from, '') = '' OR substr(sch.valid_from, 1, 10) <= :on_date)
-      AND (coalesce(sch.valid_to, '') = '' OR substr(sch.valid_to, 1, 10) >= :on_date)
-      AND length(sch.opens_at) >= 5 AND length(sch.closes_at) >= 5
+    # Plain comparisons on the stored text (the schema keeps opens_at/closes_at as 'HH:MM' and
+    # byday as upper-case codes): this runs once over the schedule table per search.
+    sql = """s.id IN (SELECT sch.service_id FROM schedule sch
+      WHERE sch.service_id IS NOT NULL AND sch.opens_at IS NOT NULL AND sch.closes_at IS NOT NULL
+      AND (sch.freq IS NULL OR sch.freq IN ('WEEKLY', 'DAILY', ''))
+      AND (sch.valid_from IS NULL OR sch.valid_from = '' OR sch.valid_from <= :on_date)
+      AND (sch.valid_to IS NULL OR sch.valid_to = '' OR substr(sch.valid_to, 1, 10) >= :on_date)
       AND (
-        ((coalesce(sch.byday, '') = '' OR instr(upper(sch.byday), :on_today) > 0)
-         AND substr(sch.opens_at, 1, 5) <= :on_hm
-         AND (substr(sch.closes_at, 1, 5) > :on_hm OR substr(sch.closes_at, 1, 5) = '23:59'
-              OR substr(sch.closes_at, 1, 5) <= substr(sch.opens_at, 1, 5)))
+        (sch.opens_at <= :on_hm
+         AND (sch.closes_at > :on_hm OR sch.closes_at <= sch.opens_at OR sch.closes_at = '23:59')
+         AND (sch.byday IS NULL OR sch.byday = '' OR instr(sch.byday, :on_today) > 0))
         OR
-        ((coalesce(sch.byday, '') = '' OR instr(upper(sch.byday), :on_yesterday) > 0)
-         AND substr(sch.closes_at, 1, 5) < substr(sch.opens_at, 1, 5)
-         AND :on_hm < substr(sch.closes_at, 1, 5))
+        (sch.closes_at < sch.opens_at AND :on_hm < sch.closes_at
+         AND (sch.byday IS NULL OR sch.byday = '' OR instr(sch.byday, :on_yesterday) > 0))
       ))"""
     return sql, params
 
@@ -122,9 +122,12 @@ def search_services(
     Ranking: exact name match, then bm25 (name over organization over description); with
     `near` (lat, lon, km) the nearest first.  Words in `q` are prefix-matched and quoted.
     """
-    where = ["s.archived_at IS NULL", "coalesce(s.status, 'active') NOT IN ('inactive', 'defunct')"]
+    where = ["s.archived_at IS NULL",
+             "coalesce(s.status, 'active') NOT IN ('inactive', 'defunct')"]
     params: dict = {"limit": int(limit), "offset": int(offset)}
     select_extra, joins, order = "", "", ["s.name COLLATE NOCASE", "s.id"]
+    # Filters on other tables are "s.id IN (one pass over an indexed table)" rather than a
+    # correlated EXISTS per service: the planner can then start from the smallest set.
     match = fts_query(q)
     if match:
         joins = "JOIN service_fts ON service_fts.rowid = s.rowid"
@@ -133,8 +136,7 @@ def search_services(
         select_extra += f", {BM25} AS rank"
         order = ["lower(s.name) = :exact DESC", "rank", *order]
     if category:
-        where.append("EXISTS (SELECT 1 FROM service_category sc WHERE sc.service_id = s.id"
-                     " AND sc.category = :category)")
+        where.append("s.id IN (SELECT service_id FROM service_category WHERE category = :category)")
         params["category"] = category
     if population:
         where.append("EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(s.populations)"
@@ -143,31 +145,36 @@ def search_services(
     if accepts_referrals:
         where.append("s.accepts_referrals = 1")
     if language:
-        where.append("EXISTS (SELECT 1 FROM language lg WHERE lg.service_id = s.id"
-                     " AND (lower(lg.code) = :language OR lower(lg.name) = :language))")
+        where.append("s.id IN (SELECT service_id FROM language"
+                     " WHERE lower(code) = :language OR lower(name) = :language)")
         params["language"] = language.strip().lower()
     if open_now:
         sql, open_params = _open_now_sql(now, tz)
         where.append(sql)
         params.update(open_params)
+    source = "service s"
     if near:
         lat, lon, km = near
         min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, km)
         db.register_function(distance_km, deterministic=True, replace=True)
         params.update(lat=lat, lon=lon, km=km, min_lat=min_lat, max_lat=max_lat,
                       min_lon=min_lon, max_lon=max_lon)
-        # The bounding box uses the (latitude, longitude) index; the exact distance only runs
-        # on the locations inside it.
-        select_extra += """, (SELECT min(distance_km(:lat, :lon, lo.latitude, lo.longitude))
-            FROM service_at_location sal JOIN location lo ON lo.id = sal.location_id
-            WHERE sal.service_id = s.id AND coalesce(lo.confidential, 0) = 0
-              AND lo.latitude BETWEEN :min_lat AND :max_lat
-              AND lo.longitude BETWEEN :min_lon AND :max_lon) AS distance"""
-        where.append("distance <= :km")
-        order = ["distance", *order]
+        # Start from the locations inside the bounding box (the latitude/longitude index);
+        # the exact distance runs only on those.  Confidential locations are never used.
+        source = """(SELECT sal.service_id,
+                min(distance_km(:lat, :lon, lo.latitude, lo.longitude)) AS distance
+            FROM location lo JOIN service_at_location sal ON sal.location_id = lo.id
+            WHERE lo.latitude BETWEEN :min_lat AND :max_lat
+              AND lo.longitude BETWEEN :min_lon AND :max_lon
+              AND coalesce(lo.confidential, 0) = 0
+            GROUP BY sal.service_id) AS near
+            JOIN service s ON s.id = near.service_id"""
+        select_extra += ", near.distance AS distance"
+        where.append("near.distance <= :km")
+        order = ["near.distance", *order]
     sql = f"""SELECT s.id, s.name, s.organization_id, s.organization_name, s.description,
         s.accepts_referrals, s.assured_date, s.intake_phone, s.populations, s.alert{select_extra}
-        FROM service s {joins}
+        FROM {source} {joins}
         WHERE {' AND '.join(where)}
         ORDER BY {', '.join(order)}
         LIMIT :limit OFFSET :offset"""
