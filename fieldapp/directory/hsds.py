@@ -553,6 +553,12 @@ def _flatten(table: str, obj: dict, rows: Rows, where: str, report: ImportReport
         if key in nested:
             continue
         record[key] = value
+    if _clean(obj.get("id")) is None or isinstance(obj.get("id"), (dict, list)):
+        # children need their parent's id: a blank id gets a content-derived one, reported
+        digest = hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode())
+        obj = {**obj, "id": derived_id(table, "blank", digest.hexdigest())}
+        record["id"] = obj["id"]
+        record["_blank_id"] = True
     if parent is not None:
         column, parent_id, parent_table = parent
         if not record.get(column):
@@ -637,10 +643,15 @@ def _normalize(table: str, where: str, record: dict, report: ImportReport,
     if padded:
         report.problem("padded_value", where, next(iter(padded)))
     namespaced = bool(record.pop("_file_id", None))
-    source_id = record.get("id")
+    blank = bool(record.pop("_blank_id", None))
+    source_id = None if blank else record.get("id")
     if isinstance(source_id, (dict, list)):
         source_id = None
-    if not source_id:
+    if blank:
+        report.problem("blank_id", where)
+        row["id"] = record["id"]
+        row["source_id"] = None
+    elif not source_id:
         report.problem("blank_id", where)
         digest = hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode())
         row["id"] = derived_id(table, "blank", digest.hexdigest())
