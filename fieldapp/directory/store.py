@@ -26,6 +26,7 @@ STALE_AFTER_DAYS = 180
 WORD = re.compile(r"\w+", re.UNICODE)
 # Letters an unfinished English suffix is made of ("housi|ng", "shelt|er", "counsel|ling").
 SUFFIX_LETTERS = set("aeiouylnsgr")
+MAX_WORDS = 10
 
 
 # --- search -----------------------------------------------------------------------------------
@@ -39,11 +40,14 @@ def fts_query(q: str) -> str:
     "hous"* to reach "housing"; shorter stems of the last word are OR-ed in for that.
     """
     words = [w.replace('"', "") for w in WORD.findall(q or "")]
-    words = [w for w in words if w.strip("_")]
+    words = [w for w in words if w.strip("_")][:MAX_WORDS]
     if not words:
         return ""
-    parts = [f'"{w}"*' for w in words[:-1]]
+    # A one-letter prefix would expand to a large part of the vocabulary: exact word only.
+    parts = [f'"{w}"*' if len(w) > 1 else f'"{w}"' for w in words[:-1]]
     last = words[-1]
+    if len(last) == 1:
+        return " AND ".join([*parts, f'"{last}"*' if len(words) == 1 else f'"{last}"'])
     options = [last]
     stem = last
     while len(stem) > 4 and len(last) - len(stem) < 2 and stem[-1].lower() in SUFFIX_LETTERS:
