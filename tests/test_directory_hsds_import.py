@@ -247,3 +247,23 @@ def test_partnerships_categories_and_app_fields_come_from_extension_columns(db, 
         "service_id = ?", [service["id"]])}
     assert "vétérans" in service["category_text"] or "vétérans" in db["service"].get(
         service["id"])["category_text"]
+
+
+def test_nested_json_without_ids_keeps_children_linked_and_maps_open_eligibility(db, tmp_path):
+    path = tmp_path / "noids.json"
+    path.write_text(json.dumps([{"name": "Shelter without id", "status": "active",
+                                 "languages": [{"name": "French"}],
+                                 "attributes": [{"taxonomy_term": {
+                                     "id": "t-1", "code": "103-01",
+                                     "name": "Emergency Shelter"}}]},
+                                {"name": {"not": "a name"}}, 7]))
+    report = hsds.import_package(db, path, NOW)
+    assert 1 == report.problems[("missing_name", "noids.json")]
+    assert 1 == report.problems[("not_an_object", "noids.json")]
+    service = next(db.query("select * from service where name = 'Shelter without id'"))
+    assert service["source_id"] is None
+    assert [("French", "fr")] == [(r["name"], r["code"]) for r in db["language"].rows_where(
+        "service_id = ?", [service["id"]])]
+    assert ["housing_shelter"] == [r["category"] for r in db["service_category"].rows_where(
+        "service_id = ?", [service["id"]])]
+    assert 0 == hsds.import_package(db, path, LATER).changed
