@@ -25,6 +25,10 @@ STALE_DAYS = 180
 WINDOW_DAYS = 90
 
 CANONICAL = "coalesce(p.merged_into_id, c.person_id)"
+# People merged into another are few: a small materialized map (automatically indexed) is much
+# cheaper to probe per contact than the whole person table.
+MERGED = ("merged(id, merged_into_id) as materialized (select id, merged_into_id from person "
+          "where merged_into_id is not null)")
 SECONDS = "(cast(strftime('%s', {b}) as integer) - cast(strftime('%s', {a}) as integer))"
 
 
@@ -73,36 +77,77 @@ def teams(db: Database) -> list[str]:
     return [row["team"] for row in db.query(sql)]
 
 
-# --- 1 Activity ------------------------------------------------------------------------------
+# --- 1 Activity, 4 Diversion, 7 Data quality (contacts) --------------------------------------
 
 
-def activity(db: Database, f: Filters, months: list[tuple[str, str, str]]) -> dict:
-    """Contacts in total, by kind, by month; school visits; group contacts and their headcount."""
+def prepare(db: Database) -> None:
+    """Connection settings for reading a whole period: memory-mapped reads (far fewer system
+    calls on a large file) and in-memory sorts.  They last as long as the request's connection."""
+    db.execute("PRAGMA mmap_size = 268435456")
+    db.execute("PRAGMA temp_store = MEMORY")
+
+
+def contacts_overview(db: Database, f: Filters, months: list[tuple[str, str, str]],
+                      kinds: list[str] = ()) -> dict:
+    """Two passes over the period's contacts (index-only range scans), no sorting: activity
+    (totals, by kind, by month, school visits, groups and headcount), diversion (mental-health
+    contacts, handed over, escalated) and contacts missing a kind or an outcome.
+
+    Known kinds and months are counted with conditional sums (cheaper than GROUP BY, which
+    sorts every row); kinds outside `kinds` (coordinator additions) by a second, small query.
+    """
     where = _contacts_where(f)
-    params = f.params()
-    totals = _one(db, f"""
+    params = dict(f.params())
+    kinds = [k for k in dict.fromkeys(kinds) if k]
+    kind_sums = "".join(f", coalesce(sum(c.kind = :k{i}), 0) as k{i}" for i in range(len(kinds)))
+    params.update({f"k{i}": kind for i, kind in enumerate(kinds)})
+    # Cumulative counts before each month's end; a month is the difference of two of them.
+    month_sums = "".join(f", coalesce(sum(c.occurred_at < :e{i}), 0) as e{i}"
+                         for i in range(len(months) - 1))
+    params.update({f"e{i}": end for i, (_label, _start, end) in enumerate(months)})
+    handed = ", ".join(f"'{o}'" for o in HANDED_OVER_OUTCOMES)
+    row = _one(db, f"""
         select count(*) as contacts,
-               coalesce(sum(c.kind = 'school_visit'), 0) as school_visits,
+               coalesce(sum(c.kind is null or c.kind = ''), 0) as no_kind,
                coalesce(sum(c.is_group = 1), 0) as group_contacts,
-               coalesce(sum(case when c.is_group = 1 then c.headcount end), 0) as headcount
+               coalesce(sum(case when c.is_group = 1 then c.headcount end), 0) as headcount,
+               coalesce(sum(c.outcome is null or c.outcome = ''), 0) as no_outcome,
+               coalesce(sum(c.outcome = 'escalated_police'), 0) as escalated
+               {kind_sums} {month_sums}
         from contact c where {where}""", params)
-    by_kind = list(db.query(f"""
-        select nullif(c.kind, '') as kind, count(*) as n from contact c where {where}
-        group by 1 order by n desc, kind""", params))
-    # One range per calendar month (local time); each is an index range scan.
-    values = ", ".join(f"(:m{i}, :s{i}, :e{i})" for i in range(len(months)))
-    month_params = dict(params)
-    for i, (label, start, end) in enumerate(months):
-        month_params.update({f"m{i}": label, f"s{i}": start, f"e{i}": end})
-    by_month = []
-    if months:
-        month_where = where.replace(":start", "m.s").replace(":end", "m.e")
-        by_month = list(db.query(f"""
-            with m(label, s, e) as (values {values})
-            select m.label as month,
-                   (select count(*) from contact c where {month_where}) as n
-            from m order by m.label""", month_params))
-    return {**totals, "by_kind": by_kind, "by_month": by_month}
+    # Mental-health contacts: a second pass over the same range, so that the population test
+    # is evaluated once per contact.
+    row.update(_one(db, f"""
+        select count(*) as mh_contacts,
+               coalesce(sum(c.outcome = 'escalated_police'), 0) as mh_escalated,
+               coalesce(sum(coalesce(c.outcome in ({handed}), 0) or exists (
+                   select 1 from referral r where r.contact_id = c.id)), 0) as mh_handed
+        from contact c
+        where {where} and (c.kind = 'mental_health' or c.id in (
+            select cp.contact_id from contact_population cp
+            where cp.population = 'mental_health'))""", params))
+    by_kind = {kind: row[f"k{i}"] for i, kind in enumerate(kinds)}
+    marks = ", ".join(f":k{i}" for i in range(len(kinds))) or "''"
+    for other in db.query(f"""
+            select c.kind, count(*) as n from contact c
+            where {where} and c.kind != '' and c.kind not in ({marks}) group by c.kind""",
+                          params):
+        by_kind[other["kind"]] = other["n"]
+    if row["no_kind"]:
+        by_kind[None] = row["no_kind"]
+    cumulative = [row[f"e{i}"] for i in range(len(months) - 1)] + [row["contacts"]]
+    per_month = [n - (cumulative[i - 1] if i else 0) for i, n in enumerate(cumulative)]
+    return {
+        **{key: row[key] for key in ("contacts", "group_contacts", "headcount", "no_kind",
+                                     "no_outcome", "escalated", "mh_contacts", "mh_escalated",
+                                     "mh_handed")},
+        "school_visits": by_kind.get("school_visit", 0),
+        "by_kind": [{"kind": k, "n": n} for k, n in
+                    sorted(by_kind.items(), key=lambda item: (-item[1], item[0] or ""))
+                    if n],
+        "by_month": [{"month": label, "n": n} for (label, _s, _e), n in
+                     zip(months, per_month, strict=True)],
+    }
 
 
 # --- 2 People --------------------------------------------------------------------------------
@@ -116,9 +161,10 @@ def people(db: Database, f: Filters, repeat_contacts: int = 2, repeat_days: int 
     lag = max(int(repeat_contacts), 2) - 1
     days = int(repeat_days)
     row = _one(db, f"""
-        with pc as (
+        with {MERGED},
+        pc as (
             select {CANONICAL} as pid, c.occurred_at as t
-            from contact c left join person p on p.id = c.person_id
+            from contact c left join merged p on p.id = c.person_id
             where {where} and c.person_id is not null),
         w as (select pid, t, lag(t, {lag}) over (partition by pid order by t) as prev from pc)
         select (select count(distinct pid) from pc) as unique_people,
@@ -127,11 +173,12 @@ def people(db: Database, f: Filters, repeat_contacts: int = 2, repeat_days: int 
                   and {SECONDS.format(a="prev", b="t")} <= {days} * 86400) as repeat_people
         """, params)
     populations = list(db.query(f"""
+        with {MERGED}
         select cp.population, count(*) as contacts,
                count(distinct {CANONICAL}) as people
         from contact c
-        join contact_population cp on cp.contact_id = c.id
-        left join person p on p.id = c.person_id
+        cross join contact_population cp on cp.contact_id = c.id
+        left join merged p on p.id = c.person_id
         where {where}
         group by cp.population order by contacts desc, cp.population""", params))
     return {**row, "populations": populations}
@@ -205,30 +252,6 @@ def service_names(db: Database, service_ids: list[str]) -> dict:
     return names
 
 
-# --- 4 Diversion -----------------------------------------------------------------------------
-
-
-def diversion(db: Database, f: Filters) -> dict:
-    """Mental-health contacts (kind or population mental_health), those handed to non-police
-    services (an outcome handing over, or a referral made from the contact), and escalations
-    to police enforcement among them and among all contacts."""
-    where = _contacts_where(f)
-    handed = ", ".join(f"'{o}'" for o in HANDED_OVER_OUTCOMES)
-    return _one(db, f"""
-        with mh as (
-            select c.id, c.outcome from contact c
-            where {where} and (c.kind = 'mental_health' or exists (
-                select 1 from contact_population cp
-                where cp.contact_id = c.id and cp.population = 'mental_health')))
-        select (select count(*) from mh) as mh_contacts,
-               (select count(*) from mh where mh.outcome in ({handed}) or exists (
-                   select 1 from referral r where r.contact_id = mh.id)) as mh_handed,
-               (select count(*) from mh where mh.outcome = 'escalated_police') as mh_escalated,
-               (select count(*) from contact c where {where}) as contacts,
-               (select count(*) from contact c where {where} and c.outcome = 'escalated_police')
-                   as escalated""", f.params())
-
-
 # --- 5 Repeat-call effect --------------------------------------------------------------------
 
 
@@ -248,9 +271,10 @@ def repeat_calls(db: Database, f: Filters, window_days: int = WINDOW_DAYS) -> di
     team_filter = " and fc.team = :team" if f.team else ""
     days = int(window_days)
     sql = f"""
-        with pc as (
+        with {MERGED},
+        pc as (
             select {CANONICAL} as pid, c.occurred_at as t, c.police_service as ps, c.team as team
-            from contact c left join person p on p.id = c.person_id
+            from contact c left join merged p on p.id = c.person_id
             where c.deleted_at is null and c.person_id is not null
               and c.occurred_at >= :start and c.occurred_at < :end),
         -- SQLite returns the other columns of the row holding min(t): the first contact's.
@@ -333,14 +357,11 @@ def partnerships(db: Database, police_services: list[str]) -> dict | None:
 
 
 def data_quality(db: Database, f: Filters, now_iso: str, today: str) -> dict:
-    """Contacts without kind / outcome; referrals with no answer (accepted or declined) 7 days
-    after they were sent; active listings not confirmed ("assured") in the last 180 days."""
-    where = _contacts_where(f)
+    """Referrals with no answer (accepted or declined) 7 days after they were sent; active
+    listings not confirmed ("assured") in the last 180 days.  (Contacts missing a kind or an
+    outcome come from contacts_overview.)"""
     params = {**f.params(), "now": now_iso[:19], "today": today}
-    row = _one(db, f"""
-        select coalesce(sum(c.kind is null or c.kind = ''), 0) as no_kind,
-               coalesce(sum(c.outcome is null or c.outcome = ''), 0) as no_outcome
-        from contact c where {where}""", params)
+    row = {}
     row.update(_one(db, f"""
         select count(*) as unanswered from referral r
         where {_referrals_where(f)} and r.accepted_at is null and r.declined_at is null

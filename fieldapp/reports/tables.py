@@ -48,6 +48,15 @@ def vocab_label(vocabulary: str, code: str | None) -> str:
     return code
 
 
+def known_kinds() -> list[str]:
+    """The built-in kind codes (counted without sorting); others are found by the store."""
+    try:
+        from fieldapp.contacts.vocab import KINDS
+    except ImportError:
+        return []
+    return list(KINDS)
+
+
 def category_label(code: str) -> str:
     """The label of a directory category, else the code."""
     try:
@@ -278,16 +287,20 @@ def build(db, filters: store.Filters, period, config: dict, now_iso: str,
     repeat_contacts = int(config.get("REPEAT_CONTACTS", 2))
     repeat_days = int(config.get("REPEAT_DAYS", 60))
     window_days = int(config.get("REPEAT_CALL_WINDOW_DAYS", store.WINDOW_DAYS))
+    store.prepare(db)
+    overview = store.contacts_overview(db, filters, period.months(), known_kinds())
+    quality = store.data_quality(db, filters, now_iso, today)
+    quality.update(no_kind=overview["no_kind"], no_outcome=overview["no_outcome"])
     return [
-        activity_section(store.activity(db, filters, period.months())),
+        activity_section(overview),
         people_section(store.people(db, filters, repeat_contacts, repeat_days),
                        repeat_contacts, repeat_days),
         referrals_section(store.referrals(db, filters)),
-        diversion_section(store.diversion(db, filters)),
+        diversion_section(overview),
         repeat_calls_section(store.repeat_calls(db, filters, window_days), window_days),
         partnerships_section(store.partnerships(db, list(config["POLICE_SERVICES"])),
                              config["POLICE_SERVICES"]),
-        data_quality_section(store.data_quality(db, filters, now_iso, today)),
+        data_quality_section(quality),
     ]
 
 
