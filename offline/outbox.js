@@ -86,12 +86,15 @@
 
   let sending = null; // the sync running in this context, if any
 
-  /** Send what is due.  Resolves to {state, sent, left, status, message}. */
+  /** Send what is due.  Resolves to {state, sent, left, status, message}.
+   *  With {ifIdle: true} (the pages), a sync already running elsewhere (the service worker's
+   *  Background Sync, another tab) is not doubled: the answer is {state: "busy"}. */
   function sync(options) {
     if (sending) return sending;
-    const run = () => syncOnce(options || {});
+    const opts = options || {};
+    const run = (lock) => (lock === null ? { state: "busy" } : syncOnce(opts));
     const locked = global.navigator && navigator.locks
-      ? navigator.locks.request(LOCK, run) : run();
+      ? navigator.locks.request(LOCK, { ifAvailable: Boolean(opts.ifIdle) }, run) : run();
     sending = locked.finally(() => { sending = null; notify(); });
     return sending;
   }

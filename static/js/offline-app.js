@@ -163,11 +163,16 @@
     refresh();
     let result;
     try {
-      result = await Outbox.sync();
+      result = await Outbox.sync({ ifIdle: true });
     } catch (e) {
       result = { state: "failed" };
     }
     sending = false;
+    if (result.state === "busy") {
+      // The service worker (or another tab) is sending: look again shortly.
+      schedule(BASE_DELAY);
+      return result;
+    }
     lastResult = result;
     if (result.state === "sent" || result.state === "empty") {
       failures = 0;

@@ -136,3 +136,135 @@ def log_referral_offline(page, base_url, service):
     page.fill("#handoff-note", "Offline referral (demo)")
     page.locator("#referral-form button[type=submit]").click()
     page.wait_for_selector(".pwa-saved")
+
+
+def queue_contacts_offline(page, phone, base_url: str, places: list[str]):
+    phone.set_offline(True)
+    page.reload()
+    for place in places:
+        log_contact_offline(page, base_url, place)
+
+
+def stored(db, pattern: str) -> int:
+    return db.execute("select count(*) from contact where place_text like ?",
+                      [pattern]).fetchone()[0]
+
+
+def test_stale_token_and_expired_session_keep_records_until_login(server, phone):
+    page = phone.new_page()
+    officer_ready(page, server.url)
+    user_key = page.evaluate("document.body.dataset.userKey")
+    queue_contacts_offline(page, phone, server.url,
+                           ["Expired place 1 (demo)", "Expired place 2 (demo)"])
+    db = server.db()
+    db.execute("delete from user_session")  # the session ends while the phone is offline
+    db.conn.commit()
+    stale = {"served": 0}
+
+    def stale_token_once(route):
+        if stale["served"]:
+            return route.continue_()
+        stale["served"] += 1
+        route.fulfill(json={"csrf_token": "stale-token"}, headers={"X-Fieldapp-User": user_key})
+
+    phone.route("**/api/csrf", stale_token_once)
+    phone.set_offline(False)
+    page.wait_for_function("() => document.getElementById('syncbar-text').textContent"
+                           ".includes('Log in again')", timeout=15000)
+    assert 1 == stale["served"]
+    assert 2 == outbox_size(page)
+    assert 0 == stored(db, "Expired place % (demo)")
+
+    browser_login(page, server.url, "officer")
+    page.wait_for_url(f"{server.url}/contacts/new")
+    page.wait_for_function("() => document.getElementById('syncbar').dataset.state === 'sent'",
+                           timeout=15000)
+    assert 0 == outbox_size(page)
+    assert 2 == stored(db, "Expired place % (demo)")
+
+
+def test_client_backs_off_while_the_server_answers_503_then_syncs(server, phone):
+    page = phone.new_page()
+    officer_ready(page, server.url)
+    queue_contacts_offline(page, phone, server.url, ["Busy server place (demo)"])
+    attempts = []
+
+    def unavailable_four_times(route):
+        attempts.append(time.monotonic())
+        if len(attempts) <= 4:
+            return route.fulfill(status=503, json={"error": "busy"})
+        return route.continue_()
+
+    phone.route("**/api/sync", unavailable_four_times)
+    phone.set_offline(False)
+    page.wait_for_function("() => document.getElementById('syncbar').dataset.state === 'sent'",
+                           timeout=20000)
+    # One request per attempt (the page and Background Sync do not double up), and the waits
+    # grow: 0.4 s base doubling, with jitter between half and all of each ceiling.
+    assert 5 == len(attempts)
+    gaps = [b - a for a, b in zip(attempts, attempts[1:])]
+    assert gaps[-1] > gaps[0], gaps
+    assert gaps[-1] >= 0.7, gaps
+    assert 1 == stored(server.db(), "Busy server place (demo)")
+
+
+def test_logout_with_an_empty_outbox_clears_caches_and_indexeddb(server, phone):
+    page = phone.new_page()
+    officer_ready(page, server.url)
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url(f"{server.url}/login")
+    page.wait_for_timeout(300)
+    assert 0 == page.evaluate("caches.keys().then((k) => k.length)")
+    assert 0 == page.evaluate("indexedDB.databases().then((d) => d.length)")
+
+
+def test_logout_with_a_queued_record_asks_first(server, phone):
+    page = phone.new_page()
+    officer_ready(page, server.url)
+    queue_contacts_offline(page, phone, server.url, ["Logout place (demo)"])
+    page.get_by_role("button", name="Log out").click()
+    dialog = page.locator("#pwa-logout")
+    dialog.wait_for(state="visible")
+    assert "1 records are still on this phone" in dialog.inner_text()
+    screenshot(page, "pwa_logout_question_phone")
+    page.locator("#pwa-logout-stay").click()
+    assert page.url.startswith(f"{server.url}/contacts/new")
+    assert 1 == outbox_size(page)
+
+    phone.set_offline(False)
+    page.wait_for_function("() => document.getElementById('syncbar').dataset.state === 'sent'",
+                           timeout=15000)
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url(f"{server.url}/login")
+    assert 1 == stored(server.db(), "Logout place (demo)")
+
+
+def test_discarding_at_logout_is_audited(server, phone):
+    page = phone.new_page()
+    officer_ready(page, server.url)
+    queue_contacts_offline(page, phone, server.url, ["Discarded place (demo)"])
+    phone.route("**/api/sync", lambda route: route.fulfill(status=503, json={"error": "busy"}))
+    phone.set_offline(False)
+    page.get_by_role("button", name="Log out").click()
+    page.locator("#pwa-logout-discard").click()
+    page.wait_for_url(f"{server.url}/login")
+    db = server.db()
+    assert 0 == stored(db, "Discarded place (demo)")
+    assert 1 == db.execute("select count(*) from audit_event where action = "
+                           "'outbox_discarded'").fetchone()[0]
+
+
+def test_manifest_and_service_worker_pass_chromium_installability(server, playwright, tmp_path):
+    context = playwright.chromium.launch_persistent_context(
+        str(tmp_path / "profile"), executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS,
+        headless=True, **PHONE)
+    try:
+        page = context.new_page()
+        officer_ready(page, server.url)
+        session = context.new_cdp_session(page)
+        errors = session.send("Page.getInstallabilityErrors")["installabilityErrors"]
+        manifest = session.send("Page.getAppManifest")
+    finally:
+        context.close()
+    assert [] == errors
+    assert not manifest.get("errors")
