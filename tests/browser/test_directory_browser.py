@@ -53,3 +53,23 @@ def test_directory_search_page_passes_axe(live_server, page):
     page.wait_for_load_state("networkidle")
     page.goto(f"{live_server.url}/directory/?q=crisis")
     assert [] == axe_violations(page)
+
+
+def test_near_me_asks_for_the_position_only_on_tap(live_server, browser):
+    from tests.conftest import PHONE
+
+    context = browser.new_context(**PHONE, geolocation={"latitude": 44.6488,
+                                                         "longitude": -63.5752})
+    context.grant_permissions(["geolocation"], origin=live_server.url)
+    page = context.new_page()
+    browser_login(page, live_server.url, "officer")
+    page.wait_for_load_state("networkidle")
+    page.goto(f"{live_server.url}/directory/")
+    assert "" == page.locator("#dir-lat").input_value()  # nothing asked or sent before the tap
+    page.locator("details.dir-more summary").tap()
+    page.locator("#dir-near-button").tap()
+    page.wait_for_url("**lat=44.6488*")
+    page.wait_for_load_state("networkidle")
+    distances = page.locator(".dir-distance").all_inner_texts()
+    context.close()
+    assert distances and all("km away" in d for d in distances)
