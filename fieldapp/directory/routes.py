@@ -255,7 +255,8 @@ def parse_service_form(form, police_services) -> tuple[dict, dict]:
     values["confidential"] = form.get("confidential") == "1"
     if not values["name"]:
         errors["name"] = _("Enter the service's name.")
-    for field, limit in LIMITS.items():
+    for field in store.SERVICE_TEXT_FIELDS:
+        limit = LIMITS.get(field, 4000)
         if len(values.get(field) or "") > limit:
             errors[field] = _("At most %(n)s characters.", n=limit)
     for field in ("email", "intake_email"):
