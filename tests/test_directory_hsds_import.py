@@ -267,3 +267,23 @@ def test_nested_json_without_ids_keeps_children_linked_and_maps_open_eligibility
     assert ["housing_shelter"] == [r["category"] for r in db["service_category"].rows_where(
         "service_id = ?", [service["id"]])]
     assert 0 == hsds.import_package(db, path, LATER).changed
+
+
+def test_reimport_never_blanks_fields_or_app_data_the_package_does_not_carry(db, tmp_path):
+    hsds.import_package(db, EXAMPLES_CSV, NOW)
+    sid = "ac148810-d857-441c-9679-408f346de14b"
+    db["service"].update(sid, {"accepts_referrals": 1, "status": "inactive",
+                               "intake_phone": "902-555-0100"})
+    db.execute("insert into service_category values (?, 'health')", [sid])
+    folder = tmp_path / "slim"
+    folder.mkdir()
+    (folder / "services.csv").write_text(
+        f"id,organization_id,name\n{sid},d9d5e0f5-d3ce-4f73-9a2f-4dd0ecc6c610,Community Counselling\n")
+    report = hsds.import_package(db, folder, LATER)
+    assert 0 == report.changed
+    service = db["service"].get(sid)
+    assert ("2005-01-01", 1, "inactive", "902-555-0100") == (
+        service["assured_date"], service["accepts_referrals"], service["status"],
+        service["intake_phone"])
+    assert ["health"] == [r["category"] for r in db["service_category"].rows_where(
+        "service_id = ?", [sid])]

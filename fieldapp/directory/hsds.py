@@ -640,6 +640,8 @@ def _normalize(table: str, where: str, record: dict, report: ImportReport,
     padded = {str(k).strip().lower(): v for k, v in record.items()
               if isinstance(v, str) and v.strip() and v != v.strip()}
     record = {str(k).strip().lower(): _clean(v) for k, v in record.items()}
+    # Columns the source has: an update never blanks a field the package does not carry.
+    present = set(record) | {"weekday", "number", "extension"}
     if padded:
         report.problem("padded_value", where, next(iter(padded)))
     namespaced = bool(record.pop("_file_id", None))
@@ -848,14 +850,23 @@ def _normalize(table: str, where: str, record: dict, report: ImportReport,
                                               "location_id": row["id"], "description": item})
         if "confidential" in record:
             row["confidential"] = 1 if truthy(record.pop("confidential")) else 0
-        if not row.get("location_type"):
+        if not row.get("location_type") and "location_type" in present:
             row["location_type"] = "physical"
     if table == "language" and row.get("name") and not row.get("code"):
         code = language_code(row["name"])
         if code:
             row["code"] = code
-    if table == "address" and not row.get("address_type"):
+    if table == "address" and not row.get("address_type") and "address_type" in present:
         row["address_type"] = "physical"
+    if table == "language" and row.get("code") and "name" in present:
+        present.add("code")
+    if table == "schedule" and "weekday" in record or raw.get("weekday"):
+        present |= {"byday", "freq"}
+    if table == "service" and "status" not in present:
+        row.pop("status", None)
+    for field in fields:
+        if field != "id" and field not in present and row.get(field) is None:
+            row.pop(field, None)
 
     for key, value in record.items():
         if value is not None:
@@ -1108,6 +1119,10 @@ def _restore(row: dict, table: str) -> tuple[dict, dict]:
         if isinstance(value, float):
             value = number_text(value)
         out[field] = value
+    if table == "location" and not out.get("location_type"):
+        out["location_type"] = "physical"
+    if table == "address" and not out.get("address_type"):
+        out["address_type"] = "physical"
     for field in REQUIRED_TEXT.get(table, ()):
         if not out.get(field):
             out[field] = out.get("name") or "-"  # HSDS requires it; older data often lacks it
