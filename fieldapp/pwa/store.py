@@ -11,6 +11,7 @@ import logging
 import sqlite3
 from collections.abc import Callable
 
+from flask_babel import lazy_gettext as _l
 from sqlite_utils import Database
 
 log = logging.getLogger(__name__)
@@ -72,24 +73,28 @@ def apply_batch(db: Database, batch: dict, user: dict, now: str) -> dict:
 def _apply_one(db, apply, item_type: str, item, user: dict, now: str) -> dict:
     item_id = item.get("id") if isinstance(item, dict) else None
     if not isinstance(item_id, str) or not item_id:
-        return _result(item_id, "invalid", {"id": "Every record needs its id."})
+        return _result(item_id, "invalid", {"id": str(_l("Every record needs its id."))})
     if apply is None:
-        return _result(item_id, "invalid", {"_": f"This server cannot store {item_type} "
-                                                  "records yet."})
+        return _result(item_id, "invalid",
+                       {"_": str(_l("This server cannot store these records yet."))})
     try:
         with db.atomic():  # a savepoint: the item is stored whole or not at all
             outcome = apply(db, item, user, now)
             if outcome.get("status") == "conflict":
                 record_conflict(db, item_type, item, user["id"], now)
     except sqlite3.IntegrityError as error:
-        return _result(item_id, "invalid", {"_": f"Refused by the database: {error}"})
+        log.warning("sync: %s %s refused by the database: %s", item_type, item_id, error)
+        return _result(item_id, "invalid",
+                       {"_": str(_l("A record it refers to is missing or not yours."))})
     except Exception:  # a bug must not lose the rest of the batch; the phone keeps the item
         log.exception("sync: applying %s %s failed", item_type, item_id)
-        return _result(item_id, "invalid", {"_": "The server could not store this record."})
+        return _result(item_id, "invalid", {"_": str(_l("The server could not store this "
+                                                        "record."))})
     status = outcome.get("status")
     if status not in STATUSES:
         log.error("sync: %s answered status %r", item_type, status)
-        return _result(item_id, "invalid", {"_": "The server could not store this record."})
+        return _result(item_id, "invalid", {"_": str(_l("The server could not store this "
+                                                        "record."))})
     return _result(outcome.get("id", item_id), status, outcome.get("errors") or {})
 
 

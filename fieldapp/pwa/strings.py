@@ -37,13 +37,5 @@ def client_strings() -> dict[str, str]:
         "open_24_7": _("Open 24/7"),
         "open_now": _("Open now"),
         "closed_now": _("Closed now"),
-        "any": _("Any"),
-        "search": _("Search"),
-        "category": _("Category"),
-        "population": _("Population"),
-        "language": _("Language"),
-        "only_open": _("Open now"),
-        "only_referrals": _("Accepts referrals"),
-        "offline_search": _("Search the directory on this phone"),
         "results": _("{n} services"),
     }

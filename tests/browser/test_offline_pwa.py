@@ -5,8 +5,7 @@ import time
 
 import pytest
 
-from tests.conftest import (CHROMIUM_ARGS, PHONE, LiveServer, browser_login, make_app,
-                            screenshot)
+from tests.conftest import CHROMIUM_ARGS, PHONE, LiveServer, browser_login, make_app, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -202,7 +201,7 @@ def test_client_backs_off_while_the_server_answers_503_then_syncs(server, phone)
     # One request per attempt (the page and Background Sync do not double up), and the waits
     # grow: 0.4 s base doubling, with jitter between half and all of each ceiling.
     assert 5 == len(attempts)
-    gaps = [b - a for a, b in zip(attempts, attempts[1:])]
+    gaps = [b - a for a, b in zip(attempts, attempts[1:], strict=False)]
     assert gaps[-1] > gaps[0], gaps
     assert gaps[-1] >= 0.7, gaps
     assert 1 == stored(server.db(), "Busy server place (demo)")
