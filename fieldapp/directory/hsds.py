@@ -876,7 +876,8 @@ def _normalize(table: str, where: str, record: dict, report: ImportReport,
             raw[key] = value
     if raw:
         extra["_raw"] = raw
-    row["extra_json"] = json.dumps(extra, ensure_ascii=False, sort_keys=True) if extra else None
+    if extra:
+        row["extra_json"] = json.dumps(extra, ensure_ascii=False, sort_keys=True)
     return row
 
 
