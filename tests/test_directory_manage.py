@@ -110,6 +110,13 @@ def test_inline_validation_answers_one_field(login_as):
     assert "Enter" not in fine.get_data(as_text=True)
 
 
+def test_inline_validation_of_an_organization_field(login_as):
+    response = login_as("coordinator").post(
+        "/directory/manage/organizations/validate", data={"name": "X", "website": "ftp://x"},
+        headers={"HX-Request": "true", "HX-Trigger-Name": "website"})
+    assert "Enter a web address starting with https://." in response.get_data(as_text=True)
+
+
 def test_editing_keeps_unchanged_hours_rows_and_replaces_changed_ones(login_as, db):
     coordinator = login_as("coordinator")
     service_id = coordinator.post("/directory/manage/services/new", data=service_form()

@@ -481,6 +481,15 @@ def _organization_form(organization_id: str | None):
     return redirect(url_for("directory.manage", _anchor=f"org-{saved_id}"), 303)
 
 
+@bp.post("/manage/organizations/validate")
+@role_required("coordinator")
+def validate_organization():
+    """Inline validation of one organization field (htmx, on change)."""
+    _values, errors = parse_organization_form(request.form)
+    field = request.headers.get("HX-Trigger-Name") or request.args.get("field") or ""
+    return render("directory/manage/_field_error.html", name=field, errors=errors)
+
+
 @bp.route("/manage/organizations/new", methods=["GET", "POST"])
 @role_required("coordinator")
 def new_organization():

@@ -24,6 +24,7 @@ POLICY = {
     "directory.validate_service": {"roles": COORDINATOR},
     "directory.archive_service": {"roles": COORDINATOR},
     "directory.new_organization": {"roles": COORDINATOR},
+    "directory.validate_organization": {"roles": COORDINATOR},
     "directory.edit_organization": {"roles": COORDINATOR,
                                     "args": lambda db: {"organization_id": CRISIS_TEAM_ID}},
     "directory.archive_organization": {"roles": COORDINATOR},
