@@ -281,3 +281,18 @@ def test_search_runs_a_bounded_number_of_queries(login_as, db, listings, query_l
     # categories of the page, plus the session lookup: the same for 20 cards as for 3.
     assert few[0] == many[0]
     assert many[0] <= 8, selects(query_log)
+
+
+def test_open_now_sql_agrees_with_the_badge_over_a_week_of_demo_hours(db):
+    from datetime import timedelta
+
+    monday = datetime(2026, 3, 2, 4, 0, tzinfo=UTC)  # Monday 00:00 in Halifax
+    disagreements = []
+    for step in range(0, 7 * 24 * 60, 97):  # every 97 minutes: all hours and many minutes
+        now = monday + timedelta(minutes=step)
+        everything = search(db, now=now, limit=1000)
+        by_badge = {s["id"] for s in everything if s["hours"]["open"]}
+        by_sql = set(ids(search(db, now=now, open_now=True, limit=1000)))
+        if by_badge != by_sql:
+            disagreements.append((now.isoformat(), by_badge ^ by_sql))
+    assert [] == disagreements
