@@ -312,3 +312,11 @@ def test_proposal_validation_is_400_and_nothing_recorded(login_as, db):
                                         data={"name": "", "intake_email": "x"})
     assert 400 == response.status_code
     assert 0 == count(db, "service_edit_proposal")
+
+
+def test_partner_sees_their_own_listings_on_the_search_page(login_as, db):
+    add_service(db, "Quillfeather Own Listing", organization_id=CRISIS_TEAM_ID)
+    add_service(db, "Quillfeather Other Listing", organization_id=YOUTH_SHELTER_ID)
+    html = login_as("partner").get("/directory/").get_data(as_text=True)
+    own = html.split("dir-own", 1)[1].split("</details>", 1)[0]
+    assert "Quillfeather Own Listing" in own and "Quillfeather Other Listing" not in own

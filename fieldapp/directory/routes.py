@@ -189,6 +189,8 @@ def search():
             category_options=[(c.code, c.label) for c in categories.CATEGORIES],
             population_options=list(categories.POPULATIONS.items()),
             language_options=store.language_options(db),
+            own_listings=store.services_of_organization(db, current_user.organization_id)
+            if current_user.role == "partner" else [],
         )
     return render("directory/search.html",
                   "directory/_results.html" if is_fragment else None, **context)

@@ -394,6 +394,15 @@ def list_organizations(db: Database, *, include_archived: bool = True, q: str = 
     return orgs
 
 
+def services_of_organization(db: Database, organization_id: str | None) -> list[dict]:
+    """An organization's active services (id, name): a partner's own listings."""
+    if not organization_id:
+        return []
+    return list(db.query("SELECT id, name FROM service WHERE organization_id = ?"
+                         " AND archived_at IS NULL ORDER BY name COLLATE NOCASE",
+                         [organization_id]))
+
+
 def organization_choices(db: Database) -> list[dict]:
     return list(db.query("SELECT id, name FROM organization WHERE archived_at IS NULL"
                          " ORDER BY name COLLATE NOCASE"))
