@@ -220,7 +220,9 @@ def time_queries(path: Path, rounds: int) -> dict:
     slowest = max(per_query, key=lambda k: statistics.median(per_query[k]))
     return {"p50": percentile(timings, 50), "p95": percentile(timings, 95),
             "max": max(timings), "n": len(timings), "slowest": slowest,
-            "slowest_p50": statistics.median(per_query[slowest]), "results": results}
+            "slowest_p50": statistics.median(per_query[slowest]), "results": results,
+            "per_query": {k: (statistics.median(v), percentile(v, 95))
+                          for k, v in per_query.items()}}
 
 
 # --- HTTP under gunicorn ------------------------------------------------------------------------
@@ -347,7 +349,9 @@ def main() -> None:
               f"{timing['p50']:.2f} ms, p95 {timing['p95']:.2f} ms, max {timing['max']:.1f} ms "
               f"(n={timing['n']}; slowest {timing['slowest']} p50 {timing['slowest_p50']:.2f} ms)",
               flush=True)
-        print("         results per query: " + json.dumps(timing["results"]), flush=True)
+        for query, (p50, p95) in timing["per_query"].items():
+            print(f"         {query}: p50 {p50:.2f} ms, p95 {p95:.2f} ms, "
+                  f"{timing['results'][query]} results", flush=True)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"bench process peak RSS: {rss:.1f} MB")
     if args.http_size:
