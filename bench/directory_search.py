@@ -216,13 +216,19 @@ def time_queries(path: Path, rounds: int) -> dict:
                 timings.append(elapsed)
                 per_query.setdefault(json.dumps(query), []).append(elapsed)
                 results[json.dumps(query)] = len(found)
+    from fieldapp.directory import snapshot
+
+    started = time.perf_counter()
+    data = snapshot.dumps(snapshot.build(db, NOW.isoformat())).encode()
+    snapshot_ms = (time.perf_counter() - started) * 1000
     db.conn.close()
     slowest = max(per_query, key=lambda k: statistics.median(per_query[k]))
     return {"p50": percentile(timings, 50), "p95": percentile(timings, 95),
             "max": max(timings), "n": len(timings), "slowest": slowest,
             "slowest_p50": statistics.median(per_query[slowest]), "results": results,
             "per_query": {k: (statistics.median(v), percentile(v, 95))
-                          for k, v in per_query.items()}}
+                          for k, v in per_query.items()},
+            "snapshot_ms": snapshot_ms, "snapshot_bytes": len(data)}
 
 
 # --- HTTP under gunicorn ------------------------------------------------------------------------
@@ -349,6 +355,9 @@ def main() -> None:
               f"{timing['p50']:.2f} ms, p95 {timing['p95']:.2f} ms, max {timing['max']:.1f} ms "
               f"(n={timing['n']}; slowest {timing['slowest']} p50 {timing['slowest_p50']:.2f} ms)",
               flush=True)
+        print(f"         snapshot: {timing['snapshot_bytes'] / 1024:.0f} KiB "
+              f"({timing['snapshot_bytes'] / size:.0f} B/service incl. demo), built in "
+              f"{timing['snapshot_ms']:.0f} ms", flush=True)
         for query, (p50, p95) in timing["per_query"].items():
             print(f"         {query}: p50 {p50:.2f} ms, p95 {p95:.2f} ms, "
                   f"{timing['results'][query]} results", flush=True)
