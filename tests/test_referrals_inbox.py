@@ -315,3 +315,15 @@ def test_inbox_and_officer_list_run_the_same_number_of_queries_for_3_or_30_refer
             assert 200 == client.get("/referrals/", headers=HX).status_code
             counts.append(len(selects(query_log)))
     assert counts[:2] == counts[2:]
+
+
+def test_the_inbox_and_a_referral_speak_french(frozen):
+    app, db = frozen
+    x = send(app, db)
+    db.execute("update user set language = 'fr' where id = ?", [PARTNER_ID])
+    partner = client_for(app, "partner")
+    inbox = partner.get("/referrals/").get_data(as_text=True)
+    assert "Orientations vers votre organisme" in inbox
+    assert "1 orientation sans réponse" in inbox
+    page = partner.get(f"/referrals/{x}").get_data(as_text=True)
+    assert "Orientation de l’équipe communautaire" in page and "Accepter" in page

@@ -87,3 +87,11 @@ def add_referral_links_and_settings(db: Database) -> None:
         pk="organization_id", defaults={"accept_from_email": 0},
         foreign_keys=[("organization_id", "organization", "id")],
     )
+
+
+@migrations()
+def add_referral_open_status_index(db: Database) -> None:
+    # Overdue and expiry look-ups: unanswered referrals by time, across organizations.
+    db["referral"].create_index(["status", "sent_at"], if_not_exists=True)
+    # The partner inbox pages through answered referrals newest first.
+    db["referral"].create_index(["organization_id", "sent_at"], if_not_exists=True)

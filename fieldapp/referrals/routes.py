@@ -7,10 +7,13 @@ lifecycle, render.  The same URLs serve each role within its own scope; the rest
 import csv
 import io
 import uuid
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from flask import Response, current_app, flash, redirect, request, url_for
-from flask_babel import format_datetime
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -29,13 +32,21 @@ CONSENT_LABELS = {
 SHARED_LABELS = {"name": _l("Name"), "phone": _l("Phone"), "birth_year": _l("Year of birth"),
                  "note": _l("Hand-off note")}
 URGENCY_LABELS = {"urgent": _l("Urgent"), "today": _l("Today"), "this_week": _l("This week")}
+RESPONSE_DAYS = 90  # the coordinator's response times cover this many days
 # Actions a user takes through the transition route (receive and expire happen by themselves).
 USER_ACTIONS = ("accept", "decline", "attempt_contact", "connect", "close", "withdraw")
 
 
 def _labels() -> dict:
-    return {"consents": CONSENT_LABELS, "shareable": SHARED_LABELS, "urgencies": URGENCY_LABELS,
-            "statuses": lifecycle.STATUS_LABELS, "reasons": lifecycle.REASON_LABELS,
+    """Label tables, translated once per page (rows repeat them hundreds of times)."""
+
+    def resolved(table: dict) -> dict:
+        return {code: str(label) for code, label in table.items()}
+
+    return {"consents": resolved(CONSENT_LABELS), "shareable": resolved(SHARED_LABELS),
+            "urgencies": resolved(URGENCY_LABELS),
+            "statuses": resolved(lifecycle.STATUS_LABELS),
+            "reasons": resolved(lifecycle.REASON_LABELS),
             "decline_reasons": lifecycle.DECLINE_REASONS}
 
 
@@ -44,9 +55,16 @@ def referral_time(value: str | None) -> str:
     """Local time of a stored instant: HH:MM today, else the date too (config TIMEZONE)."""
     if not value:
         return ""
-    moment = datetime.fromisoformat(value)
-    same_day = format_datetime(moment, "yyyy-MM-dd") == format_datetime(clock.now(), "yyyy-MM-dd")
-    return format_datetime(moment, "HH:mm" if same_day else "d MMM HH:mm")
+    tz = ZoneInfo(current_app.config["TIMEZONE"])
+    moment = datetime.fromisoformat(value).astimezone(tz)
+    if moment.date() == clock.now().astimezone(tz).date():
+        return moment.strftime("%H:%M")
+    return f"{_day_month(moment.date(), str(get_locale()))} {moment:%H:%M}"
+
+
+@lru_cache(maxsize=512)
+def _day_month(day: date, locale: str) -> str:
+    return format_date(day, "d MMM", locale=locale)
 
 
 @bp.after_app_request
@@ -108,8 +126,13 @@ def inbox():
                                                         **filters),
                   filters=filters, organizations=store.organizations_of(
                       db, current_user.police_service),
-                  response_times=store.response_times(db, current_user.police_service),
-                  overdue=_overdue_for_current_user(), q="", **_labels())
+                  response_times=_response_times(), overdue=_overdue_for_current_user(), q="",
+                  response_days=RESPONSE_DAYS, **_labels())
+
+
+def _response_times() -> list[dict]:
+    since = clock.iso(clock.now() - timedelta(days=RESPONSE_DAYS))
+    return store.response_times(get_db(), current_user.police_service, since=since)
 
 
 @bp.post("/search")
@@ -129,8 +152,8 @@ def search():
     return render("referrals/all.html", "referrals/_all_rows.html", title=_("Referrals"),
                   referrals=rows, q=q, filters={}, organizations=store.organizations_of(
                       db, current_user.police_service),
-                  response_times=store.response_times(db, current_user.police_service),
-                  overdue=_overdue_for_current_user(), **_labels())
+                  response_times=_response_times(), overdue=_overdue_for_current_user(),
+                  response_days=RESPONSE_DAYS, **_labels())
 
 
 @bp.get("/export.csv")

@@ -340,13 +340,36 @@ def _decorate(row: dict) -> dict:
 def partner_inbox(db: Database, organization_id: str, *, status: str | None = None,
                   q: str | None = None, limit: int = 200) -> list[dict]:
     """Referrals addressed to one organization: unanswered first, then newest first."""
+    if not status and not q:
+        return _partner_inbox_page(db, organization_id, limit)
     where, params = ["r.organization_id = ?"], [organization_id]
     _filters(where, params, status=status, q=q)
-    sql = (SELECT + " where " + " and ".join(where) +
-           " order by (r.status in ('sent', 'received')) desc,"
-           " case r.urgency when 'urgent' then 0 when 'today' then 1 else 2 end"
-           " * (r.status in ('sent', 'received')), r.sent_at desc limit ?")
+    order = ("(r.status in ('sent', 'received')) desc,"
+             " case r.urgency when 'urgent' then 0 when 'today' then 1 else 2 end"
+             " * (r.status in ('sent', 'received')), r.sent_at desc")
+    # Sort and cut the page on the referral table alone, then join the page's 200 rows.
+    sql = (SELECT.replace("from referral r", "from (select r.id as page_id from referral r"
+                          " where " + " and ".join(where) + f" order by {order} limit ?) page"
+                          " join referral r on r.id = page.page_id") + f" order by {order}")
     return [for_partner(_decorate(row)) for row in db.query(sql, [*params, limit])]
+
+
+def _partner_inbox_page(db: Database, organization_id: str, limit: int) -> list[dict]:
+    """The unfiltered inbox in two index-ordered reads: every unanswered referral (urgent
+    first, newest first), then the newest answered ones up to `limit`."""
+    open_rows = list(db.query(
+        SELECT + " where r.organization_id = ? and r.status in ('sent', 'received')"
+        " order by case r.urgency when 'urgent' then 0 when 'today' then 1 else 2 end,"
+        " r.sent_at desc limit ?", [organization_id, limit]))
+    rest = limit - len(open_rows)
+    answered = list(db.query(
+        SELECT.replace("from referral r", "from (select r.id as page_id from referral r"
+                       " indexed by idx_referral_organization_id_sent_at"
+                       " where r.organization_id = ? and r.status not in ('sent', 'received')"
+                       " order by r.sent_at desc limit ?) page"
+                       " join referral r on r.id = page.page_id") + " order by r.sent_at desc",
+        [organization_id, rest])) if rest > 0 else []
+    return [for_partner(_decorate(row)) for row in open_rows + answered]
 
 
 def unanswered_count(db: Database, organization_id: str) -> int:
@@ -406,12 +429,14 @@ def events_of(db: Database, referral_id: str) -> list[dict]:
         [referral_id]))
 
 
-def response_times(db: Database, police_service: str) -> list[dict]:
-    """Per partner organization: referrals, answered, median minutes to answer, connected."""
+def response_times(db: Database, police_service: str, *, since: str | None = None) -> list[dict]:
+    """Per partner organization: referrals, answered, median minutes to answer, connected
+    (referrals sent since `since`, all when None)."""
     rows = db.query(
         "select r.organization_id, o.name, r.sent_at, r.accepted_at, r.declined_at,"
-        " r.connected_at, r.status from referral r join organization o"
-        " on o.id = r.organization_id where r.police_service = ?", [police_service])
+        " r.connected_at from referral r join organization o"
+        " on o.id = r.organization_id where r.police_service = ? and r.sent_at >= ?",
+        [police_service, since or ""])
     by_org: dict[str, dict] = {}
     for row in rows:
         entry = by_org.setdefault(row["organization_id"], {
@@ -457,8 +482,11 @@ def overdue_referrals(db: Database, officer_id: str | None = None,
     if police_service:
         where.append("r.police_service = ?")
         params.append(police_service)
+    # Few referrals are unanswered at any time: always start from the (status, sent_at) index.
+    sql = SELECT.replace("from referral r",
+                         "from referral r indexed by idx_referral_status_sent_at")
     rows = [_decorate(row) for row in db.query(
-        SELECT + " where " + " and ".join(where) + " order by r.sent_at", params)]
+        sql + " where " + " and ".join(where) + " order by r.sent_at", params)]
     alternatives: dict[tuple, dict | None] = {}  # one directory look-up per service
     for row in rows:
         row["minutes_waiting"] = int(_minutes(row["sent_at"], now))
@@ -493,7 +521,8 @@ def stale_referrals(db: Database, *, now: str, days: int) -> list[str]:
     """Ids of referrals nobody answered within `days` (to be closed as expired)."""
     cutoff = (datetime.fromisoformat(now) - timedelta(days=days)).isoformat(timespec="seconds")
     return [row["id"] for row in db.query(
-        "select id from referral where status in ('sent', 'received') and sent_at <= ?"
+        "select id from referral indexed by idx_referral_status_sent_at"
+        " where status in ('sent', 'received') and sent_at <= ?"
         " order by sent_at", [cutoff])]
 
 
