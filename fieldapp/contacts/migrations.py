@@ -107,3 +107,9 @@ def add_payload_hashes_and_favourites(db: Database) -> None:
         pk=("user_id", "place_id"),
         foreign_keys=[("user_id", "user", "id"), ("place_id", "place", "id")],
     )
+
+
+@migrations()
+def index_contacts_by_officer_and_creation(db: Database) -> None:
+    # "Repeat last contact" looks up an officer's most recently saved contact.
+    db["contact"].create_index(["officer_id", "created_at"], if_not_exists=True)

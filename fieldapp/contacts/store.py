@@ -493,7 +493,7 @@ def list_contacts(db: Database, user: dict, *, mine: bool, kind: str | None = No
 
 def last_contact(db: Database, user_id: str) -> dict | None:
     rows = list(db.query("select * from contact where officer_id = ? and deleted_at is null "
-                         "order by created_at desc, occurred_at desc limit 1", [user_id]))
+                         "order by created_at desc limit 1", [user_id]))
     return _with_populations(db, rows)[0] if rows else None
 
 
@@ -554,9 +554,11 @@ def places(db: Database, police_service: str | None, *, include_inactive: bool =
 
 
 def recent_places(db: Database, user_id: str, limit: int = 4) -> list[dict]:
+    """The places of the officer's latest contacts (the last 100 looked at: bounded work)."""
     return list(db.query(
-        "select p.*, max(c.occurred_at) as last_used from contact c join place p "
-        "on p.id = c.place_id where c.officer_id = ? and c.deleted_at is null and p.active = 1 "
+        "select p.*, max(c.occurred_at) as last_used from (select place_id, occurred_at from "
+        "contact where officer_id = ? and deleted_at is null order by occurred_at desc "
+        "limit 100) c join place p on p.id = c.place_id where p.active = 1 "
         "group by p.id order by last_used desc limit ?", [user_id, limit]))
 
 
