@@ -125,7 +125,8 @@ def test_login_events_are_audited_without_passwords(client, db):
     client.post("/login", data={"email": EMAILS["officer"], "password": "wrong-password-x"})
     login(client, "officer")
     client.post("/logout")
-    actions = [row["action"] for row in db["audit_event"].rows_where(order_by="id")]
+    actions = [row["action"] for row in db["audit_event"].rows_where(
+        "action in ('login_failed', 'login', 'logout')", order_by="id")]
     assert ["login_failed", "login", "logout"] == actions
     dump = "".join(str(row) for row in db["audit_event"].rows)
     assert "wrong-password-x" not in dump and DEMO_PASSWORD not in dump
