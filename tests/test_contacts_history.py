@@ -204,7 +204,7 @@ def test_person_page_shows_referrals_and_consent(frozen):
         "shared": json.dumps(["name"]), "created_at": at(days_before=1)})
     page = login_client(frozen).get(f"/contacts/people/{demo.PERSON_JD}").get_data(
         as_text=True)
-    assert "Referral" in page and "verbal" in page
+    assert "Referral" in page and "Verbal yes" in page and "accepted" in page
 
 
 def test_coordinator_merges_duplicates_keeping_all_history(frozen):

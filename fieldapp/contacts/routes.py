@@ -3,6 +3,7 @@
 Thin views: parse the form, authorize, call the store, render.  Partners get 404 everywhere here.
 """
 
+import json
 import uuid
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -48,9 +49,34 @@ def contacts_when(value: str | None, style: str = "short") -> str:
     return format_datetime(moment, style) if moment else ""
 
 
+@bp.app_template_filter("contacts_json_list")
+def contacts_json_list(value) -> list:
+    """A JSON list column (e.g. what a consent covers) as a list; anything else as empty."""
+    try:
+        parsed = json.loads(value or "[]")
+    except (TypeError, ValueError):
+        return []
+    return [str(v) for v in parsed] if isinstance(parsed, list) else []
+
+
 @bp.app_context_processor
 def contacts_helpers() -> dict:
-    return {"contacts_label": vocab.label, "contacts_age_band": vocab.age_band_label}
+    return {"contacts_label": vocab.label, "contacts_age_band": vocab.age_band_label,
+            "contacts_referral_label": _referral_label}
+
+
+def _referral_label(kind: str, code: str | None) -> str:
+    """A referral status or consent code in words, from the referrals area when it has them."""
+    try:
+        if kind == "status":
+            from fieldapp.referrals.lifecycle import STATUS_LABELS as labels
+        elif kind == "shared":
+            from fieldapp.referrals.routes import SHARED_LABELS as labels
+        else:
+            from fieldapp.referrals.routes import CONSENT_LABELS as labels
+    except (ImportError, AttributeError):
+        return code or ""
+    return str(labels.get(code, code or ""))
 
 
 def _now() -> str:
