@@ -13,6 +13,7 @@
   const LOCK = "fieldapp-outbox";
   const ATTENTION_AFTER = 5; // failed attempts before an entry shows as "needs attention"
   const BATCH_KEYS = ["people", "contacts", "referrals"];
+  const RECEIPTS = 10;
 
   // --- IndexedDB, opened per operation and closed at once (so logout can delete it) -------
 
@@ -151,6 +152,7 @@
     }
     let sent = 0;
     let left = 0;
+    const receipts = [];
     for (const entry of entries) {
       const problems = [];
       for (const key of BATCH_KEYS) {
@@ -162,6 +164,8 @@
       }
       if (!problems.length) {
         await remove(entry.id);
+        receipts.push({ id: entry.id, kind: entry.kind, userKey: entry.userKey,
+          createdAt: entry.createdAt, sentAt: Date.now() });
         sent += 1;
       } else {
         left += 1;
@@ -171,6 +175,11 @@
         entry.message = describe(problems[0]);
         await put(entry);
       }
+    }
+    if (receipts.length) {
+      // The last few sent records, so the officer sees them leave the phone (ids only).
+      const kept = ((await getKv("receipts")) || []).concat(receipts).slice(-RECEIPTS);
+      await setKv("receipts", kept);
     }
     await setKv("lastSync", Date.now());
     return { state: left ? "attention" : "sent", sent, left };

@@ -11,7 +11,10 @@
   const canSync = body.dataset.sync === "1";
   const island = document.getElementById("pwa-strings");
   const T = island ? JSON.parse(island.textContent) : {};
-  const t = (key, values) => (T[key] || key).replace(/\{(\w+)\}/g, (m, k) => (values && k in values ? values[k] : m));
+  const t = (key, values) => {
+    const singular = values && values.n === 1 && T[key + "_one"];
+    return (singular || T[key] || key).replace(/\{(\w+)\}/g, (m, k) => (values && k in values ? values[k] : m));
+  };
   const $ = (id) => document.getElementById(id);
   const BASE_DELAY = Number(body.dataset.syncBaseMs || 2000);
   const MAX_DELAY = 5 * 60 * 1000;
@@ -123,22 +126,43 @@
     bar.dataset.count = String(entries.length);
     $("syncbar-text").textContent = text;
     $("syncbar-send").hidden = !entries.length;
+    let receipts = [];
+    try {
+      const dayAgo = Date.now() - 24 * 3600 * 1000;
+      receipts = ((await Outbox.getKv("receipts")) || [])
+        .filter((r) => r.userKey === userKey && r.sentAt > dayAgo).reverse();
+    } catch (e) { receipts = []; }
     const details = $("syncbar-details");
-    details.hidden = !entries.length;
+    details.hidden = !entries.length && !receipts.length;
     const list = $("syncbar-list");
+    const when = (ms) => {
+      const date = new Date(ms);
+      const today = date.toDateString() === new Date().toDateString();
+      return date.toLocaleString(document.documentElement.lang || undefined,
+        today ? { timeStyle: "short" } : { dateStyle: "short", timeStyle: "short" });
+    };
+    const sentItems = receipts.map((receipt) => {
+      // Sent: the record's own page shows what happened next (received, answered).
+      const li = document.createElement("li");
+      li.dataset.state = "sent";
+      const link = document.createElement("a");
+      link.href = (receipt.kind === "referrals" ? "/referrals/" : "/contacts/") + encodeURIComponent(receipt.id);
+      link.textContent = t(receipt.kind === "referrals" ? "kind_referral" : "kind_contact") + " · "
+        + when(receipt.createdAt);
+      li.append(link, " · " + t("sent_at", { time: when(receipt.sentAt) }));
+      return li;
+    });
     list.replaceChildren(...entries.map((entry) => {
       const li = document.createElement("li");
       li.dataset.id = entry.id;
       li.dataset.state = entry.state;
       const label = t(entry.kind === "referrals" ? "kind_referral" : "kind_contact");
-      const when = new Date(entry.createdAt).toLocaleString(document.documentElement.lang || undefined,
-        { dateStyle: "short", timeStyle: "short" });
-      li.textContent = label + " · " + when + " · " + (entry.state === "attention"
+      li.textContent = label + " · " + when(entry.createdAt) + " · " + (entry.state === "attention"
         ? t("needs_attention") + ": " + (entry.status === "conflict" ? t("conflict")
           : t("server_error", { message: entry.message || "?" }))
         : t("on_phone"));
       return li;
-    }));
+    }), ...sentItems);
   }
 
   // --- sync triggers and backoff --------------------------------------------------------------

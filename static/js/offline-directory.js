@@ -59,10 +59,11 @@
     });
   }
 
-  // Name and category matches first, then by name.
+  // Words in the name count most, then in the categories; ties by name.
   function score(service, words) {
-    const name = fold(service.name + " " + (service.cats || []).join(" "));
-    return words.filter((w) => name.includes(w)).length;
+    const name = fold(service.name);
+    const cats = fold((service.cats || []).join(" "));
+    return words.reduce((sum, w) => sum + (name.includes(w) ? 2 : 0) + (cats.includes(w) ? 1 : 0), 0);
   }
 
   function search(services, criteria) {

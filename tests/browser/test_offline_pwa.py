@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from tests.conftest import CHROMIUM_ARGS, PHONE, LiveServer, browser_login, make_app, screenshot
+from tests.conftest import CHROMIUM_ARGS, PHONE, SCREENSHOTS, LiveServer, browser_login, make_app
 
 pytestmark = pytest.mark.browser
 
@@ -19,6 +19,12 @@ def server(tmp_path):
     live.thread.start()
     yield live
     live.server.shutdown()
+
+
+def phone_shot(page, name: str):
+    """What the officer sees on the phone's screen (the viewport, not the whole page)."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 
 def wait_until(page, script: str, arg=None, timeout: float = 15.0):
@@ -105,16 +111,18 @@ def test_officer_works_offline_and_everything_arrives_once(server, phone):
     assert call.get_attribute("href").startswith("tel:")
     assert expected == outbox_size(page)
     assert f"{expected} waiting" in bar_text(page)
-    screenshot(page, "pwa_offline_directory_phone")
+    phone_shot(page, "pwa_offline_directory_phone")
     page.goto(f"{server.url}/contacts/new")
-    screenshot(page, "pwa_syncbar_offline_phone")
+    phone_shot(page, "pwa_syncbar_offline_phone")
 
     phone.set_offline(False)
     page.wait_for_function("() => document.getElementById('syncbar').dataset.state === 'sent'",
                            timeout=15000)
     assert "All sent" == bar_text(page)
     assert 0 == outbox_size(page)
-    screenshot(page, "pwa_syncbar_all_sent_phone")
+    page.locator("#syncbar-details summary").click()
+    assert expected == page.locator("#syncbar-list li[data-state=sent]").count()
+    phone_shot(page, "pwa_syncbar_all_sent_phone")
     assert 3 == db.execute("select count(*) from contact where place_text like "
                            "'Offline place % (demo)'").fetchone()[0]
     assert 1 == db.execute("select count(*) from person where alias = "
@@ -224,8 +232,8 @@ def test_logout_with_a_queued_record_asks_first(server, phone):
     page.get_by_role("button", name="Log out").click()
     dialog = page.locator("#pwa-logout")
     dialog.wait_for(state="visible")
-    assert "1 records are still on this phone" in dialog.inner_text()
-    screenshot(page, "pwa_logout_question_phone")
+    assert "1 record is still on this phone" in dialog.inner_text()
+    phone_shot(page, "pwa_logout_question_phone")
     page.locator("#pwa-logout-stay").click()
     assert page.url.startswith(f"{server.url}/contacts/new")
     assert 1 == outbox_size(page)
@@ -267,3 +275,55 @@ def test_manifest_and_service_worker_pass_chromium_installability(server, playwr
         context.close()
     assert [] == errors
     assert not manifest.get("errors")
+
+
+def test_another_user_on_the_same_phone_never_gets_the_first_users_pages_or_records(server,
+                                                                                    phone):
+    page = phone.new_page()
+    officer_ready(page, server.url)
+    first_key = page.evaluate("document.body.dataset.userKey")
+    queue_contacts_offline(page, phone, server.url, ["First officer place (demo)"])
+    db = server.db()
+    db.execute("delete from user_session")  # officer's session ends; officer2 takes the phone
+    db.conn.commit()
+    phone.set_offline(False)
+    page.evaluate("sessionStorage.clear()")
+    browser_login(page, server.url, "officer2")
+    page.wait_for_url(f"{server.url}/contacts/new")
+    second_key = page.evaluate("document.body.dataset.userKey")
+    assert first_key != second_key
+    wait_until(page, """async (key) => {
+        const names = (await caches.keys()).filter((n) => n.startsWith('fieldapp-user-'));
+        return names.length === 1 && names[0] === 'fieldapp-user-' + key;
+    }""", second_key)
+    page.wait_for_function("() => document.getElementById('syncbar').dataset.state === 'sent'")
+
+    phone.set_offline(True)
+    page.reload()
+    assert second_key == page.evaluate("document.body.dataset.userKey")
+    # The first officer's record stays on the phone for their next login, unsent.
+    assert 1 == page.evaluate("(key) => FieldappOutbox.entriesFor(key).then((e) => e.length)",
+                              first_key)
+    assert 0 == stored(db, "First officer place (demo)")
+
+
+def test_a_new_version_is_offered_and_taken_on_reload(server, phone, tmp_path, monkeypatch):
+    from fieldapp.pwa import routes
+
+    page = phone.new_page()
+    officer_ready(page, server.url)
+    old_shell = page.evaluate("caches.keys().then((k) => k.filter((n) => "
+                              "n.startsWith('fieldapp-shell-')))")
+    changed = tmp_path / "icon.svg"
+    changed.write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    monkeypatch.setattr(routes, "PRECACHE", {**routes.PRECACHE, "/static/icons/icon.svg": changed})
+    page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.update())")
+    banner = page.locator("#pwa-update")
+    banner.wait_for(state="visible", timeout=15000)
+    phone_shot(page, "pwa_update_prompt_phone")
+    with page.expect_navigation():
+        page.locator("#pwa-update-reload").click()
+    wait_until(page, """(old) => caches.keys().then((k) => {
+        const shells = k.filter((n) => n.startsWith('fieldapp-shell-'));
+        return shells.length === 1 && shells[0] !== old[0];
+    })""", old_shell)
