@@ -112,7 +112,11 @@ def _crisis_services() -> list[dict]:
 
 
 def _warning_text(codes: list[str]) -> str:
-    return ", ".join(str(NOTE_WARNINGS[c]) for c in codes)
+    """"a phone number", "a phone number and an address", "x, y and z"."""
+    words = [str(NOTE_WARNINGS[c]) for c in codes]
+    if len(words) <= 1:
+        return "".join(words)
+    return _("%(first)s and %(last)s", first=", ".join(words[:-1]), last=words[-1])
 
 
 # --- the log-contact form ------------------------------------------------------------------
