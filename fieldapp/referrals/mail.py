@@ -7,6 +7,7 @@ The link's lifetime is REFERRAL_LINK_HOURS (72); BASE_URL sets the links' origin
 
 import smtplib
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 
 from flask import current_app, g, has_app_context, has_request_context, url_for
 from flask_babel import force_locale, gettext
@@ -65,7 +66,10 @@ def compose(facts: dict, url: str, hours: int) -> EmailMessage:
     message["Subject"] = " / ".join(subjects)
     message["From"] = current_app.config.get("SMTP_FROM") or "fieldapp@localhost"
     message["To"] = facts["mailed_to"]
-    message.set_content("\n\n---\n\n".join(parts) + "\n")
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain="fieldapp.local")
+    # 8bit keeps the link on one line for any mail reader (quoted-printable would fold it).
+    message.set_content("\n\n---\n\n".join(parts) + "\n", cte="8bit")
     return message
 
 
