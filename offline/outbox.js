@@ -187,8 +187,7 @@
 
   function describe(result) {
     const errors = result.errors || {};
-    return Object.keys(errors).map((field) => (field === "_" ? "" : field + ": ") + errors[field])
-      .join("; ");
+    return Object.keys(errors).map((field) => errors[field]).join(" ");
   }
 
   async function failAll(entries, status, message) {

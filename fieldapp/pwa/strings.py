@@ -15,6 +15,10 @@ def client_strings() -> dict[str, str]:
         "days": _("{n} d"),
         "all_sent": _("All sent"),
         "attention": _("{n} need attention"),
+        "attention_one": _("1 needs attention"),
+        "remove": _("Remove from this phone"),
+        "remove_confirm": _("Remove this record from the phone? It was not sent and cannot be "
+                            "recovered."),
         "sending": _("Sending…"),
         "offline": _("Offline"),
         "login_needed": _("Log in again to send them; they stay on this phone."),

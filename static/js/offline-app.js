@@ -161,8 +161,33 @@
         ? t("needs_attention") + ": " + (entry.status === "conflict" ? t("conflict")
           : t("server_error", { message: entry.message || "?" }))
         : t("on_phone"));
+      if (entry.state === "attention") {
+        const remove = document.createElement("button");
+        remove.type = "button";
+        remove.className = "link syncbar-remove";
+        remove.textContent = t("remove");
+        remove.addEventListener("click", () => removeEntry(entry.id));
+        li.append(" ", remove);
+      }
       return li;
     }), ...sentItems);
+  }
+
+  // The officer may give up a record the server refused; the server audits the choice.
+  async function discardOnServer(ids) {
+    try {
+      const token = await fetch("/api/csrf", { credentials: "same-origin", cache: "no-store" })
+        .then((r) => r.json());
+      await fetch("/api/sync/discard", { method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": token.csrf_token },
+        body: JSON.stringify({ ids }) });
+    } catch (e) { /* offline: the choice is still the officer's, made explicitly */ }
+  }
+
+  async function removeEntry(id) {
+    if (!window.confirm(t("remove_confirm"))) return;
+    await discardOnServer([id]);
+    await Outbox.discard([id]);
   }
 
   // --- sync triggers and backoff --------------------------------------------------------------
@@ -460,13 +485,7 @@
       $("pwa-logout-discard").onclick = async () => {
         const entries = await Outbox.entriesFor(userKey);
         const ids = entries.map((e) => e.id);
-        try {
-          const token = await fetch("/api/csrf", { credentials: "same-origin", cache: "no-store" })
-            .then((r) => r.json());
-          await fetch("/api/sync/discard", { method: "POST", credentials: "same-origin",
-            headers: { "Content-Type": "application/json", "X-CSRFToken": token.csrf_token },
-            body: JSON.stringify({ ids }) });
-        } catch (e) { /* offline: the discard is still the officer's explicit choice */ }
+        await discardOnServer(ids);
         await Outbox.discard(ids);
         dialog.close();
         await clearDevice();

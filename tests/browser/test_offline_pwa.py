@@ -5,7 +5,15 @@ import time
 
 import pytest
 
-from tests.conftest import CHROMIUM_ARGS, PHONE, SCREENSHOTS, LiveServer, browser_login, make_app
+from tests.conftest import (
+    CHROMIUM_ARGS,
+    PHONE,
+    SCREENSHOTS,
+    LiveServer,
+    axe_violations,
+    browser_login,
+    make_app,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -95,6 +103,8 @@ def test_officer_works_offline_and_everything_arrives_once(server, phone):
     phone.set_offline(True)
     page.reload()  # from the phone's cache
     assert page.locator(".contact-form").is_visible()
+    page.goto(f"{server.url}/account/password")  # not an offline page: the fallback says so
+    assert "No connection" == page.locator("h1").inner_text()
     for n in range(3):
         log_contact_offline(page, server.url, f"Offline place {n} (demo)",
                             new_person="Offline Person (demo)" if n == 0 else None)
@@ -327,3 +337,43 @@ def test_a_new_version_is_offered_and_taken_on_reload(server, phone, tmp_path, m
         const shells = k.filter((n) => n.startsWith('fieldapp-shell-'));
         return shells.length === 1 && shells[0] !== old[0];
     })""", old_shell)
+
+
+def test_a_record_the_server_refuses_stays_on_the_phone_as_needing_attention(server, phone):
+    page = phone.new_page()
+    officer_ready(page, server.url)
+    phone.set_offline(True)
+    page.reload()
+    page.check('input[name="place_id"][value=""]', force=True)
+    page.fill("#place_text", "Refused place (demo)")  # no kind, no outcome: invalid
+    page.locator(".contacts-save button[type=submit]").click()
+    page.wait_for_selector(".pwa-saved")
+    phone.set_offline(False)
+    page.wait_for_function(
+        "() => document.getElementById('syncbar').dataset.state === 'attention'", timeout=15000)
+    assert 1 == outbox_size(page)
+    assert "1 needs attention" in bar_text(page)
+    page.locator("#syncbar-details summary").click()
+    assert "Choose the kind of contact." in page.locator("#syncbar-list").inner_text()
+    phone_shot(page, "pwa_syncbar_attention_phone")
+
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.locator(".syncbar-remove").click()
+    wait_until(page, "() => FieldappOutbox.entriesFor(document.body.dataset.userKey)"
+               ".then((e) => e.length === 0)")
+    assert 1 == server.db().execute("select count(*) from audit_event where action = "
+                                    "'outbox_discarded'").fetchone()[0]
+
+
+def test_sync_bar_and_logout_question_pass_axe(server, phone):
+    page = phone.new_page()
+    officer_ready(page, server.url)
+    queue_contacts_offline(page, phone, server.url, ["Axe place (demo)"])
+    page.locator("#syncbar-details summary").click()
+    page.get_by_role("button", name="Log out").click()
+    page.locator("#pwa-logout").wait_for(state="visible")
+    phone.set_offline(False)
+    ours = ("#syncbar", "#pwa-", ".pwa-")
+    found = [v for v in axe_violations(page)
+             if any(any(mark in node for mark in ours) for node in v["nodes"])]
+    assert [] == found
