@@ -295,3 +295,34 @@ def test_coordinator_adds_a_kind_that_officers_can_use(login_as):
     assert "Youth outreach" in officer.get("/contacts/new").get_data(as_text=True)
     assert 303 == officer.post("/contacts/new", data=contact_form(
         occurred_at=None, occurred_local="2026-01-01T10:00", kind="youth_outreach")).status_code
+
+
+def test_note_warning_is_shown_again_on_the_saved_contact(frozen):
+    client = login_client(frozen)
+    form = contact_form(note="Lives at 12 Barrington Street, call 902-555-0199")
+    page = client.get(client.post("/contacts/new", data=form).headers["Location"]).get_data(
+        as_text=True)
+    assert "This note seems to contain a phone number and an address." in page
+
+
+def test_coordinator_adds_and_hides_a_place(login_as, db):
+    coordinator = login_as("coordinator")
+    assert 422 == coordinator.post("/contacts/manage/places", data={"name": "", "kind": "x"}
+                                   ).status_code
+    assert 303 == coordinator.post("/contacts/manage/places", data={
+        "name": "Elm Park Rink (demo)", "kind": "community_site"}).status_code
+    place = next(db["place"].rows_where("name = ?", ["Elm Park Rink (demo)"]))
+    officer = login_as("officer")
+    assert "Elm Park Rink (demo)" in officer.get("/contacts/new").get_data(as_text=True)
+    assert 303 == coordinator.post(f"/contacts/manage/places/{place['id']}/active",
+                                   data={"active": "0"}).status_code
+    assert "Elm Park Rink (demo)" not in officer.get("/contacts/new").get_data(as_text=True)
+
+
+def test_demo_data_loads_twice_without_doubling(app, db):
+    from fieldapp.contacts import demo as contacts_demo
+
+    before = (count(db, "contact"), count(db, "person"), count(db, "place"))
+    contacts_demo.load(db, app.config, "2026-03-02T14:00:00+00:00")
+    assert before == (count(db, "contact"), count(db, "person"), count(db, "place"))
+    assert 30 <= count(db, "contact")
