@@ -296,3 +296,12 @@ def test_open_now_sql_agrees_with_the_badge_over_a_week_of_demo_hours(db):
         if by_badge != by_sql:
             disagreements.append((now.isoformat(), by_badge ^ by_sql))
     assert [] == disagreements
+
+
+def test_words_only_search_falls_back_when_the_best_hits_are_archived(db):
+    db["service"].insert_all([
+        {"id": f"zf-{n:03d}", "organization_id": CRISIS_TEAM_ID, "name": f"Zephyrfast {n}",
+         "archived_at": "2026-01-01" if n < 230 else None} for n in range(235)])
+    found = search(db, "zephyrfast", limit=10)
+    assert [f"zf-{n}" for n in range(230, 235)] == ids(found)
+    assert 0 == len([s for s in search(db, "zephyrfast", limit=300) if s["id"] < "zf-230"])

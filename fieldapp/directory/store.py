@@ -99,6 +99,28 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(a)))
 
 
+_SQL_MATH: bool | None = None
+
+
+def _distance_sql(db: Database) -> str:
+    """SQL for the haversine distance (km) from (:lat, :lon) to (lo.latitude, lo.longitude):
+    SQLite's math functions when the library has them, else a registered Python function."""
+    global _SQL_MATH
+    if _SQL_MATH is None:
+        try:
+            db.execute("SELECT asin(sqrt(power(sin(radians(1)), 2)))").fetchone()
+            _SQL_MATH = True
+        except Exception:  # noqa: BLE001 - sqlite3.OperationalError: no such function
+            _SQL_MATH = False
+    if not _SQL_MATH:
+        db.register_function(distance_km, deterministic=True, replace=True)
+        return "distance_km(:lat, :lon, lo.latitude, lo.longitude)"
+    return """(12742.0176 * asin(min(1.0, sqrt(
+        power(sin(radians(lo.latitude - :lat) / 2), 2)
+        + cos(radians(:lat)) * cos(radians(lo.latitude))
+          * power(sin(radians(lo.longitude - :lon) / 2), 2)))))"""
+
+
 def bounding_box(lat: float, lon: float, km: float) -> tuple[float, float, float, float]:
     """(min_lat, max_lat, min_lon, max_lon) of a box that holds every point within `km`."""
     dlat = km / 111.0
@@ -160,29 +182,58 @@ def search_services(
     if near:
         lat, lon, km = near
         min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, km)
-        db.register_function(distance_km, deterministic=True, replace=True)
         params.update(lat=lat, lon=lon, km=km, min_lat=min_lat, max_lat=max_lat,
                       min_lon=min_lon, max_lon=max_lon)
-        # Start from the locations inside the bounding box (the latitude/longitude index);
-        # the exact distance runs only on those.  Confidential locations are never used.
-        source = """(SELECT sal.service_id,
-                min(distance_km(:lat, :lon, lo.latitude, lo.longitude)) AS distance
-            FROM location lo JOIN service_at_location sal ON sal.location_id = lo.id
-            WHERE lo.latitude BETWEEN :min_lat AND :max_lat
+        distance = _distance_sql(db)
+        in_box = """lo.latitude BETWEEN :min_lat AND :max_lat
               AND lo.longitude BETWEEN :min_lon AND :max_lon
-              AND coalesce(lo.confidential, 0) = 0
-            GROUP BY sal.service_id) AS near
-            JOIN service s ON s.id = near.service_id"""
-        select_extra += ", near.distance AS distance"
-        where.append("near.distance <= :km")
-        order = ["near.distance", *order]
-    sql = f"""SELECT s.id, s.name, s.organization_id, s.organization_name, s.description,
-        s.accepts_referrals, s.assured_date, s.intake_phone, s.populations, s.alert{select_extra}
-        FROM {source} {joins}
-        WHERE {' AND '.join(where)}
-        ORDER BY {', '.join(order)}
-        LIMIT :limit OFFSET :offset"""
-    rows = list(db.query(sql, params))
+              AND coalesce(lo.confidential, 0) = 0"""
+        if match:
+            # Few services match the words: measure from each of them.
+            select_extra += f""", (SELECT min({distance})
+                FROM service_at_location sal JOIN location lo ON lo.id = sal.location_id
+                WHERE sal.service_id = s.id AND {in_box}) AS distance"""
+            where.append("distance <= :km")
+            order = ["distance", *order]
+        else:
+            # Start from the locations inside the bounding box (the latitude/longitude index);
+            # the exact distance runs only on those.  Confidential locations are never used.
+            source = f"""(SELECT sal.service_id, min({distance}) AS distance
+                FROM location lo JOIN service_at_location sal ON sal.location_id = lo.id
+                WHERE {in_box} GROUP BY sal.service_id) AS near
+                JOIN service s ON s.id = near.service_id"""
+            select_extra += ", near.distance AS distance"
+            where.append("near.distance <= :km")
+            order = ["near.distance", *order]
+    columns = """s.id, s.name, s.organization_id, s.organization_name, s.description,
+        s.accepts_referrals, s.assured_date, s.intake_phone, s.populations, s.alert"""
+    rows = None
+    words_only = not (category or population or accepts_referrals or language or open_now or near)
+    if match and words_only:
+        # Words only (the usual search as you type): rank in the FTS index alone and read
+        # the service rows of the best hits only.  When the best hits were cut off and fewer
+        # than a page of them is listed (archived ones), the full query below decides.
+        params["hits"] = max(200, 2 * (int(limit) + int(offset)))
+        rows = list(db.query(f"""WITH hits AS MATERIALIZED (
+                SELECT rowid, {BM25} AS rank FROM service_fts
+                WHERE service_fts MATCH :match ORDER BY rank LIMIT :hits)
+            SELECT {columns}, hits.rank AS rank, (SELECT count(*) FROM hits) AS hit_count
+            FROM hits JOIN service s ON s.rowid = hits.rowid
+            WHERE s.archived_at IS NULL
+              AND coalesce(s.status, 'active') NOT IN ('inactive', 'defunct')
+            ORDER BY lower(s.name) = :exact DESC, hits.rank, s.name COLLATE NOCASE, s.id
+            LIMIT :limit OFFSET :offset""", params))
+        truncated = not rows or rows[0].pop("hit_count") >= params["hits"]
+        for row in rows:
+            row.pop("hit_count", None)
+        if len(rows) < int(limit) and truncated:
+            rows = None
+    if rows is None:
+        rows = list(db.query(f"""SELECT {columns}{select_extra}
+            FROM {source} {joins}
+            WHERE {' AND '.join(where)}
+            ORDER BY {', '.join(order)}
+            LIMIT :limit OFFSET :offset""", params))
     return _with_card_details(db, rows, now, tz)
 
 
