@@ -272,7 +272,7 @@ def login(base: str) -> http.cookiejar.CookieJar:
 
 
 def load(base: str, jar, urls: list[str], total: int, threads: int = 4) -> tuple[float, dict]:
-    statuses: dict[int, int] = {}
+    statuses: dict = {}
     lock = threading.Lock()
     counter = iter(range(total))
 
@@ -287,6 +287,8 @@ def load(base: str, jar, urls: list[str], total: int, threads: int = 4) -> tuple
                 response = opener.open(base + urls[i % len(urls)])
                 response.read()
                 code = response.status
+                if "/login" in response.geturl():
+                    code = "login page"  # the session was lost: not a search result
             except urllib.error.HTTPError as error:
                 code = error.code
             with lock:

@@ -287,3 +287,50 @@ def test_reimport_never_blanks_fields_or_app_data_the_package_does_not_carry(db,
         service["intake_phone"])
     assert ["health"] == [r["category"] for r in db["service_category"].rows_where(
         "service_id = ?", [sid])]
+
+
+def test_hsds_1_1_package_with_older_file_names(db, tmp_path):
+    folder = tmp_path / "hsds11"
+    folder.mkdir()
+    files = {
+        "organizations.csv": "id,name,description,email,url\n1,Old Org,desc,a@demo.test,"
+                             "https://old.demo.test\n",
+        "services.csv": "id,organization_id,program_id,name,description,status\n"
+                        "10,1,,Old Service,Does things,active\n",
+        "locations.csv": "id,organization_id,name,latitude,longitude\n5,1,Old Place,44.6,-63.5\n",
+        "services_at_location.csv": "id,service_id,location_id\n7,10,5\n",
+        "physical_addresses.csv": "id,location_id,address_1,city,state_province,postal_code,"
+                                  "country\n3,5,1 Old St,Halifax,NS,B3K 0A1,CA\n",
+        "postal_addresses.csv": "id,location_id,address_1,city,state_province,postal_code,"
+                                "country\n3,5,PO Box 1,Halifax,NS,B3K 0A1,CA\n",
+        "regular_schedules.csv": "id,service_id,weekday,opens_at,closes_at\n1,10,1,9:00,5:00\n"
+                                 "2,10,Saturday,10am,2pm\n",
+        "holiday_schedules.csv": "id,service_id,closed,opens_at,closes_at,start_date,end_date\n"
+                                 "1,10,false,10:00,14:00,2026-12-24,2026-12-24\n",
+        "taxonomy.csv": "id,name,parent_id,parent_name,vocabulary\n103,Housing,,,OE\n"
+                        "103-01,Emergency Shelter,103,Housing,OE\n",
+        "services_taxonomy.csv": "id,service_id,taxonomy_id,taxonomy_detail\n1,10,103-01,\n",
+        "phones.csv": "id,service_id,number,extension,type,language\n1,10,902-555-0100,,voice,en\n",
+        "languages.csv": "id,service_id,language\n1,10,French\n",
+        "accessibility_for_disabilities.csv": "id,location_id,accessibility,details\n"
+                                              "1,5,Ramp,At the side door\n",
+        "eligibility.csv": "id,service_id,eligibility\n1,10,adults\n",
+    }
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    before = counts(db)
+    report = hsds.import_package(db, folder, NOW)
+    assert "csv-legacy" == report.format
+    assert 1 == report.problems[("file_not_imported", "eligibility.csv")]
+    assert {"organization": 1, "service": 1, "location": 1, "service_at_location": 1,
+            "address": 2, "schedule": 3, "taxonomy_term": 2, "attribute": 1, "phone": 1,
+            "language": 1, "accessibility": 1, "service_category": 1} == delta(before, counts(db))
+    sid = hsds.map_id("service", "10")
+    hours = sorted((r["byday"], r["opens_at"], r["closes_at"], r["valid_from"])
+                   for r in db["schedule"].rows_where("service_id = ?", [sid]))
+    assert [("MO", "09:00", "17:00", None), ("SA", "10:00", "14:00", None),
+            ("TH", "10:00", "14:00", "2026-12-24")] == hours
+    assert ["housing_shelter"] == [r["category"] for r in db["service_category"].rows_where(
+        "service_id = ?", [sid])]
+    assert {"physical", "postal"} == {r["address_type"] for r in db["address"].rows_where(
+        "location_id = ?", [hsds.map_id("location", "5")])}

@@ -96,6 +96,7 @@ FILES.update({
     "regular_schedules.csv": ("schedule", {"freq": "WEEKLY"}, {}),
     "holiday_schedules.csv": ("schedule", {"freq": "DAILY"},  # -> WEEKLY within the dates
                               {"start_date": "valid_from", "end_date": "valid_to"}),
+    "services_at_location.csv": ("service_at_location", {}, {}),
     "services_taxonomy.csv": ("attribute", {"link_entity": "service", "link_type": "taxonomy"},
                               {"service_id": "link_id", "taxonomy_id": "taxonomy_term_id",
                                "taxonomy_detail": "value"}),
@@ -457,9 +458,11 @@ def _csv_rows(package: Package, rows: Rows, report: ImportReport) -> int:
                 report.problem("extra_cells", file_name, f"line {number}")
                 record.pop(None)
             record = {k: v for k, v in record.items() if k}
-            if file_name == "taxonomy.csv" and "id" not in record and "taxonomy_id" in record:
-                record["id"] = record.pop("taxonomy_id")
-                record.setdefault("code", record["id"])
+            if file_name == "taxonomy.csv":  # HSDS 1.x/Ohana: the id is the term's code
+                if "id" not in record and "taxonomy_id" in record:
+                    record["id"] = record.pop("taxonomy_id")
+                if not record.get("code"):
+                    record["code"] = record.get("id")
             for old, new in renames.items():
                 if old in record and new not in record:
                     record[new] = record.pop(old)
