@@ -43,5 +43,21 @@ PREFERRED_URL_SCHEME = "http"
 # Behind a reverse proxy that sets X-Forwarded-For/-Proto, the number of proxies to trust.
 TRUSTED_PROXIES = 0
 
+# E-mail to partner agencies (no mail is sent while SMTP_HOST is empty).
+SMTP_HOST = ""
+SMTP_PORT = 25
+SMTP_USERNAME = ""
+SMTP_PASSWORD = ""
+SMTP_STARTTLS = False
+SMTP_FROM = "fieldapp@localhost"
+# Origin used in e-mailed links when no request is at hand (e.g. https://fieldapp.example.org).
+BASE_URL = ""
+
+# Referrals: e-mailed links last this long; an urgent referral not accepted within
+# URGENT_ACCEPT_MINUTES is flagged; unanswered referrals expire after REFERRAL_EXPIRE_DAYS.
+REFERRAL_LINK_HOURS = 72
+URGENT_ACCEPT_MINUTES = 30
+REFERRAL_EXPIRE_DAYS = 7
+
 # Freeze the clock (ISO 8601, UTC) for tests and demos; empty means the real clock.
 NOW = ""

@@ -8,7 +8,6 @@ from flask_login import AnonymousUserMixin, LoginManager, UserMixin, current_use
 from flask_wtf.csrf import CSRFProtect
 
 from fieldapp import audit, clock
-from fieldapp.accounts import store as accounts_store
 from fieldapp.db import get_db
 
 login_manager = LoginManager()
@@ -55,6 +54,8 @@ class Anonymous(AnonymousUserMixin):
 
 @login_manager.user_loader
 def load_user(session_token: str) -> User | None:
+    from fieldapp.accounts import store as accounts_store  # here: the accounts package imports us
+
     config = current_app.config
     row = accounts_store.load_session(
         get_db(),
