@@ -62,8 +62,11 @@ def local_now(now: datetime, tz: str) -> datetime:
     return now.astimezone(ZoneInfo(tz))
 
 
-def _open_now_sql(now: datetime, tz: str) -> tuple[str, dict]:
-    """SQL condition "service s has a schedule row open at `now`" (same rules as hours.py)."""
+def _open_now_sql(now: datetime, tz: str, *, per_service: bool = False) -> tuple[str, dict]:
+    """SQL condition "service s has a schedule row open at `now`" (same rules as hours.py).
+
+    One pass over the schedule table, or, with `per_service` (when words or a category
+    already narrow the services down), an indexed look-up of each candidate's rows."""
     local = local_now(now, tz)
     params = {
         "on_today": hours.DAY_CODES[local.weekday()],
@@ -72,9 +75,13 @@ def _open_now_sql(now: datetime, tz: str) -> tuple[str, dict]:
         "on_date": local.date().isoformat(),
     }
     # Plain comparisons on the stored text (the schema keeps opens_at/closes_at as 'HH:MM' and
-    # byday as upper-case codes): this runs once over the schedule table per search.
-    sql = """s.id IN (SELECT sch.service_id FROM schedule sch
-      WHERE sch.service_id IS NOT NULL AND sch.opens_at IS NOT NULL AND sch.closes_at IS NOT NULL
+    # byday as upper-case codes).
+    if per_service:
+        head = "EXISTS (SELECT 1 FROM schedule sch WHERE sch.service_id = s.id"
+    else:
+        head = "s.id IN (SELECT sch.service_id FROM schedule sch WHERE sch.service_id IS NOT NULL"
+    sql = head + """
+      AND sch.opens_at IS NOT NULL AND sch.closes_at IS NOT NULL
       AND (sch.freq IS NULL OR sch.freq IN ('WEEKLY', 'DAILY', ''))
       AND (sch.valid_from IS NULL OR sch.valid_from = '' OR sch.valid_from <= :on_date)
       AND (sch.valid_to IS NULL OR sch.valid_to = '' OR substr(sch.valid_to, 1, 10) >= :on_date)
@@ -175,7 +182,7 @@ def search_services(
                      " WHERE lower(code) = :language OR lower(name) = :language)")
         params["language"] = language.strip().lower()
     if open_now:
-        sql, open_params = _open_now_sql(now, tz)
+        sql, open_params = _open_now_sql(now, tz, per_service=bool(match or category))
         where.append(sql)
         params.update(open_params)
     source = "service s"
