@@ -326,3 +326,15 @@ def test_demo_data_loads_twice_without_doubling(app, db):
     contacts_demo.load(db, app.config, "2026-03-02T14:00:00+00:00")
     assert before == (count(db, "contact"), count(db, "person"), count(db, "place"))
     assert 30 <= count(db, "contact")
+
+
+def test_a_partner_cannot_record_contacts_or_people_through_the_store(db):
+    partner = {"id": "0d5e7a10-0000-4000-8000-000000000004", "role": "partner",
+               "police_service": None}
+    before = (count(db, "contact"), count(db, "person"))
+    contact = store.apply_contact(db, {"id": str(uuid.uuid4()), "occurred_at": NOW,
+                                       "place_text": "x", "kind": "other",
+                                       "outcome": "information_given"}, partner, NOW)
+    person = store.apply_person(db, {"id": str(uuid.uuid4()), "alias": "X"}, partner, NOW)
+    assert ("invalid", "invalid") == (contact["status"], person["status"])
+    assert before == (count(db, "contact"), count(db, "person"))

@@ -27,6 +27,7 @@ EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 UNDO_WINDOW = timedelta(minutes=10)
 EDIT_WINDOW = timedelta(hours=24)
 OPEN_REFERRAL_EXCLUDED = ("closed", "declined")
+RECORDING_ROLES = ("officer", "coordinator")
 
 CONTACT_FIELDS = ("occurred_at", "place_id", "place_text", "lat", "lon", "kind", "outcome", "note",
                   "person_id", "is_group", "headcount", "age_band")
@@ -303,6 +304,9 @@ def apply_contact(db: Database, item: dict, user: dict, now: str) -> dict:
     if not isinstance(item, dict):
         return {"id": None, "status": "invalid",
                 "errors": {"id": str(_l("This record is not readable."))}}
+    if user.get("role") not in RECORDING_ROLES:
+        return {"id": item.get("id"), "status": "invalid",
+                "errors": {"id": str(_l("Only officers and coordinators record contacts."))}}
     contact_id = _uuid(item.get("id"))
     fields, populations, errors = validate_contact(db, item, user, now)
     if contact_id is None:
@@ -389,6 +393,9 @@ def apply_person(db: Database, item: dict, user: dict, now: str) -> dict:
     if not isinstance(item, dict):
         return {"id": None, "status": "invalid",
                 "errors": {"id": str(_l("This record is not readable."))}}
+    if user.get("role") not in RECORDING_ROLES:
+        return {"id": item.get("id"), "status": "invalid",
+                "errors": {"id": str(_l("Only officers and coordinators record contacts."))}}
     person_id = _uuid(item.get("id"))
     fields, errors = validate_person(db, item, user, now)
     if person_id is None:
