@@ -112,7 +112,10 @@ def _local(now: datetime, tz: str) -> datetime:
 def is_open(rows: list[dict], now: datetime, tz: str) -> bool | None:
     """Open at `now`?  None when the listing has no usable hours (unknown, not closed)."""
     local = _local(now, tz)
-    weekly = shifts(rows, local.date())
+    return _open_at(shifts(rows, local.date()), local)
+
+
+def _open_at(weekly: list[Shift], local: datetime) -> bool | None:
     if not weekly:
         return None
     minute = local.hour * 60 + local.minute
@@ -125,10 +128,13 @@ def is_open(rows: list[dict], now: datetime, tz: str) -> bool | None:
     return False
 
 
+def _always(weekly: list[Shift]) -> bool:
+    return all(any(s.day == day and s.all_day for s in weekly) for day in range(7))
+
+
 def always_open(rows: list[dict]) -> bool:
     """Open 24 hours on all seven days."""
-    weekly = shifts(rows)
-    return all(any(s.day == day and s.all_day for s in weekly) for day in range(7))
+    return _always(shifts(rows))
 
 
 def today_shifts(rows: list[dict], now: datetime, tz: str) -> list[Shift]:
@@ -145,10 +151,13 @@ def week(rows: list[dict]) -> list[tuple[int, list[Shift]]]:
 
 def status(rows: list[dict], now: datetime, tz: str) -> dict:
     """Everything a result card shows about hours: open now, 24/7, today's shifts as text."""
-    todays = today_shifts(rows, now, tz)
+    local = _local(now, tz)
+    weekly = shifts(rows)
+    valid_today = shifts(rows, local.date()) if any(
+        r.get("valid_from") or r.get("valid_to") for r in rows) else weekly
     return {
-        "open": is_open(rows, now, tz),
-        "always_open": bool(rows) and always_open(rows),
-        "today": [s.label() for s in todays],
-        "known": bool(shifts(rows)),
+        "open": _open_at(valid_today, local),
+        "always_open": bool(weekly) and _always(weekly),
+        "today": [s.label() for s in valid_today if s.day == local.weekday()],
+        "known": bool(weekly),
     }
