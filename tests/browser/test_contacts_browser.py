@@ -92,3 +92,24 @@ def test_contact_form_has_no_axe_violations_in_english_and_french(live_server, p
     page.tap("details.contacts-person summary")
     assert [] == contacts_violations(page)
     screenshot(page, "contacts_form_phone_fr")
+
+
+def test_use_my_location_stores_coordinates_only_when_tapped(live_server, browser):
+    from tests.conftest import PHONE
+
+    context = browser.new_context(**PHONE, geolocation={"latitude": 44.6488, "longitude": -63.5752},
+                                  permissions=["geolocation"])
+    page = context.new_page()
+    browser_login(page, live_server.url, "officer")
+    page.wait_for_url(f"{live_server.url}/contacts/new")
+    assert "" == page.input_value("#lat")
+    page.tap("#use-location")
+    page.wait_for_function("document.getElementById('lat').value !== ''")
+    page.tap(chip("place_id", ""))  # no listed place: the coordinates are the place
+    page.tap(chip("kind", "basic_needs"))
+    page.tap(chip("outcome", "information_given"))
+    page.tap(".contacts-save button")
+    page.wait_for_url(re.compile(UUID_URL))
+    row = live_server.db()["contact"].get(page.url.rsplit("/", 1)[1])
+    context.close()
+    assert (44.6488, -63.5752, None) == (row["lat"], row["lon"], row["place_id"])
