@@ -151,3 +151,18 @@ def test_snapshot_stays_under_1_mb_per_1000_services(db):
     data = snapshot.build(db, "2026-03-02T14:00:00+00:00")
     assert 1000 == len(data["services"])
     assert len(snapshot.dumps(data).encode()) < 1_000_000
+
+
+def test_snapshot_is_cached_until_any_listing_changes(login_as, db, query_log):
+    client = login_as("officer")
+    first = client.get("/api/directory/snapshot")
+    query_log.clear()
+    assert first.headers["ETag"] == client.get("/api/directory/snapshot").headers["ETag"]
+    assert not any("FROM service_at_location" in sql for sql in query_log)  # served from cache
+    sid = next(db.query("select id from service order by name limit 1"))["id"]
+    db.execute("delete from service_category where service_id = ?", [sid])
+    db.execute("insert into service_category values (?, 'legal')", [sid])
+    changed = client.get("/api/directory/snapshot")
+    assert first.headers["ETag"] != changed.headers["ETag"]
+    entry = next(s for s in changed.get_json()["services"] if s["id"] == sid)
+    assert ["legal"] == entry["cats"]

@@ -152,3 +152,17 @@ def create_upkeep_tables(db: Database) -> None:
         pk="id", not_null={"kind", "survivor_id", "duplicate_id", "merged_at"},
     )
     db["directory_merge"].create_index(["duplicate_id"])
+
+
+@migrations()
+def add_directory_version(db: Database) -> None:
+    """A counter bumped by every write to the tables the phone snapshot reads, so the snapshot
+    can be cached until the directory changes (whoever writes: importer, upkeep, merges)."""
+    db.execute("CREATE TABLE directory_version (id INTEGER PRIMARY KEY CHECK (id = 1), "
+               "n INTEGER NOT NULL)")
+    db.execute("INSERT INTO directory_version (id, n) VALUES (1, 0)")
+    for table in ("organization", "service", "location", "service_at_location", "address",
+                  "phone", "schedule", "language", "service_category", "service_partnership"):
+        for event in ("INSERT", "UPDATE", "DELETE"):
+            db.execute(f"CREATE TRIGGER {table}_version_{event.lower()} AFTER {event} ON [{table}] "
+                       "BEGIN UPDATE directory_version SET n = n + 1 WHERE id = 1; END")
