@@ -216,6 +216,84 @@
     });
   }
 
+  // --- from a submitted form to records (the pages and the service worker both do this) ----
+
+  // Forms whose records go through the outbox: marked data-outbox, or known by their action.
+  const OUTBOX_ACTIONS = { "/contacts/new": "contacts", "/referrals/new": "referrals" };
+  const ARRAYS = new Set(["populations", "flags", "shared", "new_flags"]);
+  const NUMBERS = new Set(["headcount", "birth_year", "person_birth_year", "lat", "lon"]);
+  const CONTACT_FIELDS = ["place_id", "place_text", "lat", "lon", "kind", "populations",
+    "outcome", "note", "person_id", "is_group", "headcount", "age_band"];
+  const REFERRAL_FIELDS = ["service_id", "contact_id", "person_id", "consent", "consent_reason",
+    "shared", "urgency", "handoff_note", "preferred_contact", "person_name", "person_phone",
+    "person_birth_year"];
+
+  function uuid() {
+    if (crypto.randomUUID) return crypto.randomUUID();
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 15) | 64; b[8] = (b[8] & 63) | 128;
+    const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  }
+
+  function fields(entries) {
+    const data = {};
+    for (const [name, raw] of entries) {
+      if (name === "csrf_token" || typeof raw !== "string") continue;
+      const value = raw.trim();
+      if (ARRAYS.has(name) || name in data) {
+        data[name] = [].concat(data[name] === undefined ? [] : data[name], value === "" ? [] : [value]);
+      } else {
+        data[name] = value;
+      }
+    }
+    for (const name of ARRAYS) if (typeof data[name] === "string") data[name] = data[name] ? [data[name]] : [];
+    return data;
+  }
+
+  function clean(value, name) {
+    if (value === undefined || value === "") return null;
+    if (NUMBERS.has(name)) return Number.isFinite(Number(value)) ? Number(value) : value;
+    return value;
+  }
+
+  function deviceTime(value) {
+    // A typed date-time is the phone's local time; otherwise the moment of saving (a page
+    // opened from the phone's cache carries the time it was cached, not now).
+    const date = value ? new Date(value) : new Date();
+    return Number.isNaN(date.getTime()) ? String(value) : date.toISOString();
+  }
+
+  /** [name, value] pairs of a submitted form -> {id, records, personId, then}. */
+  function recordsFromEntries(kind, entries) {
+    const data = fields(entries);
+    const id = data.id || uuid();
+    const records = { people: [], contacts: [], referrals: [] };
+    if (kind === "referrals") {
+      const referral = { id, created_at: new Date().toISOString() };
+      for (const name of REFERRAL_FIELDS) if (name in data) referral[name] = clean(data[name], name);
+      referral.shared = data.shared || [];
+      records.referrals.push(referral);
+      return { id, records, personId: referral.person_id, then: data.then };
+    }
+    const contact = { id };
+    for (const name of CONTACT_FIELDS) if (name in data) contact[name] = clean(data[name], name);
+    contact.occurred_at = deviceTime(data.occurred_local);
+    contact.populations = data.populations || [];
+    contact.is_group = data.is_group === "1" ? 1 : 0;
+    contact.headcount = clean(data.headcount || data.headcount_choice, "headcount");
+    const alias = data.new_alias || "";
+    if (alias && !contact.is_group) {
+      const person = { id: data.new_person_id || uuid(), alias,
+        birth_year: clean(data.new_birth_year, "birth_year"), flags: data.new_flags || [],
+        created_at: new Date().toISOString() };
+      records.people.push(person);
+      contact.person_id = person.id;
+    }
+    records.contacts.push(contact);
+    return { id, records, personId: contact.person_id, then: data.then };
+  }
+
   // --- change notification (pages listen to update their sync bar) ----------------------------
 
   const listeners = [];
@@ -235,6 +313,7 @@
 
   global.FieldappOutbox = {
     add, sync, entriesFor, discard, deleteDatabase, onChange, getKv, setKv, notify,
-    requestBackgroundSync, DB_NAME, LOCK, ATTENTION_AFTER,
+    requestBackgroundSync, recordsFromEntries, uuid, OUTBOX_ACTIONS, DB_NAME, LOCK,
+    ATTENTION_AFTER,
   };
 })(self);

@@ -57,7 +57,10 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
   if (request.method !== "GET") {
-    if (request.mode === "navigate") event.respondWith(fetch(request).catch(() => offlinePage()));
+    if (request.mode !== "navigate") return;
+    const kind = request.method === "POST" && FieldappOutbox.OUTBOX_ACTIONS[url.pathname];
+    event.respondWith(kind ? postOrKeep(request, url, kind)
+      : fetch(request).catch(() => offlinePage()));
     return;
   }
   if (PRECACHE.includes(url.pathname) && !url.search) {
@@ -136,4 +139,27 @@ async function warm(urls) {
       return; // offline again: keep what we have
     }
   }
+}
+
+// A contact or referral form posted while the network fails (or the server errs): keep the
+// record in the outbox and go back to the form, which says it is saved on the phone.
+async function postOrKeep(request, url, kind) {
+  const copy = request.clone();
+  try {
+    const response = await fetch(request);
+    if (response.status < 500) return response;
+  } catch (error) { /* no network: keep it below */ }
+  const userKey = await FieldappOutbox.getKv("userKey").catch(() => null);
+  if (!userKey) return offlinePage();
+  const form = await copy.formData();
+  const { id, records, personId, then } = FieldappOutbox.recordsFromEntries(kind, [...form.entries()]);
+  await FieldappOutbox.add({ id, kind, userKey, records });
+  const back = new URL(url.pathname, url);
+  if (kind === "contacts" && then === "refer") {
+    back.pathname = "/referrals/new";
+    back.searchParams.set("contact_id", id);
+    if (personId) back.searchParams.set("person_id", personId);
+  }
+  back.searchParams.set("queued", id);
+  return Response.redirect(back.href, 303);
 }

@@ -19,8 +19,6 @@
   const BASE_DELAY = Number(body.dataset.syncBaseMs || 2000);
   const MAX_DELAY = 5 * 60 * 1000;
   const TICK = 30 * 1000;
-  // Forms whose records go through the outbox: marked data-outbox, or known by their action.
-  const OUTBOX_ACTIONS = { "/contacts/new": "contacts", "/referrals/new": "referrals" };
 
   // --- service worker -------------------------------------------------------------------------
 
@@ -258,86 +256,17 @@
 
   // --- forms: offline or failing -> the outbox ------------------------------------------------
 
-  const ARRAYS = new Set(["populations", "flags", "shared", "new_flags"]);
-  const NUMBERS = new Set(["headcount", "birth_year", "person_birth_year", "lat", "lon"]);
-  const CONTACT_FIELDS = ["place_id", "place_text", "lat", "lon", "kind", "populations",
-    "outcome", "note", "person_id", "is_group", "headcount", "age_band"];
-  const REFERRAL_FIELDS = ["service_id", "contact_id", "person_id", "consent", "consent_reason",
-    "shared", "urgency", "handoff_note", "preferred_contact", "person_name", "person_phone",
-    "person_birth_year"];
+  const uuid = Outbox.uuid;
 
   function outboxKind(form) {
     if (form.dataset.outbox) return form.dataset.outbox;
     if ((form.getAttribute("method") || "get").toLowerCase() !== "post") return null;
     const action = new URL(form.getAttribute("action") || location.href, location.href).pathname;
-    return OUTBOX_ACTIONS[action] || null;
+    return Outbox.OUTBOX_ACTIONS[action] || null;
   }
 
-  function uuid() {
-    if (crypto.randomUUID) return crypto.randomUUID();
-    const b = crypto.getRandomValues(new Uint8Array(16));
-    b[6] = (b[6] & 15) | 64; b[8] = (b[8] & 63) | 128;
-    const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-  }
-
-  function fields(form, submitter) {
-    const data = {};
-    const formData = new FormData(form, submitter || undefined);
-    for (const [name, raw] of formData.entries()) {
-      if (name === "csrf_token" || typeof raw !== "string") continue;
-      const value = raw.trim();
-      if (ARRAYS.has(name) || name in data) {
-        data[name] = [].concat(data[name] === undefined ? [] : data[name], value === "" ? [] : [value]);
-      } else {
-        data[name] = value;
-      }
-    }
-    for (const name of ARRAYS) if (typeof data[name] === "string") data[name] = data[name] ? [data[name]] : [];
-    return data;
-  }
-
-  function clean(value, name) {
-    if (value === undefined || value === "") return null;
-    if (NUMBERS.has(name)) return Number.isFinite(Number(value)) ? Number(value) : value;
-    return value;
-  }
-
-  function deviceTime(value) {
-    // A typed date-time is the phone's local time; otherwise the moment of saving (a page
-    // opened from the phone's cache carries the time it was cached, not now).
-    const date = value ? new Date(value) : new Date();
-    return Number.isNaN(date.getTime()) ? String(value) : date.toISOString();
-  }
-
-  /** Turn a submitted form into the records of one outbox entry. */
   function recordsFrom(kind, form, submitter) {
-    const data = fields(form, submitter);
-    const id = data.id || uuid();
-    const records = { people: [], contacts: [], referrals: [] };
-    if (kind === "referrals") {
-      const referral = { id, created_at: new Date().toISOString() };
-      for (const name of REFERRAL_FIELDS) if (name in data) referral[name] = clean(data[name], name);
-      referral.shared = data.shared || [];
-      records.referrals.push(referral);
-      return { id, records, personId: referral.person_id, then: data.then };
-    }
-    const contact = { id };
-    for (const name of CONTACT_FIELDS) if (name in data) contact[name] = clean(data[name], name);
-    contact.occurred_at = deviceTime(data.occurred_local);
-    contact.populations = data.populations || [];
-    contact.is_group = data.is_group === "1" ? 1 : 0;
-    contact.headcount = clean(data.headcount || data.headcount_choice, "headcount");
-    const alias = data.new_alias || "";
-    if (alias && !contact.is_group) {
-      const person = { id: data.new_person_id || uuid(), alias,
-        birth_year: clean(data.new_birth_year, "birth_year"), flags: data.new_flags || [],
-        created_at: new Date().toISOString() };
-      records.people.push(person);
-      contact.person_id = person.id;
-    }
-    return { id, records: Object.assign(records, { contacts: [contact] }),
-      personId: contact.person_id, then: data.then };
+    return Outbox.recordsFromEntries(kind, [...new FormData(form, submitter || undefined).entries()]);
   }
 
   // A page opened from the phone's cache carries the ids it had when cached: every outbox
@@ -390,31 +319,30 @@
     }
   }
 
-  document.addEventListener("submit", async (event) => {
+  // Offline: the page keeps the record itself and stays on the form.  Online: the browser
+  // posts the form as usual; if that fails (no network after all, or a server error) the
+  // service worker keeps the record and brings the officer back here with ?queued=<id>.
+  document.addEventListener("submit", (event) => {
     const form = event.target;
     if (!(form instanceof HTMLFormElement) || form.id === "logout-form") return;
     const kind = outboxKind(form);
-    if (!kind) return; // (the server validates every record, now or when it syncs)
-    const htmxForm = form.hasAttribute("hx-post") || form.hasAttribute("data-hx-post");
-    if (navigator.onLine && htmxForm) return; // htmx sends it; its errors are caught below
+    if (!kind || navigator.onLine) return; // (the server validates every record when it syncs)
     event.preventDefault();
     event.stopImmediatePropagation();
-    const submitter = event.submitter;
-    if (!navigator.onLine) return keep(form, kind, submitter);
-    // Online: send it ourselves, so that a failure leaves the record in the outbox.
-    let response;
-    try {
-      response = await fetch(form.action, { method: "POST", body: new FormData(form, submitter || undefined),
-        credentials: "same-origin" });
-    } catch (error) {
-      return keep(form, kind, submitter);
-    }
-    if (response.status >= 500) return keep(form, kind, submitter);
-    if (response.redirected) return location.assign(response.url);
-    // Validation errors and the like: let the browser show the server's page (same client id,
-    // so a second submission cannot store the record twice).
-    HTMLFormElement.prototype.submit.call(form);
+    keep(form, kind, event.submitter);
   }, true);
+
+  (async function queuedByServiceWorker() {
+    const params = new URLSearchParams(location.search);
+    const queued = params.get("queued");
+    if (!queued) return;
+    params.delete("queued");
+    history.replaceState(null, "", location.pathname + (params.size ? "?" + params : ""));
+    const entries = await Outbox.entriesFor(userKey).catch(() => []);
+    const form = [...document.querySelectorAll("form")].find((f) => outboxKind(f));
+    if (form && entries.some((e) => e.id === queued)) announce(form, t("saved_offline"));
+  })();
+  Outbox.setKv("userKey", userKey).catch(() => {});
 
   function htmxFailure(event) {
     const elt = event.detail && event.detail.elt;

@@ -377,3 +377,40 @@ def test_sync_bar_and_logout_question_pass_axe(server, phone):
     found = [v for v in axe_violations(page)
              if any(any(mark in node for mark in ours) for node in v["nodes"])]
     assert [] == found
+
+
+def fill_contact(page, place: str):
+    page.check('input[name="place_id"][value=""]', force=True)
+    page.fill("#place_text", place)
+    page.check('input[name="kind"][value="wellness_check"]', force=True)
+    page.check('input[name="outcome"][value="information_given"]', force=True)
+
+
+def test_online_the_form_posts_as_usual(server, phone):
+    page = phone.new_page()
+    officer_ready(page, server.url)
+    fill_contact(page, "Online place (demo)")
+    page.locator(".contacts-save button[type=submit]").click()
+    page.wait_for_url("**/contacts/*-*")
+    assert page.get_by_text("Contact saved.").is_visible()
+    assert 1 == stored(server.db(), "Online place (demo)")
+    assert 0 == outbox_size(page)
+
+
+def test_a_post_failing_on_the_server_is_kept_by_the_service_worker(server, phone):
+    page = phone.new_page()
+    officer_ready(page, server.url)
+
+    def failing_post(route):
+        if route.request.method == "POST":
+            return route.fulfill(status=503, body="busy")
+        return route.continue_()
+
+    phone.route("**/contacts/new", failing_post)
+    fill_contact(page, "Server error place (demo)")
+    page.locator(".contacts-save button[type=submit]").click()
+    page.wait_for_selector(".pwa-saved")  # kept on the phone; the page load then sends it
+    assert "queued" not in page.url
+    page.wait_for_function("() => document.getElementById('syncbar').dataset.state === 'sent'",
+                           timeout=15000)
+    assert 1 == stored(server.db(), "Server error place (demo)")
