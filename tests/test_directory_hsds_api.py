@@ -166,3 +166,16 @@ def test_snapshot_is_cached_until_any_listing_changes(login_as, db, query_log):
     assert first.headers["ETag"] != changed.headers["ETag"]
     entry = next(s for s in changed.get_json()["services"] if s["id"] == sid)
     assert ["legal"] == entry["cats"]
+
+
+def test_services_full_minimal_and_taxonomy_id(login_as, db):
+    client = login_as("officer")
+    full = client.get("/api/hsds/services?full=true&per_page=5").get_json()
+    assert 5 == len(full["contents"])
+    assert all("organization" in s for s in full["contents"])
+    assert [] == [e for s in full["contents"] for e in errors("service", s)]
+    minimal = client.get("/api/hsds/services?minimal=true&per_page=5").get_json()
+    assert {"id", "last_modified"} == set(minimal["contents"][0])
+    listed = client.get(f"/api/hsds/services?taxonomy_id={hsds.CATEGORY_TAXONOMY_ID}").get_json()
+    assert db.execute("select count(distinct service_id) from service_category").fetchone()[0] \
+        == listed["total_items"]

@@ -1,7 +1,8 @@
 """JSON endpoints of the directory under /api: the read-only HSDS API and the phone's snapshot.
 
 HSDS API (follows HSDS 3.1 openapi.json): GET /api/hsds/, /api/hsds/services (Page envelope;
-search, page, per_page, taxonomy_term_id, organization_id, modified_after, full),
+search, page, per_page, taxonomy_term_id, taxonomy_id, organization_id, modified_after,
+full, minimal),
 /api/hsds/services/<id> (full nested service).  Logged-in users of every role; with
 PUBLIC_DIRECTORY_API (FIELDAPP_PUBLIC_DIRECTORY_API=1) also anonymous callers, who never see
 confidential locations.
@@ -66,18 +67,25 @@ def hsds_root():
 @api_bp.get("/hsds/services")
 @hsds_access
 def hsds_services():
-    """Paginated services (HSDS Page); full=true nests every related object."""
+    """Paginated services (HSDS Page); full=true nests every related object, minimal=true gives
+    only ids and modification times."""
     page = _int_arg("page", 1, 1, 10**6)
     per_page = _int_arg("per_page", 25, 1, MAX_PER_PAGE)
     db = get_db()
     result = hsds.list_services(
         db, search=request.args.get("search", "")[:200],
         taxonomy_term_id=request.args.get("taxonomy_term_id", "")[:64],
+        taxonomy_id=request.args.get("taxonomy_id", "")[:64],
         organization_id=request.args.get("organization_id", "")[:64],
         modified_after=request.args.get("modified_after", "")[:40],
         page=page, per_page=per_page)
     ids = result["contents"]
-    if request.args.get("full", "").lower() in ("1", "true", "yes"):
+    if request.args.get("minimal", "").lower() in ("1", "true", "yes"):
+        rows = {r["id"]: r for r in db.query(
+            f"SELECT id, coalesce(updated_at, last_modified) AS modified FROM service "
+            f"WHERE id IN ({','.join('?' * len(ids))})", ids)} if ids else {}
+        result["contents"] = [{"id": i, "last_modified": rows[i]["modified"]} for i in ids]
+    elif request.args.get("full", "").lower() in ("1", "true", "yes"):
         result["contents"] = hsds.full_services(db, ids, public=_anonymous())
     else:
         result["contents"] = hsds.service_summaries(db, ids)

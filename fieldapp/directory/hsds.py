@@ -1540,8 +1540,9 @@ def fts_query(text: str) -> str | None:
     return " ".join(f'"{word}"*' for word in words[:12]) or None
 
 
-def list_services(db, *, search: str = "", taxonomy_term_id: str = "", organization_id: str = "",
-                  modified_after: str = "", page: int = 1, per_page: int = 25) -> dict:
+def list_services(db, *, search: str = "", taxonomy_term_id: str = "", taxonomy_id: str = "",
+                  organization_id: str = "", modified_after: str = "", page: int = 1,
+                  per_page: int = 25) -> dict:
     """One page of services (HSDS Page envelope; `contents` are service rows' ids in order)."""
     where, params, join = ["s.archived_at IS NULL"], [], ""
     query = fts_query(search)
@@ -1560,6 +1561,13 @@ def list_services(db, *, search: str = "", taxonomy_term_id: str = "", organizat
         where.append("(s.id IN (SELECT link_id FROM attribute WHERE taxonomy_term_id = ?)"
                      " OR s.id IN (SELECT service_id FROM service_category WHERE category = ?))")
         params += [taxonomy_term_id, codes[0] if codes else taxonomy_term_id]
+    if taxonomy_id:
+        clause = ("s.id IN (SELECT a.link_id FROM attribute a JOIN taxonomy_term t "
+                  "ON t.id = a.taxonomy_term_id WHERE t.taxonomy_id = ?)")
+        if taxonomy_id == CATEGORY_TAXONOMY_ID:
+            clause = f"({clause} OR s.id IN (SELECT service_id FROM service_category))"
+        where.append(clause)
+        params.append(taxonomy_id)
     if modified_after:
         where.append("coalesce(s.updated_at, s.last_modified, '') > ?")
         params.append(modified_after)
