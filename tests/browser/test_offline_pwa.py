@@ -414,3 +414,36 @@ def test_a_post_failing_on_the_server_is_kept_by_the_service_worker(server, phon
     page.wait_for_function("() => document.getElementById('syncbar').dataset.state === 'sent'",
                            timeout=15000)
     assert 1 == stored(server.db(), "Server error place (demo)")
+
+
+def test_directory_snapshot_is_revalidated_with_its_etag_and_filters_work_offline(server, phone):
+    page = phone.new_page()
+    officer_ready(page, server.url)
+    statuses = []
+    phone.route("**/api/directory/snapshot", lambda route: (
+        statuses.append(route.request.headers.get("if-none-match")), route.continue_()))
+    page.evaluate("FieldappDirectory.refreshSnapshot(true)")
+    assert statuses and statuses[0]  # the stored ETag was sent back
+    checks = page.evaluate("""() => {
+      const D = FieldappDirectory;
+      const late = [[4, "22:00", "06:00"]];  // Friday night until Saturday morning
+      const day = [[0, "09:00", "17:00"]];
+      return [D.isOpen("24/7", {day: 2, time: "03:00"}),
+              D.isOpen(late, {day: 4, time: "23:30"}), D.isOpen(late, {day: 5, time: "05:59"}),
+              D.isOpen(late, {day: 5, time: "06:00"}), D.isOpen(day, {day: 0, time: "08:59"}),
+              D.isOpen(day, {day: 0, time: "09:00"})];
+    }""")
+    assert [True, True, True, False, False, True] == checks
+    found = page.evaluate("""() => FieldappOutbox.getKv('directory').then((d) => {
+      const all = FieldappDirectory.search(d.services, {q: ''});
+      const refer = FieldappDirectory.search(d.services, {q: '', referrals: true});
+      const lang = all.find((s) => (s.langs || []).some((l) => l !== 'en'));
+      const byLang = lang ? FieldappDirectory.search(d.services, {q: '', language: lang.langs.find((l) => l !== 'en')}) : [];
+      const cat = all[0].cats[0];
+      const byCat = FieldappDirectory.search(d.services, {q: '', category: cat});
+      return {all: all.length, refer: refer.every((s) => s.ref) && refer.length < all.length,
+              lang: byLang.length > 0 && byLang.length < all.length,
+              cat: byCat.length > 0 && byCat.every((s) => s.cats.includes(cat))};
+    })""")
+    assert {"refer": True, "lang": True, "cat": True} == {k: found[k] for k in ("refer", "lang",
+                                                                                  "cat")}
