@@ -438,7 +438,8 @@ def test_directory_snapshot_is_revalidated_with_its_etag_and_filters_work_offlin
       const all = FieldappDirectory.search(d.services, {q: ''});
       const refer = FieldappDirectory.search(d.services, {q: '', referrals: true});
       const lang = all.find((s) => (s.langs || []).some((l) => l !== 'en'));
-      const byLang = lang ? FieldappDirectory.search(d.services, {q: '', language: lang.langs.find((l) => l !== 'en')}) : [];
+      const other = lang ? lang.langs.find((l) => l !== 'en') : null;
+      const byLang = other ? FieldappDirectory.search(d.services, {q: '', language: other}) : [];
       const cat = all[0].cats[0];
       const byCat = FieldappDirectory.search(d.services, {q: '', category: cat});
       return {all: all.length, refer: refer.every((s) => s.ref) && refer.length < all.length,
