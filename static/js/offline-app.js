@@ -79,8 +79,10 @@
   (function installHint() {
     const hint = $("pwa-install");
     const standalone = matchMedia("(display-mode: standalone)").matches || navigator.standalone;
-    if (!hint || standalone || localStorage.getItem("fieldapp-install-hint")) return;
-    localStorage.setItem("fieldapp-install-hint", "shown");
+    // A cookie, not localStorage: the logout's Clear-Site-Data wipes storage, and the hint
+    // is meant once per phone, not once per login.
+    if (!hint || standalone || document.cookie.includes("fieldapp_install_hint=1")) return;
+    document.cookie = "fieldapp_install_hint=1; max-age=31536000; path=/; SameSite=Lax";
     hint.hidden = false;
     $("pwa-install-close").onclick = () => { hint.hidden = true; };
     $("pwa-install-now").onclick = () => {

@@ -448,3 +448,17 @@ def test_directory_snapshot_is_revalidated_with_its_etag_and_filters_work_offlin
     })""")
     assert {"refer": True, "lang": True, "cat": True} == {k: found[k] for k in ("refer", "lang",
                                                                                   "cat")}
+
+
+def test_install_hint_shows_once_per_phone_even_across_logouts(server, phone):
+    page = phone.new_page()
+    browser_login(page, server.url, "officer")
+    page.wait_for_url(f"{server.url}/contacts/new")
+    assert page.locator("#pwa-install").is_visible()
+    page.goto(f"{server.url}/directory/")
+    assert page.locator("#pwa-install").is_hidden()
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url(f"{server.url}/login")
+    browser_login(page, server.url, "officer")
+    page.wait_for_url(f"{server.url}/contacts/new")
+    assert page.locator("#pwa-install").is_hidden()
