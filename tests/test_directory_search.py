@@ -305,3 +305,14 @@ def test_words_only_search_falls_back_when_the_best_hits_are_archived(db):
     found = search(db, "zephyrfast", limit=10)
     assert [f"zf-{n}" for n in range(230, 235)] == ids(found)
     assert 0 == len([s for s in search(db, "zephyrfast", limit=300) if s["id"] < "zf-230"])
+
+
+def test_empty_search_shows_crisis_services_and_categories(login_as, listings):
+    officer = login_as("officer")
+    html = officer.get("/directory/").get_data(as_text=True)
+    assert "Crisis services, open ones first" in html
+    assert 'href="/directory/?category=housing_shelter"' in html
+    assert html.count('class="dir-card"') <= 5
+    everything = officer.get("/directory/?all=1").get_data(as_text=True)
+    assert 20 == everything.count('class="dir-card"')
+    assert "all=1" in everything.split("dir-pages", 1)[1]  # the next page keeps listing all

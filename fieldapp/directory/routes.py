@@ -54,6 +54,7 @@ def search_args(args) -> dict:
         "language": language,
         "near": (lat, lon, km) if lat is not None and lon is not None else None,
         "page": page,
+        "all": args.get("all") == "1",
     }
 
 
@@ -64,7 +65,8 @@ def _query_args(criteria: dict, **changes) -> dict:
             "population": values["population"], "language": values["language"],
             "open": "1" if values["open_now"] else None,
             "referrals": "1" if values["accepts_referrals"] else None,
-            "page": values["page"] if values["page"] > 1 else None}
+            "page": values["page"] if values["page"] > 1 else None,
+            "all": "1" if values.get("all") else None}
     if values["near"]:
         lat, lon, km = values["near"]
         args.update(lat=f"{lat:.5f}", lon=f"{lon:.5f}", km=f"{km:g}")
@@ -166,14 +168,25 @@ def search():
     """Search the directory of partner services (active search; a plain GET form without JS)."""
     criteria = search_args(request.args)
     db = get_db()
-    found = store.search_services(
-        db, criteria["q"], category=criteria["category"], population=criteria["population"],
-        open_now=criteria["open_now"], accepts_referrals=criteria["accepts_referrals"],
-        language=criteria["language"], near=criteria["near"], now=clock.now(), tz=_tz(),
-        limit=PAGE_SIZE + 1, offset=(criteria["page"] - 1) * PAGE_SIZE,
-    )
+    # Nothing asked yet: the crisis services (open ones first) and the categories, rather
+    # than the first names of an alphabetical list of hundreds.  ?all=1 lists everything.
+    browsing = not (store.fts_query(criteria["q"]) or criteria["category"]
+                    or criteria["population"] or criteria["open_now"]
+                    or criteria["accepts_referrals"] or criteria["language"] or criteria["near"]
+                    or criteria["all"] or criteria["page"] > 1)
+    if browsing:
+        found = store.crisis_services(db, now=clock.now(), tz=_tz(), limit=5)
+    else:
+        found = store.search_services(
+            db, criteria["q"], category=criteria["category"], population=criteria["population"],
+            open_now=criteria["open_now"], accepts_referrals=criteria["accepts_referrals"],
+            language=criteria["language"], near=criteria["near"], now=clock.now(), tz=_tz(),
+            limit=PAGE_SIZE + 1, offset=(criteria["page"] - 1) * PAGE_SIZE,
+        )
     more = len(found) > PAGE_SIZE
     context = {
+        "browsing": browsing,
+        "browse_categories": [(c.code, c.label) for c in categories.CATEGORIES],
         "criteria": criteria,
         "results": found[:PAGE_SIZE],
         "more": more,

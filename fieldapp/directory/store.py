@@ -345,20 +345,32 @@ def _open_first(services: list[dict]) -> list[dict]:
     return sorted(services, key=lambda s: rank[s["hours"]["open"]])
 
 
+def _referral_choices(db: Database, *, category: str, exclude: str | None, now: datetime,
+                      tz: str, limit: int) -> list[dict]:
+    """Services of `category` that accept referrals: open now first (by SQL), then the rest
+    (unknown hours before closed).  Two small searches, whatever the directory's size."""
+    found = [s for s in search_services(db, category=category, accepts_referrals=True,
+                                        open_now=True, now=now, tz=tz, limit=limit + 1)
+             if s["id"] != exclude][:limit]
+    if len(found) < limit:
+        seen = {s["id"] for s in found} | {exclude}
+        rest = search_services(db, category=category, accepts_referrals=True, now=now, tz=tz,
+                               limit=limit + len(found) + 1)
+        found += _open_first([s for s in rest if s["id"] not in seen])[:limit - len(found)]
+    return found
+
+
 def crisis_services(db: Database, *, now: datetime, tz: str, limit: int = 5) -> list[dict]:
     """Mental-health crisis services that accept referrals, open ones first."""
-    found = search_services(db, category=CRISIS_CATEGORY, accepts_referrals=True, now=now, tz=tz,
-                            limit=200)
-    return _open_first(found)[:limit]
+    return _referral_choices(db, category=CRISIS_CATEGORY, exclude=None, now=now, tz=tz,
+                             limit=limit)
 
 
 def matching_services(db: Database, *, category: str, exclude_service_id: str | None,
                       now: datetime, tz: str, limit: int = 3) -> list[dict]:
     """Other services of `category` that accept referrals (alternatives), open ones first."""
-    found = search_services(db, category=category, accepts_referrals=True, now=now, tz=tz,
-                            limit=200)
-    found = [s for s in found if s["id"] != exclude_service_id]
-    return _open_first(found)[:limit]
+    return _referral_choices(db, category=category, exclude=exclude_service_id, now=now, tz=tz,
+                             limit=limit)
 
 
 def get_service(db: Database, service_id: str) -> dict | None:
