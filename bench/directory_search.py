@@ -35,7 +35,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,7 +107,7 @@ QUERY_MIX = [
 ]
 HTTP_QUERIES = ["shelter", "shel", "mental+health", "food&open=1", "securite",
                 "&category=housing_shelter&open=1", "counselling&language=fr", "legal+aid"]
-NOW = datetime(2026, 3, 4, 15, 0, tzinfo=timezone.utc)  # a Wednesday, 11:00 in Halifax
+NOW = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)  # a Wednesday, 11:00 in Halifax
 
 
 def _app_modules():
@@ -139,7 +139,7 @@ def build(path: Path, size: int, seed: int = 3) -> float:
         orgs.append({"id": oid, "name": f"{rng.choice(PLACES)} {rng.choice(KINDS)[0]} "
                      f"{rng.choice(QUALIFIERS)} {i}", "description": "Synthetic organization.",
                      "created_at": now, "updated_at": now})
-    for i in range(size):
+    for _ in range(size):
         sid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         kind, category, lead = rng.choice(KINDS)
         place = rng.choice(PLACES)

@@ -18,7 +18,8 @@ def _registry() -> Registry:
         if path.name == "openapi.json":
             continue
         contents = json.loads(path.read_text())
-        resources.append((path.name, Resource.from_contents(contents, default_specification=DRAFT202012)))
+        resource = Resource.from_contents(contents, default_specification=DRAFT202012)
+        resources.append((path.name, resource))
     return Registry().with_resources(resources)
 
 

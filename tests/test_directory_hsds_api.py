@@ -66,7 +66,8 @@ def test_services_filters_search_organization_taxonomy_modified_after(login_as, 
 
 def test_full_service_and_404(login_as, db):
     client = login_as("coordinator")
-    sid = next(db.query("select id from service where name = 'Mobile Crisis Response (demo)'"))["id"]
+    sid = next(db.query("select id from service where name = ?",
+                        ["Mobile Crisis Response (demo)"]))["id"]
     body = client.get(f"/api/hsds/services/{sid}").get_json()
     assert [] == errors("service", body)
     assert "Harbourside Mobile Crisis Team (demo)" == body["organization"]["name"]

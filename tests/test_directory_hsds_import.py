@@ -278,7 +278,8 @@ def test_reimport_never_blanks_fields_or_app_data_the_package_does_not_carry(db,
     folder = tmp_path / "slim"
     folder.mkdir()
     (folder / "services.csv").write_text(
-        f"id,organization_id,name\n{sid},d9d5e0f5-d3ce-4f73-9a2f-4dd0ecc6c610,Community Counselling\n")
+        "id,organization_id,name\n"
+        f"{sid},d9d5e0f5-d3ce-4f73-9a2f-4dd0ecc6c610,Community Counselling\n")
     report = hsds.import_package(db, folder, LATER)
     assert 0 == report.changed
     service = db["service"].get(sid)

@@ -11,7 +11,7 @@ Snapshot: GET /api/directory/snapshot (officers, partners, coordinators), ETag =
 
 from functools import wraps
 
-from flask import abort, current_app, jsonify, request, url_for
+from flask import abort, current_app, jsonify, request
 from flask_login import current_user
 
 from fieldapp import clock

@@ -161,7 +161,8 @@ class ImportReport:
             lines.append(f"Problems ({sum(self.problems.values())}):")
             for (code, where), n in sorted(self.problems.items()):
                 example = self.examples.get((code, where))
-                lines.append(f"  {n} x {code} in {where}" + (f" (e.g. {example})" if example else ""))
+                suffix = f" (e.g. {example})" if example else ""
+                lines.append(f"  {n} x {code} in {where}{suffix}")
         else:
             lines.append("No problems.")
         return "\n".join(lines)
@@ -635,7 +636,7 @@ def _json_rows(package: Package, rows: Rows, report: ImportReport) -> int:
 
 
 def _normalize(table: str, where: str, record: dict, report: ImportReport,
-               derived: "Derived") -> dict | None:
+               derived: Derived) -> dict | None:
     fields = TABLES[table]
     raw: dict = {}
     extra: dict = {}
@@ -974,7 +975,7 @@ def _existing(db, table: str, ids: list[str]) -> dict[str, dict]:
 def _check_references(db, tables: dict[str, list[dict]], report: ImportReport) -> None:
     known = {table: {row["id"] for row in rows} for table, rows in tables.items()}
     wanted: dict[str, set] = defaultdict(set)
-    for table, rows in tables.items():
+    for rows in tables.values():
         for row in rows:
             for column, target in REFERENCE_COLUMNS.items():
                 value = row.get(column)
@@ -1429,13 +1430,15 @@ class Assembler:
         obj = _json_obj("location", row)
         lid = row["id"]
         parts = {
-            "languages": [_json_obj("language", r) for r in self.languages["location_id"].get(lid, [])],
+            "languages": [_json_obj("language", r)
+                          for r in self.languages["location_id"].get(lid, [])],
             "addresses": [_json_obj("address", r) for r in self.addresses.get(lid, [])],
             "contacts": [self._contact(r) for r in self.contacts["location_id"].get(lid, [])],
             "accessibility": [_json_obj("accessibility", r)
                               for r in self.accessibility.get(lid, [])],
             "phones": [self._phone(r) for r in self.phones["location_id"].get(lid, [])],
-            "schedules": [_json_obj("schedule", r) for r in self.schedules["location_id"].get(lid, [])],
+            "schedules": [_json_obj("schedule", r)
+                          for r in self.schedules["location_id"].get(lid, [])],
         }
         obj.update({k: v for k, v in parts.items() if v})
         return obj
@@ -1489,7 +1492,8 @@ class Assembler:
         parts = {
             "additional_urls": [_json_obj("url", r) for r in self.urls.get(sid, [])],
             "phones": [self._phone(r) for r in self.phones["service_id"].get(sid, [])],
-            "schedules": [_json_obj("schedule", r) for r in self.schedules["service_id"].get(sid, [])],
+            "schedules": [_json_obj("schedule", r)
+                          for r in self.schedules["service_id"].get(sid, [])],
             "service_areas": [_json_obj("service_area", r)
                               for r in self.areas["service_id"].get(sid, [])],
             "service_at_locations": sals,

@@ -26,7 +26,8 @@ HSDS_TABLES = [
      "id location_id service_id organization_id contact_id service_at_location_id number "
      "extension type description"),
     ("contact", "agency_contact", "contacts.csv",
-     "id organization_id service_id service_at_location_id location_id name title department email"),
+     "id organization_id service_id service_at_location_id location_id name title department "
+     "email"),
     ("address", "address", "addresses.csv",
      "id location_id attention address_1 address_2 city region state_province postal_code "
      "country address_type"),

@@ -66,7 +66,7 @@ def create_hsds_tables(db: Database) -> None:
             defaults["confidential"] = 0
         defaults.pop("source_id")
         db[table].create(columns, pk="id", defaults=defaults,
-                         not_null={k for k in defaults} | ({"name"} if table == "service" else set()))
+                         not_null=set(defaults) | ({"name"} if table == "service" else set()))
         for column in columns:
             if column in REFERENCE_COLUMNS or column == "source_id":
                 db[table].create_index([column])
@@ -76,8 +76,8 @@ def create_hsds_tables(db: Database) -> None:
     db["location"].create_index(["latitude", "longitude"])
     db["attribute"].create_index(["link_entity", "link_id"])
 
-    db["directory_category"].create({"code": str, "position": int, "search_text": str, "oe_codes": str},
-                          pk="code")
+    db["directory_category"].create(
+        {"code": str, "position": int, "search_text": str, "oe_codes": str}, pk="code")
     db["directory_category"].insert_all(category_rows())
     db.execute("""CREATE TABLE service_category (
         service_id TEXT NOT NULL REFERENCES service(id) ON DELETE CASCADE,

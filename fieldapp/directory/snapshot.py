@@ -4,7 +4,8 @@ Format (the offline area depends on it; keep it):
 {"version": "<sha256 of the services>", "generated_at": iso,
  "services": [{"id", "name", "org", "desc" (<= 160 chars), "phone", "address", "lat", "lon",
                "cats": [codes], "pops": [codes], "langs": [codes], "ref": 0|1, "intake": phone,
-               "hours": "24/7" | [[weekday 0=Mon, "HH:MM", "HH:MM"], ...], "verified": "YYYY-MM-DD"}]}
+               "hours": "24/7" | [[weekday 0=Mon, "HH:MM", "HH:MM"], ...],
+               "verified": "YYYY-MM-DD"}]}
 Plain functions over a sqlite_utils.Database; a fixed number of queries whatever the size.
 """
 
