@@ -266,3 +266,23 @@ def test_contacts_list_runs_a_bounded_number_of_queries(frozen, query_log):
     many = len(selects(query_log))
     assert few == many
     assert many <= 12
+
+
+def test_filters_answer_htmx_with_the_list_fragment_only(login_as):
+    response = login_as("officer").get("/contacts/?kind=mental_health",
+                                       headers={"HX-Request": "true"})
+    text = response.get_data(as_text=True)
+    assert ("<html" in text, "HX-Request" in response.headers["Vary"]) == (False, True)
+    assert 2 == text.count('class="contacts-row"')  # c01 and c23
+
+
+def test_contacts_templates_have_no_inline_script_style_or_handlers():
+    from pathlib import Path
+
+    offenders = []
+    for path in (Path(__file__).parent.parent / "templates/contacts").glob("*.html"):
+        text = path.read_text()
+        for pattern in ("style=", "<script>", " onclick=", " onchange=", " onsubmit="):
+            if pattern in text:
+                offenders.append(f"{path.name}: {pattern}")
+    assert [] == offenders
