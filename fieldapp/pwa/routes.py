@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from flask import (
+    abort,
     current_app,
     flash,
     jsonify,
@@ -120,8 +121,7 @@ def _stamped_service_worker() -> str:
 def offline_script(name: str):
     """The outbox script, shared by the pages and the service worker."""
     if name not in OFFLINE_SCRIPTS:
-        return render("errors/error.html", status=404, status_code=404,
-                      message=_("There is nothing here, or it is not yours to see."))
+        abort(404)
     response = send_from_directory(_offline_dir(), name, mimetype="text/javascript", max_age=0)
     response.headers["Cache-Control"] = "no-cache"
     return response
@@ -172,8 +172,9 @@ def discard():
     """Record that the officer chose to discard queued records at logout (ids only)."""
     data = request.get_json(silent=True) or {}
     ids = data.get("ids") if isinstance(data, dict) else None
-    if not isinstance(ids, list) or not all(isinstance(i, str) and len(i) <= 64 for i in ids) \
-            or not ids or len(ids) > store.MAX_ITEMS:
+    valid = (isinstance(ids, list) and 0 < len(ids) <= store.MAX_ITEMS
+             and all(isinstance(i, str) and 0 < len(i) <= 64 for i in ids))
+    if not valid:
         return jsonify(error="ids must be a list of record ids"), 400
     audit_event("outbox_discarded", object_type="outbox", object_id=str(len(ids)),
                 detail={"ids": ids[:100]})
