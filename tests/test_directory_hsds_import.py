@@ -335,3 +335,15 @@ def test_hsds_1_1_package_with_older_file_names(db, tmp_path):
         "service_id = ?", [sid])]
     assert {"physical", "postal"} == {r["address_type"] for r in db["address"].rows_where(
         "location_id = ?", [hsds.map_id("location", "5")])}
+
+
+@pytest.mark.parametrize("code, expected", [
+    ("103-01", ["housing_shelter"]), ("101-04", ["housing_shelter"]),
+    ("106-01-02", ["substance_use", "health"]), ("101-07", ["mental_health_crisis"]),
+    ("111-01", ["legal"]), ("102-04", ["food_basic_needs"]), ("107-03", ["income"]),
+    ("109-04", ["family"]), ("105-01", []), ("", []),
+])
+def test_open_eligibility_codes_map_to_project_categories(code, expected):
+    from fieldapp.directory import categories
+
+    assert sorted(expected) == sorted(categories.categories_for_oe_code(code))
