@@ -92,6 +92,10 @@ def test_contact_form_has_no_axe_violations_in_english_and_french(live_server, p
     page.tap("details.contacts-person summary")
     assert [] == contacts_violations(page)
     screenshot(page, "contacts_form_phone_fr")
+    page.tap(".contacts-save button")  # no outcome: refused with messages, in French
+    page.wait_for_selector("#form-errors")
+    assert page.get_by_text("Choisissez un résultat.").first.is_visible()
+    assert [] == contacts_violations(page)
 
 
 def test_use_my_location_stores_coordinates_only_when_tapped(live_server, browser):
