@@ -10,6 +10,7 @@
   const lat = document.getElementById("dir-lat");
   const lon = document.getElementById("dir-lon");
   button.hidden = false;
+  for (const part of document.querySelectorAll(".dir-near-js")) part.hidden = false;
   button.addEventListener("click", () => {
     button.disabled = true;
     if (status) status.textContent = button.dataset.locating || "";
