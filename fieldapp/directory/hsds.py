@@ -1034,8 +1034,11 @@ def write(db, tables: dict[str, list[dict]], derived: Derived, report: ImportRep
             report.count("service_category", "inserted", added)
     if derived.partnerships:
         allowed = set(police_services or [])
+        present = set(_existing(db, "service", sorted({s for s, _ in derived.partnerships})))
         pairs = []
         for service_id, police in sorted(derived.partnerships):
+            if service_id not in present:
+                continue
             if allowed and police not in allowed:
                 report.problem("unknown_police_service", "services.csv:partnerships", police)
                 continue
