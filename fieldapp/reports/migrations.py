@@ -61,3 +61,12 @@ def create_report_covering_index(db: Database) -> None:
         "create index if not exists idx_contact_report on contact (occurred_at, deleted_at, "
         "police_service, team, kind, outcome, is_group, headcount, person_id, id)")
     db.execute("drop index if exists idx_contact_occurred")
+
+
+@migrations()
+def drop_team_index(db: Database) -> None:
+    # With a team filter the planner preferred (team, occurred_at), which is not covering and
+    # visits the table for every contact; idx_contact_report holds team, so the range scan on
+    # occurred_at filters teams inside the index (measured: team filter 3.9 s -> as fast as
+    # without it, bench/report.py).
+    db.execute("drop index if exists idx_contact_team_occurred")

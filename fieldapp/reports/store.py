@@ -80,13 +80,6 @@ def teams(db: Database) -> list[str]:
 # --- 1 Activity, 4 Diversion, 7 Data quality (contacts) --------------------------------------
 
 
-def prepare(db: Database) -> None:
-    """Connection settings for reading a whole period: memory-mapped reads (far fewer system
-    calls on a large file) and in-memory sorts.  They last as long as the request's connection."""
-    db.execute("PRAGMA mmap_size = 268435456")
-    db.execute("PRAGMA temp_store = MEMORY")
-
-
 def contacts_overview(db: Database, f: Filters, months: list[tuple[str, str, str]],
                       kinds: list[str] = ()) -> dict:
     """Two passes over the period's contacts (index-only range scans), no sorting: activity

@@ -287,7 +287,6 @@ def build(db, filters: store.Filters, period, config: dict, now_iso: str,
     repeat_contacts = int(config.get("REPEAT_CONTACTS", 2))
     repeat_days = int(config.get("REPEAT_DAYS", 60))
     window_days = int(config.get("REPEAT_CALL_WINDOW_DAYS", store.WINDOW_DAYS))
-    store.prepare(db)
     overview = store.contacts_overview(db, filters, period.months(), known_kinds())
     quality = store.data_quality(db, filters, now_iso, today)
     quality.update(no_kind=overview["no_kind"], no_outcome=overview["no_outcome"])

@@ -31,6 +31,10 @@ def test_report_at_desktop_width_and_in_print_passes_axe(report_server, browser)
     assert page.locator(".report-print-title").is_visible()
     assert page.locator(".report-generated").is_visible()
     screenshot(page, "reports_board_print")
+    page.emulate_media(media="screen")
+    page.goto(f"{report_server.url}/reports/calls")
+    assert "Calls for service" == page.locator("h1").inner_text()
+    assert [] == axe_violations(page)
     context.close()
 
 
