@@ -68,6 +68,17 @@ self.addEventListener("fetch", (event) => {
       .then((hit) => hit || fetch(request)));
     return;
   }
+  if (url.pathname.startsWith("/static/")) {
+    // Other static files: the network first (never stale), this version's copy offline.
+    event.respondWith(fetch(request).then((response) => {
+      if (response.ok) {
+        const copy = response.clone();
+        event.waitUntil(caches.open(SHELL).then((cache) => cache.put(url.pathname, copy)));
+      }
+      return response;
+    }).catch(async () => (await caches.match(url.pathname, { cacheName: SHELL })) || Response.error()));
+    return;
+  }
   if (request.mode !== "navigate") return; // API calls, htmx fragments: network only
   if (isOfflinePage(url) || url.pathname === "/") {
     event.respondWith(networkFirst(event, request, url));

@@ -44,6 +44,10 @@ PRECACHE = {
     "/manifest.webmanifest": "offline/manifest.webmanifest",
     "/static/icons/icon-192.png": "static/icons/icon-192.png",
     "/static/icons/icon.svg": "static/icons/icon.svg",
+    # The other areas' page scripts, so their pages work offline (when the files exist).
+    "/static/js/contacts.js": "static/js/contacts.js",
+    "/static/js/directory.js": "static/js/directory.js",
+    "/static/js/referrals.js": "static/js/referrals.js",
 }
 _stamped: dict = {}
 
@@ -103,15 +107,16 @@ def _stamped_service_worker() -> str:
 
     Any change to a precached file changes the worker's bytes, so phones see an update."""
     root = _offline_dir().parent
-    files = [root / "offline" / "sw.js", *(root / path for path in PRECACHE.values())]
+    present = {url: root / path for url, path in PRECACHE.items() if (root / path).exists()}
+    files = [root / "offline" / "sw.js", *present.values()]
     stamp = tuple((str(f), f.stat().st_mtime_ns if f.exists() else 0) for f in files)
     if _stamped.get("stamp") != stamp:
         digest = hashlib.sha256()
         for f in files:
-            digest.update(f.read_bytes() if f.exists() else b"")
+            digest.update(f.read_bytes())
         source = files[0].read_text()
         source = source.replace("__VERSION__", digest.hexdigest()[:12])
-        source = source.replace("__PRECACHE__", json.dumps(list(PRECACHE)))
+        source = source.replace("__PRECACHE__", json.dumps(list(present)))
         _stamped.update(stamp=stamp, source=source)
     return _stamped["source"]
 

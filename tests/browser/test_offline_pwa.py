@@ -462,3 +462,17 @@ def test_install_hint_shows_once_per_phone_even_across_logouts(server, phone):
     browser_login(page, server.url, "officer")
     page.wait_for_url(f"{server.url}/contacts/new")
     assert page.locator("#pwa-install").is_hidden()
+
+
+def test_sync_bar_and_banners_fit_a_320_px_phone(server, browser):
+    context = browser.new_context(**{**PHONE, "viewport": {"width": 320, "height": 640}})
+    page = context.new_page()
+    officer_ready(page, server.url)
+    queue_contacts_offline(page, context, server.url, ["Narrow place (demo)"])
+    page.evaluate("document.getElementById('pwa-update').hidden = false")
+    page.evaluate("document.getElementById('pwa-install').hidden = false")
+    page.locator("#syncbar-details summary").click()
+    overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+    phone_shot(page, "pwa_syncbar_320")
+    context.close()
+    assert overflow is False
