@@ -347,3 +347,25 @@ def test_open_eligibility_codes_map_to_project_categories(code, expected):
     from fieldapp.directory import categories
 
     assert sorted(expected) == sorted(categories.categories_for_oe_code(code))
+
+
+@pytest.mark.parametrize("name, table", [
+    ("service_full.json", "service"), ("service_list.json", "service"),
+    ("organization_full.json", "organization"), ("organization_list.json", "organization"),
+    ("service_at_location_full.json", "service_at_location"),
+    ("service_at_location_list.json", "service_at_location"), ("location.json", "location"),
+    ("taxonomy.json", "taxonomy"), ("taxonomy_list.json", "taxonomy"),
+    ("taxonomy_term.json", "taxonomy_term"), ("taxonomy_term_list.json", "taxonomy_term"),
+    ("tabular.json", "service"),
+])
+def test_every_official_json_example_imports_as_its_own_kind(db, name, table):
+    before = counts(db)
+    report = hsds.import_package(db, EXAMPLES_JSON / name, NOW)
+    assert 1 == delta(before, counts(db)).get(table), report.to_text()
+    if table in ("location", "taxonomy", "taxonomy_term"):  # not mistaken for services
+        assert 0 == delta(before, counts(db)).get("service", 0)
+
+
+def test_api_root_json_is_not_hsds_data(db):
+    with pytest.raises(hsds.NotHSDS):
+        hsds.import_package(db, EXAMPLES_JSON / "base.json", NOW)

@@ -587,6 +587,31 @@ def _flatten(table: str, obj: dict, rows: Rows, where: str, report: ImportReport
     rows.add(table, where, record)
 
 
+def _json_kind(sample: dict) -> str | None:
+    """Which HSDS object a JSON item is (the API's lists hold one kind each)."""
+    keys = set(sample)
+    if not keys:
+        return "service"
+    if keys & {"services", "additional_websites", "organization_identifiers", "tax_status",
+               "year_incorporated", "legal_status", "website", "programs"}:
+        return "organization"
+    if keys & {"status", "service_at_locations", "organization", "eligibility_description",
+               "assured_date", "additional_urls", "organization_id", "program_id",
+               "application_process", "fees_description"}:
+        return "service"
+    if "name" not in keys and keys & {"location", "service", "location_id", "service_id"}:
+        return "service_at_location"
+    if keys & {"location_type", "latitude", "longitude", "addresses", "transportation"}:
+        return "location"
+    if keys & {"code", "taxonomy_detail", "term_uri", "parent_id", "taxonomy_id"}:
+        return "taxonomy_term"
+    if "version" in keys and "name" in keys:
+        return "taxonomy"
+    if "name" in keys:
+        return "service"
+    return None
+
+
 def _json_rows(package: Package, rows: Rows, report: ImportReport) -> int:
     usable = 0
     for where, document in package.json:
@@ -607,7 +632,7 @@ def _json_rows(package: Package, rows: Rows, report: ImportReport) -> int:
             items = document["contents"]
         elif isinstance(document, list):
             items = document
-        elif isinstance(document, dict) and "id" in document and "name" in document:
+        elif isinstance(document, dict) and "id" in document and _json_kind(document):
             items = [document]
         else:
             if where.endswith(".json") and package.csv:
@@ -615,17 +640,11 @@ def _json_rows(package: Package, rows: Rows, report: ImportReport) -> int:
                 continue
             raise NotHSDS(f"{where}: JSON that is not HSDS (expected a list of services, a Page "
                           "with 'contents', or one service)")
-        kind = "service"
         sample = next((i for i in items if isinstance(i, dict)), {})
-        if "services" in sample or "organization_identifiers" in sample or \
-                "additional_websites" in sample:
-            kind = "organization"
-        elif "location" in sample and "service_id" in sample:
-            kind = "service_at_location"
-        if items and not isinstance(sample, dict) or (sample and "name" not in sample
-                                                      and kind == "service"
-                                                      and "location" not in sample):
-            raise NotHSDS(f"{where}: JSON that is not HSDS (items have no 'name')")
+        kind = _json_kind(sample)
+        if items and kind is None:
+            raise NotHSDS(f"{where}: JSON that is not HSDS (items are not services, "
+                          "organizations, locations or taxonomy terms)")
         usable += 1
         for item in items:
             _flatten(kind, item, rows, where, report)
