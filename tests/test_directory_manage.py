@@ -3,8 +3,10 @@ phones, the verification queue, duplicates and merges, the partnership register,
 partners' proposals that change nothing before a coordinator approves them."""
 
 import json
+from html.parser import HTMLParser
 
 import pytest
+from werkzeug.datastructures import MultiDict
 
 import fieldapp.accounts  # noqa: F401  (the foundation's import order: accounts first)
 from fieldapp import audit
@@ -320,3 +322,77 @@ def test_partner_sees_their_own_listings_on_the_search_page(login_as, db):
     html = login_as("partner").get("/directory/").get_data(as_text=True)
     own = html.split("dir-own", 1)[1].split("</details>", 1)[0]
     assert "Quillfeather Own Listing" in own and "Quillfeather Other Listing" not in own
+
+
+class FormValues(HTMLParser):
+    """The values a browser would submit from the page's upkeep form (class dir-form)."""
+
+    def __init__(self):
+        super().__init__()
+        self.pairs: list[tuple[str, str]] = []
+        self._form = 0
+        self._select = None
+        self._textarea = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self._form += 1 if "dir-form" in (a.get("class") or "") and not self._form else 0
+            if "dir-form" not in (a.get("class") or "") and self._form == 1:
+                self._form = 2  # a later form: stop collecting
+        if self._form != 1:
+            return
+        if tag == "input" and a.get("name"):
+            if a.get("type") in ("checkbox", "radio") and "checked" not in a:
+                return
+            self.pairs.append((a["name"], a.get("value") or ""))
+        elif tag == "select":
+            self._select = [a["name"], None, None]
+        elif tag == "option" and self._select:
+            if self._select[2] is None:
+                self._select[2] = a.get("value", "")
+            if "selected" in a:
+                self._select[1] = a.get("value", "")
+        elif tag == "textarea":
+            self._textarea = [a["name"], ""]
+
+    def handle_endtag(self, tag):
+        if tag == "select" and self._select:
+            name, chosen, first = self._select
+            self.pairs.append((name, chosen if chosen is not None else first or ""))
+            self._select = None
+        elif tag == "textarea" and self._textarea:
+            self.pairs.append(tuple(self._textarea))
+            self._textarea = None
+
+    def handle_data(self, data):
+        if self._textarea is not None:
+            self._textarea[1] += data
+
+
+def snapshot(service):
+    return {
+        "fields": {f: service.get(f) or None for f in store.SERVICE_TEXT_FIELDS},
+        "referrals": service["accepts_referrals"],
+        "phones": sorted((p["id"], p["number"], p["extension"]) for p in service["phones"]),
+        "schedules": sorted(s["id"] for s in service["schedules"]),
+        "languages": sorted((lang["code"], lang["name"]) for lang in service["languages"]),
+        "categories": service["categories"], "populations": sorted(service["populations"]),
+        "partners": service["partnered_with"],
+        "address": (service["address"] or {}).get("text"),
+    }
+
+
+def test_saving_an_unchanged_edit_form_changes_nothing(login_as, db):
+    coordinator = login_as("coordinator")
+    service_ids = [r[0] for r in db.execute(
+        "SELECT id FROM service WHERE archived_at IS NULL ORDER BY name LIMIT 12")]
+    for service_id in service_ids:
+        before = snapshot(store.get_service(db, service_id))
+        page = coordinator.get(f"/directory/manage/services/{service_id}")
+        form = FormValues()
+        form.feed(page.get_data(as_text=True))
+        data = MultiDict(form.pairs)
+        response = coordinator.post(f"/directory/manage/services/{service_id}", data=data)
+        assert 303 == response.status_code, (service_id, response.get_data(as_text=True)[:2000])
+        assert before == snapshot(store.get_service(db, service_id)), service_id
