@@ -242,14 +242,29 @@
     return result;
   }
 
+  // A page opened from the phone's cache carries an old CSRF token (they last an hour): once
+  // the network is back, its forms and htmx requests get a fresh one.
+  const loadedAt = Date.now();
+  async function refreshTokens() {
+    try {
+      const response = await fetch("/api/csrf", { credentials: "same-origin", cache: "no-store" });
+      if (!response.ok) return;
+      const token = (await response.json()).csrf_token;
+      document.querySelectorAll('input[name="csrf_token"]').forEach((input) => { input.value = token; });
+      body.setAttribute("hx-headers", JSON.stringify({ "X-CSRFToken": token }));
+    } catch (e) { /* still offline */ }
+  }
+
   Outbox.onChange(refresh);
   if (typeof BroadcastChannel !== "undefined") {
     new BroadcastChannel(Outbox.LOCK).onmessage = () => refresh();
   }
-  window.addEventListener("online", () => { nextAt = 0; trigger(true); });
+  window.addEventListener("online", () => { nextAt = 0; trigger(true); refreshTokens(); });
   window.addEventListener("offline", refresh);
   document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "visible") trigger(false);
+    if (document.visibilityState !== "visible") return;
+    trigger(false);
+    if (Date.now() - loadedAt > 30 * 60 * 1000) refreshTokens();
   });
   const sendButton = $("syncbar-send");
   if (sendButton) sendButton.addEventListener("click", () => { nextAt = 0; trigger(true); });

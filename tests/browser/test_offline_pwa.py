@@ -476,3 +476,19 @@ def test_sync_bar_and_banners_fit_a_320_px_phone(server, browser):
     phone_shot(page, "pwa_syncbar_320")
     context.close()
     assert overflow is False
+
+
+def test_back_online_a_cached_page_gets_a_fresh_csrf_token(server, phone):
+    page = phone.new_page()
+    officer_ready(page, server.url)
+    phone.set_offline(True)
+    page.reload()
+    page.evaluate("""() => document.querySelectorAll('input[name="csrf_token"]')
+                      .forEach((i) => { i.value = 'stale'; })""")
+    phone.set_offline(False)
+    page.wait_for_function("""() => [...document.querySelectorAll('input[name="csrf_token"]')]
+                               .every((i) => i.value !== 'stale')""")
+    fill_contact(page, "Fresh token place (demo)")
+    page.locator(".contacts-save button[type=submit]").click()
+    page.wait_for_url("**/contacts/*-*")
+    assert 1 == stored(server.db(), "Fresh token place (demo)")
