@@ -2,6 +2,8 @@
 
 import io
 
+import pytest
+
 import fieldapp.cli  # noqa: F401  (imports the areas in the app's order)
 from fieldapp import audit
 
@@ -18,7 +20,20 @@ yesterday,disturbance,K-1
 """
 
 
-def test_cli_imports_and_reimport_adds_nothing(runner, db, tmp_path):
+def test_demo_loads_fictional_calls_linked_to_demo_people(db):
+    assert 10 == db["calls_for_service"].count
+    assert {"DEMO-KEY-JD", "DEMO-KEY-MK"} == {r["person_key"] for r in db["person_key"].rows}
+
+
+@pytest.fixture
+def no_calls(db):
+    """Start from no calls and no links (the demo loads a few)."""
+    db.execute("delete from calls_for_service")
+    db.execute("delete from person_key")
+    return db
+
+
+def test_cli_imports_and_reimport_adds_nothing(runner, no_calls, db, tmp_path):
     path = tmp_path / "calls.csv"
     path.write_text(GOOD)
     result = runner.invoke(args=["import-calls", str(path)])
@@ -37,7 +52,7 @@ def test_cli_imports_and_reimport_adds_nothing(runner, db, tmp_path):
              "person_key": None}] == rows
 
 
-def test_cli_reports_every_bad_row_and_imports_nothing(runner, db, tmp_path):
+def test_cli_reports_every_bad_row_and_imports_nothing(runner, no_calls, db, tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text(BAD)
     result = runner.invoke(args=["import-calls", str(path)])
@@ -56,7 +71,7 @@ def test_missing_columns_are_named(runner, tmp_path):
     assert "Missing column(s): date/time, call type, person key." in result.output
 
 
-def test_call_ids_make_reimport_idempotent_even_when_rows_change(runner, db, tmp_path):
+def test_call_ids_make_reimport_idempotent_even_when_rows_change(runner, no_calls, db, tmp_path):
     path = tmp_path / "ids.csv"
     path.write_text("call id,date/time,call type,person key\n"
                     "X1,2026-03-02 14:05,noise,K\nX2,2026-03-02 15:05,noise,K\n")
@@ -66,7 +81,7 @@ def test_call_ids_make_reimport_idempotent_even_when_rows_change(runner, db, tmp
     assert 2 == db["calls_for_service"].count
 
 
-def test_upload_imports_and_is_audited(login_as, db):
+def test_upload_imports_and_is_audited(login_as, no_calls, db):
     client = login_as("coordinator")
     response = client.post("/reports/calls", data={
         "file": (io.BytesIO(GOOD.encode()), "calls.csv")}, content_type="multipart/form-data")
@@ -77,7 +92,7 @@ def test_upload_imports_and_is_audited(login_as, db):
     assert 1 == len(audit.events(db, "calls_imported"))
 
 
-def test_upload_with_bad_rows_shows_them_and_stores_nothing(login_as, db):
+def test_upload_with_bad_rows_shows_them_and_stores_nothing(login_as, no_calls, db):
     client = login_as("coordinator")
     response = client.post("/reports/calls", data={
         "file": (io.BytesIO(BAD.encode()), "bad.csv")}, content_type="multipart/form-data")
@@ -87,7 +102,7 @@ def test_upload_with_bad_rows_shows_them_and_stores_nothing(login_as, db):
     assert 0 == db["calls_for_service"].count
 
 
-def test_upload_without_file_or_csrf_is_refused(login_as, db):
+def test_upload_without_file_or_csrf_is_refused(login_as, no_calls, db):
     client = login_as("coordinator")
     assert 400 == client.post("/reports/calls", data={}).status_code
     refused = client.post("/reports/calls", csrf=False, data={
@@ -102,7 +117,7 @@ def _a_person(db):
     return "pk-person"
 
 
-def test_coordinator_links_and_unlinks_a_key(login_as, db):
+def test_coordinator_links_and_unlinks_a_key(login_as, no_calls, db):
     client = login_as("coordinator")
     person_id = _a_person(db)
     response = client.post("/reports/calls/keys",
@@ -118,7 +133,7 @@ def test_coordinator_links_and_unlinks_a_key(login_as, db):
     assert 1 == len(audit.events(db, "person_key_linked"))
 
 
-def test_link_needs_a_real_person_and_a_key(login_as, db):
+def test_link_needs_a_real_person_and_a_key(login_as, no_calls, db):
     client = login_as("coordinator")
     response = client.post("/reports/calls/keys", data={"person_key": "", "person_id": "nope"})
     assert 400 == response.status_code
