@@ -14,6 +14,7 @@
   const ATTENTION_AFTER = 5; // failed attempts before an entry shows as "needs attention"
   const BATCH_KEYS = ["people", "contacts", "referrals"];
   const RECEIPTS = 10;
+  const CHUNK = 200; // entries per request (the server takes up to 1000 records)
 
   // --- IndexedDB, opened per operation and closed at once (so logout can delete it) -------
 
@@ -121,7 +122,20 @@
     // Only this session's user's records: another user's stay queued for their next login.
     const entries = await entriesFor(session.userKey);
     if (!entries.length) return { state: "empty", sent: 0, left: 0 };
+    // Oldest first, in chunks the server accepts (a referral never precedes its contact).
+    let sent = 0;
+    let left = 0;
+    for (let start = 0; start < entries.length; start += CHUNK) {
+      const result = await sendChunk(entries.slice(start, start + CHUNK), session.token);
+      if (result.state !== "done") return Object.assign(result, { sent, left });
+      sent += result.sent;
+      left += result.left;
+    }
+    await setKv("lastSync", Date.now());
+    return { state: left ? "attention" : "sent", sent, left };
+  }
 
+  async function sendChunk(entries, token) {
     const batch = { people: [], contacts: [], referrals: [] };
     for (const entry of entries) {
       for (const key of BATCH_KEYS) {
@@ -132,7 +146,7 @@
     try {
       response = await fetch("/api/sync", {
         method: "POST", credentials: "same-origin", cache: "no-store",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": session.token,
+        headers: { "Content-Type": "application/json", "X-CSRFToken": token,
           Accept: "application/json" },
         body: JSON.stringify(batch),
       });
@@ -181,8 +195,7 @@
       const kept = ((await getKv("receipts")) || []).concat(receipts).slice(-RECEIPTS);
       await setKv("receipts", kept);
     }
-    await setKv("lastSync", Date.now());
-    return { state: left ? "attention" : "sent", sent, left };
+    return { state: "done", sent, left };
   }
 
   function describe(result) {

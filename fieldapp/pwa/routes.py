@@ -191,6 +191,7 @@ def discard():
 def conflicts():
     """Records phones sent with a known id but different content, for a coordinator to review."""
     rows = store.open_conflicts(get_db())
+    audit_event("sync_conflicts_viewed", object_type="sync_conflict", object_id=str(len(rows)))
     for row in rows:
         row["pretty"] = json.dumps(json.loads(row["payload"]), indent=2, ensure_ascii=False)
     return render("pwa/conflicts.html", conflicts=rows)

@@ -492,3 +492,25 @@ def test_back_online_a_cached_page_gets_a_fresh_csrf_token(server, phone):
     page.locator(".contacts-save button[type=submit]").click()
     page.wait_for_url("**/contacts/*-*")
     assert 1 == stored(server.db(), "Fresh token place (demo)")
+
+
+def test_a_long_outbox_is_sent_in_chunks_the_server_accepts(server, phone):
+    page = phone.new_page()
+    officer_ready(page, server.url)
+    requests = []
+    phone.route("**/api/sync", lambda route: (requests.append(1), route.continue_()))
+    page.evaluate("""async (n) => {
+      const userKey = document.body.dataset.userKey;
+      for (let i = 0; i < n; i++) {
+        const id = crypto.randomUUID();
+        await FieldappOutbox.add({ id, kind: "contacts", userKey, records: { contacts: [{
+          id, occurred_at: new Date().toISOString(), place_text: "Chunk place (demo)",
+          kind: "wellness_check", outcome: "information_given", populations: [],
+          is_group: 0 }] } });
+      }
+    }""", 450)
+    page.evaluate("FieldappApp.trigger(true)")  # (Background Sync may well have started)
+    page.wait_for_function("() => document.getElementById('syncbar').dataset.state === 'sent'",
+                           timeout=30000)
+    assert 450 == stored(server.db(), "Chunk place (demo)")
+    assert 3 <= len(requests)
