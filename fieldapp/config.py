@@ -59,5 +59,11 @@ REFERRAL_LINK_HOURS = 72
 URGENT_ACCEPT_MINUTES = 30
 REFERRAL_EXPIRE_DAYS = 7
 
+# Contacts: repeat involvement is REPEAT_CONTACTS or more contacts within REPEAT_DAYS;
+# people with no contact or open referral for RETENTION_DAYS are de-identified by `purge`.
+REPEAT_CONTACTS = 2
+REPEAT_DAYS = 60
+RETENTION_DAYS = 730
+
 # Freeze the clock (ISO 8601, UTC) for tests and demos; empty means the real clock.
 NOW = ""

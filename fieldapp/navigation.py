@@ -18,6 +18,7 @@ NAV = {
     "coordinator": [
         ("directory.search", _l("Directory")),
         ("referrals.inbox", _l("Referrals")),
+        ("contacts.my_contacts", _l("Contacts")),
         ("reports.board", _l("Reports")),
         ("accounts.users", _l("Accounts")),
     ],

@@ -202,7 +202,7 @@ def new_referral():
     form = {key: request.args.get(key, "") for key in ("service_id", "contact_id", "person_id")}
     form.update({"id": str(uuid.uuid4()), "urgency": "today", "shared": []})
     if form["person_id"]:
-        person = store._person_visible(db, form["person_id"], _user())
+        person = store.referable_person(db, form["person_id"], _user())
         if person is None:
             form["person_id"] = ""
         else:

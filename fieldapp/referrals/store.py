@@ -162,7 +162,7 @@ def validate(db: Database, item: dict, user: dict) -> tuple[dict, dict]:
     if text["contact_id"] and not _contact_visible(db, text["contact_id"], user):
         errors["contact_id"] = _msg(_l("This contact does not exist."))
     if text["person_id"]:
-        person = _person_visible(db, text["person_id"], user)
+        person = referable_person(db, text["person_id"], user)
         if person is None:
             errors["person_id"] = _msg(_l("This person does not exist."))
 
@@ -227,18 +227,15 @@ def _exists(db: Database, referral_id: str) -> bool:
 
 
 def _contact_visible(db: Database, contact_id: str, user: dict) -> bool:
-    rows = list(db.query("select officer_id, police_service from contact where id = ?",
-                         [contact_id]))
-    if not rows:
-        return False
-    contact = rows[0]
-    if contact["officer_id"] == user.get("id"):
-        return True
-    return user.get("role") == "coordinator" and contact["police_service"] == user.get(
-        "police_service")
+    """A referral may start from any contact the user may see (the contacts area's rule)."""
+    from fieldapp.contacts.store import get_contact
+
+    return get_contact(db, contact_id, user) is not None
 
 
-def _person_visible(db: Database, person_id: str, user: dict) -> dict | None:
+def referable_person(db: Database, person_id: str, user: dict) -> dict | None:
+    """A person the user may refer: one of their police service (officers can find any of
+    them by alias in the people search), never a merged-away record."""
     rows = list(db.query("select * from person where id = ? and merged_into_id is null",
                          [person_id]))
     if not rows:
