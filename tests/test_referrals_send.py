@@ -211,3 +211,13 @@ def test_canary_of_contact_note_never_reaches_the_referral(app, services):
     item = referral_item(contact_id=contact)
     assert "created" == apply(app, services, item)["status"]
     assert CANARY not in json.dumps(services["referral"].get(item["id"]))
+
+
+def test_an_undone_contact_cannot_start_a_referral(login_as, services):
+    contact = add_contact(services)
+    services.execute("update contact set deleted_at = '2026-01-01T00:00:00+00:00' where id = ?",
+                     [contact])
+    item = referral_item(contact_id=contact)
+    response = login_as("officer").post("/referrals/new", data=form_of(item))
+    assert 400 == response.status_code
+    assert 0 == services["referral"].count_where("id = ?", [item["id"]])
