@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote_plus
 
-from flask import abort, current_app, redirect, request, url_for
+from flask import abort, current_app, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -132,7 +132,13 @@ def language_label(code, name=None):
     """A language's name in the interface language (known codes), else the stored name."""
     key = (code or "").lower() or LANGUAGE_BY_NAME.get((name or "").lower(), "")
     label = LANGUAGE_NAMES.get(key)
-    return str(label) if label else (name or code or "")
+    if not label:
+        return name or code or ""
+    # Translated once per request: a page of cards names the same few languages many times.
+    cache = g.setdefault("directory_language_labels", {})
+    if key not in cache:
+        cache[key] = str(label)
+    return cache[key]
 
 
 PHONE_TYPES = {"voice": _l("voice"), "fax": _l("fax"), "text": _l("text messages"),
