@@ -12,7 +12,7 @@ import fieldapp.cli  # noqa: F401  (imports the areas in the app's order)
 from fieldapp import audit
 from fieldapp.reports.tables import category_label, vocab_label
 from tests.conftest import make_app
-from tests.test_reports_dataset import HRP_Q1, NOW, Q1, load
+from tests.test_reports_dataset import CRISIS_TEAM_ID, HRP_Q1, NOW, Q1, load
 
 CRISIS = "Harbourside Mobile Crisis Team (demo) — Service s1-crisis-line (test)"
 YOUTH = "Northwind Youth Shelter (demo) — Service s2-youth-beds (test)"
@@ -280,3 +280,22 @@ def test_french_report(report_app, coordinator):
     html = coordinator.get(f"/reports/?{HRP_Q1}").get_data(as_text=True)
     assert "Rapport au conseil" in html
     assert "&lt;5" in html
+
+
+def test_csv_labels_cannot_become_spreadsheet_formulas(report_app, coordinator):
+    from fieldapp.db import connect
+
+    db = connect(report_app.config["DATABASE"])
+    db.execute("update organization set name = '=HYPERLINK(1)' where id = ?", [CRISIS_TEAM_ID])
+    db.conn.close()
+    rows = csv_rows(coordinator.get(f"/reports/board.csv?{HRP_Q1}&table=referrals_by_service"))
+    assert rows[1][0].startswith("'=HYPERLINK(1)")
+    assert "-50.0%" == csv_rows(coordinator.get(
+        f"/reports/board.csv?{HRP_Q1}&table=repeat_calls"))[8][1]
+
+
+def test_bad_filter_through_htmx_still_shows_its_message(coordinator):
+    response = coordinator.get("/reports/?start=2026-03-31&end=2026-01-01",
+                               headers={"HX-Request": "true"})
+    assert 200 == response.status_code
+    assert "The end date must be on or after the start date." in response.get_data(as_text=True)

@@ -15,7 +15,11 @@ from fieldapp.db import get_db
 from fieldapp.reports import bp, calls, store, tables
 from fieldapp.reports import period as periods
 from fieldapp.security import audit_event, role_required
-from fieldapp.views import render
+from fieldapp.views import is_htmx, render
+
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection): labels that
+# come from stored text (service names, teams) get a leading apostrophe in the export.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 PERIOD_ERRORS = {
     "dates": _l("Give both dates as YYYY-MM-DD."),
@@ -79,7 +83,9 @@ def board():
     period, filters, selection, error = _parse_request(db)
     sections = _sections(db, period, filters)
     csv_args = {k: v for k, v in selection.items() if v}
-    return render("reports/board.html", "reports/_board.html", status=400 if error else 200,
+    # htmx does not swap 4xx answers: a bad filter from the htmx form still shows its message.
+    status = 400 if error and not is_htmx() else 200
+    return render("reports/board.html", "reports/_board.html", status=status,
                   title=_("Board report"), sections=sections, period=period,
                   selection=selection, csv_args=csv_args, error=error,
                   generated_at=format_datetime(clock.now(), "medium"),
@@ -106,20 +112,26 @@ def board_csv():
     writer = csv.writer(out)
     if table_id:
         table = by_id[table_id]
-        writer.writerow(table.columns)
-        writer.writerows([cell.text for cell in row] for row in table.rows)
+        writer.writerow([_safe(column) for column in table.columns])
+        writer.writerows([_safe(row[0].text)] + [cell.text for cell in row[1:]]
+                         for row in table.rows)
     else:
         writer.writerow([_("Table"), _("Row"), _("Column"), _("Value")])
         for table in by_id.values():
             for row in table.rows:
                 for column, cell in zip(table.columns[1:], row[1:], strict=True):
-                    writer.writerow([table.id, row[0].text, column, cell.text])
+                    writer.writerow([table.id, _safe(row[0].text), _safe(column), cell.text])
     audit_event("report_exported", object_type="report", object_id=table_id or "board",
                 detail={"period": period.key, "police_service": selection["police_service"],
                         "team": selection["team"], "table": table_id or "all"})
     filename = f"board-{period.key.replace('..', '_')}{'-' + table_id if table_id else ''}.csv"
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _safe(label: str) -> str:
+    """A label as a spreadsheet will show it, never run it."""
+    return "'" + label if label.startswith(FORMULA_START) else label
 
 
 # --- Calls for service ----------------------------------------------------------------------
