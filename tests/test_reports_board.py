@@ -299,3 +299,19 @@ def test_bad_filter_through_htmx_still_shows_its_message(coordinator):
                                headers={"HX-Request": "true"})
     assert 200 == response.status_code
     assert "The end date must be on or after the start date." in response.get_data(as_text=True)
+
+
+def test_every_table_has_its_section_for_single_table_exports(report_app, coordinator):
+    from fieldapp.reports import tables
+
+    page = html_tables(coordinator.get(f"/reports/?{HRP_Q1}").get_data(as_text=True))
+    assert set(page) == set(tables.SECTION_OF_TABLE)
+
+
+def test_one_table_csv_runs_only_its_own_queries(report_app, coordinator):
+    from tests.conftest import selects
+
+    report_app.extensions["fieldapp.query_log"] = log = []
+    coordinator.get(f"/reports/board.csv?{HRP_Q1}&table=partnerships")
+    report_app.extensions.pop("fieldapp.query_log")
+    assert not any("from contact c" in sql for sql in selects(log))

@@ -64,10 +64,10 @@ def _parse_request(db):
     return period, filters, selection, error
 
 
-def _sections(db, period, filters):
+def _sections(db, period, filters, only=None):
     now = clock.now()
     return tables.build(db, filters, period, current_app.config, clock.iso(now),
-                        _today().isoformat())
+                        _today().isoformat(), only)
 
 
 def _period_label(period) -> str:
@@ -103,10 +103,12 @@ def board_csv():
     period, filters, selection, error = _parse_request(db)
     if error:
         abort(400, description=error)
-    sections = _sections(db, period, filters)
-    by_id = tables.all_tables(sections)
     table_id = request.args.get("table") or ""
-    if table_id and table_id not in by_id:
+    if table_id and table_id not in tables.SECTION_OF_TABLE:
+        abort(404)
+    sections = _sections(db, period, filters, tables.SECTION_OF_TABLE.get(table_id))
+    by_id = tables.all_tables(sections)
+    if table_id and table_id not in by_id:  # a section without its table (no register)
         abort(404)
     out = io.StringIO()
     writer = csv.writer(out)

@@ -281,26 +281,50 @@ def data_quality_section(data: dict) -> Section:
     return section
 
 
+# Which section holds each table (so that one table's CSV runs only its section's queries).
+SECTION_OF_TABLE = {
+    "activity_summary": "activity", "activity_by_kind": "activity",
+    "activity_by_month": "activity", "people_summary": "people",
+    "people_by_population": "people", "referrals_by_service": "referrals",
+    "diversion": "diversion", "repeat_calls": "repeat-calls", "partnerships": "partnerships",
+    "data_quality": "data-quality",
+}
+
+
 def build(db, filters: store.Filters, period, config: dict, now_iso: str,
-          today: str) -> list[Section]:
-    """Every section of the board report."""
+          today: str, only: str | None = None) -> list[Section]:
+    """Every section of the board report, or only the section with id `only`."""
     repeat_contacts = int(config.get("REPEAT_CONTACTS", 2))
     repeat_days = int(config.get("REPEAT_DAYS", 60))
     window_days = int(config.get("REPEAT_CALL_WINDOW_DAYS", store.WINDOW_DAYS))
-    overview = store.contacts_overview(db, filters, period.months(), known_kinds())
-    quality = store.data_quality(db, filters, now_iso, today)
-    quality.update(no_kind=overview["no_kind"], no_outcome=overview["no_outcome"])
-    return [
-        activity_section(overview),
-        people_section(store.people(db, filters, repeat_contacts, repeat_days),
-                       repeat_contacts, repeat_days),
-        referrals_section(store.referrals(db, filters)),
-        diversion_section(overview),
-        repeat_calls_section(store.repeat_calls(db, filters, window_days), window_days),
-        partnerships_section(store.partnerships(db, list(config["POLICE_SERVICES"])),
-                             config["POLICE_SERVICES"]),
-        data_quality_section(quality),
-    ]
+    cache: dict = {}
+
+    def overview():
+        if "overview" not in cache:
+            cache["overview"] = store.contacts_overview(db, filters, period.months(),
+                                                        known_kinds())
+        return cache["overview"]
+
+    def quality():
+        data = store.data_quality(db, filters, now_iso, today)
+        data.update(no_kind=overview()["no_kind"], no_outcome=overview()["no_outcome"])
+        return data
+
+    builders = {
+        "activity": lambda: activity_section(overview()),
+        "people": lambda: people_section(
+            store.people(db, filters, repeat_contacts, repeat_days), repeat_contacts,
+            repeat_days),
+        "referrals": lambda: referrals_section(store.referrals(db, filters)),
+        "diversion": lambda: diversion_section(overview()),
+        "repeat-calls": lambda: repeat_calls_section(
+            store.repeat_calls(db, filters, window_days), window_days),
+        "partnerships": lambda: partnerships_section(
+            store.partnerships(db, list(config["POLICE_SERVICES"])), config["POLICE_SERVICES"]),
+        "data-quality": lambda: data_quality_section(quality()),
+    }
+    return [build_section() for section_id, build_section in builders.items()
+            if only is None or section_id == only]
 
 
 def all_tables(sections: list[Section]) -> dict[str, Table]:
