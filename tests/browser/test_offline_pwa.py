@@ -379,10 +379,10 @@ def test_sync_bar_and_logout_question_pass_axe(server, phone):
     assert [] == found
 
 
-def fill_contact(page, place: str):
+def fill_contact(page, place: str, kind: str = "wellness_check"):
     page.check('input[name="place_id"][value=""]', force=True)
     page.fill("#place_text", place)
-    page.check('input[name="kind"][value="wellness_check"]', force=True)
+    page.check(f'input[name="kind"][value="{kind}"]', force=True)
     page.check('input[name="outcome"][value="information_given"]', force=True)
 
 
@@ -514,3 +514,27 @@ def test_a_long_outbox_is_sent_in_chunks_the_server_accepts(server, phone):
                            timeout=30000)
     assert 450 == stored(server.db(), "Chunk place (demo)")
     assert 3 <= len(requests)
+
+
+def test_save_and_refer_offline_links_the_referral_to_its_contact(server, phone):
+    page = phone.new_page()
+    officer_ready(page, server.url)
+    phone.set_offline(True)
+    page.reload()
+    fill_contact(page, "Save and refer place (demo)", kind="mental_health")
+    page.locator('button[name="then"][value="refer"]').click()
+    page.wait_for_url("**/referrals/new?contact_id=*")
+    contact_id = page.evaluate("new URLSearchParams(location.search).get('contact_id')")
+    assert contact_id == page.locator('#referral-form input[name="contact_id"]').input_value()
+    page.locator('input[name="service_id"]').first.check(force=True)
+    page.check('input[name="consent"][value="verbal"]', force=True)
+    page.locator("#referral-form button[type=submit]").click()
+    page.wait_for_selector(".pwa-saved")
+    assert 2 == outbox_size(page)
+
+    phone.set_offline(False)
+    page.wait_for_function("() => document.getElementById('syncbar').dataset.state === 'sent'",
+                           timeout=15000)
+    db = server.db()
+    assert 1 == db.execute("select count(*) from referral where contact_id = ?",
+                           [contact_id]).fetchone()[0]
