@@ -64,6 +64,8 @@ REFERRAL_EXPIRE_DAYS = 7
 REPEAT_CONTACTS = 2
 REPEAT_DAYS = 60
 RETENTION_DAYS = 730
+# Board report: calls for service compared in this many days before and after first engagement.
+REPEAT_CALL_WINDOW_DAYS = 90
 
 # Freeze the clock (ISO 8601, UTC) for tests and demos; empty means the real clock.
 NOW = ""
