@@ -59,6 +59,10 @@ REFERRAL_LINK_HOURS = 72
 URGENT_ACCEPT_MINUTES = 30
 REFERRAL_EXPIRE_DAYS = 7
 
+# FIELDAPP_PUBLIC_DIRECTORY_API=1 opens the read-only HSDS API without login (confidential
+# locations stay hidden).
+PUBLIC_DIRECTORY_API = False
+
 # Contacts: repeat involvement is REPEAT_CONTACTS or more contacts within REPEAT_DAYS;
 # people with no contact or open referral for RETENTION_DAYS are de-identified by `purge`.
 REPEAT_CONTACTS = 2
