@@ -497,23 +497,31 @@ def test_back_online_a_cached_page_gets_a_fresh_csrf_token(server, phone):
 def test_a_long_outbox_is_sent_in_chunks_the_server_accepts(server, phone):
     page = phone.new_page()
     officer_ready(page, server.url)
-    requests = []
-    phone.route("**/api/sync", lambda route: (requests.append(1), route.continue_()))
-    page.evaluate("""async (n) => {
+    sizes = []
+    phone.route("**/api/sync", lambda route: (
+        sizes.append(len(route.request.post_data_json["contacts"])), route.continue_()))
+    page.evaluate("""(n) => new Promise((resolve, reject) => {
+      // Straight into the outbox in one transaction (as if queued over a long shift).
       const userKey = document.body.dataset.userKey;
-      for (let i = 0; i < n; i++) {
-        const id = crypto.randomUUID();
-        await FieldappOutbox.add({ id, kind: "contacts", userKey, records: { contacts: [{
-          id, occurred_at: new Date().toISOString(), place_text: "Chunk place (demo)",
-          kind: "wellness_check", outcome: "information_given", populations: [],
-          is_group: 0 }] } });
-      }
-    }""", 250)
-    page.evaluate("FieldappApp.trigger(true)")  # (Background Sync may well have started)
-    page.wait_for_function("() => document.getElementById('syncbar').dataset.state === 'sent'",
-                           timeout=30000)
+      const open = indexedDB.open("fieldapp", 1);
+      open.onsuccess = () => {
+        const db = open.result;
+        const tx = db.transaction("outbox", "readwrite");
+        for (let i = 0; i < n; i++) {
+          const id = crypto.randomUUID();
+          tx.objectStore("outbox").put({ id, kind: "contacts", userKey, createdAt: Date.now() + i,
+            attempts: 0, state: "waiting", records: { contacts: [{
+              id, occurred_at: new Date().toISOString(), place_text: "Chunk place (demo)",
+              kind: "wellness_check", outcome: "information_given", populations: [],
+              is_group: 0 }] } });
+        }
+        tx.oncomplete = () => { db.close(); resolve(); };
+        tx.onerror = () => reject(tx.error);
+      };
+    })""", 250)
+    assert "sent" == page.evaluate("FieldappOutbox.sync().then((r) => r.state)")
     assert 250 == stored(server.db(), "Chunk place (demo)")
-    assert 2 <= len(requests)
+    assert [200, 50] == sizes
 
 
 def test_save_and_refer_offline_links_the_referral_to_its_contact(server, phone):
