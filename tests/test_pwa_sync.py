@@ -216,3 +216,15 @@ def test_coordinator_reviews_conflicts(officer, frozen, frozen_db):
     assert 302 == answer.status_code
     assert frozen_db["sync_conflict"].get(conflict_id)["resolved_at"]
     assert original["id"] not in coordinator.get("/sync/conflicts").get_data(as_text=True)
+
+
+def test_receipts_tell_an_officer_where_their_referrals_stand(officer, frozen_db):
+    service_id = referral_service(frozen_db)
+    mine = referral(service_id)
+    officer.post("/api/sync", json={"referrals": [mine]})
+    others = list(frozen_db.query("select id from referral where officer_id != "
+                                  "(select id from user where email = 'officer@demo.test') "
+                                  "limit 1"))
+    ids = [mine["id"], str(uuid.uuid4())] + [r["id"] for r in others]
+    answer = officer.get("/api/sync/receipts", query_string=[("id", i) for i in ids])
+    assert {mine["id"]: {"status": "sent", "label": "sent"}} == answer.get_json()["referrals"]

@@ -186,6 +186,26 @@ def discard():
     return jsonify(discarded=len(ids))
 
 
+@bp.get("/api/sync/receipts")
+@role_required("officer", "coordinator")
+def receipts():
+    """Where the referrals a phone recently sent stand now (received, accepted...), by id."""
+    from fieldapp.referrals import lifecycle
+    from fieldapp.referrals import store as referrals_store
+
+    db = get_db()
+    answer = {}
+    for referral_id in request.args.getlist("id")[:store.RECEIPTS_MAX]:
+        referral = referrals_store.referral_for(db, current_user.row, referral_id[:64])
+        if referral is not None:
+            status = referral["status"]
+            answer[referral["id"]] = {"status": status,
+                                      "label": str(lifecycle.STATUS_LABELS.get(status, status))}
+    response = jsonify(referrals=answer)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get("/sync/conflicts")
 @role_required("coordinator")
 def conflicts():

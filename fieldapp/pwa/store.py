@@ -25,6 +25,7 @@ ORDER = [
 ]
 STATUSES = {"created", "unchanged", "conflict", "invalid"}
 MAX_ITEMS = 1000
+RECEIPTS_MAX = 10  # ids a phone may ask the status of at once
 
 
 class BatchError(ValueError):

@@ -150,8 +150,11 @@
       link.textContent = t(receipt.kind === "referrals" ? "kind_referral" : "kind_contact") + " · "
         + when(receipt.createdAt);
       li.append(link, " · " + t("sent_at", { time: when(receipt.sentAt) }));
+      const status = partnerStatus[receipt.id];
+      if (status) li.append(" · " + status);
       return li;
     });
+    askPartnerStatus(receipts.filter((r) => r.kind === "referrals").map((r) => r.id));
     list.replaceChildren(...entries.map((entry) => {
       const li = document.createElement("li");
       li.dataset.id = entry.id;
@@ -188,6 +191,25 @@
     if (!window.confirm(t("remove_confirm"))) return;
     await discardOnServer([id]);
     await Outbox.discard([id]);
+  }
+
+  // Sent referrals: what the partner did since (received, accepted...), asked at most once a
+  // minute while the list is open.
+  const partnerStatus = {};
+  let askedAt = 0;
+  async function askPartnerStatus(ids) {
+    const details = $("syncbar-details");
+    if (!ids.length || !navigator.onLine || !details || !details.open) return;
+    if (Date.now() - askedAt < 60 * 1000) return;
+    askedAt = Date.now();
+    const query = new URLSearchParams(ids.map((id) => ["id", id]));
+    try {
+      const response = await fetch("/api/sync/receipts?" + query, { credentials: "same-origin" });
+      if (!response.ok) return;
+      const answer = await response.json();
+      for (const [id, facts] of Object.entries(answer.referrals || {})) partnerStatus[id] = facts.label;
+      refresh();
+    } catch (e) { /* offline again */ }
   }
 
   // --- sync triggers and backoff --------------------------------------------------------------
@@ -266,6 +288,8 @@
     trigger(false);
     if (Date.now() - loadedAt > 30 * 60 * 1000) refreshTokens();
   });
+  const detailsBox = $("syncbar-details");
+  if (detailsBox) detailsBox.addEventListener("toggle", () => { if (detailsBox.open) refresh(); });
   const sendButton = $("syncbar-send");
   if (sendButton) sendButton.addEventListener("click", () => { nextAt = 0; trigger(true); });
   refresh();

@@ -132,6 +132,10 @@ def test_officer_works_offline_and_everything_arrives_once(server, phone):
     assert 0 == outbox_size(page)
     page.locator("#syncbar-details summary").click()
     assert expected == page.locator("#syncbar-list li[data-state=sent]").count()
+    if service:  # the referral's line says where it stands with the partner
+        page.wait_for_function("""() => [...document.querySelectorAll('#syncbar-list li')]
+            .some((li) => li.textContent.startsWith('Referral')
+                          && li.textContent.endsWith('· sent'))""")
     phone_shot(page, "pwa_syncbar_all_sent_phone")
     assert 3 == db.execute("select count(*) from contact where place_text like "
                            "'Offline place % (demo)'").fetchone()[0]
