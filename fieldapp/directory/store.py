@@ -168,24 +168,30 @@ def search_services(
         params.update(match=match, exact=(q or "").strip().lower())
         select_extra += f", {BM25} AS rank"
         order = ["lower(s.name) = :exact DESC", "rank", *order]
+    # With words, the candidates are few (the best FTS hits): each is checked by an indexed
+    # look-up (EXISTS); without words, one pass builds the set of ids (IN).
     if category:
-        where.append("s.id IN (SELECT service_id FROM service_category WHERE category = :category)")
+        where.append("EXISTS (SELECT 1 FROM service_category sc WHERE sc.service_id = s.id"
+                     " AND sc.category = :category)" if match else
+                     "s.id IN (SELECT service_id FROM service_category WHERE category = :category)")
         params["category"] = category
     if population:
-        where.append("EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(s.populations)"
-                     " THEN s.populations ELSE '[]' END) WHERE value = :population)")
-        params["population"] = population
+        # populations is a JSON list of codes (validated identifiers): '"code"' is in the text.
+        where.append("instr(s.populations, :population) > 0")
+        params["population"] = json.dumps(str(population))
     if accepts_referrals:
         where.append("s.accepts_referrals = 1")
     if language:
-        where.append("s.id IN (SELECT service_id FROM language"
+        where.append("EXISTS (SELECT 1 FROM language lg WHERE lg.service_id = s.id"
+                     " AND (lower(lg.code) = :language OR lower(lg.name) = :language))" if match
+                     else "s.id IN (SELECT service_id FROM language"
                      " WHERE lower(code) = :language OR lower(name) = :language)")
         params["language"] = language.strip().lower()
     if open_now:
         sql, open_params = _open_now_sql(now, tz, per_service=bool(match or category))
         where.append(sql)
         params.update(open_params)
-    source = "service s"
+    source, with_clause = "service s", ""
     if near:
         lat, lon, km = near
         min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, km)
@@ -196,12 +202,21 @@ def search_services(
               AND lo.longitude BETWEEN :min_lon AND :max_lon
               AND coalesce(lo.confidential, 0) = 0"""
         if match:
-            # Few services match the words: measure from each of them.
-            select_extra += f""", (SELECT min({distance})
-                FROM service_at_location sal JOIN location lo ON lo.id = sal.location_id
-                WHERE sal.service_id = s.id AND {in_box}) AS distance"""
-            where.append("distance <= :km")
-            order = ["distance", *order]
+            # Measure from each service that has the words, once (a materialized step: the
+            # distance is not computed again for the WHERE and the ORDER BY).
+            with_clause = f"""WITH near AS MATERIALIZED (
+                SELECT s2.rowid AS rid, {BM25} AS rank, (SELECT min({distance})
+                    FROM service_at_location sal JOIN location lo ON lo.id = sal.location_id
+                    WHERE sal.service_id = s2.id AND {in_box}) AS distance
+                FROM service_fts JOIN service s2 ON s2.rowid = service_fts.rowid
+                WHERE service_fts MATCH :match)"""
+            source = "near JOIN service s ON s.rowid = near.rid"
+            joins = ""
+            where = [w for w in where if "MATCH" not in w]
+            select_extra = ", near.rank AS rank, near.distance AS distance"
+            order = ["near.distance", "lower(s.name) = :exact DESC", "near.rank",
+                     "s.name COLLATE NOCASE", "s.id"]
+            where.append("near.distance <= :km")
         else:
             # Start from the locations inside the bounding box (the latitude/longitude index);
             # the exact distance runs only on those.  Confidential locations are never used.
@@ -215,28 +230,31 @@ def search_services(
     columns = """s.id, s.name, s.organization_id, s.organization_name, s.description,
         s.accepts_referrals, s.assured_date, s.intake_phone, s.populations, s.alert"""
     rows = None
-    words_only = not (category or population or accepts_referrals or language or open_now or near)
-    if match and words_only:
-        # Words only (the usual search as you type): rank in the FTS index alone and read
-        # the service rows of the best hits only.  When the best hits were cut off and fewer
-        # than a page of them is listed (archived ones), the full query below decides.
-        params["hits"] = max(200, 2 * (int(limit) + int(offset)))
+    if match and not near:
+        # Rank in the FTS index alone, then read (and filter) only the service rows of the
+        # best hits: the cost stays bounded however many services contain a common word.
+        # If the hits were cut off and fewer than a page survive the filters (a selective
+        # filter, archived listings), the full query below decides.  The result is the same:
+        # a service beyond the cut ranks below every hit kept.
+        words_only = not (category or population or accepts_referrals or language or open_now)
+        params["hits"] = (max(200, 2 * (int(limit) + int(offset))) if words_only
+                          else max(1000, 10 * (int(limit) + int(offset))))
+        filters = [w for w in where if "MATCH" not in w]
         rows = list(db.query(f"""WITH hits AS MATERIALIZED (
                 SELECT rowid, {BM25} AS rank FROM service_fts
                 WHERE service_fts MATCH :match ORDER BY rank LIMIT :hits)
             SELECT {columns}, hits.rank AS rank, (SELECT count(*) FROM hits) AS hit_count
             FROM hits JOIN service s ON s.rowid = hits.rowid
-            WHERE s.archived_at IS NULL
-              AND coalesce(s.status, 'active') NOT IN ('inactive', 'defunct')
+            WHERE {' AND '.join(filters)}
             ORDER BY lower(s.name) = :exact DESC, hits.rank, s.name COLLATE NOCASE, s.id
             LIMIT :limit OFFSET :offset""", params))
-        truncated = not rows or rows[0].pop("hit_count") >= params["hits"]
+        truncated = not rows or rows[0]["hit_count"] >= params["hits"]
         for row in rows:
             row.pop("hit_count", None)
         if len(rows) < int(limit) and truncated:
             rows = None
     if rows is None:
-        rows = list(db.query(f"""SELECT {columns}{select_extra}
+        rows = list(db.query(f"""{with_clause} SELECT {columns}{select_extra}
             FROM {source} {joins}
             WHERE {' AND '.join(where)}
             ORDER BY {', '.join(order)}
