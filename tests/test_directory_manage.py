@@ -167,6 +167,18 @@ def test_verification_queue_and_one_tap_verified_today(login_as, db):
     assert fresh
 
 
+def test_verified_today_from_the_edit_page_returns_to_it(login_as, db):
+    stale = add_service(db, "Quillfeather Edit Verify", verified="2020-01-01")
+    coordinator = login_as("coordinator")
+    assert "Last verified" in coordinator.get(f"/directory/manage/services/{stale}").get_data(
+        as_text=True)
+    response = coordinator.post(f"/directory/manage/services/{stale}/verify",
+                                data={"back": "edit"})
+    assert 303 == response.status_code
+    assert f"/directory/manage/services/{stale}" == response.headers["Location"]
+    assert store.get_service(db, stale)["assured_date"] > "2020-01-01"
+
+
 def test_verify_days_is_configurable(tmp_path):
     from fieldapp.db import connect
     from tests.conftest import login, make_app

@@ -352,6 +352,10 @@ def _organization_known(db, organization_id: str) -> bool:
 
 
 def _service_form_context(db, values, errors, service=None):
+    if service is not None:
+        today = store.local_now(clock.now(), _tz()).date()
+        service = {**service, **store.verification(service.get("assured_date"), today,
+                                                   _verify_days())}
     return {
         "values": values, "errors": errors, "service": service,
         "organizations": store.organization_choices(db),
@@ -557,6 +561,10 @@ def verify_service(service_id):
     row = store.mark_verified(db, service_id, today=today, by_user=current_user.row,
                               now=clock.iso())
     audit_event("directory_service_verified", object_type="service", object_id=service_id)
+    if not request.headers.get("HX-Request"):
+        if request.form.get("back") == "edit":
+            return redirect(url_for("directory.edit_service", service_id=service_id), 303)
+        return redirect(url_for("directory.verify_queue"), 303)
     return render("directory/manage/verify.html", "directory/manage/_verify_row.html",
                   row=row, days=_verify_days(),
                   rows=store.needs_verification(db, today=today, days=_verify_days()))
