@@ -221,6 +221,7 @@ def test_htmx_search_returns_only_the_results_fragment(login_as, listings):
     html = response.get_data(as_text=True)
     assert "<html" not in html and "dir-card" in html
     assert "HX-Request" in response.headers["Vary"]
+    assert "/directory/?q=zephyr" == response.headers["HX-Push-Url"]
 
 
 def test_history_restore_gets_the_whole_page(login_as, listings):

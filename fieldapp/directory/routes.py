@@ -211,8 +211,12 @@ def search():
             own_listings=store.services_of_organization(db, current_user.organization_id)
             if current_user.role == "partner" else [],
         )
-    return render("directory/search.html",
-                  "directory/_results.html" if is_fragment else None, **context)
+    response = render("directory/search.html",
+                      "directory/_results.html" if is_fragment else None, **context)
+    if is_fragment:
+        # The address bar shows the search without the form's empty fields.
+        response.headers["HX-Push-Url"] = url_for("directory.search", **_query_args(criteria))
+    return response
 
 
 def _refer_url(service_id: str) -> str:
