@@ -317,3 +317,15 @@ def test_empty_search_shows_crisis_services_and_categories(login_as, listings):
     everything = officer.get("/directory/?all=1").get_data(as_text=True)
     assert 20 == everything.count('class="dir-card"')
     assert "all=1" in everything.split("dir-pages", 1)[1]  # the next page keeps listing all
+
+
+@pytest.mark.parametrize(("typed", "query"), [
+    ("shel", '"shel"*'),
+    ("zephyr shel", '"zephyr"* AND "shel"*'),
+    ("housin", '("housin"* OR "housi"* OR "hous"*)'),
+    ('"AND NEAR(', '"AND"* AND "NEAR"*'),
+    ("-*", ""),
+    ("a b", '"a" AND "b"'),
+])
+def test_user_text_becomes_quoted_prefix_terms(typed, query):
+    assert query == store.fts_query(typed)
