@@ -101,9 +101,13 @@
     return sending;
   }
 
+  // A request on a failing network must not hold the outbox lock for ever.
+  const timeout = (ms) => (typeof AbortSignal !== "undefined" && AbortSignal.timeout
+    ? AbortSignal.timeout(ms) : undefined);
+
   async function freshToken() {
     const response = await fetch("/api/csrf", { credentials: "same-origin", cache: "no-store",
-      headers: { Accept: "application/json" } });
+      headers: { Accept: "application/json" }, signal: timeout(15000) });
     if (response.status === 401 || response.redirected) return { login: true };
     if (!response.ok) return { status: response.status };
     const body = await response.json();
@@ -148,7 +152,7 @@
         method: "POST", credentials: "same-origin", cache: "no-store",
         headers: { "Content-Type": "application/json", "X-CSRFToken": token,
           Accept: "application/json" },
-        body: JSON.stringify(batch),
+        body: JSON.stringify(batch), signal: timeout(60000),
       });
     } catch (error) {
       return { state: "offline" };
@@ -217,8 +221,11 @@
 
   // --- clearing (logout) ----------------------------------------------------------------------
 
+  /** Remove entries the officer chose to give up; waits for a running sync, which would
+   *  otherwise write back an entry it had read before. */
   async function discard(ids) {
-    for (const id of ids) await remove(id);
+    const run = async () => { for (const id of ids) await remove(id); };
+    await (global.navigator && navigator.locks ? navigator.locks.request(LOCK, run) : run());
     notify();
   }
 
