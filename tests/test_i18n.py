@@ -21,7 +21,11 @@ def catalogue_pairs() -> dict[str, str]:
     for po in ROOT.glob("fieldapp/**/translations/fr/LC_MESSAGES/messages.po"):
         with po.open("rb") as handle:
             for message in read_po(handle):
-                if message.id and isinstance(message.id, str):
+                if not message.id:
+                    continue
+                if isinstance(message.id, tuple):  # plural forms: keyed by the singular
+                    pairs[message.id[0]] = message.string[0] if message.string else ""
+                else:
                     pairs[message.id] = message.string
     return pairs
 
