@@ -97,3 +97,19 @@ def test_schedule_outside_its_validity_dates_is_ignored():
 def test_unreadable_times_are_skipped_not_raised():
     rows = [row("MO", "nine", "5pm"), row("MO", "25:00", "26:00"), row("MO", None, "")]
     assert hours.is_open(rows, at("2026-03-02T10:00"), TZ) is None
+
+
+@pytest.mark.parametrize(("hours_rows", "local", "expected"), [
+    (WEEKDAYS_SPLIT, "2026-03-02T10:00", {"closes": "12:00"}),
+    (WEEKDAYS_SPLIT, "2026-03-02T12:30", {"opens": "13:00", "in_days": 0, "day": 0}),
+    (WEEKDAYS_SPLIT, "2026-03-02T18:00", {"opens": "09:00", "in_days": 1, "day": 1}),
+    (WEEKDAYS_SPLIT, "2026-03-06T18:00", {"opens": "09:00", "in_days": 3, "day": 0}),  # Fri
+    (OVERNIGHT, "2026-03-06T23:00", {"closes": "04:00"}),
+    (OVERNIGHT, "2026-03-07T03:00", {"closes": "04:00"}),                  # Sat, Fri's shift
+    (OVERNIGHT, "2026-03-08T05:00", {"opens": "20:00", "in_days": 5, "day": 4}),  # Sun
+    ([row("MO", "20:00", "24:00"), row("TU", "00:00", "02:00")], "2026-03-02T21:00",
+     {"closes": "02:00"}),                                                 # back to back
+    (ALWAYS, "2026-03-02T10:00", {}),
+])
+def test_when_it_next_closes_or_opens(hours_rows, local, expected):
+    assert expected == hours.status(hours_rows, at(local), TZ)["next"]

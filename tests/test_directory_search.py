@@ -242,6 +242,9 @@ def test_open_now_filter_on_the_page_at_a_frozen_clock(tmp_path):
     login(client, "officer")
     html = client.get("/directory/?q=zephyr&open=1").get_data(as_text=True)
     assert "Zephyr Day Centre" in html and "Zephyr Night Outreach" not in html
+    assert "until 17:00" in html
+    html = client.get("/directory/?q=zephyr+night").get_data(as_text=True)
+    assert "opens Friday at 20:00" in html
     assert night != day
 
 

@@ -149,15 +149,46 @@ def week(rows: list[dict]) -> list[tuple[int, list[Shift]]]:
     return [(day, [s for s in weekly if s.day == day]) for day in range(7)]
 
 
+def _next_change(weekly: list[Shift], local: datetime) -> dict:
+    """When the current opening ends ({"closes": "HH:MM"}) or, when closed, when the next one
+    starts within a week ({"opens": "HH:MM", "in_days": 0..7, "day": weekday})."""
+    minute = local.hour * 60 + local.minute
+    today = local.weekday()
+    # Minutes from today's midnight, over yesterday, today and the week ahead.
+    spans = sorted((((s.day - today) % 7) * DAY_MINUTES + s.start,
+                    ((s.day - today) % 7) * DAY_MINUTES + s.end) for s in weekly)
+    spans = [(a - 7 * DAY_MINUTES, b - 7 * DAY_MINUTES) for a, b in spans] + spans
+    current = [(a, b) for a, b in spans if a <= minute < b]
+    if current:
+        end = max(b for _, b in current)
+        # Back-to-back shifts (a split at midnight) read as one opening.
+        extended = True
+        while extended:
+            extended = False
+            for a, b in spans:
+                if a <= end < b:
+                    end, extended = b, True
+        return {"closes": format_minutes(end % DAY_MINUTES if end != DAY_MINUTES else end)}
+    upcoming = [a for a, _ in spans if a > minute]
+    if not upcoming:
+        return {}
+    start = min(upcoming)
+    return {"opens": format_minutes(start % DAY_MINUTES), "in_days": start // DAY_MINUTES,
+            "day": (today + start // DAY_MINUTES) % 7}
+
+
 def status(rows: list[dict], now: datetime, tz: str) -> dict:
-    """Everything a result card shows about hours: open now, 24/7, today's shifts as text."""
+    """Everything a result card shows about hours: open now, 24/7, today's shifts as text,
+    and when that changes (closes at / opens next)."""
     local = _local(now, tz)
     weekly = shifts(rows)
     valid_today = shifts(rows, local.date()) if any(
         r.get("valid_from") or r.get("valid_to") for r in rows) else weekly
+    always = bool(weekly) and _always(weekly)
     return {
         "open": _open_at(valid_today, local),
-        "always_open": bool(weekly) and _always(weekly),
+        "always_open": always,
         "today": [s.label() for s in valid_today if s.day == local.weekday()],
         "known": bool(weekly),
+        "next": {} if always or not valid_today else _next_change(valid_today, local),
     }

@@ -159,6 +159,16 @@ def web_url(url):
     return text if text.lower().startswith(("http://", "https://")) else None
 
 
+@bp.app_template_global("directory_weekday")
+def weekday_name(index: int) -> str:
+    """A weekday's name as written inside a sentence, from the locale's own data
+    ("Tuesday", "mardi")."""
+    from babel.dates import get_day_names
+    from flask_babel import get_locale
+
+    return get_day_names("wide", locale=get_locale())[int(index) % 7]
+
+
 DAY_NAMES = [_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
              _l("Saturday"), _l("Sunday")]
 
