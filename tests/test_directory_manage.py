@@ -258,7 +258,7 @@ def test_organization_merge_moves_services_users_and_referrals(login_as, db):
 
 def test_partnership_register_overlaps_single_force_and_gaps(login_as, db):
     both = add_service(db, "Quillfeather Both", categories=["veterans"])
-    hrp = add_service(db, "Quillfeather HRP Only", categories=["veterans"])
+    hrp = add_service(db, "Quillfeather HRP Only", categories=["veterans", "income"])
     db.execute("DELETE FROM service_partnership")
     for service_id, force in ((both, "HRP"), (both, "RCMP"), (hrp, "HRP")):
         db.execute("INSERT INTO service_partnership VALUES (?, ?)", [service_id, force])
@@ -267,6 +267,9 @@ def test_partnership_register_overlaps_single_force_and_gaps(login_as, db):
     assert [hrp] == [s["id"] for s in register["single"]["HRP"]]
     assert [] == register["single"]["RCMP"]
     assert "veterans" not in register["gaps"] and "legal" in register["gaps"]
+    assert "veterans" not in register["gaps_by_force"]["RCMP"]  # via the shared service
+    assert [] == register["gaps_by_force"]["HRP"]
+    assert ["income"] == register["gaps_by_force"]["RCMP"]
     html = login_as("coordinator").get("/directory/manage/partnerships").get_data(as_text=True)
     assert "Quillfeather Both" in html and "Only Halifax Regional Police" in html
 

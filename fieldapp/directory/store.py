@@ -975,13 +975,21 @@ def partnership_register(db: Database, police_services: list[str]) -> dict:
             single[forces[0]].append(row)
         else:
             none.append(row)
-    covered = {r["category"] for r in db.query(
-        """SELECT DISTINCT sc.category FROM service_category sc
-        JOIN service s ON s.id = sc.service_id AND s.archived_at IS NULL
-        JOIN service_partnership sp ON sp.service_id = sc.service_id""")}
-    gaps = [r["code"] for r in db.query("SELECT code FROM directory_category ORDER BY position")
-            if r["code"] not in covered]
-    return {"services": rows, "overlaps": overlaps, "single": single, "none": none, "gaps": gaps}
+    covered_by: dict[str, set[str]] = {code: set() for code in police_services}
+    for r in db.query(
+            """SELECT DISTINCT sc.category, sp.police_service FROM service_category sc
+            JOIN service s ON s.id = sc.service_id AND s.archived_at IS NULL
+            JOIN service_partnership sp ON sp.service_id = sc.service_id"""):
+        covered_by.setdefault(r["police_service"], set()).add(r["category"])
+    covered = set().union(*covered_by.values()) if covered_by else set()
+    codes = [r["code"] for r in db.query("SELECT code FROM directory_category ORDER BY position")]
+    gaps = [code for code in codes if code not in covered]
+    # Per police service: categories where the other force has a partner and this one none.
+    gaps_by_force = {force: [code for code in codes if code in covered
+                             and code not in covered_by.get(force, set())]
+                     for force in police_services}
+    return {"services": rows, "overlaps": overlaps, "single": single, "none": none,
+            "gaps": gaps, "gaps_by_force": gaps_by_force}
 
 
 # --- partners' edit proposals -----------------------------------------------------------------
