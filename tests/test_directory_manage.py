@@ -232,6 +232,21 @@ def test_duplicates_found_by_name_and_phone_and_merge_repoints_referrals(login_a
     assert 1 == len(audit.events(db, "directory_merged"))
 
 
+def test_a_pair_kept_apart_leaves_the_duplicates_page(login_as, db):
+    a = add_service(db, "Quillfeather Twin Pantry")
+    b = add_service(db, "Quillfeather Twin Pantries")
+    pairs = store.possible_duplicates(db)["services"]
+    assert any({p["a"]["id"], p["b"]["id"]} == {a, b} for p in pairs)
+    response = login_as("coordinator").post("/directory/manage/duplicates/keep-apart", data={
+        "kind": "service", "a_id": a, "b_id": b})
+    assert 303 == response.status_code
+    pairs = store.possible_duplicates(db)["services"]
+    assert not any({p["a"]["id"], p["b"]["id"]} == {a, b} for p in pairs)
+    assert None is store.get_service(db, a)["archived_at"] is store.get_service(db, b)[
+        "archived_at"]
+    assert 1 == len(audit.events(db, "directory_kept_apart"))
+
+
 def test_merge_refuses_a_pair_without_the_survivor(login_as, db):
     a, b = add_service(db, "Quillfeather A"), add_service(db, "Quillfeather B")
     response = login_as("coordinator").post("/directory/manage/merge", data={

@@ -614,6 +614,25 @@ def merge():
     return redirect(url_for("directory.duplicates"), 303)
 
 
+@bp.post("/manage/duplicates/keep-apart")
+@role_required("coordinator")
+def keep_apart():
+    """Not duplicates after all: the pair leaves the possible-duplicates page."""
+    db = get_db()
+    kind = request.form.get("kind")
+    a_id, b_id = request.form.get("a_id") or "", request.form.get("b_id") or ""
+    load = store.get_service if kind == "service" else store.get_organization
+    if kind not in ("service", "organization") or a_id == b_id:
+        abort(404)
+    found_or_404(load(db, a_id), kind, a_id)
+    found_or_404(load(db, b_id), kind, b_id)
+    store.keep_apart(db, kind=kind, a_id=a_id, b_id=b_id, by_user_id=current_user.id,
+                     now=clock.iso())
+    audit_event("directory_kept_apart", object_type=kind, object_id=a_id,
+                detail={"other_id": b_id})
+    return redirect(url_for("directory.duplicates"), 303)
+
+
 @bp.get("/manage/partnerships")
 @role_required("coordinator")
 def partnerships():

@@ -775,11 +775,17 @@ def possible_duplicates(db: Database, *, threshold: float = 90.0, limit: int = 1
     see _name_score, >= threshold), the same phone number, or the same street address."""
     from rapidfuzz import process
 
+    # Pairs a coordinator said are different listings (kind "<kind>_distinct").
+    kept_apart = {tuple(sorted((r["survivor_id"], r["duplicate_id"]))) for r in db.query(
+        "SELECT survivor_id, duplicate_id FROM directory_merge WHERE kind LIKE '%_distinct'")}
+
     def pairs(items: list[dict], phones: dict, addresses: dict) -> list[dict]:
         found: dict[tuple[str, str], dict] = {}
 
         def add(a: dict, b: dict, reason: str, score: float | None = None):
             key = tuple(sorted((a["id"], b["id"])))
+            if key in kept_apart:
+                return
             entry = found.setdefault(key, {"a": a if a["id"] == key[0] else b,
                                            "b": b if a["id"] == key[0] else a,
                                            "reasons": [], "score": 0.0})
@@ -950,6 +956,16 @@ def merge_organizations(db: Database, *, survivor_id: str, duplicate_id: str, by
                                       "duplicate_id": duplicate_id, "merged_by": by_user_id,
                                       "merged_at": now, "moved_json": json.dumps(moved)})
     return moved
+
+
+def keep_apart(db: Database, *, kind: str, a_id: str, b_id: str, by_user_id: str,
+               now: str) -> None:
+    """Record that two listings flagged as possible duplicates are different (they leave the
+    duplicates page).  Kept in directory_merge as kind "<kind>_distinct": the log of decisions
+    on pairs."""
+    db["directory_merge"].insert({"kind": f"{kind}_distinct", "survivor_id": a_id,
+                                  "duplicate_id": b_id, "merged_by": by_user_id,
+                                  "merged_at": now, "moved_json": None})
 
 
 # --- partnership register ---------------------------------------------------------------------

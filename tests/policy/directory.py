@@ -32,6 +32,7 @@ POLICY = {
     "directory.verify_service": {"roles": COORDINATOR},
     "directory.duplicates": {"roles": COORDINATOR},
     "directory.merge": {"roles": COORDINATOR},
+    "directory.keep_apart": {"roles": COORDINATOR},
     "directory.partnerships": {"roles": COORDINATOR},
     "directory.proposals": {"roles": COORDINATOR},
     "directory.proposal_detail": {"roles": COORDINATOR},
