@@ -332,3 +332,18 @@ def test_empty_search_shows_crisis_services_and_categories(login_as, listings):
 ])
 def test_user_text_becomes_quoted_prefix_terms(typed, query):
     assert query == store.fts_query(typed)
+
+
+def test_confidential_address_never_reaches_search_results(login_as, db):
+    hidden = add_service(db, "Zephyr Safe House", address_1="99 Secret Lane", city="Halifax",
+                         lat=44.65, lon=-63.57)
+    db.execute("UPDATE location SET confidential = 1 WHERE id IN (SELECT location_id FROM"
+               " service_at_location WHERE service_id = ?)", [hidden])
+    found = search(db, "zephyr safe")
+    assert [hidden] == ids(found)
+    assert ([], None) == (found[0]["addresses"], found[0]["address"])
+    assert [] == ids(search(db, "zephyr safe", near=(44.65, -63.57, 5)))
+    html = login_as("officer").get(f"/directory/services/{hidden}").get_data(as_text=True)
+    assert "Secret Lane" not in html and "The address is confidential." in html
+    html = login_as("officer").get("/directory/?q=zephyr+safe").get_data(as_text=True)
+    assert "Secret Lane" not in html

@@ -309,9 +309,10 @@ def _with_card_details(db: Database, services: list[dict], now: datetime, tz: st
         service["schedules"] = schedules.get(sid, [])
         service["hours"] = hours.status(service["schedules"], now, tz)
         service["languages"] = _language_names(languages.get(sid, []))
-        service["addresses"] = [_address(a) for a in addresses.get(sid, [])]
-        service["address"] = next((a for a in service["addresses"] if not a["confidential"]
-                                   and a["text"]), None)
+        # Search results never carry a confidential location (a shelter's street address).
+        service["addresses"] = [_address(a) for a in addresses.get(sid, [])
+                                if not a["confidential"]]
+        service["address"] = next((a for a in service["addresses"] if a["text"]), None)
         service["categories"] = [c["category"] for c in categories.get(sid, [])]
         service["populations"] = _json_list(service.get("populations"))
         service.update(verification(service.get("assured_date"), today))
