@@ -1,4 +1,5 @@
-"""Flask commands: demo, demo-logins, create-user (init-db lives in db.py)."""
+"""Flask commands: demo, demo-logins, create-user, backup (init-db lives in db.py; each area
+registers its own commands, e.g. import-hsds, purge, import-calls, referrals expire)."""
 
 import click
 from flask import Flask, current_app
@@ -61,7 +62,27 @@ def create_user_command(email, name, role, organization_id, police_service, lang
     click.echo(f"One-time password (shown once; changed at first login): {password}")
 
 
+@click.command("backup")
+@click.argument("destination", type=click.Path(dir_okay=False, writable=True))
+@with_appcontext
+def backup_command(destination: str) -> None:
+    """Copy the live database to DESTINATION with SQLite's online backup (safe while serving)."""
+    import sqlite3
+
+    target = sqlite3.connect(destination)
+    try:
+        with target:
+            get_db().conn.backup(target)
+        check = target.execute("pragma integrity_check").fetchone()[0]
+    finally:
+        target.close()
+    if check != "ok":
+        raise click.ClickException(f"backup failed its integrity check: {check}")
+    click.echo(f"Backed up to {destination} (integrity check ok)")
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(backup_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(demo_logins_command)
     app.cli.add_command(create_user_command)

@@ -32,3 +32,15 @@ def test_create_partner_needs_an_organization(runner, db):
     assert 2 == result.exit_code
     assert "organization" in result.output
     assert store.get_user_by_email(db, "p@demo.test") is None
+
+
+def test_backup_copies_the_live_database(runner, tmp_path, db):
+    target = tmp_path / "copy.db"
+    result = runner.invoke(args=["backup", str(target)])
+    assert 0 == result.exit_code, result.output
+    from fieldapp.db import connect
+
+    copy = connect(str(target))
+    assert db["user"].count == copy["user"].count
+    assert db["organization"].count == copy["organization"].count
+    copy.conn.close()
