@@ -59,6 +59,9 @@ REFERRAL_LINK_HOURS = 72
 URGENT_ACCEPT_MINUTES = 30
 REFERRAL_EXPIRE_DAYS = 7
 
+# Directory listings not verified for this many days join the coordinator's queue (amber).
+DIRECTORY_VERIFY_DAYS = 180
+
 # FIELDAPP_PUBLIC_DIRECTORY_API=1 opens the read-only HSDS API without login (confidential
 # locations stay hidden).
 PUBLIC_DIRECTORY_API = False
