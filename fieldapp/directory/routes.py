@@ -117,27 +117,23 @@ def _population_label(code):
     return str(label) if label else code
 
 
-LANGUAGE_NAMES = {
-    "en": _l("English"), "fr": _l("French"), "ar": _l("Arabic"), "zh": _l("Chinese"),
-    "es": _l("Spanish"), "mic": _l("Mi'kmaw"), "ase": _l("American Sign Language"),
-    "pt": _l("Portuguese"), "ti": _l("Tigrinya"),
-    "fa": _l("Persian"), "uk": _l("Ukrainian"), "de": _l("German"), "ko": _l("Korean"),
-    "hi": _l("Hindi"), "pa": _l("Punjabi"), "tl": _l("Tagalog"), "vi": _l("Vietnamese"),
-}
 LANGUAGE_BY_NAME = {"english": "en", "french": "fr", "français": "fr", "francais": "fr"}
 
 
 @bp.app_template_global("directory_language_label")
 def language_label(code, name=None):
-    """A language's name in the interface language (known codes), else the stored name."""
+    """A language's name in the interface language, from the locale's own data (CLDR:
+    "French", "français"); the stored name when the code is unknown."""
     key = (code or "").lower() or LANGUAGE_BY_NAME.get((name or "").lower(), "")
-    label = LANGUAGE_NAMES.get(key)
-    if not label:
+    if not key:
         return name or code or ""
-    # Translated once per request: a page of cards names the same few languages many times.
+    # Looked up once per request: a page of cards names the same few languages many times.
     cache = g.setdefault("directory_language_labels", {})
     if key not in cache:
-        cache[key] = str(label)
+        from flask_babel import get_locale
+
+        label = get_locale().languages.get(key)
+        cache[key] = label[:1].upper() + label[1:] if label else (name or code or "")
     return cache[key]
 
 
