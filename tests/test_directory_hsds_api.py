@@ -180,3 +180,15 @@ def test_services_full_minimal_and_taxonomy_id(login_as, db):
     listed = client.get(f"/api/hsds/services?taxonomy_id={hsds.CATEGORY_TAXONOMY_ID}").get_json()
     assert db.execute("select count(distinct service_id) from service_category").fetchone()[0] \
         == listed["total_items"]
+
+
+def test_snapshot_never_carries_a_confidential_location(login_as, db):
+    row = db.execute(
+        "select sal.service_id, a.address_1 from location l "
+        "join service_at_location sal on sal.location_id = l.id "
+        "join address a on a.location_id = l.id where l.confidential = 1").fetchone()
+    assert row is not None, "the demo directory has a confidential shelter"
+    service_id, _street = row
+    body = login_as("officer").get("/api/directory/snapshot").get_json()
+    shelter = next(s for s in body["services"] if s["id"] == service_id)
+    assert (None, None, None) == (shelter["address"], shelter["lat"], shelter["lon"])

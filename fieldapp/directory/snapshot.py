@@ -62,12 +62,15 @@ def services(db) -> list[dict]:
         "AND status NOT IN ('inactive', 'defunct') ORDER BY id").fetchall()
     phones = _grouped(db, "SELECT service_id, number, extension, coalesce(type, 'voice') "
                           "FROM phone WHERE service_id IS NOT NULL ORDER BY rowid")
+    # A confidential location (a shelter's street address) never leaves the server: the
+    # phone's copy carries neither its address nor its coordinates.
     places = _grouped(db, """
         SELECT sal.service_id, l.latitude, l.longitude,
                (SELECT trim(coalesce(a.address_1, '') || ', ' || coalesce(a.city, ''), ', ')
                   FROM address a WHERE a.location_id = l.id
                   ORDER BY a.address_type <> 'physical', a.rowid LIMIT 1)
         FROM service_at_location sal JOIN location l ON l.id = sal.location_id
+        WHERE coalesce(l.confidential, 0) = 0
         ORDER BY sal.rowid""")
     cats = _grouped(db, "SELECT sc.service_id, sc.category FROM service_category sc "
                         "JOIN directory_category c ON c.code = sc.category ORDER BY c.position")
