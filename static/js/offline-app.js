@@ -306,6 +306,14 @@
     return Outbox.OUTBOX_ACTIONS[action] || null;
   }
 
+  // The hidden time of a contact form is when the page was made, which for a page opened from
+  // the phone's cache may be hours ago: unless the officer typed a time, it is the moment of saving.
+  function stampSavingTime(form) {
+    const typed = form.elements.namedItem("occurred_local");
+    const hidden = form.elements.namedItem("occurred_at");
+    if (hidden && !(typed && typed.value)) hidden.value = new Date().toISOString();
+  }
+
   function recordsFrom(kind, form, submitter) {
     return Outbox.recordsFromEntries(kind, [...new FormData(form, submitter || undefined).entries()]);
   }
@@ -367,6 +375,7 @@
     const form = event.target;
     if (!(form instanceof HTMLFormElement) || form.id === "logout-form") return;
     const kind = outboxKind(form);
+    if (kind === "contacts") stampSavingTime(form);
     if (!kind || navigator.onLine) return; // (the server validates every record when it syncs)
     event.preventDefault();
     event.stopImmediatePropagation();

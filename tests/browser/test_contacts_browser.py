@@ -117,3 +117,21 @@ def test_use_my_location_stores_coordinates_only_when_tapped(live_server, browse
     row = live_server.db()["contact"].get(page.url.rsplit("/", 1)[1])
     context.close()
     assert (44.6488, -63.5752, None) == (row["lat"], row["lon"], row["place_id"])
+
+
+def test_a_form_from_long_ago_stores_the_moment_of_saving(live_server, phone):
+    """A page opened from the phone's cache carries the time it was made; unless the officer
+    typed a time, the contact happened when it was saved."""
+    from datetime import UTC, datetime, timedelta
+
+    page = phone.new_page()
+    browser_login(page, live_server.url, "officer")
+    page.wait_for_url(f"{live_server.url}/contacts/new")
+    page.evaluate("document.querySelector('input[name=occurred_at]').value = "
+                  "'2026-01-01T08:00:00+00:00'")
+    for selector in (chip("place_id", demo.PLACE_DROPIN), chip("kind", "wellness_check"),
+                     chip("outcome", "information_given"), ".contacts-save button"):
+        page.tap(selector)
+    page.wait_for_url(re.compile(UUID_URL))
+    stored = live_server.db()["contact"].get(page.url.rsplit("/", 1)[1])["occurred_at"]
+    assert datetime.now(UTC) - datetime.fromisoformat(stored) < timedelta(minutes=2)
