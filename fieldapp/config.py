@@ -74,5 +74,8 @@ RETENTION_DAYS = 730
 # Board report: calls for service compared in this many days before and after first engagement.
 REPEAT_CALL_WINDOW_DAYS = 90
 
+# Offline outbox: the first retry waits this long, then doubles (with jitter) up to 5 minutes.
+PWA_BACKOFF_BASE_MS = 2000
+
 # Freeze the clock (ISO 8601, UTC) for tests and demos; empty means the real clock.
 NOW = ""
