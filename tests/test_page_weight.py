@@ -3,6 +3,8 @@
 import gzip
 import re
 
+import pytest
+
 BUDGET = 60 * 1024
 
 
@@ -25,3 +27,10 @@ def test_login_page_with_its_assets_fits_the_budget(client):
     total, assets = weight_with_assets(client, "/login")
     assert any(b"htmx" in a for a in assets)
     assert total <= BUDGET, f"{total} bytes gzipped"
+
+
+@pytest.mark.parametrize("url", ["/contacts/new", "/directory/", "/directory/?q=shelter",
+                                 "/contacts/", "/referrals/", "/referrals/new"])
+def test_officer_patrol_pages_with_their_assets_fit_the_budget(login_as, url):
+    total, _assets = weight_with_assets(login_as("officer"), url)
+    assert total <= BUDGET, f"{url}: {total} bytes gzipped"
