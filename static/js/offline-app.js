@@ -77,13 +77,17 @@
     if (button) button.hidden = false;
   });
   (function installHint() {
+    // The server renders the hint until this cookie says it was shown (so nothing appears
+    // after load).  A cookie, not localStorage: the logout's Clear-Site-Data wipes storage,
+    // and the hint is meant once per phone, not once per login.
     const hint = $("pwa-install");
+    if (!hint || hint.hidden) return;
     const standalone = matchMedia("(display-mode: standalone)").matches || navigator.standalone;
-    // A cookie, not localStorage: the logout's Clear-Site-Data wipes storage, and the hint
-    // is meant once per phone, not once per login.
-    if (!hint || standalone || document.cookie.includes("fieldapp_install_hint=1")) return;
+    if (standalone || document.cookie.includes("fieldapp_install_hint=1")) {
+      hint.hidden = true;  // (a page from the phone's cache, or the installed app)
+      return;
+    }
     document.cookie = "fieldapp_install_hint=1; max-age=31536000; path=/; SameSite=Lax";
-    hint.hidden = false;
     $("pwa-install-close").onclick = () => { hint.hidden = true; };
     $("pwa-install-now").onclick = () => {
       hint.hidden = true;
