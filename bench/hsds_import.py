@@ -56,14 +56,16 @@ def main() -> None:
         run(target, "init-db")
         first = run(target, "import-hsds", str(package))
         again = run(target, "import-hsds", str(package))
-    print(f"package: {args.services} synthetic services plus the demo listings, {size:.1f} MB of CSV")
+    print(f"package: {args.services} synthetic services plus the demo listings, "
+          f"{size:.1f} MB of CSV")
     print(f"first import:  {first[0]:.1f} s, peak RSS {first[1]:.1f} MB")
     print(f"second import: {again[0]:.1f} s, peak RSS {again[1]:.1f} MB")
     print("first import report (head):")
     print("\n".join(first[2].splitlines()[:12]))
     print("second import report (head):")
     print("\n".join(again[2].splitlines()[:6]))
-    print(f"bench process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"bench process peak RSS {peak:.0f} MB")
 
 
 if __name__ == "__main__":

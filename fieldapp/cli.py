@@ -24,7 +24,7 @@ def demo_logins_command() -> None:
     """Print the demo accounts and their password."""
     from fieldapp.accounts.demo import USERS
 
-    click.echo("Demo logins (password: %s):" % current_app.config["DEMO_PASSWORD"])
+    click.echo(f"Demo logins (password: {current_app.config['DEMO_PASSWORD']}):")
     for user in USERS:
         click.echo(f"  {user['role']:<12} {user['email']}")
 
@@ -35,7 +35,8 @@ def demo_logins_command() -> None:
 @click.option("--name", required=True)
 @click.option("--role", required=True, type=click.Choice(accounts_store.ROLES))
 @click.option("--organization", "organization_id", default=None, help="Organization id (partners).")
-@click.option("--police-service", default=None, help="Police service code (officers, coordinators).")
+@click.option("--police-service", default=None,
+              help="Police service code (officers, coordinators).")
 @click.option("--language", default="en", type=click.Choice(accounts_store.LANGUAGES))
 def create_user_command(email, name, role, organization_id, police_service, language) -> None:
     """Create an account and print its one-time password."""

@@ -1,7 +1,8 @@
-"""Maintain the translation catalogues: one per area (fieldapp/<area>/translations) plus the shared one.
+"""Maintain the translation catalogues: one per area (fieldapp/<area>/translations) and a
+shared one (fieldapp/translations).
 
     python -m fieldapp.i18n_tools extract          # refresh every catalogue from the code
-    python -m fieldapp.i18n_tools extract AREA     # only fieldapp/AREA/translations ("core" = shared)
+    python -m fieldapp.i18n_tools extract AREA     # one area ("core" = the shared catalogue)
     python -m fieldapp.i18n_tools check     # list untranslated or fuzzy messages; exit 1 if any
 
 An area's catalogue holds the strings of fieldapp/<area>/ and templates/<area>/; the shared

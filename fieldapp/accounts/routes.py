@@ -8,11 +8,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from fieldapp import clock
-from fieldapp.accounts import bp
-from fieldapp.accounts import store
+from fieldapp.accounts import bp, store
 from fieldapp.db import get_db
 from fieldapp.navigation import home_url
-from fieldapp.security import audit_event, found_or_404, role_required
+from fieldapp.security import audit_event, found_or_404, load_user, role_required
 from fieldapp.views import render
 
 
@@ -70,17 +69,11 @@ def login():
     store.clear_failures(db, email)
     token = store.start_session(db, user["id"], clock.iso(now))
     session.clear()
-    login_user(_session_user(db, token))
+    login_user(load_user(token))
     audit_event("login", object_type="user", object_id=user["id"], user=user)
     if user["must_change_password"]:
         return redirect(url_for("accounts.change_password"))
     return redirect(next_url or home_url(user["role"]))
-
-
-def _session_user(db, token):
-    from fieldapp.security import load_user
-
-    return load_user(token)
 
 
 @bp.post("/logout")
@@ -133,7 +126,7 @@ def change_password():
     store.set_password(db, user["id"], new, hash_method=config["PASSWORD_HASH_METHOD"], now=now)
     audit_event("password_changed", object_type="user", object_id=user["id"])
     token = store.start_session(db, user["id"], now)
-    login_user(_session_user(db, token))
+    login_user(load_user(token))
     flash(_("Your password is changed. Other devices have been logged out."), "info")
     return redirect(home_url(user["role"]))
 
@@ -209,7 +202,7 @@ def change_role(user_id):
 def set_active(user_id):
     """Disable or enable an account; disabling ends its sessions at once."""
     db = get_db()
-    user = _managed_user(user_id)
+    _managed_user(user_id)  # 404 for an unknown account
     active = request.form.get("active") == "1"
     if user_id == current_user.id and not active:
         return render("errors/error.html", "errors/_error.html", status=400, status_code=400,
