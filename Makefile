@@ -19,6 +19,7 @@ run: setup
 	    --bind 127.0.0.1:$(PORT) --access-logfile - "fieldapp:create_app()"
 
 test: setup-test chromium
+	$(BIN)/ruff check fieldapp tests bench
 	$(BIN)/pytest
 
 setup: $(VENV)/.installed static/vendor/.copied translations
