@@ -299,40 +299,60 @@ def _strings(errors: dict) -> dict:
 # --- the write path: contacts ------------------------------------------------------------------
 
 
+def _invalid(record_id, errors: dict) -> dict:
+    return {"id": record_id, "status": "invalid", "errors": _strings(errors)}
+
+
+def _checked_id(item, user: dict) -> tuple[str | None, dict | None]:
+    """The record's client UUID, or the "invalid" answer for an unreadable item or a user who
+    may not record.  (The id itself is checked after the fields, so every error is reported.)"""
+    if not isinstance(item, dict):
+        return None, _invalid(None, {"id": _l("This record is not readable.")})
+    if user.get("role") not in RECORDING_ROLES:
+        return None, _invalid(item.get("id"),
+                              {"id": _l("Only officers and coordinators record contacts.")})
+    return _uuid(item.get("id")), None
+
+
+def _store_once(db: Database, table: str, record_id: str, owner: str, payload_hash: str,
+                user: dict, write) -> dict:
+    """Run `write()` (inside a transaction) unless the record exists: then it is a replay,
+    answered "unchanged" or "conflict" (also when a concurrent request stored it first)."""
+    existing = _existing(db, table, record_id)
+    if existing is None:
+        try:
+            with db.atomic():
+                write()
+            return {"id": record_id, "status": "created", "errors": {}}
+        except sqlite3.IntegrityError:
+            existing = _existing(db, table, record_id)
+            if existing is None:
+                raise
+    return _replay(existing, existing[owner], payload_hash, user)
+
+
 def apply_contact(db: Database, item: dict, user: dict, now: str) -> dict:
     """Store one contact made on a phone or the web form (idempotent by client UUID)."""
-    if not isinstance(item, dict):
-        return {"id": None, "status": "invalid",
-                "errors": {"id": str(_l("This record is not readable."))}}
-    if user.get("role") not in RECORDING_ROLES:
-        return {"id": item.get("id"), "status": "invalid",
-                "errors": {"id": str(_l("Only officers and coordinators record contacts."))}}
-    contact_id = _uuid(item.get("id"))
+    contact_id, refused = _checked_id(item, user)
+    if refused:
+        return refused
     fields, populations, errors = validate_contact(db, item, user, now)
     if contact_id is None:
-        errors = {"id": _l("The record has no valid id."), **errors}
-        return {"id": item.get("id"), "status": "invalid", "errors": _strings(errors)}
+        return _invalid(item.get("id"), {"id": _l("The record has no valid id."), **errors})
     if errors:
-        return {"id": contact_id, "status": "invalid", "errors": _strings(errors)}
+        return _invalid(contact_id, errors)
     payload_hash = _hash({**fields, "populations": populations})
-    existing = _existing(db, "contact", contact_id)
-    if existing is not None:
-        return _replay(existing, existing["officer_id"], payload_hash, user)
     row = {"id": contact_id, **fields, "officer_id": user["id"],
            "police_service": _police_service(user), "team": user.get("team"),
            "created_at": now, "updated_at": now, "payload_hash": payload_hash}
-    try:
-        with db.atomic():
-            db["contact"].insert(row)
-            if populations:
-                db["contact_population"].insert_all(
-                    [{"contact_id": contact_id, "population": p} for p in populations])
-    except sqlite3.IntegrityError:
-        existing = _existing(db, "contact", contact_id)
-        if existing is None:
-            raise
-        return _replay(existing, existing["officer_id"], payload_hash, user)
-    return {"id": contact_id, "status": "created", "errors": {}}
+
+    def write():
+        db["contact"].insert(row)
+        if populations:
+            db["contact_population"].insert_all(
+                [{"contact_id": contact_id, "population": p} for p in populations])
+
+    return _store_once(db, "contact", contact_id, "officer_id", payload_hash, user, write)
 
 
 def _existing(db: Database, table: str, record_id: str) -> dict | None:
@@ -390,35 +410,20 @@ def validate_person(db: Database, item: dict, user: dict, now: str,
 
 def apply_person(db: Database, item: dict, user: dict, now: str) -> dict:
     """Store one person made on a phone or the web form (idempotent by client UUID)."""
-    if not isinstance(item, dict):
-        return {"id": None, "status": "invalid",
-                "errors": {"id": str(_l("This record is not readable."))}}
-    if user.get("role") not in RECORDING_ROLES:
-        return {"id": item.get("id"), "status": "invalid",
-                "errors": {"id": str(_l("Only officers and coordinators record contacts."))}}
-    person_id = _uuid(item.get("id"))
+    person_id, refused = _checked_id(item, user)
+    if refused:
+        return refused
     fields, errors = validate_person(db, item, user, now)
     if person_id is None:
-        errors = {"id": _l("The record has no valid id."), **errors}
-        return {"id": item.get("id"), "status": "invalid", "errors": _strings(errors)}
+        return _invalid(item.get("id"), {"id": _l("The record has no valid id."), **errors})
     if errors:
-        return {"id": person_id, "status": "invalid", "errors": _strings(errors)}
+        return _invalid(person_id, errors)
     payload_hash = _hash({k: v for k, v in fields.items() if k != "created_at"})
-    existing = _existing(db, "person", person_id)
-    if existing is not None:
-        return _replay(existing, existing["created_by"], payload_hash, user)
     row = {"id": person_id, **fields, "created_at": fields["created_at"] or now,
            "police_service": _police_service(user), "created_by": user["id"],
            "updated_at": now, "payload_hash": payload_hash}
-    try:
-        with db.atomic():
-            db["person"].insert(row)
-    except sqlite3.IntegrityError:
-        existing = _existing(db, "person", person_id)
-        if existing is None:
-            raise
-        return _replay(existing, existing["created_by"], payload_hash, user)
-    return {"id": person_id, "status": "created", "errors": {}}
+    return _store_once(db, "person", person_id, "created_by", payload_hash, user,
+                       lambda: db["person"].insert(row))
 
 
 # --- reading contacts under the scope rule ----------------------------------------------------
