@@ -8,7 +8,7 @@ import pytest
 import fieldapp.accounts  # noqa: F401  (the foundation's import order: accounts first)
 from fieldapp.directory import store
 from fieldapp.directory.demo import CRISIS_TEAM_ID, SENIORS_SERVICE_ID, YOUTH_SHELTER_ID
-from tests.conftest import make_app, selects
+from tests.conftest import login, make_app, selects
 
 TZ = "America/Halifax"
 # Monday 2 March 2026, 10:00 in Halifax (UTC-4).
@@ -282,9 +282,10 @@ def test_search_runs_a_bounded_number_of_queries(login_as, db, listings, query_l
     many = count("zephyr")
     assert 20 == many[1] and few[1] < 5
     # One query for the services, one each for phones, schedules, languages, addresses and
-    # categories of the page, plus the session lookup: the same for 20 cards as for 3.
+    # categories of the page, plus the session lookup, the directory's version (the results
+    # cache key) and FTS5's own config read: the same for 20 cards as for 3.
     assert few[0] == many[0]
-    assert many[0] <= 8, selects(query_log)
+    assert many[0] <= 9, selects(query_log)
 
 
 def test_open_now_sql_agrees_with_the_badge_over_a_week_of_demo_hours(db):
@@ -347,3 +348,60 @@ def test_confidential_address_never_reaches_search_results(login_as, db):
     assert "Secret Lane" not in html and "The address is confidential." in html
     html = login_as("officer").get("/directory/?q=zephyr+safe").get_data(as_text=True)
     assert "Secret Lane" not in html
+
+
+# --- the rendered-results cache (per worker, exact) ----------------------------------------------
+
+
+def _search_page(client, q, **headers):
+    response = client.get(f"/directory/?q={q}", headers={"HX-Request": "true", **headers})
+    assert 200 == response.status_code
+    return response.get_data(as_text=True)
+
+
+def test_a_repeated_search_is_served_from_the_cache_until_a_listing_changes(
+        login_as, db, listings, query_log):
+    officer = login_as("officer")
+    first = _search_page(officer, "zephyr")
+    query_log.clear()
+    assert first == _search_page(officer, "zephyr")
+    assert not any("service_fts" in sql for sql in query_log)  # not searched again
+    assert len(selects(query_log)) <= 2  # the session and the directory's version
+
+    db.execute("UPDATE phone SET number = '902-555-0777' WHERE service_id = ?",
+               [listings["crisis"]])
+    changed = _search_page(officer, "zephyr")
+    assert "902-555-0777" in changed and "902-555-0777" not in first
+    store.archive_service(db, listings["crisis"], now="2026-03-02T14:00:00+00:00")
+    assert "Zephyr Crisis Line" not in _search_page(officer, "zephyr")
+
+
+def test_cached_results_follow_the_clock_to_the_minute(app, login_as, db):
+    add_service(db, "Zephyr Office Hours", schedule=hours_for(WEEKDAYS, ("09:00", "17:00")))
+    officer = login_as("officer")
+    app.config["NOW"] = "2026-03-02T20:59:00+00:00"  # Monday 16:59 in Halifax
+    assert "Open now" in _search_page(officer, "zephyr+office")
+    app.config["NOW"] = "2026-03-02T21:00:00+00:00"  # 17:00: closed
+    page = _search_page(officer, "zephyr+office")
+    assert "Closed now" in page and "Open now" not in page
+
+
+def test_cached_results_keep_each_language_apart(login_as, listings):
+    officer = login_as("officer")
+    english = _search_page(officer, "zephyr")
+    officer.post("/language", data={"language": "fr"})
+    french = _search_page(officer, "zephyr")
+    assert "4 services found" in english and "Accepts referrals" in english
+    assert "4 services trouvés" in french and "Accepte les orientations" in french
+
+
+def test_the_cache_can_be_turned_off(tmp_path):
+    app = make_app(tmp_path, DIRECTORY_RESULTS_CACHE=0)
+    client = app.test_client()
+    login(client, "officer")
+    app.extensions["fieldapp.query_log"] = logged = []
+    first = _search_page(client, "crisis")
+    logged.clear()
+    assert first == _search_page(client, "crisis")
+    assert any("service_fts" in sql for sql in logged)  # searched again
+    assert "fieldapp.directory_results" not in app.extensions

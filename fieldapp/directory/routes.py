@@ -4,16 +4,20 @@ edit proposals from partners for their own organization's listings."""
 from __future__ import annotations
 
 import re
+import threading
 from urllib.parse import quote_plus
 
-from flask import abort, current_app, g, redirect, request, url_for
+from cachetools import LRUCache
+from flask import abort, current_app, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 
 from fieldapp import clock
 from fieldapp.db import get_db
-from fieldapp.directory import bp, categories, hours, store
+from fieldapp.directory import bp, categories, hours, snapshot, store
 from fieldapp.security import audit_event, found_or_404, role_required
 from fieldapp.views import render
 
@@ -180,34 +184,10 @@ def search():
     """Search the directory of partner services (active search; a plain GET form without JS)."""
     criteria = search_args(request.args)
     db = get_db()
-    # Nothing asked yet: the crisis services (open ones first) and the categories, rather
-    # than the first names of an alphabetical list of hundreds.  ?all=1 lists everything.
-    browsing = not (store.fts_query(criteria["q"]) or criteria["category"]
-                    or criteria["population"] or criteria["open_now"]
-                    or criteria["accepts_referrals"] or criteria["language"] or criteria["near"]
-                    or criteria["all"] or criteria["page"] > 1)
-    if browsing:
-        found = store.crisis_services(db, now=clock.now(), tz=_tz(), limit=5)
-    else:
-        found = store.search_services(
-            db, criteria["q"], category=criteria["category"], population=criteria["population"],
-            open_now=criteria["open_now"], accepts_referrals=criteria["accepts_referrals"],
-            language=criteria["language"], near=criteria["near"], now=clock.now(), tz=_tz(),
-            limit=PAGE_SIZE + 1, offset=(criteria["page"] - 1) * PAGE_SIZE,
-        )
-    more = len(found) > PAGE_SIZE
-    context = {
-        "browsing": browsing,
-        "browse_categories": [(c.code, c.label) for c in categories.CATEGORIES],
-        "criteria": criteria,
-        "results": found[:PAGE_SIZE],
-        "more": more,
-        "next_args": _query_args(criteria, page=criteria["page"] + 1) if more else None,
-        "prev_args": _query_args(criteria, page=criteria["page"] - 1)
-        if criteria["page"] > 1 else None,
-        "clear_near_args": _query_args(criteria, near=None, page=1),
-        "radius_choices": RADIUS_CHOICES,
-    }
+    results_html = _results_html(db, criteria)
+    context = {"criteria": criteria, "results_html": results_html,
+               "clear_near_args": _query_args(criteria, near=None, page=1),
+               "radius_choices": RADIUS_CHOICES}
     is_fragment = request.headers.get("HX-Request") and _fragment_for_htmx()
     if not is_fragment:
         context.update(
@@ -218,11 +198,66 @@ def search():
             if current_user.role == "partner" else [],
         )
     response = render("directory/search.html",
-                      "directory/_results.html" if is_fragment else None, **context)
+                      "directory/_results_slot.html" if is_fragment else None, **context)
     if is_fragment:
         # The address bar shows the search without the form's empty fields.
         response.headers["HX-Push-Url"] = url_for("directory.search", **_query_args(criteria))
     return response
+
+
+def _results_html(db, criteria: dict) -> Markup:
+    """The results part of the search page, rendered, or taken from this worker's cache.
+
+    The key holds everything the rendered results depend on, so a hit is exact: the
+    directory's version (bumped by triggers on every write to a listing), the local minute
+    (open-now badges, "opens at", "verified N days ago"), the language and role of the
+    page, and the search itself.  FIELDAPP_DIRECTORY_RESULTS_CACHE=0 turns it off.
+    """
+    now, tz = clock.now(), _tz()
+    size = int(current_app.config.get("DIRECTORY_RESULTS_CACHE", 0))
+    if size <= 0:
+        return Markup(render_template("directory/_results.html",
+                                      **_results_context(db, criteria, now, tz)))
+    cache, lock = current_app.extensions.setdefault(
+        "fieldapp.directory_results", (LRUCache(maxsize=size), threading.Lock()))
+    key = (str(get_locale()), current_user.role, tuple(sorted(criteria.items())),
+           snapshot.data_version(db), store.local_now(now, tz).strftime("%Y-%m-%dT%H:%M"))
+    with lock:
+        html = cache.get(key)
+    if html is None:
+        html = Markup(render_template("directory/_results.html",
+                                      **_results_context(db, criteria, now, tz)))
+        with lock:
+            cache[key] = html
+    return html
+
+
+def _results_context(db, criteria: dict, now, tz: str) -> dict:
+    # Nothing asked yet: the crisis services (open ones first) and the categories, rather
+    # than the first names of an alphabetical list of hundreds.  ?all=1 lists everything.
+    browsing = not (store.fts_query(criteria["q"]) or criteria["category"]
+                    or criteria["population"] or criteria["open_now"]
+                    or criteria["accepts_referrals"] or criteria["language"] or criteria["near"]
+                    or criteria["all"] or criteria["page"] > 1)
+    if browsing:
+        found = store.crisis_services(db, now=now, tz=tz, limit=5)
+    else:
+        found = store.search_services(
+            db, criteria["q"], category=criteria["category"], population=criteria["population"],
+            open_now=criteria["open_now"], accepts_referrals=criteria["accepts_referrals"],
+            language=criteria["language"], near=criteria["near"], now=now, tz=tz,
+            limit=PAGE_SIZE + 1, offset=(criteria["page"] - 1) * PAGE_SIZE,
+        )
+    more = len(found) > PAGE_SIZE
+    return {
+        "browsing": browsing,
+        "browse_categories": [(c.code, c.label) for c in categories.CATEGORIES],
+        "results": found[:PAGE_SIZE],
+        "more": more,
+        "next_args": _query_args(criteria, page=criteria["page"] + 1) if more else None,
+        "prev_args": _query_args(criteria, page=criteria["page"] - 1)
+        if criteria["page"] > 1 else None,
+    }
 
 
 def _refer_url(service_id: str) -> str:
