@@ -11,7 +11,10 @@ hello-world route on the same server in the same run.
 - Server time = wall time of fieldapp.directory.store.search_services (the function behind
   /directory, with its card details) per query, in-process, after one warm-up round.
 - HTTP: gunicorn --no-control-socket, 2 sync workers, 127.0.0.1 only, 4 client threads, a
-  bounded number of requests per route (the hello route is added by this script's factory).
+  bounded number of requests per route (the hello route is added by this script's factory);
+  run twice: with the rendered-results cache (the default; the fixed mix of 8 searches is then
+  served from it after the first request of each per worker) and with it off
+  (FIELDAPP_DIRECTORY_RESULTS_CACHE=0: every request searches and renders).
 - Peak RSS: this process (ru_maxrss) and each gunicorn worker (VmHWM).
 """
 
@@ -303,9 +306,12 @@ def load(base: str, jar, urls: list[str], total: int, threads: int = 4) -> tuple
     return total / (time.perf_counter() - started), statuses
 
 
-def http_bench(path: Path, requests: int) -> dict:
+def http_bench(path: Path, requests: int, cache: bool = True) -> dict:
+    """Requests/s of the search mix and of hello world on one gunicorn server.  With `cache`
+    off (FIELDAPP_DIRECTORY_RESULTS_CACHE=0) every search is run and rendered again."""
     env = {**os.environ, "FIELDAPP_DATABASE": str(path), "FIELDAPP_SECRET_KEY": "bench-only",
-           "FIELDAPP_NOW": NOW.isoformat()}
+           "FIELDAPP_NOW": NOW.isoformat(),
+           **({} if cache else {"FIELDAPP_DIRECTORY_RESULTS_CACHE": "0"})}
     port = free_port()
     server = subprocess.Popen(
         [str(BIN / "gunicorn"), "--no-control-socket", "--workers", "2",
@@ -369,11 +375,14 @@ def main() -> None:
         path = tmp / f"dir-{args.http_size}.db"
         if not path.exists():
             build(path, args.http_size)
-        result = http_bench(path, args.http_requests)
-        print(f"HTTP at {args.http_size} services: /directory?q= {result['search_rps']:.0f} req/s, "
-              f"hello {result['hello_rps']:.0f} req/s, ratio {result['ratio']:.2f}; "
-              f"statuses {result['statuses']}; worker peak RSS (MB) "
-              + ", ".join(f"{p:.1f}" for p in result["worker_peak_mb"]))
+        for cache in (True, False):
+            result = http_bench(path, args.http_requests, cache=cache)
+            print(f"HTTP at {args.http_size} services, results cache "
+                  f"{'on (the default)' if cache else 'off'}: /directory?q= "
+                  f"{result['search_rps']:.0f} req/s, hello {result['hello_rps']:.0f} req/s, "
+                  f"ratio {result['ratio']:.2f}; statuses {result['statuses']}; "
+                  "worker peak RSS (MB) " + ", ".join(f"{p:.1f}" for p in result["worker_peak_mb"]),
+                  flush=True)
     for path in tmp.glob("*"):
         path.unlink()
     tmp.rmdir()

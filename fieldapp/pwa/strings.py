@@ -1,10 +1,23 @@
 """The interface strings of the offline scripts, translated on the server and handed to the
 page as a JSON island (the scripts themselves hold no words)."""
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
+
+_BY_LOCALE: dict[str, dict[str, str]] = {}
 
 
 def client_strings() -> dict[str, str]:
+    """The strings in the page's language, translated once per language and process (every
+    page carries them; the catalogues do not change while the app runs)."""
+    locale = str(get_locale())
+    strings = _BY_LOCALE.get(locale)
+    if strings is None:
+        strings = _BY_LOCALE[locale] = _translated()
+    return strings
+
+
+def _translated() -> dict[str, str]:
     """Strings with {n}, {age}, {time} placeholders that the scripts fill in."""
     return {
         "waiting": _("{n} waiting"),
