@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from fieldapp import clock
-from fieldapp.db import get_db
+from fieldapp.db import connect, get_db
 from fieldapp.reports import bp, calls, store, tables
 from fieldapp.reports import period as periods
 from fieldapp.security import audit_event, role_required
@@ -67,7 +67,22 @@ def _parse_request(db):
 def _sections(db, period, filters, only=None):
     now = clock.now()
     return tables.build(db, filters, period, current_app.config, clock.iso(now),
-                        _today().isoformat(), only)
+                        _today().isoformat(), only, open_db=_connection_opener())
+
+
+def _connection_opener():
+    """A function that opens one more connection to the app's database (for the report's
+    concurrent queries), wired to the query log like the request's own."""
+    path = current_app.config["DATABASE"]
+    query_log = current_app.extensions.get("fieldapp.query_log")
+
+    def open_db():
+        db = connect(path)
+        if query_log is not None:
+            db.conn.set_trace_callback(query_log.append)
+        return db
+
+    return open_db
 
 
 def _period_label(period) -> str:
