@@ -61,8 +61,9 @@ REFERRAL_EXPIRE_DAYS = 7
 
 # Directory listings not verified for this many days join the coordinator's queue (amber).
 DIRECTORY_VERIFY_DAYS = 180
-# Rendered search results kept per worker process (entries; 0 turns the cache off).  Exact:
-# keyed by the directory's version, the local minute, language, role and the search.
+# Rendered directory search pages and results kept per worker process (entries; 0 turns the
+# cache off).  Exact: keyed by the directory's version, the local minute, language, role (and
+# a partner's organization) and the search.
 DIRECTORY_RESULTS_CACHE = 256
 
 # FIELDAPP_PUBLIC_DIRECTORY_API=1 opens the read-only HSDS API without login (confidential

@@ -405,3 +405,16 @@ def test_the_cache_can_be_turned_off(tmp_path):
     assert first == _search_page(client, "crisis")
     assert any("service_fts" in sql for sql in logged)  # searched again
     assert "fieldapp.directory_results" not in app.extensions
+
+
+def test_cached_search_pages_keep_roles_and_partner_organizations_apart(login_as, db):
+    pages = {who: login_as(who).get("/directory/?q=crisis").get_data(as_text=True)
+             for who in ("coordinator", "officer", "partner", "partner2", "partner")}
+    assert "Directory upkeep" in pages["coordinator"] and "Directory upkeep" not in pages["officer"]
+    own = {who: db.execute("SELECT s.name FROM service s JOIN user u ON u.organization_id ="
+                           " s.organization_id WHERE u.email = ? ORDER BY s.name LIMIT 1",
+                           [f"{who}@demo.test"]).fetchone()[0] for who in ("partner", "partner2")}
+    assert own["partner"] != own["partner2"]
+    for who, other in (("partner", "partner2"), ("partner2", "partner")):
+        listings = pages[who].split('class="dir-own"')[1].split("</details>")[0]
+        assert own[who] in listings and own[other] not in listings

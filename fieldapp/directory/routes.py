@@ -184,49 +184,54 @@ def search():
     """Search the directory of partner services (active search; a plain GET form without JS)."""
     criteria = search_args(request.args)
     db = get_db()
-    results_html = _results_html(db, criteria)
-    context = {"criteria": criteria, "results_html": results_html,
-               "clear_near_args": _query_args(criteria, near=None, page=1),
-               "radius_choices": RADIUS_CHOICES}
-    is_fragment = request.headers.get("HX-Request") and _fragment_for_htmx()
-    if not is_fragment:
-        context.update(
-            category_options=[(c.code, c.label) for c in categories.CATEGORIES],
-            population_options=list(categories.POPULATIONS.items()),
-            language_options=store.language_options(db),
-            own_listings=store.services_of_organization(db, current_user.organization_id)
-            if current_user.role == "partner" else [],
-        )
-    response = render("directory/search.html",
-                      "directory/_results_slot.html" if is_fragment else None, **context)
-    if is_fragment:
+    now, tz = clock.now(), _tz()
+
+    def results_html() -> Markup:
+        return _rendered("directory/_results.html", criteria, db, now,
+                         lambda: _results_context(db, criteria, now, tz))
+
+    if request.headers.get("HX-Request") and _fragment_for_htmx():
+        response = render("directory/search.html", "directory/_results_slot.html",
+                          results_html=results_html())
         # The address bar shows the search without the form's empty fields.
         response.headers["HX-Push-Url"] = url_for("directory.search", **_query_args(criteria))
-    return response
+        return response
+    content_html = _rendered("directory/_search_content.html", criteria, db, now, lambda: {
+        "criteria": criteria,
+        "results_html": results_html(),
+        "clear_near_args": _query_args(criteria, near=None, page=1),
+        "radius_choices": RADIUS_CHOICES,
+        "category_options": [(c.code, c.label) for c in categories.CATEGORIES],
+        "population_options": list(categories.POPULATIONS.items()),
+        "language_options": store.language_options(db),
+        "own_listings": store.services_of_organization(db, current_user.organization_id)
+        if current_user.role == "partner" else [],
+    })
+    return render("directory/search.html", content_html=content_html)
 
 
-def _results_html(db, criteria: dict) -> Markup:
-    """The results part of the search page, rendered, or taken from this worker's cache.
+def _rendered(template: str, criteria: dict, db, now, context) -> Markup:
+    """`template` rendered with `context()`, or taken from this worker's cache.
 
-    The key holds everything the rendered results depend on, so a hit is exact: the
-    directory's version (bumped by triggers on every write to a listing), the local minute
-    (open-now badges, "opens at", "verified N days ago"), the language and role of the
-    page, and the search itself.  FIELDAPP_DIRECTORY_RESULTS_CACHE=0 turns it off.
+    The key holds everything the directory's search page and results depend on, so a hit is
+    exact: the directory's version (bumped by triggers on every write to a listing), the
+    local minute (open-now badges, "opens at", "verified N days ago"), the page's language,
+    the user's role (and a partner's organization: its own listings), and the search.
+    FIELDAPP_DIRECTORY_RESULTS_CACHE=0 turns it off.
     """
-    now, tz = clock.now(), _tz()
     size = int(current_app.config.get("DIRECTORY_RESULTS_CACHE", 0))
     if size <= 0:
-        return Markup(render_template("directory/_results.html",
-                                      **_results_context(db, criteria, now, tz)))
+        return Markup(render_template(template, **context()))
     cache, lock = current_app.extensions.setdefault(
         "fieldapp.directory_results", (LRUCache(maxsize=size), threading.Lock()))
-    key = (str(get_locale()), current_user.role, tuple(sorted(criteria.items())),
-           snapshot.data_version(db), store.local_now(now, tz).strftime("%Y-%m-%dT%H:%M"))
+    key = (template, str(get_locale()), current_user.role,
+           current_user.organization_id if current_user.role == "partner" else None,
+           tuple(sorted(criteria.items())), snapshot.data_version(db),
+           store.local_now(now, _tz()).strftime("%Y-%m-%dT%H:%M"))
     with lock:
         html = cache.get(key)
     if html is None:
-        html = Markup(render_template("directory/_results.html",
-                                      **_results_context(db, criteria, now, tz)))
+        html = Markup(render_template(template, **context()))
         with lock:
             cache[key] = html
     return html
