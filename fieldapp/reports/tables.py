@@ -13,6 +13,11 @@ from fieldapp.reports.suppression import Cell, change, count, rate, statistic, t
 
 # Threads for the report's queries: one per core, at most this many.
 MAX_WORKERS = 4
+# A larger page cache for the connection of a query that probes an index at random: the
+# populations join looks up contact_population (7 MB for 200,000 rows) once per contact, and
+# with SQLite's default 2 MB cache it re-reads the same pages (measured on a year: 0.51 s ->
+# 0.39 s CPU with 8 MB; no gain for the other queries, which scan in order).
+CACHE_KIB = {"populations": 8192}
 
 
 @dataclass
@@ -364,16 +369,18 @@ def run_queries(queries: dict, db, open_db=None, workers: int | None = None) -> 
     if open_db is None or len(queries) < 2:
         return {name: query(db) for name, query in queries.items()}
 
-    def run(query):
+    def run(name, query):
         connection = open_db()
         try:
+            if name in CACHE_KIB:
+                connection.execute(f"PRAGMA cache_size = -{int(CACHE_KIB[name])}")
             return query(connection)
         finally:
             connection.conn.close()
 
     workers = workers or min(len(queries), os.cpu_count() or 1, MAX_WORKERS)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="report") as pool:
-        futures = {name: pool.submit(run, query) for name, query in queries.items()}
+        futures = {name: pool.submit(run, name, query) for name, query in queries.items()}
         return {name: future.result() for name, future in futures.items()}
 
 
