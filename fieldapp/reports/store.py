@@ -240,16 +240,35 @@ def _referral_counts_sql(where: str) -> str:
         from referral r where {where} group by r.service_id"""
 
 
-def _medians_sql(where: str, column: str) -> str:
+def _hours_sql(where: str, column: str) -> str:
+    """Hours from sending to `column` of the period's referrals that reached it."""
     seconds = SECONDS.format(a="r.sent_at", b=f"r.{column}")
+    return (f"select r.service_id as g, {seconds} / 3600.0 as h from referral r "
+            f"where {where} and r.{column} is not null")
+
+
+def _medians_sql(where: str, column: str) -> str:
+    """Median hours per service: one sort (one window; n from the same window's whole
+    partition)."""
     return f"""
-        with d as (select r.service_id as g, {seconds} / 3600.0 as h
-                   from referral r where {where} and r.{column} is not null),
-        dd as (select g, h from d union all select '*', h from d),
-        ranked as (select g, h, row_number() over (partition by g order by h) as rn,
-                          count(*) over (partition by g) as n from dd)
+        with d as ({_hours_sql(where, column)}),
+        ranked as (select g, h, row_number() over by_hours as rn,
+                          count(*) over (by_hours rows between unbounded preceding
+                                         and unbounded following) as n
+                   from d window by_hours as (partition by g order by h))
         select g, max(n) as n, avg(h) as median from ranked
         where rn in ((n + 1) / 2, (n + 2) / 2) group by g"""
+
+
+def _median(db: Database, where: str, column: str, n: int, params: dict) -> float | None:
+    """The median hours over all services: the middle one or two of n values (a sort that
+    keeps only the first half)."""
+    if not n:
+        return None
+    return _one(db, f"""select avg(h) as median from (
+                          select h from ({_hours_sql(where, column)})
+                          order by h limit {2 - n % 2} offset {(n - 1) // 2})""",
+                params)["median"]
 
 
 def referrals(db: Database, f: Filters) -> dict:
@@ -261,11 +280,14 @@ def referrals(db: Database, f: Filters) -> dict:
     # Every count is a sum over referrals, so the total is the sum of the services' rows.
     total = {key: sum(row[key] for row in rows.values()) for key in REFERRAL_COUNTS}
     total["g"] = "*"
-    for column, key in (("accepted_at", "accept"), ("connected_at", "connect")):
+    for column, key, counted in (("accepted_at", "accept", "accepted"),
+                                 ("connected_at", "connect", "connected")):
         for m in db.query(_medians_sql(where, column), params):
-            target = total if m["g"] == "*" else rows.get(m["g"])
-            if target is not None:
-                target[f"{key}_n"], target[f"{key}_median"] = m["n"], m["median"]
+            if m["g"] in rows:
+                rows[m["g"]][f"{key}_n"], rows[m["g"]][f"{key}_median"] = m["n"], m["median"]
+        if total[counted]:
+            total[f"{key}_n"] = total[counted]
+            total[f"{key}_median"] = _median(db, where, column, total[counted], params)
     names = service_names(db, list(rows))
     services = sorted(rows.values(), key=lambda r: (-r["made"], names.get(r["g"], r["g"])))
     for row in services:
