@@ -30,6 +30,8 @@ CANONICAL = "coalesce(p.merged_into_id, c.person_id)"
 MERGED = ("merged(id, merged_into_id) as materialized (select id, merged_into_id from person "
           "where merged_into_id is not null)")
 SECONDS = "(cast(strftime('%s', {b}) as integer) - cast(strftime('%s', {a}) as integer))"
+# The report's index of contacts by person then time (reports/migrations.py).
+PERSON_INDEX = "idx_contact_person_report"
 
 
 @dataclass(frozen=True)
@@ -159,56 +161,77 @@ def contacts_by_month(db: Database, f: Filters, months: list[tuple[str, str, str
 
 def people(db: Database, f: Filters, repeat_contacts: int = 2, repeat_days: int = 60) -> dict:
     """Unique people and repeat people (repeat_contacts+ contacts within repeat_days, both
-    inside the period), in one sort of the period's person contacts: a person's first row in
-    the window counts them once; a row whose (repeat_contacts-1)th predecessor is recent
-    enough makes them a repeat person."""
+    inside the period).
+
+    People untouched by merges (nearly all) are read in the order of the person index: one
+    group per person, no sort, and a contact makes its person a repeat person when
+    repeat_contacts-1 other contacts of theirs follow it within repeat_days (seeks in the same
+    index).  People involved in a merge (merged, or merged into) are few: their contacts are
+    counted under the surviving person with a window over (person, time).
+    """
     where = _contacts_where(f)
     lag = max(int(repeat_contacts), 2) - 1
     days = int(repeat_days)
+    within = f"{days} * 86400"
+    later = (f"""select 1 from contact c2 indexed by {PERSON_INDEX}
+                 where c2.person_id = c.person_id and c2.rowid != c.rowid
+                   and c2.deleted_at is null and c2.occurred_at >= c.occurred_at
+                   and c2.occurred_at < min(:end, strftime('%Y-%m-%dT%H:%M:%S',
+                                                         c.occurred_at, '+{days + 1} days'))
+                   {"and c2.police_service = :ps" if f.police_service else ""}
+                   {"and c2.team = :team" if f.team else ""}
+                   and {SECONDS.format(a="c.occurred_at", b="c2.occurred_at")} <= {within}""")
+    repeat = f"(select count(*) from ({later} limit {lag})) = {lag}"
     return _one(db, f"""
         with {MERGED},
-        pc as (
+        involved(id) as (select id from merged union select merged_into_id from merged),
+        plain as (
+            select c.person_id, max({repeat}) as is_repeat
+            from contact c indexed by {PERSON_INDEX}
+            where {where} and c.person_id is not null
+              and c.person_id not in (select id from involved)
+            group by c.person_id),
+        mixed as (
             select {CANONICAL} as pid, c.occurred_at as t
             from contact c left join merged p on p.id = c.person_id
-            where {where} and c.person_id is not null),
+            where {where} and c.person_id in (select id from involved)),
         w as (select pid, t, lag(t, {lag}) over by_person as prev,
                      row_number() over by_person as rn
-              from pc window by_person as (partition by pid order by t))
-        select count(*) filter (where rn = 1) as unique_people,
-               count(distinct pid) filter (
-                   where prev is not null
-                     and {SECONDS.format(a="prev", b="t")} <= {days} * 86400) as repeat_people
-        from w""", f.params())
+              from mixed window by_person as (partition by pid order by t))
+        select (select count(*) from plain)
+                 + (select count(*) from w where rn = 1) as unique_people,
+               (select count(*) from plain where is_repeat)
+                 + (select count(distinct pid) from w
+                    where prev is not null
+                      and {SECONDS.format(a="prev", b="t")} <= {within}) as repeat_people
+        """, f.params())
 
 
 def populations(db: Database, f: Filters, known: list[str] = ()) -> list[dict]:
-    """Contacts and people per population, most contacts first.  Known populations are counted
-    with FILTER clauses (no sort of the ~one row per contact that the join yields); others
-    (coordinator additions) by a small GROUP BY, run only when there are any."""
-    where = _contacts_where(f)
+    """Contacts and people per population, most contacts first, from one range scan of
+    report_contact_population (each contact's populations with the contact's columns, kept by
+    triggers; see migrations.py).  Known populations are counted with FILTER clauses (no
+    sort); others (coordinator additions) by a small GROUP BY, run only when there are any."""
+    where = _contacts_where(f, "cp")
     params = dict(f.params())
     known = [code for code in dict.fromkeys(known) if code]
     params.update({f"p{i}": code for i, code in enumerate(known)})
     marks = ", ".join(f":p{i}" for i in range(len(known))) or "''"
+    person = "coalesce(p.merged_into_id, cp.person_id)"
     counts = "".join(
         f", count(*) filter (where cp.population = :p{i}) as c{i}"
-        f", count(distinct {CANONICAL}) filter (where cp.population = :p{i}) as n{i}"
+        f", count(distinct {person}) filter (where cp.population = :p{i}) as n{i}"
         for i in range(len(known)))
-    join = f"""from contact c
-        cross join contact_population cp on cp.contact_id = c.id
-        left join merged p on p.id = c.person_id
+    scan = f"""from report_contact_population cp left join merged p on p.id = cp.person_id
         where {where}"""
-    row = _one(db, f"""
-        with {MERGED}
-        select count(*) as contacts {counts}
-        {join}""", params)
+    row = _one(db, f"with {MERGED} select count(*) as contacts {counts} {scan}", params)
     rows = [{"population": code, "contacts": row[f"c{i}"], "people": row[f"n{i}"]}
             for i, code in enumerate(known) if row[f"c{i}"]]
     if row["contacts"] - sum(r["contacts"] for r in rows):  # populations outside `known`
         rows += db.query(f"""
             with {MERGED}
-            select cp.population, count(*) as contacts, count(distinct {CANONICAL}) as people
-            {join} and cp.population not in ({marks}) group by cp.population""", params)
+            select cp.population, count(*) as contacts, count(distinct {person}) as people
+            {scan} and cp.population not in ({marks}) group by cp.population""", params)
     return sorted(rows, key=lambda r: (-r["contacts"], r["population"]))
 
 
@@ -328,13 +351,20 @@ def repeat_calls(db: Database, f: Filters, window_days: int = WINDOW_DAYS) -> di
     days = int(window_days)
     sql = f"""
         with {MERGED},
-        pc as (
-            select {CANONICAL} as pid, c.occurred_at as t, c.police_service as ps, c.team as team
-            from contact c left join merged p on p.id = c.person_id
+        -- Each person's first contact in the period, in the order of the person index (no
+        -- sort); SQLite returns the other columns of the row holding min(): the first
+        -- contact's.  Then per surviving person, over the people merged into them.
+        first_contacts as (
+            select c.person_id, min(c.occurred_at) as first_at, c.police_service as ps,
+                   c.team as team
+            from contact c indexed by {PERSON_INDEX}
             where c.deleted_at is null and c.person_id is not null
-              and c.occurred_at >= :start and c.occurred_at < :end),
-        -- SQLite returns the other columns of the row holding min(t): the first contact's.
-        fc as (select pid, min(t) as first_at, ps, team from pc group by pid),
+              and c.occurred_at >= :start and c.occurred_at < :end
+            group by c.person_id),
+        fc as (select coalesce(p.merged_into_id, r.person_id) as pid, min(r.first_at) as first_at,
+                      r.ps, r.team
+               from first_contacts r left join merged p on p.id = r.person_id
+               group by coalesce(p.merged_into_id, r.person_id)),
         cohort as (
             select fc.pid, strftime({fmt}, fc.first_at) as t0 from fc
             where 1 = 1 {ps_filter} {team_filter}

@@ -13,11 +13,6 @@ from fieldapp.reports.suppression import Cell, change, count, rate, statistic, t
 
 # Threads for the report's queries: one per core, at most this many.
 MAX_WORKERS = 4
-# A larger page cache for the connection of a query that probes an index at random: the
-# populations join looks up contact_population (7 MB for 200,000 rows) once per contact, and
-# with SQLite's default 2 MB cache it re-reads the same pages (measured on a year: 0.51 s ->
-# 0.39 s CPU with 8 MB; no gain for the other queries, which scan in order).
-CACHE_KIB = {"populations": 8192}
 
 
 @dataclass
@@ -332,11 +327,11 @@ def build(db, filters: store.Filters, period, config: dict, now_iso: str,
     # Longest first (measured on a year of 250,000 contacts), so that the threads finish
     # together.
     queries = {
-        "populations": lambda d: store.populations(d, filters, populations),
         "people": lambda d: store.people(d, filters, repeat_contacts, repeat_days),
-        "referrals": lambda d: store.referrals(d, filters),
         "repeat_calls": lambda d: store.repeat_calls(d, filters, window_days),
         "overview": lambda d: store.contacts_overview(d, filters, months, kinds),
+        "referrals": lambda d: store.referrals(d, filters),
+        "populations": lambda d: store.populations(d, filters, populations),
         "quality": lambda d: store.data_quality(d, filters, now_iso, today),
         "partnerships": lambda d: store.partnerships(d, police_services),
     }
@@ -369,18 +364,16 @@ def run_queries(queries: dict, db, open_db=None, workers: int | None = None) -> 
     if open_db is None or len(queries) < 2:
         return {name: query(db) for name, query in queries.items()}
 
-    def run(name, query):
+    def run(query):
         connection = open_db()
         try:
-            if name in CACHE_KIB:
-                connection.execute(f"PRAGMA cache_size = -{int(CACHE_KIB[name])}")
             return query(connection)
         finally:
             connection.conn.close()
 
     workers = workers or min(len(queries), os.cpu_count() or 1, MAX_WORKERS)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="report") as pool:
-        futures = {name: pool.submit(run, name, query) for name, query in queries.items()}
+        futures = {name: pool.submit(run, query) for name, query in queries.items()}
         return {name: future.result() for name, future in futures.items()}
 
 
