@@ -418,3 +418,13 @@ def test_cached_search_pages_keep_roles_and_partner_organizations_apart(login_as
     for who, other in (("partner", "partner2"), ("partner2", "partner")):
         listings = pages[who].split('class="dir-own"')[1].split("</details>")[0]
         assert own[who] in listings and own[other] not in listings
+
+
+def test_near_me_at_one_address_puts_services_named_for_the_words_first(db):
+    desk = add_service(db, "Alpha Help Desk", description="Zephyr legal questions answered.",
+                       lat=44.7001, lon=-63.6001)
+    clinic = add_service(db, "Zephyr Legal Clinic", description="Advice.",
+                         lat=44.7001, lon=-63.6001)
+    found = search(db, "zephyr legal", near=(44.70, -63.60, 5.0))
+    assert [clinic, desk] == ids(found)[:2]
+    assert found[0]["distance"] == found[1]["distance"]

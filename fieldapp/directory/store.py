@@ -153,7 +153,8 @@ def search_services(
     """Active services matching `q` and the filters, best first, each with its card details.
 
     Ranking: exact name match, then bm25 (name over organization over description); with
-    `near` (lat, lon, km) the nearest first.  Words in `q` are prefix-matched and quoted.
+    `near` (lat, lon, km) the nearest first, then an exact name, then a word in the name.
+    Words in `q` are prefix-matched and quoted.
     """
     where = ["s.archived_at IS NULL",
              "coalesce(s.status, 'active') NOT IN ('inactive', 'defunct')"]
@@ -203,9 +204,11 @@ def search_services(
               AND coalesce(lo.confidential, 0) = 0"""
         if match:
             # Measure from each service that has the words, once (a materialized step: the
-            # distance is not computed again for the WHERE and the ORDER BY).
+            # distance is not computed again for the WHERE and the ORDER BY).  The nearest
+            # come first, so the words only select (no bm25 for every hit); at one address,
+            # the services with a word in their name before the others.
             with_clause = f"""WITH near AS MATERIALIZED (
-                SELECT s2.rowid AS rid, {BM25} AS rank, (SELECT min({distance})
+                SELECT s2.rowid AS rid, (SELECT min({distance})
                     FROM service_at_location sal JOIN location lo ON lo.id = sal.location_id
                     WHERE sal.service_id = s2.id AND {in_box}) AS distance
                 FROM service_fts JOIN service s2 ON s2.rowid = service_fts.rowid
@@ -213,9 +216,11 @@ def search_services(
             source = "near JOIN service s ON s.rowid = near.rid"
             joins = ""
             where = [w for w in where if "MATCH" not in w]
-            select_extra = ", near.rank AS rank, near.distance AS distance"
-            order = ["near.distance", "lower(s.name) = :exact DESC", "near.rank",
-                     "s.name COLLATE NOCASE", "s.id"]
+            select_extra = ", near.distance AS distance"
+            params["name_match"] = "name : (" + match.replace(" AND ", " OR ") + ")"
+            order = ["near.distance", "lower(s.name) = :exact DESC",
+                     "s.rowid IN (SELECT rowid FROM service_fts WHERE service_fts MATCH"
+                     " :name_match) DESC", "s.name COLLATE NOCASE", "s.id"]
             where.append("near.distance <= :km")
         else:
             # Start from the locations inside the bounding box (the latitude/longitude index);
@@ -238,7 +243,7 @@ def search_services(
         # a service beyond the cut ranks below every hit kept.
         words_only = not (category or population or accepts_referrals or language or open_now)
         params["hits"] = (max(200, 2 * (int(limit) + int(offset))) if words_only
-                          else max(1000, 10 * (int(limit) + int(offset))))
+                          else max(400, 10 * (int(limit) + int(offset))))
         filters = [w for w in where if "MATCH" not in w]
         rows = list(db.query(f"""WITH hits AS MATERIALIZED (
                 SELECT rowid, {BM25} AS rank FROM service_fts
