@@ -428,3 +428,15 @@ def test_near_me_at_one_address_puts_services_named_for_the_words_first(db):
     found = search(db, "zephyr legal", near=(44.70, -63.60, 5.0))
     assert [clinic, desk] == ids(found)[:2]
     assert found[0]["distance"] == found[1]["distance"]
+
+
+def test_filtered_word_search_falls_back_when_the_best_hits_do_not_pass_the_filter(db):
+    # 450 services have the word in their name (the best hits); only three accept referrals,
+    # and those have the word in their description alone: below the ranked cut of 400.
+    db["service"].insert_all(
+        [{"id": f"zs-{n:03d}", "organization_id": CRISIS_TEAM_ID, "name": f"Zephyrslow {n}",
+          "accepts_referrals": 0} for n in range(450)]
+        + [{"id": f"zs-r{n}", "organization_id": CRISIS_TEAM_ID, "name": f"Referral desk {n}",
+            "description": "Also zephyrslow.", "accepts_referrals": 1} for n in range(3)])
+    assert ["zs-r0", "zs-r1", "zs-r2"] == ids(search(db, "zephyrslow", accepts_referrals=True,
+                                                     limit=21))
