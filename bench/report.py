@@ -208,9 +208,42 @@ def measure(path: str, runs: int) -> dict:
         results[name] = {"median_s": round(statistics.median(times), 3),
                          "max_s": round(max(times), 3),
                          "cpu_s": round(statistics.median(cpu), 3), "bytes": len(response.data)}
+    results["sections"] = section_cpu(app, path, runs)
     results["load"] = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     results["peak_rss_mb"] = peak_rss_mb()
     return results
+
+
+def section_cpu(app, path: str, runs: int) -> dict:
+    """CPU seconds (median of runs) of each of the report's store queries for the whole year,
+    one after the other on a fresh connection each (the page runs them concurrently)."""
+    from fieldapp.db import connect
+    from fieldapp.reports import period, store, tables
+
+    with app.app_context():
+        year = period.parse({"start": "2025-01-01", "end": "2025-12-31"},
+                            datetime(2026, 1, 15).date(), app.config["TIMEZONE"])
+        f = store.Filters(year.start_utc, year.end_utc)
+        queries = {
+            "people": lambda db: store.people(db, f),
+            "repeat_calls": lambda db: store.repeat_calls(db, f),
+            "contacts_overview": lambda db: store.contacts_overview(
+                db, f, year.months(), tables.known_kinds()),
+            "referrals": lambda db: store.referrals(db, f),
+            "populations": lambda db: store.populations(db, f, tables.known_populations()),
+            "data_quality": lambda db: store.data_quality(db, f, NOW, "2026-01-15"),
+        }
+        seconds = {}
+        for name, query in queries.items():
+            times = []
+            for _ in range(runs):
+                db = connect(path)
+                began = time.thread_time()
+                query(db)
+                times.append(time.thread_time() - began)
+                db.conn.close()
+            seconds[name] = round(statistics.median(times), 3)
+    return seconds
 
 
 def main() -> None:
@@ -240,10 +273,13 @@ def main() -> None:
     print(f"| request ({args.runs} runs) | median wall | max wall | median CPU | response bytes |")
     print("|---|---|---|---|---|")
     for name, figures in measured.items():
-        if isinstance(figures, dict):
+        if isinstance(figures, dict) and "median_s" in figures:
             print(f"| {name} | {figures['median_s']} s | {figures['max_s']} s | "
                   f"{figures['cpu_s']} s | {figures['bytes']:,} |")
     print(f"| peak RSS of the measuring process | {measured['peak_rss_mb']} MB | | | |")
+    print()
+    print("Whole year, CPU of each store query run alone (median): "
+          + ", ".join(f"{name} {cpu} s" for name, cpu in measured["sections"].items()))
 
 
 if __name__ == "__main__":

@@ -181,7 +181,10 @@ def people(db: Database, f: Filters, repeat_contacts: int = 2, repeat_days: int 
                    {"and c2.police_service = :ps" if f.police_service else ""}
                    {"and c2.team = :team" if f.team else ""}
                    and {SECONDS.format(a="c.occurred_at", b="c2.occurred_at")} <= {within}""")
-    repeat = f"(select count(*) from ({later} limit {lag})) = {lag}"
+    # "lag other contacts follow within the days": EXISTS when one is enough (the usual 2
+    # contacts), else a count that stops at lag.
+    repeat = (f"exists ({later})" if lag == 1
+              else f"(select count(*) from ({later} limit {lag})) = {lag}")
     return _one(db, f"""
         with {MERGED},
         involved(id) as (select id from merged union select merged_into_id from merged),
