@@ -4,6 +4,7 @@ every table, in the HTML page, in its charts and in the CSV export, with small-c
 import csv
 import io
 import re
+import sqlite3
 from html.parser import HTMLParser
 
 import pytest
@@ -315,3 +316,25 @@ def test_one_table_csv_runs_only_its_own_queries(report_app, coordinator):
     coordinator.get(f"/reports/board.csv?{HRP_Q1}&table=partnerships")
     report_app.extensions.pop("fieldapp.query_log")
     assert not any("from contact c" in sql for sql in selects(log))
+
+
+def test_report_queries_run_concurrently_and_close_their_connections(report_app):
+    from fieldapp.db import connect
+    from fieldapp.reports import tables
+
+    opened = []
+
+    def open_db():
+        opened.append(connect(report_app.config["DATABASE"]))
+        return opened[-1]
+
+    queries = {"a": lambda db: db.execute("select 1").fetchone()[0],
+               "b": lambda db: db.execute("select 2").fetchone()[0]}
+    assert {"a": 1, "b": 2} == tables.run_queries(queries, None, open_db, workers=2)
+    failing = {**queries, "c": lambda db: db.execute("select * from no_such_table")}
+    with pytest.raises(sqlite3.OperationalError):
+        tables.run_queries(failing, None, open_db, workers=2)
+    assert 5 == len(opened)
+    for db in opened:
+        with pytest.raises(sqlite3.ProgrammingError):  # closed
+            db.execute("select 1")
