@@ -159,7 +159,19 @@ def contacts_by_month(db: Database, f: Filters, months: list[tuple[str, str, str
 # --- 2 People --------------------------------------------------------------------------------
 
 
-def people(db: Database, f: Filters, repeat_contacts: int = 2, repeat_days: int = 60) -> dict:
+def person_split(db: Database) -> str | None:
+    """The person id that splits the person index's contacts in two halves (all periods: one
+    short index walk), or None when no contact names a person."""
+    row = db.execute(f"""
+        select person_id from contact indexed by {PERSON_INDEX} where person_id is not null
+        order by person_id limit 1 offset (
+            select count(*) / 2 from contact indexed by {PERSON_INDEX}
+            where person_id is not null)""").fetchone()
+    return row[0] if row else None
+
+
+def people(db: Database, f: Filters, repeat_contacts: int = 2, repeat_days: int = 60,
+           person_range: tuple[str | None, str | None] = (None, None)) -> dict:
     """Unique people and repeat people (repeat_contacts+ contacts within repeat_days, both
     inside the period).
 
@@ -168,8 +180,17 @@ def people(db: Database, f: Filters, repeat_contacts: int = 2, repeat_days: int 
     repeat_contacts-1 other contacts of theirs follow it within repeat_days (seeks in the same
     index).  People involved in a merge (merged, or merged into) are few: their contacts are
     counted under the surviving person with a window over (person, time).
+
+    With person_range (low, high), only the untouched people with low <= id < high (None: no
+    bound) are counted, so that halves can run at the same time and be added; the people
+    involved in merges are counted with the range that has no low bound.
     """
     where = _contacts_where(f)
+    low, high = person_range
+    params = {**f.params(), "low": low, "high": high}
+    in_range = ((" and c.person_id >= :low" if low is not None else "")
+                + (" and c.person_id < :high" if high is not None else ""))
+    merges = "" if low is None else " and 0"
     lag = max(int(repeat_contacts), 2) - 1
     days = int(repeat_days)
     within = f"{days} * 86400"
@@ -191,13 +212,13 @@ def people(db: Database, f: Filters, repeat_contacts: int = 2, repeat_days: int 
         plain as (
             select c.person_id, max({repeat}) as is_repeat
             from contact c indexed by {PERSON_INDEX}
-            where {where} and c.person_id is not null
+            where {where} and c.person_id is not null {in_range}
               and c.person_id not in (select id from involved)
             group by c.person_id),
         mixed as (
             select {CANONICAL} as pid, c.occurred_at as t
             from contact c left join merged p on p.id = c.person_id
-            where {where} and c.person_id in (select id from involved)),
+            where {where} and c.person_id in (select id from involved) {merges}),
         w as (select pid, t, lag(t, {lag}) over by_person as prev,
                      row_number() over by_person as rn
               from mixed window by_person as (partition by pid order by t))
@@ -207,7 +228,7 @@ def people(db: Database, f: Filters, repeat_contacts: int = 2, repeat_days: int 
                  + (select count(distinct pid) from w
                     where prev is not null
                       and {SECONDS.format(a="prev", b="t")} <= {within}) as repeat_people
-        """, f.params())
+        """, params)
 
 
 def populations(db: Database, f: Filters, known: list[str] = ()) -> list[dict]:
