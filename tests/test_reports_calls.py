@@ -25,6 +25,17 @@ def test_demo_loads_fictional_calls_linked_to_demo_people(db):
     assert {"DEMO-KEY-JD", "DEMO-KEY-MK"} == {r["person_key"] for r in db["person_key"].rows}
 
 
+def test_calls_page_counts_calls_keys_and_this_services_links(login_as, db):
+    html = login_as("coordinator").get("/reports/calls").get_data(as_text=True)
+    keys = db.execute("select count(distinct person_key) from calls_for_service").fetchone()[0]
+
+    def figure(label):
+        return html.split(f"<dt>{label}</dt><dd>")[1].split("</dd>")[0]
+
+    assert ("10", str(keys), "2") == (figure("Calls imported"), figure("Different person keys"),
+                                      figure("Keys linked to people"))
+
+
 @pytest.fixture
 def no_calls(db):
     """Start from no calls and no links (the demo loads a few)."""
@@ -111,10 +122,10 @@ def test_upload_without_file_or_csrf_is_refused(login_as, no_calls, db):
     assert 0 == db["calls_for_service"].count
 
 
-def _a_person(db):
-    db["person"].insert({"id": "pk-person", "alias": "Key test (demo)",
+def _a_person(db, person_id="pk-person", alias="Key test (demo)", police_service="HRP"):
+    db["person"].insert({"id": person_id, "alias": alias, "police_service": police_service,
                          "created_at": "2026-01-01T00:00:00+00:00"}, replace=True)
-    return "pk-person"
+    return person_id
 
 
 def test_coordinator_links_and_unlinks_a_key(login_as, no_calls, db):
@@ -139,5 +150,33 @@ def test_link_needs_a_real_person_and_a_key(login_as, no_calls, db):
     assert 400 == response.status_code
     html = response.get_data(as_text=True)
     assert "Enter the person key from the records system." in html
-    assert "Enter the id of a person recorded in fieldapp." in html
+    assert "Choose a person found by alias, or enter the id of a person" in html
     assert 0 == db["person_key"].count
+
+
+def test_coordinator_finds_the_person_by_alias_then_links(login_as, no_calls, db):
+    client = login_as("coordinator")
+    person_id = _a_person(db, alias="Kestrel Alias (demo)")
+    found = client.post("/contacts/people/search", data={"q": "kestrel"},
+                        headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert f'name="person_id" value="{person_id}"' in found  # a choice inside the link form
+    assert 302 == client.post("/reports/calls/keys", data={
+        "person_key": "K-7", "person_id": person_id, "person_id_typed": ""}).status_code
+    assert person_id == db["person_key"].get("K-7")["person_id"]
+
+
+def test_keys_stay_within_the_coordinators_police_service(login_as, no_calls, db):
+    client = login_as("coordinator")  # HRP
+    other = _a_person(db, "rcmp-person", "Other force (demo)", police_service="RCMP")
+    refused = client.post("/reports/calls/keys", data={"person_key": "K-1", "person_id": other})
+    assert 400 == refused.status_code and 0 == db["person_key"].count
+    # A key another police service linked: not listed, not taken over, not removed.
+    db["person_key"].insert({"person_key": "K-2", "person_id": other, "linked_by": None,
+                             "linked_at": "2026-01-01T00:00:00+00:00"})
+    assert "Other force" not in client.get("/reports/calls").get_data(as_text=True)
+    taken = client.post("/reports/calls/keys",
+                        data={"person_key": "K-2", "person_id": _a_person(db)})
+    assert 400 == taken.status_code
+    assert "already linked to a person of another police service" in taken.get_data(as_text=True)
+    assert 404 == client.post("/reports/calls/keys/unlink", data={"person_key": "K-2"}).status_code
+    assert other == db["person_key"].get("K-2")["person_id"]

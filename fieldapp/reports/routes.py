@@ -157,7 +157,8 @@ def _safe(label: str) -> str:
 def _calls_page(status=200, **context):
     db = get_db()
     return render("reports/calls.html", status=status, title=_("Calls for service"),
-                  summary=store.calls_summary(db), links=store.key_links(db), **context)
+                  summary=store.calls_summary(db, current_user.police_service),
+                  links=store.key_links(db, current_user.police_service), **context)
 
 
 @bp.get("/calls")
@@ -193,15 +194,24 @@ def upload_calls():
 @bp.post("/calls/keys")
 @role_required("coordinator")
 def link_key():
-    """Link a records-system person key to a person of fieldapp."""
+    """Link a records-system person key to a person of fieldapp (of the coordinator's police
+    service: found by alias, or by id)."""
     person_key = (request.form.get("person_key") or "").strip()
-    person_id = (request.form.get("person_id") or "").strip()
+    person_id = (request.form.get("person_id") or request.form.get("person_id_typed")
+                 or "").strip()
     errors = {}
+    db = get_db()
     if not person_key or len(person_key) > calls.MAX_FIELD:
         errors["person_key"] = _("Enter the person key from the records system.")
-    db = get_db()
-    if not person_id or len(person_id) > 64 or not store.person_exists(db, person_id):
-        errors["person_id"] = _("Enter the id of a person recorded in fieldapp.")
+    else:
+        linked, service = store.key_service(db, person_key)
+        if linked and service != current_user.police_service:
+            errors["person_key"] = _("This key is already linked to a person of another "
+                                     "police service.")
+    if not person_id or len(person_id) > 64 or not store.person_of_service(
+            db, person_id, current_user.police_service):
+        errors["person_id"] = _("Choose a person found by alias, or enter the id of a person "
+                                "recorded in fieldapp.")
     if errors:
         return _calls_page(400, link_errors=errors, form={"person_key": person_key,
                                                           "person_id": person_id})
@@ -216,7 +226,8 @@ def link_key():
 def unlink_key():
     """Remove the link of a person key."""
     person_key = (request.form.get("person_key") or "").strip()
-    if not person_key or not store.unlink_key(get_db(), person_key):
+    if not person_key or not store.unlink_key(get_db(), person_key,
+                                              current_user.police_service):
         abort(404)
     audit_event("person_key_unlinked", object_type="person_key", object_id=person_key[:64])
     flash(_("Link removed."), "ok")

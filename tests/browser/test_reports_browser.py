@@ -54,3 +54,29 @@ def test_report_at_phone_width_fits_and_filters_with_htmx(report_server, phone):
     screenshot(page, "reports_board_phone")
     assert overflow is False
     assert [] == axe_violations(page)
+
+
+def test_coordinator_links_a_calls_key_to_a_person_found_by_alias(report_server, phone):
+    from fieldapp.db import connect
+
+    db = connect(report_server.app.config["DATABASE"])
+    db["person"].insert({"id": "browser-key-person", "alias": "Osprey Linktest (demo)",
+                         "police_service": "HRP", "created_at": "2026-01-01T00:00:00+00:00"})
+    db.conn.close()
+    page = phone.new_page()
+    browser_login(page, report_server.url, "coordinator")
+    page.wait_for_load_state()
+    page.goto(f"{report_server.url}/reports/calls")
+    stats = page.locator(".report-stats").inner_text()
+    assert "built-in" not in stats and "23" in stats
+    page.fill("#link-key", "RMS-4242")
+    page.fill("#link-q", "osprey")
+    page.get_by_role("button", name="Search", exact=True).click()
+    page.get_by_label("Osprey Linktest (demo)").check()  # the htmx-swapped choice
+    screenshot(page, "reports_calls_link_phone")
+    assert [] == axe_violations(page)
+    page.get_by_role("button", name="Link", exact=True).click()
+    page.wait_for_load_state()
+    assert "Key linked." in page.content()
+    row = page.locator("tr", has_text="RMS-4242")
+    assert "Osprey Linktest (demo)" in row.inner_text()
