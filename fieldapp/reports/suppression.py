@@ -5,7 +5,10 @@ Rule (applied to the page, chart labels and the CSV alike, because all three pri
 - a count from 1 to 4 is shown as "<5"; 0 and 5+ are shown as they are;
 - a rate (numerator / denominator) is suppressed ("<5") when its numerator or its denominator
   is a suppressed count, and shown as "—" when the denominator is 0;
-- a median (or any statistic of n values) is suppressed when n is 1 to 4, "—" when n is 0.
+- a median (or any statistic of n values) is suppressed when n is 1 to 4, "—" when n is 0;
+- complementary suppression (`protect`): where counts add up to a total that is shown, a hidden
+  count must not be worked out by subtraction, so more counts (or the total) are withheld,
+  shown as "x", until every hidden count from 1 to 4 could still be one of several values.
 
 Charts draw a suppressed count as a hatched bar of the threshold's length, so that bar lengths
 never reveal the hidden value.
@@ -15,6 +18,7 @@ from dataclasses import dataclass
 
 THRESHOLD = 5
 SUPPRESSED = "<5"
+WITHHELD = "x"
 EMPTY = "—"
 
 
@@ -81,3 +85,43 @@ def change(before: int | None, after: int | None) -> Cell:
 def text(value: str) -> Cell:
     """A label-like cell (never suppressed)."""
     return Cell(None, value)
+
+
+def withheld() -> Cell:
+    """A count of 5 or more, withheld so that a suppressed count cannot be worked out."""
+    return Cell(None, WITHHELD, True)
+
+
+def protect(parts: list[Cell], total: Cell, keep=()) -> tuple[list[Cell], Cell]:
+    """Complementary suppression of counts `parts` that add up to `total`.
+
+    What a reader knows: the total, the parts shown, that a "<5" part is 1 to 4 and an "x"
+    part 5 or more.  While some "<5" part can only be one value, the smallest part shown
+    (above 0, not in `keep`: the positions shown elsewhere too) is withheld; when no part is
+    left to withhold, the total is.  Returns the new parts and total.
+    """
+    parts = list(parts)
+    if total.value is None:
+        return parts, total
+    while _revealed(parts, total.value):
+        shown = [i for i, cell in enumerate(parts)
+                 if cell.value and not cell.suppressed and i not in keep]
+        if not shown:
+            return parts, withheld()
+        parts[min(shown, key=lambda i: parts[i].value)] = withheld()
+    return parts, total
+
+
+def _revealed(parts: list[Cell], total: int) -> bool:
+    """Whether some "<5" part can be only one value, given the total and the parts shown."""
+    hidden = [cell for cell in parts if cell.value is None and cell.suppressed]
+    small = sum(1 for cell in hidden if cell.text == SUPPRESSED)
+    if not small:
+        return False
+    rest = total - sum(cell.value for cell in parts if cell.value is not None)
+    withheld_parts = len(hidden) - small
+    # For one "<5" part: at most the rest less the least the other hidden parts can be; at
+    # least the rest less the most they can be (a withheld part has no upper bound).
+    high = min(THRESHOLD - 1, rest - (small - 1) - THRESHOLD * withheld_parts)
+    low = 1 if withheld_parts else max(1, rest - (THRESHOLD - 1) * (small - 1))
+    return high <= low

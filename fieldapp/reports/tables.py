@@ -9,7 +9,17 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from fieldapp.reports import charts, store
-from fieldapp.reports.suppression import Cell, change, count, rate, statistic, text
+from fieldapp.reports.suppression import (
+    WITHHELD,
+    Cell,
+    change,
+    count,
+    protect,
+    rate,
+    statistic,
+    text,
+    withheld,
+)
 
 # Threads for the report's queries: one per core, at most this many.
 MAX_WORKERS = 4
@@ -96,21 +106,35 @@ def _measures(table_id: str, title: str, items: list[tuple[str, Cell]]) -> Table
                  [[text(label), cell] for label, cell in items])
 
 
+def contact_counts(data: dict) -> tuple[Cell, list[Cell], list[Cell]]:
+    """The period's contacts, by kind and by month, after complementary suppression (both
+    add up to the contacts; "not recorded" and school visits are also shown on their own)."""
+    total = count(data["contacts"])
+    keep = {i for i, r in enumerate(data["by_kind"]) if r["kind"] in (None, "school_visit")}
+    by_kind, total = protect([count(r["n"]) for r in data["by_kind"]], total, keep)
+    by_month, total = protect([count(r["n"]) for r in data["by_month"]], total)
+    if total.text == WITHHELD:  # withheld for the months: the kinds may now need less
+        by_kind, total = protect(by_kind, total, keep)
+    return total, by_kind, by_month
+
+
 def activity_section(data: dict) -> Section:
     section = Section("activity", _("1. Activity"), _(
         "How many contacts officers logged in the period, of what kind, and month by month. "
         "A group contact counts once; the headcount is how many people were in the groups."))
+    contacts, kinds, months = contact_counts(data)
     summary = _measures("activity_summary", _("Activity in the period"), [
-        (_("Contacts"), count(data["contacts"])),
+        (_("Contacts"), contacts),
         (_("School engagements"), count(data["school_visits"])),
         (_("Group contacts"), count(data["group_contacts"])),
         (_("People reached in groups (headcount)"), count(data["headcount"])),
     ])
     by_kind = Table("activity_by_kind", _("Contacts by kind"), [_("Kind"), _("Contacts")],
-                    [[text(vocab_label("kind", r["kind"])), count(r["n"])]
-                     for r in data["by_kind"]])
+                    [[text(vocab_label("kind", r["kind"])), cell]
+                     for r, cell in zip(data["by_kind"], kinds, strict=True)])
     by_month = Table("activity_by_month", _("Contacts by month"), [_("Month"), _("Contacts")],
-                     [[text(r["month"]), count(r["n"])] for r in data["by_month"]])
+                     [[text(r["month"]), cell]
+                      for r, cell in zip(data["by_month"], months, strict=True)])
     section.tables = [summary, by_kind, by_month]
     by_kind.chart = _chart(by_kind, _("Contacts by kind"),
                            _("Horizontal bars: number of contacts of each kind in the period."),
@@ -169,6 +193,7 @@ def referrals_section(data: dict) -> Section:
                _("Declined: partner reasons"), _("Declined: person's choice")]
     rows = [_referral_row(r["service"], r) for r in data["services"]]
     rows.append(_referral_row(_("All services"), data["total"]))
+    _protect_referrals(rows)
     table = Table("referrals_by_service", _("Referrals by partner service"), columns, rows)
     section.tables = [table]
     by_service = Table(table.id, table.title, columns, rows[:-1])
@@ -179,6 +204,26 @@ def referrals_section(data: dict) -> Section:
     return section
 
 
+# Count columns of a referral row, and the rates derived from each count column.
+REFERRAL_COUNTS = (1, 2, 3, 4, 9, 10)
+REFERRAL_RATES = {1: (5, 8), 4: (5,)}
+
+
+def _protect_referrals(rows: list[list[Cell]]) -> None:
+    """Complementary suppression down each count column (the services add up to the last
+    row); a rate whose count is withheld is withheld too."""
+    for column in REFERRAL_COUNTS:
+        parts, total = protect([row[column] for row in rows[:-1]], rows[-1][column])
+        for row, cell in zip(rows, [*parts, total], strict=True):
+            row[column] = cell
+    for row in rows:
+        for column, rates in REFERRAL_RATES.items():
+            if row[column].text == WITHHELD:
+                for rate_column in rates:
+                    if not row[rate_column].suppressed:
+                        row[rate_column] = withheld()
+
+
 def diversion_section(data: dict) -> Section:
     section = Section("diversion", _("4. Diversion"), _(
         "Contacts about mental health (the kind of contact, or a person's mental-health "
@@ -186,6 +231,7 @@ def diversion_section(data: dict) -> Section:
         "a partner on scene, a transport to a safe place, or a referral made from the contact. "
         "The police-escalation rate is the share whose outcome was escalation to police "
         "enforcement."))
+    contacts = contact_counts(data)[0]
     table = _measures("diversion", _("Mental-health contacts and diversion"), [
         (_("Mental-health-related contacts"), count(data["mh_contacts"])),
         (_("Handed to non-police services"), count(data["mh_handed"])),
@@ -194,9 +240,10 @@ def diversion_section(data: dict) -> Section:
         (_("Escalated to police enforcement"), count(data["mh_escalated"])),
         (_("Police-escalation rate (mental-health contacts)"),
          rate(data["mh_escalated"], data["mh_contacts"])),
-        (_("All contacts"), count(data["contacts"])),
+        (_("All contacts"), contacts),
         (_("All contacts escalated to police enforcement"), count(data["escalated"])),
-        (_("Police-escalation rate (all contacts)"), rate(data["escalated"], data["contacts"])),
+        (_("Police-escalation rate (all contacts)"),
+         withheld() if contacts.text == WITHHELD else rate(data["escalated"], data["contacts"])),
     ])
     section.tables = [table]
     counts = Table(table.id, table.title, table.columns, [table.rows[i] for i in (0, 1, 3)])
@@ -224,13 +271,16 @@ def repeat_calls_section(data: dict, window_days: int) -> Section:
                                start=data["records_from"][:10], end=data["records_to"][:10]))
     else:
         section.notes.append(_("No calls for service have been imported yet."))
+    # Compared, early and open add up to the linked people.
+    (compared, early, still_open), linked = protect(
+        [count(data["compared"]), count(data["early"]), count(data["open"])],
+        count(data["linked"]))
     table = _measures("repeat_calls", _("Calls before and after first engagement"), [
         (_("People first engaged in the period"), count(data["cohort"])),
-        (_("… with a linked records-system key"), count(data["linked"])),
-        (_("… compared (both windows within the call records)"), count(data["compared"])),
-        (_("… not compared: before-window starts before the call records"),
-         count(data["early"])),
-        (_("… not compared: after-window not over yet"), count(data["open"])),
+        (_("… with a linked records-system key"), linked),
+        (_("… compared (both windows within the call records)"), compared),
+        (_("… not compared: before-window starts before the call records"), early),
+        (_("… not compared: after-window not over yet"), still_open),
         (_("Calls in the %(days)s days before", days=window_days), count(data["calls_before"])),
         (_("Calls in the %(days)s days after", days=window_days), count(data["calls_after"])),
         (_("Change in calls"), change(data["calls_before"], data["calls_after"])),
