@@ -1,0 +1,41 @@
+"""Every page, as every user allowed to see it, fits a 360-pixel-wide phone: nothing widens the
+page beyond the screen (wide tables scroll inside their own box)."""
+
+import pytest
+
+from tests.conftest import browser_login
+from tests.test_pages_render_cleanly import pages
+
+pytestmark = pytest.mark.browser
+WIDTH = 360
+DOWNLOADS = (".zip", ".csv", ".json", ".js", ".webmanifest")
+
+
+def test_every_page_fits_a_small_phone(live_server, browser):
+    from fieldapp.db import connect
+
+    db = connect(live_server.app.config["DATABASE"])
+    urls = [(url, user) for url, user in pages(live_server.app, db)
+            if not url.endswith(DOWNLOADS) and not url.startswith("/api/")]
+    db.conn.close()
+    tabs, too_wide, checked = {}, [], 0
+    for url, user in urls:
+        if user not in tabs:
+            context = browser.new_context(viewport={"width": WIDTH, "height": 740},
+                                          is_mobile=True, has_touch=True)
+            tabs[user] = context.new_page()
+            if user != "anonymous":
+                browser_login(tabs[user], live_server.url, user)
+                tabs[user].wait_for_load_state()
+        page = tabs[user]
+        response = page.goto(live_server.url + url)
+        if response.status >= 400 or not page.locator("meta[name=viewport]").count():
+            continue  # an htmx fragment asked for alone is not a page
+        checked += 1
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > WIDTH:
+            too_wide.append(f"{user} {url}: {width}px")
+    for page in tabs.values():
+        page.context.close()
+    assert checked >= 30
+    assert [] == too_wide
