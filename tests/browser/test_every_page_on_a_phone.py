@@ -1,9 +1,9 @@
-"""Every page, as every user allowed to see it, fits a 360-pixel-wide phone: nothing widens the
-page beyond the screen (wide tables scroll inside their own box)."""
+"""Every page, as every user allowed to see it, on a 360-pixel-wide phone: nothing widens the
+page beyond the screen (wide tables scroll inside their own box), and axe-core finds nothing."""
 
 import pytest
 
-from tests.conftest import browser_login
+from tests.conftest import axe_violations, browser_login
 from tests.test_pages_render_cleanly import pages
 
 pytestmark = pytest.mark.browser
@@ -11,14 +11,14 @@ WIDTH = 360
 DOWNLOADS = (".zip", ".csv", ".json", ".js", ".webmanifest")
 
 
-def test_every_page_fits_a_small_phone(live_server, browser):
+def test_every_page_fits_a_small_phone_and_passes_axe(live_server, browser):
     from fieldapp.db import connect
 
     db = connect(live_server.app.config["DATABASE"])
     urls = [(url, user) for url, user in pages(live_server.app, db)
             if not url.endswith(DOWNLOADS) and not url.startswith("/api/")]
     db.conn.close()
-    tabs, too_wide, checked = {}, [], 0
+    tabs, too_wide, inaccessible, checked = {}, [], [], 0
     for url, user in urls:
         if user not in tabs:
             context = browser.new_context(viewport={"width": WIDTH, "height": 740},
@@ -35,7 +35,9 @@ def test_every_page_fits_a_small_phone(live_server, browser):
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > WIDTH:
             too_wide.append(f"{user} {url}: {width}px")
+        inaccessible += [f"{user} {url}: {v['id']} {v['nodes'][:2]}" for v in axe_violations(page)]
     for page in tabs.values():
         page.context.close()
     assert checked >= 30
     assert [] == too_wide
+    assert [] == inaccessible
