@@ -3,27 +3,18 @@ what people read (a method's repr, an unrendered tag, "None" as a value)."""
 
 import re
 
-from tests.policy import load_policy
-from tests.test_route_policy import routes
+from tests.test_security_headers import get_pages
 
-POLICY = load_policy()
 # ("None" alone in an element is a Python None printed; "None." or "None: …" are words.)
 LEAKS = re.compile(r"<built-in|bound method|object at 0x|Undefined|\{\{|\{%|>\s*None\s*<")
 USERS = ("officer", "coordinator", "partner", "partner2", "anonymous")
 
 
 def pages(app, db):
-    for rule, method in routes(app):
-        entry = POLICY.get(rule.endpoint)
-        if method != "GET" or entry is None or rule.endpoint == "static":
-            continue
-        if rule.arguments and "args" not in entry:
-            continue
-        args = entry["args"](db) if "args" in entry else {}
-        with app.test_request_context():
-            url = app.url_for(rule.endpoint, **args)
+    """(url, user) for every GET page and every user allowed to see it."""
+    for url, roles in get_pages(app, db):
         for user in USERS:
-            if user.rstrip("2") in entry["roles"]:
+            if user.rstrip("2") in roles:
                 yield url, user
 
 

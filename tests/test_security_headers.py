@@ -10,9 +10,9 @@ from tests.test_route_policy import routes
 POLICY = load_policy()
 
 
-def html_pages(app, db):
-    """(url, allowed user) for every GET page, with the args of the policy table."""
-    pages = []
+def get_pages(app, db):
+    """(url, roles allowed) for every GET route of the policy table that can be built (with
+    the args of the policy table)."""
     for rule, method in routes(app):
         entry = POLICY.get(rule.endpoint)
         if method != "GET" or entry is None or rule.endpoint == "static":
@@ -21,9 +21,15 @@ def html_pages(app, db):
             continue
         args = entry["args"](db) if "args" in entry else {}
         with app.test_request_context():
-            url = app.url_for(rule.endpoint, **args)
+            yield app.url_for(rule.endpoint, **args), entry["roles"]
+
+
+def html_pages(app, db):
+    """(url, allowed user) for every GET page: the first allowed of the usual users."""
+    pages = []
+    for url, roles in get_pages(app, db):
         user = next((u for u in ("officer", "coordinator", "partner", "anonymous")
-                     if u in entry["roles"]), None)
+                     if u in roles), None)
         if user:
             pages.append((url, user))
     return pages
