@@ -1,6 +1,5 @@
 """The board report (page and CSV) and the calls-for-service import, for coordinators only."""
 
-import csv
 import io
 from zoneinfo import ZoneInfo
 
@@ -10,16 +9,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from fieldapp import clock
+from fieldapp import clock, csv_safe
 from fieldapp.db import connect, get_db
 from fieldapp.reports import bp, calls, store, tables
 from fieldapp.reports import period as periods
 from fieldapp.security import audit_event, role_required
 from fieldapp.views import is_htmx, render
-
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection): labels that
-# come from stored text (service names, teams) get a leading apostrophe in the export.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 PERIOD_ERRORS = {
     "dates": _l("Give both dates as YYYY-MM-DD."),
@@ -126,29 +121,23 @@ def board_csv():
     if table_id and table_id not in by_id:  # a section without its table (no register)
         abort(404)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_safe.writer(out)
     if table_id:
         table = by_id[table_id]
-        writer.writerow([_safe(column) for column in table.columns])
-        writer.writerows([_safe(row[0].text)] + [cell.text for cell in row[1:]]
-                         for row in table.rows)
+        writer.writerow(table.columns)
+        writer.writerows([cell.text for cell in row] for row in table.rows)
     else:
         writer.writerow([_("Table"), _("Row"), _("Column"), _("Value")])
         for table in by_id.values():
             for row in table.rows:
                 for column, cell in zip(table.columns[1:], row[1:], strict=True):
-                    writer.writerow([table.id, _safe(row[0].text), _safe(column), cell.text])
+                    writer.writerow([table.id, row[0].text, column, cell.text])
     audit_event("report_exported", object_type="report", object_id=table_id or "board",
                 detail={"period": period.key, "police_service": selection["police_service"],
                         "team": selection["team"], "table": table_id or "all"})
     filename = f"board-{period.key.replace('..', '_')}{'-' + table_id if table_id else ''}.csv"
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
-def _safe(label: str) -> str:
-    """A label as a spreadsheet will show it, never run it."""
-    return "'" + label if label.startswith(FORMULA_START) else label
 
 
 # --- Calls for service ----------------------------------------------------------------------
