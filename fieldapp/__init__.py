@@ -44,6 +44,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
     _register_blueprints(app)
+    db.wrap_unsafe_views(app)  # after every view is registered: the one write rule
     _template_globals(app)
 
     @app.get("/healthz")

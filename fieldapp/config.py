@@ -4,6 +4,10 @@ from datetime import timedelta
 
 # Path of the SQLite file; relative paths are taken from the project's instance/ folder.
 DATABASE = "fieldapp.db"
+# FULL: every commit an officer was told is saved survives a power loss.  NORMAL is faster but
+# may lose the last commits on power loss; acceptable only with Litestream or on a battery-backed
+# disk (bench/RESULTS.md records the cost).
+SQLITE_SYNCHRONOUS = "FULL"
 
 # Sessions: idle and absolute lifetimes, enforced on the server for every request.
 IDLE_TIMEOUT_MINUTES = 30

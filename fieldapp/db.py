@@ -1,12 +1,29 @@
-"""One sqlite_utils.Database per request on g, and the schema migrations of every area."""
+"""One sqlite_utils.Database per request on g, the one write rule, and every area's migrations.
+
+The write rule: a transaction that writes takes SQLite's write lock up front (`BEGIN IMMEDIATE`)
+through `writing(db)`, never a deferred transaction that reads and then writes (in WAL mode that
+fails at once with SQLITE_BUSY_SNAPSHOT when another writer committed in between, and no busy
+timeout can wait it out).  Writers queue on the busy timeout instead of failing.
+
+Every request with an unsafe method (POST, PUT, PATCH, DELETE) runs its view inside one
+`writing()` transaction (`wrap_unsafe_views`), so the change and its audit row commit together
+or not at all.  A view that must do slow work before writing (a password hash, parsing an
+upload) is marked `@own_transaction` and wraps its writes in `writing()` itself.  Stores use
+`writing()` too: inside a request it is a savepoint, in a CLI command it is the transaction.
+A lock that outlasts the busy timeout raises `sqlite3.OperationalError` ("database is locked"),
+which errors.py answers with 503 and Retry-After, never a 500 and never a refused record.
+"""
 
 import importlib
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import wraps
 from pathlib import Path
 
 import click
 import sqlite_utils
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 from flask.cli import with_appcontext
 
 # Each area keeps its schema in fieldapp/<area>/migrations.py (a sqlite_utils Migrations set).
@@ -14,16 +31,76 @@ from flask.cli import with_appcontext
 MIGRATION_AREAS = ["directory", "accounts", "contacts", "referrals", "reports", "pwa"]
 
 BUSY_TIMEOUT_MS = 5000
+SYNCHRONOUS_MODES = ("FULL", "NORMAL", "EXTRA")
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def connect(path: str) -> sqlite_utils.Database:
-    """Open the database with the pragmas every connection needs."""
+def connect(path: str, synchronous: str = "FULL") -> sqlite_utils.Database:
+    """Open the database with the pragmas every connection needs.
+
+    `synchronous = FULL` (the default) makes every acknowledged commit survive a power loss;
+    NORMAL is faster but may roll back the last commits (see bench/RESULTS.md for the cost).
+    """
+    if synchronous.upper() not in SYNCHRONOUS_MODES:
+        raise ValueError(f"synchronous must be one of {SYNCHRONOUS_MODES}, not {synchronous!r}")
     conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
     return sqlite_utils.Database(conn)
+
+
+@contextmanager
+def writing(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """The one way to write: `with writing(db): ...` commits all of it or none of it.
+
+    Outside a transaction it starts one with BEGIN IMMEDIATE (the write lock is taken before
+    anything is read, so no later statement can fail on a stale snapshot); inside one (a
+    request's transaction, or an enclosing `writing()`) it is a savepoint.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():  # a savepoint of the enclosing transaction
+            yield db
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    try:
+        db.conn.execute("COMMIT")
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+
+
+def own_transaction(view):
+    """Mark a view that opens `writing()` itself, after slow work that needs no lock."""
+    view.own_transaction = True
+    return view
+
+
+def _in_request_transaction(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if request.method not in UNSAFE_METHODS:
+            return view(*args, **kwargs)
+        with writing(get_db()):
+            return view(*args, **kwargs)
+
+    return wrapped
+
+
+def wrap_unsafe_views(app: Flask) -> None:
+    """Run every view that accepts an unsafe method inside one `writing()` transaction."""
+    for endpoint, view in list(app.view_functions.items()):
+        rule_methods = {m for rule in app.url_map.iter_rules(endpoint) for m in rule.methods}
+        if rule_methods & UNSAFE_METHODS and not getattr(view, "own_transaction", False):
+            app.view_functions[endpoint] = _in_request_transaction(view)
 
 
 def migrate(db: sqlite_utils.Database) -> None:
@@ -35,7 +112,7 @@ def migrate(db: sqlite_utils.Database) -> None:
 def get_db() -> sqlite_utils.Database:
     """The request's database connection, opened on first use."""
     if "db" not in g:
-        g.db = connect(current_app.config["DATABASE"])
+        g.db = connect(current_app.config["DATABASE"], current_app.config["SQLITE_SYNCHRONOUS"])
         query_log = current_app.extensions.get("fieldapp.query_log")
         if query_log is not None:
             g.db.conn.set_trace_callback(query_log.append)
@@ -45,6 +122,8 @@ def get_db() -> sqlite_utils.Database:
 def close_db(_error=None) -> None:
     db = g.pop("db", None)
     if db is not None:
+        if db.conn.in_transaction:  # never commit what a failed request left half done
+            db.conn.rollback()
         db.conn.close()
 
 
@@ -58,7 +137,7 @@ def init_db_command() -> None:
 
 def init_app(app: Flask) -> None:
     Path(app.config["DATABASE"]).parent.mkdir(parents=True, exist_ok=True)
-    db = connect(app.config["DATABASE"])
+    db = connect(app.config["DATABASE"], app.config["SQLITE_SYNCHRONOUS"])
     try:
         migrate(db)
     finally:

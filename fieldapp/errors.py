@@ -1,5 +1,8 @@
 """Error pages: a plain page for browsers, a short fragment for htmx, JSON for the API."""
 
+import logging
+import sqlite3
+
 from flask import Flask, jsonify, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -11,14 +14,49 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def error_page(status: int, message: str):
+log = logging.getLogger(__name__)
+
+# How long a client should wait before retrying when the database is busy (seconds).
+RETRY_AFTER_SECONDS = 2
+_BUSY = {"SQLITE_BUSY", "SQLITE_LOCKED"}
+
+
+def error_page(status: int, message: str, headers: dict | None = None):
     if _wants_json():
-        return jsonify(error=message, status=status), status
-    return render("errors/error.html", "errors/_error.html", status=status,
-                  status_code=status, message=message)
+        response = jsonify(error=message, status=status)
+    else:
+        response = render("errors/error.html", "errors/_error.html", status=status,
+                          status_code=status, message=message)
+    response.status_code = status
+    response.headers.update(headers or {})
+    return response
+
+
+def database_error(error: sqlite3.DatabaseError):
+    """A busy database, a full disk or a failing disk: say so, with a status a client can act on.
+
+    The request's transaction has been rolled back, so nothing was half written; the phone's
+    outbox keeps its item and retries (503 and 507 are not "needs attention")."""
+    name = getattr(error, "sqlite_errorname", "") or ""
+    retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if name.startswith(tuple(_BUSY)) or "locked" in str(error):
+        log.warning("database busy past the timeout: %s", error)
+        return error_page(503, _("fieldapp is busy right now. Nothing was saved yet: your entry "
+                                 "is kept, try again in a moment."), retry)
+    if name == "SQLITE_FULL" or "disk is full" in str(error):
+        log.error("database disk full: %s", error)
+        return error_page(507, _("The server has run out of storage. Nothing was saved: your "
+                                 "entry is kept. Tell your coordinator."), retry)
+    if name.startswith("SQLITE_IOERR") or "disk I/O error" in str(error):
+        log.error("database disk error: %s", error)
+        return error_page(503, _("The server cannot write to its storage right now. Nothing "
+                                 "was saved: your entry is kept, try again later."), retry)
+    raise error
 
 
 def init_app(app: Flask) -> None:
+    app.register_error_handler(sqlite3.DatabaseError, database_error)
+
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         return error_page(400, _("This form has expired or was not sent from fieldapp. "

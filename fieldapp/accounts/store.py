@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 from sqlite_utils import Database
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from fieldapp.db import writing
+
 ROLES = ("officer", "partner", "coordinator")
 LANGUAGES = ("en", "fr")
 
@@ -141,7 +143,7 @@ def set_password(
     must_change: bool = False,
 ) -> None:
     """Store a new password and end every session of the user."""
-    with db.atomic():
+    with writing(db):
         db["user"].update(
             user_id,
             {
@@ -154,7 +156,7 @@ def set_password(
 
 
 def set_active(db: Database, user_id: str, active: bool, *, now: str) -> None:
-    with db.atomic():
+    with writing(db):
         db["user"].update(user_id, {"active": int(active), "updated_at": now})
         if not active:
             end_all_sessions(db, user_id)

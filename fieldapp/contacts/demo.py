@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlite_utils import Database
 
 from fieldapp.contacts import store
+from fieldapp.db import writing
 
 OFFICER_ID = "0d5e7a10-0000-4000-8000-000000000002"
 OFFICER2_ID = "0d5e7a10-0000-4000-8000-000000000003"
@@ -142,7 +143,7 @@ def load(db: Database, config: dict, now: str) -> None:
             continue
         occurred = store.iso((day - timedelta(days=days)).replace(hour=hour))
         headcount, age_band = group if group else (None, None)
-        with db.atomic():
+        with writing(db):
             db["contact"].insert({
                 "id": contact_id, "officer_id": officer, "police_service": police_service,
                 "team": None, "occurred_at": occurred, "created_at": occurred,

@@ -21,7 +21,7 @@ from flask_login import current_user
 import fieldapp.accounts  # noqa: F401
 from fieldapp import clock
 from fieldapp.contacts import bp, store, vocab
-from fieldapp.db import get_db
+from fieldapp.db import get_db, writing
 from fieldapp.security import audit_event, found_or_404, role_required
 from fieldapp.views import render
 
@@ -237,7 +237,7 @@ def new_contact():
     errors: dict = {}
     result: dict = {}
     try:
-        with db.atomic():
+        with writing(db):
             if values["new_alias"].strip() and form.get("is_group", "0") != "1":
                 person = store.apply_person(db, {
                     "id": values["new_person_id"], "alias": values["new_alias"],

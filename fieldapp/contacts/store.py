@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlite_utils import Database
 
 from fieldapp.contacts import vocab
+from fieldapp.db import writing
 
 CLOCK_SKEW = timedelta(minutes=5)
 NOTE_MAX = 1000
@@ -321,7 +322,7 @@ def _store_once(db: Database, table: str, record_id: str, owner: str, payload_ha
     existing = _existing(db, table, record_id)
     if existing is None:
         try:
-            with db.atomic():
+            with writing(db):
                 write()
             return {"id": record_id, "status": "created", "errors": {}}
         except sqlite3.IntegrityError:
@@ -538,7 +539,7 @@ def update_contact(db: Database, contact: dict, item: dict, user: dict, now: str
         old["populations"] = sorted(contact["populations"])
     if not old:
         return {"id": contact["id"], "status": "unchanged", "errors": {}, "changed": []}
-    with db.atomic():
+    with writing(db):
         db["contact_revision"].insert({"contact_id": contact["id"], "edited_by": user["id"],
                                        "edited_at": now, "old_values": json.dumps(old)})
         db["contact"].update(contact["id"], {**fields, "updated_at": now})
@@ -550,7 +551,7 @@ def update_contact(db: Database, contact: dict, item: dict, user: dict, now: str
 
 
 def undo_contact(db: Database, contact_id: str, now: str) -> None:
-    with db.atomic():
+    with writing(db):
         db["contact"].update(contact_id, {"deleted_at": now, "updated_at": now})
 
 
@@ -581,7 +582,7 @@ def favourite_place_ids(db: Database, user_id: str) -> list[str]:
 
 def toggle_favourite(db: Database, user_id: str, place_id: str, now: str) -> bool:
     """Add or remove a favourite place; True when it is now a favourite."""
-    with db.atomic():
+    with writing(db):
         if place_id in favourite_place_ids(db, user_id):
             db.execute("delete from favourite_place where user_id = ? and place_id = ?",
                        [user_id, place_id])
@@ -731,7 +732,7 @@ def merge_people(db: Database, keep_id: str, merged_id: str, now: str) -> dict:
     keep = _existing(db, "person", keep_id)
     merged = _existing(db, "person", merged_id)
     flags = set(json.loads(keep["flags"] or "[]")) | set(json.loads(merged["flags"] or "[]"))
-    with db.atomic():
+    with writing(db):
         moved_contacts = db.execute("update contact set person_id = ?, updated_at = ? where "
                                     "person_id = ?", [keep_id, now, merged_id]).rowcount
         moved_referrals = 0
@@ -771,7 +772,7 @@ def purge_candidates(db: Database, now: str, retention_days: int) -> list[dict]:
 def deidentify_people(db: Database, person_ids: list[str], now: str) -> None:
     """Remove what identifies each person: alias, year of birth, flags, their contacts' notes
     and the consented details copied into their referrals.  Counts stay."""
-    with db.atomic():
+    with writing(db):
         for person_id in person_ids:
             db["person"].update(person_id, {"alias": None, "birth_year": None, "flags": None,
                                             "deidentified_at": now, "updated_at": now})

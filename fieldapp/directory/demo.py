@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from fieldapp.db import writing
 from fieldapp.directory import hsds
 
 CRISIS_TEAM_ID = "6f1c2d3e-5a4b-4c8d-9e0f-000000000001"
@@ -47,7 +48,7 @@ def load(db: Database, config: dict, now: str) -> None:
         services.append(row)
     tables = {**tables, "service": services}
     report = hsds.ImportReport("demo_hsds")
-    with db.atomic():
+    with writing(db):
         hsds.write(db, tables, copy.deepcopy(derived), report, now,
                    police_services=list(config.get("POLICE_SERVICES") or []))
 

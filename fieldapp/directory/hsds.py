@@ -34,6 +34,7 @@ from collections import Counter, defaultdict
 from datetime import datetime
 from pathlib import Path
 
+from fieldapp.db import writing
 from fieldapp.directory import categories
 from fieldapp.directory.hsds_tables import HSDS_TABLES, REFERENCE_COLUMNS
 
@@ -1123,7 +1124,7 @@ def import_package(db, path, now: str, *, filename: str | None = None, police_se
     _check_references(db, tables, report)
     if dry_run:
         return report
-    with db.atomic():
+    with writing(db):
         write(db, tables, derived, report, now, police_services)
     return report
 

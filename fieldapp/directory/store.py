@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
+from fieldapp.db import writing
 from fieldapp.directory import hours
 
 CRISIS_CATEGORY = "mental_health_crisis"
@@ -527,7 +528,7 @@ def get_organization(db: Database, organization_id: str) -> dict | None:
 def save_organization(db: Database, values: dict, *, organization_id: str | None, now: str) -> str:
     """Create (organization_id None) or update an organization; returns its id."""
     record = {field: values.get(field) or None for field in ORGANIZATION_FIELDS}
-    with db.atomic():
+    with writing(db):
         if organization_id:
             db["organization"].update(organization_id, {**record, "updated_at": now})
         else:
@@ -539,7 +540,7 @@ def save_organization(db: Database, values: dict, *, organization_id: str | None
 
 def archive_organization(db: Database, organization_id: str, *, now: str) -> None:
     """Archive an organization and all its services (hidden from search, history kept)."""
-    with db.atomic():
+    with writing(db):
         db.execute("UPDATE organization SET archived_at = ?, updated_at = ? WHERE id = ?",
                    [now, now, organization_id])
         db.execute("UPDATE service SET archived_at = ?, updated_at = ? WHERE organization_id = ?"
@@ -604,7 +605,7 @@ def save_service(db: Database, values: dict, *, service_id: str | None, now: str
     record["organization_id"] = values["organization_id"]
     record["accepts_referrals"] = 1 if values.get("accepts_referrals") else 0
     record["populations"] = json.dumps(sorted(values.get("populations") or []))
-    with db.atomic():
+    with writing(db):
         if service_id:
             db["service"].update(service_id, {**record, "updated_at": now})
             before = get_service(db, service_id)
@@ -739,7 +740,7 @@ def needs_verification(db: Database, *, today: date, days: int, limit: int = 200
 
 def mark_verified(db: Database, service_id: str, *, today: date, by_user: dict, now: str) -> dict:
     """Set the verified date (HSDS assured_date) to today and the verifier; logged."""
-    with db.atomic():
+    with writing(db):
         db.execute("UPDATE service SET assured_date = ?, assurer_email = ?, updated_at = ?"
                    " WHERE id = ?", [today.isoformat(), by_user.get("email"), now, service_id])
         db["service_verification"].insert({"service_id": service_id,
@@ -890,7 +891,7 @@ def merge_services(db: Database, *, survivor_id: str, duplicate_id: str, by_user
         if count:
             moved[label] = moved.get(label, 0) + count
 
-    with db.atomic():
+    with writing(db):
         if "referral" in db.table_names():
             run("referral", "UPDATE referral SET service_id = ?, organization_id = ?"
                 " WHERE service_id = ?", [survivor_id, survivor["organization_id"], duplicate_id])
@@ -947,7 +948,7 @@ def merge_organizations(db: Database, *, survivor_id: str, duplicate_id: str, by
                                                get_organization(db, duplicate_id)):
         raise ValueError("merge needs two different organizations")
     moved: dict[str, int] = {}
-    with db.atomic():
+    with writing(db):
         for table in _tables_with_column(db, "organization_id",
                                          {"organization", "directory_merge", "audit_event"}):
             count = db.execute(f"UPDATE OR IGNORE {table} SET organization_id = ?"
@@ -1068,7 +1069,7 @@ def decide_proposal(db: Database, proposal_id: str, *, approve: bool, by_user_id
     proposal = get_proposal(db, proposal_id)
     if proposal is None or proposal["status"] != "pending":
         return False
-    with db.atomic():
+    with writing(db):
         if approve:
             changes = {field: value for field, value in json.loads(proposal["changes_json"]).items()
                        if field in PROPOSABLE_FIELDS}

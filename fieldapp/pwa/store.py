@@ -14,6 +14,8 @@ from collections.abc import Callable
 from flask_babel import lazy_gettext as _l
 from sqlite_utils import Database
 
+from fieldapp.db import writing
+
 log = logging.getLogger(__name__)
 
 # Batch key -> (item type, module, function), in dependency order: people before the contacts
@@ -63,7 +65,7 @@ def apply_batch(db: Database, batch: dict, user: dict, now: str) -> dict:
     Returns {"people": [{"id", "status", "errors"}, ...], "contacts": [...], "referrals": [...]}.
     """
     results: dict[str, list[dict]] = {}
-    with db.atomic():
+    with writing(db):
         for key, item_type, module, name in ORDER:
             items = batch.get(key) or []
             apply = _applier(module, name) if items else None
@@ -79,7 +81,7 @@ def _apply_one(db, apply, item_type: str, item, user: dict, now: str) -> dict:
         return _result(item_id, "invalid",
                        {"_": str(_l("This server cannot store these records yet."))})
     try:
-        with db.atomic():  # a savepoint: the item is stored whole or not at all
+        with writing(db):  # a savepoint: the item is stored whole or not at all
             outcome = apply(db, item, user, now)
             if outcome.get("status") == "conflict":
                 record_conflict(db, item_type, item, user["id"], now)
@@ -87,6 +89,8 @@ def _apply_one(db, apply, item_type: str, item, user: dict, now: str) -> dict:
         log.warning("sync: %s %s refused by the database: %s", item_type, item_id, error)
         return _result(item_id, "invalid",
                        {"_": str(_l("A record it refers to is missing or not yours."))})
+    except sqlite3.OperationalError:  # busy, full or failing disk: the whole batch is a 503/507
+        raise
     except Exception:  # a bug must not lose the rest of the batch; the phone keeps the item
         log.exception("sync: applying %s %s failed", item_type, item_id)
         return _result(item_id, "invalid", {"_": str(_l("The server could not store this "

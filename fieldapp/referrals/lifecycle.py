@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlite_utils import Database
 
 from fieldapp import audit
+from fieldapp.db import writing
 
 STATUSES = ["sent", "received", "accepted", "declined", "contact_attempted", "connected",
             "closed"]
@@ -113,7 +114,7 @@ def transition(db: Database, referral_id: str, action: str, *, user: dict | None
     if note and len(note) > NOTE_MAX:
         raise InvalidReason(_l("The note is too long (at most %(n)s characters).", n=NOTE_MAX))
 
-    with db.atomic():
+    with writing(db):
         rows = list(db.query("select * from referral where id = ?", [referral_id]))
         if not rows:
             raise IllegalTransition(_l("This referral does not exist."))

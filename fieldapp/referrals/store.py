@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlite_utils import Database
 
+from fieldapp.db import writing
 from fieldapp.referrals import lifecycle
 
 CONSENTS = ["verbal", "written", "guardian", "not_obtainable", "none"]
@@ -93,7 +94,7 @@ def _apply(db: Database, item: dict, user: dict, now: str, *, officer_id: str | 
     link_id = secrets.token_urlsafe(18)
     expires = (datetime.fromisoformat(now) + timedelta(hours=_link_hours())).isoformat(
         timespec="seconds")
-    with db.atomic():
+    with writing(db):
         db["referral"].insert({
             **clean, "shared": json.dumps(clean["shared"]), "id": referral_id,
             "organization_id": service["organization_id"],

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from fieldapp.db import writing
+
 PARTNER_DECLINE_REASONS = ("no_capacity", "not_eligible", "duplicate")
 PERSON_DECLINE_REASONS = ("person_declined",)
 HANDED_OVER_OUTCOMES = ("warm_referral", "partner_on_scene", "transported_safe_place")
@@ -493,7 +495,7 @@ def data_quality(db: Database, f: Filters, now_iso: str, today: str) -> dict:
 def insert_calls(db: Database, rows: list[dict]) -> int:
     """Store calls; a call already stored (same id) is left as it is.  Returns how many new."""
     before = db.execute("select count(*) from calls_for_service").fetchone()[0]
-    with db.atomic():
+    with writing(db):
         db.conn.executemany(
             """insert or ignore into calls_for_service
                (id, called_at, call_type, person_key, imported_at, import_batch)
@@ -539,7 +541,7 @@ def link_key(db: Database, person_key: str, person_id: str, user_id: str, now: s
 
 def unlink_key(db: Database, person_key: str, police_service: str | None) -> bool:
     """Remove the link of a key to a person of `police_service`; False when there is none."""
-    with db.atomic():
+    with writing(db):
         cursor = db.execute(
             "delete from person_key where person_key = ? and person_id in"
             " (select id from person where police_service is ?)", [person_key, police_service])
