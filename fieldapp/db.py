@@ -16,6 +16,7 @@ which errors.py answers with 503 and Retry-After, never a 500 and never a refuse
 
 import importlib
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import wraps
@@ -33,6 +34,12 @@ MIGRATION_AREAS = ["directory", "accounts", "contacts", "referrals", "reports", 
 BUSY_TIMEOUT_MS = 5000
 SYNCHRONOUS_MODES = ("FULL", "NORMAL", "EXTRA")
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+# Writers of one process queue here first, so at most one thread per process waits on SQLite's
+# lock: SQLite's busy handler polls with sleeps of up to 100 ms, which under many threads wastes
+# the lock's free time and lets an unlucky writer starve; a Python lock wakes the next writer at
+# once.  Processes still queue on SQLite's busy timeout between them.
+_process_writer = threading.RLock()
 
 
 def connect(path: str, synchronous: str = "FULL") -> sqlite_utils.Database:
@@ -63,19 +70,25 @@ def writing(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
         with db.atomic():  # a savepoint of the enclosing transaction
             yield db
         return
-    db.conn.execute("BEGIN IMMEDIATE")
+    if not _process_writer.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
+        raise sqlite3.OperationalError("database is locked (writers of this process queued "
+                                       "past the busy timeout)")
     try:
-        yield db
-    except BaseException:
-        if db.conn.in_transaction:
-            db.conn.execute("ROLLBACK")
-        raise
-    try:
-        db.conn.execute("COMMIT")
-    except BaseException:
-        if db.conn.in_transaction:
-            db.conn.execute("ROLLBACK")
-        raise
+        db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            if db.conn.in_transaction:
+                db.conn.execute("ROLLBACK")
+            raise
+        try:
+            db.conn.execute("COMMIT")
+        except BaseException:
+            if db.conn.in_transaction:
+                db.conn.execute("ROLLBACK")
+            raise
+    finally:
+        _process_writer.release()
 
 
 def own_transaction(view):

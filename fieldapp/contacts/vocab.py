@@ -151,8 +151,11 @@ def choices(vocabulary: str, rows: list[dict]) -> list[tuple[str, str]]:
 
 
 def active_codes(vocabulary: str, rows: list[dict]) -> set[str]:
-    """Codes a new or edited record may use."""
-    return {code for code, _label in choices(vocabulary, rows)}
+    """Codes a new or edited record may use (the codes of `choices`, with no label translated:
+    this runs for every item of a phone's batch, inside its write transaction)."""
+    mine = [r for r in rows if r["vocabulary"] == vocabulary]
+    retired = {r["code"] for r in mine if r["retired"]}
+    return (set(BUILTIN[vocabulary]) | {r["code"] for r in mine}) - retired
 
 
 def known_codes(vocabulary: str, rows: list[dict]) -> set[str]:
