@@ -140,3 +140,14 @@ def test_cli_rejects_non_hsds_with_a_clear_message(runner, tmp_path):
     result = runner.invoke(args=["import-hsds", str(path)])
     assert 2 == result.exit_code
     assert "not an HSDS file" in result.output
+
+
+def test_csv_export_writes_formula_like_cells_as_text(db, tmp_path):
+    formula = '=HYPERLINK("https://evil.example/","Click")'
+    sid = next(db.query("select id from service order by rowid limit 1"))["id"]
+    db["service"].update(sid, {"name": formula, "alternate_name": "@SUM(A1)",
+                               "description": "-2+3"})
+    hsds.export_csv(db, tmp_path / "out")
+    row = next(r for r in read_csv(tmp_path / "out" / "services.csv") if r["id"] == sid)
+    assert ("'" + formula, "'@SUM(A1)", "'-2+3") == (
+        row["name"], row["alternate_name"], row["description"])
