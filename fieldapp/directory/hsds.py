@@ -35,7 +35,7 @@ from datetime import datetime
 from pathlib import Path
 
 from fieldapp import csv_safe
-from fieldapp.directory import categories, disclosure
+from fieldapp.directory import categories, disclosure, limits
 from fieldapp.directory.disclosure import Disclosure
 from fieldapp.directory.hsds_tables import HSDS_TABLES, REFERENCE_COLUMNS
 
@@ -797,6 +797,8 @@ def _normalize(table: str, where: str, record: dict, report: ImportReport,
                 raw["byday"] = row["byday"]
             row["byday"] = byday
 
+    if table in limits.BY_TABLE and _too_long(table, where, row, record, report):
+        return None
     if table == "service":
         if not row.get("name"):
             report.problem("missing_name", where)
@@ -904,6 +906,22 @@ def _normalize(table: str, where: str, record: dict, report: ImportReport,
     if extra:
         row["extra_json"] = json.dumps(extra, ensure_ascii=False, sort_keys=True)
     return row
+
+
+def _too_long(table: str, where: str, row: dict, record: dict, report: ImportReport) -> bool:
+    """Does the row carry a value longer than the directory's form allows (limits.py)?  Such a
+    row is skipped, each field reported with its length and the row's id."""
+    values = {field: value for field, value in row.items()
+              if field not in ("id", "source_id") and field not in REFERENCE_COLUMNS}
+    if table == "service":
+        values.update({field: ", ".join(map(str, record[field]))
+                       if isinstance(record.get(field), list) else record.get(field)
+                       for field in SERVICE_APP_FIELDS})
+    found = limits.too_long(table, values)
+    for field, length, limit in found:
+        report.problem("too_long", f"{where}:{field}",
+                       f"{length} > {limit} characters, id {str(row.get('source_id'))[:60]}")
+    return bool(found)
 
 
 class Derived:

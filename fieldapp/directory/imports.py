@@ -28,6 +28,8 @@ PROBLEMS = {
     "not_an_hsds_table": _l("Files whose columns are not HSDS (ignored)"),
     "extra_cells": _l("Lines with more cells than columns (extra cells dropped)"),
     "missing_name": _l("Rows without a name (skipped)"),
+    "too_long": _l("Rows with a value longer than the service or organization form allows "
+                   "(skipped)"),
     "missing_number": _l("Phones without a number (skipped)"),
     "missing_organization_id": _l("Services without an organization"),
     "extension_in_number": _l("Extensions written inside phone numbers (split out)"),
