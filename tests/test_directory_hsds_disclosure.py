@@ -182,3 +182,18 @@ def test_cli_internal_export_carries_the_address_and_is_audited(public_app, tmp_
     events = audit.events(db, "hsds_exported_internal")
     db.conn.close()
     assert [{"format": fmt, "via": "cli"}] == [json.loads(e["detail"]) for e in events]
+
+
+def test_api_leaves_out_a_staff_assurer_email_and_keeps_an_outside_one(login_as, db):
+    staff, outside = [r["id"] for r in db.query(
+        "select id from service where assurer_email = 'coordinator@demo.test' limit 2")]
+    db["service"].update(outside, {"assurer_email": "listings@agency.example",
+                                   "intake_instructions": "Ask COORDINATOR@demo.test, or "
+                                                          "notcoordinator@demo.test."})
+    client = login_as("partner")
+    assert "assurer_email" not in client.get(f"/api/hsds/services/{staff}").get_json()
+    body = client.get(f"/api/hsds/services/{outside}").get_json()
+    assert ("listings@agency.example", "Ask , or notcoordinator@demo.test.") == (
+        body["assurer_email"], body["intake_instructions"])
+    listing = client.get("/api/hsds/services?per_page=100")
+    assert b"coordinator@demo.test" not in listing.data.replace(b"notcoordinator@", b"")
