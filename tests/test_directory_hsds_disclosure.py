@@ -197,3 +197,18 @@ def test_api_leaves_out_a_staff_assurer_email_and_keeps_an_outside_one(login_as,
         body["assurer_email"], body["intake_instructions"])
     listing = client.get("/api/hsds/services?per_page=100")
     assert b"coordinator@demo.test" not in listing.data.replace(b"notcoordinator@", b"")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_internal_export_imported_again_keeps_the_location_confidential(db, runner, tmp_path,
+                                                                        fmt):
+    location_id = db.execute("select id from location where confidential = 1").fetchone()[0]
+    result = runner.invoke(args=["export-hsds", str(tmp_path / "out"), "--format", fmt,
+                                 "--internal"])
+    assert 0 == result.exit_code, result.output
+    db.execute("delete from address where location_id = ?", [location_id])
+    db.execute("delete from location where id = ?", [location_id])
+    db.conn.commit()
+    source = tmp_path / "out" / ("services.json" if fmt == "json" else "")
+    assert 0 == runner.invoke(args=["import-hsds", str(source)]).exit_code
+    assert 1 == db["location"].get(location_id)["confidential"]

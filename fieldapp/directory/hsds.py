@@ -1476,6 +1476,8 @@ class Assembler:
 
     def _location(self, row: dict) -> dict:
         obj = _json_obj("location", row)
+        if row.get("confidential"):  # only in internal exports: keeps the address hidden
+            obj["confidential"] = True  # wherever the package is imported again
         lid = row["id"]
         parts = {
             "languages": [_json_obj("language", r)
