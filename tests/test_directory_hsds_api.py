@@ -77,7 +77,7 @@ def test_full_service_and_404(login_as, db):
     assert 404 == client.get(f"/api/hsds/services/{sid}").status_code
 
 
-def test_public_api_hides_confidential_locations(tmp_path):
+def test_api_hides_confidential_locations_from_every_caller(tmp_path):
     app = make_app(tmp_path, PUBLIC_DIRECTORY_API=1)
     from fieldapp.db import connect
     db = connect(app.config["DATABASE"])
@@ -87,9 +87,11 @@ def test_public_api_hides_confidential_locations(tmp_path):
     anonymous = app.test_client().get(f"/api/hsds/services/{sid}").get_json()
     assert [] == anonymous.get("service_at_locations", [])
     from tests.conftest import login
-    client = app.test_client()
-    login(client, "officer")
-    assert 1 == len(client.get(f"/api/hsds/services/{sid}").get_json()["service_at_locations"])
+    for who in ("officer", "partner", "coordinator"):
+        client = app.test_client()
+        login(client, who)
+        body = client.get(f"/api/hsds/services/{sid}").get_json()
+        assert [] == body.get("service_at_locations", []), who
     db.conn.close()
 
 

@@ -60,7 +60,7 @@ def test_import_export_import_changes_nothing_and_keeps_unknown_columns(db, tmp_
     lines[1] += ",NS-HFX,\"kept, with a comma\""
     (folder / "services.csv").write_text("\n".join(lines) + "\n")
     hsds.import_package(db, folder, NOW)
-    hsds.export_csv(db, tmp_path / "out")
+    hsds.export_csv(db, tmp_path / "out", internal=True)
     exported = read_csv(tmp_path / "out" / "services.csv")
     row = next(r for r in exported if r["id"] == "ac148810-d857-441c-9679-408f346de14b")
     assert ("NS-HFX", "kept, with a comma") == (row["county_code"], row["internal_notes"])
@@ -98,12 +98,26 @@ def test_json_round_trip_reproduces_the_official_full_service(db):
     assert [] == contained(original, exported)
 
 
-def test_demo_directory_round_trips_through_hsds(db, tmp_path):
-    hsds.export_csv(db, tmp_path / "out")
+def test_demo_directory_round_trips_through_the_internal_export(db, tmp_path):
+    hsds.export_csv(db, tmp_path / "out", internal=True)
     report = hsds.import_package(db, tmp_path / "out", "2026-05-01T00:00:00+00:00",
                                  police_services=["HRP", "RCMP"])
     assert 0 == report.changed, report.to_text()
     assert [] == package_errors(tmp_path / "out")
+
+
+def test_shared_export_is_valid_and_reimporting_it_keeps_the_confidential_address(db, tmp_path):
+    before = db.execute("select a.address_1, a.postal_code, l.latitude from location l "
+                        "join address a on a.location_id = l.id where l.confidential = 1"
+                        ).fetchall()
+    assert before, "the demo directory has a confidential shelter"
+    hsds.export_csv(db, tmp_path / "out")
+    assert [] == package_errors(tmp_path / "out")
+    hsds.import_package(db, tmp_path / "out", "2026-05-01T00:00:00+00:00",
+                        police_services=["HRP", "RCMP"])
+    assert before == db.execute("select a.address_1, a.postal_code, l.latitude from location l "
+                                "join address a on a.location_id = l.id where l.confidential = 1"
+                                ).fetchall()
 
 
 def test_cli_import_and_export(runner, db, tmp_path):
@@ -126,3 +140,14 @@ def test_cli_rejects_non_hsds_with_a_clear_message(runner, tmp_path):
     result = runner.invoke(args=["import-hsds", str(path)])
     assert 2 == result.exit_code
     assert "not an HSDS file" in result.output
+
+
+def test_csv_export_writes_formula_like_cells_as_text(db, tmp_path):
+    formula = '=HYPERLINK("https://evil.example/","Click")'
+    sid = next(db.query("select id from service order by rowid limit 1"))["id"]
+    db["service"].update(sid, {"name": formula, "alternate_name": "@SUM(A1)",
+                               "description": "-2+3"})
+    hsds.export_csv(db, tmp_path / "out")
+    row = next(r for r in read_csv(tmp_path / "out" / "services.csv") if r["id"] == sid)
+    assert ("'" + formula, "'@SUM(A1)", "'-2+3") == (
+        row["name"], row["alternate_name"], row["description"])

@@ -369,3 +369,61 @@ def test_every_official_json_example_imports_as_its_own_kind(db, name, table):
 def test_api_root_json_is_not_hsds_data(db):
     with pytest.raises(hsds.NotHSDS):
         hsds.import_package(db, EXAMPLES_JSON / "base.json", NOW)
+
+
+def test_import_skips_and_reports_rows_longer_than_the_forms_allow(db, tmp_path):
+    from fieldapp.directory import limits
+
+    folder = tmp_path / "long"
+    folder.mkdir()
+    longest = "N" * limits.SERVICE["name"]
+    (folder / "organizations.csv").write_text(
+        "id,name,description\n"
+        "org-ok,Long Test Org (demo),Fine\n"
+        f"org-long,{'O' * (limits.ORGANIZATION['name'] + 1)},Too long a name\n")
+    (folder / "services.csv").write_text(
+        "id,organization_id,name,description,keywords\n"
+        f"svc-huge,org-ok,{'x' * 130_000},Hostile,\n"
+        f"svc-keywords,org-ok,Many keywords (demo),Fine,{'k' * 501}\n"
+        f"svc-edge,org-ok,{longest},Exactly at the limit,\n"
+        "svc-ok,org-ok,Ordinary service (demo),Fine,food\n")
+    before = counts(db)
+    report = hsds.import_package(db, folder, NOW)
+    assert 1 == report.problems[("too_long", "services.csv:name")]
+    assert 1 == report.problems[("too_long", "services.csv:keywords")]
+    assert 1 == report.problems[("too_long", "organizations.csv:name")]
+    assert "130000 > 200 characters, id svc-huge" == \
+        report.examples[("too_long", "services.csv:name")]
+    assert (2, 1) == (report.counts["service"]["skipped"],
+                      report.counts["organization"]["skipped"])
+    assert {"organization": 1, "service": 2} == delta(before, counts(db))
+    names = {r["name"] for r in db.query("select name from service where length(name) >= 200")}
+    assert {longest} == names
+    assert "too_long in services.csv:name (e.g. 130000 > 200" in report.to_text()
+
+
+def test_json_import_applies_the_same_length_limits(db, tmp_path):
+    path = tmp_path / "services.json"
+    path.write_text(json.dumps([{"id": "svc-json-long", "name": "y" * 201, "status": "active"}]))
+    report = hsds.import_package(db, path, NOW)
+    assert 1 == report.problems[("too_long", "services.json:name")]
+    assert 0 == db.execute("select count(*) from service where name = ?", ["y" * 201]
+                           ).fetchone()[0]
+
+
+def test_service_form_and_import_share_one_length_limit(app, db, tmp_path, monkeypatch):
+    from werkzeug.datastructures import MultiDict
+
+    from fieldapp.directory import limits, routes
+
+    monkeypatch.setitem(limits.SERVICE, "name", 10)
+    with app.test_request_context():
+        _values, errors = routes.parse_service_form(MultiDict({"name": "Eleven char"}), {})
+    assert "name" in errors
+    path = tmp_path / "services.json"
+    path.write_text(json.dumps([{"id": "svc-eleven", "name": "Eleven char", "status": "active"},
+                                {"id": "svc-ten", "name": "Ten chars.", "status": "active"}]))
+    report = hsds.import_package(db, path, NOW)
+    assert "11 > 10 characters, id svc-eleven" == \
+        report.examples[("too_long", "services.json:name")]
+    assert 1 == report.counts["service"]["inserted"]

@@ -4,8 +4,8 @@ HSDS API (follows HSDS 3.1 openapi.json): GET /api/hsds/, /api/hsds/services (Pa
 search, page, per_page, taxonomy_term_id, taxonomy_id, organization_id, modified_after,
 full, minimal),
 /api/hsds/services/<id> (full nested service).  Logged-in users of every role; with
-PUBLIC_DIRECTORY_API (FIELDAPP_PUBLIC_DIRECTORY_API=1) also anonymous callers, who never see
-confidential locations.
+PUBLIC_DIRECTORY_API (FIELDAPP_PUBLIC_DIRECTORY_API=1) also anonymous callers.  Every caller gets
+the same shared data (directory/disclosure.py): no confidential location, no staff e-mail.
 Snapshot: GET /api/directory/snapshot (officers, partners, coordinators), ETag = version.
 """
 
@@ -33,10 +33,6 @@ def hsds_access(view):
         return view(*args, **kwargs)
 
     return public(wrapped)
-
-
-def _anonymous() -> bool:
-    return not current_user.is_authenticated
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
@@ -86,7 +82,7 @@ def hsds_services():
             f"WHERE id IN ({','.join('?' * len(ids))})", ids)} if ids else {}
         result["contents"] = [{"id": i, "last_modified": rows[i]["modified"]} for i in ids]
     elif request.args.get("full", "").lower() in ("1", "true", "yes"):
-        result["contents"] = hsds.full_services(db, ids, public=_anonymous())
+        result["contents"] = hsds.full_services(db, ids)
     else:
         result["contents"] = hsds.service_summaries(db, ids)
     return jsonify(result)
@@ -100,7 +96,7 @@ def hsds_service(service_id):
     row = next(iter(db.query("SELECT id FROM service WHERE id = ? AND archived_at IS NULL",
                              [service_id])), None)
     found_or_404(row, "service", service_id)
-    return jsonify(hsds.full_services(db, [service_id], public=_anonymous())[0])
+    return jsonify(hsds.full_services(db, [service_id])[0])
 
 
 @api_bp.get("/directory/snapshot")

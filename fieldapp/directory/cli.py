@@ -1,10 +1,11 @@
-"""Flask commands of the directory: import-hsds PATH, export-hsds OUTDIR --format csv|json."""
+"""Flask commands of the directory: import-hsds PATH,
+export-hsds OUTDIR --format csv|json [--internal]."""
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from fieldapp import clock
+from fieldapp import audit, clock
 from fieldapp.db import get_db
 from fieldapp.directory import hsds
 
@@ -28,17 +29,27 @@ def import_hsds_command(path, dry_run) -> None:
 @click.argument("outdir", type=click.Path(file_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv",
               show_default=True)
+@click.option("--internal", is_flag=True,
+              help="Include confidential addresses and staff e-mails (for the team only; "
+                   "recorded in the audit trail).")
 @with_appcontext
-def export_hsds_command(outdir, fmt) -> None:
-    """Export the directory as an HSDS 3.1 Tabular Data Package (csv) or services.json (json)."""
+def export_hsds_command(outdir, fmt, internal) -> None:
+    """Export the directory as an HSDS 3.1 Tabular Data Package (csv) or services.json (json).
+
+    The package is for sharing: no confidential location, no user account's e-mail, unless
+    --internal."""
     db = get_db()
     if fmt == "csv":
-        counts = hsds.export_csv(db, outdir)
+        counts = hsds.export_csv(db, outdir, internal=internal)
         click.echo(f"Wrote {outdir}/datapackage.json and {len(counts)} CSV files: " +
                    ", ".join(f"{name} {n}" for name, n in counts.items() if n))
     else:
-        n = hsds.export_json(db, outdir)
+        n = hsds.export_json(db, outdir, internal=internal)
         click.echo(f"Wrote {outdir}/services.json ({n} services)")
+    audit.record(db, at=clock.iso(), action="hsds_exported_internal" if internal else "hsds_export",
+                 object_type="directory", detail={"format": fmt, "via": "cli"})
+    if internal:
+        click.echo("Internal export: it holds confidential addresses; keep it inside the team.")
 
 
 COMMANDS = [import_hsds_command, export_hsds_command]

@@ -34,8 +34,10 @@ from collections import Counter, defaultdict
 from datetime import datetime
 from pathlib import Path
 
+from fieldapp import csv_safe
 from fieldapp.db import writing
-from fieldapp.directory import categories
+from fieldapp.directory import categories, disclosure, limits
+from fieldapp.directory.disclosure import Disclosure
 from fieldapp.directory.hsds_tables import HSDS_TABLES, REFERENCE_COLUMNS
 
 HSDS_VERSION = "3.1"
@@ -796,6 +798,8 @@ def _normalize(table: str, where: str, record: dict, report: ImportReport,
                 raw["byday"] = row["byday"]
             row["byday"] = byday
 
+    if table in limits.BY_TABLE and _too_long(table, where, row, record, report):
+        return None
     if table == "service":
         if not row.get("name"):
             report.problem("missing_name", where)
@@ -903,6 +907,22 @@ def _normalize(table: str, where: str, record: dict, report: ImportReport,
     if extra:
         row["extra_json"] = json.dumps(extra, ensure_ascii=False, sort_keys=True)
     return row
+
+
+def _too_long(table: str, where: str, row: dict, record: dict, report: ImportReport) -> bool:
+    """Does the row carry a value longer than the directory's form allows (limits.py)?  Such a
+    row is skipped, each field reported with its length and the row's id."""
+    values = {field: value for field, value in row.items()
+              if field not in ("id", "source_id") and field not in REFERENCE_COLUMNS}
+    if table == "service":
+        values.update({field: ", ".join(map(str, record[field]))
+                       if isinstance(record.get(field), list) else record.get(field)
+                       for field in SERVICE_APP_FIELDS})
+    found = limits.too_long(table, values)
+    for field, length, limit in found:
+        report.problem("too_long", f"{where}:{field}",
+                       f"{length} > {limit} characters, id {str(row.get('source_id'))[:60]}")
+    return bool(found)
 
 
 class Derived:
@@ -1230,8 +1250,10 @@ def category_taxonomy_rows() -> tuple[dict, list[dict]]:
     return taxonomy, terms
 
 
-def export_tables(db) -> dict[str, list[dict]]:
-    """Every HSDS table as rows of CSV cells (HSDS fields, extensions, unknown columns)."""
+def export_tables(db, rule: Disclosure | None = None) -> dict[str, list[dict]]:
+    """Every HSDS table as rows of CSV cells (HSDS fields, extensions, unknown columns), as far
+    as `rule` (default: the shared one, see disclosure.py) lets them out."""
+    rule = rule or disclosure.shared(db)
     partnerships = defaultdict(list)
     for row in db.query("SELECT service_id, police_service FROM service_partnership"):
         partnerships[row["service_id"]].append(row["police_service"])
@@ -1255,16 +1277,18 @@ def export_tables(db) -> dict[str, list[dict]]:
             stored += [t for t in terms if t["code"] in used_categories and t["id"] not in ids]
         rows = []
         for row in stored:
+            if not rule.allows(row):
+                continue
             fields, extra = _restore(row, table)
             if table == "service":
                 fields.update(_service_extensions(db, row, partnerships))
             if table == "location" and row.get("confidential"):
-                fields["confidential"] = "true"  # extension column: never publish the address
+                fields["confidential"] = "true"  # extension column (internal exports only)
             for key, value in extra.items():
                 if key not in fields:
                     fields[key] = value if not isinstance(value, (dict, list)) else \
                         json.dumps(value, ensure_ascii=False)
-            rows.append(fields)
+            rows.append(rule.clean(fields))
         if rows:
             out[table] = rows
     return out
@@ -1281,11 +1305,12 @@ def _field_type(field: str) -> str:
     return "string"
 
 
-def export_csv(db, outdir) -> dict[str, int]:
-    """Write a 3.x Tabular Data Package (datapackage.json + one CSV per table) into outdir."""
+def export_csv(db, outdir, *, internal: bool = False) -> dict[str, int]:
+    """Write a 3.x Tabular Data Package (datapackage.json + one CSV per table) into outdir:
+    the shared package, or with `internal` everything (confidential addresses included)."""
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    tables = export_tables(db)
+    tables = export_tables(db, disclosure.Disclosure(db, internal=internal))
     resources, counts = [], {}
     for table in ORDER:
         rows = tables.get(table, [])
@@ -1298,7 +1323,7 @@ def export_csv(db, outdir) -> dict[str, int]:
                     columns.append(key)
         path = outdir / CSV_FILE[table]
         with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
+            writer = csv_safe.dict_writer(handle, columns, lineterminator="\n")
             writer.writeheader()
             for row in rows:
                 writer.writerow({c: ("" if row.get(c) is None else row.get(c)) for c in columns})
@@ -1350,19 +1375,19 @@ def _json_obj(table: str, row: dict, extensions: dict | None = None) -> dict:
 class Assembler:
     """Builds full HSDS services (nested) with one query per table for a set of services."""
 
-    def __init__(self, db, service_ids: list[str], public: bool = False):
+    def __init__(self, db, service_ids: list[str], rule: Disclosure | None = None):
         self.db = db
-        self.public = public
-        self.services = _existing(db, "service", service_ids)
+        self.rule = rule or disclosure.shared(db)
+        self.services = {k: v for k, v in _existing(db, "service", service_ids).items()
+                         if self.rule.allows(v)}
         self.ids = list(self.services)
         by = self._by
         self.sal = by("service_at_location", "service_id", self.ids)
         sal_ids = [r["id"] for rows in self.sal.values() for r in rows]
         location_ids = sorted({r["location_id"] for rows in self.sal.values() for r in rows
                                if r["location_id"]})
-        self.locations = _existing(db, "location", location_ids)
-        if public:
-            self.locations = {k: v for k, v in self.locations.items() if not v["confidential"]}
+        self.locations = {k: v for k, v in _existing(db, "location", location_ids).items()
+                          if self.rule.allows(v)}
         location_ids = list(self.locations)
         org_ids = sorted({s["organization_id"] for s in self.services.values()
                           if s["organization_id"]})
@@ -1432,7 +1457,8 @@ class Assembler:
             marks = ",".join("?" * len(chunk))
             for row in self.db.query(f"SELECT * FROM [{table}] WHERE [{column}] IN ({marks}) "
                                      "ORDER BY rowid", chunk):
-                grouped[row[column]].append(row)
+                if self.rule.allows(row):
+                    grouped[row[column]].append(row)
         return grouped
 
     def _phone(self, row: dict) -> dict:
@@ -1451,6 +1477,8 @@ class Assembler:
 
     def _location(self, row: dict) -> dict:
         obj = _json_obj("location", row)
+        if row.get("confidential"):  # only in internal exports: keeps the address hidden
+            obj["confidential"] = True  # wherever the package is imported again
         lid = row["id"]
         parts = {
             "languages": [_json_obj("language", r)
@@ -1495,8 +1523,6 @@ class Assembler:
         sals = []
         for sal in self.sal.get(sid, []):
             location = self.locations.get(sal["location_id"])
-            if self.public and location is None and sal["location_id"]:
-                continue  # confidential location
             sal_obj = _json_obj("service_at_location", sal)
             parts = {
                 "service_areas": [_json_obj("service_area", r)
@@ -1538,21 +1564,24 @@ class Assembler:
                 cap["unit"] = _json_obj("unit", unit)
             parts["capacities"].append(cap)
         obj.update({k: v for k, v in parts.items() if v})
-        return obj
+        return self.rule.clean(obj)
 
 
-def full_services(db, service_ids: list[str], public: bool = False) -> list[dict]:
-    assembler = Assembler(db, service_ids, public=public)
+def full_services(db, service_ids: list[str], rule: Disclosure | None = None) -> list[dict]:
+    """Fully nested services, as far as `rule` (default: the shared one) lets them out."""
+    assembler = Assembler(db, service_ids, rule)
     return [s for s in (assembler.service(sid) for sid in service_ids) if s is not None]
 
 
-def export_json(db, outdir) -> int:
+def export_json(db, outdir, *, internal: bool = False) -> int:
+    """Write services.json (every service, nested): shared, or with `internal` everything."""
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
+    rule = disclosure.Disclosure(db, internal=internal)
     ids = [r["id"] for r in db.query("SELECT id FROM service ORDER BY rowid")]
     services = []
     for start in range(0, len(ids), 500):
-        services += full_services(db, ids[start:start + 500])
+        services += full_services(db, ids[start:start + 500], rule)
     (outdir / "services.json").write_text(
         json.dumps(services, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return len(services)
@@ -1614,6 +1643,7 @@ def list_services(db, *, search: str = "", taxonomy_term_id: str = "", taxonomy_
 def service_summaries(db, ids: list[str]) -> list[dict]:
     """Services with their one-to-one fields only (HSDS `service_list` shape), in `ids` order."""
     rows = _existing(db, "service", ids)
+    rule = disclosure.shared(db)
     partnerships = defaultdict(list)
     out = []
     for sid in ids:
@@ -1623,5 +1653,5 @@ def service_summaries(db, ids: list[str]) -> list[dict]:
             obj.pop("partnerships", None)
             obj["accepts_referrals"] = bool(row.get("accepts_referrals"))
             obj["populations"] = json.loads(row.get("populations") or "[]")
-            out.append(obj)
+            out.append(rule.clean(obj))
     return out

@@ -1,5 +1,6 @@
 """Coordinators' HSDS exchange pages: upload a package (with a report of every problem) and
-download the directory as an HSDS 3.1 Tabular Data Package (zip)."""
+download the directory as an HSDS 3.1 Tabular Data Package (zip): the package to share (GET), or
+the internal one with confidential addresses (POST, audited as hsds_exported_internal)."""
 
 import io
 import tempfile
@@ -27,6 +28,8 @@ PROBLEMS = {
     "not_an_hsds_table": _l("Files whose columns are not HSDS (ignored)"),
     "extra_cells": _l("Lines with more cells than columns (extra cells dropped)"),
     "missing_name": _l("Rows without a name (skipped)"),
+    "too_long": _l("Rows with a value longer than the service or organization form allows "
+                   "(skipped)"),
     "missing_number": _l("Phones without a number (skipped)"),
     "missing_organization_id": _l("Services without an organization"),
     "extension_in_number": _l("Extensions written inside phone numbers (split out)"),
@@ -81,17 +84,31 @@ def hsds_import():
     return render("directory/import.html", "directory/_import_result.html", **context)
 
 
-@bp.get("/manage/export.zip")
-@role_required("coordinator")
-def hsds_export():
-    """The whole directory as an HSDS 3.1 Tabular Data Package (zip)."""
+def _package_zip(internal: bool):
+    """The directory as an HSDS 3.1 Tabular Data Package (zip) to download."""
     buffer = io.BytesIO()
     with tempfile.TemporaryDirectory() as folder:
-        hsds.export_csv(get_db(), folder)
+        hsds.export_csv(get_db(), folder, internal=internal)
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in sorted(Path(folder).iterdir()):
                 archive.write(path, path.name)
     buffer.seek(0)
-    audit_event("hsds_export", object_type="directory")
+    kind = "internal" if internal else "hsds"
     return send_file(buffer, mimetype="application/zip", as_attachment=True,
-                     download_name=f"directory-hsds-{clock.now().date().isoformat()}.zip")
+                     download_name=f"directory-{kind}-{clock.now().date().isoformat()}.zip")
+
+
+@bp.get("/manage/export.zip")
+@role_required("coordinator")
+def hsds_export():
+    """The directory as an HSDS 3.1 package to share: no confidential address, no staff e-mail."""
+    audit_event("hsds_export", object_type="directory")
+    return _package_zip(internal=False)
+
+
+@bp.post("/manage/export-internal.zip")
+@role_required("coordinator")
+def hsds_export_internal():
+    """The whole directory, confidential addresses included, for the team's own use (audited)."""
+    audit_event("hsds_exported_internal", object_type="directory")
+    return _package_zip(internal=True)

@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from fieldapp import clock
 from fieldapp.db import get_db
-from fieldapp.directory import bp, categories, hours, snapshot, store
+from fieldapp.directory import bp, categories, hours, limits, snapshot, store
 from fieldapp.security import audit_event, found_or_404, role_required
 from fieldapp.views import render
 
@@ -304,8 +304,6 @@ TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 PHONE = re.compile(r"^[0-9+()\-. ]{7,30}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE_TYPE_CHOICES = ["voice", "text", "fax", "cell", "textphone"]
-LIMITS = {"name": 200, "alternate_name": 200, "keywords": 500, "alert": 500, "url": 500,
-          "email": 200, "intake_email": 200, "intake_phone": 40}
 
 
 def _clean_time(value: str) -> str | None:
@@ -327,7 +325,7 @@ def parse_service_form(form, police_services) -> tuple[dict, dict]:
     if not values["name"]:
         errors["name"] = _("Enter the service's name.")
     for field in store.SERVICE_TEXT_FIELDS:
-        limit = LIMITS.get(field, 4000)
+        limit = limits.limit("service", field)
         if len(values.get(field) or "") > limit:
             errors[field] = _("At most %(n)s characters.", n=limit)
     for field in ("email", "intake_email"):
@@ -415,6 +413,7 @@ def _service_form_context(db, values, errors, service=None):
         "language_choices": list(dict.fromkeys([*store.LANGUAGES, *values.get("languages", [])])),
         "phone_types": PHONE_TYPE_CHOICES,
         "day_codes": hours.DAY_CODES, "day_names": DAY_NAMES,
+        "limits": limits.SERVICE,
     }
 
 
@@ -516,16 +515,13 @@ def archive_service(service_id):
     return redirect(url_for("directory.manage"), 303)
 
 
-ORG_LIMITS = {"name": 200, "alternate_name": 200, "email": 200, "website": 500,
-              "description": 4000}
-
-
 def parse_organization_form(form) -> tuple[dict, dict]:
     values = {field: (form.get(field) or "").strip() for field in store.ORGANIZATION_FIELDS}
     errors = {}
     if not values["name"]:
         errors["name"] = _("Enter the organization's name.")
-    for field, limit in ORG_LIMITS.items():
+    for field in store.ORGANIZATION_FIELDS:
+        limit = limits.limit("organization", field)
         if len(values[field]) > limit:
             errors[field] = _("At most %(n)s characters.", n=limit)
     if values["email"] and not EMAIL.match(values["email"]):
@@ -544,11 +540,11 @@ def _organization_form(organization_id: str | None):
     if request.method == "GET":
         values = {f: (organization or {}).get(f) or "" for f in store.ORGANIZATION_FIELDS}
         return render("directory/manage/organization_form.html", values=values, errors={},
-                      organization=organization)
+                      organization=organization, limits=limits.ORGANIZATION)
     values, errors = parse_organization_form(request.form)
     if errors:
         return render("directory/manage/organization_form.html", status=400, values=values,
-                      errors=errors, organization=organization)
+                      errors=errors, organization=organization, limits=limits.ORGANIZATION)
     saved_id = store.save_organization(db, values, organization_id=organization_id,
                                        now=clock.iso())
     audit_event("directory_organization_saved", object_type="organization", object_id=saved_id,

@@ -2,4 +2,5 @@
 POLICY = {
     "directory.hsds_import": {"roles": {"coordinator"}, "args": lambda db: {}},
     "directory.hsds_export": {"roles": {"coordinator"}, "args": lambda db: {}},
+    "directory.hsds_export_internal": {"roles": {"coordinator"}, "args": lambda db: {}},
 }
