@@ -130,6 +130,14 @@ def test_the_author_and_the_coordinator_read_every_note_and_consent_record(froze
     assert demo.CONTACT_IDS["c05"] in page and demo.CONTACT_IDS["c06"] in page
 
 
+def test_the_team_summary_is_in_french_for_a_french_officer(frozen):
+    officer2 = client_of(frozen, "officer2")
+    officer2.post("/language", data={"language": "fr"})
+    page = officer2.get(f"/contacts/people/{demo.PERSON_MK}").get_data(as_text=True)
+    assert "1 contact de l’équipe, le dernier le" in page
+    assert "restent à l’agent qui les a saisis" in page
+
+
 def test_an_officers_sync_answer_never_carries_another_officers_record(frozen):
     officer = client_of(frozen, "officer")
     mine = sync_contact(officer, note=OFFICER_NOTE, person_id=demo.PERSON_MK)
