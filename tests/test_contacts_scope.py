@@ -188,16 +188,16 @@ def test_a_coordinator_of_another_police_service_gets_404_for_people_and_contact
 
 ROLES = ["officer", "officer2", "coordinator", "rcmp_officer", "rcmp_coordinator", "partner",
          "partner2", "anonymous"]
-# field -> the roles that may read it in the contacts and sync outputs (person page, contact
-# pages, contact list and its htmx fragment, people search, sync conflicts).  The phone given
-# to a partner in a referral never shows there at all.
+# field -> the roles that may read it in any output of the walk (person page, contact pages,
+# contact list and its htmx fragment, people search, sync conflicts, the referral's page).
+# The phone and name given with consent to the crisis team show only on the referral's page.
 VISIBLE = {
-    ALIAS: {"officer", "officer2", "coordinator"},
+    ALIAS: {"officer", "officer2", "coordinator", "partner"},
     BIRTH: {"officer", "officer2", "coordinator"},
     OFFICER_NOTE: {"officer", "coordinator"},
     OFFICER2_NOTE: {"officer2", "coordinator"},
     CONSENT_REASON: {"officer", "coordinator"},
-    PHONE: set(),
+    PHONE: {"officer", "coordinator", "partner"},
     CONFLICT_NOTE: {"coordinator"},
     RCMP_CONFLICT_NOTE: {"rcmp_coordinator"},
 }
@@ -215,17 +215,21 @@ def walk(frozen):
     mine = sync_contact(officer, person_id=person["id"], note=OFFICER_NOTE)
     theirs = sync_contact(officer2, person_id=person["id"], note=OFFICER2_NOTE)
     db = db_of(frozen)
+    referral_id = str(uuid.uuid4())
+    service_id = db.execute("select id from service where organization_id = ? limit 1",
+                            [CRISIS_TEAM_ID]).fetchone()[0]
     db["referral"].insert({
-        "id": str(uuid.uuid4()), "person_id": person["id"], "contact_id": mine["id"],
-        "service_id": "svc-demo", "organization_id": CRISIS_TEAM_ID,
+        "id": referral_id, "person_id": person["id"], "contact_id": mine["id"],
+        "service_id": service_id, "organization_id": CRISIS_TEAM_ID,
         "officer_id": demo.OFFICER_ID, "police_service": "HRP", "status": "sent",
         "consent": "not_obtainable", "consent_reason": CONSENT_REASON, "urgency": "today",
         "shared": json.dumps(["name", "phone"]), "person_name": ALIAS, "person_phone": PHONE,
-        "created_at": OCCURRED})
+        "sent_at": OCCURRED, "created_at": OCCURRED})
     db.conn.commit()
     conflict_from(officer, CONFLICT_NOTE)
     conflict_from(client_of(frozen, "rcmp_officer"), RCMP_CONFLICT_NOTE)
-    return {"person": person["id"], "contacts": [mine["id"], theirs["id"]]}
+    return {"person": person["id"], "contacts": [mine["id"], theirs["id"]],
+            "referral": referral_id}
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -235,7 +239,7 @@ def test_every_personal_field_as_every_role(frozen, walk, role):
                *[("GET", f"/contacts/{c}", {}) for c in walk["contacts"]],
                ("GET", "/contacts/", {}), ("GET", "/contacts/?kind=wellness_check", {}),
                ("POST", "/contacts/people/search", {"q": "Walk"}),
-               ("GET", "/sync/conflicts", {})]
+               ("GET", "/sync/conflicts", {}), ("GET", f"/referrals/{walk['referral']}", {})]
     seen = ""
     for method, url, data in outputs:
         for headers in ({}, {"HX-Request": "true"}):
