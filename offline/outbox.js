@@ -264,7 +264,6 @@
     } else {
       await deleteDatabase();
     }
-    notify();
   }
 
   /** Whether a response says the session has ended: a 401, or the login page (reached by a
