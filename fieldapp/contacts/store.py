@@ -703,7 +703,7 @@ def person_history(db: Database, person_id: str, now: str, viewer: dict,
     whole = sees_whole_history(viewer)
     contacts = [c for c in everything if whole or c["officer_id"] == viewer.get("id")]
     referrals = [r for r in all_referrals if whole or r["officer_id"] == viewer.get("id")]
-    others = [c for c in everything if c not in contacts]
+    others = [c for c in everything if not (whole or c["officer_id"] == viewer.get("id"))]
     now_dt = parse_time(now)
 
     def count_since(days: int) -> int:
