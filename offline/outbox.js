@@ -15,6 +15,8 @@
   const BATCH_KEYS = ["people", "contacts", "referrals"];
   const RECEIPTS = 10;
   const CHUNK = 200; // entries per request (the server takes up to 1000 records)
+  const USER_CACHE_PREFIX = "fieldapp-user-"; // the service worker's per-user page caches
+  const LOGIN_PATH = "/login";
 
   // --- IndexedDB, opened per operation and closed at once (so logout can delete it) -------
 
@@ -121,7 +123,10 @@
     } catch (error) {
       return { state: "offline" };
     }
-    if (session.login) return { state: "login" };
+    if (session.login) {
+      await forgetSession();
+      return { state: "login" };
+    }
     if (!session.token) return failAll(null, session.status, "");
     // Only this session's user's records: another user's stay queued for their next login.
     const entries = await entriesFor(session.userKey);
@@ -131,6 +136,7 @@
     let left = 0;
     for (let start = 0; start < entries.length; start += CHUNK) {
       const result = await sendChunk(entries.slice(start, start + CHUNK), session.token);
+      if (result.state === "login") await forgetSession();
       if (result.state !== "done") return Object.assign(result, { sent, left });
       sent += result.sent;
       left += result.left;
@@ -219,7 +225,7 @@
     return { state: "failed", status, message };
   }
 
-  // --- clearing (logout) ----------------------------------------------------------------------
+  // --- clearing (logout, or a session the server ended) ---------------------------------------
 
   /** Remove entries the officer chose to give up; waits for a running sync, which would
    *  otherwise write back an entry it had read before. */
@@ -235,6 +241,41 @@
       request.onsuccess = request.onerror = request.onblocked = () => resolve();
     });
   }
+
+  async function databaseExists() {
+    // (Opening the database to look inside would create it on a phone that has none.)
+    if (!indexedDB.databases) return true;
+    return (await indexedDB.databases()).some((d) => d.name === DB_NAME);
+  }
+
+  /** The one way user data leaves the phone.  At logout: every cache and the database.  When
+   *  the server ended the session ({sessionEnded: true}): the user's cached pages, and the
+   *  database too unless it still holds records not sent, which wait for the next login of the
+   *  same user (as at logout, queued records are never dropped silently); the receipts go. */
+  async function clearDevice(options) {
+    const sessionEnded = Boolean(options && options.sessionEnded);
+    if (typeof caches !== "undefined") {
+      const names = await caches.keys();
+      await Promise.all(names.filter((n) => !sessionEnded || n.startsWith(USER_CACHE_PREFIX))
+        .map((n) => caches.delete(n)));
+    }
+    if (sessionEnded && await databaseExists() && (await all()).length) {
+      await withStore(KV, "readwrite", (s) => s.delete("receipts"));
+    } else {
+      await deleteDatabase();
+    }
+  }
+
+  /** Whether a response says the session has ended: a 401, or the login page (reached by a
+   *  redirect, which fetch follows silently, or asked for: it shows to nobody logged in). */
+  function showsSessionEnded(response) {
+    if (!response || response.status === 401) return Boolean(response);
+    if (!response.url) return false;
+    const path = new URL(response.url).pathname;
+    return path === LOGIN_PATH && (response.redirected || !response.headers.get("X-Fieldapp-User"));
+  }
+
+  const forgetSession = () => clearDevice({ sessionEnded: true }).catch(() => {});
 
   // --- from a submitted form to records (the pages and the service worker both do this) ----
 
@@ -332,7 +373,8 @@
   function onChange(listener) { listeners.push(listener); }
 
   global.FieldappOutbox = {
-    add, sync, entriesFor, discard, deleteDatabase, onChange, getKv, setKv, notify,
+    add, sync, entriesFor, discard, deleteDatabase, clearDevice, showsSessionEnded,
+    forgetSession, onChange, getKv, setKv, notify,
     requestBackgroundSync, recordsFromEntries, uuid, OUTBOX_ACTIONS, DB_NAME, LOCK,
     ATTENTION_AFTER,
   };

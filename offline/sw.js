@@ -36,9 +36,7 @@ self.addEventListener("message", (event) => {
   const data = event.data || {};
   if (data.type === "skip-waiting") self.skipWaiting();
   else if (data.type === "warm") event.waitUntil(warm(data.urls || []));
-  else if (data.type === "clear") {
-    event.waitUntil(caches.keys().then((names) => Promise.all(names.map((n) => caches.delete(n)))));
-  }
+  else if (data.type === "clear") event.waitUntil(FieldappOutbox.clearDevice());
 });
 
 // Background Sync: send the outbox even if the page was closed when the signal came back.
@@ -60,7 +58,7 @@ self.addEventListener("fetch", (event) => {
     if (request.mode !== "navigate") return;
     const kind = request.method === "POST" && FieldappOutbox.OUTBOX_ACTIONS[url.pathname];
     event.respondWith(kind ? postOrKeep(request, url, kind)
-      : fetch(request).catch(() => offlinePage()));
+      : fetch(request).then(watched, () => offlinePage()));
     return;
   }
   if (PRECACHE.includes(url.pathname) && !url.search) {
@@ -83,9 +81,16 @@ self.addEventListener("fetch", (event) => {
   if (isOfflinePage(url) || url.pathname === "/") {
     event.respondWith(networkFirst(event, request, url));
   } else {
-    event.respondWith(fetch(request).catch(() => offlinePage()));
+    event.respondWith(fetch(request).then(watched, () => offlinePage()));
   }
 });
+
+// A page that shows the session has ended (401, or the login page, also at the end of a
+// redirect) takes the user's cached pages with it before it is shown: offline, they are gone.
+async function watched(response) {
+  if (FieldappOutbox.showsSessionEnded(response)) await FieldappOutbox.forgetSession();
+  return response;
+}
 
 function isOfflinePage(url) {
   return OFFLINE_PAGES.some((pattern) => pattern.test(url.pathname));
@@ -110,7 +115,7 @@ async function userCache(key) {
 
 async function networkFirst(event, request, url) {
   try {
-    const response = await fetch(request);
+    const response = await watched(await fetch(request));
     if (storable(response) && url.pathname !== "/") {
       const copy = response.clone();
       event.waitUntil(userCache(response.headers.get("X-Fieldapp-User"))
@@ -141,7 +146,9 @@ async function warm(urls) {
     const url = new URL(path, self.location.origin);
     if (!isOfflinePage(url)) continue;
     try {
-      const response = await fetch(url.href, { credentials: "same-origin", cache: "no-store" });
+      const response = await watched(await fetch(url.href, { credentials: "same-origin",
+        cache: "no-store" }));
+      if (FieldappOutbox.showsSessionEnded(response)) return;
       if (storable(response)) {
         const cache = await userCache(response.headers.get("X-Fieldapp-User"));
         await cache.put(url.href, response);
@@ -158,7 +165,7 @@ async function postOrKeep(request, url, kind) {
   const copy = request.clone();
   try {
     const response = await fetch(request);
-    if (response.status < 500) return response;
+    if (response.status < 500) return watched(response);
   } catch (error) { /* no network: keep it below */ }
   const userKey = await FieldappOutbox.getKv("userKey").catch(() => null);
   if (!userKey) return offlinePage();

@@ -103,10 +103,13 @@ def test_officer2_cannot_open_officers_contact_without_a_shared_person(login_as)
     assert 404 == officer2.get(f"/contacts/people/{demo.PERSON_JD}").status_code
 
 
-def test_officer2_opens_officers_contact_about_a_person_both_worked_with(login_as):
+def test_officer2_sees_officers_contact_with_a_shared_person_only_as_a_summary(login_as):
     officer2 = login_as("officer2")
-    assert 200 == officer2.get(f"/contacts/{demo.OFFICER_SHARED_CONTACT}").status_code
-    assert 200 == officer2.get(f"/contacts/people/{demo.PERSON_MK}").status_code
+    assert 404 == officer2.get(f"/contacts/{demo.OFFICER_SHARED_CONTACT}").status_code
+    page = officer2.get(f"/contacts/people/{demo.PERSON_MK}")
+    assert 200 == page.status_code
+    assert "1 contact by the team, last on" in page.get_data(as_text=True)
+    assert demo.OFFICER_SHARED_CONTACT not in page.get_data(as_text=True)
 
 
 def test_coordinator_sees_every_contact_of_the_police_service(login_as):

@@ -4,8 +4,9 @@ import uuid
 
 import pytest
 
-from tests.conftest import login
-from tests.policy import USERS, load_policy
+from fieldapp.accounts import store as accounts_store
+from tests.conftest import DEMO_PASSWORD, login
+from tests.policy import OTHER_SERVICE_USERS, USERS, load_policy
 
 POLICY = load_policy()
 
@@ -51,4 +52,50 @@ def test_no_unexpected_success_for_any_user(app, db, user):
                 unexpected.append(f"{method} {url}: {status}, expected the login page")
         elif status != 404:
             unexpected.append(f"{method} {url}: {status}, expected 404 for {user}")
+    assert [] == unexpected
+
+
+def object_cases() -> list:
+    return [pytest.param(endpoint, case, id=f"{endpoint}: {case['why']}")
+            for endpoint, entry in sorted(POLICY.items())
+            for case in entry.get("objects", [])]
+
+
+def add_other_service_users(app) -> None:
+    with app.app_context():
+        from fieldapp.db import get_db
+
+        for email, role, police_service in OTHER_SERVICE_USERS.values():
+            accounts_store.create_user(
+                get_db(), {"email": email, "name": f"{police_service} {role} (demo)",
+                           "role": role, "police_service": police_service,
+                           "organization_id": None, "language": "en"},
+                DEMO_PASSWORD, hash_method=app.config["PASSWORD_HASH_METHOD"],
+                now="2026-01-01T00:00:00+00:00")
+
+
+@pytest.mark.parametrize("endpoint, case", object_cases())
+def test_object_level_rules_for_every_user(app, db, endpoint, case):
+    """Who may open this object: its "roles" succeed, everyone else gets 404 (or the login)."""
+    add_other_service_users(app)
+    rule = next(r for r, _ in routes(app) if r.endpoint == endpoint)
+    method = "GET" if "GET" in rule.methods else sorted(rule.methods - {"HEAD", "OPTIONS"})[0]
+    args = case["args"](db)
+    db.conn.commit()
+    with app.test_request_context():
+        url = app.url_for(endpoint, **args)
+    unexpected = []
+    for user in [*USERS, *OTHER_SERVICE_USERS]:
+        client = app.test_client()
+        if user != "anonymous":
+            login(client, OTHER_SERVICE_USERS.get(user, (user,))[0])
+        status = client.open(url, method=method).status_code
+        if user in case["roles"]:
+            if method == "GET" and status >= 400:
+                unexpected.append(f"{user}: {status}, expected success")
+        elif user == "anonymous":
+            if status not in (302, 401):
+                unexpected.append(f"anonymous: {status}, expected the login page")
+        elif status != 404:
+            unexpected.append(f"{user}: {status}, expected 404")
     assert [] == unexpected

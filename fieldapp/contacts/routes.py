@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import click
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask.cli import with_appcontext
-from flask_babel import format_datetime
+from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -44,9 +44,12 @@ class _Rollback(Exception):
 
 @bp.app_template_filter("contacts_when")
 def contacts_when(value: str | None, style: str = "short") -> str:
-    """A stored UTC instant shown in the team's time zone and the user's language."""
+    """A stored UTC instant shown in the team's time zone and the user's language (style
+    "day": its date only)."""
     moment = store.parse_time(value)
-    return format_datetime(moment, style) if moment else ""
+    if moment is None:
+        return ""
+    return format_date(moment, "medium") if style == "day" else format_datetime(moment, style)
 
 
 @bp.app_template_filter("contacts_json_list")
@@ -442,11 +445,13 @@ def _load_person(person_id: str) -> dict:
 @bp.get("/people/<person_id>")
 @role_required(*STAFF)
 def person(person_id):
-    """A person's timeline, recent counts, repeat involvement and consents (every view audited)."""
+    """A person's timeline, recent counts, repeat involvement and consents (every view audited).
+
+    An officer reads their own contacts and referrals in full, the team's as a summary."""
     db = get_db()
     found = _load_person(person_id)
     config = current_app.config
-    history = store.person_history(db, person_id, _now(),
+    history = store.person_history(db, person_id, _now(), _user(),
                                    repeat_contacts=int(config.get("REPEAT_CONTACTS", 2)),
                                    repeat_days=int(config.get("REPEAT_DAYS", 60)))
     audit_event("person_viewed", object_type="person", object_id=person_id)

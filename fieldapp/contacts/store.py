@@ -437,12 +437,10 @@ def scope_sql(user: dict, alias: str = "c") -> tuple[str, list]:
         return f"{alias}.deleted_at is null and {alias}.police_service = ?", [
             user.get("police_service")]
     if role == "officer":
-        return (
-            f"{alias}.deleted_at is null and {alias}.police_service = ? and "
-            f"({alias}.officer_id = ? or {alias}.person_id in (select person_id from contact "
-            "where officer_id = ? and person_id is not null and deleted_at is null))",
-            [user.get("police_service"), user["id"], user["id"]],
-        )
+        # An officer opens only their own contacts: other officers' contacts with the same
+        # person reach them as a summary on the person page (person_history), never whole.
+        return (f"{alias}.deleted_at is null and {alias}.police_service = ? and "
+                f"{alias}.officer_id = ?", [user.get("police_service"), user["id"]])
     return "0", []
 
 
@@ -688,18 +686,30 @@ def get_person(db: Database, person_id: str, user: dict) -> dict | None:
     return None
 
 
-def person_history(db: Database, person_id: str, now: str, repeat_contacts: int = 2,
-                   repeat_days: int = 60) -> dict:
-    """Timeline of contacts and referrals, counts over 60/90 days, repeat flag, consents."""
-    contacts = _with_populations(db, list(db.query(
+def sees_whole_history(user: dict) -> bool:
+    """Coordinators (of the person's police service: get_person checks it) see every note and
+    consent record; an officer sees only their own, and the rest of the team's as a summary."""
+    return user.get("role") == "coordinator"
+
+
+def person_history(db: Database, person_id: str, now: str, viewer: dict,
+                   repeat_contacts: int = 2, repeat_days: int = 60) -> dict:
+    """Timeline of the contacts and referrals `viewer` may read in full (their own, or all for
+    a coordinator), the team's others as a summary ("n contacts, last on"), counts over 60/90
+    days and the repeat flag (over every contact: numbers, not content), and consents."""
+    everything = _with_populations(db, list(db.query(
         CONTACT_SELECT + "where c.person_id = ? and c.deleted_at is null "
         "order by c.occurred_at desc, c.id desc", [person_id])))
-    referrals = person_referrals(db, person_id)
+    all_referrals = person_referrals(db, person_id)
+    whole = sees_whole_history(viewer)
+    contacts = [c for c in everything if whole or c["officer_id"] == viewer.get("id")]
+    referrals = [r for r in all_referrals if whole or r["officer_id"] == viewer.get("id")]
+    others = [c for c in everything if not (whole or c["officer_id"] == viewer.get("id"))]
     now_dt = parse_time(now)
 
     def count_since(days: int) -> int:
         start = iso(now_dt - timedelta(days=days))
-        return sum(1 for c in contacts if start <= c["occurred_at"] <= now)
+        return sum(1 for c in everything if start <= c["occurred_at"] <= now)
 
     timeline = [{"type": "contact", "at": c["occurred_at"], "item": c} for c in contacts]
     timeline += [{"type": "referral", "at": r["created_at"], "item": r} for r in referrals]
@@ -707,6 +717,9 @@ def person_history(db: Database, person_id: str, now: str, repeat_contacts: int 
     recent = count_since(repeat_days)
     return {
         "contacts": contacts, "referrals": referrals, "timeline": timeline,
+        "team": {"contacts": len(others),
+                 "last_at": max((c["occurred_at"] for c in others), default=None),
+                 "referrals": len(all_referrals) - len(referrals)},
         "count_60": count_since(60), "count_90": count_since(90),
         "repeat_count": recent, "repeat_days": repeat_days,
         "repeat": recent >= repeat_contacts,
@@ -721,8 +734,8 @@ def person_referrals(db: Database, person_id: str) -> list[dict]:
     service = ", s.name as service_name" if has_service else ", null as service_name"
     join = " left join service s on s.id = r.service_id" if has_service else ""
     return list(db.query(
-        f"select r.id, r.status, r.urgency, r.consent, r.consent_reason, r.shared, "
-        f"r.created_at, r.organization_id, o.name as organization_name{service} "
+        f"select r.id, r.officer_id, r.status, r.urgency, r.consent, r.consent_reason, "
+        f"r.shared, r.created_at, r.organization_id, o.name as organization_name{service} "
         f"from referral r left join organization o on o.id = r.organization_id{join} "
         "where r.person_id = ? order by r.created_at desc", [person_id]))
 

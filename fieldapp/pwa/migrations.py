@@ -18,3 +18,13 @@ def create_sync_conflict(db: Database) -> None:
     )
     db["sync_conflict"].create_index(["resolved_at", "received_at"])
     db["sync_conflict"].create_index(["item_type", "item_id"])
+
+
+@migrations()
+def scope_sync_conflict_to_police_service(db: Database) -> None:
+    # A conflict holds a phone's record (notes, person details): only the coordinators of the
+    # police service of the user who sent it may read or resolve it.
+    db["sync_conflict"].add_column("police_service", str)
+    db.execute("update sync_conflict set police_service = (select police_service from user "
+               "where user.id = sync_conflict.user_id)")
+    db["sync_conflict"].create_index(["police_service", "resolved_at", "received_at"])

@@ -209,8 +209,9 @@ def receipts():
 @bp.get("/sync/conflicts")
 @role_required("coordinator")
 def conflicts():
-    """Records phones sent with a known id but different content, for a coordinator to review."""
-    rows = store.open_conflicts(get_db())
+    """Records phones of the coordinator's police service sent with a known id but different
+    content, for review."""
+    rows = store.open_conflicts(get_db(), current_user.police_service)
     audit_event("sync_conflicts_viewed", object_type="sync_conflict", object_id=str(len(rows)))
     for row in rows:
         row["pretty"] = json.dumps(json.loads(row["payload"]), indent=2, ensure_ascii=False)
@@ -222,7 +223,8 @@ def conflicts():
 def resolve_conflict(conflict_id: int):
     """Mark a conflict as reviewed (the stored record stays as it is)."""
     db = get_db()
-    conflict = found_or_404(store.get_conflict(db, conflict_id), "sync_conflict", conflict_id)
+    conflict = found_or_404(store.get_conflict(db, conflict_id, current_user.police_service),
+                            "sync_conflict", conflict_id)
     if conflict["resolved_at"] is None:
         store.resolve_conflict(db, conflict_id, current_user.id, clock.iso())
         audit_event("sync_conflict_resolved", object_type=conflict["item_type"],

@@ -84,7 +84,7 @@ def _apply_one(db, apply, item_type: str, item, user: dict, now: str) -> dict:
         with writing(db):  # a savepoint: the item is stored whole or not at all
             outcome = apply(db, item, user, now)
             if outcome.get("status") == "conflict":
-                record_conflict(db, item_type, item, user["id"], now)
+                record_conflict(db, item_type, item, user, now)
     except sqlite3.IntegrityError as error:
         log.warning("sync: %s %s refused by the database: %s", item_type, item_id, error)
         return _result(item_id, "invalid",
@@ -107,28 +107,34 @@ def _result(item_id, status: str, errors: dict) -> dict:
     return {"id": item_id, "status": status, "errors": errors}
 
 
-def record_conflict(db: Database, item_type: str, item: dict, user_id: str, now: str) -> None:
-    """Keep a conflicting item once: replaying the same payload adds nothing."""
+def record_conflict(db: Database, item_type: str, item: dict, user: dict, now: str) -> None:
+    """Keep a conflicting item once, under the sender's police service: replaying the same
+    payload adds nothing."""
     payload = json.dumps(item, sort_keys=True, ensure_ascii=False)
     already = db.execute(
         "select 1 from sync_conflict where item_type = ? and item_id = ? and payload = ? "
         "and resolved_at is null", [item_type, item["id"], payload]).fetchone()
     if not already:
         db["sync_conflict"].insert({"item_type": item_type, "item_id": item["id"],
-                                    "payload": payload, "user_id": user_id,
+                                    "payload": payload, "user_id": user["id"],
+                                    "police_service": user.get("police_service"),
                                     "received_at": now})
 
 
-def open_conflicts(db: Database) -> list[dict]:
-    """Unresolved conflicts, oldest first, with the name of the user whose phone sent them."""
+def open_conflicts(db: Database, police_service: str | None) -> list[dict]:
+    """Unresolved conflicts sent by users of `police_service`, oldest first, with the name of
+    the user whose phone sent them."""
     return list(db.query(
         "select c.id, c.item_type, c.item_id, c.payload, c.received_at, u.name as user_name "
         "from sync_conflict c left join user u on u.id = c.user_id "
-        "where c.resolved_at is null order by c.received_at, c.id"))
+        "where c.resolved_at is null and c.police_service = ? order by c.received_at, c.id",
+        [police_service]))
 
 
-def get_conflict(db: Database, conflict_id: int) -> dict | None:
-    rows = list(db["sync_conflict"].rows_where("id = ?", [conflict_id]))
+def get_conflict(db: Database, conflict_id: int, police_service: str | None) -> dict | None:
+    """The conflict if it was sent by a user of `police_service`, else None (a 404)."""
+    rows = list(db["sync_conflict"].rows_where("id = ? and police_service = ?",
+                                               [conflict_id, police_service]))
     return rows[0] if rows else None
 
 

@@ -274,6 +274,7 @@
   async function refreshTokens() {
     try {
       const response = await fetch("/api/csrf", { credentials: "same-origin", cache: "no-store" });
+      if (Outbox.showsSessionEnded(response)) return Outbox.forgetSession();
       if (!response.ok) return;
       const token = (await response.json()).csrf_token;
       document.querySelectorAll('input[name="csrf_token"]').forEach((input) => { input.value = token; });
@@ -408,18 +409,19 @@
   }
   document.addEventListener("htmx:sendError", htmxFailure);
   document.addEventListener("htmx:responseError", htmxFailure);
+  // An htmx request answered 401 (the session ended; htmx then follows HX-Redirect).
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const xhr = event.detail && event.detail.xhr;
+    if (xhr && xhr.status === 401) Outbox.forgetSession();
+  });
 
   // --- logout: never lose queued records silently ---------------------------------------------
 
   async function clearDevice() {
-    try {
-      const names = await caches.keys();
-      await Promise.all(names.map((name) => caches.delete(name)));
-    } catch (e) { /* no caches */ }
+    try { await Outbox.clearDevice(); } catch (e) { /* no caches */ }
     if (navigator.serviceWorker && navigator.serviceWorker.controller) {
       navigator.serviceWorker.controller.postMessage({ type: "clear" });
     }
-    await Outbox.deleteDatabase();
     sessionStorage.removeItem("fieldapp-warmed");
   }
 

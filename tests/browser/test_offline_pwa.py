@@ -18,6 +18,7 @@ from tests.conftest import (
 pytestmark = pytest.mark.browser
 
 OFFLINE_PAGES = ["/contacts/new", "/directory/", "/referrals/new"]
+OFFICER_ID = "0d5e7a10-0000-4000-8000-000000000002"
 
 
 @pytest.fixture
@@ -195,6 +196,8 @@ def test_stale_token_and_expired_session_keep_records_until_login(server, phone)
     assert 1 == stale["served"]
     assert 2 == outbox_size(page)
     assert 0 == stored(db, "Expired place % (demo)")
+    # The sync's 401 took the user's cached pages with it; the queued records stay.
+    wait_until(page, USER_CACHES_GONE)
 
     browser_login(page, server.url, "officer")
     page.wait_for_url(f"{server.url}/contacts/new")
@@ -202,6 +205,40 @@ def test_stale_token_and_expired_session_keep_records_until_login(server, phone)
                            timeout=15000)
     assert 0 == outbox_size(page)
     assert 2 == stored(db, "Expired place % (demo)")
+
+
+USER_CACHES_GONE = ("() => caches.keys().then((names) => "
+                    "!names.some((n) => n.startsWith('fieldapp-user-')))")
+REFERRAL_WITH_NAME = "7e0f0000-0000-4000-8000-000000000001"  # officer's, to "Demo Person A"
+
+
+def test_a_session_the_server_ended_takes_the_cached_referral_page_with_it(server, phone):
+    page = phone.new_page()
+    officer_ready(page, server.url)
+    referral = f"{server.url}/referrals/{REFERRAL_WITH_NAME}"
+    page.goto(referral)
+    assert "Demo Person A" in page.content()
+    wait_until(page, """async (href) => {
+        for (const name of (await caches.keys()).filter((n) => n.startsWith('fieldapp-user-'))) {
+          if (await (await caches.open(name)).match(href)) return true;
+        }
+        return false;
+      }""", referral)
+
+    from fieldapp.accounts import store as accounts_store
+
+    db = server.db()
+    accounts_store.end_all_sessions(db, OFFICER_ID)  # as a password change does
+    db.conn.commit()
+    page.goto(f"{server.url}/contacts/")  # online: redirected to the login page
+    assert "/login" == page.evaluate("location.pathname")
+    wait_until(page, USER_CACHES_GONE)
+
+    phone.set_offline(True)
+    page.goto(referral)
+    page.reload()
+    assert "Demo Person A" not in page.content()
+    assert "No connection" == page.locator("h1").inner_text()
 
 
 def test_client_backs_off_while_the_server_answers_503_then_syncs(server, phone):

@@ -15,6 +15,18 @@ gets 401 on /api/), logged-in users get 404.  "args" is optional: without it, ea
 gets a random UUID (everyone then expects 404), so give real demo objects where you can.
 Endpoints that accept GET are walked with GET, the others with an empty POST (with a valid CSRF
 token); for a POST the check is only that refused users are refused.
+
+Object-level rules (who may open *this* object) are listed under "objects" in the same entry:
+
+    "contacts.detail": {
+        ...,
+        "objects": [{"why": "officer's contact with a person officer2 also worked with",
+                     "args": lambda db: {...}, "roles": {"officer", "coordinator"}}],
+    }
+
+Each object case is walked as every user of USERS and OTHER_SERVICE_USERS (an officer and a
+coordinator of the RCMP, created for the walk: the demo users all belong to HRP) with the same
+rule: "roles" succeed, everyone else gets 404 (anonymous: the login page).
 """
 
 import importlib
@@ -23,6 +35,11 @@ import pkgutil
 USERS = ["anonymous", "officer", "officer2", "partner", "partner2", "coordinator"]
 EVERYONE = set(USERS)
 LOGGED_IN = EVERYONE - {"anonymous"}
+# Users of the other police service: (e-mail, role, police service).
+OTHER_SERVICE_USERS = {
+    "rcmp_officer": ("rcmp-officer@demo.test", "officer", "RCMP"),
+    "rcmp_coordinator": ("rcmp-coordinator@demo.test", "coordinator", "RCMP"),
+}
 
 
 def load_policy() -> dict:

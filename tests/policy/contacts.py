@@ -25,18 +25,42 @@ POLICY = {
     "contacts.note_check": {"roles": STAFF},
     "contacts.search_people": {"roles": STAFF},
     # officer's own contact with no person: officer2 has not worked with anyone in it.
-    "contacts.detail": {"roles": {"officer", "coordinator"},
-                        "args": lambda db: {"contact_id": demo.OFFICER_PRIVATE_CONTACT}},
+    "contacts.detail": {
+        "roles": {"officer", "coordinator"},
+        "args": lambda db: {"contact_id": demo.OFFICER_PRIVATE_CONTACT},
+        "objects": [
+            # Working with the same person does not open another officer's contact.
+            {"why": "officer's contact with M.K., whom officer2 also worked with",
+             "args": lambda db: {"contact_id": demo.OFFICER_SHARED_CONTACT},
+             "roles": {"officer", "coordinator"}},
+            {"why": "officer2's contact with M.K.",
+             "args": lambda db: {"contact_id": demo.CONTACT_IDS["c06"]},
+             "roles": {"officer2", "coordinator"}},
+        ],
+    },
     # Only the author edits or undoes, and only soon after saving.
     "contacts.edit": {"roles": {"officer"}, "args": fresh_contact},
     "contacts.undo": {"roles": {"officer"}, "args": fresh_contact},
     "contacts.toggle_favourite": {"roles": STAFF,
                                   "args": lambda db: {"place_id": demo.PLACE_LIBRARY}},
     # R.T. is officer's alone.
-    "contacts.person": {"roles": {"officer", "coordinator"},
-                        "args": lambda db: {"person_id": demo.PERSON_RT}},
-    "contacts.merge_person": {"roles": {"coordinator"},
-                              "args": lambda db: {"person_id": demo.PERSON_RT}},
+    "contacts.person": {
+        "roles": {"officer", "coordinator"},
+        "args": lambda db: {"person_id": demo.PERSON_RT},
+        "objects": [
+            # Both officers worked with M.K.: officer2 opens the person (officer's contacts
+            # show there only as a count); the RCMP coordinator does not.
+            {"why": "a person both HRP officers worked with",
+             "args": lambda db: {"person_id": demo.PERSON_MK},
+             "roles": {"officer", "officer2", "coordinator"}},
+        ],
+    },
+    "contacts.merge_person": {
+        "roles": {"coordinator"},
+        "args": lambda db: {"person_id": demo.PERSON_RT},
+        "objects": [{"why": "an HRP person", "args": lambda db: {"person_id": demo.PERSON_MK},
+                     "roles": {"coordinator"}}],
+    },
     "contacts.manage": {"roles": {"coordinator"}},
     "contacts.add_place": {"roles": {"coordinator"}},
     "contacts.set_place_active": {"roles": {"coordinator"},
