@@ -2,8 +2,8 @@
 
 A spreadsheet treats a cell starting with = + - @ (or a tab or carriage return) as a formula (CSV
 injection, OWASP).  Such text gets a leading apostrophe; numbers, and text that is only a number
-such as "-3", "+1.5" or "-50.0%", are left as they are.  Every CSV the app writes (board report, referrals
-export, HSDS export, audit trail) goes through `cell` or `writer`.
+such as "-3", "+1.5" or "-50.0%", are left as they are.  Every CSV the app writes (board report,
+referrals export, HSDS export, audit trail) goes through `cell` or `writer`.
 """
 
 import csv

@@ -1,10 +1,19 @@
-"""Error pages: a plain page for browsers, a short fragment for htmx, JSON for the API."""
+"""Error pages: a plain page for browsers, a short fragment for htmx, JSON for the API.
 
-from flask import Flask, jsonify, request
+Every error answer carries the security headers itself: the after-request hooks that normally
+add them may be the very thing that failed.
+"""
+
+from flask import Flask, jsonify, make_response, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import SecurityError
 
+from fieldapp.security import CSP
 from fieldapp.views import render
+
+ERROR_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
+                 "Referrer-Policy": "same-origin", "X-Frame-Options": "DENY"}
 
 
 def _wants_json() -> bool:
@@ -13,12 +22,26 @@ def _wants_json() -> bool:
 
 def error_page(status: int, message: str):
     if _wants_json():
-        return jsonify(error=message, status=status), status
-    return render("errors/error.html", "errors/_error.html", status=status,
-                  status_code=status, message=message)
+        response = make_response(jsonify(error=message, status=status), status)
+    else:
+        response = render("errors/error.html", "errors/_error.html", status=status,
+                          status_code=status, message=message)
+    return _with_security_headers(response)
+
+
+def _with_security_headers(response):
+    for name, value in ERROR_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
 
 
 def init_app(app: Flask) -> None:
+    @app.errorhandler(SecurityError)
+    def untrusted_host(error):
+        # A Host outside TRUSTED_HOSTS: no URL can be built for it, so no page with links.
+        return _with_security_headers(make_response(
+            (_("This address is not served here."), 400, {"Content-Type": "text/plain"})))
+
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         return error_page(400, _("This form has expired or was not sent from fieldapp. "
