@@ -2,6 +2,7 @@
 
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask, jsonify
 from htmx_flask import Htmx
@@ -31,6 +32,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["DATABASE"] = str(Path(app.instance_path) / app.config["DATABASE"])
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
+    app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
     if app.config["TRUSTED_PROXIES"]:
         n = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
@@ -72,6 +74,22 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(referrals_bp, url_prefix="/referrals")
     app.register_blueprint(reports_bp, url_prefix="/reports")
     app.register_blueprint(pwa_bp)
+
+
+def trusted_hosts(config) -> list[str] | None:
+    """The Host names the app answers (any other: 400); None answers every host.
+
+    TRUSTED_HOSTS when given (a list, or names separated by commas), else the hosts of
+    SERVER_NAME and BASE_URL, else None: a development setup, the tests and the browser tests
+    (localhost, 127.0.0.1) name no public origin and so are not restricted."""
+    given = config.get("TRUSTED_HOSTS")
+    if isinstance(given, str):
+        given = [name.strip() for name in given.split(",") if name.strip()]
+    if given:
+        return list(given)
+    derived = [urlsplit(config.get("BASE_URL") or "").hostname,
+               urlsplit("//" + (config.get("SERVER_NAME") or "")).hostname]
+    return sorted({host for host in derived if host}) or None
 
 
 def _template_globals(app: Flask) -> None:

@@ -54,8 +54,12 @@ SMTP_USERNAME = ""
 SMTP_PASSWORD = ""
 SMTP_STARTTLS = False
 SMTP_FROM = "fieldapp@localhost"
-# Origin used in e-mailed links when no request is at hand (e.g. https://fieldapp.example.org).
+# Public origin of the e-mailed links (e.g. https://fieldapp.example.org); never the request's
+# Host header.  Production without it sends referral e-mails without their link.
 BASE_URL = ""
+# Host names the app answers (others get 400), e.g. ["fieldapp.example.org"]; unset: the hosts
+# of SERVER_NAME and BASE_URL, and with neither, any host (development and tests).
+TRUSTED_HOSTS = None
 
 # Referrals: e-mailed links last this long; an urgent referral not accepted within
 # URGENT_ACCEPT_MINUTES is flagged; unanswered referrals expire after REFERRAL_EXPIRE_DAYS.

@@ -1,13 +1,22 @@
-"""Error pages: a plain page for browsers, a short fragment for htmx, JSON for the API."""
+"""Error pages: a plain page for browsers, a short fragment for htmx, JSON for the API.
+
+Every error answer carries the security headers itself: the after-request hooks that normally
+add them may be the very thing that failed.
+"""
 
 import logging
 import sqlite3
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, make_response, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import SecurityError
 
+from fieldapp.security import CSP
 from fieldapp.views import render
+
+ERROR_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
+                 "Referrer-Policy": "same-origin", "X-Frame-Options": "DENY"}
 
 
 def _wants_json() -> bool:
@@ -23,12 +32,17 @@ _BUSY = {"SQLITE_BUSY", "SQLITE_LOCKED"}
 
 def error_page(status: int, message: str, headers: dict | None = None):
     if _wants_json():
-        response = jsonify(error=message, status=status)
+        response = make_response(jsonify(error=message, status=status), status)
     else:
         response = render("errors/error.html", "errors/_error.html", status=status,
                           status_code=status, message=message)
-    response.status_code = status
     response.headers.update(headers or {})
+    return _with_security_headers(response)
+
+
+def _with_security_headers(response):
+    for name, value in ERROR_HEADERS.items():
+        response.headers.setdefault(name, value)
     return response
 
 
@@ -56,6 +70,12 @@ def database_error(error: sqlite3.DatabaseError):
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(sqlite3.DatabaseError, database_error)
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(error):
+        # A Host outside TRUSTED_HOSTS: no URL can be built for it, so no page with links.
+        return _with_security_headers(make_response(
+            (_("This address is not served here."), 400, {"Content-Type": "text/plain"})))
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):

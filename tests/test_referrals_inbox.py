@@ -122,12 +122,14 @@ def test_partner_pages_contain_none_of_the_officers_notes(frozen):
     assert "Prefers afternoons; hand-off for the partner." in pages[0].get_data(as_text=True)
 
 
-def test_opening_a_referral_marks_it_received_once(frozen):
+def test_mark_received_is_a_post_the_page_offers_and_counts_once(frozen):
     app, db = frozen
     x = send(app, db)
     partner = client_for(app, "partner")
-    partner.get(f"/referrals/{x}")
-    partner.get(f"/referrals/{x}")
+    page = partner.get(f"/referrals/{x}").get_data(as_text=True)
+    assert "Mark received" in page and f'action="/referrals/{x}/receive"' in page
+    assert 302 == partner.post(f"/referrals/{x}/receive").status_code
+    assert 409 == partner.post(f"/referrals/{x}/receive").status_code
     assert ("received", NOW) == (db["referral"].get(x)["status"], db["referral"].get(x)[
         "received_at"])
     assert ["sent", "received"] == [e["to_status"] for e in db.query(

@@ -121,13 +121,15 @@ def test_the_link_opens_the_referral_once_after_login(mailing):
     assert 302 == response.status_code and response.headers["Location"].startswith("/login")
     partner = app.test_client()
     login(partner, "partner")
-    opened = partner.get(path)
+    page = partner.get(path)
+    assert 200 == page.status_code and "Open this referral" in page.get_data(as_text=True)
+    assert "sent" == db["referral"].get(item["id"])["status"]  # reading used nothing
+    opened = partner.post(path)
     assert (302, f"/referrals/{item['id']}") == (opened.status_code, opened.headers["Location"])
-    partner.get(opened.headers["Location"])
     assert "received" == db["referral"].get(item["id"])["status"]
-    again = partner.get(path)
-    assert 410 == again.status_code
-    assert "already been used" in again.get_data(as_text=True)
+    for again in (partner.post(path), partner.get(path)):
+        assert 410 == again.status_code
+        assert "already been used" in again.get_data(as_text=True)
 
 
 def test_the_link_expires(mailing):
@@ -137,9 +139,9 @@ def test_the_link_expires(mailing):
     app.config["NOW"] = "2026-03-05T14:00:01+00:00"  # 72 hours and a second later
     partner = app.test_client()
     login(partner, "partner")
-    response = partner.get(path)
-    assert 410 == response.status_code
-    assert "expired" in response.get_data(as_text=True)
+    for response in (partner.get(path), partner.post(path)):
+        assert 410 == response.status_code
+        assert "expired" in response.get_data(as_text=True)
 
 
 def test_a_tampered_or_foreign_link_is_404_and_stays_unused(mailing):
@@ -150,9 +152,11 @@ def test_a_tampered_or_foreign_link_is_404_and_stays_unused(mailing):
     partner2 = app.test_client()
     login(partner2, "partner2")
     assert 404 == partner2.get(path).status_code  # another agency's link
+    assert 404 == partner2.post(path).status_code
     partner = app.test_client()
     login(partner, "partner")
     assert 404 == partner.get(path[:-3] + "abc").status_code
+    assert 404 == partner.post(path[:-3] + "abc").status_code
     assert db.execute("select used_at from referral_link where referral_id = ?",
                       [item["id"]]).fetchone()[0] is None
 
@@ -164,7 +168,10 @@ def test_the_link_accepts_directly_when_the_agency_chose_so(mailing):
     partner = app.test_client()
     login(partner, "partner")
     partner.post("/referrals/settings", data={"accept_from_email": "1"})
-    partner.get(link_path(inbox.messages[0][1]))
+    path = link_path(inbox.messages[0][1])
+    assert "Accept this referral" in partner.get(path).get_data(as_text=True)
+    assert "sent" == db["referral"].get(item["id"])["status"]
+    partner.post(path, data={"accept": "1"})
     assert "accepted" == db["referral"].get(item["id"])["status"]
 
 

@@ -91,7 +91,9 @@ def referral_item(**overrides) -> dict:
             "shared": ["name", "phone", "note"], "urgency": "urgent",
             "person_name": "Sam Example", "person_phone": "902-555-0199",
             "handoff_note": "Prefers afternoons; hand-off for the partner.",
-            "preferred_contact": "phone after 2 pm", "created_at": "2026-03-02T13:59:00+00:00"}
+            "preferred_contact": "phone after 2 pm",
+            # Made on the phone before any test's "now" (a time in the future is refused).
+            "created_at": "2026-03-01T12:00:00+00:00"}
     item.update(overrides)
     return item
 

@@ -57,6 +57,16 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
+def device_time(value, now) -> datetime | None:
+    """A time a phone recorded, if plausible: not before EARLIEST, not later than `now` plus
+    CLOCK_SKEW (the one rule for every synced record's timestamps); else None."""
+    moment = parse_time(value)
+    now_dt = parse_time(now) if isinstance(now, str) else now
+    if moment is None or moment > now_dt + CLOCK_SKEW or moment < EARLIEST:
+        return None
+    return moment
+
+
 def _uuid(value) -> str | None:
     try:
         return str(uuid.UUID(str(value)))
@@ -399,8 +409,8 @@ def validate_person(db: Database, item: dict, user: dict, now: str,
         fields["flags"] = json.dumps(sorted(set(flags))) if flags else None
     created = item.get("created_at")
     if created:
-        moment = parse_time(created)
-        if moment is None or moment > now_dt + CLOCK_SKEW or moment < EARLIEST:
+        moment = device_time(created, now_dt)
+        if moment is None:
             errors["created_at"] = _l("The creation time is not valid.")
         else:
             fields["created_at"] = iso(moment)

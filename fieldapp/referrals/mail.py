@@ -2,7 +2,10 @@
 
 Configuration (FIELDAPP_SMTP_* in the environment): SMTP_HOST, SMTP_PORT (25), SMTP_USERNAME,
 SMTP_PASSWORD, SMTP_STARTTLS (false), SMTP_FROM.  With SMTP_HOST empty no mail is sent (logged).
-The link's lifetime is REFERRAL_LINK_HOURS (72); BASE_URL sets the links' origin outside requests.
+The link's lifetime is REFERRAL_LINK_HOURS (72).  The link's origin is BASE_URL, never the
+request's Host header (which anyone can set).  Without BASE_URL, debug and testing fall back to
+the request's (or localhost's) origin; production sends the e-mail without a link, and says so
+in the log.
 """
 
 import smtplib
@@ -36,17 +39,23 @@ def read_token(token: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def link_url(link_id: str) -> str:
+def link_url(link_id: str) -> str | None:
+    """The link's address on BASE_URL; None in production when BASE_URL is not set."""
     token = make_token(link_id)
-    if has_request_context():
-        return url_for("referrals.email_link", token=token, _external=True)
-    base = current_app.config.get("BASE_URL") or "http://localhost"
+    base = current_app.config.get("BASE_URL")
+    if not base:
+        if not (current_app.debug or current_app.testing):
+            return None
+        if has_request_context():
+            return url_for("referrals.email_link", token=token, _external=True)
+        base = "http://localhost"
     with current_app.test_request_context(base_url=base):
         return url_for("referrals.email_link", token=token, _external=True)
 
 
-def compose(facts: dict, url: str, hours: int) -> EmailMessage:
-    """The message: urgency and the link only, in English and French."""
+def compose(facts: dict, url: str | None, hours: int) -> EmailMessage:
+    """The message: urgency and the link only, in English and French (without a link when
+    there is no BASE_URL to put it on: then the inbox is where to look)."""
     parts, subjects = [], []
     for language in current_app.config.get("LANGUAGES", ["en", "fr"]):
         with force_locale(language):
@@ -56,6 +65,10 @@ def compose(facts: dict, url: str, hours: int) -> EmailMessage:
             else:
                 subjects.append(gettext("New referral"))
                 lead = gettext("A new referral from the community team.")
+            if url is None:
+                parts.append("\n".join([
+                    lead, gettext("Open it in your agency's referrals inbox in fieldapp.")]))
+                continue
             parts.append("\n".join([
                 lead,
                 gettext("Open it in fieldapp (you will be asked to log in):"),
@@ -105,7 +118,12 @@ def send_new_referral(db: Database, link_id: str) -> bool:
         return False
     from fieldapp import clock
 
-    message = compose(facts, link_url(link_id), int(config.get("REFERRAL_LINK_HOURS", 72)))
+    url = link_url(link_id)
+    if url is None:
+        log.warning("BASE_URL is not set: the e-mail of referral link %s goes without its link "
+                    "(set FIELDAPP_BASE_URL to the public origin, e.g. https://fieldapp.example"
+                    ".org)", link_id)
+    message = compose(facts, url, int(config.get("REFERRAL_LINK_HOURS", 72)))
     try:
         with smtplib.SMTP(config["SMTP_HOST"], int(config.get("SMTP_PORT") or 25),
                           timeout=10) as smtp:

@@ -4,7 +4,6 @@ Thin views: parse, authorize (role, then `referral_for` for the object), call th
 lifecycle, render.  The same URLs serve each role within its own scope; the rest is 404.
 """
 
-import csv
 import io
 import uuid
 from datetime import date, datetime, timedelta
@@ -18,7 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from fieldapp import clock
+from fieldapp import clock, csv_safe
 from fieldapp.db import get_db
 from fieldapp.referrals import bp, lifecycle, mail, store
 from fieldapp.security import audit_event, client_ip, found_or_404, role_required
@@ -33,8 +32,11 @@ SHARED_LABELS = {"name": _l("Name"), "phone": _l("Phone"), "birth_year": _l("Yea
                  "note": _l("Hand-off note")}
 URGENCY_LABELS = {"urgent": _l("Urgent"), "today": _l("Today"), "this_week": _l("This week")}
 RESPONSE_DAYS = 90  # the coordinator's response times cover this many days
-# Actions a user takes through the transition route (receive and expire happen by themselves).
-USER_ACTIONS = ("accept", "decline", "attempt_contact", "connect", "close", "withdraw")
+# Actions a user takes through the transition route (expire happens by itself).
+USER_ACTIONS = ("receive", "accept", "decline", "attempt_contact", "connect", "close",
+                "withdraw")
+# The list filter's values: a status, or "unanswered" (sent or received).
+STATUS_FILTERS = ("unanswered", *lifecycle.STATUSES)
 
 
 def _labels() -> dict:
@@ -107,20 +109,21 @@ def inbox():
     """Referrals within the user's scope: the partner's inbox, the officer's list, or all."""
     db = get_db()
     role = current_user.role
+    status_filter = _status_filter(request.args.get("status"))
     if role == "partner":
         organization_id = current_user.organization_id
-        status = request.args.get("status") or None
         return render("referrals/inbox.html", "referrals/_inbox_rows.html",
                       title=_("Referrals"), referrals=store.partner_inbox(
-                          db, organization_id, status=status),
-                      unanswered=store.unanswered_count(db, organization_id), status=status,
+                          db, organization_id, status=status_filter),
+                      unanswered=store.unanswered_count(db, organization_id),
+                      status_filter=status_filter,
                       setting=store.org_setting(db, organization_id), q="", **_labels())
     if role == "officer":
         return render("referrals/mine.html", "referrals/_my_list.html", title=_("My referrals"),
                       referrals=store.officer_referrals(db, current_user.id),
                       overdue=_overdue_for_current_user(), **_labels())
-    filters = {key: request.args.get(key) or None for key in ("status", "organization_id",
-                                                               "urgency")}
+    filters = {key: request.args.get(key) or None for key in ("organization_id", "urgency")}
+    filters["status"] = status_filter
     return render("referrals/all.html", "referrals/_all_rows.html", title=_("Referrals"),
                   referrals=store.coordinator_referrals(db, current_user.police_service,
                                                         **filters),
@@ -128,6 +131,11 @@ def inbox():
                       db, current_user.police_service),
                   response_times=_response_times(), overdue=_overdue_for_current_user(), q="",
                   response_days=RESPONSE_DAYS, **_labels())
+
+
+def _status_filter(value: str | None) -> str | None:
+    """The status filter asked for, or None for an empty or unknown one."""
+    return value if value in STATUS_FILTERS else None
 
 
 def _response_times() -> list[dict]:
@@ -145,7 +153,7 @@ def search():
     if current_user.role == "partner":
         rows = store.partner_inbox(db, current_user.organization_id, q=q or None)
         return render("referrals/inbox.html", "referrals/_inbox_rows.html", title=_("Referrals"),
-                      referrals=rows, q=q, status=None,
+                      referrals=rows, q=q, status_filter=None,
                       unanswered=store.unanswered_count(db, current_user.organization_id),
                       setting=store.org_setting(db, current_user.organization_id), **_labels())
     rows = store.coordinator_referrals(db, current_user.police_service, q=q or None)
@@ -169,7 +177,7 @@ def export():
                "received_at", "accepted_at", "declined_at", "attempted_at", "connected_at",
                "closed_at", "replaces_referral_id"]
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_safe.writer(out)  # a service name like "=HYPERLINK(...)" stays text
     writer.writerow(columns)
     for row in rows:
         writer.writerow([row.get(column) or "" for column in columns])
@@ -201,6 +209,8 @@ def new_referral():
     db = get_db()
     form = {key: request.args.get(key, "") for key in ("service_id", "contact_id", "person_id")}
     form.update({"id": str(uuid.uuid4()), "urgency": "today", "shared": []})
+    if form["contact_id"] and not store.contact_visible(db, form["contact_id"], _user()):
+        form["contact_id"] = ""  # someone else's contact is as good as absent
     if form["person_id"]:
         person = store.referable_person(db, form["person_id"], _user())
         if person is None:
@@ -242,7 +252,7 @@ def _service_choices(q: str, contact_id: str | None) -> list[dict]:
     db = get_db()
     now, tz = clock.now(), current_app.config["TIMEZONE"]
     found = search_services(db, q[:100], accepts_referrals=True, now=now, tz=tz, limit=20)
-    if not q.strip() and store.is_mental_health_contact(db, contact_id):
+    if not q.strip() and store.is_mental_health_contact(db, contact_id, _user()):
         crisis = crisis_services(db, now=now, tz=tz, limit=5)
         ids = {s["id"] for s in crisis}
         found = crisis + [s for s in found if s["id"] not in ids]
@@ -255,7 +265,8 @@ def _form_page(form: dict, errors: dict, *, status: int = 200, q: str = ""):
     services = [] if service else _service_choices(q, form.get("contact_id"))
     return render("referrals/new.html", status=status, title=_("New referral"), form=form,
                   errors=errors, service=service, services=services, q=q,
-                  mental_health=store.is_mental_health_contact(db, form.get("contact_id")),
+                  mental_health=store.is_mental_health_contact(db, form.get("contact_id"),
+                                                               _user()),
                   **_labels())
 
 
@@ -285,12 +296,8 @@ def _context(referral: dict) -> dict:
 @bp.get("/<referral_id>")
 @role_required("officer", "partner", "coordinator")
 def detail(referral_id):
-    """One referral; a partner opening it marks it received."""
+    """One referral (reading changes nothing: the partner marks it received with a POST)."""
     referral = _load(referral_id)
-    if current_user.role == "partner" and referral["status"] == "sent":
-        lifecycle.transition(get_db(), referral_id, "receive", user=_user(), now=clock.iso(),
-                             ip=client_ip())
-        referral = _load(referral_id)
     audit_event("referral_view", object_type="referral", object_id=referral_id)
     context = _context(referral)
     if current_user.role != "partner":
@@ -308,7 +315,8 @@ def status(referral_id):
 @bp.post("/<referral_id>/<action>")
 @role_required("officer", "partner", "coordinator")
 def transition(referral_id, action):
-    """Accept, decline, contact attempted, connected, close, withdraw: one tap each."""
+    """Received, accept, decline, contact attempted, connected, close, withdraw: one tap each
+    (accepting or declining a referral not yet marked received records the receipt first)."""
     spec = lifecycle.ACTIONS.get(action)
     if action not in USER_ACTIONS or current_user.role not in spec.roles:
         found_or_404(None, "referral", referral_id)
@@ -316,7 +324,7 @@ def transition(referral_id, action):
     db, now = get_db(), clock.iso()
     error, code = None, 200
     try:
-        if current_user.role == "partner" and referral["status"] == "sent":
+        if current_user.role == "partner" and referral["status"] == "sent" and action != "receive":
             lifecycle.transition(db, referral_id, "receive", user=_user(), now=now,
                                  ip=client_ip())
         lifecycle.transition(db, referral_id, action, user=_user(), now=now,
@@ -399,35 +407,70 @@ def expire_command():
 # --- the e-mailed link ------------------------------------------------------------------------
 
 
-@bp.get("/link/<token>")
-@role_required("officer", "partner", "coordinator")
-def email_link(token):
-    """Open (or, if the agency chose so, accept) the referral of a single-use e-mailed link."""
-    db = get_db()
+def _valid_link(token: str) -> dict:
+    """The link a token names, if it is addressed to the current partner's agency (else 404)."""
     link_id = mail.read_token(token)
-    link = store.get_link(db, link_id) if link_id else None
+    link = store.get_link(get_db(), link_id) if link_id else None
     if (link is None or current_user.role != "partner"
             or link["organization_id"] != current_user.organization_id):
         found_or_404(None, "referral_link", (link_id or "invalid")[:64])
-    now = clock.iso()
-    if link["used_at"] or link["expires_at"] < now or not store.use_link(
-            db, link["id"], current_user.id, now):
-        audit_event("referral_link", object_type="referral", object_id=link["referral_id"],
-                    outcome="410")
-        expired = not link["used_at"] and link["expires_at"] < now
-        return render("referrals/link_gone.html", status=410, title=_("Link no longer valid"),
-                      expired=expired)
-    audit_event("referral_link", object_type="referral", object_id=link["referral_id"])
+    return link
+
+
+def _link_gone(link: dict, now: str):
+    """The 410 page of a used or expired link (audited), or None while the link is good."""
+    if not link["used_at"] and link["expires_at"] >= now:
+        return None
+    audit_event("referral_link", object_type="referral", object_id=link["referral_id"],
+                outcome="410")
+    return render("referrals/link_gone.html", status=410, title=_("Link no longer valid"),
+                  expired=not link["used_at"])
+
+
+def _accepts_here(referral: dict) -> bool:
+    """Whether the agency chose to accept from the e-mail, and the referral is still open."""
+    setting = store.org_setting(get_db(), referral["organization_id"])
+    return bool(setting["accept_from_email"]) and referral["status"] in lifecycle.OPEN_STATUSES
+
+
+@bp.get("/link/<token>")
+@role_required("officer", "partner", "coordinator")
+def email_link(token):
+    """The referral of a single-use e-mailed link, with the button that uses the link (reading
+    it changes nothing: mail scanners and other sites' links open it too)."""
+    link = _valid_link(token)
+    gone = _link_gone(link, clock.iso())
+    if gone is not None:
+        return gone
     referral = _load(link["referral_id"])
-    if store.org_setting(db, link["organization_id"])["accept_from_email"] and referral[
-            "status"] in lifecycle.OPEN_STATUSES:
-        try:
-            if referral["status"] == "sent":
-                lifecycle.transition(db, referral["id"], "receive", user=_user(), now=now,
-                                     ip=client_ip())
+    return render("referrals/link.html", title=_("Referral from the community team"),
+                  token=token, accept_here=_accepts_here(referral),
+                  **_context(referral))
+
+
+@bp.post("/link/<token>")
+@role_required("officer", "partner", "coordinator")
+def use_email_link(token):
+    """Use the link once: mark the referral received, and accept it when the agency chose to
+    accept from the e-mail and the partner pressed Accept."""
+    link = _valid_link(token)
+    db, now = get_db(), clock.iso()
+    gone = _link_gone(link, now)
+    if gone is not None:
+        return gone
+    referral = _load(link["referral_id"])
+    accept = request.form.get("accept") == "1" and _accepts_here(referral)
+    if not store.use_link(db, link["id"], current_user.id, now):
+        return _link_gone(store.get_link(db, link["id"]), now)
+    audit_event("referral_link", object_type="referral", object_id=link["referral_id"])
+    try:
+        if referral["status"] == "sent":
+            lifecycle.transition(db, referral["id"], "receive", user=_user(), now=now,
+                                 ip=client_ip())
+        if accept:
             lifecycle.transition(db, referral["id"], "accept", user=_user(), now=now,
                                  ip=client_ip())
             flash(_("Referral accepted."), "ok")
-        except lifecycle.TransitionError:
-            pass
+    except lifecycle.TransitionError:
+        pass  # answered meanwhile: the referral page shows where it stands
     return redirect(url_for("referrals.detail", referral_id=referral["id"]))

@@ -79,6 +79,9 @@ def _apply(db: Database, item: dict, user: dict, now: str, *, officer_id: str | 
         return {"id": referral_id or None, "status": "invalid",
                 "errors": {"id": _msg(_l("A referral needs a client UUID."))}}
     clean, errors = validate(db, item, user)
+    created_at, created_error = _device_created_at(item.get("created_at"), now)
+    if created_error:
+        errors["created_at"] = created_error
     fingerprint = _fingerprint(clean) if not errors else None
     existing = db["referral"].get(referral_id) if _exists(db, referral_id) else None
     if existing is not None:
@@ -100,7 +103,7 @@ def _apply(db: Database, item: dict, user: dict, now: str, *, officer_id: str | 
             "organization_id": service["organization_id"],
             "officer_id": officer_id or user["id"], "created_by": user["id"],
             "police_service": user.get("police_service"), "status": "sent",
-            "created_at": _device_time(item.get("created_at")) or now, "sent_at": now,
+            "created_at": created_at or now, "sent_at": now,
             "updated_at": now, "payload_hash": fingerprint, "replaces_referral_id": replaces,
         })
         lifecycle.record_sent(db, referral_id, user=user, now=now)
@@ -160,7 +163,7 @@ def validate(db: Database, item: dict, user: dict) -> tuple[dict, dict]:
         errors["preferred_contact"] = _msg(_l("This is too long."))
 
     person = None
-    if text["contact_id"] and not _contact_visible(db, text["contact_id"], user):
+    if text["contact_id"] and not contact_visible(db, text["contact_id"], user):
         errors["contact_id"] = _msg(_l("This contact does not exist."))
     if text["person_id"]:
         person = referable_person(db, text["person_id"], user)
@@ -198,7 +201,8 @@ def validate(db: Database, item: dict, user: dict) -> tuple[dict, dict]:
         "person_phone": phone if "phone" in shared else None,
         "person_birth_year": birth_year if "birth_year" in shared else None,
         "handoff_note": text["handoff_note"] if "note" in shared else None,
-        "preferred_contact": text["preferred_contact"] if consent != "none" else None,
+        # How to reach the person is a contact detail: it goes with the shared phone only.
+        "preferred_contact": text["preferred_contact"] if "phone" in shared else None,
         "_service": service,
     }
     return clean, errors
@@ -216,18 +220,24 @@ def _text(value) -> str | None:
     return value or None
 
 
-def _device_time(value) -> str | None:
-    try:
-        return datetime.fromisoformat(str(value)).isoformat(timespec="seconds") if value else None
-    except ValueError:
-        return None
+def _device_created_at(value, now: str) -> tuple[str | None, str | None]:
+    """(the phone's creation time, or None when it gave none; error) under the contacts' rule:
+    not before EARLIEST, not beyond now plus the allowed clock skew."""
+    if not value:
+        return None, None
+    from fieldapp.contacts.store import device_time, iso
+
+    moment = device_time(value, now)
+    if moment is None:
+        return None, _msg(_l("The creation time is not valid."))
+    return iso(moment), None
 
 
 def _exists(db: Database, referral_id: str) -> bool:
     return bool(list(db.query("select 1 from referral where id = ?", [referral_id])))
 
 
-def _contact_visible(db: Database, contact_id: str, user: dict) -> bool:
+def contact_visible(db: Database, contact_id: str, user: dict) -> bool:
     """A referral may start from any contact the user may see (the contacts area's rule)."""
     from fieldapp.contacts.store import get_contact
 
@@ -294,11 +304,14 @@ def service_categories(db: Database, service_id: str) -> list[str]:
         "select category from service_category where service_id = ?", [service_id])]
 
 
-def is_mental_health_contact(db: Database, contact_id: str | None) -> bool:
+def is_mental_health_contact(db: Database, contact_id: str | None, user: dict) -> bool:
+    """Whether a contact the user may see was a mental-health call (anyone else's: False)."""
     if not contact_id:
         return False
-    rows = list(db.query("select kind from contact where id = ?", [contact_id]))
-    return bool(rows) and rows[0]["kind"] == "mental_health"
+    from fieldapp.contacts.store import get_contact
+
+    contact = get_contact(db, contact_id, user)
+    return contact is not None and contact["kind"] == "mental_health"
 
 
 # --- reading, within scope --------------------------------------------------------------------
@@ -324,8 +337,15 @@ def referral_for(db: Database, user: dict, referral_id: str) -> dict | None:
 
 
 def for_partner(referral: dict) -> dict:
-    """Only what a partner may see: consented copies, the hand-off note, status and times."""
-    return {key: referral.get(key) for key in PARTNER_FIELDS}
+    """Only what a partner may see: consented copies, the hand-off note, status and times.
+
+    The preferred contact goes with the shared phone (older rows stored it more widely)."""
+    shown = {key: referral.get(key) for key in PARTNER_FIELDS}
+    shared = shown["shared"] if isinstance(shown["shared"], list) else json.loads(
+        shown["shared"] or "[]")
+    if shown["consent"] == "none" or "phone" not in shared:
+        shown["preferred_contact"] = None
+    return shown
 
 
 def _decorate(row: dict) -> dict:

@@ -53,4 +53,5 @@ POLICY = {
             db, DECLINED_ID, YOUTH_SHELTER_ID, OFFICER2_ID, "declined", "no_capacity")},
     },
     "referrals.email_link": {"roles": PARTNERS},  # random tokens: 404 for everyone
+    "referrals.use_email_link": {"roles": PARTNERS},  # POST: uses the link (random: 404)
 }
