@@ -65,3 +65,11 @@ def create_accounts(db: Database) -> None:
     )
     db["audit_event"].create_index(["action", "at"])
     db["audit_event"].create_index(["object_type", "object_id"])
+
+
+@migrations()
+def add_login_failure_client(db: Database) -> None:
+    # The client's address of each failed login: the per-client throttle counts by it.
+    db["login_failure"].add_column("ip", str)
+    db["login_failure"].create_index(["ip", "at"])
+    db["login_failure"].create_index(["at"])

@@ -1,17 +1,25 @@
 """Login, logout, language, password change, and the coordinator's account management."""
 
+import math
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 
 from fieldapp import clock
 from fieldapp.accounts import bp, store
 from fieldapp.db import get_db
 from fieldapp.navigation import home_url
-from fieldapp.security import audit_event, found_or_404, load_user, role_required
+from fieldapp.security import (
+    audit_event,
+    client_ip,
+    found_or_404,
+    load_user,
+    role_required,
+)
 from fieldapp.views import render
 
 
@@ -33,7 +41,7 @@ def index():
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Log in with e-mail and password; too many failures lock the account for a while."""
+    """Log in with e-mail and password; too many failures slow down that account and client."""
     if request.method == "GET":
         if current_user.is_authenticated:
             return redirect(home_url(current_user.role))
@@ -45,22 +53,30 @@ def login():
     password = request.form.get("password", "")
     next_url = safe_next(request.form.get("next"))
     now = clock.now()
-    window_start = clock.iso(now - timedelta(minutes=config["LOGIN_WINDOW_MINUTES"]))
+    window = timedelta(minutes=config["LOGIN_WINDOW_MINUTES"])
+    ip = client_ip()
 
-    if store.recent_failures(db, email, window_start) >= config["LOGIN_MAX_FAILURES"]:
-        store.record_failure(db, email, clock.iso(now))
-        audit_event("login_locked", object_type="account", object_id=email[:254],
-                    outcome="429")
-        message = _("Too many failed attempts for this account. It is locked for %(minutes)d "
-                    "minutes; try again later or ask a coordinator.",
-                    minutes=config["LOGIN_WINDOW_MINUTES"])
-        return render("accounts/login.html", status=429, error=message, email=email,
-                      next=next_url)
+    # The client's own limit comes first and costs no hash: it says nothing about accounts.
+    wait = store.client_retry_after(db, ip, now, max_failures=config["LOGIN_CLIENT_MAX_FAILURES"],
+                                    window=window)
+    if wait:
+        audit_event("login_throttled", object_type="client", object_id=ip, outcome="429")
+        return _too_many_attempts(wait, email, next_url)
 
     user = store.get_user_by_email(db, email)
+    wait = store.account_retry_after(db, email, now, max_failures=config["LOGIN_MAX_FAILURES"],
+                                     window=window)
+    if wait:
+        # Checked against the dummy hash: the same cost as any other answer about an account.
+        store.verify_password(None, password, config["PASSWORD_HASH_METHOD"])
+        audit_event("login_throttled", object_type="account", object_id=email[:254],
+                    outcome="429", user=user)
+        return _too_many_attempts(wait, email, next_url)
+
     valid = store.verify_password(user, password, config["PASSWORD_HASH_METHOD"])
     if not valid or not user["active"]:
-        store.record_failure(db, email, clock.iso(now))
+        store.forget_failures_before(db, clock.iso(now - window))
+        store.record_failure(db, email, clock.iso(now), ip)
         audit_event("login_failed", object_type="account", object_id=email[:254],
                     outcome="401", user=user)
         return render("accounts/login.html", status=401, email=email, next=next_url,
@@ -74,6 +90,17 @@ def login():
     if user["must_change_password"]:
         return redirect(url_for("accounts.change_password"))
     return redirect(next_url or home_url(user["role"]))
+
+
+def _too_many_attempts(seconds: int, email: str, next_url: str | None):
+    """429 with Retry-After, and a message saying how long to wait."""
+    minutes = max(1, math.ceil(seconds / 60))
+    message = ngettext("Too many attempts. Try again in %(num)d minute.",
+                       "Too many attempts. Try again in %(num)d minutes.", minutes)
+    response = render("accounts/login.html", status=429, error=message, email=email,
+                      next=next_url)
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 @bp.post("/logout")

@@ -1,5 +1,7 @@
 """Data access for users, sessions and failed logins.  Plain functions over a Database."""
 
+import functools
+import math
 import secrets
 import uuid
 from datetime import datetime, timedelta
@@ -9,10 +11,6 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 ROLES = ("officer", "partner", "coordinator")
 LANGUAGES = ("en", "fr")
-
-# A hash to compare against when the e-mail is unknown, so a wrong e-mail costs the same time
-# as a wrong password (no account enumeration by timing).
-_DUMMY_HASHES: dict[str, str] = {}
 
 
 class ValidationError(ValueError):
@@ -160,31 +158,84 @@ def set_active(db: Database, user_id: str, active: bool, *, now: str) -> None:
             end_all_sessions(db, user_id)
 
 
+@functools.cache
+def dummy_hash(hash_method: str) -> str:
+    """A hash of a random secret at `hash_method`, made once per process and method.
+
+    Checked when there is no account (or no check is allowed), so that every login answer costs
+    exactly one hash computation and timing does not tell which accounts exist.
+    """
+    return generate_password_hash(secrets.token_urlsafe(16), method=hash_method)
+
+
 def verify_password(user: dict | None, password: str, hash_method: str) -> bool:
+    """Whether `password` is `user`'s; always exactly one hash computation, user or not."""
     if user is None:
-        dummy = _DUMMY_HASHES.setdefault(
-            hash_method, generate_password_hash("not-a-password", method=hash_method)
-        )
-        check_password_hash(dummy, password)
+        check_password_hash(dummy_hash(hash_method), password)
         return False
     return check_password_hash(user["password_hash"], password)
 
 
 # --- failed logins -------------------------------------------------------------------------
+#
+# One row per failed login, with the e-mail tried and the client's address, counted in SQLite so
+# that every gunicorn worker sees the same numbers.  Two throttles read them:
+# - per client: at most `client_max` failures in the window from one address, whatever the
+#   accounts (password spraying);
+# - per account: after `max_failures` failures in the window, each further try must wait a
+#   delay that doubles with every failure (1, 2, 4, 8 ... minutes, at most the window), so a
+#   stranger's six requests cost the real person a minute, not a quarter of an hour.
 
 
-def recent_failures(db: Database, email: str, since: str) -> int:
-    return db["login_failure"].count_where(
-        "email = ? and at >= ?", [normalize_email(email), since]
-    )
-
-
-def record_failure(db: Database, email: str, at: str) -> None:
-    db["login_failure"].insert({"email": normalize_email(email), "at": at})
+def record_failure(db: Database, email: str, at: str, ip: str | None = None) -> None:
+    db["login_failure"].insert({"email": normalize_email(email), "ip": ip, "at": at})
 
 
 def clear_failures(db: Database, email: str) -> None:
     db.execute("delete from login_failure where email = ?", [normalize_email(email)])
+
+
+def forget_failures_before(db: Database, before: str) -> None:
+    """Failures older than every window are never read again."""
+    db.execute("delete from login_failure where at < ?", [before])
+
+
+def account_retry_after(
+    db: Database, email: str, now: datetime, *, max_failures: int, window: timedelta
+) -> int:
+    """Seconds the account must wait before its password may be tried again (0: now)."""
+    since = (now - window).isoformat(timespec="seconds")
+    row = db.execute(
+        "select count(*), max(at) from login_failure where email = ? and at >= ?",
+        [normalize_email(email), since],
+    ).fetchone()
+    failures, last = row
+    if failures < max_failures or last is None:
+        return 0
+    delay = min(timedelta(minutes=2 ** (failures - max_failures)), window)
+    return _seconds_until(datetime.fromisoformat(last) + delay, now)
+
+
+def client_retry_after(
+    db: Database, ip: str | None, now: datetime, *, max_failures: int, window: timedelta
+) -> int:
+    """Seconds before the client at `ip` may try any login again (0: now)."""
+    if not ip:
+        return 0
+    since = (now - window).isoformat(timespec="seconds")
+    failures = db["login_failure"].count_where("ip = ? and at >= ?", [ip, since])
+    if failures < max_failures:
+        return 0
+    # The client may try again once enough of its failures have left the window.
+    oldest_to_expire = db.execute(
+        "select at from login_failure where ip = ? and at >= ? order by at limit 1 offset ?",
+        [ip, since, failures - max_failures],
+    ).fetchone()[0]
+    return _seconds_until(datetime.fromisoformat(oldest_to_expire) + window, now)
+
+
+def _seconds_until(moment: datetime, now: datetime) -> int:
+    return max(0, math.ceil((moment - now).total_seconds()))
 
 
 # --- server-side sessions -------------------------------------------------------------------
@@ -230,7 +281,6 @@ def load_session(
 
 def end_session(db: Database, token: str) -> None:
     db.execute("delete from user_session where id = ?", [token])
-
 
 
 def end_all_sessions(db: Database, user_id: str) -> None:
