@@ -242,3 +242,30 @@ def test_default_password_hash_meets_owasp_guidance():
 
     method, _, iterations = config.PASSWORD_HASH_METHOD.split(":")
     assert "pbkdf2" == method and int(iterations) >= 600_000
+
+
+@pytest.mark.parametrize("common", ["password1234", "Password1234", "QWERTYUIOP123"])
+def test_common_or_breached_password_is_refused_on_password_change(login_as, db, common):
+    officer = login_as("officer")
+    response = officer.post("/account/password", data={
+        "current_password": DEMO_PASSWORD, "new_password": common})
+    assert 400 == response.status_code
+    assert "common and breached passwords" in response.get_data(as_text=True)
+    user = store.get_user_by_email(db, EMAILS["officer"])
+    assert store.verify_password(user, DEMO_PASSWORD, "pbkdf2:sha256:1000")
+
+
+def test_common_password_message_is_translated(login_as):
+    officer = login_as("officer")
+    officer.post("/language", data={"language": "fr"})
+    response = officer.post("/account/password", data={
+        "current_password": DEMO_PASSWORD, "new_password": "password1234"})
+    assert 400 == response.status_code
+    assert "mots de passe courants" in response.get_data(as_text=True)
+
+
+def test_common_password_list_ships_with_the_project():
+    # The list comes from an installed package, never from the network at run time.
+    assert store.is_common_password("password123")
+    assert store.is_common_password("qwertyuiop")
+    assert not store.is_common_password("a much longer passphrase for the phone")

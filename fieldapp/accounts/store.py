@@ -98,14 +98,34 @@ def validate_user(
 
 
 def check_password_rules(password: str, min_length: int, max_length: int) -> str | None:
-    """A message when the password breaks the length rules (no composition rules), else None."""
+    """A message when the password is too short, too long or a common one, else None.
+
+    No composition rules (OWASP ASVS 6.2.5); common and breached passwords are refused (6.2.4).
+    """
     from flask_babel import gettext as _
 
     if len(password) < min_length:
         return _("Use at least %(n)d characters.", n=min_length)
     if len(password) > max_length:
         return _("Use at most %(n)d characters.", n=max_length)
+    if is_common_password(password):
+        return _("This password is in lists of common and breached passwords that attackers try "
+                 "first. Choose another, for example a few unrelated words.")
     return None
+
+
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    # zxcvbn ships the 30,000 most used passwords of Mark Burnett's 10 million leaked passwords
+    # (xato.net), lower-cased.  Loaded on the first password set, not at start-up (≈ 14 MB).
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def is_common_password(password: str) -> bool:
+    """Whether `password` (in any letter case) is on the shipped list of breached passwords."""
+    return password.strip().lower() in _common_passwords()
 
 
 def new_one_time_password() -> str:
