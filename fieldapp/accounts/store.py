@@ -305,3 +305,55 @@ def end_session(db: Database, token: str) -> None:
 
 def end_all_sessions(db: Database, user_id: str) -> None:
     db.execute("delete from user_session where user_id = ?", [user_id])
+
+
+# --- the audit trail, as a coordinator reads it ----------------------------------------------
+
+# An event belongs to a police service when the user who acted belonged to it at the time, or
+# when it is about an account of that service (its record, or its e-mail at the login page).
+_AUDIT_SCOPE = """
+    (audit_event.police_service = :service
+     or (audit_event.object_type = 'user'
+         and audit_event.object_id in (select id from user where police_service = :service))
+     or (audit_event.object_type = 'account'
+         and audit_event.object_id in (select email from user where police_service = :service)))
+"""
+
+
+def audit_trail(
+    db: Database, police_service: str, *, action: str | None = None, since: str | None = None,
+    until: str | None = None, user_id: str | None = None, limit: int = 50, offset: int = 0,
+) -> list[dict]:
+    """Audit events of one police service, newest first, with the acting user's name and e-mail.
+
+    `since` and `until` are UTC instants (until excluded); `user_id` keeps the events by or about
+    that user.
+    """
+    sql = f"""
+        select audit_event.*, actor.name as user_name, actor.email as user_email
+        from audit_event left join user as actor on actor.id = audit_event.user_id
+        where {_AUDIT_SCOPE}
+          and (:action is null or audit_event.action = :action)
+          and (:since is null or audit_event.at >= :since)
+          and (:until is null or audit_event.at < :until)
+          and (:user_id is null or audit_event.user_id = :user_id
+               or (audit_event.object_type = 'user' and audit_event.object_id = :user_id)
+               or (audit_event.object_type = 'account' and audit_event.object_id =
+                   (select email from user where id = :user_id)))
+        order by audit_event.id desc
+        limit :limit offset :offset
+    """
+    params = {"service": police_service, "action": action, "since": since, "until": until,
+              "user_id": user_id, "limit": limit, "offset": offset}
+    return [dict(row) for row in db.query(sql, params)]
+
+
+def audit_actions(db: Database) -> list[str]:
+    """Every action the audit trail holds, for the filter."""
+    return [row["action"] for row in db.query(
+        "select distinct action from audit_event order by action")]
+
+
+def users_of_service(db: Database, police_service: str) -> list[dict]:
+    return list(db["user"].rows_where("police_service = ?", [police_service],
+                                      select="id, name, email", order_by="name"))
