@@ -65,7 +65,7 @@ def _failures(db, email, minutes_ago, count=1, ip="198.51.100.7"):
 
 
 @pytest.mark.parametrize(("failures", "wait_minutes"), [(5, 1), (6, 2), (7, 4), (8, 8), (9, 15),
-                                                       (12, 15)])
+                                                       (12, 15), (200, 15)])
 def test_account_delay_doubles_with_each_further_failure_up_to_the_window(
         client, db, failures, wait_minutes):
     _failures(db, EMAILS["officer"], 0, failures)

@@ -51,7 +51,7 @@ def login():
 
     db = get_db()
     config = current_app.config
-    email = store.normalize_email(request.form.get("email", ""))
+    email = store.normalize_email(request.form.get("email", ""))[:254]  # longest valid address
     password = request.form.get("password", "")
     next_url = safe_next(request.form.get("next"))
     now = clock.now()
@@ -71,7 +71,7 @@ def login():
     if wait:
         # Checked against the dummy hash: the same cost as any other answer about an account.
         store.verify_password(None, password, config["PASSWORD_HASH_METHOD"])
-        audit_event("login_throttled", object_type="account", object_id=email[:254],
+        audit_event("login_throttled", object_type="account", object_id=email,
                     outcome="429", user=user)
         return _too_many_attempts(wait, email, next_url)
 
@@ -79,7 +79,7 @@ def login():
     if not valid or not user["active"]:
         store.forget_failures_before(db, clock.iso(now - window))
         store.record_failure(db, email, clock.iso(now), ip)
-        audit_event("login_failed", object_type="account", object_id=email[:254],
+        audit_event("login_failed", object_type="account", object_id=email,
                     outcome="401", user=user)
         return render("accounts/login.html", status=401, email=email, next=next_url,
                       error=_("That e-mail and password do not match an active account."))

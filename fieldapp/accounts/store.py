@@ -200,8 +200,8 @@ def verify_password(user: dict | None, password: str, hash_method: str) -> bool:
 #
 # One row per failed login, with the e-mail tried and the client's address, counted in SQLite so
 # that every gunicorn worker sees the same numbers.  Two throttles read them:
-# - per client: at most `client_max` failures in the window from one address, whatever the
-#   accounts (password spraying);
+# - per client: at most so many failures in the window from one address, whatever the
+#   accounts tried (password spraying);
 # - per account: after `max_failures` failures in the window, each further try must wait a
 #   delay that doubles with every failure (1, 2, 4, 8 ... minutes, at most the window), so a
 #   stranger's six requests cost the real person a minute, not a quarter of an hour.
@@ -232,7 +232,8 @@ def account_retry_after(
     failures, last = row
     if failures < max_failures or last is None:
         return 0
-    delay = min(timedelta(minutes=2 ** (failures - max_failures)), window)
+    doublings = min(failures - max_failures, 20)  # 2**20 minutes is past any window already
+    delay = min(timedelta(minutes=2**doublings), window)
     return _seconds_until(datetime.fromisoformat(last) + delay, now)
 
 
