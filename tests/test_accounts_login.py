@@ -269,3 +269,13 @@ def test_common_password_list_ships_with_the_project():
     assert store.is_common_password("password123")
     assert store.is_common_password("qwertyuiop")
     assert not store.is_common_password("a much longer passphrase for the phone")
+
+
+def test_dummy_hash_is_made_at_start_up_not_by_the_first_unknown_e_mail(tmp_path, monkeypatch):
+    from tests.conftest import make_app
+
+    store.dummy_hash.cache_clear()
+    app = make_app(tmp_path)
+    hashes = _count_hashes(monkeypatch)
+    app.test_client().post("/login", data={"email": "nobody@demo.test", "password": "guess"})
+    assert 1 == len(hashes)
