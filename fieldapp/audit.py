@@ -24,6 +24,7 @@ def record(
             "user_id": user["id"] if user else None,
             "role": user["role"] if user else None,
             "organization_id": user.get("organization_id") if user else None,
+            "police_service": user.get("police_service") if user else None,
             "action": action,
             "object_type": object_type,
             "object_id": object_id,

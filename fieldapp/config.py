@@ -13,9 +13,12 @@ SQLITE_SYNCHRONOUS = "FULL"
 IDLE_TIMEOUT_MINUTES = 30
 ABSOLUTE_TIMEOUT_HOURS = 12
 
-# Failed logins: this many failures within LOGIN_WINDOW_MINUTES locks the account that long.
+# Failed logins are counted over LOGIN_WINDOW_MINUTES.  After LOGIN_MAX_FAILURES failures an
+# account waits 1 minute before the next try, then 2, 4, 8 ... (at most the window); one client
+# address gets at most LOGIN_CLIENT_MAX_FAILURES failures in the window, whatever the accounts.
 LOGIN_MAX_FAILURES = 5
 LOGIN_WINDOW_MINUTES = 15
+LOGIN_CLIENT_MAX_FAILURES = 20
 
 # OWASP ASVS: PBKDF2-SHA256 with at least 600,000 iterations.  (scrypt at N=131072 needs 128 MB
 # per hash, which alone would break the 100 MB budget of a gunicorn worker.)

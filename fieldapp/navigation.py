@@ -21,6 +21,7 @@ NAV = {
         ("contacts.my_contacts", _l("Contacts")),
         ("reports.board", _l("Reports")),
         ("accounts.users", _l("Accounts")),
+        ("accounts.audit", _l("Audit trail")),
         ("pwa.conflicts", _l("Sync conflicts")),
     ],
 }

@@ -105,3 +105,17 @@ def test_browser_language_picks_french_on_the_login_page(client):
     page = client.get("/login", headers={"Accept-Language": "fr-CA,fr;q=0.9,en;q=0.5"})
     assert '<html lang="fr">' in page.get_data(as_text=True)
     assert "Se connecter" in page.get_data(as_text=True)
+
+
+def test_new_account_cannot_choose_a_common_password_at_first_login(app, login_as, db):
+    coordinator = login_as("coordinator")
+    response = coordinator.post("/accounts/users", data={
+        "email": "new.officer@demo.test", "name": "Noa New", "role": "officer",
+        "police_service": "HRP", "language": "en"})
+    password = response.get_data(as_text=True).split('class="otp">')[1].split("<")[0]
+    newcomer = app.test_client()
+    newcomer.post("/login", data={"email": "new.officer@demo.test", "password": password})
+    refused = newcomer.post("/account/password", data={
+        "current_password": password, "new_password": "password1234"})
+    assert 400 == refused.status_code
+    assert 1 == store.get_user_by_email(db, "new.officer@demo.test")["must_change_password"]

@@ -2,4 +2,13 @@ from flask import Blueprint
 
 bp = Blueprint("accounts", __name__)
 
+
+@bp.record_once
+def _make_dummy_hash(state) -> None:
+    # Made at start-up, so that not even a worker's first unknown e-mail costs an extra hash.
+    from fieldapp.accounts.store import dummy_hash
+
+    dummy_hash(state.app.config["PASSWORD_HASH_METHOD"])
+
+
 from fieldapp.accounts import routes  # noqa: E402,F401

@@ -65,3 +65,23 @@ def create_accounts(db: Database) -> None:
     )
     db["audit_event"].create_index(["action", "at"])
     db["audit_event"].create_index(["object_type", "object_id"])
+
+
+@migrations()
+def add_login_failure_client(db: Database) -> None:
+    # The client's address of each failed login: the per-client throttle counts by it.
+    db["login_failure"].add_column("ip", str)
+    db["login_failure"].create_index(["ip", "at"])
+    db["login_failure"].create_index(["at"])
+
+
+@migrations()
+def add_audit_event_police_service(db: Database) -> None:
+    # The police service of the user who acted, as it was then: the coordinator's audit trail
+    # shows the events of their own service only.  Earlier events take the user's service now.
+    db["audit_event"].add_column("police_service", str)
+    db.execute(
+        """update audit_event set police_service =
+               (select police_service from user where user.id = audit_event.user_id)
+           where user_id is not null"""
+    )

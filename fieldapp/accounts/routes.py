@@ -1,17 +1,27 @@
 """Login, logout, language, password change, and the coordinator's account management."""
 
-from datetime import timedelta
+import io
+import math
+from datetime import date, datetime, time, timedelta
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
-from flask import current_app, flash, redirect, request, session, url_for
+from flask import Response, abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 
-from fieldapp import clock
+from fieldapp import clock, csv_safe
 from fieldapp.accounts import bp, store
 from fieldapp.db import get_db
 from fieldapp.navigation import home_url
-from fieldapp.security import audit_event, found_or_404, load_user, role_required
+from fieldapp.security import (
+    audit_event,
+    client_ip,
+    found_or_404,
+    load_user,
+    role_required,
+)
 from fieldapp.views import render
 
 
@@ -33,7 +43,7 @@ def index():
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Log in with e-mail and password; too many failures lock the account for a while."""
+    """Log in with e-mail and password; too many failures slow down that account and client."""
     if request.method == "GET":
         if current_user.is_authenticated:
             return redirect(home_url(current_user.role))
@@ -41,27 +51,35 @@ def login():
 
     db = get_db()
     config = current_app.config
-    email = store.normalize_email(request.form.get("email", ""))
+    email = store.normalize_email(request.form.get("email", ""))[:254]  # longest valid address
     password = request.form.get("password", "")
     next_url = safe_next(request.form.get("next"))
     now = clock.now()
-    window_start = clock.iso(now - timedelta(minutes=config["LOGIN_WINDOW_MINUTES"]))
+    window = timedelta(minutes=config["LOGIN_WINDOW_MINUTES"])
+    ip = client_ip()
 
-    if store.recent_failures(db, email, window_start) >= config["LOGIN_MAX_FAILURES"]:
-        store.record_failure(db, email, clock.iso(now))
-        audit_event("login_locked", object_type="account", object_id=email[:254],
-                    outcome="429")
-        message = _("Too many failed attempts for this account. It is locked for %(minutes)d "
-                    "minutes; try again later or ask a coordinator.",
-                    minutes=config["LOGIN_WINDOW_MINUTES"])
-        return render("accounts/login.html", status=429, error=message, email=email,
-                      next=next_url)
+    # The client's own limit comes first and costs no hash: it says nothing about accounts.
+    wait = store.client_retry_after(db, ip, now, max_failures=config["LOGIN_CLIENT_MAX_FAILURES"],
+                                    window=window)
+    if wait:
+        audit_event("login_throttled", object_type="client", object_id=ip, outcome="429")
+        return _too_many_attempts(wait, email, next_url)
 
     user = store.get_user_by_email(db, email)
+    wait = store.account_retry_after(db, email, now, max_failures=config["LOGIN_MAX_FAILURES"],
+                                     window=window)
+    if wait:
+        # Checked against the dummy hash: the same cost as any other answer about an account.
+        store.verify_password(None, password, config["PASSWORD_HASH_METHOD"])
+        audit_event("login_throttled", object_type="account", object_id=email,
+                    outcome="429", user=user)
+        return _too_many_attempts(wait, email, next_url)
+
     valid = store.verify_password(user, password, config["PASSWORD_HASH_METHOD"])
     if not valid or not user["active"]:
-        store.record_failure(db, email, clock.iso(now))
-        audit_event("login_failed", object_type="account", object_id=email[:254],
+        store.forget_failures_before(db, clock.iso(now - window))
+        store.record_failure(db, email, clock.iso(now), ip)
+        audit_event("login_failed", object_type="account", object_id=email,
                     outcome="401", user=user)
         return render("accounts/login.html", status=401, email=email, next=next_url,
                       error=_("That e-mail and password do not match an active account."))
@@ -74,6 +92,17 @@ def login():
     if user["must_change_password"]:
         return redirect(url_for("accounts.change_password"))
     return redirect(next_url or home_url(user["role"]))
+
+
+def _too_many_attempts(seconds: int, email: str, next_url: str | None):
+    """429 with Retry-After, and a message saying how long to wait."""
+    minutes = max(1, math.ceil(seconds / 60))
+    message = ngettext("Too many attempts. Try again in %(num)d minute.",
+                       "Too many attempts. Try again in %(num)d minutes.", minutes)
+    response = render("accounts/login.html", status=429, error=message, email=email,
+                      next=next_url)
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 @bp.post("/logout")
@@ -219,3 +248,102 @@ def _user_row_response(db, user_id):
         return render("accounts/_user_row.html", **_users_context(db), user=user, row_errors={})
     flash(_("Account updated."), "info")
     return redirect(url_for("accounts.users"))
+
+
+# --- coordinator: the audit trail ------------------------------------------------------------
+
+AUDIT_PAGE_SIZE = 50
+AUDIT_CSV_MAX_ROWS = 100_000
+
+
+def _audit_filters(db) -> tuple[dict, dict, dict]:
+    """The trail's filters from the query string: (form values, store arguments, errors)."""
+    args = request.args
+    tz = ZoneInfo(current_app.config["TIMEZONE"])
+    form = {name: (args.get(name) or "").strip() for name in ("action", "from", "to", "user")}
+    errors: dict[str, str] = {}
+    query: dict = {"action": form["action"] or None, "user_id": None, "since": None,
+                   "until": None}
+    if form["user"]:
+        own = {user["id"] for user in store.users_of_service(db, current_user.police_service)}
+        if form["user"] in own:
+            query["user_id"] = form["user"]
+        else:
+            errors["user"] = _("Choose a person from the list.")
+    for name, key, days in (("from", "since", 0), ("to", "until", 1)):
+        if not form[name]:
+            continue
+        try:
+            day = date.fromisoformat(form[name]) + timedelta(days=days)
+        except ValueError:
+            errors[name] = _("Enter a date as YYYY-MM-DD.")
+            continue
+        query[key] = clock.iso(datetime.combine(day, time(), tz))
+    return form, query, errors
+
+
+def _audit_page_number() -> int:
+    try:
+        return max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+def _audit_rows(rows: list[dict]) -> list[dict]:
+    tz = ZoneInfo(current_app.config["TIMEZONE"])
+    for row in rows:
+        row["when"] = datetime.fromisoformat(row["at"]).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    return rows
+
+
+@bp.get("/accounts/audit")
+@role_required("coordinator")
+def audit():
+    """The audit trail of the coordinator's police service: filtered, newest first, paged."""
+    db = get_db()
+    form, query, errors = _audit_filters(db)
+    page = _audit_page_number()
+    rows = store.audit_trail(db, current_user.police_service, **query,
+                             limit=AUDIT_PAGE_SIZE + 1, offset=(page - 1) * AUDIT_PAGE_SIZE)
+    has_next = len(rows) > AUDIT_PAGE_SIZE
+    rows = _audit_rows(rows[:AUDIT_PAGE_SIZE])
+    audit_event("audit_viewed", object_type="audit_event",
+                detail={**_audit_detail(form), "page": page, "rows": len(rows)})
+    filters = {name: value for name, value in form.items() if value}
+    return render(
+        "accounts/audit.html", "accounts/_audit_results.html", status=400 if errors else 200,
+        rows=rows, form=form, errors=errors, page_number=page, has_next=has_next, filters=filters,
+        actions=store.audit_actions(db),
+        people=store.users_of_service(db, current_user.police_service),
+        police_service_name=current_app.config["POLICE_SERVICES"].get(
+            current_user.police_service, current_user.police_service),
+    )
+
+
+@bp.get("/accounts/audit.csv")
+@role_required("coordinator")
+def audit_csv():
+    """The filtered audit trail as CSV (every cell made safe for spreadsheets); audited."""
+    db = get_db()
+    form, query, errors = _audit_filters(db)
+    if errors:
+        abort(400, description=" ".join(errors.values()))
+    rows = store.audit_trail(db, current_user.police_service, **query,
+                             limit=AUDIT_CSV_MAX_ROWS)
+    out = io.StringIO()
+    writer = csv_safe.writer(out)
+    writer.writerow(["at_utc", "user_email", "user_name", "role", "action", "object_type",
+                     "object_id", "outcome", "ip", "detail"])
+    writer.writerows([row["at"], row["user_email"], row["user_name"], row["role"],
+                      row["action"], row["object_type"], row["object_id"], row["outcome"],
+                      row["ip"], row["detail"]] for row in rows)
+    audit_event("audit_exported", object_type="audit_event",
+                detail={**_audit_detail(form), "rows": len(rows)})
+    filename = f"audit-{current_user.police_service}-{clock.now().date().isoformat()}.csv"
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _audit_detail(form: dict) -> dict:
+    """What a reading of the trail asked for: codes, dates and ids only."""
+    return {name: value[:64] for name, value in form.items() if value}
