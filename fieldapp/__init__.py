@@ -51,9 +51,15 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.get("/healthz")
     def healthz():
-        """Liveness: 200 when the database answers."""
-        db.get_db().execute("select 1").fetchone()
-        return jsonify(status="ok")
+        """200 "ok" when this instance can take writes, else 503 "degraded" with the reasons."""
+        from fieldapp import health
+
+        report = health.check(app.config["DATABASE"], min_free_mb=app.config["HEALTH_MIN_FREE_MB"],
+                              lock_wait_ms=app.config["HEALTH_LOCK_WAIT_MS"])
+        response = jsonify(report)
+        response.status_code = 200 if report["status"] == "ok" else 503
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
     return app
 

@@ -9,6 +9,14 @@ DATABASE = "fieldapp.db"
 # disk (bench/RESULTS.md records the cost).
 SQLITE_SYNCHRONOUS = "FULL"
 
+# /healthz answers 503 "degraded" under this much free disk beside the database, or when the
+# write lock cannot be had within HEALTH_LOCK_WAIT_MS.
+HEALTH_MIN_FREE_MB = 50
+HEALTH_LOCK_WAIT_MS = 2000
+# Largest JSON body of /api/sync (bytes) and the deepest nesting any JSON body may have.
+SYNC_MAX_BYTES = 2 * 1024 * 1024
+JSON_MAX_DEPTH = 20
+
 # Sessions: idle and absolute lifetimes, enforced on the server for every request.
 IDLE_TIMEOUT_MINUTES = 30
 ABSOLUTE_TIMEOUT_HOURS = 12

@@ -92,7 +92,9 @@ def writing(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
 
 
 def own_transaction(view):
-    """Mark a view that opens `writing()` itself, after slow work that needs no lock."""
+    """Mark a view that runs outside the request's write transaction: it reads only, or it does
+    slow work first (a password hash, parsing an upload) and opens `writing()` itself where it
+    writes."""
     view.own_transaction = True
     return view
 
@@ -102,6 +104,12 @@ def _in_request_transaction(view):
     def wrapped(*args, **kwargs):
         if request.method not in UNSAFE_METHODS:
             return view(*args, **kwargs)
+        # The body is read before the lock is taken: a phone uploading slowly over a weak
+        # signal must not hold every other writer back while its bytes arrive.
+        if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+            request.form  # noqa: B018  (parsing reads the body)
+        else:
+            request.get_data(cache=True)
         with writing(get_db()):
             return view(*args, **kwargs)
 

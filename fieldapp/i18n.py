@@ -1,5 +1,6 @@
 """Language: the user's saved preference, else the session's choice, else the browser's."""
 
+import sqlite3
 from pathlib import Path
 
 from flask import Flask, current_app, has_request_context, request, session
@@ -13,8 +14,11 @@ def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # CLI commands speak the default language
         return current_app.config["BABEL_DEFAULT_LOCALE"]
-    if current_user and current_user.is_authenticated and current_user.language in languages:
-        return current_user.language
+    try:
+        if current_user and current_user.is_authenticated and current_user.language in languages:
+            return current_user.language
+    except sqlite3.Error:  # the database failed: the error page still speaks the session's language
+        pass
     if session.get("language") in languages:
         return session["language"]
     return request.accept_languages.best_match(languages) or languages[0]

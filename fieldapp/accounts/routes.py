@@ -13,7 +13,7 @@ from flask_login import current_user, login_user, logout_user
 
 from fieldapp import clock, csv_safe
 from fieldapp.accounts import bp, store
-from fieldapp.db import get_db
+from fieldapp.db import get_db, own_transaction, writing
 from fieldapp.navigation import home_url
 from fieldapp.security import (
     audit_event,
@@ -42,6 +42,7 @@ def index():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@own_transaction  # the password hash runs before the write lock is taken, not while holding it
 def login():
     """Log in with e-mail and password; too many failures slow down that account and client."""
     if request.method == "GET":
@@ -62,7 +63,8 @@ def login():
     wait = store.client_retry_after(db, ip, now, max_failures=config["LOGIN_CLIENT_MAX_FAILURES"],
                                     window=window)
     if wait:
-        audit_event("login_throttled", object_type="client", object_id=ip, outcome="429")
+        with writing(db):
+            audit_event("login_throttled", object_type="client", object_id=ip, outcome="429")
         return _too_many_attempts(wait, email, next_url)
 
     user = store.get_user_by_email(db, email)
@@ -71,24 +73,27 @@ def login():
     if wait:
         # Checked against the dummy hash: the same cost as any other answer about an account.
         store.verify_password(None, password, config["PASSWORD_HASH_METHOD"])
-        audit_event("login_throttled", object_type="account", object_id=email,
-                    outcome="429", user=user)
+        with writing(db):
+            audit_event("login_throttled", object_type="account", object_id=email,
+                        outcome="429", user=user)
         return _too_many_attempts(wait, email, next_url)
 
     valid = store.verify_password(user, password, config["PASSWORD_HASH_METHOD"])
     if not valid or not user["active"]:
-        store.forget_failures_before(db, clock.iso(now - window))
-        store.record_failure(db, email, clock.iso(now), ip)
-        audit_event("login_failed", object_type="account", object_id=email,
-                    outcome="401", user=user)
+        with writing(db):
+            store.forget_failures_before(db, clock.iso(now - window))
+            store.record_failure(db, email, clock.iso(now), ip)
+            audit_event("login_failed", object_type="account", object_id=email,
+                        outcome="401", user=user)
         return render("accounts/login.html", status=401, email=email, next=next_url,
                       error=_("That e-mail and password do not match an active account."))
 
-    store.clear_failures(db, email)
-    token = store.start_session(db, user["id"], clock.iso(now))
+    with writing(db):
+        store.clear_failures(db, email)
+        token = store.start_session(db, user["id"], clock.iso(now))
+        audit_event("login", object_type="user", object_id=user["id"], user=user)
     session.clear()
     login_user(load_user(token))
-    audit_event("login", object_type="user", object_id=user["id"], user=user)
     if user["must_change_password"]:
         return redirect(url_for("accounts.change_password"))
     return redirect(next_url or home_url(user["role"]))

@@ -21,7 +21,7 @@ from flask_login import current_user
 import fieldapp.accounts  # noqa: F401
 from fieldapp import clock
 from fieldapp.contacts import bp, store, vocab
-from fieldapp.db import get_db, writing
+from fieldapp.db import get_db, own_transaction, writing
 from fieldapp.security import audit_event, found_or_404, role_required
 from fieldapp.views import render
 
@@ -278,6 +278,7 @@ def new_contact():
 
 @bp.post("/note-check")
 @role_required(*STAFF)
+@own_transaction  # reads only: no write lock
 def note_check():
     """The gentle warning under the note (htmx, on change)."""
     warnings = store.note_warnings(request.form.get("note", ""))
@@ -286,6 +287,7 @@ def note_check():
 
 @bp.post("/people/search")
 @role_required(*STAFF)
+@own_transaction  # reads only: no write lock
 def search_people():
     """Find people by alias (a POST: names never travel in URLs); returns choices."""
     query = request.form.get("q", "")

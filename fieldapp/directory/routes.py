@@ -16,7 +16,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from fieldapp import clock
-from fieldapp.db import get_db
+from fieldapp.db import get_db, own_transaction
 from fieldapp.directory import bp, categories, hours, limits, snapshot, store
 from fieldapp.security import audit_event, found_or_404, role_required
 from fieldapp.views import render
@@ -492,6 +492,7 @@ def edit_service(service_id):
 
 @bp.post("/manage/services/validate")
 @role_required("coordinator")
+@own_transaction  # reads only: no write lock
 def validate_service():
     """Inline validation of one field (htmx, on change): the field's error or nothing."""
     values, errors = parse_service_form(request.form,
@@ -554,6 +555,7 @@ def _organization_form(organization_id: str | None):
 
 @bp.post("/manage/organizations/validate")
 @role_required("coordinator")
+@own_transaction  # reads only: no write lock
 def validate_organization():
     """Inline validation of one organization field (htmx, on change)."""
     _values, errors = parse_organization_form(request.form)

@@ -27,7 +27,7 @@ from fieldapp.db import get_db
 from fieldapp.pwa import bp, store
 from fieldapp.pwa.strings import client_strings
 from fieldapp.security import audit_event, found_or_404, public, role_required
-from fieldapp.views import render
+from fieldapp.views import BadJson, json_body, render
 
 # Offline files served at the root; the service worker imports outbox.js.
 OFFLINE_SCRIPTS = {"outbox.js"}
@@ -153,7 +153,11 @@ def csrf_token():
 @role_required("officer", "coordinator")
 def sync():
     """Store a batch of records made offline; answer per record (idempotent by client id)."""
-    batch = request.get_json(silent=True)
+    config = current_app.config
+    try:
+        batch = json_body(config["SYNC_MAX_BYTES"], config["JSON_MAX_DEPTH"])
+    except BadJson as error:
+        return jsonify(error=str(error)), error.status
     try:
         count = store.check_batch(batch)
     except store.BatchError as error:
@@ -175,7 +179,10 @@ def sync():
 @role_required("officer", "coordinator")
 def discard():
     """Record that the officer chose to discard queued records at logout (ids only)."""
-    data = request.get_json(silent=True) or {}
+    try:
+        data = json_body(current_app.config["SYNC_MAX_BYTES"], current_app.config["JSON_MAX_DEPTH"])
+    except BadJson as error:
+        return jsonify(error=str(error)), error.status
     ids = data.get("ids") if isinstance(data, dict) else None
     valid = (isinstance(ids, list) and 0 < len(ids) <= store.MAX_ITEMS
              and all(isinstance(i, str) and 0 < len(i) <= 64 for i in ids))

@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from fieldapp import clock, csv_safe
-from fieldapp.db import get_db
+from fieldapp.db import get_db, own_transaction
 from fieldapp.referrals import bp, lifecycle, mail, store
 from fieldapp.security import audit_event, client_ip, found_or_404, role_required
 from fieldapp.views import is_htmx, render
@@ -145,6 +145,7 @@ def _response_times() -> list[dict]:
 
 @bp.post("/search")
 @role_required("partner", "coordinator")
+@own_transaction  # reads only: no write lock
 def search():
     """Search referrals in scope by name, note or id (POST: a name never goes in a URL)."""
     db = get_db()
