@@ -215,7 +215,8 @@ class readable_csv:  # noqa: N801  (used as a `with` statement)
     def __exit__(self, kind, error, _traceback):
         if kind is None or not issubclass(kind, csv.Error):
             return False
-        line = getattr(self.reader, "line_num", None) or "?"
+        # a DictReader updates its own line_num only after a row is read: ask its csv.reader
+        line = getattr(getattr(self.reader, "reader", self.reader), "line_num", "?")
         if "field limit" in str(error):
             raise UploadRefused(_(
                 "%(name)s, line %(line)s: a value is longer than %(size)s; this is not a CSV "
