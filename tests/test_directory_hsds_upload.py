@@ -179,3 +179,13 @@ def test_json_nested_100000_deep_answers_400_and_writes_nothing(login_as, db):
         assert f"{where} nests objects more than 64 levels deep" in \
             response.get_data(as_text=True)
     assert before == directory_counts(db)
+
+
+def test_zip_listing_too_many_files_is_refused_before_its_directory_is_read(login_as, db):
+    crowded = zip_of({f"notes/{n:06d}-an-empty-note.txt": "" for n in range(20_000)} |
+                     {"organizations.csv": ORGANIZATIONS})
+    before = directory_counts(db)
+    response = upload(login_as, crowded, "crowded.zip")
+    assert 413 == response.status_code
+    assert "crowded.zip holds too many files" in response.get_data(as_text=True)
+    assert before == directory_counts(db)

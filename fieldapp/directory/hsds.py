@@ -386,6 +386,9 @@ def _read_stream(package: Package, stream, report: ImportReport) -> Package:
     start = stream.read(4)
     stream.seek(0)
     if lower.endswith(".zip") or start == b"PK\x03\x04":
+        if _zip_directory_size(stream) > MAX_ZIP_DIRECTORY:
+            raise uploads.UploadTooLarge(gettext(
+                "%(name)s holds too many files for an HSDS package.", name=name))
         try:
             archive = zipfile.ZipFile(stream)
         except (zipfile.BadZipFile, ValueError, EOFError) as error:
@@ -418,6 +421,25 @@ def _read_stream(package: Package, stream, report: ImportReport) -> Package:
     if text in (b"[", b"{"):
         return _from_files(package, {"__single__.json": opener}, report, single_json=name)
     raise NotHSDS(f"{name}: not an HSDS package (expected a zip, a folder, CSV or JSON)")
+
+
+# zipfile reads a zip's whole central directory (one entry per file) into memory at once: a
+# small upload listing a million empty files would cost a worker hundreds of MB.  1 MB is
+# room for thousands of files; an HSDS package has about thirty.
+MAX_ZIP_DIRECTORY = 1024 * 1024
+
+
+def _zip_directory_size(stream) -> int:
+    """The size of the central directory a zip's end record declares (0 when none is found,
+    which zipfile then refuses as not a zip)."""
+    stream.seek(0, io.SEEK_END)
+    stream.seek(max(0, stream.tell() - 22 - 65_535))  # end record + the longest comment
+    tail = stream.read()
+    stream.seek(0)
+    at = tail.rfind(b"PK\x05\x06")
+    if at == -1 or len(tail) < at + 16:
+        return 0
+    return int.from_bytes(tail[at + 12:at + 16], "little")
 
 
 def _member_opener(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> uploads.Opener:
