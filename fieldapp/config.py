@@ -47,6 +47,12 @@ WTF_I18N_ENABLED = True
 
 # Uploads (HSDS packages, calls-for-service CSV) are the largest requests.
 MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+# What one upload may unpack to (all files of a zip together, counted as they are read) and how
+# many rows it may hold; over either it is refused with 413 and nothing is written.  They keep
+# a worker near its 100 MB budget: uploads are parsed as streams, but HSDS rows are held until
+# the import is checked (5,000 services are about 35,000 rows).
+UPLOAD_MAX_UNPACKED_BYTES = 50 * 1024 * 1024
+UPLOAD_MAX_ROWS = 200_000
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -9,6 +9,7 @@ import zipfile
 import pytest
 
 import fieldapp.accounts  # noqa: F401  (the foundation needs accounts imported before security)
+from fieldapp import uploads
 from fieldapp.directory import hsds
 from tests.hsds_schema import FIXTURES
 
@@ -116,6 +117,44 @@ def test_zip_package_is_accepted(db, tmp_path):
     report = hsds.import_package(db, buffer.getvalue(), NOW, filename="package.zip")
     assert 1 == delta(before, counts(db))["service"]
     assert 24 == len(report.counts)
+
+
+def test_zip_file_on_disk_is_read_member_by_member(db, tmp_path):
+    path = tmp_path / "package.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for csv_path in EXAMPLES_CSV.glob("*.csv"):
+            archive.write(csv_path, csv_path.name)
+    before = counts(db)
+    hsds.import_package(db, path, NOW)
+    assert 1 == delta(before, counts(db))["service"]
+
+
+def test_windows_1252_csv_file_is_read_as_a_stream(db, tmp_path):
+    folder = tmp_path / "cp1252"
+    folder.mkdir()
+    (folder / "organizations.csv").write_bytes(
+        "id,name,description\norg-é,Société d’entraide,Aide\n".encode("cp1252"))
+    hsds.import_package(db, folder, NOW)
+    assert ["Société d’entraide"] == [row["name"] for row in db["organization"].rows_where(
+        "source_id = ?", ["org-é"])]
+
+
+def test_caps_apply_to_packages_read_from_disk(db, tmp_path):
+    before = counts(db)
+    with pytest.raises(uploads.UploadTooLarge, match="has more than 3 rows"):
+        hsds.import_package(db, EXAMPLES_CSV, NOW, max_rows=3)
+    with pytest.raises(uploads.UploadTooLarge, match="unpacks to more than 1 KB"):
+        hsds.import_package(db, EXAMPLES_CSV, NOW, max_bytes=1024)
+    assert before == counts(db)
+
+
+def test_cli_import_refuses_a_package_over_the_row_cap(app, runner, db):
+    app.config["UPLOAD_MAX_ROWS"] = 3
+    before = counts(db)
+    result = runner.invoke(args=["import-hsds", str(EXAMPLES_CSV)])
+    assert 2 == result.exit_code
+    assert "has more than 3 rows" in result.output
+    assert before == counts(db)
 
 
 def write_hostile(folder):

@@ -122,6 +122,63 @@ def test_upload_without_file_or_csrf_is_refused(login_as, no_calls, db):
     assert 0 == db["calls_for_service"].count
 
 
+def post_calls(client, content: bytes, filename: str = "calls.csv"):
+    return client.post("/reports/calls", data={"file": (io.BytesIO(content), filename)},
+                       content_type="multipart/form-data")
+
+
+def test_upload_over_the_row_cap_is_refused_and_stores_nothing(app, login_as, no_calls, db):
+    app.config["UPLOAD_MAX_ROWS"] = 2
+    response = post_calls(login_as("coordinator"), GOOD.encode())
+    assert 413 == response.status_code
+    assert "calls.csv has more than 2 rows" in response.get_data(as_text=True)
+    assert 0 == db["calls_for_service"].count
+    assert 1 == len(audit.events(db, "calls_import_rejected"))
+
+
+def test_upload_over_the_unpacked_cap_is_refused_and_stores_nothing(app, login_as, no_calls,
+                                                                     db):
+    app.config["UPLOAD_MAX_UNPACKED_BYTES"] = 1024
+    big = GOOD + "".join(f"2026-03-05 08:{n % 60:02d},noise,K-{n}\n" for n in range(100))
+    response = post_calls(login_as("coordinator"), big.encode())
+    assert 413 == response.status_code
+    assert "calls.csv unpacks to more than 1 KB" in response.get_data(as_text=True)
+    assert 0 == db["calls_for_service"].count
+
+
+def test_upload_with_a_value_over_the_csv_field_limit_answers_400(login_as, no_calls, db):
+    long_value = GOOD + f'2026-03-05 08:00,"{"x" * 200_000}",K-9\n'
+    response = post_calls(login_as("coordinator"), long_value.encode())
+    assert 400 == response.status_code
+    assert "calls.csv, line 5: a value is longer than 128 KB" in response.get_data(as_text=True)
+    assert 0 == db["calls_for_service"].count
+
+
+def test_windows_1252_upload_is_read_and_stored_once(login_as, no_calls, db):
+    text = "date/time,call type,person key\n2026-03-02 14:05,détresse,K-é\n"
+    client = login_as("coordinator")
+    assert 302 == post_calls(client, text.encode("cp1252")).status_code
+    assert 302 == post_calls(client, text.encode("cp1252")).status_code
+    assert [("détresse", "K-é")] == [(r["call_type"], r["person_key"])
+                                     for r in db["calls_for_service"].rows]
+
+
+def test_upload_that_is_not_text_is_refused(login_as, no_calls, db):
+    response = post_calls(login_as("coordinator"), b"date/time\x81\x8d\n")
+    assert 400 == response.status_code
+    assert "not UTF-8 or Windows-1252 text" in response.get_data(as_text=True)
+
+
+def test_cli_refuses_a_file_over_the_row_cap(app, runner, no_calls, db, tmp_path):
+    app.config["UPLOAD_MAX_ROWS"] = 2
+    path = tmp_path / "calls.csv"
+    path.write_text(GOOD)
+    result = runner.invoke(args=["import-calls", str(path)])
+    assert 2 == result.exit_code
+    assert "calls.csv has more than 2 rows" in result.output
+    assert 0 == db["calls_for_service"].count
+
+
 def _a_person(db, person_id="pk-person", alias="Key test (demo)", police_service="HRP"):
     db["person"].insert({"id": person_id, "alias": alias, "police_service": police_service,
                          "created_at": "2026-01-01T00:00:00+00:00"}, replace=True)

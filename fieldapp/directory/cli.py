@@ -5,7 +5,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from fieldapp import audit, clock
+from fieldapp import audit, clock, uploads
 from fieldapp.db import get_db
 from fieldapp.directory import hsds
 
@@ -17,9 +17,12 @@ from fieldapp.directory import hsds
 def import_hsds_command(path, dry_run) -> None:
     """Import an HSDS package: folder or zip (datapackage), HSDS JSON, or 1.x/2.0 CSV."""
     try:
+        config = current_app.config
         report = hsds.import_package(get_db(), path, clock.iso(), dry_run=dry_run,
-                                     police_services=list(current_app.config["POLICE_SERVICES"]))
-    except hsds.NotHSDS as error:
+                                     police_services=list(config["POLICE_SERVICES"]),
+                                     max_bytes=config["UPLOAD_MAX_UNPACKED_BYTES"],
+                                     max_rows=config["UPLOAD_MAX_ROWS"])
+    except (hsds.NotHSDS, uploads.UploadRefused) as error:
         click.echo(f"Not imported: {error}", err=True)
         raise SystemExit(2) from None
     click.echo(report.to_text())

@@ -10,7 +10,7 @@ from pathlib import Path
 from flask import current_app, request, send_file
 from flask_babel import lazy_gettext as _l
 
-from fieldapp import clock
+from fieldapp import clock, uploads
 from fieldapp.db import get_db
 from fieldapp.directory import bp, hsds
 from fieldapp.security import audit_event, role_required
@@ -69,15 +69,18 @@ def hsds_import():
         return render("directory/import.html", "directory/_import_result.html", status=400,
                       **context)
     name = Path(upload.filename.replace("\\", "/")).name[:120]
+    config = current_app.config
     try:
+        # the spooled upload is read as a stream, a file at a time, under the caps
         report = hsds.import_package(
-            get_db(), upload.read(), clock.iso(), filename=name, dry_run=dry_run,
-            police_services=list(current_app.config["POLICE_SERVICES"]))
-    except hsds.NotHSDS as error:
+            get_db(), upload.stream, clock.iso(), filename=name, dry_run=dry_run,
+            police_services=list(config["POLICE_SERVICES"]),
+            max_bytes=config["UPLOAD_MAX_UNPACKED_BYTES"], max_rows=config["UPLOAD_MAX_ROWS"])
+    except (hsds.NotHSDS, uploads.UploadRefused) as error:
         audit_event("hsds_import", object_type="directory", outcome="rejected")
         context["error"] = _l("Nothing was imported: %(reason)s", reason=str(error))
-        return render("directory/import.html", "directory/_import_result.html", status=400,
-                      **context)
+        return render("directory/import.html", "directory/_import_result.html",
+                      status=getattr(error, "status", 400), **context)
     audit_event("hsds_import", object_type="directory",
                 outcome="checked" if dry_run else "ok", detail=f"changed={report.changed}")
     context["report"] = report

@@ -9,18 +9,22 @@ The file has a header row and, per call: a date/time, a call type, and a pseudon
 Times with an offset ("2026-03-02T14:05:00-04:00", "...Z") are taken as they are; times without
 one are local time of the configured TIMEZONE.  Stored in UTC.
 
+Uploads are read as streams, row by row, never whole (fieldapp/uploads.py); a file over
+UPLOAD_MAX_UNPACKED_BYTES or UPLOAD_MAX_ROWS, or not readable as CSV, is refused whole.
+
 All or nothing: if any row is wrong, nothing is stored and every wrong row is reported (up to
 MAX_ERRORS), e.g. "Row 7: date/time “yesterday” is not a date and time".  Re-importing the same
 file stores nothing twice: a call's id is the dispatch call id when given, else a hash of
 (date/time, call type, person key).
 """
 
-import csv
 import hashlib
 import io
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
@@ -28,7 +32,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
-from fieldapp import clock
+from fieldapp import clock, uploads
 from fieldapp.reports import bp, store
 
 MAX_ERRORS = 50
@@ -81,26 +85,29 @@ def parse_time(value: str, tz: str) -> datetime | None:
     return moment.astimezone(UTC)
 
 
-def parse(text: str, tz: str, batch: str, now: str) -> ImportResult:
-    """Check every row of a calls CSV; return the rows to store and the errors found."""
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
+def _read(records: Iterator[list[str]], tz: str, batch: str, now: str,
+          result: ImportResult) -> Iterator[dict]:
+    """The calls of a CSV, one at a time, as rows to store; wrong rows are counted and
+    described in `result.errors` instead (the caller stores nothing when there are any)."""
+    header = next(records, None)
     if not header:
-        return ImportResult([], [_("The file is empty.")])
+        result.errors.append(_("The file is empty."))
+        return
     columns = _header_map(header)
     missing = [label for field, label in (("called_at", _("date/time")),
                                            ("call_type", _("call type")),
                                            ("person_key", _("person key")))
                if field not in columns]
     if missing:
-        return ImportResult([], [_("Missing column(s): %(names)s. The first row must name the "
-                                   "columns date/time, call type and person key.",
-                                   names=", ".join(missing))])
-    rows, errors, total = [], [], 0
-    for number, record in enumerate(reader, start=2):
+        result.errors.append(_("Missing column(s): %(names)s. The first row must name the "
+                               "columns date/time, call type and person key.",
+                               names=", ".join(missing)))
+        return
+    errors = result.errors
+    for number, record in enumerate(records, start=2):
         if not any(cell.strip() for cell in record):
             continue
-        total += 1
+        result.total += 1
 
         def cell(field, record=record):
             index = columns.get(field)
@@ -131,12 +138,27 @@ def parse(text: str, tz: str, batch: str, now: str) -> ImportResult:
         called_at = moment.isoformat(timespec="seconds")
         natural = call_id or hashlib.sha256(
             f"{called_at}\x1f{call_type}\x1f{person_key}".encode()).hexdigest()[:32]
-        rows.append({"id": natural, "called_at": called_at, "call_type": call_type,
-                     "person_key": person_key or None, "imported_at": now,
-                     "import_batch": batch})
-    if total == 0 and not errors:
+        yield {"id": natural, "called_at": called_at, "call_type": call_type,
+               "person_key": person_key or None, "imported_at": now, "import_batch": batch}
+    if result.total == 0 and not errors:
         errors.append(_("The file has no calls."))
-    return ImportResult(rows, errors, total)
+
+
+def _capped(records: Iterator[list[str]], name: str,
+            max_rows: int | None) -> Iterator[list[str]]:
+    for count, record in enumerate(records):
+        if max_rows is not None and count > max_rows:  # the header is row 0
+            raise uploads.too_many_rows(name, max_rows)
+        yield record
+
+
+def parse(text: str, tz: str, batch: str, now: str) -> ImportResult:
+    """Check every row of a calls CSV held in memory; return the rows to store and the errors
+    found (the demo's few calls; uploads are read as streams by import_file)."""
+    result = ImportResult([], [])
+    result.rows = list(_read(uploads.csv_rows(io.StringIO(text, newline=""), "calls.csv"),
+                             tz, batch, now, result))
+    return result
 
 
 def import_text(db, text: str, tz: str, now: str) -> tuple[ImportResult, int]:
@@ -147,13 +169,27 @@ def import_text(db, text: str, tz: str, now: str) -> tuple[ImportResult, int]:
     return result, store.insert_calls(db, result.rows)
 
 
-def decode(data: bytes) -> str | None:
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return None
+def import_file(db, opener: uploads.Opener, tz: str, now: str, *, name: str = "calls.csv",
+                max_bytes: int, max_rows: int | None) -> tuple[ImportResult, int]:
+    """Import a calls CSV read as a stream (an upload or a file), never held whole: a first
+    reading counts its bytes and finds its encoding, a second checks every row, and only when
+    all are right a third stores them.  Returns (result, number of new calls); raises
+    uploads.UploadRefused (nothing stored) when it is over a cap or not readable as CSV."""
+    encoding = uploads.sniff_encoding(opener, name, uploads.ByteBudget(max_bytes, name))
+    if encoding is None:
+        return ImportResult([], [_("The file is not UTF-8 or Windows-1252 text.")]), 0
+    batch = str(uuid.uuid4())
+    result = ImportResult([], [])
+    with uploads.open_text(opener, name, encoding) as text:
+        for _row in _read(_capped(uploads.csv_rows(text, name), name, max_rows), tz, batch,
+                          now, result):
+            pass
+    if result.errors:
+        return result, 0
+    with uploads.open_text(opener, name, encoding) as text:
+        added = store.insert_calls(db, _read(uploads.csv_rows(text, name), tz, batch, now,
+                                             ImportResult([], [])))
+    return result, added
 
 
 @click.command("import-calls")
@@ -163,12 +199,16 @@ def import_calls_command(path: str) -> None:
     """Import a calls-for-service CSV (date/time, call type, person key); safe to re-run."""
     from fieldapp.db import get_db
 
+    config = current_app.config
     with open(path, "rb") as handle:
-        text = decode(handle.read())
-    if text is None:
-        click.echo("The file is not UTF-8 or Windows-1252 text.", err=True)
-        raise SystemExit(2)
-    result, added = import_text(get_db(), text, current_app.config["TIMEZONE"], clock.iso())
+        try:
+            result, added = import_file(
+                get_db(), uploads.stream_opener(handle), config["TIMEZONE"], clock.iso(),
+                name=Path(path).name, max_bytes=config["UPLOAD_MAX_UNPACKED_BYTES"],
+                max_rows=config["UPLOAD_MAX_ROWS"])
+        except uploads.UploadRefused as error:
+            click.echo(f"Nothing imported: {error}", err=True)
+            raise SystemExit(2) from None
     if result.errors:
         for error in result.errors:
             click.echo(error, err=True)

@@ -1,6 +1,7 @@
 """The board report (page and CSV) and the calls-for-service import, for coordinators only."""
 
 import io
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from flask import Response, abort, current_app, flash, redirect, request, url_for
@@ -9,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from fieldapp import clock, csv_safe
+from fieldapp import clock, csv_safe, uploads
 from fieldapp.db import connect, get_db
 from fieldapp.reports import bp, calls, store, tables
 from fieldapp.reports import period as periods
@@ -164,11 +165,17 @@ def upload_calls():
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return _calls_page(400, errors=[_("Choose a CSV file to import.")])
-    text = calls.decode(upload.read())
-    if text is None:
-        return _calls_page(400, errors=[_("The file is not UTF-8 or Windows-1252 text.")])
-    result, added = calls.import_text(get_db(), text, current_app.config["TIMEZONE"],
-                                      clock.iso())
+    config = current_app.config
+    try:
+        # read from the spooled upload as a stream, never whole (see uploads.py)
+        result, added = calls.import_file(
+            get_db(), uploads.stream_opener(upload.stream), config["TIMEZONE"], clock.iso(),
+            name=Path(upload.filename.replace("\\", "/")).name[:120],
+            max_bytes=config["UPLOAD_MAX_UNPACKED_BYTES"], max_rows=config["UPLOAD_MAX_ROWS"])
+    except uploads.UploadRefused as error:
+        audit_event("calls_import_rejected", object_type="calls_for_service",
+                    outcome=str(error.status), detail={"refused": type(error).__name__})
+        return _calls_page(error.status, errors=[str(error)])
     if result.errors:
         audit_event("calls_import_rejected", object_type="calls_for_service", outcome="400",
                     detail={"errors": len(result.errors)})
