@@ -4,6 +4,8 @@ import json
 
 from sqlite_utils import Database
 
+from fieldapp.db import insert
+
 
 def record(
     db: Database,
@@ -18,21 +20,19 @@ def record(
     detail: dict | None = None,
 ) -> None:
     """Append one audit event.  `detail` holds codes and ids only, never notes or passwords."""
-    db["audit_event"].insert(
-        {
-            "at": at,
-            "user_id": user["id"] if user else None,
-            "role": user["role"] if user else None,
-            "organization_id": user.get("organization_id") if user else None,
-            "police_service": user.get("police_service") if user else None,
-            "action": action,
-            "object_type": object_type,
-            "object_id": object_id,
-            "outcome": outcome,
-            "ip": ip,
-            "detail": json.dumps(detail, sort_keys=True) if detail else None,
-        }
-    )
+    insert(db, "audit_event", {
+        "at": at,
+        "user_id": user["id"] if user else None,
+        "role": user["role"] if user else None,
+        "organization_id": user.get("organization_id") if user else None,
+        "police_service": user.get("police_service") if user else None,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "outcome": outcome,
+        "ip": ip,
+        "detail": json.dumps(detail, sort_keys=True) if detail else None,
+    })
 
 
 def events(db: Database, action: str | None = None) -> list[dict]:

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlite_utils import Database
 
 from fieldapp.contacts import vocab
-from fieldapp.db import writing
+from fieldapp.db import insert, writing
 
 CLOCK_SKEW = timedelta(minutes=5)
 NOTE_MAX = 1000
@@ -358,10 +358,9 @@ def apply_contact(db: Database, item: dict, user: dict, now: str) -> dict:
            "created_at": now, "updated_at": now, "payload_hash": payload_hash}
 
     def write():
-        db["contact"].insert(row)
-        if populations:
-            db["contact_population"].insert_all(
-                [{"contact_id": contact_id, "population": p} for p in populations])
+        insert(db, "contact", row)
+        insert(db, "contact_population",
+               *[{"contact_id": contact_id, "population": p} for p in populations])
 
     return _store_once(db, "contact", contact_id, "officer_id", payload_hash, user, write)
 
