@@ -109,6 +109,14 @@ def insert(db: sqlite_utils.Database, table: str, *rows: dict) -> None:
             db.conn.executemany(sql, values)
 
 
+def select(db: sqlite_utils.Database, sql: str, params=()) -> list[dict]:
+    """The rows of a SELECT as dicts, with no savepoint around it (sqlite-utils' `query()` opens
+    and releases one per call, which the hot paths cannot afford)."""
+    cursor = db.conn.execute(sql, params)
+    keys = [d[0] for d in cursor.description]
+    return [dict(zip(keys, row, strict=True)) for row in cursor.fetchall()]
+
+
 def own_transaction(view):
     """Mark a view that runs outside the request's write transaction: it reads only, or it does
     slow work first (a password hash, parsing an upload) and opens `writing()` itself where it
@@ -177,9 +185,10 @@ def init_db_command() -> None:
 def init_app(app: Flask) -> None:
     Path(app.config["DATABASE"]).parent.mkdir(parents=True, exist_ok=True)
     db = connect(app.config["DATABASE"], app.config["SQLITE_SYNCHRONOUS"])
-    try:
-        migrate(db)
-    finally:
-        db.conn.close()
+    migrate(db)
+    # Kept open (idle) for the life of the process: when the last connection to a WAL database
+    # closes, SQLite checkpoints the whole WAL and deletes it, which with a connection per
+    # request cost about 9 ms on every request that happened to be alone (bench/RESULTS.md).
+    app.extensions["fieldapp.db_keeper"] = db
     app.teardown_appcontext(close_db)
     app.cli.add_command(init_db_command)

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlite_utils import Database
 
 from fieldapp.contacts import vocab
-from fieldapp.db import insert, writing
+from fieldapp.db import insert, select, writing
 
 CLOCK_SKEW = timedelta(minutes=5)
 NOTE_MAX = 1000
@@ -366,8 +366,8 @@ def apply_contact(db: Database, item: dict, user: dict, now: str) -> dict:
 
 
 def _existing(db: Database, table: str, record_id: str) -> dict | None:
-    rows = list(db.query(f"select * from [{table}] where id = ?", [record_id]))
-    return rows[0] if rows else None
+    found = select(db, f"select * from [{table}] where id = ?", [record_id])
+    return found[0] if found else None
 
 
 def _replay(existing: dict, owner_id: str, payload_hash: str, user: dict) -> dict:

@@ -10,6 +10,8 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlite_utils import Database
 
+from fieldapp.db import select
+
 KINDS = {
     "school_visit": _l("School visit / youth engagement"),
     "community_engagement": _l("Community or partner engagement"),
@@ -91,9 +93,7 @@ ESCALATION_OUTCOMES = ("escalated_police",)
 
 def extensions(db: Database) -> list[dict]:
     """Every coordinator row of the vocabulary table (additions and retirements)."""
-    if not db["vocabulary"].exists():
-        return []
-    return list(db.query("select * from vocabulary order by vocabulary, created_at, code"))
+    return select(db, "select * from vocabulary order by vocabulary, created_at, code")
 
 
 def _language() -> str:
