@@ -313,6 +313,7 @@ def test_the_e_mail_never_carries_the_preferred_contact(mail_app):
         with app.test_request_context():
             store.apply_referral(db, referral_item(shared=shared, preferred_contact=PREFERRED),
                                  user_row(db, OFFICER_ID), NOW)
+    send_mail(app)
     assert 2 == len(inbox.messages)
     assert not any(PREFERRED in message.as_string() for _, message in inbox.messages)
     db.conn.close()
