@@ -41,6 +41,10 @@ SALT = "fieldapp.referral-link"
 # A claimed row is another sender's for this long (longer than any SMTP conversation); a
 # sender that died mid-send leaves its row to the next run after it.
 CLAIM_SECONDS = 600
+# Threads of one process that send after requests at the same time; past this (a server that
+# does not answer), a request's e-mails are left to the timer's send-mail.
+BACKGROUND_SENDERS = 4
+_background_senders = threading.BoundedSemaphore(BACKGROUND_SENDERS)
 
 
 def _serializer() -> URLSafeSerializer:
@@ -221,19 +225,31 @@ def send_after_request(response):
     return response
 
 
-def start_background_send(app: Flask, only: list[int]) -> threading.Thread:
+def start_background_send(app: Flask, only: list[int]) -> threading.Thread | None:
+    """Send the e-mails `only` from a daemon thread; None when enough threads already wait
+    on the server (the timer sends these)."""
+    if not _background_senders.acquire(blocking=False):
+        app.logger.info("referral e-mails %s left to send-mail: %d senders busy", only,
+                        BACKGROUND_SENDERS)
+        return None
     thread = threading.Thread(target=_send_in_background, args=(app, list(only)),
                               name="referral-mail", daemon=True)
-    thread.start()
+    try:
+        thread.start()
+    except BaseException:
+        _background_senders.release()
+        raise
     return thread
 
 
 def _send_in_background(app: Flask, only: list[int]) -> None:
-    with app.app_context():
-        try:
+    try:
+        with app.app_context():
             send_due(get_db(), only=only)
-        except Exception:  # the timer's send-mail sends it later; a thread must not die loud
-            app.logger.exception("referral e-mail: sending after the request failed")
+    except Exception:  # the timer's send-mail sends it later; a thread must not die loud
+        app.logger.exception("referral e-mail: sending after the request failed")
+    finally:
+        _background_senders.release()
 
 
 def _truthy(value) -> bool:

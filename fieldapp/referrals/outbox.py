@@ -51,8 +51,7 @@ def claim_next(db: Database, *, now: str, lease_until: str, claimer: str,
         where.append(f"id not in ({', '.join('?' * len(skip))})")
         params.extend(skip)
     with writing(db):
-        row = db.execute("select id from mail_outbox indexed by"
-                         " idx_mail_outbox_status_next_attempt_at where " + " and ".join(where)
+        row = db.execute("select id from mail_outbox where " + " and ".join(where)
                          + " order by next_attempt_at, id limit 1", params).fetchone()
         if row is None:
             return None
