@@ -193,6 +193,29 @@ def test_a_sender_that_died_mid_send_leaves_its_row_to_a_later_run(down, port):
     assert 1 == len(inbox.messages)
 
 
+def test_an_e_mail_that_cannot_be_composed_waits_and_the_others_still_go(down, port,
+                                                                          monkeypatch):
+    app, db = down
+    post_sync(officer_of(app), referral_item(), referral_item(service_id=SVC_YOUTH))
+    first = outbox_rows(db)[0]["id"]
+    real_compose = mail.compose
+
+    def compose(facts, *args):
+        if facts["id"] == first:
+            raise ValueError("a bug")
+        return real_compose(facts, *args)
+
+    monkeypatch.setattr(mail, "compose", compose)
+    inbox, controller = start_sink(port)
+    try:
+        assert "1 sent, 1 to retry" in send_mail(app)
+    finally:
+        controller.stop()
+    assert [("queued", 1, "ValueError"), ("sent", 1, None)] == [
+        (row["status"], row["attempts"], row["last_error"]) for row in outbox_rows(db)]
+    assert 1 == len(inbox.messages)
+
+
 class Refusing(Inbox):
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         return "550 5.1.1 No such mailbox"

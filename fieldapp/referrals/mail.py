@@ -132,7 +132,11 @@ def send_due(db: Database, *, only: list[int] | None = None, limit: int = 1000) 
         if row is None:
             break
         seen.add(row["id"])
-        outcome, error = _deliver(row, server_error)
+        try:
+            outcome, error = _deliver(row, server_error)
+        except Exception as exc:  # a bug in one e-mail must not stop the queue behind it
+            log.exception("referral e-mail %s could not be composed", row["id"])
+            outcome, error = "deferred", type(exc).__name__
         if outcome == "sent":
             outbox.record_sent(db, row["id"], now=clock.iso())
             counts["sent"] += 1
