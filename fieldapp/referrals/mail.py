@@ -19,6 +19,7 @@ production sends the e-mail without a link, and says so in the log.
 """
 
 import hashlib
+import logging
 import random
 import secrets
 import smtplib
@@ -146,9 +147,11 @@ def send_due(db: Database, *, only: list[int] | None = None, limit: int = 1000) 
         retry_at = None if outcome == "refused" else _retry_at(row["attempts"])
         outbox.record_failure(db, row["id"], error=error, now=clock.iso(), retry_at=retry_at)
         counts["retry" if retry_at else "failed"] += 1
-        log.error("referral e-mail %s (referral %s): attempt %s failed: %s%s", row["id"],
-                  row["referral_id"], row["attempts"], error,
-                  f", next attempt at {retry_at}" if retry_at else ", failed for good")
+        # A retry is routine (a warning); an e-mail failed for good needs a person (an error).
+        log.log(logging.WARNING if retry_at else logging.ERROR,
+                "referral e-mail %s (referral %s): attempt %s failed: %s%s", row["id"],
+                row["referral_id"], row["attempts"], error,
+                f", next attempt at {retry_at}" if retry_at else ", failed for good")
     return counts
 
 
