@@ -71,6 +71,18 @@ SMTP_USERNAME = ""
 SMTP_PASSWORD = ""
 SMTP_STARTTLS = False
 SMTP_FROM = "fieldapp@localhost"
+# Seconds one SMTP socket operation may wait (the sender runs outside requests).
+SMTP_TIMEOUT = 10
+# Referral e-mails wait in an outbox table; `flask referrals send-mail` (run it every minute from
+# a timer) sends what is due.  A failed attempt is tried again after 1, 2, 4 ... minutes (each
+# up to a quarter longer at random), at most MAIL_RETRY_MAX_SECONDS apart; after
+# MAIL_MAX_ATTEMPTS attempts the e-mail has failed for good and coordinators see it.
+MAIL_MAX_ATTEMPTS = 8
+MAIL_RETRY_BASE_SECONDS = 60
+MAIL_RETRY_MAX_SECONDS = 3600
+# Also send a request's new e-mails from a background thread as soon as it has committed (the
+# request never waits for the SMTP server); the timer still sends whatever this misses.
+MAIL_SEND_AFTER_REQUEST = True
 # Public origin of the e-mailed links (e.g. https://fieldapp.example.org); never the request's
 # Host header.  Production without it sends referral e-mails without their link.
 BASE_URL = ""

@@ -1,4 +1,7 @@
-"""The e-mail of a new referral, received by a real SMTP server on loopback (aiosmtpd)."""
+"""The e-mail of a new referral, received by a real SMTP server on loopback (aiosmtpd).
+
+The store queues it; `flask referrals send-mail` sends it (the thread that sends after a request
+is off here, so that every test says when mail goes: see test_referrals_outbox.py for it)."""
 
 import re
 import socket
@@ -56,21 +59,37 @@ def smtp():
     controller.stop()
 
 
+def forget_queued_mail(db) -> None:
+    """Drop what the demo data queued (its referrals were made when the app was built)."""
+    db.conn.execute("delete from mail_outbox")
+    db.conn.commit()
+
+
 @pytest.fixture
 def mailing(tmp_path, smtp):
     inbox, port = smtp
     app = make_app(tmp_path, NOW=NOW, SMTP_HOST="127.0.0.1", SMTP_PORT=port,
-                   SMTP_FROM="fieldapp@demo.test")
+                   SMTP_FROM="fieldapp@demo.test", MAIL_SEND_AFTER_REQUEST=False)
     db = connect(app.config["DATABASE"])
     add_services(db)
-    inbox.messages.clear()  # whatever the demo data sent
+    forget_queued_mail(db)
     yield app, db, inbox
     db.conn.close()
 
 
+def send_mail(app) -> str:
+    """Run `flask referrals send-mail` once; its output."""
+    result = app.test_cli_runner().invoke(args=["referrals", "send-mail"])
+    assert 0 == result.exit_code, result.output
+    return result.output
+
+
 def send(app, db, item):
+    """Store a referral as the form and the sync do, then run the sender."""
     with app.test_request_context():
-        return store.apply_referral(db, item, user_row(db, OFFICER_ID), NOW)
+        result = store.apply_referral(db, item, user_row(db, OFFICER_ID), NOW)
+    send_mail(app)
+    return result
 
 
 def body_of(message) -> str:
@@ -185,6 +204,9 @@ def test_without_smtp_host_no_mail_is_sent_and_the_referral_still_goes(tmp_path,
         assert "created" == send(app, db, item)["status"]
     assert [] == inbox.messages
     assert "SMTP_HOST is empty" in caplog.text
+    # The e-mail waits in the outbox, untried, for a server to be configured.
+    assert [("queued", 0)] == [(row["status"], row["attempts"]) for row in db.query(
+        "select * from mail_outbox where referral_id = ?", [item["id"]])]
     db.conn.close()
 
 
@@ -198,6 +220,7 @@ def test_a_referral_synced_from_the_phone_sends_one_message_after_the_batch_comm
         response = officer.post("/api/sync", json={"referrals": [item]})
         assert 200 == response.status_code
         statuses.append(response.get_json()["results"]["referrals"][0]["status"])
+        send_mail(app)
     assert ["created", "unchanged"] == statuses
     assert 1 == len(inbox.messages)
     assert [NOW] == [row["mailed_at"] for row in db["referral_link"].rows_where(

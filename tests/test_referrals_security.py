@@ -16,7 +16,13 @@ from fieldapp.db import connect
 from fieldapp.referrals import lifecycle, mail, store
 from fieldapp.security import CSP
 from tests.conftest import DEMO_PASSWORD, login, make_app
-from tests.test_referrals_mail import body_of, link_path, smtp  # noqa: F401  (smtp: fixture)
+from tests.test_referrals_mail import (  # noqa: F401  (smtp: fixture)
+    body_of,
+    forget_queued_mail,
+    link_path,
+    send_mail,
+    smtp,
+)
 from tests.test_referrals_support import (
     OFFICER2_ID,
     OFFICER_ID,
@@ -103,10 +109,10 @@ def mail_app(tmp_path, smtp):  # noqa: F811
 
     def _make(**config):
         app = make_app(tmp_path, NOW=NOW, SMTP_HOST="127.0.0.1", SMTP_PORT=port,
-                       SMTP_FROM="fieldapp@demo.test", **config)
+                       SMTP_FROM="fieldapp@demo.test", MAIL_SEND_AFTER_REQUEST=False, **config)
         db = connect(app.config["DATABASE"])
         add_services(db)
-        inbox.messages.clear()
+        forget_queued_mail(db)
         return app, db, inbox
 
     return _make
@@ -148,6 +154,7 @@ def test_the_e_mailed_link_is_on_base_url_whatever_host_the_request_named(mail_a
     officer = officer_on(app, "http://evil.example")
     referral_id, response = post_referral(officer, "evil.example")
     assert 302 == response.status_code, response.get_data(as_text=True)[:300]
+    send_mail(app)
     body = body_of(inbox.messages[0][1])
     assert "evil.example" not in body
     assert f"{BASE_URL}/referrals/link/" in body
@@ -160,9 +167,10 @@ def test_in_production_without_base_url_the_e_mail_has_no_link_and_the_log_says_
     app, db, inbox = mail_app(TESTING=False, DEBUG=False)
     assert app.config["TRUSTED_HOSTS"] is None  # nothing to derive them from
     officer = officer_on(app, "http://evil.example")
-    with caplog.at_level("WARNING"):
-        _, response = post_referral(officer, "evil.example")
+    _, response = post_referral(officer, "evil.example")
     assert 302 == response.status_code
+    with caplog.at_level("WARNING"):
+        send_mail(app)
     whole = inbox.messages[0][1].as_string()
     assert "evil.example" not in whole and "/referrals/link/" not in whole
     assert "referrals inbox" in body_of(inbox.messages[0][1])
@@ -183,8 +191,10 @@ def test_an_unknown_host_is_refused_with_400_and_nothing_is_sent(mail_app):
     _, response = post_referral(officer, "evil.example", untrusted=True)
     assert (400, "This address is not served here.") == (response.status_code,
                                                          response.get_data(as_text=True))
+    send_mail(app)
     assert (before, []) == (db["referral"].count, inbox.messages)
     _, response = post_referral(officer, "fieldapp.example.org")
+    send_mail(app)
     assert 302 == response.status_code and 1 == len(inbox.messages)
     db.conn.close()
 
@@ -303,6 +313,7 @@ def test_the_e_mail_never_carries_the_preferred_contact(mail_app):
         with app.test_request_context():
             store.apply_referral(db, referral_item(shared=shared, preferred_contact=PREFERRED),
                                  user_row(db, OFFICER_ID), NOW)
+    send_mail(app)
     assert 2 == len(inbox.messages)
     assert not any(PREFERRED in message.as_string() for _, message in inbox.messages)
     db.conn.close()

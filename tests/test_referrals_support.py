@@ -59,7 +59,7 @@ def services(db):
 
 def clear_demo_referrals(db) -> None:
     """Drop the demo referrals, for tests that count what is in an inbox."""
-    for table in ("referral_event", "referral_link"):
+    for table in ("referral_event", "mail_outbox", "referral_link"):
         db.execute(f"delete from {table} where referral_id like '7e0f0000-%'")
     db.execute("delete from referral where id like '7e0f0000-%'")
 

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("referrals", __name__)
 
-from fieldapp.referrals import routes  # noqa: E402,F401
+from fieldapp.referrals import cli, routes  # noqa: E402,F401

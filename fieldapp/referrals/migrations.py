@@ -95,3 +95,31 @@ def add_referral_open_status_index(db: Database) -> None:
     db["referral"].create_index(["status", "sent_at"], if_not_exists=True)
     # The partner inbox pages through answered referrals newest first.
     db["referral"].create_index(["organization_id", "sent_at"], if_not_exists=True)
+
+
+@migrations()
+def add_mail_outbox(db: Database) -> None:
+    # The transactional outbox of referral e-mails: a row is written in the same transaction as
+    # its referral, and `flask referrals send-mail` (or a thread after the request) sends it.
+    # No body is stored: the message is composed at send time from the link and the urgency,
+    # so the row holds nothing personal (the address is the agency's intake address).
+    db["mail_outbox"].create(
+        {"id": int, "referral_id": str, "link_id": str, "to_address": str, "status": str,
+         "attempts": int, "next_attempt_at": str, "claimed_until": str, "claimed_by": str,
+         "last_error": str, "last_attempt_at": str, "created_at": str, "sent_at": str,
+         "failed_at": str},
+        pk="id", not_null={"referral_id", "link_id", "status", "attempts", "next_attempt_at",
+                           "created_at"},
+        defaults={"status": "queued", "attempts": 0},
+        foreign_keys=[("referral_id", "referral", "id"), ("link_id", "referral_link", "id")],
+    )
+    db["mail_outbox"].create_index(["status", "next_attempt_at"])
+    db["mail_outbox"].create_index(["referral_id"])
+    # E-mails that failed before the outbox existed were never tried again: list them as
+    # failed for good, so a coordinator sees them and can send them again.
+    db.execute(
+        "insert into mail_outbox (referral_id, link_id, to_address, status, attempts,"
+        " next_attempt_at, last_error, last_attempt_at, created_at, failed_at)"
+        " select referral_id, id, mailed_to, 'failed', 1, created_at, mail_error, created_at,"
+        " created_at, created_at from referral_link"
+        " where mailed_at is null and mail_error is not null")

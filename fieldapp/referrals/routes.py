@@ -19,7 +19,7 @@ from flask_login import current_user
 
 from fieldapp import clock, csv_safe
 from fieldapp.db import get_db, own_transaction
-from fieldapp.referrals import bp, lifecycle, mail, store
+from fieldapp.referrals import bp, lifecycle, mail, outbox, store
 from fieldapp.security import audit_event, client_ip, found_or_404, role_required
 from fieldapp.views import is_htmx, render
 
@@ -69,14 +69,9 @@ def _day_month(day: date, locale: str) -> str:
     return format_date(day, "d MMM", locale=locale)
 
 
-@bp.after_app_request
-def send_pending_mail(response):
-    """E-mails of referrals stored inside another area's transaction (the sync batch)."""
-    from flask import g
-
-    if g.get("referral_mail_pending"):
-        mail.flush_pending(get_db())
-    return response
+# A request's new e-mails go out from a thread once it has committed (MAIL_SEND_AFTER_REQUEST).
+bp.after_app_request(mail.send_after_request)
+bp.record_once(lambda _state: outbox.mail_queued.connect(mail.remember_queued))
 
 
 @bp.app_context_processor
@@ -130,7 +125,9 @@ def inbox():
                   filters=filters, organizations=store.organizations_of(
                       db, current_user.police_service),
                   response_times=_response_times(), overdue=_overdue_for_current_user(), q="",
-                  response_days=RESPONSE_DAYS, **_labels())
+                  response_days=RESPONSE_DAYS,
+                  mail_failures=outbox.failed_count(db, current_user.police_service),
+                  **_labels())
 
 
 def _status_filter(value: str | None) -> str | None:
@@ -162,7 +159,9 @@ def search():
                   referrals=rows, q=q, filters={}, organizations=store.organizations_of(
                       db, current_user.police_service),
                   response_times=_response_times(), overdue=_overdue_for_current_user(),
-                  response_days=RESPONSE_DAYS, **_labels())
+                  response_days=RESPONSE_DAYS,
+                  mail_failures=outbox.failed_count(db, current_user.police_service),
+                  **_labels())
 
 
 @bp.get("/export.csv")
@@ -475,3 +474,34 @@ def use_email_link(token):
     except lifecycle.TransitionError:
         pass  # answered meanwhile: the referral page shows where it stands
     return redirect(url_for("referrals.detail", referral_id=referral["id"]))
+
+
+# --- e-mails that failed for good -------------------------------------------------------------
+
+MAIL_ERRORS = {outbox.NO_ADDRESS: _l("The agency has no intake e-mail address.")}
+
+
+@bp.get("/mail-failures")
+@role_required("coordinator")
+def mail_failures():
+    """E-mails of the police service's referrals that could not be sent, to send again."""
+    rows = outbox.failed_mails(get_db(), current_user.police_service)
+    for row in rows:
+        row["error_text"] = str(MAIL_ERRORS.get(row["last_error"], row["last_error"] or ""))
+    return render("referrals/mail_failures.html", title=_("E-mails not sent"), mails=rows,
+                  **_labels())
+
+
+@bp.post("/mail-failures/<int:mail_id>/retry")
+@role_required("coordinator")
+def retry_mail(mail_id: int):
+    """Queue a failed e-mail again, to the agency's current intake address (audited)."""
+    db = get_db()
+    row = found_or_404(outbox.mail_for(db, current_user.police_service, mail_id),
+                       "referral_mail", mail_id)
+    if outbox.requeue(db, mail_id, now=clock.iso(),
+                      to_address=store.intake_address_now(db, row["referral_id"])):
+        audit_event("referral_mail_retry", object_type="referral",
+                    object_id=row["referral_id"], detail={"mail": mail_id})
+        flash(_("The e-mail will be sent again."), "ok")
+    return redirect(url_for("referrals.mail_failures"))

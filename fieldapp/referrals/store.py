@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlite_utils import Database
 
 from fieldapp.db import writing
-from fieldapp.referrals import lifecycle
+from fieldapp.referrals import lifecycle, outbox
 
 CONSENTS = ["verbal", "written", "guardian", "not_obtainable", "none"]
 SHAREABLE = ["name", "phone", "birth_year", "note"]
@@ -65,7 +65,7 @@ def apply_referral(db: Database, item: dict, user: dict, now: str) -> dict:
     """Store a referral sent by a phone or the form (one path for both); idempotent by id.
 
     Returns {"id", "status": created|unchanged|conflict|invalid, "errors": {field: message}}.
-    A created referral is 'sent', has its first event, and its e-mail goes out after commit.
+    A created referral is 'sent', has its first event, and its e-mail queued in the outbox.
     """
     return _apply(db, item, user, now)
 
@@ -107,13 +107,13 @@ def _apply(db: Database, item: dict, user: dict, now: str, *, officer_id: str | 
             "updated_at": now, "payload_hash": fingerprint, "replaces_referral_id": replaces,
         })
         lifecycle.record_sent(db, referral_id, user=user, now=now)
+        address = _intake_address(db, service)
         db["referral_link"].insert({
             "id": link_id, "referral_id": referral_id,
             "organization_id": service["organization_id"], "created_at": now,
-            "expires_at": expires, "mailed_to": _intake_address(db, service)})
-    from fieldapp.referrals import mail
-
-    mail.send_when_committed(db, link_id)
+            "expires_at": expires, "mailed_to": address})
+        # The e-mail is a row of the same transaction: a referral rolled back sends nothing.
+        outbox.queue(db, referral_id=referral_id, link_id=link_id, to_address=address, now=now)
     return {"id": referral_id, "status": "created", "errors": {}}
 
 
@@ -593,14 +593,9 @@ def use_link(db: Database, link_id: str, user_id: str, now: str) -> bool:
     return cursor.rowcount == 1
 
 
-def mark_mailed(db: Database, link_id: str, *, at: str | None, error: str | None) -> None:
-    db.execute("update referral_link set mailed_at = ?, mail_error = ? where id = ?",
-               [at, error, link_id])
-
-
-def link_mail_facts(db: Database, link_id: str) -> dict | None:
-    """What the e-mail may say: the address, urgency and the link id.  Nothing personal."""
-    rows = list(db.query(
-        "select l.id, l.mailed_to, l.expires_at, r.urgency from referral_link l"
-        " join referral r on r.id = l.referral_id where l.id = ?", [link_id]))
-    return rows[0] if rows else None
+def intake_address_now(db: Database, referral_id: str) -> str | None:
+    """Where a referral's e-mail goes today: its service's intake address, else its
+    organization's (a coordinator's retry uses the address as corrected since)."""
+    rows = list(db.query("select service_id from referral where id = ?", [referral_id]))
+    service = get_service(db, rows[0]["service_id"]) if rows else None
+    return _intake_address(db, service) if service else None

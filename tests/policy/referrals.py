@@ -30,6 +30,30 @@ def urgent(db):
                                           "sent")}
 
 
+RCMP_REFERRAL_ID = "7e0f0000-0000-4000-8000-0000000000f1"
+
+
+def rcmp_failed_mail(db) -> dict:
+    """A referral e-mail of the RCMP that failed for good."""
+    if not list(db.query("select 1 from referral where id = ?", [RCMP_REFERRAL_ID])):
+        db["referral"].insert({
+            "id": RCMP_REFERRAL_ID, "service_id": "policy-service",
+            "organization_id": CRISIS_TEAM_ID, "officer_id": OFFICER_ID,
+            "police_service": "RCMP", "urgency": "today", "consent": "verbal",
+            "shared": json.dumps([]), "status": "sent",
+            "created_at": "2026-01-01T00:00:00+00:00", "sent_at": "2026-01-01T00:00:00+00:00"})
+        db["referral_link"].insert({
+            "id": "policy-rcmp-link", "referral_id": RCMP_REFERRAL_ID,
+            "organization_id": CRISIS_TEAM_ID, "created_at": "2026-01-01T00:00:00+00:00",
+            "expires_at": "2026-01-04T00:00:00+00:00"})
+    mail_id = db["mail_outbox"].insert({
+        "referral_id": RCMP_REFERRAL_ID, "link_id": "policy-rcmp-link", "status": "failed",
+        "attempts": 8, "next_attempt_at": "2026-01-01T00:00:00+00:00",
+        "last_error": "ConnectionRefusedError", "created_at": "2026-01-01T00:00:00+00:00",
+        "failed_at": "2026-01-01T02:00:00+00:00"}).last_pk
+    return {"mail_id": mail_id}
+
+
 PARTNERS = {"partner", "partner2"}
 SENDERS = {"officer", "officer2", "coordinator"}
 
@@ -54,4 +78,11 @@ POLICY = {
     },
     "referrals.email_link": {"roles": PARTNERS},  # random tokens: 404 for everyone
     "referrals.use_email_link": {"roles": PARTNERS},  # POST: uses the link (random: 404)
+    "referrals.mail_failures": {"roles": {"coordinator"}},
+    "referrals.retry_mail": {
+        "roles": {"coordinator"}, "args": lambda db: {"mail_id": 999999},
+        # A coordinator sends again only the e-mails of their own police service.
+        "objects": [{"why": "a failed e-mail of an RCMP referral", "args": rcmp_failed_mail,
+                     "roles": {"rcmp_coordinator"}}],
+    },
 }
