@@ -41,9 +41,6 @@ HARDENING = {
     "User": "fieldapp",
     "UMask": "0077",
 }
-# Commands the units already run that another piece of work adds to the app.  Each is checked
-# by its own test, which says so plainly (xfail) until the command exists.
-PENDING_COMMANDS = {("referrals", "send-mail"): "the referral e-mail work adds it"}
 
 
 def parse_unit(path: Path) -> dict[str, list[tuple[str, str]]]:
@@ -170,20 +167,11 @@ def cli_app(tmp_path_factory):
 
 def test_every_flask_command_the_units_run_exists(cli_app):
     commands = {words for name in UNITS for words in flask_commands(UNITS[name])}
-    assert {("referrals", "expire"), ("purge",), ("backup",), ("init-db",)} <= commands
-    for words in sorted(commands - set(PENDING_COMMANDS)):
+    assert {("referrals", "expire"), ("referrals", "send-mail"), ("purge",), ("backup",),
+            ("init-db",)} <= commands
+    for words in sorted(commands):
         result = _resolve(cli_app, words)
         assert result.exit_code == 0 and "Usage:" in result.output, (words, result.output)
-
-
-@pytest.mark.parametrize("words", sorted(PENDING_COMMANDS))
-def test_pending_flask_command_exists(cli_app, words):
-    assert any(words in flask_commands(unit) for unit in UNITS.values())
-    result = _resolve(cli_app, words)
-    if result.exit_code != 0:
-        pytest.xfail(f"`flask --app fieldapp {' '.join(words)}` is run by the upkeep timer but "
-                     f"not in this version of the app yet ({PENDING_COMMANDS[words]})")
-    assert "Usage:" in result.output
 
 
 def test_every_timer_starts_its_own_service():
