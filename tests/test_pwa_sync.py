@@ -201,7 +201,8 @@ def test_discarding_queued_records_at_logout_is_audited(login_as, db):
     assert ids[0] in event["detail"]
 
 
-def test_coordinator_reviews_conflicts(officer, frozen, frozen_db):
+def test_coordinator_marks_a_conflict_reviewed_and_it_stays_listed_as_reviewed(
+        officer, frozen, frozen_db):
     original = contact(note="first")
     officer.post("/api/sync", json={"contacts": [original]})
     officer.post("/api/sync", json={"contacts": [{**original, "note": "second"}]})
@@ -209,12 +210,15 @@ def test_coordinator_reviews_conflicts(officer, frozen, frozen_db):
     login(coordinator, "coordinator")
     page = coordinator.get("/sync/conflicts")
     assert 200 == page.status_code
-    assert original["id"] in page.get_data(as_text=True)
     conflict_id = frozen_db.execute("select id from sync_conflict").fetchone()[0]
-    answer = coordinator.post(f"/sync/conflicts/{conflict_id}/resolve")
-    assert 302 == answer.status_code
-    assert frozen_db["sync_conflict"].get(conflict_id)["resolved_at"]
-    assert original["id"] not in coordinator.get("/sync/conflicts").get_data(as_text=True)
+    assert f"/sync/conflicts/{conflict_id}" in page.get_data(as_text=True)
+    answer = coordinator.post(f"/sync/conflicts/{conflict_id}/review")
+    assert 303 == answer.status_code
+    row = frozen_db["sync_conflict"].get(conflict_id)
+    assert ("reviewed", None) == (row["state"], row["resolved_at"])
+    assert row["reviewed_at"]
+    html = coordinator.get("/sync/conflicts").get_data(as_text=True)
+    assert f"/sync/conflicts/{conflict_id}" in html and "Reviewed" in html
 
 
 def test_receipts_tell_an_officer_where_their_referrals_stand(officer, frozen_db):

@@ -39,7 +39,7 @@ def _translated() -> dict[str, str]:
         "on_phone": _("On this phone"),
         "sent_at": _("sent {time}"),
         "needs_attention": _("Needs attention"),
-        "conflict": _("A different version is already stored; a coordinator will review it."),
+        "conflict": _("A different version is already stored: see “Records to review”."),
         "server_error": _("The server did not accept it: {message}"),
         "kind_contact": _("Contact"),
         "kind_referral": _("Referral"),

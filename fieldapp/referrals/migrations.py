@@ -95,3 +95,11 @@ def add_referral_open_status_index(db: Database) -> None:
     db["referral"].create_index(["status", "sent_at"], if_not_exists=True)
     # The partner inbox pages through answered referrals newest first.
     db["referral"].create_index(["organization_id", "sent_at"], if_not_exists=True)
+
+
+@migrations()
+def add_referral_raw_payload_hash(db: Database) -> None:
+    # The fingerprint of the referral as the phone sent it (fieldapp.replay): a resend of that
+    # exact payload is "unchanged" before validation (a service since archived, a time now out
+    # of range never refuse a referral already stored).  Older rows: NULL, payload_hash applies.
+    db["referral"].add_column("raw_hash", str)
