@@ -84,7 +84,8 @@ def _stored_item(kind: str, stored: dict) -> dict:
     if kind == "person":
         item["flags"] = stored.get("flag_codes") or []
     if kind == "referral":
-        item["shared"] = json.loads(stored["shared"]) if stored.get("shared") else []
+        shared = stored.get("shared") or []
+        item["shared"] = json.loads(shared) if isinstance(shared, str) else list(shared)
     return {**item, "id": stored["id"]}
 
 
@@ -184,4 +185,4 @@ def resolve(db: Database, conflict: dict, stored: dict | None, user: dict, now: 
         return {"status": "invalid", "errors": {k: str(v) for k, v in result["errors"].items()},
                 "changed": [], "from_phone": from_phone}
     return {"status": "resolved", "errors": {}, "changed": result.get("changed", []),
-            "from_phone": from_phone}
+            "from_phone": sorted(from_phone)}
