@@ -40,6 +40,7 @@ def _translated() -> dict[str, str]:
         "sent_at": _("sent {time}"),
         "needs_attention": _("Needs attention"),
         "conflict": _("A different version is already stored: see “Records to review”."),
+        "review": _("Compare the two versions"),
         "server_error": _("The server did not accept it: {message}"),
         "kind_contact": _("Contact"),
         "kind_referral": _("Referral"),
