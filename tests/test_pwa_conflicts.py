@@ -3,6 +3,7 @@ stored, use the phone's version or merge field by field, through the areas' own 
 functions, within the reviewer's scope."""
 
 import json
+import re
 
 import pytest
 
@@ -116,6 +117,7 @@ def test_side_by_side_view_marks_the_differing_fields_for_eyes_and_screen_reader
     assert "Wellness check" in html and "Senior concern" in html
     assert "De-escalated / resolved" in html
     assert "senior_concern" not in html.replace('value="senior_concern"', "")
+    assert not re.search(r">\s*None\s*<", html)
 
 
 def test_officer_sees_records_to_review_with_the_count_of_open_conflicts(
@@ -157,6 +159,10 @@ def test_use_the_phones_version_edits_the_contact_and_keeps_the_old_values(
     detail = audit_rows(frozen_db, "sync_conflict_resolved")[-1]["detail"]
     assert ["kind", "note", "outcome"] == json.loads(detail)["changed"]
     assert "second note" not in detail and "first note" not in detail
+    # The phone's copy is cleared: its next sync hears "unchanged" and drops it.
+    answer = contact_conflict["officer"].post("/api/sync",
+                                              json={"contacts": [contact_conflict["changed"]]})
+    assert ["unchanged"] == statuses(answer, "contacts")
 
 
 def test_field_by_field_merge_takes_only_the_fields_chosen_from_the_phone(
