@@ -370,7 +370,8 @@ def apply_contact(db: Database, item: dict, user: dict, now: str) -> dict:
     payload_hash = _hash({**fields, "populations": populations})
     row = {"id": contact_id, **fields, "officer_id": user["id"],
            "police_service": _police_service(user), "team": user.get("team"),
-           "created_at": now, "updated_at": now, "payload_hash": payload_hash, "raw_hash": raw}
+           "created_at": now, "updated_at": now, "payload_hash": payload_hash}
+    row["raw_hash"] = raw  # the payload as received: a resend is known before validation
 
     def write():
         db["contact"].insert(row)
@@ -452,7 +453,8 @@ def apply_person(db: Database, item: dict, user: dict, now: str) -> dict:
     payload_hash = _hash({k: v for k, v in fields.items() if k != "created_at"})
     row = {"id": person_id, **fields, "created_at": fields["created_at"] or now,
            "police_service": _police_service(user), "created_by": user["id"],
-           "updated_at": now, "payload_hash": payload_hash, "raw_hash": raw}
+           "updated_at": now, "payload_hash": payload_hash}
+    row["raw_hash"] = raw  # the payload as received: a resend is known before validation
     return _store_once(db, "person", person_id, "created_by", payload_hash, user,
                        lambda: db["person"].insert(row), raw)
 
