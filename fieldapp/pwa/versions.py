@@ -174,6 +174,8 @@ def resolve(db: Database, conflict: dict, stored: dict | None, user: dict, now: 
         from_phone = differing
     else:
         from_phone = [field for field in differing if picks.get(field) == "phone"]
+    if not from_phone:  # nothing taken from the phone: the stored record stays as it is
+        return {"status": "resolved", "errors": {}, "changed": [], "from_phone": []}
     item = _stored_item(kind, stored)
     for field in from_phone:
         item[field] = conflict["item"].get(field)
