@@ -239,3 +239,25 @@ def test_coordinator_of_another_police_service_gets_404(as_user, frozen_db, cont
     assert 404 == coordinator.get(f"/sync/conflicts/{contact_conflict['id']}").status_code
     assert 404 == resolve(coordinator, contact_conflict["id"], "phone").status_code
     assert "open" == frozen_db["sync_conflict"].get(contact_conflict["id"])["state"]
+
+
+def test_conflicts_marked_reviewed_before_the_lifecycle_stay_reviewed_not_resolved():
+    from sqlite_utils import Database
+
+    from fieldapp.pwa import migrations
+
+    db = Database(memory=True)
+    db["user"].create({"id": str, "police_service": str}, pk="id")
+    migrations.create_sync_conflict(db)
+    migrations.scope_sync_conflict_to_police_service(db)
+    db["sync_conflict"].insert_all([
+        {"id": 1, "item_type": "contact", "item_id": "a", "payload": "{}", "received_at": NOW},
+        {"id": 2, "item_type": "contact", "item_id": "b", "payload": "{}", "received_at": NOW,
+         "resolved_at": NOW, "resolved_by": "u1"}])
+    migrations.give_sync_conflicts_a_lifecycle(db)
+
+    rows = {r["id"]: r for r in db["sync_conflict"].rows}
+    assert "open" == rows[1]["state"]
+    # "Mark as reviewed" decided nothing: the phone was never told, so it is not resolved.
+    assert ("reviewed", NOW, "u1", None) == (rows[2]["state"], rows[2]["reviewed_at"],
+                                             rows[2]["reviewed_by"], rows[2]["resolved_at"])

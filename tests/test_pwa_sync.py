@@ -298,3 +298,11 @@ def test_volatile_keys_do_not_make_a_resend_look_different(officer, frozen_db):
     again = {**stored, "sent_at": "2026-03-02T13:59:00Z", "_attempt": 3}
     assert ["unchanged"] == statuses(officer.post("/api/sync", json={"contacts": [again]}),
                                      "contacts")
+
+
+def test_key_order_does_not_make_a_resend_look_different():
+    from fieldapp import replay
+
+    item = contact()
+    assert replay.raw_hash(item) == replay.raw_hash(dict(reversed(list(item.items()))))
+    assert replay.raw_hash(item) != replay.raw_hash({**item, "note": "changed"})
