@@ -154,20 +154,24 @@ def test_a_coordinator_reads_and_resolves_only_their_own_police_services_conflic
     hrp_conflict = conflict_from(client_of(frozen, "officer"), CONFLICT_NOTE)
     rcmp_conflict = conflict_from(client_of(frozen, "rcmp_officer"), RCMP_CONFLICT_NOTE)
     db = db_of(frozen)
-    rcmp_row = db.execute("select id from sync_conflict where item_id = ?",
-                          [rcmp_conflict]).fetchone()[0]
+    hrp_row, rcmp_row = (db.execute("select id from sync_conflict where item_id = ?",
+                                    [item_id]).fetchone()[0]
+                         for item_id in (hrp_conflict, rcmp_conflict))
 
     hrp = client_of(frozen, "coordinator")
     page = hrp.get("/sync/conflicts").get_data(as_text=True)
-    assert hrp_conflict in page and CONFLICT_NOTE in page
-    assert rcmp_conflict not in page and RCMP_CONFLICT_NOTE not in page
-    assert 404 == hrp.post(f"/sync/conflicts/{rcmp_row}/resolve").status_code
+    assert f"/sync/conflicts/{hrp_row}" in page and f"/sync/conflicts/{rcmp_row}" not in page
+    assert CONFLICT_NOTE in hrp.get(f"/sync/conflicts/{hrp_row}").get_data(as_text=True)
+    assert 404 == hrp.get(f"/sync/conflicts/{rcmp_row}").status_code
+    assert 404 == hrp.post(f"/sync/conflicts/{rcmp_row}/resolve",
+                           data={"choice": "stored"}).status_code
     assert db_of(frozen)["sync_conflict"].get(rcmp_row)["resolved_at"] is None
 
     rcmp = client_of(frozen, "rcmp_coordinator")
     page = rcmp.get("/sync/conflicts").get_data(as_text=True)
-    assert rcmp_conflict in page and hrp_conflict not in page
-    assert 302 == rcmp.post(f"/sync/conflicts/{rcmp_row}/resolve").status_code
+    assert f"/sync/conflicts/{rcmp_row}" in page and f"/sync/conflicts/{hrp_row}" not in page
+    assert 303 == rcmp.post(f"/sync/conflicts/{rcmp_row}/resolve",
+                            data={"choice": "stored"}).status_code
     assert db_of(frozen)["sync_conflict"].get(rcmp_row)["resolved_at"]
 
 
@@ -198,8 +202,9 @@ VISIBLE = {
     OFFICER2_NOTE: {"officer2", "coordinator"},
     CONSENT_REASON: {"officer", "coordinator"},
     PHONE: {"officer", "coordinator", "partner"},
-    CONFLICT_NOTE: {"coordinator"},
-    RCMP_CONFLICT_NOTE: {"rcmp_coordinator"},
+    # A conflict's phone version: the officer whose phone sent it and their coordinators.
+    CONFLICT_NOTE: {"officer", "coordinator"},
+    RCMP_CONFLICT_NOTE: {"rcmp_officer", "rcmp_coordinator"},
 }
 
 
@@ -226,10 +231,12 @@ def walk(frozen):
         "shared": json.dumps(["name", "phone"]), "person_name": ALIAS, "person_phone": PHONE,
         "sent_at": OCCURRED, "created_at": OCCURRED})
     db.conn.commit()
-    conflict_from(officer, CONFLICT_NOTE)
-    conflict_from(client_of(frozen, "rcmp_officer"), RCMP_CONFLICT_NOTE)
+    conflict_items = [conflict_from(officer, CONFLICT_NOTE),
+                      conflict_from(client_of(frozen, "rcmp_officer"), RCMP_CONFLICT_NOTE)]
+    conflicts = [db.execute("select id from sync_conflict where item_id = ?",
+                            [item_id]).fetchone()[0] for item_id in conflict_items]
     return {"person": person["id"], "contacts": [mine["id"], theirs["id"]],
-            "referral": referral_id}
+            "referral": referral_id, "conflicts": conflicts}
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -239,7 +246,8 @@ def test_every_personal_field_as_every_role(frozen, walk, role):
                *[("GET", f"/contacts/{c}", {}) for c in walk["contacts"]],
                ("GET", "/contacts/", {}), ("GET", "/contacts/?kind=wellness_check", {}),
                ("POST", "/contacts/people/search", {"q": "Walk"}),
-               ("GET", "/sync/conflicts", {}), ("GET", f"/referrals/{walk['referral']}", {})]
+               ("GET", "/sync/conflicts", {}), ("GET", f"/referrals/{walk['referral']}", {}),
+               *[("GET", f"/sync/conflicts/{c}", {}) for c in walk["conflicts"]]]
     seen = ""
     for method, url, data in outputs:
         for headers in ({}, {"HX-Request": "true"}):

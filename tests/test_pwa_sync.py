@@ -201,7 +201,8 @@ def test_discarding_queued_records_at_logout_is_audited(login_as, db):
     assert ids[0] in event["detail"]
 
 
-def test_coordinator_reviews_conflicts(officer, frozen, frozen_db):
+def test_coordinator_marks_a_conflict_reviewed_and_it_stays_listed_as_reviewed(
+        officer, frozen, frozen_db):
     original = contact(note="first")
     officer.post("/api/sync", json={"contacts": [original]})
     officer.post("/api/sync", json={"contacts": [{**original, "note": "second"}]})
@@ -209,12 +210,15 @@ def test_coordinator_reviews_conflicts(officer, frozen, frozen_db):
     login(coordinator, "coordinator")
     page = coordinator.get("/sync/conflicts")
     assert 200 == page.status_code
-    assert original["id"] in page.get_data(as_text=True)
     conflict_id = frozen_db.execute("select id from sync_conflict").fetchone()[0]
-    answer = coordinator.post(f"/sync/conflicts/{conflict_id}/resolve")
-    assert 302 == answer.status_code
-    assert frozen_db["sync_conflict"].get(conflict_id)["resolved_at"]
-    assert original["id"] not in coordinator.get("/sync/conflicts").get_data(as_text=True)
+    assert f"/sync/conflicts/{conflict_id}" in page.get_data(as_text=True)
+    answer = coordinator.post(f"/sync/conflicts/{conflict_id}/review")
+    assert 303 == answer.status_code
+    row = frozen_db["sync_conflict"].get(conflict_id)
+    assert ("reviewed", None) == (row["state"], row["resolved_at"])
+    assert row["reviewed_at"]
+    html = coordinator.get("/sync/conflicts").get_data(as_text=True)
+    assert f"/sync/conflicts/{conflict_id}" in html and "Reviewed" in html
 
 
 def test_receipts_tell_an_officer_where_their_referrals_stand(officer, frozen_db):
@@ -227,3 +231,78 @@ def test_receipts_tell_an_officer_where_their_referrals_stand(officer, frozen_db
     ids = [mine["id"], str(uuid.uuid4())] + [r["id"] for r in others]
     answer = officer.get("/api/sync/receipts", query_string=[("id", i) for i in ids])
     assert {mine["id"]: {"status": "sent", "label": "sent"}} == answer.get_json()["referrals"]
+
+
+# --- a stored record is never refused on resend (the replay check comes before validation) ----
+
+
+def test_a_stored_contact_resent_after_its_kind_was_retired_is_unchanged_not_invalid(
+        officer, frozen, frozen_db):
+    stored = contact(kind="school_visit")
+    assert ["created"] == statuses(officer.post("/api/sync", json={"contacts": [stored]}),
+                                   "contacts")
+    coordinator = frozen.test_client()
+    login(coordinator, "coordinator")
+    assert 303 == coordinator.post("/contacts/manage/vocabulary/kind/school_visit",
+                                   data={"retired": "1"}).status_code
+    # A new contact with the retired kind is refused; the stored one sent again is not.
+    assert ["invalid"] == statuses(officer.post(
+        "/api/sync", json={"contacts": [contact(kind="school_visit")]}), "contacts")
+    answer = officer.post("/api/sync", json={"contacts": [stored]})
+    assert ["unchanged"] == statuses(answer, "contacts"), answer.get_json()
+    assert 0 == frozen_db.execute("select count(*) from sync_conflict").fetchone()[0]
+
+
+def test_a_stored_person_resent_after_its_flag_was_retired_is_unchanged(
+        officer, frozen, frozen_db):
+    stored = person(flags=["veteran"])
+    assert ["created"] == statuses(officer.post("/api/sync", json={"people": [stored]}),
+                                   "people")
+    frozen_db["vocabulary"].insert({"vocabulary": "population", "code": "veteran",
+                                    "retired": 1, "created_at": OCCURRED})
+    frozen_db.conn.commit()
+    assert ["unchanged"] == statuses(officer.post("/api/sync", json={"people": [stored]}),
+                                     "people")
+
+
+def test_a_stored_referral_resent_after_its_service_was_archived_is_unchanged_not_invalid(
+        officer, frozen_db):
+    service_id = referral_service(frozen_db)
+    stored = referral(service_id)
+    assert ["created"] == statuses(officer.post("/api/sync", json={"referrals": [stored]}),
+                                   "referrals")
+    frozen_db.execute("update service set archived_at = ? where id = ?", [OCCURRED, service_id])
+    frozen_db.conn.commit()
+    assert ["invalid"] == statuses(officer.post(
+        "/api/sync", json={"referrals": [referral(service_id)]}), "referrals")
+    answer = officer.post("/api/sync", json={"referrals": [stored]})
+    assert ["unchanged"] == statuses(answer, "referrals"), answer.get_json()
+    assert 1 == frozen_db.execute("select count(*) from referral where id = ?",
+                                  [stored["id"]]).fetchone()[0]
+
+
+def test_a_record_stored_before_raw_hashes_were_kept_is_still_recognised_by_its_fields(
+        officer, frozen_db):
+    stored = contact()
+    officer.post("/api/sync", json={"contacts": [stored]})
+    frozen_db.execute("update contact set raw_hash = null where id = ?", [stored["id"]])
+    frozen_db.conn.commit()
+    # Today's check applies: the same fields, even sent in another encoding, are a replay.
+    assert ["unchanged"] == statuses(officer.post(
+        "/api/sync", json={"contacts": [{**stored, "is_group": "0"}]}), "contacts")
+
+
+def test_volatile_keys_do_not_make_a_resend_look_different(officer, frozen_db):
+    stored = contact()
+    officer.post("/api/sync", json={"contacts": [stored]})
+    again = {**stored, "sent_at": "2026-03-02T13:59:00Z", "_attempt": 3}
+    assert ["unchanged"] == statuses(officer.post("/api/sync", json={"contacts": [again]}),
+                                     "contacts")
+
+
+def test_key_order_does_not_make_a_resend_look_different():
+    from fieldapp import replay
+
+    item = contact()
+    assert replay.raw_hash(item) == replay.raw_hash(dict(reversed(list(item.items()))))
+    assert replay.raw_hash(item) != replay.raw_hash({**item, "note": "changed"})

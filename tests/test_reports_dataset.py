@@ -130,7 +130,8 @@ H-1,2026-01-10T10:00:00Z,theft,K8
 Z-9,2026-06-20T00:00:00Z,check wellbeing,K0
 """
 
-WIPE = ["mail_outbox", "referral_link", "referral_event", "referral", "contact_population", "contact_revision",
+WIPE = ["mail_outbox", "referral_link", "referral_event", "referral", "contact_population",
+        "contact_revision",
         "sync_conflict", "contact", "person_key", "calls_for_service", "person",
         "service_partnership", "service_category", "service_edit_proposal",
         "service_verification", "service"]

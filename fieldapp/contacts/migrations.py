@@ -113,3 +113,13 @@ def add_payload_hashes_and_favourites(db: Database) -> None:
 def index_contacts_by_officer_and_creation(db: Database) -> None:
     # "Repeat last contact" looks up an officer's most recently saved contact.
     db["contact"].create_index(["officer_id", "created_at"], if_not_exists=True)
+
+
+@migrations()
+def add_raw_payload_hashes(db: Database) -> None:
+    # The fingerprint of a record as the phone sent it (fieldapp.replay): a resend of that
+    # exact payload is "unchanged" before any validation, so rules made since (a retired code,
+    # a time now too old) never refuse a record already stored.  Older rows: NULL, and the
+    # payload_hash check applies as before.
+    db["contact"].add_column("raw_hash", str)
+    db["person"].add_column("raw_hash", str)

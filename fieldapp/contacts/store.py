@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlite_utils import Database
 
+from fieldapp import replay
 from fieldapp.contacts import vocab
 from fieldapp.db import insert, select, writing
 
@@ -325,8 +326,18 @@ def _checked_id(item, user: dict) -> tuple[str | None, dict | None]:
     return _uuid(item.get("id")), None
 
 
+def _already_stored(db: Database, table: str, record_id: str | None, owner: str, raw: str,
+                    user: dict) -> dict | None:
+    """The "unchanged" answer when this exact payload was stored before under this id by this
+    user (checked before validation: a stored record is never refused on resend), else None."""
+    existing = _existing(db, table, record_id) if record_id else None
+    if existing is not None and replay.is_replay(existing, existing[owner], user["id"], raw):
+        return {"id": record_id, "status": "unchanged", "errors": {}}
+    return None
+
+
 def _store_once(db: Database, table: str, record_id: str, owner: str, payload_hash: str,
-                user: dict, write) -> dict:
+                user: dict, write, raw: str | None = None) -> dict:
     """Run `write()` (inside a transaction) unless the record exists: then it is a replay,
     answered "unchanged" or "conflict" (also when a concurrent request stored it first)."""
     existing = _existing(db, table, record_id)
@@ -339,7 +350,7 @@ def _store_once(db: Database, table: str, record_id: str, owner: str, payload_ha
             existing = _existing(db, table, record_id)
             if existing is None:
                 raise
-    return _replay(existing, existing[owner], payload_hash, user)
+    return _replay(existing, existing[owner], payload_hash, user, raw)
 
 
 def apply_contact(db: Database, item: dict, user: dict, now: str) -> dict:
@@ -347,6 +358,10 @@ def apply_contact(db: Database, item: dict, user: dict, now: str) -> dict:
     contact_id, refused = _checked_id(item, user)
     if refused:
         return refused
+    raw = replay.raw_hash(item)
+    stored = _already_stored(db, "contact", contact_id, "officer_id", raw, user)
+    if stored:
+        return stored
     fields, populations, errors = validate_contact(db, item, user, now)
     if contact_id is None:
         return _invalid(item.get("id"), {"id": _l("The record has no valid id."), **errors})
@@ -356,13 +371,14 @@ def apply_contact(db: Database, item: dict, user: dict, now: str) -> dict:
     row = {"id": contact_id, **fields, "officer_id": user["id"],
            "police_service": _police_service(user), "team": user.get("team"),
            "created_at": now, "updated_at": now, "payload_hash": payload_hash}
+    row["raw_hash"] = raw  # the payload as received: a resend is known before validation
 
     def write():
         insert(db, "contact", row)
         insert(db, "contact_population",
                *[{"contact_id": contact_id, "population": p} for p in populations])
 
-    return _store_once(db, "contact", contact_id, "officer_id", payload_hash, user, write)
+    return _store_once(db, "contact", contact_id, "officer_id", payload_hash, user, write, raw)
 
 
 def _existing(db: Database, table: str, record_id: str) -> dict | None:
@@ -370,8 +386,9 @@ def _existing(db: Database, table: str, record_id: str) -> dict | None:
     return found[0] if found else None
 
 
-def _replay(existing: dict, owner_id: str, payload_hash: str, user: dict) -> dict:
-    if owner_id == user["id"] and existing["payload_hash"] == payload_hash:
+def _replay(existing: dict, owner_id: str, payload_hash: str, user: dict,
+            raw: str | None = None) -> dict:
+    if replay.is_replay(existing, owner_id, user["id"], raw, payload_hash):
         return {"id": existing["id"], "status": "unchanged", "errors": {}}
     return {"id": existing["id"], "status": "conflict",
             "errors": {"id": str(_l("A different record was already stored with this id."))}}
@@ -423,6 +440,10 @@ def apply_person(db: Database, item: dict, user: dict, now: str) -> dict:
     person_id, refused = _checked_id(item, user)
     if refused:
         return refused
+    raw = replay.raw_hash(item)
+    stored = _already_stored(db, "person", person_id, "created_by", raw, user)
+    if stored:
+        return stored
     fields, errors = validate_person(db, item, user, now)
     if person_id is None:
         return _invalid(item.get("id"), {"id": _l("The record has no valid id."), **errors})
@@ -432,8 +453,24 @@ def apply_person(db: Database, item: dict, user: dict, now: str) -> dict:
     row = {"id": person_id, **fields, "created_at": fields["created_at"] or now,
            "police_service": _police_service(user), "created_by": user["id"],
            "updated_at": now, "payload_hash": payload_hash}
+    row["raw_hash"] = raw  # the payload as received: a resend is known before validation
     return _store_once(db, "person", person_id, "created_by", payload_hash, user,
-                       lambda: db["person"].insert(row))
+                       lambda: db["person"].insert(row), raw)
+
+
+def update_person(db: Database, person: dict, item: dict, user: dict, now: str) -> dict:
+    """Correct a person's alias, year of birth or flags (a reviewed sync conflict), under the
+    rules of a new person; returns the names of the fields changed."""
+    fields, errors = validate_person(db, {**item, "created_at": None}, user, now)
+    if errors:
+        return {"id": person["id"], "status": "invalid", "errors": errors}
+    changed = sorted(k for k in ("alias", "birth_year", "flags") if person[k] != fields[k])
+    if not changed:
+        return {"id": person["id"], "status": "unchanged", "errors": {}, "changed": []}
+    with writing(db):
+        db["person"].update(person["id"], {**{k: fields[k] for k in changed},
+                                           "updated_at": now})
+    return {"id": person["id"], "status": "updated", "errors": {}, "changed": changed}
 
 
 # --- reading contacts under the scope rule ----------------------------------------------------

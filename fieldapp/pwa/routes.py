@@ -24,7 +24,7 @@ from flask_wtf.csrf import generate_csrf
 
 from fieldapp import clock
 from fieldapp.db import get_db
-from fieldapp.pwa import bp, store
+from fieldapp.pwa import bp, store, versions
 from fieldapp.pwa.strings import client_strings
 from fieldapp.security import audit_event, found_or_404, public, role_required
 from fieldapp.views import BadJson, json_body, render
@@ -67,9 +67,18 @@ def pwa_context():
     """What base.html needs for the sync bar and the service worker."""
     key = user_key(current_user.id) if current_user.is_authenticated else ""
     return {"pwa_user_key": key, "pwa_strings": client_strings,
+            "pwa_records_to_review": _records_to_review,
+            "item_type_labels": versions.ITEM_TYPES,
             "pwa_backoff_ms": current_app.config.get("PWA_BACKOFF_BASE_MS", 2000),
             "pwa_can_sync": bool(current_user.is_authenticated
                                  and current_user.role in ("officer", "coordinator"))}
+
+
+def _records_to_review() -> int:
+    """Open conflicts the user may resolve (called by the full page only, not by fragments)."""
+    if not (current_user.is_authenticated and current_user.role in ("officer", "coordinator")):
+        return 0
+    return store.open_conflict_count(get_db(), current_user.row)
 
 
 @bp.after_app_request
@@ -214,27 +223,75 @@ def receipts():
 
 
 @bp.get("/sync/conflicts")
-@role_required("coordinator")
+@role_required("officer", "coordinator")
 def conflicts():
-    """Records phones of the coordinator's police service sent with a known id but different
-    content, for review."""
-    rows = store.open_conflicts(get_db(), current_user.police_service)
+    """Records to review: what phones sent with a known id but different content (a
+    coordinator: their police service's phones; an officer: their own)."""
+    rows = store.conflicts_to_review(get_db(), current_user.row)
     audit_event("sync_conflicts_viewed", object_type="sync_conflict", object_id=str(len(rows)))
-    for row in rows:
-        row["pretty"] = json.dumps(json.loads(row["payload"]), indent=2, ensure_ascii=False)
     return render("pwa/conflicts.html", conflicts=rows)
 
 
-@bp.post("/sync/conflicts/<int:conflict_id>/resolve")
-@role_required("coordinator")
-def resolve_conflict(conflict_id: int):
-    """Mark a conflict as reviewed (the stored record stays as it is)."""
-    db = get_db()
-    conflict = found_or_404(store.get_conflict(db, conflict_id, current_user.police_service),
-                            "sync_conflict", conflict_id)
-    if conflict["resolved_at"] is None:
-        store.resolve_conflict(db, conflict_id, current_user.id, clock.iso())
-        audit_event("sync_conflict_resolved", object_type=conflict["item_type"],
-                    object_id=conflict["item_id"])
+def _load_conflict(conflict_id: int) -> dict:
+    return found_or_404(store.conflict_for(get_db(), current_user.row, conflict_id),
+                        "sync_conflict", conflict_id)
+
+
+def _conflict_page(conflict: dict, *, errors=None, picks=None, status: int = 200):
+    db, user = get_db(), current_user.row
+    stored = versions.stored_record(db, conflict, user)
+    return render("pwa/conflict.html", status=status, conflict=conflict,
+                  stored_found=stored is not None,
+                  rows=versions.compare(db, conflict, stored, user),
+                  choices=versions.allowed_choices(conflict, stored),
+                  errors=errors or {}, picks=picks or {})
+
+
+@bp.get("/sync/conflicts/<int:conflict_id>")
+@role_required("officer", "coordinator")
+def conflict(conflict_id: int):
+    """The stored version and the phone's, field by field, with the differences marked."""
+    found = _load_conflict(conflict_id)
+    audit_event("sync_conflict_viewed", object_type=found["item_type"],
+                object_id=found["item_id"])
+    return _conflict_page(found)
+
+
+@bp.post("/sync/conflicts/<int:conflict_id>/review")
+@role_required("officer", "coordinator")
+def review_conflict(conflict_id: int):
+    """Mark a conflict as reviewed (nothing is decided yet; a resend does not reopen it)."""
+    found = _load_conflict(conflict_id)
+    if found["state"] == "open":
+        store.mark_reviewed(get_db(), conflict_id, current_user.id, clock.iso())
+        audit_event("sync_conflict_reviewed", object_type=found["item_type"],
+                    object_id=found["item_id"])
         flash(_("Marked as reviewed."), "info")
-    return redirect(url_for("pwa.conflicts"))
+    return redirect(url_for("pwa.conflicts"), code=303)
+
+
+@bp.post("/sync/conflicts/<int:conflict_id>/resolve")
+@role_required("officer", "coordinator")
+def resolve_conflict(conflict_id: int):
+    """Keep the stored version, use the phone's, or merge them field by field."""
+    db, user, now = get_db(), current_user.row, clock.iso()
+    found = _load_conflict(conflict_id)
+    if found["state"] == "resolved":
+        return redirect(url_for("pwa.conflicts"), code=303)
+    choice = request.form.get("choice", "")
+    picks = {key.removeprefix("pick_"): value for key, value in request.form.items()
+             if key.startswith("pick_")}
+    stored = versions.stored_record(db, found, user)
+    result = versions.resolve(db, found, stored, user, now, choice, picks)
+    if result["status"] == "refused":
+        return _conflict_page(found, picks=picks, status=400, errors={
+            "_": _("This choice is not available for this record.")})
+    if result["status"] == "invalid":
+        return _conflict_page(found, picks=picks, status=422, errors=result["errors"])
+    store.mark_resolved(db, conflict_id, user["id"], now, choice)
+    audit_event("sync_conflict_resolved", object_type=found["item_type"],
+                object_id=found["item_id"],
+                detail={"conflict_id": conflict_id, "choice": choice,
+                        "from_phone": result["from_phone"], "changed": result["changed"]})
+    flash(_("Resolved. The phone will let go of its copy at its next sync."), "ok")
+    return redirect(url_for("pwa.conflicts"), code=303)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from flask_babel import lazy_gettext as _l
 from sqlite_utils import Database
 
+from fieldapp import replay
 from fieldapp.db import writing
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,8 @@ def _apply_one(db, apply, item_type: str, item, user: dict, now: str) -> dict:
         with writing(db):  # a savepoint: the item is stored whole or not at all
             outcome = apply(db, item, user, now)
             if outcome.get("status") == "conflict":
-                record_conflict(db, item_type, item, user, now)
+                if record_conflict(db, item_type, item, user, now) == "unchanged":
+                    outcome = {"id": outcome.get("id"), "status": "unchanged", "errors": {}}
     except sqlite3.IntegrityError as error:
         log.warning("sync: %s %s refused by the database: %s", item_type, item_id, error)
         return _result(item_id, "invalid",
@@ -107,36 +109,82 @@ def _result(item_id, status: str, errors: dict) -> dict:
     return {"id": item_id, "status": status, "errors": errors}
 
 
-def record_conflict(db: Database, item_type: str, item: dict, user: dict, now: str) -> None:
-    """Keep a conflicting item once, under the sender's police service: replaying the same
-    payload adds nothing."""
+def record_conflict(db: Database, item_type: str, item: dict, user: dict, now: str) -> str:
+    """Keep a conflicting item once, under the sender's police service, and answer its status.
+
+    A resend of the same payload (same raw hash, fieldapp.replay) adds nothing and never
+    reopens a conflict already reviewed or resolved; once resolved, the sender's phone is told
+    "unchanged" so its outbox lets the item go.
+    """
+    raw = replay.raw_hash(item)
     payload = json.dumps(item, sort_keys=True, ensure_ascii=False)
-    already = db.execute(
-        "select 1 from sync_conflict where item_type = ? and item_id = ? and payload = ? "
-        "and resolved_at is null", [item_type, item["id"], payload]).fetchone()
-    if not already:
+    known = list(db.query(
+        "select state from sync_conflict where item_type = ? and item_id = ? "
+        "and user_id is ? and (raw_hash = ? or (raw_hash is null and payload = ?))",
+        [item_type, item["id"], user.get("id"), raw, payload]))
+    if any(row["state"] == "resolved" for row in known):
+        return "unchanged"
+    if not known:
         db["sync_conflict"].insert({"item_type": item_type, "item_id": item["id"],
-                                    "payload": payload, "user_id": user["id"],
+                                    "payload": payload, "raw_hash": raw, "state": "open",
+                                    "user_id": user["id"],
                                     "police_service": user.get("police_service"),
                                     "received_at": now})
+    return "conflict"
 
 
-def open_conflicts(db: Database, police_service: str | None) -> list[dict]:
-    """Unresolved conflicts sent by users of `police_service`, oldest first, with the name of
-    the user whose phone sent them."""
+def _scope(user: dict) -> tuple[str, list]:
+    """Whose conflicts `user` may read: a coordinator those of their police service, an officer
+    their own phone's (within their police service); anyone else none."""
+    if user.get("role") == "coordinator":
+        return "c.police_service = ?", [user.get("police_service")]
+    if user.get("role") == "officer":
+        return "c.police_service = ? and c.user_id = ?", [user.get("police_service"), user["id"]]
+    return "0", []
+
+
+CONFLICT_SELECT = ("select c.*, u.name as user_name from sync_conflict c "
+                   "left join user u on u.id = c.user_id ")
+
+
+def conflicts_to_review(db: Database, user: dict) -> list[dict]:
+    """Open and reviewed conflicts `user` may read, oldest first, with the sender's name."""
+    where, params = _scope(user)
     return list(db.query(
-        "select c.id, c.item_type, c.item_id, c.payload, c.received_at, u.name as user_name "
-        "from sync_conflict c left join user u on u.id = c.user_id "
-        "where c.resolved_at is null and c.police_service = ? order by c.received_at, c.id",
-        [police_service]))
+        CONFLICT_SELECT + f"where {where} and c.state in ('open', 'reviewed') "
+        "order by c.received_at, c.id", params))
 
 
-def get_conflict(db: Database, conflict_id: int, police_service: str | None) -> dict | None:
-    """The conflict if it was sent by a user of `police_service`, else None (a 404)."""
-    rows = list(db["sync_conflict"].rows_where("id = ? and police_service = ?",
-                                               [conflict_id, police_service]))
-    return rows[0] if rows else None
+def open_conflict_count(db: Database, user: dict) -> int:
+    """How many conflicts `user` may read are still open (the "Records to review" link)."""
+    where, params = _scope(user)
+    return db.execute(f"select count(*) from sync_conflict c where {where} "
+                      "and c.state = 'open'", params).fetchone()[0]
 
 
-def resolve_conflict(db: Database, conflict_id: int, user_id: str, now: str) -> None:
-    db["sync_conflict"].update(conflict_id, {"resolved_at": now, "resolved_by": user_id})
+def conflict_for(db: Database, user: dict, conflict_id: int) -> dict | None:
+    """The conflict if `user` may read it, else None (a 404), with its phone payload parsed."""
+    where, params = _scope(user)
+    rows = list(db.query(CONFLICT_SELECT + f"where c.id = ? and {where}", [conflict_id, *params]))
+    if not rows:
+        return None
+    conflict = rows[0]
+    try:
+        conflict["item"] = json.loads(conflict["payload"])
+    except ValueError:
+        conflict["item"] = {}
+    return conflict
+
+
+def mark_reviewed(db: Database, conflict_id: int, user_id: str, now: str) -> None:
+    with writing(db):
+        db.execute("update sync_conflict set state = 'reviewed', reviewed_at = ?, "
+                   "reviewed_by = ? where id = ? and state = 'open'", [now, user_id, conflict_id])
+
+
+def mark_resolved(db: Database, conflict_id: int, user_id: str, now: str,
+                  resolution: str) -> None:
+    with writing(db):
+        db["sync_conflict"].update(conflict_id, {"state": "resolved", "resolved_at": now,
+                                                 "resolved_by": user_id,
+                                                 "resolution": resolution})

@@ -123,3 +123,11 @@ def add_mail_outbox(db: Database) -> None:
         " select referral_id, id, mailed_to, 'failed', 1, created_at, mail_error, created_at,"
         " created_at, created_at from referral_link"
         " where mailed_at is null and mail_error is not null")
+
+
+@migrations()
+def add_referral_raw_payload_hash(db: Database) -> None:
+    # The fingerprint of the referral as the phone sent it (fieldapp.replay): a resend of that
+    # exact payload is "unchanged" before validation (a service since archived, a time now out
+    # of range never refuse a referral already stored).  Older rows: NULL, payload_hash applies.
+    db["referral"].add_column("raw_hash", str)

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlite_utils import Database
 
+from fieldapp import replay
 from fieldapp.db import writing
 from fieldapp.referrals import lifecycle, outbox
 
@@ -78,15 +79,19 @@ def _apply(db: Database, item: dict, user: dict, now: str, *, officer_id: str | 
     except ValueError:
         return {"id": referral_id or None, "status": "invalid",
                 "errors": {"id": _msg(_l("A referral needs a client UUID."))}}
+    # A resend of the exact payload stored is "unchanged" before validation (fieldapp.replay).
+    raw = replay.raw_hash(item)
+    sender = officer_id or user["id"]
+    existing = db["referral"].get(referral_id) if _exists(db, referral_id) else None
+    if replay.is_replay(existing, existing and existing["officer_id"], sender, raw):
+        return {"id": referral_id, "status": "unchanged", "errors": {}}
     clean, errors = validate(db, item, user)
     created_at, created_error = _device_created_at(item.get("created_at"), now)
     if created_error:
         errors["created_at"] = created_error
     fingerprint = _fingerprint(clean) if not errors else None
-    existing = db["referral"].get(referral_id) if _exists(db, referral_id) else None
     if existing is not None:
-        if (not errors and existing["payload_hash"] == fingerprint
-                and existing["officer_id"] == (officer_id or user["id"])):
+        if replay.is_replay(existing, existing["officer_id"], sender, raw, fingerprint):
             return {"id": referral_id, "status": "unchanged", "errors": {}}
         return {"id": referral_id, "status": "conflict",
                 "errors": {"id": _msg(_l("A different referral already has this id."))}}
@@ -105,6 +110,7 @@ def _apply(db: Database, item: dict, user: dict, now: str, *, officer_id: str | 
             "police_service": user.get("police_service"), "status": "sent",
             "created_at": created_at or now, "sent_at": now,
             "updated_at": now, "payload_hash": fingerprint, "replaces_referral_id": replaces,
+            "raw_hash": raw,
         })
         lifecycle.record_sent(db, referral_id, user=user, now=now)
         address = _intake_address(db, service)

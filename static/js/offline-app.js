@@ -168,6 +168,13 @@
         ? t("needs_attention") + ": " + (entry.status === "conflict" ? t("conflict")
           : t("server_error", { message: entry.message || "?" }))
         : t("on_phone"));
+      if (entry.state === "attention" && entry.status === "conflict") {
+        // Someone compares the two versions there; once resolved, the next sync lets it go.
+        const review = document.createElement("a");
+        review.href = "/sync/conflicts";
+        review.textContent = t("review");
+        li.append(" ", review);
+      }
       if (entry.state === "attention") {
         const remove = document.createElement("button");
         remove.type = "button";
