@@ -95,3 +95,11 @@ def add_referral_open_status_index(db: Database) -> None:
     db["referral"].create_index(["status", "sent_at"], if_not_exists=True)
     # The partner inbox pages through answered referrals newest first.
     db["referral"].create_index(["organization_id", "sent_at"], if_not_exists=True)
+
+
+@migrations()
+def keep_device_created_at_and_clock_offset(db: Database) -> None:
+    # created_at is the phone's time corrected by its clock offset (server minus phone,
+    # seconds; null when the phone did not say); the time as the phone sent it is kept.
+    db["referral"].add_column("device_created_at", str)
+    db["referral"].add_column("clock_offset_seconds", int)
