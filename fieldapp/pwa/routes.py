@@ -68,6 +68,7 @@ def pwa_context():
     key = user_key(current_user.id) if current_user.is_authenticated else ""
     return {"pwa_user_key": key, "pwa_strings": client_strings,
             "pwa_backoff_ms": current_app.config.get("PWA_BACKOFF_BASE_MS", 2000),
+            "pwa_server_now": clock.iso(),
             "pwa_can_sync": bool(current_user.is_authenticated
                                  and current_user.role in ("officer", "coordinator"))}
 
