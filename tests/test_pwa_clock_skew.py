@@ -1,6 +1,7 @@
 """A phone's clock hours off: the batch carries the phone's now, the server corrects the
 record times by the difference and keeps the times the phone sent (issue 14)."""
 
+import json
 from datetime import datetime, timedelta
 
 import pytest
@@ -163,3 +164,16 @@ def test_an_unreadable_device_now_is_a_400_and_stores_nothing(officer, frozen_db
 
 def test_the_csrf_endpoint_tells_the_server_time(officer):
     assert "2026-03-02T14:00:00+00:00" == officer.get("/api/csrf").get_json()["server_now"]
+
+
+def test_the_clock_banner_and_the_refusal_speak_french(officer, frozen_db):
+    officer.post("/language", data={"language": "fr"})
+    page = officer.get("/contacts/new").get_data(as_text=True)
+    island = page.split('id="pwa-strings">', 1)[1].split("</script>", 1)[0]
+    assert json.loads(island)["clock_off"].startswith(
+        "L’horloge de votre téléphone est décalée d’environ {n} minutes.")
+    item = contact(occurred_at=on_phone(SERVER_NOW + timedelta(hours=30), timedelta(0)))
+    answer = officer.post("/api/sync", json={"device_now": on_phone(SERVER_NOW, timedelta(0)),
+                                             "contacts": [item]})
+    assert ("Cette heure est plus de 24 heures en avance"
+            in answer.get_json()["results"]["contacts"][0]["errors"]["occurred_at"])
