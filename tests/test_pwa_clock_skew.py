@@ -177,3 +177,16 @@ def test_the_clock_banner_and_the_refusal_speak_french(officer, frozen_db):
                                              "contacts": [item]})
     assert ("Cette heure est plus de 24 heures en avance"
             in answer.get_json()["results"]["contacts"][0]["errors"]["occurred_at"])
+
+
+def test_a_phone_whose_clock_reset_to_1970_still_stores_the_true_time(officer, frozen_db):
+    # A flat battery can reset a phone's clock; its own times are then before EARLIEST.
+    skew = datetime.fromisoformat("1970-01-01T00:00:00+00:00") - SERVER_NOW
+    item = contact(occurred_at=on_phone(TRUE_TIME, skew))
+    answer = officer.post("/api/sync", json={"device_now": on_phone(SERVER_NOW, skew),
+                                             "contacts": [item]})
+
+    assert ["created"] == statuses(answer, "contacts")
+    stored = row(frozen_db, "contact", item["id"])
+    assert TRUE_TIME == at(stored["occurred_at"])
+    assert stored["device_occurred_at"].startswith("1969-12-31T23:30")
