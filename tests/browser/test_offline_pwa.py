@@ -711,6 +711,7 @@ def test_a_phone_3_hours_behind_is_told_and_its_contact_gets_the_true_time(serve
     assert ("Your phone's clock is off by about 3 hours. Times you log are corrected; set the "
             "clock to automatic.") == banner.inner_text()
     phone_shot(page, "pwa_clock_banner_phone")
+    assert [] == [v for v in axe_violations(page) if any("#pwa-clock" in n for n in v["nodes"])]
 
     queue_contacts_offline(page, phone, server.url, ["Slow clock place (demo)"])
     device_nows = []
