@@ -11,7 +11,14 @@
   const OUTBOX = "outbox";
   const KV = "kv";
   const LOCK = "fieldapp-outbox";
-  const ATTENTION_AFTER = 5; // failed attempts before an entry shows as "needs attention"
+  // Answers that say the request itself is wrong (malformed, too large): the chunk is split
+  // until the one entry at fault is found, and only it needs attention.  Every other failure
+  // (5xx, 429, 507, a network error, a timeout) is the server's or the network's: the entries
+  // stay waiting and are sent again after a backoff, however many times it takes.
+  const REQUEST_WRONG = new Set([400, 413]);
+  const BACKOFF_BASE = 2000; // ms (the pages pass the server's PWA_BACKOFF_BASE_MS)
+  const MAX_DELAY = 5 * 60 * 1000;
+  const MAX_RETRY_AFTER = 60 * 60 * 1000;
   const BATCH_KEYS = ["people", "contacts", "referrals"];
   const RECEIPTS = 10;
   const CHUNK = 200; // entries per request (the server takes up to 1000 records)
@@ -111,12 +118,16 @@
     const response = await fetch("/api/csrf", { credentials: "same-origin", cache: "no-store",
       headers: { Accept: "application/json" }, signal: timeout(15000) });
     if (response.status === 401 || response.redirected) return { login: true };
-    if (!response.ok) return { status: response.status };
+    if (!response.ok) return { status: response.status, retryAfter: retryAfter(response) };
     const body = await response.json();
     return { token: body.csrf_token, userKey: response.headers.get("X-Fieldapp-User") };
   }
 
   async function syncOnce() {
+    // A Retry-After holds for every sender on this phone (pages, the service worker).
+    const retryAt = Number(await getKv("retryAt").catch(() => 0)) || 0;
+    const wait = retryAt - Date.now();
+    if (wait > 0 && wait <= MAX_RETRY_AFTER) return { state: "failed", retryAfter: wait };
     let session;
     try {
       session = await freshToken();
@@ -127,22 +138,27 @@
       await forgetSession();
       return { state: "login" };
     }
-    if (!session.token) return failAll(null, session.status, "");
+    if (!session.token) return serverFault([], session.status, "", session.retryAfter);
     // Only this session's user's records: another user's stay queued for their next login.
     const entries = await entriesFor(session.userKey);
     if (!entries.length) return { state: "empty", sent: 0, left: 0 };
     // Oldest first, in chunks the server accepts (a referral never precedes its contact).
     let sent = 0;
     let left = 0;
+    let clockOffset; // the server's clock minus the phone's, in seconds
     for (let start = 0; start < entries.length; start += CHUNK) {
       const result = await sendChunk(entries.slice(start, start + CHUNK), session.token);
       if (result.state === "login") await forgetSession();
-      if (result.state !== "done") return Object.assign(result, { sent, left });
+      if (result.state !== "done") {
+        return Object.assign(result, { sent: sent + (result.sent || 0),
+          left: left + (result.left || 0) });
+      }
       sent += result.sent;
       left += result.left;
+      if (result.clockOffset !== undefined) clockOffset = result.clockOffset;
     }
     await setKv("lastSync", Date.now());
-    return { state: left ? "attention" : "sent", sent, left };
+    return { state: left ? "attention" : "sent", sent, left, clockOffset };
   }
 
   async function sendChunk(entries, token) {
@@ -158,7 +174,9 @@
         method: "POST", credentials: "same-origin", cache: "no-store",
         headers: { "Content-Type": "application/json", "X-CSRFToken": token,
           Accept: "application/json" },
-        body: JSON.stringify(batch), signal: timeout(60000),
+        // The phone's clock as it sends: the server corrects the records' times by its offset.
+        body: JSON.stringify(Object.assign({ device_now: new Date().toISOString() }, batch)),
+        signal: timeout(60000),
       });
     } catch (error) {
       return { state: "offline" };
@@ -167,9 +185,21 @@
     if (!response.ok) {
       let message = "";
       try { message = (await response.json()).error || ""; } catch (e) { /* not JSON */ }
-      return failAll(entries, response.status, message);
+      if (!REQUEST_WRONG.has(response.status)) {
+        return serverFault(entries, response.status, message, retryAfter(response));
+      }
+      if (entries.length > 1) return splitAndSend(entries, token);
+      return refused(entries[0], response.status, message);
     }
-    const answer = await response.json();
+    let answer;
+    try {
+      answer = await response.json();
+    } catch (error) {  // a proxy's page, a cut-off answer: the server's fault, not the records'
+      return serverFault(entries, response.status, "", null);
+    }
+    if (typeof answer.clock_offset_seconds === "number") {
+      await setKv("clockOffset", { seconds: answer.clock_offset_seconds, at: Date.now() });
+    }
     const byId = {};
     for (const key of BATCH_KEYS) {
       for (const result of (answer.results[key] || [])) byId[key + ":" + result.id] = result;
@@ -205,7 +235,36 @@
       const kept = ((await getKv("receipts")) || []).concat(receipts).slice(-RECEIPTS);
       await setKv("receipts", kept);
     }
-    return { state: "done", sent, left };
+    return { state: "done", sent, left, clockOffset: answer.clock_offset_seconds };
+  }
+
+  /** Halves of a chunk the server found wrong as a whole, in order (a contact still goes
+   *  before the referral that names it), so that only the entry at fault is held back. */
+  async function splitAndSend(entries, token) {
+    const half = Math.ceil(entries.length / 2);
+    let sent = 0;
+    let left = 0;
+    let clockOffset;
+    for (const part of [entries.slice(0, half), entries.slice(half)]) {
+      const result = await sendChunk(part, token);
+      if (result.state !== "done") {
+        return Object.assign(result, { sent: sent + (result.sent || 0), left });
+      }
+      sent += result.sent;
+      left += result.left;
+      if (result.clockOffset !== undefined) clockOffset = result.clockOffset;
+    }
+    return { state: "done", sent, left, clockOffset };
+  }
+
+  async function refused(entry, status, message) {
+    entry.attempts += 1;
+    entry.lastStatus = status;
+    entry.state = "attention";
+    entry.status = "refused";
+    entry.message = message || "HTTP " + status;
+    await put(entry);
+    return { state: "done", sent: 0, left: 1 };
   }
 
   function describe(result) {
@@ -213,16 +272,38 @@
     return Object.keys(errors).map((field) => errors[field]).join(" ");
   }
 
-  async function failAll(entries, status, message) {
-    for (const entry of entries || []) {
+  /** The server (or something on the way) failed: the entries stay as they are, waiting, and
+   *  the caller backs off (nextDelay) and tries again; nothing is given up. */
+  async function serverFault(entries, status, message, retryAfterMs) {
+    for (const entry of entries) {
       entry.attempts += 1;
       entry.lastStatus = status;
-      if (message) entry.message = message;
-      else entry.message = "HTTP " + status;
-      if (entry.attempts >= ATTENTION_AFTER) entry.state = "attention";
       await put(entry);
     }
-    return { state: "failed", status, message };
+    if (retryAfterMs) await setKv("retryAt", Date.now() + Math.min(retryAfterMs, MAX_RETRY_AFTER));
+    return { state: "failed", status, message, retryAfter: retryAfterMs };
+  }
+
+  /** The server's Retry-After (seconds, or an HTTP date) in ms, or null. */
+  function retryAfter(response) {
+    const value = response.headers.get("Retry-After");
+    if (!value) return null;
+    const seconds = Number(value);
+    const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(value) - Date.now();
+    return Number.isFinite(ms) && ms > 0 ? ms : null;
+  }
+
+  /** How long to wait after `failures` failed attempts in a row: doubling from `baseMs`,
+   *  capped at MAX_DELAY, with jitter (between half and all of that ceiling) so the phones a
+   *  busy server turned away do not all come back at the same moment; and never sooner than
+   *  the server's Retry-After (ms), itself spread over a fifth more. */
+  function nextDelay(failures, retryAfterMs, baseMs) {
+    const base = baseMs > 0 ? baseMs : BACKOFF_BASE;
+    const ceiling = Math.min(MAX_DELAY, base * 2 ** Math.max(0, failures - 1));
+    const backoff = ceiling / 2 + Math.random() * ceiling / 2;
+    if (!(retryAfterMs > 0)) return backoff;
+    const asked = Math.min(retryAfterMs, MAX_RETRY_AFTER);
+    return Math.max(backoff, asked + Math.random() * asked / 5);
   }
 
   // --- clearing (logout, or a session the server ended) ---------------------------------------
@@ -375,7 +456,7 @@
   global.FieldappOutbox = {
     add, sync, entriesFor, discard, deleteDatabase, clearDevice, showsSessionEnded,
     forgetSession, onChange, getKv, setKv, notify,
-    requestBackgroundSync, recordsFromEntries, uuid, OUTBOX_ACTIONS, DB_NAME, LOCK,
-    ATTENTION_AFTER,
+    requestBackgroundSync, recordsFromEntries, uuid, nextDelay, OUTBOX_ACTIONS, DB_NAME, LOCK,
+    MAX_DELAY,
   };
 })(self);

@@ -123,3 +123,15 @@ def add_raw_payload_hashes(db: Database) -> None:
     # payload_hash check applies as before.
     db["contact"].add_column("raw_hash", str)
     db["person"].add_column("raw_hash", str)
+
+
+@migrations()
+def keep_device_times_and_clock_offsets(db: Database) -> None:
+    # A phone's clock may be hours off.  occurred_at (contact) and created_at (person) hold the
+    # time corrected by the phone's clock offset, the one every reader uses; the time the phone
+    # sent and the offset (server clock minus phone clock, seconds; null when the phone did not
+    # say, as with older phones and the web form) are kept beside it.
+    db["contact"].add_column("device_occurred_at", str)
+    db["contact"].add_column("clock_offset_seconds", int)
+    db["person"].add_column("device_created_at", str)
+    db["person"].add_column("clock_offset_seconds", int)

@@ -19,7 +19,8 @@ from fieldapp import replay
 from fieldapp.contacts import vocab
 from fieldapp.db import insert, select, writing
 
-CLOCK_SKEW = timedelta(minutes=5)
+CLOCK_SKEW = timedelta(minutes=5)  # how far ahead a phone's time may be, its clock unknown
+CORRECTED_SKEW = timedelta(hours=24)  # how far ahead it may be, corrected by the phone's offset
 NOTE_MAX = 1000
 ALIAS_MAX = 80
 PLACE_TEXT_MAX = 120
@@ -58,14 +59,44 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def device_time(value, now) -> datetime | None:
-    """A time a phone recorded, if plausible: not before EARLIEST, not later than `now` plus
-    CLOCK_SKEW (the one rule for every synced record's timestamps); else None."""
+def device_time(value, now, offset: int | None = None) -> datetime | None:
+    """A time a phone recorded, as the server's clock read then, if plausible; else None.
+
+    The one rule for every synced record's timestamps (see `check_device_time`)."""
+    return check_device_time(value, now, offset)[0]
+
+
+def check_device_time(value, now, offset: int | None = None) -> tuple[datetime | None, str]:
+    """(the corrected time, "") or (None, why: "missing", "future" or "past").
+
+    `offset` is the server's clock minus the phone's, in seconds, measured when the phone sent
+    the record (None: the phone did not say, as with older phones and the web form).  Without
+    it the time is taken as it is and may be at most CLOCK_SKEW ahead of `now`.  With it the
+    time is corrected by the offset; a corrected time ahead of `now` (the phone's clock was
+    changed between saving and sending) is taken as `now`, since nothing happened after it
+    arrived, unless it is more than CORRECTED_SKEW ahead.  Never before EARLIEST.
+    """
     moment = parse_time(value)
+    if moment is None:
+        return None, "missing"
     now_dt = parse_time(now) if isinstance(now, str) else now
-    if moment is None or moment > now_dt + CLOCK_SKEW or moment < EARLIEST:
-        return None
-    return moment
+    if offset is None:
+        if moment > now_dt + CLOCK_SKEW:
+            return None, "future"
+    else:
+        moment = moment + timedelta(seconds=offset)
+        if moment > now_dt + CORRECTED_SKEW:
+            return None, "future"
+        moment = min(moment, now_dt)
+    if moment < EARLIEST:
+        return None, "past"
+    return moment, ""
+
+
+def ahead_after_correction():
+    """The refusal of a time still too far ahead once the phone's clock is allowed for."""
+    return _l("This time is more than 24 hours ahead of the server's clock, even allowing for "
+              "the phone's clock. Check the date and time set on the phone.")
 
 
 def _uuid(value) -> str | None:
@@ -187,8 +218,12 @@ def _place(db: Database, place_id: str) -> dict | None:
 
 
 def validate_contact(db: Database, item: dict, user: dict, now: str,
-                     rows: list[dict] | None = None) -> tuple[dict, list[str], dict]:
-    """Normalized fields, population codes and errors {field: message} of a contact item."""
+                     rows: list[dict] | None = None,
+                     clock_offset: int | None = None) -> tuple[dict, list[str], dict]:
+    """Normalized fields, population codes and errors {field: message} of a contact item.
+
+    `occurred_at` is the time corrected by the phone's `clock_offset` (see check_device_time),
+    the one every reader uses; `device_occurred_at` keeps the time as the phone sent it."""
     rows = vocab.extensions(db) if rows is None else rows
     errors: dict = {}
     fields: dict = {}
@@ -196,15 +231,19 @@ def validate_contact(db: Database, item: dict, user: dict, now: str,
     if not isinstance(item, dict):
         return {}, [], {"id": _l("This record is not readable.")}
 
-    moment = parse_time(item.get("occurred_at"))
-    if moment is None:
+    moment, problem = check_device_time(item.get("occurred_at"), now_dt, clock_offset)
+    if problem == "missing":
         errors["occurred_at"] = _l("Give the date and time of the contact.")
-    elif moment > now_dt + CLOCK_SKEW:
+    elif problem == "future" and clock_offset is not None:
+        errors["occurred_at"] = ahead_after_correction()
+    elif problem == "future":
         errors["occurred_at"] = _l("The time of the contact is in the future.")
-    elif moment < EARLIEST:
+    elif problem == "past":
         errors["occurred_at"] = _l("The time of the contact is too far in the past.")
     else:
         fields["occurred_at"] = iso(moment)
+        fields["device_occurred_at"] = iso(parse_time(item.get("occurred_at")))
+        fields["clock_offset_seconds"] = clock_offset
 
     place_id = _text(item.get("place_id"))
     place_text = _text(item.get("place_text"))
@@ -353,8 +392,10 @@ def _store_once(db: Database, table: str, record_id: str, owner: str, payload_ha
     return _replay(existing, existing[owner], payload_hash, user, raw)
 
 
-def apply_contact(db: Database, item: dict, user: dict, now: str) -> dict:
-    """Store one contact made on a phone or the web form (idempotent by client UUID)."""
+def apply_contact(db: Database, item: dict, user: dict, now: str,
+                  clock_offset: int | None = None) -> dict:
+    """Store one contact made on a phone or the web form (idempotent by client UUID);
+    `clock_offset`: the server's clock minus the phone's, in seconds, if the phone said."""
     contact_id, refused = _checked_id(item, user)
     if refused:
         return refused
@@ -362,12 +403,12 @@ def apply_contact(db: Database, item: dict, user: dict, now: str) -> dict:
     stored = _already_stored(db, "contact", contact_id, "officer_id", raw, user)
     if stored:
         return stored
-    fields, populations, errors = validate_contact(db, item, user, now)
+    fields, populations, errors = validate_contact(db, item, user, now, clock_offset=clock_offset)
     if contact_id is None:
         return _invalid(item.get("id"), {"id": _l("The record has no valid id."), **errors})
     if errors:
         return _invalid(contact_id, errors)
-    payload_hash = _hash({**fields, "populations": populations})
+    payload_hash = _hash({**_as_sent(fields), "populations": populations})
     row = {"id": contact_id, **fields, "officer_id": user["id"],
            "police_service": _police_service(user), "team": user.get("team"),
            "created_at": now, "updated_at": now, "payload_hash": payload_hash}
@@ -379,6 +420,15 @@ def apply_contact(db: Database, item: dict, user: dict, now: str) -> dict:
                *[{"contact_id": contact_id, "population": p} for p in populations])
 
     return _store_once(db, "contact", contact_id, "officer_id", payload_hash, user, write, raw)
+
+
+def _as_sent(fields: dict) -> dict:
+    """A contact's fields with its time as the phone sent it: a replay is the same record
+    whatever the phone's clock read when it was sent again."""
+    sent = {k: v for k, v in fields.items() if k not in ("device_occurred_at",
+                                                         "clock_offset_seconds")}
+    sent["occurred_at"] = fields["device_occurred_at"]
+    return sent
 
 
 def _existing(db: Database, table: str, record_id: str) -> dict | None:
@@ -398,7 +448,8 @@ def _replay(existing: dict, owner_id: str, payload_hash: str, user: dict,
 
 
 def validate_person(db: Database, item: dict, user: dict, now: str,
-                    rows: list[dict] | None = None) -> tuple[dict, dict]:
+                    rows: list[dict] | None = None,
+                    clock_offset: int | None = None) -> tuple[dict, dict]:
     rows = vocab.extensions(db) if rows is None else rows
     errors: dict = {}
     fields: dict = {}
@@ -425,17 +476,22 @@ def validate_person(db: Database, item: dict, user: dict, now: str,
         fields["flags"] = json.dumps(sorted(set(flags))) if flags else None
     created = item.get("created_at")
     if created:
-        moment = device_time(created, now_dt)
-        if moment is None:
+        moment, problem = check_device_time(created, now_dt, clock_offset)
+        if problem == "future" and clock_offset is not None:
+            errors["created_at"] = ahead_after_correction()
+        elif problem:
             errors["created_at"] = _l("The creation time is not valid.")
         else:
             fields["created_at"] = iso(moment)
+            fields["device_created_at"] = iso(parse_time(created))
+            fields["clock_offset_seconds"] = clock_offset
     else:
         fields["created_at"] = None
     return fields, errors
 
 
-def apply_person(db: Database, item: dict, user: dict, now: str) -> dict:
+def apply_person(db: Database, item: dict, user: dict, now: str,
+                 clock_offset: int | None = None) -> dict:
     """Store one person made on a phone or the web form (idempotent by client UUID)."""
     person_id, refused = _checked_id(item, user)
     if refused:
@@ -444,12 +500,13 @@ def apply_person(db: Database, item: dict, user: dict, now: str) -> dict:
     stored = _already_stored(db, "person", person_id, "created_by", raw, user)
     if stored:
         return stored
-    fields, errors = validate_person(db, item, user, now)
+    fields, errors = validate_person(db, item, user, now, clock_offset=clock_offset)
     if person_id is None:
         return _invalid(item.get("id"), {"id": _l("The record has no valid id."), **errors})
     if errors:
         return _invalid(person_id, errors)
-    payload_hash = _hash({k: v for k, v in fields.items() if k != "created_at"})
+    payload_hash = _hash({k: v for k, v in fields.items()
+                          if k not in ("created_at", "device_created_at", "clock_offset_seconds")})
     row = {"id": person_id, **fields, "created_at": fields["created_at"] or now,
            "police_service": _police_service(user), "created_by": user["id"],
            "updated_at": now, "payload_hash": payload_hash}
@@ -579,6 +636,9 @@ def update_contact(db: Database, contact: dict, item: dict, user: dict, now: str
     if errors:
         return {"id": contact["id"], "status": "invalid", "errors": errors}
     old = {k: contact[k] for k in CONTACT_FIELDS if contact[k] != fields[k]}
+    if "occurred_at" not in old:  # the phone's time and clock stay those it first sent
+        fields = {k: v for k, v in fields.items()
+                  if k not in ("device_occurred_at", "clock_offset_seconds")}
     if sorted(contact["populations"]) != populations:
         old["populations"] = sorted(contact["populations"])
     if not old:

@@ -70,6 +70,7 @@ def pwa_context():
             "pwa_records_to_review": _records_to_review,
             "item_type_labels": versions.ITEM_TYPES,
             "pwa_backoff_ms": current_app.config.get("PWA_BACKOFF_BASE_MS", 2000),
+            "pwa_server_now": clock.iso(),
             "pwa_can_sync": bool(current_user.is_authenticated
                                  and current_user.role in ("officer", "coordinator"))}
 
@@ -153,7 +154,7 @@ def offline_page():
 @bp.get("/api/csrf")
 def csrf_token():
     """A fresh CSRF token for the outbox, which replays records long after the page loaded."""
-    response = jsonify(csrf_token=generate_csrf())
+    response = jsonify(csrf_token=generate_csrf(), server_now=clock.iso())
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -172,14 +173,20 @@ def sync():
     except store.BatchError as error:
         return jsonify(error=str(error)), 400
     now = clock.iso()
-    results = store.apply_batch(get_db(), batch, current_user.row, now)
+    offset = None
+    if "device_now" in batch:  # the phone's clock when it sent the batch (newer phones say)
+        try:
+            offset = clock.offset_seconds(batch["device_now"], clock.now())
+        except ValueError:
+            return jsonify(error="device_now must be an ISO 8601 time with its UTC offset"), 400
+    results = store.apply_batch(get_db(), batch, current_user.row, now, offset)
     statuses: dict[str, int] = {}
     for items in results.values():
         for item in items:
             statuses[item["status"]] = statuses.get(item["status"], 0) + 1
     if statuses.get("created") or statuses.get("conflict") or statuses.get("invalid"):
         audit_event("sync", object_type="batch", object_id=str(count), detail=statuses)
-    response = jsonify(results=results, received_at=now)
+    response = jsonify(results=results, received_at=now, clock_offset_seconds=offset)
     response.headers["Cache-Control"] = "no-store"
     return response
 

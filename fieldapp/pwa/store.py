@@ -46,7 +46,7 @@ def check_batch(batch) -> int:
     """Raise BatchError unless `batch` is {"people": [...], "contacts": [...], ...}."""
     if not isinstance(batch, dict):
         raise BatchError("The batch must be a JSON object.")
-    unknown = set(batch) - {key for key, *_ in ORDER}
+    unknown = set(batch) - {key for key, *_ in ORDER} - {"device_now"}
     if unknown:
         raise BatchError("Unknown record types: " + ", ".join(sorted(unknown)))
     count = 0
@@ -60,8 +60,10 @@ def check_batch(batch) -> int:
     return count
 
 
-def apply_batch(db: Database, batch: dict, user: dict, now: str) -> dict:
-    """Apply every item of `batch`, each all-or-nothing, and answer per item.
+def apply_batch(db: Database, batch: dict, user: dict, now: str,
+                clock_offset: int | None = None) -> dict:
+    """Apply every item of `batch`, each all-or-nothing, and answer per item; its times are
+    corrected by `clock_offset` (server clock minus the phone's, seconds; None: not known).
 
     Returns {"people": [{"id", "status", "errors"}, ...], "contacts": [...], "referrals": [...]}.
     """
@@ -70,11 +72,13 @@ def apply_batch(db: Database, batch: dict, user: dict, now: str) -> dict:
         for key, item_type, module, name in ORDER:
             items = batch.get(key) or []
             apply = _applier(module, name) if items else None
-            results[key] = [_apply_one(db, apply, item_type, item, user, now) for item in items]
+            results[key] = [_apply_one(db, apply, item_type, item, user, now, clock_offset)
+                            for item in items]
     return results
 
 
-def _apply_one(db, apply, item_type: str, item, user: dict, now: str) -> dict:
+def _apply_one(db, apply, item_type: str, item, user: dict, now: str,
+               clock_offset: int | None = None) -> dict:
     item_id = item.get("id") if isinstance(item, dict) else None
     if not isinstance(item_id, str) or not item_id:
         return _result(item_id, "invalid", {"id": str(_l("Every record needs its id."))})
@@ -83,7 +87,7 @@ def _apply_one(db, apply, item_type: str, item, user: dict, now: str) -> dict:
                        {"_": str(_l("This server cannot store these records yet."))})
     try:
         with writing(db):  # a savepoint: the item is stored whole or not at all
-            outcome = apply(db, item, user, now)
+            outcome = apply(db, item, user, now, clock_offset=clock_offset)
             if outcome.get("status") == "conflict":
                 if record_conflict(db, item_type, item, user, now) == "unchanged":
                     outcome = {"id": outcome.get("id"), "status": "unchanged", "errors": {}}

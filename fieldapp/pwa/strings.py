@@ -49,6 +49,10 @@ def _translated() -> dict[str, str]:
         "discard": _("Discard {n} records and log out"),
         "discard_one": _("Discard 1 record and log out"),
         "send_failed": _("Could not send them yet."),
+        "clock_off": _("Your phone's clock is off by about {n} minutes. Times you log are "
+                       "corrected; set the clock to automatic."),
+        "clock_off_hours": _("Your phone's clock is off by about {n} hours. Times you log are "
+                             "corrected; set the clock to automatic."),
         "directory_as_of": _("Offline — directory as of {time}"),
         "directory_missing": _("The directory is not on this phone yet. Open the directory once "
                                "while online."),

@@ -131,3 +131,11 @@ def add_referral_raw_payload_hash(db: Database) -> None:
     # exact payload is "unchanged" before validation (a service since archived, a time now out
     # of range never refuse a referral already stored).  Older rows: NULL, payload_hash applies.
     db["referral"].add_column("raw_hash", str)
+
+
+@migrations()
+def keep_device_created_at_and_clock_offset(db: Database) -> None:
+    # created_at is the phone's time corrected by its clock offset (server minus phone,
+    # seconds; null when the phone did not say); the time as the phone sent it is kept.
+    db["referral"].add_column("device_created_at", str)
+    db["referral"].add_column("clock_offset_seconds", int)

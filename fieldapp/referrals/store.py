@@ -62,17 +62,18 @@ class ReferralError(Exception):
 # --- sending -----------------------------------------------------------------------------------
 
 
-def apply_referral(db: Database, item: dict, user: dict, now: str) -> dict:
+def apply_referral(db: Database, item: dict, user: dict, now: str,
+                   clock_offset: int | None = None) -> dict:
     """Store a referral sent by a phone or the form (one path for both); idempotent by id.
 
     Returns {"id", "status": created|unchanged|conflict|invalid, "errors": {field: message}}.
     A created referral is 'sent', has its first event, and its e-mail queued in the outbox.
     """
-    return _apply(db, item, user, now)
+    return _apply(db, item, user, now, clock_offset=clock_offset)
 
 
 def _apply(db: Database, item: dict, user: dict, now: str, *, officer_id: str | None = None,
-           replaces: str | None = None) -> dict:
+           replaces: str | None = None, clock_offset: int | None = None) -> dict:
     referral_id = str(item.get("id") or "").strip()
     try:
         referral_id = str(uuid.UUID(referral_id))
@@ -86,7 +87,7 @@ def _apply(db: Database, item: dict, user: dict, now: str, *, officer_id: str | 
     if replay.is_replay(existing, existing and existing["officer_id"], sender, raw):
         return {"id": referral_id, "status": "unchanged", "errors": {}}
     clean, errors = validate(db, item, user)
-    created_at, created_error = _device_created_at(item.get("created_at"), now)
+    created_at, created_error = _device_created_at(item.get("created_at"), now, clock_offset)
     if created_error:
         errors["created_at"] = created_error
     fingerprint = _fingerprint(clean) if not errors else None
@@ -109,6 +110,8 @@ def _apply(db: Database, item: dict, user: dict, now: str, *, officer_id: str | 
             "officer_id": officer_id or user["id"], "created_by": user["id"],
             "police_service": user.get("police_service"), "status": "sent",
             "created_at": created_at or now, "sent_at": now,
+            "device_created_at": _device_raw(item.get("created_at")) if created_at else None,
+            "clock_offset_seconds": clock_offset if created_at else None,
             "updated_at": now, "payload_hash": fingerprint, "replaces_referral_id": replaces,
             "raw_hash": raw,
         })
@@ -226,17 +229,27 @@ def _text(value) -> str | None:
     return value or None
 
 
-def _device_created_at(value, now: str) -> tuple[str | None, str | None]:
-    """(the phone's creation time, or None when it gave none; error) under the contacts' rule:
-    not before EARLIEST, not beyond now plus the allowed clock skew."""
+def _device_created_at(value, now: str, clock_offset: int | None = None
+                       ) -> tuple[str | None, str | None]:
+    """(the phone's creation time corrected by its clock offset, or None when it gave none;
+    error) under the contacts' one rule (contacts.store.check_device_time)."""
     if not value:
         return None, None
-    from fieldapp.contacts.store import device_time, iso
+    from fieldapp.contacts.store import ahead_after_correction, check_device_time, iso
 
-    moment = device_time(value, now)
+    moment, problem = check_device_time(value, now, clock_offset)
+    if problem == "future" and clock_offset is not None:
+        return None, _msg(ahead_after_correction())
     if moment is None:
         return None, _msg(_l("The creation time is not valid."))
     return iso(moment), None
+
+
+def _device_raw(value) -> str:
+    """The creation time as the phone sent it, in UTC."""
+    from fieldapp.contacts.store import iso, parse_time
+
+    return iso(parse_time(value))
 
 
 def _exists(db: Database, referral_id: str) -> bool:

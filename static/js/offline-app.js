@@ -17,8 +17,8 @@
   };
   const $ = (id) => document.getElementById(id);
   const BASE_DELAY = Number(body.dataset.syncBaseMs || 2000);
-  const MAX_DELAY = 5 * 60 * 1000;
   const TICK = 30 * 1000;
+  const CLOCK_TOLERANCE = 5 * 60; // seconds the phone's clock may be off without a word
 
   // --- service worker -------------------------------------------------------------------------
 
@@ -264,16 +264,46 @@
       failures = 0;
       schedule(TICK); // the next login's page load sends them
     } else {
-      // offline, a failed request, or records the server refused: back off, with jitter.
+      // offline, a failed request, or records the server refused: back off, with jitter, and
+      // no sooner than the server asked (Retry-After).
       failures += 1;
-      const ceiling = Math.min(MAX_DELAY, BASE_DELAY * 2 ** (failures - 1));
-      const delay = ceiling / 2 + Math.random() * ceiling / 2;
+      const delay = Outbox.nextDelay(failures, result.retryAfter, BASE_DELAY);
       nextAt = Date.now() + delay;
       schedule(delay);
     }
+    if (typeof result.clockOffset === "number") showClockOffset(result.clockOffset);
     refresh();
     return result;
   }
+
+  // --- the phone's clock ----------------------------------------------------------------------
+
+  // Times logged on a phone whose clock is off are corrected by the server, but the officer
+  // should set the clock right: say so when it is more than CLOCK_TOLERANCE off.
+  function showClockOffset(seconds) {
+    const banner = $("pwa-clock");
+    if (!banner) return;
+    const minutes = Math.round(Math.abs(seconds) / 60);
+    banner.hidden = !(Math.abs(seconds) > CLOCK_TOLERANCE);
+    $("pwa-clock-text").textContent = minutes >= 120
+      ? t("clock_off_hours", { n: Math.round(minutes / 60) }) : t("clock_off", { n: minutes });
+  }
+
+  // The page says when the server made it.  Far from the phone's clock: either the clock is
+  // off or the page came from the phone's cache, so the server is asked before saying a word.
+  async function checkClock() {
+    const rendered = Date.parse(body.dataset.serverNow || "");
+    if (Number.isNaN(rendered) || Math.abs(rendered - Date.now()) / 1000 <= CLOCK_TOLERANCE) return;
+    if (!navigator.onLine) return;
+    try {
+      const asked = Date.now();
+      const response = await fetch("/api/csrf", { credentials: "same-origin", cache: "no-store" });
+      if (!response.ok) return;
+      const serverNow = Date.parse((await response.json()).server_now);
+      if (!Number.isNaN(serverNow)) showClockOffset((serverNow - (asked + Date.now()) / 2) / 1000);
+    } catch (e) { /* offline after all: the next sync answer tells */ }
+  }
+  checkClock();
 
   // A page opened from the phone's cache carries an old CSRF token (they last an hour): once
   // the network is back, its forms and htmx requests get a fresh one.
@@ -293,7 +323,7 @@
   if (typeof BroadcastChannel !== "undefined") {
     new BroadcastChannel(Outbox.LOCK).onmessage = () => refresh();
   }
-  window.addEventListener("online", () => { nextAt = 0; trigger(true); refreshTokens(); });
+  window.addEventListener("online", () => { nextAt = 0; trigger(true); refreshTokens(); checkClock(); });
   window.addEventListener("offline", refresh);
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState !== "visible") return;

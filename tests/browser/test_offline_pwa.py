@@ -587,3 +587,155 @@ def test_save_and_refer_offline_links_the_referral_to_its_contact(server, phone)
     db = server.db()
     assert 1 == db.execute("select count(*) from referral where contact_id = ?",
                            [contact_id]).fetchone()[0]
+
+
+@pytest.fixture
+def quick_server(tmp_path):
+    """A live server whose phones back off from 0.1 s, so many retries fit in a test."""
+    live = LiveServer(make_app(tmp_path, PWA_BACKOFF_BASE_MS=100))
+    live.thread.start()
+    yield live
+    live.server.shutdown()
+
+
+def entry_states(page) -> list[str]:
+    return page.evaluate("FieldappOutbox.entriesFor(document.body.dataset.userKey)"
+                         ".then((e) => e.map((x) => x.state))")
+
+
+def test_server_faults_keep_records_waiting_however_many_retries_then_they_are_sent(
+        quick_server, phone):
+    page = phone.new_page()
+    officer_ready(page, quick_server.url)
+    queue_contacts_offline(page, phone, quick_server.url, ["Faulty server place (demo)"])
+    # More failures than the outbox used to allow before "needs attention".
+    faults = [(503, {"Retry-After": "1"}), (503, {}), (500, {}), (429, {}), (507, {}),
+              (502, {}), (504, {})]
+    attempts = []
+
+    def failing_then_well(route):
+        attempts.append(time.monotonic())
+        if len(attempts) <= len(faults):
+            status, headers = faults[len(attempts) - 1]
+            return route.fulfill(status=status, headers=headers, json={"error": "busy"})
+        return route.continue_()
+
+    phone.route("**/api/sync", failing_then_well)
+    phone.set_offline(False)
+    seen = set()
+    deadline = time.monotonic() + 30
+    while page.evaluate("document.getElementById('syncbar').dataset.state") != "sent":
+        assert time.monotonic() < deadline, f"not sent after {len(attempts)} attempts"
+        seen.update(entry_states(page))
+        page.wait_for_timeout(50)
+
+    assert "attention" not in seen
+    assert len(faults) + 1 == len(attempts)
+    # The server's Retry-After: 1 held for every sender (the page and the service worker).
+    assert attempts[1] - attempts[0] >= 0.9
+    assert 1 == stored(quick_server.db(), "Faulty server place (demo)")
+
+
+def test_backoff_delays_grow_are_jittered_capped_and_respect_retry_after(server, phone):
+    page = phone.new_page()
+    officer_ready(page, server.url)
+    delays = page.evaluate("""() => {
+      const d = (n, retryAfter) => FieldappOutbox.nextDelay(n, retryAfter, 1000);
+      const many = (n, retryAfter) => Array.from({ length: 40 }, () => d(n, retryAfter));
+      return { first: many(1), fourth: many(4), late: many(30), told: many(1, 10000),
+               toldLate: many(6, 1000), max: FieldappOutbox.MAX_DELAY };
+    }""")
+
+    assert all(500 <= d <= 1000 for d in delays["first"]), delays["first"]
+    assert all(4000 <= d <= 8000 for d in delays["fourth"]), delays["fourth"]
+    assert all(delays["max"] / 2 <= d <= delays["max"] for d in delays["late"])
+    assert all(10000 <= d <= 12000 for d in delays["told"]), delays["told"]
+    # A short Retry-After does not cut a long backoff short.
+    assert all(16000 <= d <= 32000 for d in delays["toldLate"]), delays["toldLate"]
+    for name in ("first", "fourth", "late", "told"):
+        assert len(set(delays[name])) > 30, f"{name} delays are not jittered"
+
+
+def test_a_batch_the_server_calls_wrong_is_split_and_only_the_record_at_fault_needs_attention(
+        server, phone):
+    page = phone.new_page()
+    officer_ready(page, server.url)
+    places = ["Split place 1 (demo)", "Split place 2 (demo)", "Split place 3 (demo)"]
+    queue_contacts_offline(page, phone, server.url, places)
+    sizes = []
+
+    def too_large_unless_alone(route):
+        contacts = route.request.post_data_json["contacts"]
+        sizes.append(len(contacts))
+        if len(contacts) > 1:
+            return route.fulfill(status=413, json={"error": "too large"})
+        if contacts[0]["place_text"] == places[1]:
+            return route.fulfill(status=400, json={"error": "Unreadable record (demo)"})
+        return route.continue_()
+
+    phone.route("**/api/sync", too_large_unless_alone)
+    phone.set_offline(False)
+    page.wait_for_function(
+        "() => document.getElementById('syncbar').dataset.state === 'attention'", timeout=15000)
+
+    assert 3 == sizes[0]
+    assert ["attention"] == entry_states(page)
+    assert 1 == stored(server.db(), places[0])
+    assert 0 == stored(server.db(), places[1])
+    assert 1 == stored(server.db(), places[2])
+    page.locator("#syncbar-details summary").click()
+    assert "Unreadable record (demo)" in page.locator("#syncbar-list").inner_text()
+
+
+# The phone's clock, 3 h behind (the pages only: a service worker keeps the true clock).
+CLOCK_3H_BEHIND = """(() => {
+  const RealDate = Date;
+  const shift = -3 * 3600 * 1000;
+  class PhoneDate extends RealDate {
+    constructor(...args) { if (args.length) super(...args); else super(RealDate.now() + shift); }
+    static now() { return RealDate.now() + shift; }
+  }
+  globalThis.Date = PhoneDate;
+})();"""
+
+
+def test_a_phone_3_hours_behind_is_told_and_its_contact_gets_the_true_time(server, phone):
+    from datetime import UTC, datetime, timedelta
+
+    phone.add_init_script(CLOCK_3H_BEHIND)
+    page = phone.new_page()
+    officer_ready(page, server.url)
+    banner = page.locator("#pwa-clock")
+    banner.wait_for(state="visible")
+    assert "status" == banner.get_attribute("role")
+    assert ("Your phone's clock is off by about 3 hours. Times you log are corrected; set the "
+            "clock to automatic.") == banner.inner_text()
+    phone_shot(page, "pwa_clock_banner_phone")
+    assert [] == [v for v in axe_violations(page) if any("#pwa-clock" in n for n in v["nodes"])]
+
+    queue_contacts_offline(page, phone, server.url, ["Slow clock place (demo)"])
+    device_nows = []
+
+    def from_the_page_only(route):
+        # Background Sync in the service worker would send the page's record with its own clock.
+        device_now = route.request.post_data_json.get("device_now", "")
+        device_nows.append(device_now)
+        moment = datetime.fromisoformat(device_now.replace("Z", "+00:00"))
+        if abs(moment - (datetime.now(UTC) - timedelta(hours=3))) > timedelta(minutes=5):
+            return route.fulfill(status=503, json={"error": "not the page (test)"})
+        return route.continue_()
+
+    phone.route("**/api/sync", from_the_page_only)
+    phone.set_offline(False)
+    page.wait_for_function("() => document.getElementById('syncbar').dataset.state === 'sent'",
+                           timeout=20000)
+
+    row = server.db().execute("select occurred_at, device_occurred_at, clock_offset_seconds "
+                              "from contact where place_text = ?",
+                              ["Slow clock place (demo)"]).fetchone()
+    occurred, device, offset = (datetime.fromisoformat(row[0]), datetime.fromisoformat(row[1]),
+                                row[2])
+    assert abs(occurred - datetime.now(UTC)) < timedelta(minutes=1)
+    assert abs(device - (datetime.now(UTC) - timedelta(hours=3))) < timedelta(minutes=1)
+    assert abs(offset - 3 * 3600) < 60
+    assert banner.is_visible()
