@@ -109,8 +109,14 @@ def expected_hrp(app) -> dict:
             ["All services", "12", "11", "8", "7", "58.3%", "3.5 h", "20.0 h", "50.0%", "<5",
              "<5"]],
         "diversion": [["Mental-health-related contacts", "6"],
-                      ["Handed to non-police services", "<5"],
-                      ["Share handed to non-police services", "<5"],
+                      # c10 (R09 accepted by S1); c07's warm-referral outcome and c09's
+                      # partner on scene are not accepted referrals.
+                      ["Diverted to non-police services (referral accepted, not escalated)",
+                       "<5"],
+                      ["Share diverted to non-police services", "<5"],
+                      ["Handled with a joint police–health team (referral accepted, not "
+                       "escalated)", "0"],
+                      ["Share handled with a joint police–health team", "0.0%"],
                       ["Escalated to police enforcement", "<5"],
                       ["Police-escalation rate (mental-health contacts)", "<5"],
                       ["All contacts", "18"],

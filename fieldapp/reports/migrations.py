@@ -145,3 +145,13 @@ def create_person_report_index(db: Database) -> None:
     db.execute(
         "create index if not exists idx_contact_person_report on contact (person_id, "
         "occurred_at, deleted_at, police_service, team)")
+
+
+@migrations()
+def add_service_joint_police_health(db: Database) -> None:
+    # A service run by police together with health (e.g. a mobile crisis team with officers
+    # and clinicians) is not a non-police partner: the board report counts referrals accepted
+    # by it apart from diversion (store.DIVERTED / store.JOINT).  On the directory's service
+    # table; 0 for every existing service.
+    if "joint_police_health" not in db["service"].columns_dict:
+        db["service"].add_column("joint_police_health", int, not_null_default=0)

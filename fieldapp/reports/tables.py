@@ -227,16 +227,24 @@ def _protect_referrals(rows: list[list[Cell]]) -> None:
 def diversion_section(data: dict) -> Section:
     section = Section("diversion", _("4. Diversion"), _(
         "Contacts about mental health (the kind of contact, or a person's mental-health "
-        "population) and what happened: handed to a non-police service means a warm referral, "
-        "a partner on scene, a transport to a safe place, or a referral made from the contact. "
-        "The police-escalation rate is the share whose outcome was escalation to police "
-        "enforcement."))
+        "population) and what happened. Diverted to non-police services means a partner "
+        "service accepted a referral made from the contact, the service is not run with "
+        "police, and the contact was not escalated to police enforcement; a referral made "
+        "but never accepted does not count. Referrals accepted by a joint police–health "
+        "team (such as a mobile crisis team with officers) are counted on their own line, "
+        "not as diversion. The police-escalation rate is the share whose outcome was "
+        "escalation to police enforcement."))
     contacts = contact_counts(data)[0]
     table = _measures("diversion", _("Mental-health contacts and diversion"), [
         (_("Mental-health-related contacts"), count(data["mh_contacts"])),
-        (_("Handed to non-police services"), count(data["mh_handed"])),
-        (_("Share handed to non-police services"),
-         rate(data["mh_handed"], data["mh_contacts"])),
+        (_("Diverted to non-police services (referral accepted, not escalated)"),
+         count(data["mh_diverted"])),
+        (_("Share diverted to non-police services"),
+         rate(data["mh_diverted"], data["mh_contacts"])),
+        (_("Handled with a joint police–health team (referral accepted, not escalated)"),
+         count(data["mh_joint"])),
+        (_("Share handled with a joint police–health team"),
+         rate(data["mh_joint"], data["mh_contacts"])),
         (_("Escalated to police enforcement"), count(data["mh_escalated"])),
         (_("Police-escalation rate (mental-health contacts)"),
          rate(data["mh_escalated"], data["mh_contacts"])),
@@ -246,11 +254,12 @@ def diversion_section(data: dict) -> Section:
          withheld() if contacts.text == WITHHELD else rate(data["escalated"], data["contacts"])),
     ])
     section.tables = [table]
-    counts = Table(table.id, table.title, table.columns, [table.rows[i] for i in (0, 1, 3)])
+    counts = Table(table.id, table.title, table.columns, [table.rows[i] for i in (0, 1, 3, 5)])
     table.chart = _chart(
-        counts, _("Mental-health contacts, diverted and escalated"),
-        _("Horizontal bars: mental-health-related contacts, those handed to non-police "
-          "services, and those escalated to police enforcement."), [1])
+        counts, _("Mental-health contacts: diverted, joint and escalated"),
+        _("Horizontal bars: mental-health-related contacts, those diverted to non-police "
+          "services, those handled with a joint police–health team, and those escalated to "
+          "police enforcement."), [1])
     return section
 
 
