@@ -92,20 +92,22 @@ def expected_hrp(app) -> dict:
         "activity_summary": [["Contacts", "18"], ["School engagements", "6"],
                              ["Group contacts", "<5"],
                              ["People reached in groups (headcount)", "78"]],
-        "activity_by_kind": [[kind["school_visit"], "6"], [kind["mental_health"], "5"],
-                             [kind["wellness_check"], "<5"], ["Not recorded", "<5"],
-                             [kind["housing_need"], "<5"]],
+        # Rows whose count is hidden come last, by label only.
+        "activity_by_kind": [[kind["school_visit"], "6"], [kind["mental_health"], "5"]]
+        + [[label, "<5"] for label in sorted([kind["wellness_check"], "Not recorded",
+                                              kind["housing_need"]])],
         "activity_by_month": [["2026-01", "7"], ["2026-02", "5"], ["2026-03", "6"]],
         "people_summary": [["Unique people", "10"], ["Repeat people", "<5"]],
-        "people_by_population": [[pop["youth_12_17"], "6", "<5"],
-                                 [pop["mental_health"], "<5", "<5"],
-                                 [pop["senior_65_plus"], "<5", "<5"],
-                                 [pop["unsheltered"], "<5", "<5"]],
+        "people_by_population": [[pop["youth_12_17"], "6", "<5"]]
+        + [[label, "<5", "<5"] for label in sorted([pop["mental_health"],
+                                                    pop["senior_65_plus"],
+                                                    pop["unsheltered"]])],
         "referrals_by_service": [
             # The youth shelter's small counts would follow from the total by subtraction:
-            # the crisis team's counts, and the rates built on them, are withheld.
-            [CRISIS, "x", "x", "x", "x", "x", "4.0 h", "25.0 h", "x", "<5", "<5"],
-            [YOUTH, "<5", "<5", "<5", "<5", "<5", "<5", "<5", "<5", "<5", "0"],
+            # the crisis team's counts, and the rates built on them, are withheld.  Rates and
+            # medians are never "<5": "–" (footnoted).
+            [CRISIS, "x", "x", "x", "x", "–", "4.0 h", "25.0 h", "–", "<5", "<5"],
+            [YOUTH, "<5", "<5", "<5", "<5", "–", "–", "–", "–", "<5", "0"],
             ["All services", "12", "11", "8", "7", "58.3%", "3.5 h", "20.0 h", "50.0%", "<5",
              "<5"]],
         "diversion": [["Mental-health-related contacts", "6"],
@@ -113,15 +115,15 @@ def expected_hrp(app) -> dict:
                       # partner on scene are not accepted referrals.
                       ["Diverted to non-police services (referral accepted, not escalated)",
                        "<5"],
-                      ["Share diverted to non-police services", "<5"],
+                      ["Share diverted to non-police services", "–"],
                       ["Handled with a joint police–health team (referral accepted, not "
                        "escalated)", "0"],
                       ["Share handled with a joint police–health team", "0.0%"],
                       ["Escalated to police enforcement", "<5"],
-                      ["Police-escalation rate (mental-health contacts)", "<5"],
+                      ["Police-escalation rate (mental-health contacts)", "–"],
                       ["All contacts", "18"],
                       ["All contacts escalated to police enforcement", "<5"],
-                      ["Police-escalation rate (all contacts)", "<5"]],
+                      ["Police-escalation rate (all contacts)", "–"]],
         "repeat_calls": [["People first engaged in the period", "9"],
                          # 7 linked = 5 compared + two counts of 1 to 4: both would be 1.
                          ["… with a linked records-system key", "x"],
@@ -169,9 +171,9 @@ def test_csv_of_all_tables_holds_every_cell_with_suppression(report_app, coordin
     cells = {(t, r, c): v for t, r, c, v in rows[1:]}
     assert "<5" == cells[("activity_summary", "Group contacts", "Value")]
     assert "78" == cells[("activity_summary", "People reached in groups (headcount)", "Value")]
-    assert "x" == cells[("referrals_by_service", CRISIS, "Connected within 48 h")]
+    assert "–" == cells[("referrals_by_service", CRISIS, "Connected within 48 h")]
     assert "50.0%" == cells[("referrals_by_service", "All services", "Connected within 48 h")]
-    assert "<5" == cells[("referrals_by_service", YOUTH, "Median hours sent → accepted")]
+    assert "–" == cells[("referrals_by_service", YOUTH, "Median hours sent → accepted")]
     assert "-50.0%" == cells[("repeat_calls", "Change in calls", "Value")]
     expected = expected_hrp(report_app)
     assert sum(len(r) - 1 for t in expected.values() for r in t) == len(rows) - 1

@@ -10,15 +10,17 @@ from markupsafe import Markup
 
 from fieldapp.reports import charts, store
 from fieldapp.reports.suppression import (
+    PERCENT,
     WITHHELD,
     Cell,
     change,
     count,
+    derived_withheld,
     protect,
+    publication_order,
     rate,
     statistic,
     text,
-    withheld,
 )
 
 # Threads for the report's queries: one per core, at most this many.
@@ -32,6 +34,11 @@ class Table:
     columns: list[str]
     rows: list[list[Cell]]  # first cell: the row's label
     chart: Markup | None = None  # drawn next to the table, from the same cells
+
+    @property
+    def has_derived_withheld(self) -> bool:
+        """Whether a rate or median is withheld ("–"): the page footnotes it."""
+        return any(cell.derived_withheld for row in self.rows for cell in row)
 
 
 @dataclass
@@ -130,8 +137,9 @@ def activity_section(data: dict) -> Section:
         (_("People reached in groups (headcount)"), count(data["headcount"])),
     ])
     by_kind = Table("activity_by_kind", _("Contacts by kind"), [_("Kind"), _("Contacts")],
-                    [[text(vocab_label("kind", r["kind"])), cell]
-                     for r, cell in zip(data["by_kind"], kinds, strict=True)])
+                    publication_order([[text(vocab_label("kind", r["kind"])), cell]
+                                       for r, cell in zip(data["by_kind"], kinds,
+                                                          strict=True)], 1))
     by_month = Table("activity_by_month", _("Contacts by month"), [_("Month"), _("Contacts")],
                      [[text(r["month"]), cell]
                       for r, cell in zip(data["by_month"], months, strict=True)])
@@ -157,8 +165,9 @@ def people_section(data: dict, repeat_contacts: int, repeat_days: int) -> Sectio
     populations = Table(
         "people_by_population", _("Contacts and people by population"),
         [_("Population"), _("Contacts"), _("People")],
-        [[text(vocab_label("population", r["population"])), count(r["contacts"]),
-          count(r["people"])] for r in data["populations"]])
+        publication_order([[text(vocab_label("population", r["population"])),
+                            count(r["contacts"]), count(r["people"])]
+                           for r in data["populations"]], 1))
     section.tables = [summary, populations]
     summary.chart = _chart(summary, _("Unique and repeat people"),
                            _("Horizontal bars: unique people and repeat people in the period."),
@@ -194,6 +203,7 @@ def referrals_section(data: dict) -> Section:
     rows = [_referral_row(r["service"], r) for r in data["services"]]
     rows.append(_referral_row(_("All services"), data["total"]))
     _protect_referrals(rows)
+    rows[:-1] = publication_order(rows[:-1], 1)
     table = Table("referrals_by_service", _("Referrals by partner service"), columns, rows)
     section.tables = [table]
     by_service = Table(table.id, table.title, columns, rows[:-1])
@@ -211,7 +221,7 @@ REFERRAL_RATES = {1: (5, 8), 4: (5,)}
 
 def _protect_referrals(rows: list[list[Cell]]) -> None:
     """Complementary suppression down each count column (the services add up to the last
-    row); a rate whose count is withheld is withheld too."""
+    row); a rate whose count is withheld is withheld too ("–")."""
     for column in REFERRAL_COUNTS:
         parts, total = protect([row[column] for row in rows[:-1]], rows[-1][column])
         for row, cell in zip(rows, [*parts, total], strict=True):
@@ -221,7 +231,7 @@ def _protect_referrals(rows: list[list[Cell]]) -> None:
             if row[column].text == WITHHELD:
                 for rate_column in rates:
                     if not row[rate_column].suppressed:
-                        row[rate_column] = withheld()
+                        row[rate_column] = derived_withheld(PERCENT)
 
 
 def diversion_section(data: dict) -> Section:
@@ -251,7 +261,8 @@ def diversion_section(data: dict) -> Section:
         (_("All contacts"), contacts),
         (_("All contacts escalated to police enforcement"), count(data["escalated"])),
         (_("Police-escalation rate (all contacts)"),
-         withheld() if contacts.text == WITHHELD else rate(data["escalated"], data["contacts"])),
+         derived_withheld(PERCENT) if contacts.text == WITHHELD
+         else rate(data["escalated"], data["contacts"])),
     ])
     section.tables = [table]
     counts = Table(table.id, table.title, table.columns, [table.rows[i] for i in (0, 1, 3, 5)])
