@@ -40,6 +40,7 @@ class Cell:
     text: str
     suppressed: bool = False
     unit: str = COUNT
+    key: str | None = None  # a row label's stable key (a code or id), for the CSV
 
     @property
     def derived_withheld(self) -> bool:
@@ -106,9 +107,9 @@ def change(before: int | None, after: int | None) -> Cell:
     return Cell(round(delta, 1), f"{delta:+.1f}%", unit=PERCENT)
 
 
-def text(value: str) -> Cell:
-    """A label-like cell (never suppressed)."""
-    return Cell(None, value, unit=TEXT)
+def text(value: str, key: str | None = None) -> Cell:
+    """A label-like cell (never suppressed); a row's label carries the row's stable key."""
+    return Cell(None, value, unit=TEXT, key=key)
 
 
 def withheld() -> Cell:
