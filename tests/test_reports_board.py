@@ -96,7 +96,8 @@ def expected_hrp(app) -> dict:
         "activity_by_kind": [[kind["school_visit"], "6"], [kind["mental_health"], "5"]]
         + [[label, "<5"] for label in sorted([kind["wellness_check"], "Not recorded",
                                               kind["housing_need"]])],
-        "activity_by_month": [["2026-01", "7"], ["2026-02", "5"], ["2026-03", "6"]],
+        "activity_by_month": [["January 2026", "7"], ["February 2026", "5"],
+                              ["March 2026", "6"]],
         "people_summary": [["Unique people", "10"], ["Repeat people", "<5"]],
         "people_by_population": [[pop["youth_12_17"], "6", "<5"]]
         + [[label, "<5", "<5"] for label in sorted([pop["mental_health"],
@@ -253,7 +254,7 @@ def test_period_edges_use_local_time(coordinator):
     march = html_tables(coordinator.get(
         "/reports/?start=2026-03-31&end=2026-03-31&police_service=HRP").get_data(as_text=True))
     assert ["Contacts", "<5"] == march["activity_summary"][1]  # c17 only
-    assert [["2026-03", "<5"]] == march["activity_by_month"][1:]
+    assert [["March 2026", "<5"]] == march["activity_by_month"][1:]
     new_year = html_tables(coordinator.get(
         "/reports/?start=2025-12-31&end=2025-12-31&police_service=HRP").get_data(as_text=True))
     assert ["Contacts", "<5"] == new_year["activity_summary"][1]  # x1 only
@@ -327,6 +328,12 @@ def test_french_report(report_app, coordinator):
     html = coordinator.get(f"/reports/?{HRP_Q1}").get_data(as_text=True)
     assert "Rapport au conseil" in html
     assert "&lt;5" in html
+    tables = html_tables(html)
+    assert ["janvier 2026", "février 2026", "mars 2026"] == [
+        row[0] for row in tables["activity_by_month"][1:]]
+    chart = re.search(r'<svg class="chart" id="chart-activity_by_month".*?</svg>', html)[0]
+    assert ["janvier 2026", "février 2026", "mars 2026"] == re.findall(
+        r'<text class="chart-label"[^>]*>([^<]*)</text>', chart)
 
 
 def test_csv_labels_cannot_become_spreadsheet_formulas(report_app, coordinator):

@@ -4,7 +4,9 @@ and the CSV export, so that all three show the same (suppressed) figures."""
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date
 
+from flask_babel import format_date
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -74,6 +76,13 @@ def vocab_label(vocabulary: str, code: str | None) -> str:
             if result:
                 return str(result)
     return code
+
+
+def month_label(month: str) -> str:
+    """"2026-01" as the month in words in the interface language ("January 2026",
+    "janvier 2026")."""
+    year, number = (int(part) for part in month.split("-"))
+    return format_date(date(year, number, 1), "MMMM yyyy")
 
 
 def known_kinds() -> list[str]:
@@ -151,7 +160,7 @@ def activity_section(data: dict) -> Section:
                                                           strict=True)], 1),
                     column_keys=["kind", "contacts"])
     by_month = Table("activity_by_month", _("Contacts by month"), [_("Month"), _("Contacts")],
-                     [[text(r["month"], r["month"]), cell]
+                     [[text(month_label(r["month"]), r["month"]), cell]
                       for r, cell in zip(data["by_month"], months, strict=True)],
                      column_keys=["month", "contacts"])
     section.tables = [summary, by_kind, by_month]
