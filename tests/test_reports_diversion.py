@@ -121,3 +121,15 @@ def test_demo_mobile_crisis_team_is_joint(app, db):
     assert 1 == db["service"].get(uid("service", "crisis_mobile"))["joint_police_health"]
     assert 1 == db.execute(
         "select count(*) from service where joint_police_health = 1").fetchone()[0]
+
+
+def test_cli_marks_and_unmarks_a_joint_service(app, runner, db):
+    from fieldapp.directory.demo_build import uid
+
+    service_id = uid("service", "crisis_line")
+    result = runner.invoke(args=["joint-service", service_id])
+    assert 0 == result.exit_code, result.output
+    assert 1 == db["service"].get(service_id)["joint_police_health"]
+    runner.invoke(args=["joint-service", service_id, "--off"])
+    assert 0 == db["service"].get(service_id)["joint_police_health"]
+    assert 1 == runner.invoke(args=["joint-service", "no-such-service"]).exit_code

@@ -1,7 +1,7 @@
 """Demo calls for service (fictional dispatch records) and person-key links, loaded only when
 the contacts area's demo people exist; and the demo's joint police-health service (the mobile
 crisis team, run by police with health).  Idempotent: calls have fixed call ids, links are
-upserts, the mark is set once."""
+upserts, the mark is set again."""
 
 from datetime import datetime, timedelta
 
@@ -53,4 +53,5 @@ def _mark_joint_services(db: Database) -> None:
         from fieldapp.directory.demo_build import uid
     except ImportError:
         return
-    store.mark_joint_police_health(db, [uid("service", key) for key in JOINT_SERVICES])
+    for key in JOINT_SERVICES:
+        store.set_joint_police_health(db, uid("service", key))

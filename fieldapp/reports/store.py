@@ -483,12 +483,13 @@ def partnerships(db: Database, police_services: list[str]) -> dict | None:
     return {"categories": categories, "total": total}
 
 
-def mark_joint_police_health(db: Database, service_ids: list[str]) -> None:
-    """Mark services as run jointly by police and health (reported apart from diversion)."""
-    marks = ", ".join("?" for _ in service_ids)
+def set_joint_police_health(db: Database, service_id: str, joint: bool = True) -> bool:
+    """Mark a service as run jointly by police and health (reported apart from diversion), or
+    unmark it.  False when there is no such service."""
     with writing(db):
-        db.execute(f"update service set joint_police_health = 1 where id in ({marks})"
-                   " and joint_police_health = 0", list(service_ids))
+        cursor = db.execute("update service set joint_police_health = ? where id = ?",
+                            [1 if joint else 0, service_id])
+    return cursor.rowcount > 0
 
 
 # --- 7 Data quality --------------------------------------------------------------------------
