@@ -43,8 +43,9 @@ PERSON_INDEX = "idx_contact_person_report"
 # non-police: a contact whose only accepted referral went to such a team counts as "joint",
 # apart.  Referrals made but never accepted (sent, received, declined, expired, withdrawn
 # before acceptance) count in neither.  Escalated contacts count in neither.  So diverted,
-# joint and escalated never overlap.
-_ACCEPTED_TO = """exists (select 1 from referral r join service s on s.id = r.service_id
+# joint and escalated never overlap.  A service no longer in the directory counts as
+# non-police (the flag's default).
+_ACCEPTED_TO = """exists (select 1 from referral r left join service s on s.id = r.service_id
                   where r.contact_id = c.id and r.accepted_at is not null
                     and coalesce(s.joint_police_health, 0) = {joint})"""
 _NOT_ESCALATED = f"coalesce(c.outcome, '') != '{ESCALATED_POLICE}'"
