@@ -137,15 +137,13 @@ def board_datapackage():
     """The Frictionless Data Package descriptor of the CSV with the same parameters (its
     columns, types and keys; no figures)."""
     period, filters, _selection, table_id = _export_request(get_db())
-    csv_name = export.filename(period, filters.police_service, filters.team, table_id)
+    names = [export.filename(period, filters.police_service, filters.team, table_id, extension)
+             for extension in ("csv", "datapackage.json")]
     table_ids = [table_id] if table_id else list(tables.SECTION_OF_TABLE)
-    body = export.descriptor(csv_name, period, filters.police_service, filters.team,
-                             table_ids)
+    body = export.descriptor(names[0], period, filters.police_service, filters.team, table_ids)
     return Response(json.dumps(body, ensure_ascii=False, indent=2),
                     mimetype="application/json",
-                    headers={"Content-Disposition": 'attachment; filename="'
-                             + export.filename(period, filters.police_service, filters.team,
-                                               table_id, "datapackage.json") + '"'})
+                    headers={"Content-Disposition": f'attachment; filename="{names[1]}"'})
 
 
 def _export_request(db):
