@@ -7,7 +7,14 @@ import fieldapp.cli  # noqa: F401  (imports the areas in the app's order)
 from fieldapp.db import connect
 from fieldapp.reports import store, tables
 from fieldapp.reports.period import quarter
-from fieldapp.reports.suppression import COUNT, SUPPRESSED, WITHHELD
+from fieldapp.reports.suppression import (
+    COUNT,
+    SUPPRESSED,
+    WITHHELD,
+    count,
+    publication_order,
+    text,
+)
 from tests.conftest import login, make_app
 from tests.test_reports_board import html_tables
 from tests.test_reports_dataset import HRP_Q1, NOW, OFFICER_A, YOUTH_SHELTER_ID, load
@@ -106,3 +113,10 @@ def test_withheld_rates_have_a_footnote_on_the_page(tmp_path):
             for column, cell in zip(header[1:], row[1:], strict=True):
                 if any(word in column for word in ("÷", "Median", "48 h", "rate", "Share")):
                     assert SUPPRESSED != cell, (column, row)
+
+
+def test_hidden_rows_follow_shown_rows_alphabetically_ignoring_case_and_accents():
+    rows = [[text(label), count(n)] for label, n in
+            [("zèbre", 1), ("Écoles", 4), ("eau", 2), ("Alpha", 7), ("Bêta", 9), ("beta", 7)]]
+    assert ["Bêta", "Alpha", "beta", "eau", "Écoles", "zèbre"] == [
+        row[0].text for row in publication_order(rows, 1)]

@@ -18,6 +18,7 @@ from fieldapp.reports.suppression import (
     COUNT,
     DERIVED_WITHHELD,
     HOURS,
+    NUMBER,
     PERCENT,
     SUPPRESSED,
     TEXT,
@@ -36,7 +37,7 @@ FIELDS = [
     ("column_key", "string", _l("Column of the table (stable key).")),
     ("value", "number", _l("The figure; empty when suppressed or when there is nothing to "
                            "compute (no denominator, no values).")),
-    ("unit", "string", _l("count, percent (0-100) or hours.")),
+    ("unit", "string", _l("count, percent (0-100), hours or number.")),
     ("suppressed", "boolean", _l("true when the figure is withheld to protect privacy.")),
     ("suppression", "string", _l("Why: under_5 (a count from 1 to 4), complementary (a "
                                  "count of 5 or more withheld so that a count under 5 cannot "
@@ -133,7 +134,7 @@ def _field(name: str, kind: str, description, table_ids: list[str]) -> dict:
         "table": {"required": True, "enum": table_ids},
         "row_key": {"required": True},
         "column_key": {"required": True},
-        "unit": {"required": True, "enum": [COUNT, PERCENT, HOURS]},
+        "unit": {"required": True, "enum": [COUNT, PERCENT, HOURS, NUMBER]},
         "suppressed": {"required": True},
         "suppression": {"enum": list(SUPPRESSION_OF_TEXT.values())},
     }.get(name)

@@ -1,6 +1,7 @@
 """Small-cell suppression: the one place that turns report numbers into what people see.
 
-Rule (applied to the page, chart labels and the CSV alike, because all three print `Cell.text`):
+Rule (applied to the page, chart labels and the CSV alike: the page and charts print
+`Cell.text`, the CSV prints `Cell.value` (None when hidden) with the reason):
 
 - a count from 1 to 4 is shown as "<5"; 0 and 5+ are shown as they are.  "<5" appears only in
   count columns;
@@ -18,10 +19,11 @@ Rule (applied to the page, chart labels and the CSV alike, because all three pri
 Charts draw a suppressed count as a hatched bar of the threshold's length, so that bar lengths
 never reveal the hidden value.
 
-Each Cell knows its unit ("count", "percent", "hours", "text"): the CSV writes it, and tests
-check that "<5" is only ever a count.
+Each Cell knows its unit ("count", "percent", "hours", "number", "text"): the CSV writes it,
+and tests check that "<5" is only ever a count.
 """
 
+import unicodedata
 from dataclasses import dataclass
 
 THRESHOLD = 5
@@ -29,7 +31,7 @@ SUPPRESSED = "<5"
 WITHHELD = "x"
 DERIVED_WITHHELD = "–"  # en dash: a rate or median withheld (footnoted on the page)
 EMPTY = "—"  # em dash: nothing to compute
-COUNT, PERCENT, HOURS, TEXT = "count", "percent", "hours", "text"
+COUNT, PERCENT, HOURS, NUMBER, TEXT = "count", "percent", "hours", "number", "text"
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ def statistic(value: float | None, n: int | None, unit: str = "") -> Cell:
     """A median (or other statistic) of n values, with one decimal and an optional unit
     (" h": hours)."""
     n = int(n or 0)
-    kind = HOURS if unit.strip() == "h" else TEXT
+    kind = HOURS if unit.strip() == "h" else NUMBER
     if is_small(n):
         return derived_withheld(kind)
     if n == 0 or value is None:
@@ -159,6 +161,13 @@ def publication_order(rows: list, column: int, label=lambda row: row[0].text) ->
     def key(row):
         cell = row[column]
         if cell.value is None:
-            return (1, 0, label(row))
-        return (0, -cell.value, label(row))
+            return (1, 0, alphabetical(label(row)))
+        return (0, -cell.value, alphabetical(label(row)))
     return sorted(rows, key=key)
+
+
+def alphabetical(label: str) -> tuple[str, str]:
+    """A sort key that ignores case and accents ("école" between "eau" and "effet")."""
+    bare = "".join(ch for ch in unicodedata.normalize("NFKD", label)
+                   if not unicodedata.combining(ch))
+    return bare.casefold(), label
