@@ -133,3 +133,11 @@ def test_cli_marks_and_unmarks_a_joint_service(app, runner, db):
     runner.invoke(args=["joint-service", service_id, "--off"])
     assert 0 == db["service"].get(service_id)["joint_police_health"]
     assert 1 == runner.invoke(args=["joint-service", "no-such-service"]).exit_code
+
+
+def test_loading_the_demo_again_leaves_the_directory_version(app, db):
+    from fieldapp.reports import demo
+
+    version = db.execute("select n from directory_version").fetchone()[0]
+    demo.load(db, app.config, NOW)
+    assert version == db.execute("select n from directory_version").fetchone()[0]

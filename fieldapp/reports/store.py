@@ -486,11 +486,17 @@ def partnerships(db: Database, police_services: list[str]) -> dict | None:
 
 def set_joint_police_health(db: Database, service_id: str, joint: bool = True) -> bool:
     """Mark a service as run jointly by police and health (reported apart from diversion), or
-    unmark it.  False when there is no such service."""
-    with writing(db):
-        cursor = db.execute("update service set joint_police_health = ? where id = ?",
-                            [1 if joint else 0, service_id])
-    return cursor.rowcount > 0
+    unmark it; a service already so is not written (the directory's version, which caches
+    follow, stays).  False when there is no such service."""
+    row = db.execute("select joint_police_health from service where id = ?",
+                     [service_id]).fetchone()
+    if row is None:
+        return False
+    if bool(row[0]) != joint:
+        with writing(db):
+            db.execute("update service set joint_police_health = ? where id = ?",
+                       [1 if joint else 0, service_id])
+    return True
 
 
 # --- 7 Data quality --------------------------------------------------------------------------
