@@ -228,7 +228,8 @@ def referrals_section(data: dict) -> Section:
                _("Connected ÷ made"), _("Median hours sent → accepted"),
                _("Median hours sent → connected"), _("Connected within 48 h"),
                _("Declined: partner reasons"), _("Declined: person's choice")]
-    rows = [_referral_row(r["g"], r["service"], r) for r in data["services"]]
+    rows = [_referral_row(r["g"] or NOT_RECORDED, r["service"] or _("Not recorded"), r)
+            for r in data["services"]]
     rows.append(_referral_row(ALL, _("All services"), data["total"]))
     _protect_referrals(rows)
     rows[:-1] = publication_order(rows[:-1], 1)
