@@ -60,8 +60,8 @@ def html_tables(html: str) -> dict:
     return parser.tables
 
 
-def csv_rows(response) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+def csv_records(response) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
 
 
 @pytest.fixture
@@ -92,30 +92,39 @@ def expected_hrp(app) -> dict:
         "activity_summary": [["Contacts", "18"], ["School engagements", "6"],
                              ["Group contacts", "<5"],
                              ["People reached in groups (headcount)", "78"]],
-        "activity_by_kind": [[kind["school_visit"], "6"], [kind["mental_health"], "5"],
-                             [kind["wellness_check"], "<5"], ["Not recorded", "<5"],
-                             [kind["housing_need"], "<5"]],
-        "activity_by_month": [["2026-01", "7"], ["2026-02", "5"], ["2026-03", "6"]],
+        # Rows whose count is hidden come last, by label only.
+        "activity_by_kind": [[kind["school_visit"], "6"], [kind["mental_health"], "5"]]
+        + [[label, "<5"] for label in sorted([kind["wellness_check"], "Not recorded",
+                                              kind["housing_need"]])],
+        "activity_by_month": [["January 2026", "7"], ["February 2026", "5"],
+                              ["March 2026", "6"]],
         "people_summary": [["Unique people", "10"], ["Repeat people", "<5"]],
-        "people_by_population": [[pop["youth_12_17"], "6", "<5"],
-                                 [pop["mental_health"], "<5", "<5"],
-                                 [pop["senior_65_plus"], "<5", "<5"],
-                                 [pop["unsheltered"], "<5", "<5"]],
+        "people_by_population": [[pop["youth_12_17"], "6", "<5"]]
+        + [[label, "<5", "<5"] for label in sorted([pop["mental_health"],
+                                                    pop["senior_65_plus"],
+                                                    pop["unsheltered"]])],
         "referrals_by_service": [
             # The youth shelter's small counts would follow from the total by subtraction:
-            # the crisis team's counts, and the rates built on them, are withheld.
-            [CRISIS, "x", "x", "x", "x", "x", "4.0 h", "25.0 h", "x", "<5", "<5"],
-            [YOUTH, "<5", "<5", "<5", "<5", "<5", "<5", "<5", "<5", "<5", "0"],
+            # the crisis team's counts, and the rates built on them, are withheld.  Rates and
+            # medians are never "<5": "–" (footnoted).
+            [CRISIS, "x", "x", "x", "x", "–", "4.0 h", "25.0 h", "–", "<5", "<5"],
+            [YOUTH, "<5", "<5", "<5", "<5", "–", "–", "–", "–", "<5", "0"],
             ["All services", "12", "11", "8", "7", "58.3%", "3.5 h", "20.0 h", "50.0%", "<5",
              "<5"]],
         "diversion": [["Mental-health-related contacts", "6"],
-                      ["Handed to non-police services", "<5"],
-                      ["Share handed to non-police services", "<5"],
+                      # c10 (R09 accepted by S1); c07's warm-referral outcome and c09's
+                      # partner on scene are not accepted referrals.
+                      ["Diverted to non-police services (referral accepted, not escalated)",
+                       "<5"],
+                      ["Share diverted to non-police services", "–"],
+                      ["Handled with a joint police–health team (referral accepted, not "
+                       "escalated)", "0"],
+                      ["Share handled with a joint police–health team", "0.0%"],
                       ["Escalated to police enforcement", "<5"],
-                      ["Police-escalation rate (mental-health contacts)", "<5"],
+                      ["Police-escalation rate (mental-health contacts)", "–"],
                       ["All contacts", "18"],
                       ["All contacts escalated to police enforcement", "<5"],
-                      ["Police-escalation rate (all contacts)", "<5"]],
+                      ["Police-escalation rate (all contacts)", "–"]],
         "repeat_calls": [["People first engaged in the period", "9"],
                          # 7 linked = 5 compared + two counts of 1 to 4: both would be 1.
                          ["… with a linked records-system key", "x"],
@@ -147,29 +156,63 @@ def test_every_figure_of_the_page_is_exact_and_suppressed(report_app, coordinato
         assert rows == found[table_id][1:], table_id
 
 
+MARKS = {"under_5": "<5", "complementary": "x", "derived": "–"}
+
+
+def page_text(record: dict) -> str | float:
+    """What the page shows for a CSV record: the mark of a suppressed figure, "—" for nothing
+    to compute, else the number."""
+    if record["suppressed"] == "true":
+        return MARKS[record["suppression"]]
+    return float(record["value"]) if record["value"] else "—"
+
+
+def page_number(text: str) -> str | float:
+    """A page cell as a number ("58.3%" -> 58.3, "4.0 h" -> 4.0), or its mark."""
+    number = text.removesuffix("%").removesuffix(" h")
+    return float(number) if re.fullmatch(r"[+-]?\d+(\.\d+)?", number) else text
+
+
 def test_csv_of_each_table_equals_the_page(report_app, coordinator):
     page = html_tables(coordinator.get(f"/reports/?{HRP_Q1}").get_data(as_text=True))
-    for table_id, rows in expected_hrp(report_app).items():
+    for table_id in expected_hrp(report_app):
         response = coordinator.get(f"/reports/board.csv?{HRP_Q1}&table={table_id}")
         assert 200 == response.status_code
         assert "text/csv" in response.headers["Content-Type"]
-        assert page[table_id] == csv_rows(response), table_id
-        assert rows == csv_rows(response)[1:]
+        header, *rows = page[table_id]
+        shown = {(row[0], column): page_number(cell) for row in rows
+                 for column, cell in zip(header[1:], row[1:], strict=True)
+                 if column != "Gaps"}  # text: follows from the counts, not in the CSV
+        records = csv_records(response)
+        assert {table_id} == {r["table"] for r in records}
+        assert shown == {(r["row_label"], r["column_label"]): page_text(r) for r in records}
+        assert len(shown) == len(records), table_id
 
 
-def test_csv_of_all_tables_holds_every_cell_with_suppression(report_app, coordinator):
-    rows = csv_rows(coordinator.get(f"/reports/board.csv?{HRP_Q1}"))
-    assert ["Table", "Row", "Column", "Value"] == rows[0]
-    cells = {(t, r, c): v for t, r, c, v in rows[1:]}
-    assert "<5" == cells[("activity_summary", "Group contacts", "Value")]
-    assert "78" == cells[("activity_summary", "People reached in groups (headcount)", "Value")]
-    assert "x" == cells[("referrals_by_service", CRISIS, "Connected within 48 h")]
-    assert "50.0%" == cells[("referrals_by_service", "All services", "Connected within 48 h")]
-    assert "<5" == cells[("referrals_by_service", YOUTH, "Median hours sent → accepted")]
-    assert "-50.0%" == cells[("repeat_calls", "Change in calls", "Value")]
+def test_csv_of_all_tables_holds_every_figure_with_suppression(report_app, coordinator):
+    records = csv_records(coordinator.get(f"/reports/board.csv?{HRP_Q1}"))
+    cells = {(r["table"], r["row_key"], r["column_key"]):
+             (r["value"], r["unit"], r["suppressed"], r["suppression"]) for r in records}
+    assert ("", "count", "true", "under_5") == cells[
+        ("activity_summary", "group_contacts", "value")]
+    assert ("78", "count", "false", "") == cells[
+        ("activity_summary", "group_headcount", "value")]
+    assert ("", "percent", "true", "derived") == cells[
+        ("referrals_by_service", "s1-crisis-line", "connected_48h_share")]
+    assert ("", "count", "true", "complementary") == cells[
+        ("referrals_by_service", "s1-crisis-line", "made")]
+    assert ("50.0", "percent", "false", "") == cells[
+        ("referrals_by_service", "all", "connected_48h_share")]
+    assert ("3.5", "hours", "false", "") == cells[
+        ("referrals_by_service", "all", "median_hours_to_accept")]
+    assert ("", "hours", "true", "derived") == cells[
+        ("referrals_by_service", "s2-youth-beds", "median_hours_to_accept")]
+    assert ("-50.0", "percent", "false", "") == cells[("repeat_calls", "calls_change", "value")]
     expected = expected_hrp(report_app)
-    assert sum(len(r) - 1 for t in expected.values() for r in t) == len(rows) - 1
-    assert not any(re.fullmatch(r"[1-4]", value) for *_, value in rows[1:])
+    figures = sum(len(r) - 1 for t in expected.values() for r in t) - len(
+        expected["partnerships"])  # the gaps column is text
+    assert figures == len(records)
+    assert not any(re.fullmatch(r"[1-4]", r["value"]) for r in records if r["unit"] == "count")
 
 
 def test_no_count_from_1_to_4_is_shown_anywhere_on_the_page(coordinator):
@@ -211,7 +254,7 @@ def test_period_edges_use_local_time(coordinator):
     march = html_tables(coordinator.get(
         "/reports/?start=2026-03-31&end=2026-03-31&police_service=HRP").get_data(as_text=True))
     assert ["Contacts", "<5"] == march["activity_summary"][1]  # c17 only
-    assert [["2026-03", "<5"]] == march["activity_by_month"][1:]
+    assert [["March 2026", "<5"]] == march["activity_by_month"][1:]
     new_year = html_tables(coordinator.get(
         "/reports/?start=2025-12-31&end=2025-12-31&police_service=HRP").get_data(as_text=True))
     assert ["Contacts", "<5"] == new_year["activity_summary"][1]  # x1 only
@@ -285,6 +328,12 @@ def test_french_report(report_app, coordinator):
     html = coordinator.get(f"/reports/?{HRP_Q1}").get_data(as_text=True)
     assert "Rapport au conseil" in html
     assert "&lt;5" in html
+    tables = html_tables(html)
+    assert ["janvier 2026", "février 2026", "mars 2026"] == [
+        row[0] for row in tables["activity_by_month"][1:]]
+    chart = re.search(r'<svg class="chart" id="chart-activity_by_month".*?</svg>', html)[0]
+    assert ["janvier 2026", "février 2026", "mars 2026"] == re.findall(
+        r'<text class="chart-label"[^>]*>([^<]*)</text>', chart)
 
 
 def test_csv_labels_cannot_become_spreadsheet_formulas(report_app, coordinator):
@@ -293,10 +342,12 @@ def test_csv_labels_cannot_become_spreadsheet_formulas(report_app, coordinator):
     db = connect(report_app.config["DATABASE"])
     db.execute("update organization set name = '=HYPERLINK(1)' where id = ?", [CRISIS_TEAM_ID])
     db.conn.close()
-    rows = csv_rows(coordinator.get(f"/reports/board.csv?{HRP_Q1}&table=referrals_by_service"))
-    assert rows[1][0].startswith("'=HYPERLINK(1)")
-    assert "-50.0%" == csv_rows(coordinator.get(
-        f"/reports/board.csv?{HRP_Q1}&table=repeat_calls"))[8][1]
+    records = csv_records(coordinator.get(
+        f"/reports/board.csv?{HRP_Q1}&table=referrals_by_service"))
+    assert records[0]["row_label"].startswith("'=HYPERLINK(1)")
+    change = [r for r in csv_records(coordinator.get(
+        f"/reports/board.csv?{HRP_Q1}&table=repeat_calls")) if r["row_key"] == "calls_change"]
+    assert "-50.0" == change[0]["value"]  # a negative number stays a number
 
 
 def test_bad_filter_through_htmx_still_shows_its_message(coordinator):

@@ -21,20 +21,20 @@ def test_zero_and_five_or_more_are_shown(n, shown):
 
 
 @pytest.mark.parametrize("numerator, denominator, shown", [
-    (3, 10, "<5"), (10, 4, "<5"), (0, 4, "<5"), (0, 10, "0.0%"), (5, 10, "50.0%"),
-    (7, 12, "58.3%"), (0, 0, "—"), (2, 3, "<5"),
+    (3, 10, "–"), (10, 4, "–"), (0, 4, "–"), (0, 10, "0.0%"), (5, 10, "50.0%"),
+    (7, 12, "58.3%"), (0, 0, "—"), (2, 3, "–"),
 ])
-def test_rates_from_suppressed_counts_are_suppressed(numerator, denominator, shown):
+def test_rates_from_suppressed_counts_are_withheld_with_a_dash(numerator, denominator, shown):
     assert shown == rate(numerator, denominator).text
 
 
-@pytest.mark.parametrize("n, shown", [(0, "—"), (1, "<5"), (4, "<5"), (5, "4.0 h")])
-def test_medians_of_fewer_than_5_values_are_suppressed(n, shown):
+@pytest.mark.parametrize("n, shown", [(0, "—"), (1, "–"), (4, "–"), (5, "4.0 h")])
+def test_medians_of_fewer_than_5_values_are_withheld_with_a_dash(n, shown):
     assert shown == statistic(4.0, n, " h").text
 
 
-def test_change_is_suppressed_when_either_side_is():
-    assert "<5" == change(10, 3).text
+def test_change_is_withheld_when_either_side_is_suppressed():
+    assert "–" == change(10, 3).text
     assert "-50.0%" == change(10, 5).text
     assert "—" == change(0, 7).text
 

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("reports", __name__)
 
-from fieldapp.reports import routes  # noqa: E402,F401
+from fieldapp.reports import cli, routes  # noqa: E402,F401

@@ -1,6 +1,7 @@
 """Demo calls for service (fictional dispatch records) and person-key links, loaded only when
-the contacts area's demo people exist.  Idempotent: calls have fixed call ids, links are
-upserts."""
+the contacts area's demo people exist; and the demo's joint police-health service (the mobile
+crisis team, run by police with health).  Idempotent: calls have fixed call ids, links are
+upserts, the mark is set again."""
 
 from datetime import datetime, timedelta
 
@@ -22,8 +23,12 @@ CALLS = [
     ("DEMO-0010", 12, "traffic", ""),
 ]
 
+# Demo directory services (demo_build keys) run jointly by police and health.
+JOINT_SERVICES = ["crisis_mobile"]
+
 
 def load(db: Database, config: dict, now: str) -> None:
+    _mark_joint_services(db)
     try:
         from fieldapp.contacts.demo import PERSON_JD, PERSON_MK
     except ImportError:
@@ -40,3 +45,13 @@ def load(db: Database, config: dict, now: str) -> None:
     store.insert_calls(db, result.rows)
     for key, person_id in people.items():
         store.link_key(db, key, person_id, None, now)
+
+
+def _mark_joint_services(db: Database) -> None:
+    """The demo's mobile crisis response attends with or without police: a joint team."""
+    try:
+        from fieldapp.directory.demo_build import uid
+    except ImportError:
+        return
+    for key in JOINT_SERVICES:
+        store.set_joint_police_health(db, uid("service", key))

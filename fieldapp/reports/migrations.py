@@ -145,3 +145,25 @@ def create_person_report_index(db: Database) -> None:
     db.execute(
         "create index if not exists idx_contact_person_report on contact (person_id, "
         "occurred_at, deleted_at, police_service, team)")
+
+
+@migrations()
+def add_service_joint_police_health(db: Database) -> None:
+    # A service run by police together with health (e.g. a mobile crisis team with officers
+    # and clinicians) is not a non-police partner: the board report counts referrals accepted
+    # by it apart from diversion (store.DIVERTED / store.JOINT).  On the directory's service
+    # table; 0 for every existing service.
+    if "joint_police_health" not in db["service"].columns_dict:
+        db["service"].add_column("joint_police_health", int, not_null_default=0)
+
+
+@migrations()
+def create_referral_contact_report_index(db: Database) -> None:
+    # Diversion asks, for each mental-health contact, whether a partner accepted a referral
+    # made from it and which service: with accepted_at and service_id in the index that is one
+    # index-only probe, no table look-up (measured on a year of 250,000 contacts, 40,000
+    # referrals: the mental-health pass 0.145 s -> 0.126 s CPU).  It leads with contact_id,
+    # so the plain contact_id index is redundant.
+    db.execute("create index if not exists idx_referral_contact_report on referral "
+               "(contact_id, accepted_at, service_id)")
+    db.execute("drop index if exists idx_referral_contact")

@@ -1,6 +1,7 @@
 """The board report (page and CSV) and the calls-for-service import, for coordinators only."""
 
 import io
+import json
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -12,7 +13,7 @@ from flask_login import current_user
 
 from fieldapp import clock, csv_safe, uploads
 from fieldapp.db import connect, get_db
-from fieldapp.reports import bp, calls, store, tables
+from fieldapp.reports import bp, calls, export, store, tables
 from fieldapp.reports import period as periods
 from fieldapp.security import audit_event, role_required
 from fieldapp.views import is_htmx, render
@@ -109,36 +110,52 @@ def board():
 @bp.get("/board.csv")
 @role_required("coordinator")
 def board_csv():
-    """The report's tables as CSV, with the same suppression as the page (audited)."""
+    """The report's figures for analysts (reports/export.py), one table or all, with the same
+    suppression as the page (audited)."""
     db = get_db()
+    period, filters, selection, table_id = _export_request(db)
+    sections = _sections(db, period, filters, tables.SECTION_OF_TABLE.get(table_id))
+    by_id = tables.all_tables(sections)
+    if table_id and table_id not in by_id:  # a section without its table (no register)
+        abort(404)
+    chosen = [by_id[table_id]] if table_id else list(by_id.values())
+    out = io.StringIO()
+    writer = csv_safe.writer(out)
+    writer.writerow(export.COLUMNS)
+    writer.writerows(export.rows(chosen, period, filters.police_service, filters.team))
+    audit_event("report_exported", object_type="report", object_id=table_id or "board",
+                detail={"period": period.key, "police_service": selection["police_service"],
+                        "team": selection["team"], "table": table_id or "all"})
+    filename = export.filename(period, filters.police_service, filters.team, table_id)
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.get("/board.datapackage.json")
+@role_required("coordinator")
+def board_datapackage():
+    """The Frictionless Data Package descriptor of the CSV with the same parameters (its
+    columns, types and keys; no figures)."""
+    period, filters, _selection, table_id = _export_request(get_db())
+    names = [export.filename(period, filters.police_service, filters.team, table_id, extension)
+             for extension in ("csv", "datapackage.json")]
+    table_ids = [table_id] if table_id else list(tables.SECTION_OF_TABLE)
+    body = export.descriptor(names[0], period, filters.police_service, filters.team, table_ids)
+    return Response(json.dumps(body, ensure_ascii=False, indent=2),
+                    mimetype="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{names[1]}"'})
+
+
+def _export_request(db):
+    """(period, filters, selection, table id) of an export: 400 on a bad filter, 404 on an
+    unknown table."""
     period, filters, selection, error = _parse_request(db)
     if error:
         abort(400, description=error)
     table_id = request.args.get("table") or ""
     if table_id and table_id not in tables.SECTION_OF_TABLE:
         abort(404)
-    sections = _sections(db, period, filters, tables.SECTION_OF_TABLE.get(table_id))
-    by_id = tables.all_tables(sections)
-    if table_id and table_id not in by_id:  # a section without its table (no register)
-        abort(404)
-    out = io.StringIO()
-    writer = csv_safe.writer(out)
-    if table_id:
-        table = by_id[table_id]
-        writer.writerow(table.columns)
-        writer.writerows([cell.text for cell in row] for row in table.rows)
-    else:
-        writer.writerow([_("Table"), _("Row"), _("Column"), _("Value")])
-        for table in by_id.values():
-            for row in table.rows:
-                for column, cell in zip(table.columns[1:], row[1:], strict=True):
-                    writer.writerow([table.id, row[0].text, column, cell.text])
-    audit_event("report_exported", object_type="report", object_id=table_id or "board",
-                detail={"period": period.key, "police_service": selection["police_service"],
-                        "team": selection["team"], "table": table_id or "all"})
-    filename = f"board-{period.key.replace('..', '_')}{'-' + table_id if table_id else ''}.csv"
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return period, filters, selection, table_id
 
 
 # --- Calls for service ----------------------------------------------------------------------

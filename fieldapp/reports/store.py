@@ -21,7 +21,7 @@ from fieldapp.db import writing
 
 PARTNER_DECLINE_REASONS = ("no_capacity", "not_eligible", "duplicate")
 PERSON_DECLINE_REASONS = ("person_declined",)
-HANDED_OVER_OUTCOMES = ("warm_referral", "partner_on_scene", "transported_safe_place")
+ESCALATED_POLICE = "escalated_police"
 ANSWER_DAYS = 7
 STALE_DAYS = 180
 WINDOW_DAYS = 90
@@ -34,6 +34,24 @@ MERGED = ("merged(id, merged_into_id) as materialized (select id, merged_into_id
 SECONDS = "(cast(strftime('%s', {b}) as integer) - cast(strftime('%s', {a}) as integer))"
 # The report's index of contacts by person then time (reports/migrations.py).
 PERSON_INDEX = "idx_contact_person_report"
+
+# DIVERSION.  A mental-health contact is "diverted" (handled without police) when it was not
+# escalated to police enforcement and a partner ACCEPTED a referral made from it (the referral
+# reached accepted, and perhaps contact attempted, connected or closed after that: accepted_at
+# is stamped once and kept) to a non-police service.  A service marked joint police-health
+# (service.joint_police_health, e.g. a mobile crisis team run by police with health) is not
+# non-police: a contact whose only accepted referral went to such a team counts as "joint",
+# apart.  Referrals made but never accepted (sent, received, declined, expired, withdrawn
+# before acceptance) count in neither.  Escalated contacts count in neither.  So diverted,
+# joint and escalated never overlap.  A service no longer in the directory counts as
+# non-police (the flag's default).
+_ACCEPTED_TO = """exists (select 1 from referral r left join service s on s.id = r.service_id
+                  where r.contact_id = c.id and r.accepted_at is not null
+                    and coalesce(s.joint_police_health, 0) = {joint})"""
+_NOT_ESCALATED = f"coalesce(c.outcome, '') != '{ESCALATED_POLICE}'"
+DIVERTED = f"{_NOT_ESCALATED} and {_ACCEPTED_TO.format(joint=0)}"
+JOINT = (f"{_NOT_ESCALATED} and {_ACCEPTED_TO.format(joint=1)} "
+         f"and not {_ACCEPTED_TO.format(joint=0)}")
 
 
 @dataclass(frozen=True)
@@ -88,8 +106,9 @@ def teams(db: Database) -> list[str]:
 def contacts_overview(db: Database, f: Filters, months: list[tuple[str, str, str]],
                       kinds: list[str] = ()) -> dict:
     """Activity (totals, by kind, by month, school visits, groups and headcount), diversion
-    (mental-health contacts, handed over, escalated) and contacts missing a kind or an outcome,
-    from range scans of the covering index, with no sorting.
+    (mental-health contacts: diverted, joint police-health, escalated; see DIVERTED) and
+    contacts missing a kind or an outcome, from range scans of the covering index, with no
+    sorting.
 
     Counts use FILTER clauses, which step an aggregate only for the rows they match (measured:
     twice as fast as sum(<condition>), which steps every aggregate for every row).  Known kinds
@@ -97,29 +116,29 @@ def contacts_overview(db: Database, f: Filters, months: list[tuple[str, str, str
     only when there are any.  Each month is its own range count.
     """
     where = _contacts_where(f)
-    params = dict(f.params())
+    params = {**f.params(), "escalated": ESCALATED_POLICE}
     kinds = [k for k in dict.fromkeys(kinds) if k]
     kind_counts = "".join(f", count(*) filter (where c.kind = :k{i}) as k{i}"
                           for i in range(len(kinds)))
     params.update({f"k{i}": kind for i, kind in enumerate(kinds)})
     marks = ", ".join(f":k{i}" for i in range(len(kinds))) or "''"
-    handed = ", ".join(f"'{o}'" for o in HANDED_OVER_OUTCOMES)
     row = _one(db, f"""
         select count(*) as contacts,
                count(*) filter (where c.kind is null or c.kind = '') as no_kind,
                count(*) filter (where c.is_group = 1) as group_contacts,
                coalesce(sum(c.headcount) filter (where c.is_group = 1), 0) as headcount,
                count(*) filter (where c.outcome is null or c.outcome = '') as no_outcome,
-               count(*) filter (where c.outcome = 'escalated_police') as escalated
+               count(*) filter (where c.outcome = :escalated) as escalated
                {kind_counts}
         from contact c where {where}""", params)
     # Mental-health contacts: a second pass over the same range, so that the population test
-    # is evaluated once per contact.
+    # is evaluated once per contact.  Diverted, joint and escalated never overlap (see
+    # DIVERSION).
     row.update(_one(db, f"""
         select count(*) as mh_contacts,
-               count(*) filter (where c.outcome = 'escalated_police') as mh_escalated,
-               count(*) filter (where c.outcome in ({handed}) or exists (
-                   select 1 from referral r where r.contact_id = c.id)) as mh_handed
+               count(*) filter (where c.outcome = :escalated) as mh_escalated,
+               count(*) filter (where {DIVERTED}) as mh_diverted,
+               count(*) filter (where {JOINT}) as mh_joint
         from contact c
         where {where} and (c.kind = 'mental_health' or c.id in (
             select cp.contact_id from contact_population cp
@@ -136,7 +155,7 @@ def contacts_overview(db: Database, f: Filters, months: list[tuple[str, str, str
     return {
         **{key: row[key] for key in ("contacts", "group_contacts", "headcount", "no_kind",
                                      "no_outcome", "escalated", "mh_contacts", "mh_escalated",
-                                     "mh_handed")},
+                                     "mh_diverted", "mh_joint")},
         "school_visits": by_kind.get("school_visit", 0),
         "by_kind": [{"kind": k, "n": n} for k, n in
                     sorted(by_kind.items(), key=lambda item: (-item[1], item[0] or ""))
@@ -463,6 +482,21 @@ def partnerships(db: Database, police_services: list[str]) -> dict | None:
         where s.archived_at is null group by sc.category order by sc.category""", params))
     total = _one(db, f"select {select} from service s where s.archived_at is null", params)
     return {"categories": categories, "total": total}
+
+
+def set_joint_police_health(db: Database, service_id: str, joint: bool = True) -> bool:
+    """Mark a service as run jointly by police and health (reported apart from diversion), or
+    unmark it; a service already so is not written (the directory's version, which caches
+    follow, stays).  False when there is no such service."""
+    row = db.execute("select joint_police_health from service where id = ?",
+                     [service_id]).fetchone()
+    if row is None:
+        return False
+    if bool(row[0]) != joint:
+        with writing(db):
+            db.execute("update service set joint_police_health = ? where id = ?",
+                       [1 if joint else 0, service_id])
+    return True
 
 
 # --- 7 Data quality --------------------------------------------------------------------------

@@ -1,25 +1,37 @@
 """Small-cell suppression: the one place that turns report numbers into what people see.
 
-Rule (applied to the page, chart labels and the CSV alike, because all three print `Cell.text`):
+Rule (applied to the page, chart labels and the CSV alike: the page and charts print
+`Cell.text`, the CSV prints `Cell.value` (None when hidden) with the reason):
 
-- a count from 1 to 4 is shown as "<5"; 0 and 5+ are shown as they are;
-- a rate (numerator / denominator) is suppressed ("<5") when its numerator or its denominator
-  is a suppressed count, and shown as "—" when the denominator is 0;
-- a median (or any statistic of n values) is suppressed when n is 1 to 4, "—" when n is 0;
+- a count from 1 to 4 is shown as "<5"; 0 and 5+ are shown as they are.  "<5" appears only in
+  count columns;
+- a derived figure (a rate, a median or any statistic, a change) based on a suppressed or
+  withheld count (numerator, denominator, or n values from 1 to 4) is shown as "–" (withheld,
+  explained by a footnote), and as "—" when there is nothing to compute (denominator 0, no
+  values);
 - complementary suppression (`protect`): where counts add up to a total that is shown, a hidden
   count must not be worked out by subtraction, so more counts (or the total) are withheld,
-  shown as "x", until every hidden count from 1 to 4 could still be one of several values.
+  shown as "x", until every hidden count from 1 to 4 could still be one of several values;
+- rows sorted by a count never reveal a hidden count by their place: rows whose count is shown
+  come first (largest first), then the rows whose count is hidden, by label only
+  (`publication_order`).
 
 Charts draw a suppressed count as a hatched bar of the threshold's length, so that bar lengths
 never reveal the hidden value.
+
+Each Cell knows its unit ("count", "percent", "hours", "number", "text"): the CSV writes it,
+and tests check that "<5" is only ever a count.
 """
 
+import unicodedata
 from dataclasses import dataclass
 
 THRESHOLD = 5
 SUPPRESSED = "<5"
 WITHHELD = "x"
-EMPTY = "—"
+DERIVED_WITHHELD = "–"  # en dash: a rate or median withheld (footnoted on the page)
+EMPTY = "—"  # em dash: nothing to compute
+COUNT, PERCENT, HOURS, NUMBER, TEXT = "count", "percent", "hours", "number", "text"
 
 
 @dataclass(frozen=True)
@@ -29,6 +41,13 @@ class Cell:
     value: float | int | None
     text: str
     suppressed: bool = False
+    unit: str = COUNT
+    key: str | None = None  # a row label's stable key (a code or id), for the CSV
+
+    @property
+    def derived_withheld(self) -> bool:
+        """A rate or median withheld because a count it rests on is hidden."""
+        return self.text == DERIVED_WITHHELD
 
     @property
     def chart_value(self) -> float:
@@ -50,41 +69,49 @@ def count(n: int | None) -> Cell:
     return Cell(n, str(n))
 
 
+def derived_withheld(unit: str) -> Cell:
+    """A rate, median or change that would reveal (or rests on) a hidden count."""
+    return Cell(None, DERIVED_WITHHELD, True, unit)
+
+
 def rate(numerator: int | None, denominator: int | None) -> Cell:
     """numerator / denominator as a percentage with one decimal."""
     numerator, denominator = int(numerator or 0), int(denominator or 0)
     if is_small(numerator) or is_small(denominator):
-        return Cell(None, SUPPRESSED, True)
+        return derived_withheld(PERCENT)
     if denominator == 0:
-        return Cell(None, EMPTY)
+        return Cell(None, EMPTY, unit=PERCENT)
     share = 100.0 * numerator / denominator
-    return Cell(round(share, 1), f"{share:.1f}%")
+    return Cell(round(share, 1), f"{share:.1f}%", unit=PERCENT)
 
 
 def statistic(value: float | None, n: int | None, unit: str = "") -> Cell:
-    """A median (or other statistic) of n values, with one decimal and an optional unit."""
+    """A median (or other statistic) of n values, with one decimal and an optional unit
+    (" h": hours)."""
     n = int(n or 0)
+    kind = HOURS if unit.strip() == "h" else NUMBER
     if is_small(n):
-        return Cell(None, SUPPRESSED, True)
+        return derived_withheld(kind)
     if n == 0 or value is None:
-        return Cell(None, EMPTY)
-    return Cell(round(value, 1), f"{value:.1f}{unit}")
+        return Cell(None, EMPTY, unit=kind)
+    return Cell(round(value, 1), f"{value:.1f}{unit}", unit=kind)
 
 
 def change(before: int | None, after: int | None) -> Cell:
-    """Relative change from `before` to `after`, suppressed if either count is."""
+    """Relative change from `before` to `after` (percent), withheld if either count is
+    suppressed."""
     before, after = int(before or 0), int(after or 0)
     if is_small(before) or is_small(after):
-        return Cell(None, SUPPRESSED, True)
+        return derived_withheld(PERCENT)
     if before == 0:
-        return Cell(None, EMPTY)
+        return Cell(None, EMPTY, unit=PERCENT)
     delta = 100.0 * (after - before) / before
-    return Cell(round(delta, 1), f"{delta:+.1f}%")
+    return Cell(round(delta, 1), f"{delta:+.1f}%", unit=PERCENT)
 
 
-def text(value: str) -> Cell:
-    """A label-like cell (never suppressed)."""
-    return Cell(None, value)
+def text(value: str, key: str | None = None) -> Cell:
+    """A label-like cell (never suppressed); a row's label carries the row's stable key."""
+    return Cell(None, value, unit=TEXT, key=key)
 
 
 def withheld() -> Cell:
@@ -125,3 +152,22 @@ def _revealed(parts: list[Cell], total: int) -> bool:
     high = min(THRESHOLD - 1, rest - (small - 1) - THRESHOLD * withheld_parts)
     low = 1 if withheld_parts else max(1, rest - (THRESHOLD - 1) * (small - 1))
     return high <= low
+
+
+def publication_order(rows: list, column: int, label=lambda row: row[0].text) -> list:
+    """`rows` (lists of Cells) as a table sorted by the count in `column` may show them: shown
+    counts first, largest first (ties by label), then every row whose count is hidden ("<5" or
+    "x") by label alone, so that no row's place depends on a hidden value."""
+    def key(row):
+        cell = row[column]
+        if cell.value is None:
+            return (1, 0, alphabetical(label(row)))
+        return (0, -cell.value, alphabetical(label(row)))
+    return sorted(rows, key=key)
+
+
+def alphabetical(label: str) -> tuple[str, str]:
+    """A sort key that ignores case and accents ("école" between "eau" and "effet")."""
+    bare = "".join(ch for ch in unicodedata.normalize("NFKD", label)
+                   if not unicodedata.combining(ch))
+    return bare.casefold(), label

@@ -4,25 +4,32 @@ and the CSV export, so that all three show the same (suppressed) figures."""
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date
 
+from flask_babel import format_date
 from flask_babel import gettext as _
 from markupsafe import Markup
 
 from fieldapp.reports import charts, store
 from fieldapp.reports.suppression import (
+    PERCENT,
     WITHHELD,
     Cell,
     change,
     count,
+    derived_withheld,
     protect,
+    publication_order,
     rate,
     statistic,
     text,
-    withheld,
 )
 
 # Threads for the report's queries: one per core, at most this many.
 MAX_WORKERS = 4
+# Row keys of the CSV for a total row and for a kind or population not recorded.
+ALL = "all"
+NOT_RECORDED = "not_recorded"
 
 
 @dataclass
@@ -32,6 +39,14 @@ class Table:
     columns: list[str]
     rows: list[list[Cell]]  # first cell: the row's label
     chart: Markup | None = None  # drawn next to the table, from the same cells
+    # Stable English keys of the columns (the CSV's column_key); rows carry theirs in their
+    # label cell (Cell.key).
+    column_keys: list[str] = field(default_factory=list)
+
+    @property
+    def has_derived_withheld(self) -> bool:
+        """Whether a rate or median is withheld ("–"): the page footnotes it."""
+        return any(cell.derived_withheld for row in self.rows for cell in row)
 
 
 @dataclass
@@ -61,6 +76,13 @@ def vocab_label(vocabulary: str, code: str | None) -> str:
             if result:
                 return str(result)
     return code
+
+
+def month_label(month: str) -> str:
+    """"2026-01" as the month in words in the interface language ("January 2026",
+    "janvier 2026")."""
+    year, number = (int(part) for part in month.split("-"))
+    return format_date(date(year, number, 1), "MMMM yyyy")
 
 
 def known_kinds() -> list[str]:
@@ -101,9 +123,11 @@ def _chart(table: Table, title: str, desc: str, value_columns: list[int],
     return charts.bar_chart(f"chart-{chart_id or table.id}", title, desc, series, rows)
 
 
-def _measures(table_id: str, title: str, items: list[tuple[str, Cell]]) -> Table:
+def _measures(table_id: str, title: str, items: list[tuple[str, str, Cell]]) -> Table:
+    """A table of measures: items are (stable key, label, cell)."""
     return Table(table_id, title, [_("Measure"), _("Value")],
-                 [[text(label), cell] for label, cell in items])
+                 [[text(label, key), cell] for key, label, cell in items],
+                 column_keys=["measure", "value"])
 
 
 def contact_counts(data: dict) -> tuple[Cell, list[Cell], list[Cell]]:
@@ -124,17 +148,21 @@ def activity_section(data: dict) -> Section:
         "A group contact counts once; the headcount is how many people were in the groups."))
     contacts, kinds, months = contact_counts(data)
     summary = _measures("activity_summary", _("Activity in the period"), [
-        (_("Contacts"), contacts),
-        (_("School engagements"), count(data["school_visits"])),
-        (_("Group contacts"), count(data["group_contacts"])),
-        (_("People reached in groups (headcount)"), count(data["headcount"])),
+        ("contacts", _("Contacts"), contacts),
+        ("school_engagements", _("School engagements"), count(data["school_visits"])),
+        ("group_contacts", _("Group contacts"), count(data["group_contacts"])),
+        ("group_headcount", _("People reached in groups (headcount)"), count(data["headcount"])),
     ])
     by_kind = Table("activity_by_kind", _("Contacts by kind"), [_("Kind"), _("Contacts")],
-                    [[text(vocab_label("kind", r["kind"])), cell]
-                     for r, cell in zip(data["by_kind"], kinds, strict=True)])
+                    publication_order([[text(vocab_label("kind", r["kind"]),
+                                             r["kind"] or NOT_RECORDED), cell]
+                                       for r, cell in zip(data["by_kind"], kinds,
+                                                          strict=True)], 1),
+                    column_keys=["kind", "contacts"])
     by_month = Table("activity_by_month", _("Contacts by month"), [_("Month"), _("Contacts")],
-                     [[text(r["month"]), cell]
-                      for r, cell in zip(data["by_month"], months, strict=True)])
+                     [[text(month_label(r["month"]), r["month"]), cell]
+                      for r, cell in zip(data["by_month"], months, strict=True)],
+                     column_keys=["month", "contacts"])
     section.tables = [summary, by_kind, by_month]
     by_kind.chart = _chart(by_kind, _("Contacts by kind"),
                            _("Horizontal bars: number of contacts of each kind in the period."),
@@ -151,14 +179,17 @@ def people_section(data: dict, repeat_contacts: int, repeat_days: int) -> Sectio
         "%(n)s or more contacts within %(days)s days, both in the period. People whose records "
         "were merged count once.", n=repeat_contacts, days=repeat_days))
     summary = _measures("people_summary", _("People in the period"), [
-        (_("Unique people"), count(data["unique_people"])),
-        (_("Repeat people"), count(data["repeat_people"])),
+        ("unique_people", _("Unique people"), count(data["unique_people"])),
+        ("repeat_people", _("Repeat people"), count(data["repeat_people"])),
     ])
     populations = Table(
         "people_by_population", _("Contacts and people by population"),
         [_("Population"), _("Contacts"), _("People")],
-        [[text(vocab_label("population", r["population"])), count(r["contacts"]),
-          count(r["people"])] for r in data["populations"]])
+        publication_order([[text(vocab_label("population", r["population"]),
+                                 r["population"] or NOT_RECORDED),
+                            count(r["contacts"]), count(r["people"])]
+                           for r in data["populations"]], 1),
+        column_keys=["population", "contacts", "people"])
     section.tables = [summary, populations]
     summary.chart = _chart(summary, _("Unique and repeat people"),
                            _("Horizontal bars: unique people and repeat people in the period."),
@@ -169,9 +200,15 @@ def people_section(data: dict, repeat_contacts: int, repeat_days: int) -> Sectio
     return section
 
 
-def _referral_row(label: str, r: dict) -> list[Cell]:
+REFERRAL_COLUMN_KEYS = [
+    "service", "made", "received", "accepted", "connected", "connected_share",
+    "median_hours_to_accept", "median_hours_to_connect", "connected_48h_share",
+    "declined_partner", "declined_person"]
+
+
+def _referral_row(key: str, label: str, r: dict) -> list[Cell]:
     return [
-        text(label), count(r["made"]), count(r["received"]), count(r["accepted"]),
+        text(label, key), count(r["made"]), count(r["received"]), count(r["accepted"]),
         count(r["connected"]), rate(r["connected"], r["made"]),
         statistic(r.get("accept_median"), r.get("accept_n"), " h"),
         statistic(r.get("connect_median"), r.get("connect_n"), " h"),
@@ -191,10 +228,13 @@ def referrals_section(data: dict) -> Section:
                _("Connected ÷ made"), _("Median hours sent → accepted"),
                _("Median hours sent → connected"), _("Connected within 48 h"),
                _("Declined: partner reasons"), _("Declined: person's choice")]
-    rows = [_referral_row(r["service"], r) for r in data["services"]]
-    rows.append(_referral_row(_("All services"), data["total"]))
+    rows = [_referral_row(r["g"] or NOT_RECORDED, r["service"] or _("Not recorded"), r)
+            for r in data["services"]]
+    rows.append(_referral_row(ALL, _("All services"), data["total"]))
     _protect_referrals(rows)
-    table = Table("referrals_by_service", _("Referrals by partner service"), columns, rows)
+    rows[:-1] = publication_order(rows[:-1], 1)
+    table = Table("referrals_by_service", _("Referrals by partner service"), columns, rows,
+                  column_keys=REFERRAL_COLUMN_KEYS)
     section.tables = [table]
     by_service = Table(table.id, table.title, columns, rows[:-1])
     table.chart = _chart(
@@ -211,7 +251,7 @@ REFERRAL_RATES = {1: (5, 8), 4: (5,)}
 
 def _protect_referrals(rows: list[list[Cell]]) -> None:
     """Complementary suppression down each count column (the services add up to the last
-    row); a rate whose count is withheld is withheld too."""
+    row); a rate whose count is withheld is withheld too ("–")."""
     for column in REFERRAL_COUNTS:
         parts, total = protect([row[column] for row in rows[:-1]], rows[-1][column])
         for row, cell in zip(rows, [*parts, total], strict=True):
@@ -221,36 +261,47 @@ def _protect_referrals(rows: list[list[Cell]]) -> None:
             if row[column].text == WITHHELD:
                 for rate_column in rates:
                     if not row[rate_column].suppressed:
-                        row[rate_column] = withheld()
+                        row[rate_column] = derived_withheld(PERCENT)
 
 
 def diversion_section(data: dict) -> Section:
     section = Section("diversion", _("4. Diversion"), _(
         "Contacts about mental health (the kind of contact, or a person's mental-health "
-        "population) and what happened: handed to a non-police service means a warm referral, "
-        "a partner on scene, a transport to a safe place, or a referral made from the contact. "
-        "The police-escalation rate is the share whose outcome was escalation to police "
-        "enforcement."))
+        "population) and what happened. Diverted to non-police services means a partner "
+        "service accepted a referral made from the contact, the service is not run with "
+        "police, and the contact was not escalated to police enforcement; a referral made "
+        "but never accepted does not count. Referrals accepted by a joint police–health "
+        "team (such as a mobile crisis team with officers) are counted on their own line, "
+        "not as diversion. The police-escalation rate is the share whose outcome was "
+        "escalation to police enforcement."))
     contacts = contact_counts(data)[0]
     table = _measures("diversion", _("Mental-health contacts and diversion"), [
-        (_("Mental-health-related contacts"), count(data["mh_contacts"])),
-        (_("Handed to non-police services"), count(data["mh_handed"])),
-        (_("Share handed to non-police services"),
-         rate(data["mh_handed"], data["mh_contacts"])),
-        (_("Escalated to police enforcement"), count(data["mh_escalated"])),
-        (_("Police-escalation rate (mental-health contacts)"),
+        ("mh_contacts", _("Mental-health-related contacts"), count(data["mh_contacts"])),
+        ("mh_diverted", _("Diverted to non-police services (referral accepted, not escalated)"),
+         count(data["mh_diverted"])),
+        ("mh_diverted_share", _("Share diverted to non-police services"),
+         rate(data["mh_diverted"], data["mh_contacts"])),
+        ("mh_joint",
+         _("Handled with a joint police–health team (referral accepted, not escalated)"),
+         count(data["mh_joint"])),
+        ("mh_joint_share", _("Share handled with a joint police–health team"),
+         rate(data["mh_joint"], data["mh_contacts"])),
+        ("mh_escalated", _("Escalated to police enforcement"), count(data["mh_escalated"])),
+        ("mh_escalation_rate", _("Police-escalation rate (mental-health contacts)"),
          rate(data["mh_escalated"], data["mh_contacts"])),
-        (_("All contacts"), contacts),
-        (_("All contacts escalated to police enforcement"), count(data["escalated"])),
-        (_("Police-escalation rate (all contacts)"),
-         withheld() if contacts.text == WITHHELD else rate(data["escalated"], data["contacts"])),
+        ("contacts", _("All contacts"), contacts),
+        ("escalated", _("All contacts escalated to police enforcement"), count(data["escalated"])),
+        ("escalation_rate", _("Police-escalation rate (all contacts)"),
+         derived_withheld(PERCENT) if contacts.text == WITHHELD
+         else rate(data["escalated"], data["contacts"])),
     ])
     section.tables = [table]
-    counts = Table(table.id, table.title, table.columns, [table.rows[i] for i in (0, 1, 3)])
+    counts = Table(table.id, table.title, table.columns, [table.rows[i] for i in (0, 1, 3, 5)])
     table.chart = _chart(
-        counts, _("Mental-health contacts, diverted and escalated"),
-        _("Horizontal bars: mental-health-related contacts, those handed to non-police "
-          "services, and those escalated to police enforcement."), [1])
+        counts, _("Mental-health contacts: diverted, joint and escalated"),
+        _("Horizontal bars: mental-health-related contacts, those diverted to non-police "
+          "services, those handled with a joint police–health team, and those escalated to "
+          "police enforcement."), [1])
     return section
 
 
@@ -276,16 +327,19 @@ def repeat_calls_section(data: dict, window_days: int) -> Section:
         [count(data["compared"]), count(data["early"]), count(data["open"])],
         count(data["linked"]))
     table = _measures("repeat_calls", _("Calls before and after first engagement"), [
-        (_("People first engaged in the period"), count(data["cohort"])),
-        (_("… with a linked records-system key"), linked),
-        (_("… compared (both windows within the call records)"), compared),
-        (_("… not compared: before-window starts before the call records"), early),
-        (_("… not compared: after-window not over yet"), still_open),
-        (_("Calls in the %(days)s days before", days=window_days), count(data["calls_before"])),
-        (_("Calls in the %(days)s days after", days=window_days), count(data["calls_after"])),
-        (_("Change in calls"), change(data["calls_before"], data["calls_after"])),
-        (_("People with a call before"), count(data["people_before"])),
-        (_("People with a call after"), count(data["people_after"])),
+        ("cohort", _("People first engaged in the period"), count(data["cohort"])),
+        ("linked", _("… with a linked records-system key"), linked),
+        ("compared", _("… compared (both windows within the call records)"), compared),
+        ("not_compared_early",
+         _("… not compared: before-window starts before the call records"), early),
+        ("not_compared_open", _("… not compared: after-window not over yet"), still_open),
+        ("calls_before", _("Calls in the %(days)s days before", days=window_days),
+         count(data["calls_before"])),
+        ("calls_after", _("Calls in the %(days)s days after", days=window_days),
+         count(data["calls_after"])),
+        ("calls_change", _("Change in calls"), change(data["calls_before"], data["calls_after"])),
+        ("people_with_call_before", _("People with a call before"), count(data["people_before"])),
+        ("people_with_call_after", _("People with a call after"), count(data["people_after"])),
     ])
     section.tables = [table]
     chart_rows = Table(table.id, table.title, table.columns,
@@ -310,14 +364,15 @@ def partnerships_section(data: dict | None, police_services: dict) -> Section:
     rows = []
     for r in data["categories"]:
         gaps = [code for i, code in enumerate(codes) if not r[f"ps{i}"]]
-        rows.append([text(category_label(r["category"])), count(r["services"])]
+        rows.append([text(category_label(r["category"]), r["category"]), count(r["services"])]
                     + [count(r[f"ps{i}"]) for i in range(len(codes))]
                     + [count(r["overlap"]), text(", ".join(gaps) or "—")])
     t = data["total"]
-    rows.append([text(_("All services")), count(t["services"])]
+    rows.append([text(_("All services"), ALL), count(t["services"])]
                 + [count(t[f"ps{i}"]) for i in range(len(codes))]
                 + [count(t["overlap"]), text("")])
-    table = Table("partnerships", _("Partnered services by category"), columns, rows)
+    table = Table("partnerships", _("Partnered services by category"), columns, rows,
+                  column_keys=["category", "services"] + codes + ["partnered_by_all", "gaps"])
     section.tables = [table]
     per_category = Table(table.id, table.title, columns, rows[:-1])
     table.chart = _chart(
@@ -333,12 +388,14 @@ def data_quality_section(data: dict) -> Section:
         "referrals still without an answer (accepted or declined) 7 days after being sent, and "
         "directory listings not confirmed in the last 180 days."))
     items = [
-        (_("Contacts without a kind"), count(data["no_kind"])),
-        (_("Contacts without an outcome"), count(data["no_outcome"])),
-        (_("Referrals without an answer after 7 days"), count(data["unanswered"])),
+        ("contacts_without_kind", _("Contacts without a kind"), count(data["no_kind"])),
+        ("contacts_without_outcome", _("Contacts without an outcome"), count(data["no_outcome"])),
+        ("referrals_unanswered_7d", _("Referrals without an answer after 7 days"),
+         count(data["unanswered"])),
     ]
     if data["stale"] is not None:
-        items.append((_("Listings not confirmed for over 180 days"), count(data["stale"])))
+        items.append(("listings_stale_180d", _("Listings not confirmed for over 180 days"),
+                      count(data["stale"])))
     table = _measures("data_quality", _("Data quality"), items)
     section.tables = [table]
     table.chart = _chart(table, _("Data quality"),
