@@ -9,6 +9,9 @@ and searchers use the pages (bench/loadmix.py runs the clients).
    never saw), 2 listing editors, 2 partners accepting and 2 officers on the contact form, at
    2x4 and 4x4 workers x threads, with synchronous FULL (the default) and NORMAL.  Prints
    contacts/s, refused valid items, 5xx, p95 of search and sync under load, worker peak RSS.
+   Everyone first acts back to back (the server's ceiling: every answer queues behind the
+   others), then at people's pace (a phone's batch every 1.25 s, about 1 s between a person's
+   actions), which is what the latency of the other clients should be judged at.
 2. Soak: 5 / 20 / 50 / 100 people using the pages (contact form, search, partner accepts,
    listing edits; no phones), 4x4: answers >= 500 and p95 per stage.
 
@@ -71,6 +74,23 @@ def shift_change(seconds: float) -> None:
                   f"{max(rss):.1f} MB | {n == len(stats.acknowledged)} ({n:,}) |", flush=True)
             if stats.errors:
                 print("client errors:", stats.errors[:3])
+    print("\n### Shift change at people's pace: 50 phones each sending 25 contacts every "
+          "1.25 s (1,000 contacts/s offered); 10 searchers, 2 contact forms, 2 partners and "
+          "2 editors pausing about 1 s between actions; 4x4\n")
+    print("| synchronous | contacts/s | refused | 5xx | search p50 | search p95 | sync p95 | "
+          "contact form p95 | accept p95 | edit p95 | worker peak RSS |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for synchronous in ("FULL", "NORMAL"):
+        stats, elapsed, rss, n = one_run(
+            4, 4, synchronous, seconds, phones=50, officers=2, partners=2, editors=2,
+            searchers=10, batch_size=25, phone_interval=1.25, think=1.0)
+        assert n == len(stats.acknowledged)
+        print(f"| {synchronous} | {len(stats.acknowledged) / elapsed:,.0f} | "
+              f"{len(stats.refused)} | {sum(stats.server_errors().values())} | "
+              f"{stats.median_ms('search'):.0f} ms | {stats.p95_ms('search'):.0f} ms | "
+              f"{stats.p95_ms('sync'):.0f} ms | {stats.p95_ms('contact_form'):.0f} ms | "
+              f"{stats.p95_ms('accept'):.0f} ms | {stats.p95_ms('edit'):.0f} ms | "
+              f"{max(rss):.1f} MB |", flush=True)
 
 
 def soak(seconds: float) -> None:

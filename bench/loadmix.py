@@ -278,11 +278,19 @@ def _now_iso(offset_seconds: float = 0) -> str:
     return moment.isoformat(timespec="seconds")
 
 
-def phone(base, stats, stop, email, batch_size):
+def phone(base, stats, stop, email, batch_size, interval=None):
+    """Sync batches of new contacts: back to back (interval None: as fast as the server answers)
+    or one batch every `interval` seconds (a phone emptying its outbox at its own pace)."""
     client = Client(base, stats)
     client.login(email)
     token = client.json_token()
+    next_at = time.monotonic() + (random.uniform(0, interval) if interval else 0)
     while not stop.is_set():
+        if interval:
+            delay = next_at - time.monotonic()
+            if delay > 0 and stop.wait(delay):
+                break
+            next_at += interval
         contacts = [{"id": str(uuid.uuid4()), "occurred_at": _now_iso(60 + i),
                      "place_text": "Load mix place (fictional)", "kind": "wellness_check",
                      "populations": [], "outcome": "information_given", "note": "",
@@ -305,10 +313,12 @@ def phone(base, stats, stop, email, batch_size):
                     stats.refused.append((item["id"], item["status"], item["errors"]))
 
 
-def officer_form(base, stats, stop, email):
+def officer_form(base, stats, stop, email, think=0.0):
     client = Client(base, stats)
     client.login(email)
     while not stop.is_set():
+        if think and stop.wait(random.uniform(0.5, 1.5) * think):  # reading, typing
+            break
         status, page = client.request("GET", "/contacts/new", kind="page")
         contact_id = str(uuid.uuid4())
         status, page = client.request("POST", "/contacts/new", {
@@ -324,12 +334,14 @@ def officer_form(base, stats, stop, email):
                 stats.refused.append((contact_id, status, page[:300]))
 
 
-def partner(base, stats, stop, email, referral_ids, lock):
+def partner(base, stats, stop, email, referral_ids, lock, think=0.0):
     client = Client(base, stats)
     client.login(email)
     status, page = client.request("GET", "/referrals/", kind="page")
     token = csrf_of(page)
     while not stop.is_set():
+        if think and stop.wait(random.uniform(0.5, 1.5) * think):  # reading, typing
+            break
         with lock:
             if not referral_ids:
                 break
@@ -347,11 +359,13 @@ def partner(base, stats, stop, email, referral_ids, lock):
                 stats.refused.append((referral_id, status, page[:300]))
 
 
-def editor(base, stats, stop, email, service_ids):
+def editor(base, stats, stop, email, service_ids, think=0.0):
     client = Client(base, stats)
     client.login(email)
     n = 0
     while not stop.is_set():
+        if think and stop.wait(random.uniform(0.5, 1.5) * think):  # reading, typing
+            break
         service_id = service_ids[n % len(service_ids)]
         n += 1
         status, page = client.request("GET", f"/directory/manage/services/{service_id}",
@@ -369,11 +383,13 @@ def editor(base, stats, stop, email, service_ids):
                 stats.refused.append((service_id, status, page[:300]))
 
 
-def searcher(base, stats, stop, email):
+def searcher(base, stats, stop, email, think=0.0):
     client = Client(base, stats)
     client.login(email)
     rng = random.Random(email)
     while not stop.is_set():
+        if think and stop.wait(random.uniform(0.5, 1.5) * think):  # reading, typing
+            break
         words = rng.sample(QUERIES, 2)
         # Long-tail queries: a random suffix so a results cache cannot answer them.
         query = f"{words[0]} {words[1][:rng.randint(3, 6)]}"
@@ -382,17 +398,23 @@ def searcher(base, stats, stop, email):
 
 
 def run(base: str, seconds: float, *, phones=10, officers=2, partners=2, editors=1,
-        searchers=2, batch_size=10, referral_ids=(), service_ids=()) -> Stats:
-    """Run the mix for `seconds`; every client logs in first.  Returns what each saw."""
+        searchers=2, batch_size=10, referral_ids=(), service_ids=(),
+        phone_interval=None, think=0.0) -> Stats:
+    """Run the mix for `seconds`; every client logs in first.  Returns what each saw.
+
+    `phone_interval`: seconds between a phone's batches (None: back to back).  `think`: the
+    mean pause of people using the pages between two actions (0: back to back)."""
     stats, stop = Stats(), threading.Event()
     queue, queue_lock = list(referral_ids), threading.Lock()
     officers_emails = ["officer@demo.test", "officer2@demo.test"]
     partner_emails = ["partner@demo.test"]
-    jobs = [(phone, (officers_emails[i % 2], batch_size)) for i in range(phones)]
-    jobs += [(officer_form, (officers_emails[i % 2],)) for i in range(officers)]
-    jobs += [(partner, (partner_emails[0], queue, queue_lock)) for _ in range(partners)]
-    jobs += [(editor, ("coordinator@demo.test", list(service_ids))) for _ in range(editors)]
-    jobs += [(searcher, (officers_emails[i % 2],)) for i in range(searchers)]
+    jobs = [(phone, (officers_emails[i % 2], batch_size, phone_interval))
+            for i in range(phones)]
+    jobs += [(officer_form, (officers_emails[i % 2], think)) for i in range(officers)]
+    jobs += [(partner, (partner_emails[0], queue, queue_lock, think)) for _ in range(partners)]
+    jobs += [(editor, ("coordinator@demo.test", list(service_ids), think))
+             for _ in range(editors)]
+    jobs += [(searcher, (officers_emails[i % 2], think)) for i in range(searchers)]
 
     def guarded(target, args):
         try:
