@@ -231,6 +231,8 @@ def init_app(app: Flask) -> None:
     # Kept open (idle) for the life of the process: when the last connection to a WAL database
     # closes, SQLite checkpoints the whole WAL and deletes it, which with a connection per
     # request cost about 9 ms on every request that happened to be alone (bench/RESULTS.md).
+    # (So gunicorn must not `--preload` the app: a connection, like the writer lock file below,
+    # must not cross a fork.  Each worker builds its own app.)
     app.extensions["fieldapp.db_keeper"] = db
     app.teardown_appcontext(close_db)
     app.cli.add_command(init_db_command)
