@@ -13,6 +13,7 @@ import fieldapp.accounts  # noqa: F401  (the foundation's import order: accounts
 from fieldapp.db import connect, migrate
 from fieldapp.directory import hsds, store
 from fieldapp.directory.demo import CRISIS_TEAM_ID
+from fieldapp.directory.demo_build import uid
 from tests.conftest import login, make_app
 from tests.test_directory_manage import FormValues, service_form
 from tests.test_reports_board import html_tables
@@ -64,6 +65,18 @@ def test_unticking_the_joint_box_clears_the_flag(login_as, db):
                                 data=edit_form(coordinator, service_id, joint=False))
     assert 303 == response.status_code
     assert 0 == joint_flag(db, service_id)
+
+
+def test_saving_the_demo_joint_team_unchanged_keeps_it_joint(login_as, db):
+    coordinator = login_as("coordinator")
+    crisis_mobile = uid("service", "crisis_mobile")  # marked joint by the reports demo
+    page = FormValues()
+    page.feed(coordinator.get(f"/directory/manage/services/{crisis_mobile}")
+              .get_data(as_text=True))
+    response = coordinator.post(f"/directory/manage/services/{crisis_mobile}",
+                                data=MultiDict([p for p in page.pairs if p[0] != "csrf_token"]))
+    assert 303 == response.status_code, response.get_data(as_text=True)[:500]
+    assert 1 == joint_flag(db, crisis_mobile)
 
 
 def test_edit_form_shows_the_joint_box_ticked_for_a_joint_service(login_as, db):
@@ -215,3 +228,12 @@ def test_board_report_counts_a_service_marked_joint_through_the_form(report_app)
     assert PER_CASE == overview(report_app)["mh_joint"]
     assert ["Handled with a joint police–health team (referral accepted, not escalated)",
             str(PER_CASE)] == joint_line(client)
+
+
+def test_hsds_api_lists_and_shows_the_joint_flag(login_as):
+    client = login_as("partner")
+    crisis_mobile = uid("service", "crisis_mobile")
+    listed = client.get("/api/hsds/services?per_page=100").get_json()["contents"]
+    assert {crisis_mobile} == {s["id"] for s in listed if s["joint_police_health"] is True}
+    shown = client.get(f"/api/hsds/services/{crisis_mobile}").get_json()
+    assert shown["joint_police_health"] is True
