@@ -404,6 +404,7 @@ def snapshot(service):
     return {
         "fields": {f: service.get(f) or None for f in store.SERVICE_TEXT_FIELDS},
         "referrals": service["accepts_referrals"],
+        "joint": service["joint_police_health"],
         "phones": sorted((p["id"], p["number"], p["extension"]) for p in service["phones"]),
         "schedules": sorted(s["id"] for s in service["schedules"]),
         "languages": sorted((lang["code"], lang["name"]) for lang in service["languages"]),

@@ -10,8 +10,10 @@ Storage conventions (see also /tmp/tools/DIRECTORY_SCHEMA.md and hsds_tables.py)
   every field the importer normalized (times, phone numbers, numbers, dates), so an export writes
   back exactly what came in as long as the normalized value was not edited since.
 - App fields of service travel in HSDS exchange as extension columns of services.csv (and extra
-  properties of a JSON service): accepts_referrals, intake_phone, intake_email,
-  intake_instructions, populations, keywords, partnerships (police services, "HRP,RCMP").
+  properties of a JSON service): accepts_referrals, joint_police_health (a team run by police
+  with health, which the board report counts apart from non-police diversion), intake_phone,
+  intake_email, intake_instructions, populations, keywords, partnerships (police services,
+  "HRP,RCMP").
   Project categories travel as HSDS attributes linking the service to terms of the taxonomy
   CATEGORY_TAXONOMY_ID (term code = category code); Open Eligibility codes map to categories too.
 - Accepted input: a 3.x Tabular Data Package (folder or zip, datapackage.json optional), HSDS 3.x
@@ -55,8 +57,10 @@ CSV_FILE = {table: file for _name, table, file, _fields in HSDS_TABLES}
 ORDER = [table for _name, table, _file, _fields in HSDS_TABLES]
 TABLE_OF_HSDS = {name: table for name, table, _file, _fields in HSDS_TABLES}
 
-SERVICE_APP_FIELDS = ["accepts_referrals", "intake_phone", "intake_email", "intake_instructions",
-                      "populations", "keywords"]
+SERVICE_APP_FIELDS = ["accepts_referrals", "joint_police_health", "intake_phone", "intake_email",
+                      "intake_instructions", "populations", "keywords"]
+# App fields that are flags: "true"/"false" cells in CSV, booleans in JSON.
+SERVICE_FLAGS = ["accepts_referrals", "joint_police_health"]
 SERVICE_EXTENSION_COLUMNS = SERVICE_APP_FIELDS + ["partnerships"]
 NUMBER_FIELDS = {"year_incorporated", "latitude", "longitude", "extension", "minimum_age",
                  "maximum_age", "timezone", "count", "interval", "amount", "available", "maximum"}
@@ -930,8 +934,9 @@ def _normalize(table: str, where: str, record: dict, report: ImportReport,
                 raw["assured_date"] = row["assured_date"]
                 row["assured_date"] = value
         # app fields and extension columns
-        if "accepts_referrals" in record:
-            row["accepts_referrals"] = 1 if truthy(record.pop("accepts_referrals")) else 0
+        for flag in SERVICE_FLAGS:
+            if flag in record:
+                row[flag] = 1 if truthy(record.pop(flag)) else 0
         for field in ("intake_phone", "intake_email", "intake_instructions"):
             if field in record:
                 row[field] = record.pop(field)
@@ -1213,8 +1218,8 @@ def _cmp(value):
 
 def _default(table: str, column: str):
     if table == "service":
-        return {"accepts_referrals": 0, "populations": "[]", "keywords": "",
-                "status": "active"}.get(column)
+        return {"accepts_referrals": 0, "joint_police_health": 0, "populations": "[]",
+                "keywords": "", "status": "active"}.get(column)
     if table == "location" and column == "confidential":
         return 0
     return None
@@ -1327,7 +1332,8 @@ def _all(db, table: str, where: str = "", params=()) -> list[dict]:
 
 def _service_extensions(db, service: dict, partnerships: dict) -> dict:
     out = {}
-    out["accepts_referrals"] = "true" if service.get("accepts_referrals") else "false"
+    for flag in SERVICE_FLAGS:
+        out[flag] = "true" if service.get(flag) else "false"
     for field in ("intake_phone", "intake_email", "intake_instructions"):
         out[field] = service.get(field)
     out["populations"] = ",".join(json.loads(service.get("populations") or "[]")) or None
@@ -1630,7 +1636,8 @@ class Assembler:
             return None
         sid = service_id
         obj = _json_obj("service", row, _service_extensions(self.db, row, self.partnerships))
-        obj["accepts_referrals"] = bool(row.get("accepts_referrals"))
+        for flag in SERVICE_FLAGS:
+            obj[flag] = bool(row.get(flag))
         obj["populations"] = json.loads(row.get("populations") or "[]")
         obj["partnerships"] = sorted(self.partnerships.get(sid, []))
         organization = self.organizations.get(row.get("organization_id"))
@@ -1770,7 +1777,8 @@ def service_summaries(db, ids: list[str]) -> list[dict]:
         if row:
             obj = _json_obj("service", row, _service_extensions(db, row, partnerships))
             obj.pop("partnerships", None)
-            obj["accepts_referrals"] = bool(row.get("accepts_referrals"))
+            for flag in SERVICE_FLAGS:
+                obj[flag] = bool(row.get(flag))
             obj["populations"] = json.loads(row.get("populations") or "[]")
             out.append(rule.clean(obj))
     return out

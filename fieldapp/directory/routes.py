@@ -321,6 +321,7 @@ def parse_service_form(form, police_services) -> tuple[dict, dict]:
     values: dict = {field: (form.get(field) or "").strip() for field in store.SERVICE_TEXT_FIELDS}
     values["organization_id"] = (form.get("organization_id") or "").strip()
     values["accepts_referrals"] = form.get("accepts_referrals") == "1"
+    values["joint_police_health"] = form.get("joint_police_health") == "1"
     values["confidential"] = form.get("confidential") == "1"
     if not values["name"]:
         errors["name"] = _("Enter the service's name.")
@@ -419,7 +420,8 @@ def _service_form_context(db, values, errors, service=None):
 
 def _blank_service_values(organization_id: str = "") -> dict:
     values = {field: "" for field in store.SERVICE_TEXT_FIELDS}
-    values.update(organization_id=organization_id, accepts_referrals=False, categories=[],
+    values.update(organization_id=organization_id, accepts_referrals=False,
+                  joint_police_health=False, categories=[],
                   populations=[], partnered_with=[], languages=[], phones=[], address={},
                   confidential=False,
                   schedule={"always_open": False, "days": {c: [] for c in hours.DAY_CODES}})

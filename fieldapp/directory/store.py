@@ -557,6 +557,7 @@ def service_form_values(service: dict) -> dict:
     values = {field: service.get(field) or "" for field in SERVICE_TEXT_FIELDS}
     values["organization_id"] = service.get("organization_id") or ""
     values["accepts_referrals"] = bool(service.get("accepts_referrals"))
+    values["joint_police_health"] = bool(service.get("joint_police_health"))
     values["categories"] = list(service.get("categories") or [])
     values["populations"] = list(service.get("populations") or [])
     values["partnered_with"] = list(service.get("partnered_with") or [])
@@ -604,6 +605,9 @@ def save_service(db: Database, values: dict, *, service_id: str | None, now: str
     record["keywords"] = values.get("keywords") or ""
     record["organization_id"] = values["organization_id"]
     record["accepts_referrals"] = 1 if values.get("accepts_referrals") else 0
+    # Created by the reports area's migration (which runs after the directory's); the board
+    # report counts referrals accepted by such a service apart from non-police diversion.
+    record["joint_police_health"] = 1 if values.get("joint_police_health") else 0
     record["populations"] = json.dumps(sorted(values.get("populations") or []))
     with writing(db):
         if service_id:
