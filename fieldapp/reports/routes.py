@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from fieldapp import clock, csv_safe, uploads
 from fieldapp.db import connect, get_db
-from fieldapp.reports import bp, calls, export, store, tables
+from fieldapp.reports import bp, calls, export, store, summary, tables
 from fieldapp.reports import period as periods
 from fieldapp.security import audit_event, role_required
 from fieldapp.views import is_htmx, render
@@ -105,6 +105,32 @@ def board():
                   police_service_name=current_app.config["POLICE_SERVICES"].get(
                       selection["police_service"]),
                   **_choices(db))
+
+
+@bp.get("/summary")
+@role_required("coordinator")
+def summary_page():
+    """The report's key measures on one printable page: this period, the previous one and the
+    same period a year earlier, with findings computed from them."""
+    db = get_db()
+    period, filters, selection, error = _parse_request(db)
+    status = 400 if error and not is_htmx() else 200
+    result = summary.build(db, filters, period, current_app.config)
+    return render("reports/summary.html", status=status, title=_("Board report summary"),
+                  summary=result, period=period, selection=selection, error=error,
+                  report_args={k: v for k, v in selection.items() if v},
+                  generated_at=format_datetime(clock.now(), "medium"),
+                  period_label=_period_label(period),
+                  period_labels=[_short_period_label(p) for p in result.periods],
+                  police_service_name=current_app.config["POLICE_SERVICES"].get(
+                      selection["police_service"]),
+                  **_choices(db))
+
+
+def _short_period_label(period) -> str:
+    if "Q" in period.key:
+        return period.key
+    return f"{format_date(period.start, 'medium')} – {format_date(period.last_day, 'medium')}"
 
 
 @bp.get("/board.csv")
