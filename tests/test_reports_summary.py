@@ -231,3 +231,31 @@ def test_summary_in_french(coordinator):
     html = coordinator.get("/reports/summary?quarter=2026-Q1").get_data(as_text=True)
     assert "Constats clés" in html
     assert "Anciens combattants" in html
+
+
+def test_running_header_stylesheet_names_period_police_service_and_time(coordinator):
+    response = coordinator.get("/reports/print.css?quarter=2026-Q1&police_service=HRP"
+                               "&at=2026-07-20T12:00:00%2B00:00")
+    assert 200 == response.status_code
+    assert "text/css" == response.mimetype
+    css = response.get_data(as_text=True)
+    assert "@top-left" in css
+    assert "2026\\2d Q1" in css and "Halifax Regional Police" in css
+    assert "Generated Jul 20\\2c  2026" in css
+
+
+def test_running_header_stylesheet_refuses_a_bad_filter(coordinator):
+    assert 400 == coordinator.get("/reports/print.css?police_service=NOPE").status_code
+
+
+def test_css_string_cannot_end_the_string_or_the_rule():
+    from fieldapp.reports.routes import css_string
+
+    assert '"a\\22 \\3b  \\7d  b\\5c "' == css_string('a"; } b\\')
+
+
+def test_summary_and_report_link_their_running_header(coordinator):
+    for path in ("/reports/summary?quarter=2026-Q1", "/reports/?quarter=2026-Q1"):
+        html = coordinator.get(path).get_data(as_text=True)
+        assert ('href="/reports/print.css?at=2026-07-20T12:00:00%2B00:00&amp;quarter=2026-Q1"'
+                in html), path

@@ -2,6 +2,7 @@
 POLICY = {
     "reports.board": {"roles": {"coordinator"}},
     "reports.summary_page": {"roles": {"coordinator"}},
+    "reports.print_css": {"roles": {"coordinator"}},
     "reports.board_csv": {"roles": {"coordinator"}},
     "reports.board_datapackage": {"roles": {"coordinator"}},
     "reports.calls_page": {"roles": {"coordinator"}},
