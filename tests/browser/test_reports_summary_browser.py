@@ -1,5 +1,6 @@
 """The board report's one-page summary in real Chromium: printed to PDF on A4 and Letter, in
-English and French, it is exactly one page; axe-core clean on screen."""
+English and French, it is exactly one page; axe-core clean on screen, at desktop and phone
+width."""
 
 import re
 
@@ -40,10 +41,14 @@ def test_summary_prints_on_one_page_in_english_and_french_on_the_demo_data(live_
     pages["fr"] = {paper: print_pages(page, paper) for paper in ("A4", "Letter")}
     page.emulate_media(media="print")
     screenshot(page, "reports_summary_print_fr")
+    page.emulate_media(media="screen")
     assert {"en": {"A4": 1, "Letter": 1}, "fr": {"A4": 1, "Letter": 1}} == pages
     # The page count is real: the full report, the summary's appendix, takes several pages.
     page.goto(f"{live_server.url}/reports/")
     assert pdf_pages(page.pdf(format="A4")) > 3
+    page.get_by_role("button", name="English").click()
+    page.wait_for_load_state()
+    assert [] == axe_violations(page)  # the full report with its summary link
     context.close()
 
 
@@ -62,4 +67,17 @@ def test_summary_with_three_periods_of_data_prints_on_one_page(live_server, brow
     page.get_by_role("button", name="Français").click()
     page.wait_for_load_state()
     assert 1 == print_pages(page, "Letter")
+    context.close()
+
+
+def test_summary_fits_a_small_phone(live_server, browser):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True,
+                                  has_touch=True)
+    page = context.new_page()
+    browser_login(page, live_server.url, "coordinator")
+    page.wait_for_load_state()
+    page.goto(f"{live_server.url}/reports/summary")
+    assert 360 >= page.evaluate("document.documentElement.scrollWidth")
+    screenshot(page, "reports_summary_phone")
+    assert [] == axe_violations(page)
     context.close()
