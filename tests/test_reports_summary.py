@@ -75,15 +75,17 @@ def coordinator(summary_app):
 
 
 def summary_rows(html: str) -> dict[str, list[str]]:
-    """{measure label: [this period, previous, a year before]} with the arrows' texts; a
-    population's label is prefixed by its group's ("People co / …")."""
+    """{measure label: [this period, previous, a year before]}, each earlier period followed
+    by its change column (arrow and text for screen readers); a population's label is
+    prefixed by its group's first letters ("People co / …")."""
     result, group = {}, ""
     for row in html_tables(html)["summary"][1:]:
         if len(row) == 1:
             group = row[0]
         else:
             label = f"{group[:9]} / {row[0]}" if "population" in group else row[0]
-            result[label] = row[1:]
+            result[label] = [row[1], f"{row[2]} {row[3]}".strip(),
+                             f"{row[4]} {row[5]}".strip()]
     return result
 
 
