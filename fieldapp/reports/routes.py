@@ -117,7 +117,7 @@ def summary_page():
     db = get_db()
     period, filters, selection, error = _parse_request(db)
     status = 400 if error and not is_htmx() else 200
-    result = summary.build(db, filters, period, current_app.config)
+    result = summary.build(db, filters, period, current_app.config, _connection_opener())
     now = clock.now()
     return render("reports/summary.html", status=status, title=_("Board report summary"),
                   summary=result, period=period, selection=selection, error=error,

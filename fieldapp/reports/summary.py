@@ -70,29 +70,38 @@ def direction(before: Cell, now: Cell) -> str | None:
     return DOWN if now.value < before.value else SAME
 
 
-def period_cells(db, filters: store.Filters, period, config: dict) -> dict[str, Cell]:
-    """{measure key: Cell} of one period, as the full report of that period shows them."""
+def period_queries(filters: store.Filters, period) -> dict:
+    """The store queries of one period's measures (independent: they may run at once)."""
     codes = [code for code, _label in POPULATIONS]
-    overview = store.contacts_overview(db, filters, period.months(), tables.known_kinds())
-    populations = store.populations(db, filters, tables.known_populations())
-    referred = store.referred_by_population(db, filters, codes)
-    referrals = store.referrals(db, filters)
-    cells = {"contacts": tables.contact_counts(overview)[0]}
+    months, kinds, populations = period.months(), tables.known_kinds(), tables.known_populations()
+    return {
+        "overview": lambda d: store.contacts_overview(d, filters, months, kinds),
+        "populations": lambda d: store.populations(d, filters, populations),
+        "referred": lambda d: store.referred_by_population(d, filters, codes),
+        "referrals": lambda d: store.referrals(d, filters),
+    }
+
+
+def period_cells(data: dict, config: dict) -> dict[str, Cell]:
+    """{measure key: Cell} of one period from its queries' results, as the full report of that
+    period shows them."""
+    cells = {"contacts": tables.contact_counts(data["overview"])[0]}
     # Only the population table of the people section is used: no need for its people query.
     people = tables.people_section({"unique_people": 0, "repeat_people": 0,
-                                    "populations": populations},
+                                    "populations": data["populations"]},
                                    int(config.get("REPEAT_CONTACTS", 2)),
                                    int(config.get("REPEAT_DAYS", 60)))
     by_population = {row[0].key: row for row in people.tables[1].rows}
-    for code in codes:
+    for code, _label in POPULATIONS:
         row = by_population.get(code)
         cells[f"people_contacted_{code}"] = row[2] if row else count(0)
-        cells[f"people_referred_{code}"] = count(referred[code]["people"])
-    total = tables.referrals_section(referrals).tables[0].rows[-1]
+        cells[f"people_referred_{code}"] = count(data["referred"][code]["people"])
+    total = tables.referrals_section(data["referrals"]).tables[0].rows[-1]
     cells.update({"referrals_made": total[_MADE], "referrals_accepted": total[_ACCEPTED],
                   "referrals_connected": total[_CONNECTED],
                   "median_hours_to_connect": total[_CONNECT_MEDIAN]})
-    diversion = {row[0].key: row[1] for row in tables.diversion_section(overview).tables[0].rows}
+    diversion = {row[0].key: row[1]
+                 for row in tables.diversion_section(data["overview"]).tables[0].rows}
     for key in ("mh_contacts", "mh_diverted", "mh_diverted_share"):
         cells[key] = diversion[key]
     return cells
@@ -187,11 +196,17 @@ def partnership_cells(db, police_services: dict) -> list[tuple[str, Cell]] | Non
     return items
 
 
-def build(db, filters: store.Filters, period, config: dict) -> Summary:
-    """The summary of `period` with the filters of `filters`."""
+def build(db, filters: store.Filters, period, config: dict, open_db=None) -> Summary:
+    """The summary of `period` with the filters of `filters`.  With `open_db` (a function
+    returning a new connection) the queries of the three periods run concurrently."""
     chosen = (period, periods.previous(period), periods.year_before(period))
-    cells = [period_cells(db, store.Filters(p.start_utc, p.end_utc, filters.police_service,
-                                            filters.team), p, config) for p in chosen]
+    queries = {}
+    for i, p in enumerate(chosen):
+        each = store.Filters(p.start_utc, p.end_utc, filters.police_service, filters.team)
+        queries.update({(i, name): query for name, query in period_queries(each, p).items()})
+    results = tables.run_queries(queries, db, open_db)
+    cells = [period_cells({name: result for (i, name), result in results.items() if i == n},
+                          config) for n in range(len(chosen))]
     groups = _groups(cells)
     return Summary(chosen, groups, findings(groups),
                    partnership_cells(db, config["POLICE_SERVICES"]))
