@@ -261,3 +261,14 @@ def test_summary_and_report_link_their_running_header(coordinator):
         html = coordinator.get(path).get_data(as_text=True)
         assert ('href="/reports/print.css?at=2026-07-20T12:00:00%2B00:00&amp;quarter=2026-Q1"'
                 in html), path
+
+
+def test_summary_repeat_calls_are_the_full_reports(coordinator):
+    """HRP 2026-Q1: the people compared stay withheld ("x") as in section 5 of the report."""
+    html = coordinator.get("/reports/summary?quarter=2026-Q1&police_service=HRP").get_data(
+        as_text=True)
+    assert ("People compared: x; Calls in the 90 days before: 10; Calls in the 90 days after: "
+            "5; Change in calls: -50.0%.") in html
+    board = html_tables(coordinator.get("/reports/?quarter=2026-Q1&police_service=HRP")
+                        .get_data(as_text=True))["repeat_calls"]
+    assert ["… compared (both windows within the call records)", "x"] in board

@@ -59,6 +59,7 @@ class Summary:
     groups: list[Group]
     findings: list[str]
     partnerships: list[tuple[str, Cell]] | None  # (label, count), the directory today
+    repeat_calls: list[tuple[str, Cell]] = field(default_factory=list)  # this period only
 
 
 def direction(before: Cell, now: Cell) -> str | None:
@@ -204,9 +205,23 @@ def build(db, filters: store.Filters, period, config: dict, open_db=None) -> Sum
     for i, p in enumerate(chosen):
         each = store.Filters(p.start_utc, p.end_utc, filters.police_service, filters.team)
         queries.update({(i, name): query for name, query in period_queries(each, p).items()})
+    window_days = int(config.get("REPEAT_CALL_WINDOW_DAYS", store.WINDOW_DAYS))
+    queries[("repeat", "repeat_calls")] = lambda d: store.repeat_calls(d, filters, window_days)
     results = tables.run_queries(queries, db, open_db)
     cells = [period_cells({name: result for (i, name), result in results.items() if i == n},
                           config) for n in range(len(chosen))]
     groups = _groups(cells)
     return Summary(chosen, groups, findings(groups),
-                   partnership_cells(db, config["POLICE_SERVICES"]))
+                   partnership_cells(db, config["POLICE_SERVICES"]),
+                   repeat_call_cells(results[("repeat", "repeat_calls")], window_days))
+
+
+def repeat_call_cells(data: dict, window_days: int) -> list[tuple[str, Cell]]:
+    """(label, Cell) of the repeat-call effect of this period, as the full report's section 5
+    shows them: people compared, calls before and after first engagement, and the change."""
+    rows = {row[0].key: row[1]
+            for row in tables.repeat_calls_section(data, window_days).tables[0].rows}
+    return [(_("People compared"), rows["compared"]),
+            (_("Calls in the %(days)s days before", days=window_days), rows["calls_before"]),
+            (_("Calls in the %(days)s days after", days=window_days), rows["calls_after"]),
+            (_("Change in calls"), rows["calls_change"])]
