@@ -272,3 +272,9 @@ def test_summary_repeat_calls_are_the_full_reports(coordinator):
     board = html_tables(coordinator.get("/reports/?quarter=2026-Q1&police_service=HRP")
                         .get_data(as_text=True))["repeat_calls"]
     assert ["… compared (both windows within the call records)", "x"] in board
+
+
+def test_summary_partnerships_are_the_registers_totals(coordinator):
+    html = coordinator.get("/reports/summary?quarter=2026-Q1").get_data(as_text=True)
+    assert ("Partnered by HRP: 6; Partnered by RCMP: &lt;5; Partnered by all police services "
+            "(overlaps): &lt;5.") in html
