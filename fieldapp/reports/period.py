@@ -98,3 +98,33 @@ def parse(args: dict, today: date, tz: str) -> Period:
             raise PeriodError("quarter")
         return quarter(year, q, tz)
     return quarter(*quarter_of(today), tz)
+
+
+def _year_before(day: date) -> date:
+    """The same day a year earlier (29 February becomes 28 February)."""
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:
+        return day.replace(year=day.year - 1, day=28)
+
+
+def previous(period: Period) -> Period:
+    """The period of the same length just before: the previous quarter for a quarter, else as
+    many days ending the day before `period` starts."""
+    if "Q" in period.key:
+        year, q = quarter_of(period.start)
+        return quarter(*((year, q - 1) if q > 1 else (year - 1, 4)), period.tz)
+    start = period.start - (period.end - period.start)
+    return Period(start, period.start,
+                  f"{start.isoformat()}..{(period.start - timedelta(days=1)).isoformat()}",
+                  period.tz)
+
+
+def year_before(period: Period) -> Period:
+    """The same period a year earlier (the same quarter, or the same dates)."""
+    if "Q" in period.key:
+        year, q = quarter_of(period.start)
+        return quarter(year - 1, q, period.tz)
+    start, last = _year_before(period.start), _year_before(period.last_day)
+    return Period(start, last + timedelta(days=1), f"{start.isoformat()}..{last.isoformat()}",
+                  period.tz)

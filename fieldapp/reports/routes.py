@@ -2,6 +2,7 @@
 
 import io
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -13,7 +14,7 @@ from flask_login import current_user
 
 from fieldapp import clock, csv_safe, uploads
 from fieldapp.db import connect, get_db
-from fieldapp.reports import bp, calls, export, store, tables
+from fieldapp.reports import bp, calls, export, store, summary, tables
 from fieldapp.reports import period as periods
 from fieldapp.security import audit_event, role_required
 from fieldapp.views import is_htmx, render
@@ -97,14 +98,74 @@ def board():
     csv_args = {k: v for k, v in selection.items() if v}
     # htmx does not swap 4xx answers: a bad filter from the htmx form still shows its message.
     status = 400 if error and not is_htmx() else 200
+    now = clock.now()
     return render("reports/board.html", "reports/_board.html", status=status,
                   title=_("Board report"), sections=sections, period=period,
                   selection=selection, csv_args=csv_args, error=error,
-                  generated_at=format_datetime(clock.now(), "medium"),
+                  generated_at=format_datetime(now, "medium"), generated_iso=clock.iso(now),
                   period_label=_period_label(period),
                   police_service_name=current_app.config["POLICE_SERVICES"].get(
                       selection["police_service"]),
                   **_choices(db))
+
+
+@bp.get("/summary")
+@role_required("coordinator")
+def summary_page():
+    """The report's key measures on one printable page: this period, the previous one and the
+    same period a year earlier, with findings computed from them."""
+    db = get_db()
+    period, filters, selection, error = _parse_request(db)
+    status = 400 if error and not is_htmx() else 200
+    result = summary.build(db, filters, period, current_app.config, _connection_opener())
+    now = clock.now()
+    return render("reports/summary.html", status=status, title=_("Board report summary"),
+                  summary=result, period=period, selection=selection, error=error,
+                  report_args={k: v for k, v in selection.items() if v},
+                  generated_at=format_datetime(now, "medium"), generated_iso=clock.iso(now),
+                  period_label=_period_label(period),
+                  period_labels=[_short_period_label(p) for p in result.periods],
+                  police_service_name=current_app.config["POLICE_SERVICES"].get(
+                      selection["police_service"]),
+                  **_choices(db))
+
+
+def _short_period_label(period) -> str:
+    if "Q" in period.key:
+        return period.key
+    return f"{format_date(period.start, 'medium')} – {format_date(period.last_day, 'medium')}"
+
+
+@bp.get("/print.css")
+@role_required("coordinator")
+def print_css():
+    """The running header of a printed report (period, police service, team, generation time)
+    as a stylesheet of CSS page-margin boxes: the CSP allows no inline style, and margin boxes
+    take their text only from CSS."""
+    db = get_db()
+    period, _filters, selection, error = _parse_request(db)
+    if error:
+        abort(400, description=error)
+    try:
+        moment = datetime.fromisoformat(request.args.get("at", ""))
+    except ValueError:
+        moment = clock.now()
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    police_service = current_app.config["POLICE_SERVICES"].get(selection["police_service"])
+    parts = [_period_label(period), police_service or _("All police services"),
+             selection["team"] or _("All teams"),
+             _("Generated %(when)s", when=format_datetime(moment, "medium"))]
+    content = css_string(" · ".join(parts))
+    body = (f"@media print {{\n  @page {{ @top-left {{ content: {content}; font-size: 7.5pt; "
+            "color: #333; } }\n}\n")
+    return Response(body, mimetype="text/css")
+
+
+def css_string(value: str) -> str:
+    """`value` as a quoted CSS string: every character but letters, digits and spaces written
+    as a hexadecimal escape, so that no value can end the string or the rule."""
+    return '"' + "".join(ch if ch.isascii() and (ch.isalnum() or ch == " ")
+                         else f"\\{ord(ch):x} " for ch in value) + '"'
 
 
 @bp.get("/board.csv")

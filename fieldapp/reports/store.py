@@ -280,6 +280,28 @@ def populations(db: Database, f: Filters, known: list[str] = ()) -> list[dict]:
     return sorted(rows, key=lambda r: (-r["contacts"], r["population"]))
 
 
+def referred_by_population(db: Database, f: Filters, codes: list[str]) -> dict:
+    """{population: {"referrals", "people"}}: referrals sent in the period from a contact naming
+    the population, and the different people (merged people once) those contacts name."""
+    codes = [code for code in dict.fromkeys(codes) if code]
+    if not codes:
+        return {}
+    params = {**f.params(), **{f"p{i}": code for i, code in enumerate(codes)}}
+    marks = ", ".join(f":p{i}" for i in range(len(codes)))
+    rows = db.query(f"""
+        with {MERGED}
+        select cp.population, count(distinct r.id) as referrals,
+               count(distinct coalesce(m.merged_into_id, c.person_id)) as people
+        from referral r join contact c on c.id = r.contact_id and c.deleted_at is null
+        join contact_population cp on cp.contact_id = c.id
+        left join merged m on m.id = c.person_id
+        where {_referrals_where(f)} and cp.population in ({marks})
+        group by cp.population""", params)
+    found = {row["population"]: row for row in rows}
+    return {code: {"referrals": found.get(code, {}).get("referrals", 0),
+                   "people": found.get(code, {}).get("people", 0)} for code in codes}
+
+
 # --- 3 Referrals -----------------------------------------------------------------------------
 
 

@@ -1,0 +1,280 @@
+"""The one-page summary of the board report (/reports/summary) on the hand-built dataset
+(tests/test_reports_dataset.py) plus the earlier periods below: every key measure's three
+values, the direction of change, suppression, and the findings computed from them."""
+
+from datetime import date
+
+import pytest
+
+import fieldapp.cli  # noqa: F401  (imports the areas in the app's order)
+from fieldapp.db import connect
+from fieldapp.reports import period as periods
+from fieldapp.reports import summary
+from fieldapp.reports.suppression import Cell, count, rate
+from tests.conftest import login, make_app
+from tests.test_reports_board import html_tables
+from tests.test_reports_dataset import NOW, OFFICER_A, S1, load
+
+# 2025-Q4 (the period before 2026-Q1): six veterans (HRP), five of them referred, accepted
+# after 2 h and connected after 10 to 50 h.
+VETERANS = [(f"v{i}", f"2025-11-{10 + i:02d}T15:00:00+00:00") for i in range(1, 7)]
+# 2025-Q1 (a year before 2026-Q1): ten mental-health contacts; eight referred and accepted
+# (diverted), five of them connected after 6 h; two escalated to police.
+MENTAL_HEALTH = [(f"m{i:02d}", f"2025-02-{i + 1:02d}T15:00:00+00:00") for i in range(1, 11)]
+
+
+def add_earlier_periods(path: str) -> None:
+    db = connect(path)
+    with db.atomic():
+        for i, (cid, at) in enumerate(VETERANS, 1):
+            _contact(db, cid, at, "veteran_support", "warm_referral", f"pv{i}", ["veteran"])
+            if i <= 5:
+                _referral(db, f"VR{i}", cid, at, accepted=2, connected=10 * i)
+        for i, (cid, at) in enumerate(MENTAL_HEALTH, 1):
+            outcome = "escalated_police" if i > 8 else "warm_referral"
+            _contact(db, cid, at, "mental_health", outcome, f"pm{i}", ["mental_health"])
+            if i <= 8:
+                _referral(db, f"MR{i}", cid, at, accepted=1, connected=6 if i <= 5 else None)
+    db.conn.close()
+
+
+def _contact(db, cid, at, kind, outcome, person, populations):
+    db["person"].insert({"id": person, "alias": f"Test {person}", "police_service": "HRP",
+                         "created_at": "2024-01-01T00:00:00"})
+    db["contact"].insert({"id": cid, "officer_id": OFFICER_A, "police_service": "HRP",
+                          "team": "Hand", "occurred_at": at, "created_at": at, "kind": kind,
+                          "outcome": outcome, "person_id": person, "is_group": 0})
+    for population in populations:
+        db["contact_population"].insert({"contact_id": cid, "population": population})
+
+
+def _referral(db, rid, contact, sent, accepted, connected):
+    from tests.test_reports_dataset import CRISIS_TEAM_ID, _plus
+
+    db["referral"].insert({
+        "id": rid, "contact_id": contact, "service_id": S1, "organization_id": CRISIS_TEAM_ID,
+        "officer_id": OFFICER_A, "police_service": "HRP", "urgency": "today",
+        "consent": "verbal", "status": "connected" if connected else "accepted",
+        "created_at": sent, "sent_at": sent, "accepted_at": _plus(sent, accepted),
+        "connected_at": _plus(sent, connected)})
+
+
+@pytest.fixture
+def summary_app(tmp_path):
+    app = make_app(tmp_path, NOW=NOW)
+    load(app.config["DATABASE"])
+    add_earlier_periods(app.config["DATABASE"])
+    return app
+
+
+@pytest.fixture
+def coordinator(summary_app):
+    client = summary_app.test_client()
+    login(client, "coordinator")
+    return client
+
+
+def summary_rows(html: str) -> dict[str, list[str]]:
+    """{measure label: [this period, previous, a year before]}, each earlier period followed
+    by its change column (arrow and text for screen readers); a population's label is
+    prefixed by its group's first letters ("People co / …")."""
+    result, group = {}, ""
+    for row in html_tables(html)["summary"][1:]:
+        if len(row) == 1:
+            group = row[0]
+        else:
+            label = f"{group[:9]} / {row[0]}" if "population" in group else row[0]
+            result[label] = [row[1], f"{row[2]} {row[3]}".strip(),
+                             f"{row[4]} {row[5]}".strip()]
+    return result
+
+
+# Each key measure of 2026-Q1 (all police services): this period, 2025-Q4, 2025-Q1, as shown.
+EXPECTED_Q1 = {
+    "Contacts logged": ["20", "7 ↑this period is higher", "10 ↑this period is higher"],
+    # Veterans: six in 2025-Q4, none since.
+    "People co / Veterans": ["0", "6 ↓this period is lower", "0 =this period is the same"],
+    "People co / Seniors (65+)": ["<5", "0", "0"],
+    "People co / At-risk youth (12–17)": ["<5", "0", "0"],
+    "People co / Mental health": ["<5", "0", "10"],
+    "People co / Displaced or unsheltered": ["<5", "0", "0"],
+    "Referrals made": ["13", "5 ↑this period is higher", "8 ↑this period is higher"],
+    "Accepted by the partner": ["9", "5 ↑this period is higher", "8 ↑this period is higher"],
+    "Connected (the partner reached the person)":
+        ["7", "5 ↑this period is higher", "5 ↑this period is higher"],
+    # 2026-Q1: 5, 10, 12, 20, 30, 48, 49 h; 2025-Q4: 10 to 50 h; 2025-Q1: 6 h five times.
+    "Median hours from sending to connection":
+        ["20.0 h", "30.0 h ↓this period is lower", "6.0 h ↑this period is higher"],
+    # x1 (31 December, local) is the only one of 2025-Q4: under 5, so no direction.
+    "Mental-health contacts": ["6", "<5", "10 ↓this period is lower"],
+    "Handled without police (diverted)": ["<5", "0", "8"],
+    "Share handled without police": ["–", "–", "80.0%"],
+}
+
+
+def test_summary_shows_each_key_measure_for_three_periods(coordinator):
+    response = coordinator.get("/reports/summary?quarter=2026-Q1")
+    assert 200 == response.status_code
+    rows = summary_rows(response.get_data(as_text=True))
+    for label, expected in EXPECTED_Q1.items():
+        assert expected == rows[label], label
+
+
+def test_summary_people_referred_by_population(summary_app):
+    with summary_app.test_request_context():
+        result = _build(summary_app, periods.quarter(2026, 1, "America/Halifax"))
+    referred = {m.key: [c.text for c in m.cells] for g in result.groups for m in g.measures
+                if m.key.startswith("people_referred_")}
+    assert ["0", "5", "0"] == referred["people_referred_veteran"]
+    assert ["0", "0", "8"] == referred["people_referred_mental_health"]
+    assert ["0", "0", "0"] == referred["people_referred_unsheltered"]
+
+
+def _build(app, period, police_service=None):
+    from fieldapp.reports import store
+
+    db = connect(app.config["DATABASE"])
+    filters = store.Filters(period.start_utc, period.end_utc, police_service, None)
+    return summary.build(db, filters, period, app.config)
+
+
+def test_summary_findings_are_computed_from_shown_measures(coordinator):
+    html = coordinator.get("/reports/summary?quarter=2026-Q1").get_data(as_text=True)
+    findings = html[html.index('id="findings-h"'):html.index('id="measures-h"')]
+    assert ("The largest increase on the previous period was in contacts logged: from 7 to 20 "
+            "(+185.7%).") in findings
+    assert ("Partners accepted 9 of the 13 referrals made (69.2%), and 7 were connected."
+            in findings)
+    # The diversion share of 2026-Q1 rests on a count under 5: no finding quotes it.
+    assert "handled without police" not in findings
+
+
+def test_summary_diversion_finding_without_a_previous_share(summary_app):
+    with summary_app.test_request_context():
+        result = _build(summary_app, periods.quarter(2025, 1, "America/Halifax"))
+        assert ["80.0% of mental-health contacts were handled without police (a partner "
+                "outside police accepted a referral).",
+                "Partners accepted 8 of the 8 referrals made (100.0%), and 5 were connected."
+                ] == result.findings
+
+
+def test_suppressed_values_never_appear_in_findings():
+    def measure(key, unit_cells):
+        return summary.Measure(key, key, tuple(unit_cells))
+
+    hidden, shown = count(3), count(12)
+    groups = [summary.Group("g", [
+        measure("contacts", [shown, hidden, count(0)]),  # a rise from a hidden count
+        measure("referrals_made", [hidden, shown, shown]),
+        measure("referrals_accepted", [hidden, shown, shown]),
+        measure("referrals_connected", [hidden, shown, shown]),
+        measure("mh_diverted_share", [rate(3, 12), rate(6, 12), rate(6, 12)]),
+    ])]
+    assert [] == summary.findings(groups)
+    assert [] == summary.findings([summary.Group("g", [
+        measure("contacts", [shown, count(0), count(0)]),
+        measure("referrals_made", [shown, shown, shown]),
+        measure("referrals_accepted", [count(4), shown, shown]),
+        measure("referrals_connected", [shown, shown, shown]),
+        measure("mh_diverted_share", [Cell(None, "—", unit="percent")] * 3)])])
+
+
+def test_direction_only_when_both_values_are_shown():
+    assert summary.UP == summary.direction(count(5), count(6))
+    assert summary.DOWN == summary.direction(count(6), count(0))
+    assert summary.SAME == summary.direction(count(0), count(0))
+    assert summary.direction(count(4), count(9)) is None
+    assert summary.direction(count(9), count(1)) is None
+    assert summary.direction(rate(0, 0), rate(5, 10)) is None
+
+
+def test_summary_hides_the_population_rows_the_full_report_hides(coordinator):
+    """HRP 2026-Q1: the summary's people contacted per population are the full report's."""
+    board = html_tables(coordinator.get("/reports/?quarter=2026-Q1&police_service=HRP")
+                        .get_data(as_text=True))["people_by_population"]
+    people = {row[0]: row[2] for row in board[1:]}
+    rows = summary_rows(coordinator.get("/reports/summary?quarter=2026-Q1&police_service=HRP")
+                        .get_data(as_text=True))
+    assert people["Senior 65+"] == rows["People co / Seniors (65+)"][0]
+    assert people["Youth 12-17"] == rows["People co / At-risk youth (12–17)"][0]
+
+
+def test_previous_period_of_a_quarter_is_the_quarter_before():
+    q1 = periods.quarter(2026, 1, "America/Halifax")
+    assert "2025-Q4" == periods.previous(q1).key
+    assert "2025-Q1" == periods.year_before(q1).key
+
+
+def test_previous_period_of_dates_has_the_same_length_just_before():
+    days = periods.Period(date(2026, 3, 1), date(2026, 3, 11), "2026-03-01..2026-03-10", "UTC")
+    before = periods.previous(days)
+    assert (date(2026, 2, 19), date(2026, 3, 1)) == (before.start, before.end)
+    leap = periods.Period(date(2024, 2, 29), date(2024, 3, 1), "2024-02-29..2024-02-29", "UTC")
+    assert (date(2023, 2, 28), date(2023, 3, 1)) == (periods.year_before(leap).start,
+                                                       periods.year_before(leap).end)
+
+
+def test_summary_links_to_the_full_report_as_its_appendix(coordinator):
+    html = coordinator.get("/reports/summary?quarter=2026-Q1&police_service=HRP").get_data(
+        as_text=True)
+    assert 'href="/reports/?quarter=2026-Q1&amp;police_service=HRP"' in html
+    board = coordinator.get("/reports/?quarter=2026-Q1").get_data(as_text=True)
+    assert 'href="/reports/summary?quarter=2026-Q1"' in board
+
+
+def test_summary_with_a_bad_filter_says_why(coordinator):
+    response = coordinator.get("/reports/summary?quarter=2026-Q9")
+    assert 400 == response.status_code
+    assert "Choose a quarter from the list." in response.get_data(as_text=True)
+
+
+def test_summary_in_french(coordinator):
+    coordinator.post("/language", data={"language": "fr"})
+    html = coordinator.get("/reports/summary?quarter=2026-Q1").get_data(as_text=True)
+    assert "Constats clés" in html
+    assert "Anciens combattants" in html
+
+
+def test_running_header_stylesheet_names_period_police_service_and_time(coordinator):
+    response = coordinator.get("/reports/print.css?quarter=2026-Q1&police_service=HRP"
+                               "&at=2026-07-20T12:00:00%2B00:00")
+    assert 200 == response.status_code
+    assert "text/css" == response.mimetype
+    css = response.get_data(as_text=True)
+    assert "@top-left" in css
+    assert "2026\\2d Q1" in css and "Halifax Regional Police" in css
+    assert "Generated Jul 20\\2c  2026" in css
+
+
+def test_running_header_stylesheet_refuses_a_bad_filter(coordinator):
+    assert 400 == coordinator.get("/reports/print.css?police_service=NOPE").status_code
+
+
+def test_css_string_cannot_end_the_string_or_the_rule():
+    from fieldapp.reports.routes import css_string
+
+    assert '"a\\22 \\3b  \\7d  b\\5c "' == css_string('a"; } b\\')
+
+
+def test_summary_and_report_link_their_running_header(coordinator):
+    for path in ("/reports/summary?quarter=2026-Q1", "/reports/?quarter=2026-Q1"):
+        html = coordinator.get(path).get_data(as_text=True)
+        assert ('href="/reports/print.css?at=2026-07-20T12:00:00%2B00:00&amp;quarter=2026-Q1"'
+                in html), path
+
+
+def test_summary_repeat_calls_are_the_full_reports(coordinator):
+    """HRP 2026-Q1: the people compared stay withheld ("x") as in section 5 of the report."""
+    html = coordinator.get("/reports/summary?quarter=2026-Q1&police_service=HRP").get_data(
+        as_text=True)
+    assert ("People compared: x; Calls in the 90 days before: 10; Calls in the 90 days after: "
+            "5; Change in calls: -50.0%.") in html
+    board = html_tables(coordinator.get("/reports/?quarter=2026-Q1&police_service=HRP")
+                        .get_data(as_text=True))["repeat_calls"]
+    assert ["… compared (both windows within the call records)", "x"] in board
+
+
+def test_summary_partnerships_are_the_registers_totals(coordinator):
+    html = coordinator.get("/reports/summary?quarter=2026-Q1").get_data(as_text=True)
+    assert ("Partnered by HRP: 6; Partnered by RCMP: &lt;5; Partnered by all police services "
+            "(overlaps): &lt;5.") in html
