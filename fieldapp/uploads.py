@@ -189,14 +189,22 @@ def _lines(text: io.TextIOBase, name: str) -> Iterator[str]:
         yield line
 
 
+# The longest value a CSV cell may hold.  The csv module's limit is one setting for the whole
+# process, and libraries change it when imported (frictionless raises it to hundreds of MB), so
+# every reader of an upload sets it again first.
+FIELD_LIMIT = 128 * 1024
+
+
 def csv_dicts(text: io.TextIOBase, name: str) -> csv.DictReader:
     """A DictReader over `text` that never holds more than one line; iterate it with
     `readable_csv(name)` around the loop."""
+    csv.field_size_limit(FIELD_LIMIT)
     return csv.DictReader(_lines(text, name))
 
 
 def csv_rows(text: io.TextIOBase, name: str) -> Iterator[list[str]]:
     """The rows of a CSV stream, one at a time; unreadable CSV raises UploadRefused."""
+    csv.field_size_limit(FIELD_LIMIT)
     reader = csv.reader(_lines(text, name))
     with readable_csv(name, reader):
         yield from reader
@@ -221,6 +229,6 @@ class readable_csv:  # noqa: N801  (used as a `with` statement)
             raise UploadRefused(_(
                 "%(name)s, line %(line)s: a value is longer than %(size)s; this is not a CSV "
                 "table (is a quote left open?).", name=self.name, line=line,
-                size=size_text(csv.field_size_limit()))) from None
+                size=size_text(FIELD_LIMIT))) from None
         raise UploadRefused(_("%(name)s, line %(line)s: not readable as CSV (%(error)s).",
                               name=self.name, line=line, error=str(error)[:120])) from None
