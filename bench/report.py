@@ -229,6 +229,7 @@ def section_cpu(app, path: str, runs: int) -> dict:
             "repeat_calls": lambda db: store.repeat_calls(db, f),
             "contacts_overview": lambda db: store.contacts_overview(
                 db, f, year.months(), tables.known_kinds()),
+            "contact_grid": lambda db: store.contact_grid(db, f, year.months()),
             "referrals": lambda db: store.referrals(db, f),
             "populations": lambda db: store.populations(db, f, tables.known_populations()),
             "data_quality": lambda db: store.data_quality(db, f, NOW, "2026-01-15"),

@@ -469,7 +469,8 @@ def build(db, filters: store.Filters, period, config: dict, now_iso: str,
         "people_2": lambda d: store.people(d, filters, repeat_contacts, repeat_days,
                                            (split, None)),
         "repeat_calls": lambda d: store.repeat_calls(d, filters, window_days),
-        "overview": lambda d: store.contacts_overview(d, filters, months, kinds),
+        # The months come from the grid (no months asked of the overview).
+        "overview": lambda d: store.contacts_overview(d, filters, [], kinds),
         "grid": lambda d: store.contact_grid(d, filters, months),
         "referrals": lambda d: store.referrals(d, filters),
         "populations": lambda d: store.populations(d, filters, populations),
@@ -478,7 +479,10 @@ def build(db, filters: store.Filters, period, config: dict, now_iso: str,
     }
     data = run_queries({name: q for name, q in queries.items() if name in needed}, db, open_db)
     if "overview" in data:
-        data["overview"]["grid"] = data["grid"]
+        grid = data["overview"]["grid"] = data["grid"]
+        data["overview"]["by_month"] = [
+            {"month": label, "n": sum(n for (m, _ps, _team), n in grid.items() if m == i)}
+            for i, (label, _start, _end) in enumerate(months)]
     if "people_2" in data:
         data["people"] = {key: data["people"][key] + data["people_2"][key]
                           for key in data["people"]}
