@@ -189,24 +189,50 @@ def _reduce(row: dict, basis: dict, prime: int) -> dict:
     return row
 
 
+PRIME = (1 << 61) - 1
+
+
+def span(figures: list) -> dict:
+    """An echelon basis (modulo PRIME) of the cells of every published figure."""
+    basis = {}
+    for cover in shown(figures):
+        row = _reduce({INDEX[u]: 1 for u in cover}, basis, PRIME)
+        if row:
+            pivot = min(row)
+            inverse = pow(row[pivot], PRIME - 2, PRIME)
+            basis[pivot] = {c: v * inverse % PRIME for c, v in row.items()}
+    return basis
+
+
+def solvable(cover, basis: dict) -> bool:
+    return not _reduce({INDEX[u]: 1 for u in cover}, basis, PRIME)
+
+
 def test_no_combination_of_published_figures_gives_a_small_count(published):
     """The strongest linear attack: a hidden count is recovered when its cells are a linear
     combination of the cells of published figures (solved modulo a large prime, where sums of
     0/1 rows behave as over the rationals)."""
     _app, truth, figures = published
-    prime = (1 << 61) - 1
-    basis = {}
-    for cover in shown(figures):
-        row = _reduce({INDEX[u]: 1 for u in cover}, basis, prime)
-        if row:
-            pivot = min(row)
-            inverse = pow(row[pivot], prime - 2, prime)
-            basis[pivot] = {c: v * inverse % prime for c, v in row.items()}
+    basis = span(figures)
     recovered = {}
     for cover, n in secrets(truth, figures).items():
-        if not _reduce({INDEX[u]: 1 for u in cover}, basis, prime):
+        if solvable(cover, basis):
             recovered[tuple(sorted(grid_key(u) for u in cover))[0]] = n
     assert {} == recovered
+
+
+@pytest.mark.xfail(strict=True, reason="issue 21, what remains: a kind's own small counts are "
+                   "protected per table only")
+def test_no_combination_of_published_figures_gives_a_small_count_of_one_kind(published):
+    """The same attack on counts of one kind shown as "<5" (e.g. a kind's quarter less its
+    other two months): not prevented yet.  When it is, this test passes and must lose its
+    xfail mark."""
+    _app, truth, figures = published
+    basis = span(figures)
+    recovered = [cover for cover, text, _v in figures
+                 if text == SUPPRESSED and len({u[3] for u in cover}) == 1
+                 and solvable(cover, basis)]
+    assert [] == recovered
 
 
 def test_row_order_reveals_no_hidden_count(published):
