@@ -41,8 +41,9 @@ FIELDS = [
     ("suppressed", "boolean", _l("true when the figure is withheld to protect privacy.")),
     ("suppression", "string", _l("Why: under_5 (a count from 1 to 4), complementary (a "
                                  "count of 5 or more withheld so that a count under 5 cannot "
-                                 "be worked out from a total), derived (a rate, median or "
-                                 "change based on a suppressed count); empty when shown.")),
+                                 "be worked out from a total or from other reports), derived "
+                                 "(a rate, median or change based on a suppressed count); "
+                                 "empty when shown.")),
     ("table_label", "string", _l("Title of the table in the language of the export.")),
     ("row_label", "string", _l("Label of the row in the language of the export.")),
     ("column_label", "string", _l("Label of the column in the language of the export.")),

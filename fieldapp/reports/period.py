@@ -72,8 +72,12 @@ class PeriodError(ValueError):
 
 
 def parse(args: dict, today: date, tz: str) -> Period:
-    """The period asked for by GET params: quarter=2026-Q1, or start/end dates (end inclusive);
-    the current quarter when nothing is given.  Raises PeriodError with a message code."""
+    """The period asked for by GET params: quarter=2026-Q1, or start/end dates (end inclusive)
+    of whole months (the start the 1st of a month, the end the last day of a month); the
+    current quarter when nothing is given.  Raises PeriodError with a message code.
+
+    Custom periods are refused, not snapped, when they do not cover whole months: a snapped
+    period would silently report other dates than the ones asked for."""
     start_text, end_text = (args.get("start") or "").strip(), (args.get("end") or "").strip()
     if start_text or end_text:
         try:
@@ -83,6 +87,10 @@ def parse(args: dict, today: date, tz: str) -> Period:
             raise PeriodError("dates") from None
         if end <= start:
             raise PeriodError("order")
+        if start.day != 1 or end.day != 1:
+            # Whole months only: two custom periods a day apart would tell, by difference,
+            # the count of that day (issue 21; see suppression.grid_cells).
+            raise PeriodError("months")
         if (end - start).days > MAX_DAYS:
             raise PeriodError("length")
         return Period(start, end, f"{start.isoformat()}..{(end - timedelta(days=1)).isoformat()}",

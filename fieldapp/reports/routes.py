@@ -23,6 +23,8 @@ PERIOD_ERRORS = {
     "dates": _l("Give both dates as YYYY-MM-DD."),
     "order": _l("The end date must be on or after the start date."),
     "length": _l("A period can be at most two years."),
+    "months": _l("A custom period covers whole months: start it on the first day of a month "
+                 "and end it on the last day of a month."),
     "quarter": _l("Choose a quarter from the list."),
 }
 

@@ -16,6 +16,11 @@ Rule (applied to the page, chart labels and the CSV alike: the page and charts p
   come first (largest first), then the rows whose count is hidden, by label only
   (`publication_order`).
 
+Across reports (issue 21): the contacts total and the contacts by month are suppressed on the
+published *dataset*, not only in the table (`grid_count`): whatever period, police service
+or team is asked for, a count is shown only if none of the month × police service × team cells
+it adds up is from 1 to 4.
+
 Charts draw a suppressed count as a hatched bar of the threshold's length, so that bar lengths
 never reveal the hidden value.
 
@@ -117,6 +122,35 @@ def text(value: str, key: str | None = None) -> Cell:
 def withheld() -> Cell:
     """A count of 5 or more, withheld so that a suppressed count cannot be worked out."""
     return Cell(None, WITHHELD, True)
+
+
+def grid_count(cells) -> Cell:
+    """A count published as the sum of finest cells of the report's dataset (`cells`: their
+    counts), suppressed consistently across every view a coordinator can ask for.
+
+    Method: *primary suppression on the finest grid with suppression of every aggregate that
+    contains a primary cell* (consistent suppression of linked tables, in the sense of
+    Statistics Canada's guidance on releasing tables from the same microdata, and of the ACRO
+    output-checking rule that every released table must be checked against the others
+    released from the same data).  The finest grid is month × police service × team: every
+    figure of this kind in any report (a month, a quarter, a year, a custom run of whole
+    months; one police service or all; one team or all) is a sum of grid cells.  A grid cell
+    from 1 to 4 is sensitive.  A sum is shown only if none of its cells is sensitive; a sum
+    from 1 to 4 is "<5", any other sum covering a sensitive cell is withheld ("x").
+
+    Why it cannot be undone: every figure shown is a sum of non-sensitive cells only, so any
+    combination of shown figures (differences of periods, of police services, of teams) is a
+    combination of non-sensitive cells and says nothing about a sensitive one.  Zeros and
+    counts of 5 or more may be worked out; that is allowed.  The decision for a figure depends
+    only on the cells it covers, never on the view it is shown in, so two views agree.
+    """
+    values = [int(n or 0) for n in cells]
+    total = sum(values)
+    if is_small(total):
+        return count(total)
+    if any(is_small(n) for n in values):
+        return withheld()
+    return count(total)
 
 
 def protect(parts: list[Cell], total: Cell, keep=()) -> tuple[list[Cell], Cell]:

@@ -18,11 +18,13 @@ from fieldapp.reports.suppression import (
     change,
     count,
     derived_withheld,
+    grid_count,
     protect,
     publication_order,
     rate,
     statistic,
     text,
+    withheld,
 )
 
 # Threads for the report's queries: one per core, at most this many.
@@ -130,26 +132,45 @@ def _measures(table_id: str, title: str, items: list[tuple[str, str, Cell]]) -> 
                  column_keys=["measure", "value"])
 
 
-def contact_counts(data: dict) -> tuple[Cell, list[Cell], list[Cell]]:
-    """The period's contacts, by kind and by month, after complementary suppression (both
-    add up to the contacts; "not recorded" and school visits are also shown on their own)."""
-    total = count(data["contacts"])
+def contact_counts(data: dict) -> tuple[Cell, list[Cell], list[Cell], bool]:
+    """The period's contacts, by kind and by month, and whether the kinds are all withheld.
+
+    The total and the months are sums of the month × police service × team grid
+    (`data["grid"]`) and suppressed on it (`grid_count`), the same in every report.  The kinds
+    add up to the total: they are protected against it (complementary suppression; "not
+    recorded" and school visits are also shown on their own), and when the total is not
+    shown, or could only be protected by withholding it (it can be worked out from other
+    reports), every kind, school engagements and the contacts without a kind are withheld, so
+    that adding up kinds never gives a total that is hidden."""
+    grid = data["grid"]
+    total = grid_count(grid.values())
+    by_month = [grid_count(n for (m, _ps, _team), n in grid.items() if m == i)
+                for i in range(len(data["by_month"]))]
     keep = {i for i, r in enumerate(data["by_kind"]) if r["kind"] in (None, "school_visit")}
-    by_kind, total = protect([count(r["n"]) for r in data["by_kind"]], total, keep)
-    by_month, total = protect([count(r["n"]) for r in data["by_month"]], total)
-    if total.text == WITHHELD:  # withheld for the months: the kinds may now need less
-        by_kind, total = protect(by_kind, total, keep)
-    return total, by_kind, by_month
+    kinds = [count(r["n"]) for r in data["by_kind"]]
+    if total.value is not None:
+        protected, checked = protect(kinds, total, keep)
+        if checked.value is not None:
+            return total, protected, by_month, False
+    return total, [cell if cell.suppressed else withheld() for cell in kinds], by_month, True
+
+
+def _kind_count(n: int | None, kinds_withheld: bool) -> Cell:
+    """A count of one kind shown outside the table by kind (school engagements, contacts
+    without a kind): withheld with the kinds."""
+    cell = count(n)
+    return withheld() if kinds_withheld and not cell.suppressed and cell.value else cell
 
 
 def activity_section(data: dict) -> Section:
     section = Section("activity", _("1. Activity"), _(
         "How many contacts officers logged in the period, of what kind, and month by month. "
         "A group contact counts once; the headcount is how many people were in the groups."))
-    contacts, kinds, months = contact_counts(data)
+    contacts, kinds, months, kinds_withheld = contact_counts(data)
     summary = _measures("activity_summary", _("Activity in the period"), [
         ("contacts", _("Contacts"), contacts),
-        ("school_engagements", _("School engagements"), count(data["school_visits"])),
+        ("school_engagements", _("School engagements"),
+         _kind_count(data["school_visits"], kinds_withheld)),
         ("group_contacts", _("Group contacts"), count(data["group_contacts"])),
         ("group_headcount", _("People reached in groups (headcount)"), count(data["headcount"])),
     ])
@@ -388,7 +409,8 @@ def data_quality_section(data: dict) -> Section:
         "referrals still without an answer (accepted or declined) 7 days after being sent, and "
         "directory listings not confirmed in the last 180 days."))
     items = [
-        ("contacts_without_kind", _("Contacts without a kind"), count(data["no_kind"])),
+        ("contacts_without_kind", _("Contacts without a kind"),
+         _kind_count(data["no_kind"], data["kinds_withheld"])),
         ("contacts_without_outcome", _("Contacts without an outcome"), count(data["no_outcome"])),
         ("referrals_unanswered_7d", _("Referrals without an answer after 7 days"),
          count(data["unanswered"])),
@@ -416,9 +438,10 @@ SECTION_OF_TABLE = {
 # The store queries behind each section.  They are independent of one another, so that they
 # can run at the same time (see run_queries).
 QUERIES_OF_SECTION = {
-    "activity": ["overview"], "people": ["people", "populations"], "referrals": ["referrals"],
-    "diversion": ["overview"], "repeat-calls": ["repeat_calls"],
-    "partnerships": ["partnerships"], "data-quality": ["overview", "quality"],
+    "activity": ["overview", "grid"], "people": ["people", "populations"],
+    "referrals": ["referrals"], "diversion": ["overview", "grid"],
+    "repeat-calls": ["repeat_calls"], "partnerships": ["partnerships"],
+    "data-quality": ["overview", "grid", "quality"],
 }
 
 
@@ -446,13 +469,20 @@ def build(db, filters: store.Filters, period, config: dict, now_iso: str,
         "people_2": lambda d: store.people(d, filters, repeat_contacts, repeat_days,
                                            (split, None)),
         "repeat_calls": lambda d: store.repeat_calls(d, filters, window_days),
-        "overview": lambda d: store.contacts_overview(d, filters, months, kinds),
+        # The months come from the grid (no months asked of the overview).
+        "overview": lambda d: store.contacts_overview(d, filters, [], kinds),
+        "grid": lambda d: store.contact_grid(d, filters, months),
         "referrals": lambda d: store.referrals(d, filters),
         "populations": lambda d: store.populations(d, filters, populations),
         "quality": lambda d: store.data_quality(d, filters, now_iso, today),
         "partnerships": lambda d: store.partnerships(d, police_services),
     }
     data = run_queries({name: q for name, q in queries.items() if name in needed}, db, open_db)
+    if "overview" in data:
+        grid = data["overview"]["grid"] = data["grid"]
+        data["overview"]["by_month"] = [
+            {"month": label, "n": sum(n for (m, _ps, _team), n in grid.items() if m == i)}
+            for i, (label, _start, _end) in enumerate(months)]
     if "people_2" in data:
         data["people"] = {key: data["people"][key] + data["people_2"][key]
                           for key in data["people"]}
@@ -468,7 +498,8 @@ def build(db, filters: store.Filters, period, config: dict, now_iso: str,
                                                      config["POLICE_SERVICES"]),
         "data-quality": lambda: data_quality_section(
             {**data["quality"], "no_kind": data["overview"]["no_kind"],
-             "no_outcome": data["overview"]["no_outcome"]}),
+             "no_outcome": data["overview"]["no_outcome"],
+             "kinds_withheld": contact_counts(data["overview"])[3]}),
     }
     return [builders[sid]() for sid in section_ids]
 
