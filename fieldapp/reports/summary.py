@@ -76,7 +76,9 @@ def period_queries(filters: store.Filters, period) -> dict:
     codes = [code for code, _label in POPULATIONS]
     months, kinds, populations = period.months(), tables.known_kinds(), tables.known_populations()
     return {
-        "overview": lambda d: store.contacts_overview(d, filters, months, kinds),
+        # As in the full report: months come from the grid, suppressed across reports.
+        "overview": lambda d: store.contacts_overview(d, filters, [], kinds),
+        "grid": lambda d: store.contact_grid(d, filters, months),
         "populations": lambda d: store.populations(d, filters, populations),
         "referred": lambda d: store.referred_by_population(d, filters, codes),
         "referrals": lambda d: store.referrals(d, filters),
@@ -86,6 +88,7 @@ def period_queries(filters: store.Filters, period) -> dict:
 def period_cells(data: dict, config: dict) -> dict[str, Cell]:
     """{measure key: Cell} of one period from its queries' results, as the full report of that
     period shows them."""
+    data["overview"]["grid"] = data["grid"]
     cells = {"contacts": tables.contact_counts(data["overview"])[0]}
     # Only the population table of the people section is used: no need for its people query.
     people = tables.people_section({"unique_people": 0, "repeat_people": 0,
