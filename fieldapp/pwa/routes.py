@@ -23,6 +23,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from fieldapp import clock
+from fieldapp.accounts.routes import safe_next
 from fieldapp.db import get_db
 from fieldapp.pwa import bp, store, versions
 from fieldapp.pwa.strings import client_strings
@@ -207,6 +208,21 @@ def discard():
     audit_event("outbox_discarded", object_type="outbox", object_id=str(len(ids)),
                 detail={"ids": ids[:100]})
     return jsonify(discarded=len(ids))
+
+
+# The cookie offline-app.js sets when it has shown the install hint once (it reads it too,
+# so it is not HttpOnly); the Dismiss form sets the same one for phones without JavaScript.
+INSTALL_HINT_COOKIE = "fieldapp_install_hint"
+
+
+@bp.post("/install-hint/dismiss")
+@role_required("officer", "coordinator")
+def dismiss_install_hint():
+    """Hide the install hint for good on this browser, then go back to the page it was on."""
+    response = redirect(safe_next(request.form.get("next")) or url_for("accounts.index"))
+    response.set_cookie(INSTALL_HINT_COOKIE, "1", max_age=31536000, path="/",
+                        samesite="Lax", secure=request.is_secure)
+    return response
 
 
 @bp.get("/api/sync/receipts")

@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from fieldapp import clock, csv_safe
+from fieldapp.accounts.routes import safe_next
 from fieldapp.db import get_db, own_transaction
 from fieldapp.referrals import bp, lifecycle, mail, outbox, store
 from fieldapp.security import audit_event, client_ip, found_or_404, role_required
@@ -345,7 +346,9 @@ def transition(referral_id, action):
         return render("referrals/detail.html", status=code, title=_("Referral"), error=error,
                       **context)
     flash(_("Referral %(status)s.", status=lifecycle.STATUS_LABELS[referral["status"]]), "ok")
-    return redirect(url_for("referrals.detail", referral_id=referral_id))
+    # The inbox row's forms send the inbox view they came from, to go back to it.
+    back = safe_next(request.form.get("next"))
+    return redirect(back or url_for("referrals.detail", referral_id=referral_id))
 
 
 @bp.post("/<referral_id>/reassign")

@@ -1,6 +1,15 @@
 // Log-contact form glue: "use my location" (coordinates only when tapped) and Enter-to-search.
 "use strict";
 
+// "Use my location" needs JavaScript and geolocation: rendered hidden, revealed here (also
+// when htmx swaps the form in again).
+function revealLocationButton() {
+  const button = document.getElementById("use-location");
+  if (button && navigator.geolocation) button.hidden = false;
+}
+revealLocationButton();
+document.addEventListener("htmx:afterSettle", revealLocationButton);
+
 document.addEventListener("click", (event) => {
   const button = event.target.closest("#use-location");
   if (!button) return;

@@ -3,6 +3,12 @@
 "use strict";
 
 (() => {
+  // Only with JavaScript (htmx) do results follow the typing; the page renders the hint hidden.
+  const hint = document.getElementById("dir-q-hint");
+  if (hint && self.htmx) hint.hidden = false;
+})();
+
+(() => {
   const button = document.getElementById("dir-near-button");
   if (!button || !("geolocation" in navigator)) return;
   const form = button.closest("form");

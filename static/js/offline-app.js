@@ -88,7 +88,11 @@
       return;
     }
     document.cookie = "fieldapp_install_hint=1; max-age=31536000; path=/; SameSite=Lax";
-    $("pwa-install-close").onclick = () => { hint.hidden = true; };
+    // Without JavaScript "Got it" posts a form that sets the same cookie; here it just hides.
+    $("pwa-install-dismiss").addEventListener("submit", (event) => {
+      event.preventDefault();
+      hint.hidden = true;
+    });
     $("pwa-install-now").onclick = () => {
       hint.hidden = true;
       if (installEvent) installEvent.prompt();
@@ -98,6 +102,7 @@
   // --- sync bar -------------------------------------------------------------------------------
 
   let lastResult = { state: "" };
+  if ($("syncbar-text")) $("syncbar-text").hidden = false;  // rendered hidden for pages without JS
 
   function age(ms) {
     const minutes = Math.floor((Date.now() - ms) / 60000);

@@ -41,6 +41,7 @@ POLICY = {
     "pwa.sync": {"roles": {"officer", "officer2", "coordinator"}},
     "pwa.receipts": {"roles": {"officer", "officer2", "coordinator"}},
     "pwa.discard": {"roles": {"officer", "officer2", "coordinator"}},
+    "pwa.dismiss_install_hint": {"roles": {"officer", "officer2", "coordinator"}},
     # Officers see their own phone's conflicts, coordinators their police service's.
     "pwa.conflicts": {"roles": {"officer", "officer2", "coordinator"}},
     "pwa.conflict": {
