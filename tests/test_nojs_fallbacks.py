@@ -141,3 +141,11 @@ def test_officer_referral_page_has_a_refresh_link(frozen):
     referral_id = send(app, db)
     html = client_for(app, "officer").get(f"/referrals/{referral_id}").get_data(as_text=True)
     assert f'<a href="/referrals/{referral_id}">Refresh</a>' in html
+
+
+def test_install_hint_on_a_posted_page_goes_back_home(login_as):
+    html = login_as("partner").get("/referrals/").get_data(as_text=True)
+    assert 'id="pwa-install"' not in html  # partners have no sync bar nor hint
+    officer = login_as("officer")
+    hint = install_hint(officer.post("/contacts/new", data={}).get_data(as_text=True))
+    assert 'name="next" value=""' in hint
