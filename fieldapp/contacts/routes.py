@@ -160,7 +160,8 @@ def _form_time(form) -> str:
     return form.get("occurred_at", "")
 
 
-def _form_context(db, values: dict, *, errors=None, editing=None) -> dict:
+def _form_context(db, values: dict, *, errors=None, editing=None, people_query: str = "",
+                  people: list | None = None) -> dict:
     user = _user()
     rows = vocab.extensions(db)
     favourites = store.favourite_place_ids(db, user["id"])
@@ -197,6 +198,8 @@ def _form_context(db, values: dict, *, errors=None, editing=None) -> dict:
         "note_warning": _warning_text(warnings),
         "person": person,
         "editing": editing,
+        "people_query": people_query,
+        "people": people,
         "can_refer": "referrals.new_referral" in current_app.view_functions,
     }
 
@@ -221,6 +224,27 @@ def _initial_values(db) -> dict:
     return values
 
 
+def _find_people(db, query: str, exclude: str = "") -> list[dict]:
+    """People of the officer's service matching an alias, the search audited."""
+    found = [p for p in store.search_people(db, _user(), query) if p["id"] != exclude]
+    audit_event("people_searched", object_type="person", detail={"results": len(found)})
+    return found
+
+
+def _people_search_instead(db, form, *, may_add_person: bool) -> tuple[dict, dict] | None:
+    """Search people instead of saving: on "Search" (no JavaScript), or when an alias is typed
+    in the search box but nobody chosen, so a contact is never saved without its person.
+    Returns the form context's search part and errors, or None to save."""
+    query = form.get("q", "").strip()
+    if "search_people" in form:
+        return {"people_query": query, "people": _find_people(db, query) if query else []}, {}
+    adding = may_add_person and form.get("new_alias", "").strip()
+    if query and not form.get("person_id") and not adding and form.get("is_group") != "1":
+        errors = {"person_id": _("Choose the person, or clear the search box.")}
+        return {"people_query": query, "people": _find_people(db, query)}, errors
+    return None
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @role_required(*STAFF)
 def new_contact():
@@ -236,6 +260,12 @@ def new_contact():
               "new_alias": form.get("new_alias", ""),
               "new_birth_year": form.get("new_birth_year", ""),
               "new_flags": form.getlist("new_flags")}
+    search = _people_search_instead(db, form, may_add_person=True)
+    if search:
+        found, errors = search
+        values["person_id"] = form.get("person_id", "")
+        return render("contacts/new.html", status=422 if errors else 200,
+                      **_form_context(db, values, errors=errors, **found))
     user, now = _user(), _now()
     errors: dict = {}
     result: dict = {}
@@ -292,11 +322,9 @@ def search_people():
     """Find people by alias (a POST: names never travel in URLs); returns choices."""
     query = request.form.get("q", "")
     purpose = "merge" if request.form.get("purpose") == "merge" else "attach"
-    exclude = request.form.get("exclude", "")
-    found = [p for p in store.search_people(get_db(), _user(), query) if p["id"] != exclude]
     if purpose == "merge" and current_user.role != "coordinator":
         abort(404)
-    audit_event("people_searched", object_type="person", detail={"results": len(found)})
+    found = _find_people(get_db(), query, request.form.get("exclude", ""))
     return render("contacts/_people_results.html", people=found, query=query.strip(),
                   purpose=purpose)
 
@@ -345,6 +373,12 @@ def edit(contact_id):
         return render("contacts/edit.html", **_form_context(db, values, editing=contact))
     item = _form_item(request.form)
     item["id"] = contact_id
+    search = _people_search_instead(db, request.form, may_add_person=False)
+    if search:
+        found, errors = search
+        values = {**item, "occurred_local": request.form.get("occurred_local", "")}
+        return render("contacts/edit.html", status=422 if errors else 200,
+                      **_form_context(db, values, errors=errors, editing=contact, **found))
     result = store.update_contact(db, contact, item, user, now)
     if result["status"] == "invalid":
         values = {**item, "occurred_local": request.form.get("occurred_local", "")}
