@@ -9,7 +9,8 @@ transition, 60 directory services with categories and partnerships, calls for se
 person keys (half of them linked to people).
 Phase 2 (a fresh child process, so that its peak RSS is the app's alone) logs in as a
 coordinator through the test client and times GET /reports/ and /reports/board.csv for the last
-quarter and for the whole year, several runs each.  Prints a Markdown table.
+quarter and for the whole year, and the one-page summary, several runs each.  Prints a
+Markdown table.
 """
 
 import argparse
@@ -195,6 +196,7 @@ def measure(path: str, runs: int) -> dict:
         "page, whole year 2025": "/reports/?start=2025-01-01&end=2025-12-31",
         "CSV, whole year 2025": "/reports/board.csv?start=2025-01-01&end=2025-12-31",
         "page, quarter, team filter": "/reports/?quarter=2025-Q4&team=Bench",
+        "one-page summary, quarter (3 periods)": "/reports/summary?quarter=2025-Q4",
     }
     results = {}
     for name, url in urls.items():
