@@ -8,13 +8,11 @@ import pytest
 import fieldapp.accounts  # noqa: F401  (blueprint imports must start at accounts)
 
 # isort: split
-from fieldapp.db import connect
 from fieldapp.referrals import store
-from tests.conftest import login, make_app
 from tests.test_referrals_support import (
     OFFICER_ID,
-    add_services,
-    clear_demo_referrals,
+    client_for,
+    frozen,
     referral_item,
     user_row,
 )
@@ -23,20 +21,7 @@ NOW = "2026-03-02T14:00:00+00:00"
 HX = {"HX-Request": "true"}
 
 
-@pytest.fixture
-def frozen(tmp_path):
-    app = make_app(tmp_path, NOW=NOW)
-    db = connect(app.config["DATABASE"])
-    add_services(db)
-    clear_demo_referrals(db)
-    yield app, db
-    db.conn.close()
-
-
-def client_for(app, who):
-    client = app.test_client()
-    login(client, who)
-    return client
+_ = frozen  # the fixture, shared with the other referral tests (test_referrals_support)
 
 
 def send(app, db, **overrides) -> str:

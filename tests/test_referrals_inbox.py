@@ -2,14 +2,10 @@
 
 import re
 
-import pytest
-
 import fieldapp.accounts  # noqa: F401  (blueprint imports must start at accounts)
 
 # isort: split
-from fieldapp.db import connect
 from fieldapp.referrals import lifecycle, store
-from tests.conftest import login, make_app
 from tests.test_referrals_support import (
     CANARY,
     OFFICER_ID,
@@ -18,8 +14,8 @@ from tests.test_referrals_support import (
     SVC_CRISIS,
     SVC_YOUTH,
     add_contact,
-    add_services,
-    clear_demo_referrals,
+    client_for,
+    frozen,
     referral_item,
     user_row,
 )
@@ -30,20 +26,7 @@ Y_NAME = "Yvonne OtherAgency"
 Y_NOTE = "CANARY-other-agency-note-91c2"
 
 
-@pytest.fixture
-def frozen(tmp_path):
-    app = make_app(tmp_path, NOW=NOW)
-    db = connect(app.config["DATABASE"])
-    add_services(db)
-    clear_demo_referrals(db)
-    yield app, db
-    db.conn.close()
-
-
-def client_for(app, who):
-    client = app.test_client()
-    login(client, who)
-    return client
+_ = frozen  # the fixture, shared with the other referral tests (test_referrals_support)
 
 
 def send(app, db, user_id=OFFICER_ID, now=NOW, **overrides):

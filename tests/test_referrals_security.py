@@ -30,7 +30,8 @@ from tests.test_referrals_support import (
     SVC_CRISIS,
     add_contact,
     add_services,
-    clear_demo_referrals,
+    client_for,
+    frozen,
     referral_item,
     user_row,
 )
@@ -41,20 +42,7 @@ PREFERRED = "CANARY-preferred-contact-3e1f"
 BASE_URL = "https://fieldapp.example.org"
 
 
-@pytest.fixture
-def frozen(tmp_path):
-    app = make_app(tmp_path, NOW=NOW)
-    db = connect(app.config["DATABASE"])
-    add_services(db)
-    clear_demo_referrals(db)
-    yield app, db
-    db.conn.close()
-
-
-def client_for(app, who):
-    client = app.test_client()
-    login(client, who)
-    return client
+_ = frozen  # the fixture, shared with the other referral tests (test_referrals_support)
 
 
 def send(app, db, **overrides) -> str:

@@ -57,6 +57,33 @@ def services(db):
     return db
 
 
+# The referral tests' clock: 10:00 in Halifax on a Monday.
+FROZEN_NOW = "2026-03-02T14:00:00+00:00"
+
+
+@pytest.fixture
+def frozen(tmp_path):
+    """(app, db): the demo app at FROZEN_NOW with the test services and no demo referrals."""
+    from fieldapp.db import connect
+    from tests.conftest import make_app
+
+    app = make_app(tmp_path, NOW=FROZEN_NOW)
+    db = connect(app.config["DATABASE"])
+    add_services(db)
+    clear_demo_referrals(db)
+    yield app, db
+    db.conn.close()
+
+
+def client_for(app, who):
+    """A new test client logged in as `who`."""
+    from tests.conftest import login
+
+    client = app.test_client()
+    login(client, who)
+    return client
+
+
 def clear_demo_referrals(db) -> None:
     """Drop the demo referrals, for tests that count what is in an inbox."""
     for table in ("referral_event", "mail_outbox", "referral_link"):
