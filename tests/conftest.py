@@ -115,6 +115,25 @@ def login_as(app):
     return _login_as
 
 
+# For test modules that define their own `frozen` app (a clock of their choosing):
+
+
+@pytest.fixture
+def officer(frozen):
+    """A client logged in as the demo officer on the module's `frozen` app."""
+    client = frozen.test_client()
+    login(client, "officer")
+    return client
+
+
+@pytest.fixture
+def frozen_db(frozen):
+    """A direct connection to the module's `frozen` app's database."""
+    database = connect(frozen.config["DATABASE"])
+    yield database
+    database.conn.close()
+
+
 @pytest.fixture
 def query_log(app):
     """The SQL statements the app runs while the test is going (cleared on entry)."""

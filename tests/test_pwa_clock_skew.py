@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.conftest import login, make_app
+from tests.conftest import make_app
 from tests.test_pwa_sync import contact, person, referral, referral_service, statuses
 
 SERVER_NOW = datetime.fromisoformat("2026-03-02T14:00:00+00:00")  # the `frozen` app's NOW
@@ -16,22 +16,6 @@ TRUE_TIME = SERVER_NOW - timedelta(minutes=30)  # when the contact really happen
 @pytest.fixture
 def frozen(tmp_path):
     return make_app(tmp_path, NOW=SERVER_NOW.isoformat())
-
-
-@pytest.fixture
-def officer(frozen):
-    client = frozen.test_client()
-    login(client, "officer")
-    return client
-
-
-@pytest.fixture
-def frozen_db(frozen):
-    from fieldapp.db import connect
-
-    database = connect(frozen.config["DATABASE"])
-    yield database
-    database.conn.close()
 
 
 def on_phone(moment: datetime, skew: timedelta) -> str:

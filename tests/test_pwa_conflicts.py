@@ -19,15 +19,6 @@ def frozen(tmp_path):
 
 
 @pytest.fixture
-def frozen_db(frozen):
-    from fieldapp.db import connect
-
-    database = connect(frozen.config["DATABASE"])
-    yield database
-    database.conn.close()
-
-
-@pytest.fixture
 def as_user(frozen):
     def _as(who: str):
         client = frozen.test_client()

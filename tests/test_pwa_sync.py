@@ -38,22 +38,6 @@ def frozen(tmp_path):
     return make_app(tmp_path, NOW="2026-03-02T14:00:00+00:00")
 
 
-@pytest.fixture
-def officer(frozen):
-    client = frozen.test_client()
-    login(client, "officer")
-    return client
-
-
-@pytest.fixture
-def frozen_db(frozen):
-    from fieldapp.db import connect
-
-    database = connect(frozen.config["DATABASE"])
-    yield database
-    database.conn.close()
-
-
 def statuses(response, key) -> list[str]:
     return [item["status"] for item in response.get_json()["results"][key]]
 
