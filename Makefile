@@ -20,6 +20,7 @@ run: setup
 
 test: setup-test chromium
 	$(BIN)/ruff check fieldapp tests bench
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest
 
 setup: $(VENV)/.installed static/vendor/.copied translations
@@ -63,6 +64,7 @@ bench: setup-test
 
 lint: setup-test
 	$(BIN)/ruff check fieldapp tests bench
+	$(BIN)/lint-imports --no-cache
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor

@@ -1,13 +1,20 @@
-"""Flask commands: demo, demo-logins, create-user, backup (init-db lives in db.py; each area
-registers its own commands, e.g. import-hsds, purge, import-calls, referrals expire)."""
+"""Flask commands.  The one convention: each area lists its commands in `<area>/cli.py` as
+`commands`, and init_app (called by create_app) registers them all, with the core's own:
+demo and backup here, init-db in db.py."""
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from fieldapp import clock, demo
-from fieldapp.accounts import store as accounts_store
+from fieldapp import clock, db, demo
+from fieldapp.accounts import cli as accounts_cli
+from fieldapp.contacts import cli as contacts_cli
 from fieldapp.db import get_db
+from fieldapp.directory import cli as directory_cli
+from fieldapp.referrals import cli as referrals_cli
+from fieldapp.reports import cli as reports_cli
+
+AREA_COMMANDS = (accounts_cli, directory_cli, contacts_cli, referrals_cli, reports_cli)
 
 
 @click.command("demo")
@@ -16,51 +23,6 @@ def demo_command() -> None:
     """Load the fictional demo data (safe to run again)."""
     loaded = demo.load(get_db(), current_app.config, clock.iso())
     click.echo(f"Demo data loaded: {', '.join(loaded)}")
-
-
-@click.command("demo-logins")
-@with_appcontext
-def demo_logins_command() -> None:
-    """Print the demo accounts and their password."""
-    from fieldapp.accounts.demo import USERS
-
-    click.echo(f"Demo logins (password: {current_app.config['DEMO_PASSWORD']}):")
-    for user in USERS:
-        click.echo(f"  {user['role']:<12} {user['email']}")
-
-
-@click.command("create-user")
-@with_appcontext
-@click.option("--email", required=True)
-@click.option("--name", required=True)
-@click.option("--role", required=True, type=click.Choice(accounts_store.ROLES))
-@click.option("--organization", "organization_id", default=None, help="Organization id (partners).")
-@click.option("--police-service", default=None,
-              help="Police service code (officers, coordinators).")
-@click.option("--language", default="en", type=click.Choice(accounts_store.LANGUAGES))
-def create_user_command(email, name, role, organization_id, police_service, language) -> None:
-    """Create an account and print its one-time password."""
-    config = current_app.config
-    if role in ("officer", "coordinator") and not police_service:
-        police_service = next(iter(config["POLICE_SERVICES"]))
-    db = get_db()
-    try:
-        fields = accounts_store.validate_user(
-            db,
-            {"email": email, "name": name, "role": role, "organization_id": organization_id,
-             "police_service": police_service, "language": language},
-            config["POLICE_SERVICES"],
-        )
-    except accounts_store.ValidationError as error:
-        for field, message in error.errors.items():
-            click.echo(f"{field}: {message}", err=True)
-        raise SystemExit(2) from None
-    password = accounts_store.new_one_time_password()
-    user = accounts_store.create_user(db, fields, password,
-                                      hash_method=config["PASSWORD_HASH_METHOD"],
-                                      now=clock.iso(), must_change_password=True)
-    click.echo(f"Created {user['role']} {user['email']} ({user['id']})")
-    click.echo(f"One-time password (shown once; changed at first login): {password}")
 
 
 @click.command("backup")
@@ -83,7 +45,9 @@ def backup_command(destination: str) -> None:
 
 
 def init_app(app: Flask) -> None:
-    app.cli.add_command(backup_command)
-    app.cli.add_command(demo_command)
-    app.cli.add_command(demo_logins_command)
-    app.cli.add_command(create_user_command)
+    """Register the core's commands and every area's."""
+    for command in (db.init_db_command, demo_command, backup_command):
+        app.cli.add_command(command)
+    for module in AREA_COMMANDS:
+        for command in module.commands:
+            app.cli.add_command(command)

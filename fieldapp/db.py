@@ -235,4 +235,4 @@ def init_app(app: Flask) -> None:
     # must not cross a fork.  Each worker builds its own app.)
     app.extensions["fieldapp.db_keeper"] = db
     app.teardown_appcontext(close_db)
-    app.cli.add_command(init_db_command)
+

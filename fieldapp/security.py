@@ -1,6 +1,5 @@
 """Who may do what: login sessions, role checks, the 404 loader rule, CSRF, headers, audit."""
 
-from datetime import timedelta
 from functools import wraps
 
 from flask import Flask, abort, current_app, redirect, request, url_for
@@ -50,21 +49,6 @@ class Anonymous(AnonymousUserMixin):
 
     def has_role(self, *roles: str) -> bool:
         return False
-
-
-@login_manager.user_loader
-def load_user(session_token: str) -> User | None:
-    from fieldapp.accounts import store as accounts_store  # here: the accounts package imports us
-
-    config = current_app.config
-    row = accounts_store.load_session(
-        get_db(),
-        session_token,
-        clock.now(),
-        idle=timedelta(minutes=config["IDLE_TIMEOUT_MINUTES"]),
-        absolute=timedelta(hours=config["ABSOLUTE_TIMEOUT_HOURS"]),
-    )
-    return User(row) if row else None
 
 
 @login_manager.unauthorized_handler

@@ -1,5 +1,11 @@
 """render(): the one place that decides between a full page and an htmx fragment; json_body():
-the one way a view reads a JSON body."""
+the one way a view reads a JSON body.
+
+The htmx rule: a view asks `is_htmx()` (htmx-flask's `request.htmx`; only this module and
+security.py read it) and sets HX-* answers with htmx-flask's `make_response(redirect=...,
+trigger=...)`.  A refused form answers 4xx (422 for field errors) with the fragment to show;
+the htmx config in base.html (`responseHandling`) swaps every 4xx in place, so no view
+answers 200 for an error."""
 
 import json
 
@@ -12,14 +18,15 @@ def render(page: str, fragment: str | None = None, *, status: int = 200, **conte
 
     The response varies on HX-Request so that no cache serves a fragment as a page.
     """
-    template = fragment if fragment and request.headers.get("HX-Request") else page
+    template = fragment if fragment and is_htmx() else page
     response = make_response(render_template(template, **context), status)
     response.headers.add("Vary", "HX-Request")
     return response
 
 
 def is_htmx() -> bool:
-    return bool(request.headers.get("HX-Request"))
+    """True when htmx sent this request (HX-Request: true)."""
+    return bool(request.htmx)
 
 
 class BadJson(ValueError):

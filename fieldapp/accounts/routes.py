@@ -16,13 +16,27 @@ from fieldapp.accounts import bp, store
 from fieldapp.db import get_db, own_transaction, writing
 from fieldapp.navigation import home_url
 from fieldapp.security import (
+    User,
     audit_event,
     client_ip,
     found_or_404,
-    load_user,
+    login_manager,
     role_required,
 )
 from fieldapp.views import render
+
+
+@login_manager.user_loader
+def load_user(session_token: str) -> User | None:
+    config = current_app.config
+    row = store.load_session(
+        get_db(),
+        session_token,
+        clock.now(),
+        idle=timedelta(minutes=config["IDLE_TIMEOUT_MINUTES"]),
+        absolute=timedelta(hours=config["ABSOLUTE_TIMEOUT_HOURS"]),
+    )
+    return User(row) if row else None
 
 
 def safe_next(target: str | None) -> str | None:

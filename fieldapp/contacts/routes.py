@@ -8,9 +8,7 @@ import uuid
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import click
 from flask import abort, current_app, flash, redirect, request, url_for
-from flask.cli import with_appcontext
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -64,22 +62,7 @@ def contacts_json_list(value) -> list:
 
 @bp.app_context_processor
 def contacts_helpers() -> dict:
-    return {"contacts_label": vocab.label, "contacts_age_band": vocab.age_band_label,
-            "contacts_referral_label": _referral_label}
-
-
-def _referral_label(kind: str, code: str | None) -> str:
-    """A referral status or consent code in words, from the referrals area when it has them."""
-    try:
-        if kind == "status":
-            from fieldapp.referrals.lifecycle import STATUS_LABELS as labels
-        elif kind == "shared":
-            from fieldapp.referrals.routes import SHARED_LABELS as labels
-        else:
-            from fieldapp.referrals.routes import CONSENT_LABELS as labels
-    except (ImportError, AttributeError):
-        return code or ""
-    return str(labels.get(code, code or ""))
+    return {"contacts_label": vocab.label, "contacts_age_band": vocab.age_band_label}
 
 
 def _now() -> str:
@@ -600,37 +583,3 @@ def retire_vocabulary(vocabulary, code):
     audit_event("vocabulary_retired" if retired else "vocabulary_restored",
                 object_type="vocabulary", object_id=f"{vocabulary}:{code}")
     return redirect(url_for("contacts.manage"), code=303)
-
-
-# --- retention ----------------------------------------------------------------------------
-
-
-@click.command("purge")
-@with_appcontext
-@click.option("--dry-run", is_flag=True, help="List who would be de-identified; change nothing.")
-def purge_command(dry_run: bool) -> None:
-    """De-identify people with no contact or open referral for RETENTION_DAYS (audited)."""
-    from fieldapp import audit
-
-    db = get_db()
-    days = int(current_app.config.get("RETENTION_DAYS", 730))
-    now = clock.iso()
-    candidates = store.purge_candidates(db, now, days)
-    verb = "would de-identify" if dry_run else "de-identified"
-    for person in candidates:
-        click.echo(f"{verb} person {person['id']} (last contact "
-                   f"{person['last_contact_at'] or 'none'}, created {person['created_at']})")
-    if not dry_run and candidates:
-        store.deidentify_people(db, [p["id"] for p in candidates], now)
-        for person in candidates:
-            audit.record(db, at=now, action="person_deidentified", object_type="person",
-                         object_id=person["id"], detail={"retention_days": days})
-    audit.record(db, at=now, action="purge_dry_run" if dry_run else "purge_run",
-                 object_type="person", detail={"count": len(candidates), "retention_days": days})
-    click.echo(f"{len(candidates)} {'people' if len(candidates) != 1 else 'person'} {verb} "
-               f"(no contact or open referral for {days} days).")
-
-
-@bp.record_once
-def _register_cli(state) -> None:
-    state.app.cli.add_command(purge_command)

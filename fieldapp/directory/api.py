@@ -113,14 +113,3 @@ def directory_snapshot():
     response.headers["ETag"] = etag
     response.headers["Cache-Control"] = "no-cache"
     return response
-
-
-
-
-@api_bp.record_once
-def _register_commands(state) -> None:
-    from fieldapp.directory.cli import COMMANDS
-
-    for command in COMMANDS:
-        if command.name not in state.app.cli.commands:
-            state.app.cli.add_command(command)

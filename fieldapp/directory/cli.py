@@ -55,4 +55,4 @@ def export_hsds_command(outdir, fmt, internal) -> None:
         click.echo("Internal export: it holds confidential addresses; keep it inside the team.")
 
 
-COMMANDS = [import_hsds_command, export_hsds_command]
+commands = [import_hsds_command, export_hsds_command]

@@ -78,7 +78,13 @@ bp.record_once(lambda _state: outbox.mail_queued.connect(mail.remember_queued))
 @bp.app_context_processor
 def referral_globals() -> dict:
     return {"referrals_overdue": _overdue_for_current_user,
-            "referral_actions": lifecycle.allowed_actions}
+            "referral_actions": lifecycle.allowed_actions, "referral_label": referral_label}
+
+
+def referral_label(kind: str, code: str | None) -> str:
+    """A referral's status, consent or shared-field code in words (the person page shows them)."""
+    labels = {"status": lifecycle.STATUS_LABELS, "shared": SHARED_LABELS}.get(kind, CONSENT_LABELS)
+    return str(labels.get(code, code or ""))
 
 
 def _user() -> dict:
@@ -388,23 +394,6 @@ def _reassign_choices(referral: dict) -> list[dict]:
             seen.add(service["id"])
             choices.append(service)
     return choices
-
-
-@bp.cli.command("expire")
-def expire_command():
-    """Close as expired the referrals nobody answered in REFERRAL_EXPIRE_DAYS (default 7)."""
-    import click
-
-    db, now = get_db(), clock.iso()
-    days = int(current_app.config.get("REFERRAL_EXPIRE_DAYS", 7))
-    expired = 0
-    for referral_id in store.stale_referrals(db, now=now, days=days):
-        try:
-            lifecycle.transition(db, referral_id, "expire", user=None, now=now)
-            expired += 1
-        except lifecycle.TransitionError:
-            continue  # answered meanwhile
-    click.echo(f"{expired} referral(s) expired")
 
 
 # --- the e-mailed link ------------------------------------------------------------------------

@@ -24,16 +24,12 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import click
-from flask import current_app
-from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
-from fieldapp import clock, uploads
-from fieldapp.reports import bp, store
+from fieldapp import uploads
+from fieldapp.reports import store
 
 MAX_ERRORS = 50
 MAX_FIELD = 200
@@ -190,34 +186,3 @@ def import_file(db, opener: uploads.Opener, tz: str, now: str, *, name: str = "c
         added = store.insert_calls(db, _read(uploads.csv_rows(text, name), tz, batch, now,
                                              ImportResult([], [])))
     return result, added
-
-
-@click.command("import-calls")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@with_appcontext
-def import_calls_command(path: str) -> None:
-    """Import a calls-for-service CSV (date/time, call type, person key); safe to re-run."""
-    from fieldapp.db import get_db
-
-    config = current_app.config
-    with open(path, "rb") as handle:
-        try:
-            result, added = import_file(
-                get_db(), uploads.stream_opener(handle), config["TIMEZONE"], clock.iso(),
-                name=Path(path).name, max_bytes=config["UPLOAD_MAX_UNPACKED_BYTES"],
-                max_rows=config["UPLOAD_MAX_ROWS"])
-        except uploads.UploadRefused as error:
-            click.echo(f"Nothing imported: {error}", err=True)
-            raise SystemExit(2) from None
-    if result.errors:
-        for error in result.errors:
-            click.echo(error, err=True)
-        click.echo(f"Nothing imported: {len(result.errors)} error(s).", err=True)
-        raise SystemExit(1)
-    click.echo(f"Imported {added} new call(s) of {result.total} in the file "
-               f"({result.total - added} already there).")
-
-
-@bp.record_once
-def _register_cli(state) -> None:
-    state.app.cli.add_command(import_calls_command)
