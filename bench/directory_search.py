@@ -8,7 +8,7 @@ hello-world route on the same server in the same run.
 - Directories are synthetic but realistic (names, descriptions, categories, populations,
   languages, weekly hours incl. split/overnight/24-7, phones, geolocated addresses around
   Halifax), inserted through the real schema (FTS triggers included).
-- Server time = wall time of fieldapp.directory.store.search_services (the function behind
+- Server time = wall time of fieldapp.directory.search.search_services (the function behind
   /directory, with its card details) per query, in-process, after one warm-up round.
 - HTTP: gunicorn --no-control-socket, 2 sync workers, 127.0.0.1 only, 4 client threads, a
   bounded number of requests per route (the hello route is added by this script's factory);
@@ -202,7 +202,7 @@ def percentile(values: list[float], p: float) -> float:
 
 def time_queries(path: Path, rounds: int) -> dict:
     _create_app, connect = _app_modules()
-    from fieldapp.directory import store
+    from fieldapp.directory import search
 
     db = connect(str(path))
     timings: list[float] = []
@@ -213,7 +213,7 @@ def time_queries(path: Path, rounds: int) -> dict:
             args = dict(query)
             q = args.pop("q")
             started = time.perf_counter()
-            found = store.search_services(db, q, now=NOW, tz="America/Halifax", limit=21, **args)
+            found = search.search_services(db, q, now=NOW, tz="America/Halifax", limit=21, **args)
             elapsed = (time.perf_counter() - started) * 1000
             if round_number:  # round 0 warms the caches
                 timings.append(elapsed)

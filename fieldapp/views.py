@@ -72,3 +72,15 @@ def _depth_over(value, limit: int) -> bool:
             stack.extend((child, depth + 1) for child in item
                          if isinstance(child, (dict, list)))
     return False
+
+
+def htmx_trigger_name() -> str | None:
+    """The name of the field that triggered an htmx request (HX-Trigger-Name), for the inline
+    checks of one form field."""
+    return request.htmx.trigger_name
+
+
+def is_history_restore() -> bool:
+    """True when htmx asks for a whole page to restore its history (the back button after
+    hx-push-url found no copy in its cache)."""
+    return bool(request.htmx.history_restore_request)

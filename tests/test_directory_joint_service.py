@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 import fieldapp.accounts  # noqa: F401  (the foundation's import order: accounts first)
 from fieldapp.db import connect, migrate
-from fieldapp.directory import hsds, store
+from fieldapp.directory import hsds, proposals
 from fieldapp.directory.demo import CRISIS_TEAM_ID
 from fieldapp.directory.demo_build import uid
 from tests.conftest import login, make_app
@@ -110,12 +110,12 @@ def test_officers_and_partners_cannot_mark_a_service_joint(login_as, db):
 def test_partner_proposal_cannot_carry_the_joint_flag(login_as, db):
     service_id = create_service(login_as("coordinator"), organization_id=CRISIS_TEAM_ID)
     partner = login_as("partner")
-    form = {field: "" for field in store.PROPOSABLE_FIELDS}
+    form = {field: "" for field in proposals.PROPOSABLE_FIELDS}
     form.update(name="Quillfeather Counselling", description="Now walk-in and by phone.",
                 joint_police_health="1")
     response = partner.post(f"/directory/services/{service_id}/propose", data=form)
     assert 201 == response.status_code, response.get_data(as_text=True)[:500]
-    (proposal,) = store.proposals(db)
+    (proposal,) = proposals.proposals(db)
     assert "joint_police_health" not in json.loads(proposal["changes_json"])
     assert 0 == joint_flag(db, service_id)
 

@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 
 import fieldapp.accounts  # noqa: F401  (the foundation's import order: accounts first)
 from fieldapp import audit
-from fieldapp.directory import store
+from fieldapp.directory import duplicates, partnerships, proposals, store, upkeep
 from fieldapp.directory.demo import CRISIS_TEAM_ID, SENIORS_SERVICE_ID, YOUTH_SHELTER_ID
 from tests.test_directory_search import add_service
 
@@ -104,7 +104,7 @@ def test_inline_validation_answers_one_field(login_as):
         headers={"HX-Request": "true", "HX-Trigger-Name": "intake_email"})
     html = response.get_data(as_text=True)
     assert 200 == response.status_code
-    assert 'id="err-intake_email"' in html and "Enter an e-mail address" in html
+    assert 'id="intake_email-error"' in html and "Enter an e-mail address" in html
     fine = login_as("coordinator").post(
         "/directory/manage/services/validate", data=service_form(),
         headers={"HX-Request": "true", "HX-Trigger-Name": "name"})
@@ -209,7 +209,7 @@ def test_duplicates_found_by_name_and_phone_and_merge_repoints_referrals(login_a
                       languages=["fr"], organization_id=YOUTH_SHELTER_ID)
     other = add_service(db, "Quillfeather Legal Clinic", phones=["902-555-0112"])
     referral_id = insert_referral(db, dup, YOUTH_SHELTER_ID)
-    found = store.possible_duplicates(db)["services"]
+    found = duplicates.possible_duplicates(db)["services"]
     pair = next(p for p in found if {p["a"]["id"], p["b"]["id"]} == {keep, dup})
     assert {"name", "phone"} <= set(pair["reasons"])
     assert not any(other in (p["a"]["id"], p["b"]["id"]) for p in found)
@@ -235,12 +235,12 @@ def test_duplicates_found_by_name_and_phone_and_merge_repoints_referrals(login_a
 def test_a_pair_kept_apart_leaves_the_duplicates_page(login_as, db):
     a = add_service(db, "Quillfeather Twin Pantry")
     b = add_service(db, "Quillfeather Twin Pantries")
-    pairs = store.possible_duplicates(db)["services"]
+    pairs = duplicates.possible_duplicates(db)["services"]
     assert any({p["a"]["id"], p["b"]["id"]} == {a, b} for p in pairs)
     response = login_as("coordinator").post("/directory/manage/duplicates/keep-apart", data={
         "kind": "service", "a_id": a, "b_id": b})
     assert 303 == response.status_code
-    pairs = store.possible_duplicates(db)["services"]
+    pairs = duplicates.possible_duplicates(db)["services"]
     assert not any({p["a"]["id"], p["b"]["id"]} == {a, b} for p in pairs)
     assert None is store.get_service(db, a)["archived_at"] is store.get_service(db, b)[
         "archived_at"]
@@ -256,11 +256,11 @@ def test_merge_refuses_a_pair_without_the_survivor(login_as, db):
 
 
 def test_organization_merge_moves_services_users_and_referrals(login_as, db):
-    twin = store.save_organization(db, {"name": "Bayview Seniors Outreach (demo)"},
+    twin = upkeep.save_organization(db, {"name": "Bayview Seniors Outreach (demo)"},
                                    organization_id=None, now="2026-03-01T00:00:00+00:00")
     service_id = add_service(db, "Quillfeather Visits", organization_id=twin)
     referral_id = insert_referral(db, service_id, twin)
-    pairs = store.possible_duplicates(db)["organizations"]
+    pairs = duplicates.possible_duplicates(db)["organizations"]
     assert any({p["a"]["id"], p["b"]["id"]} == {twin, SENIORS_SERVICE_ID} for p in pairs)
     response = login_as("coordinator").post("/directory/manage/merge", data={
         "kind": "organization", "a_id": twin, "b_id": SENIORS_SERVICE_ID,
@@ -277,7 +277,7 @@ def test_partnership_register_overlaps_single_force_and_gaps(login_as, db):
     db.execute("DELETE FROM service_partnership")
     for service_id, force in ((both, "HRP"), (both, "RCMP"), (hrp, "HRP")):
         db.execute("INSERT INTO service_partnership VALUES (?, ?)", [service_id, force])
-    register = store.partnership_register(db, ["HRP", "RCMP"])
+    register = partnerships.partnership_register(db, ["HRP", "RCMP"])
     assert [both] == [s["id"] for s in register["overlaps"]]
     assert [hrp] == [s["id"] for s in register["single"]["HRP"]]
     assert [] == register["single"]["RCMP"]
@@ -292,7 +292,7 @@ def test_partnership_register_overlaps_single_force_and_gaps(login_as, db):
 def test_partner_proposal_changes_nothing_until_approved(login_as, db):
     service_id = add_service(db, "Quillfeather Crisis Visits", description="Old text.")
     partner = login_as("partner")  # the crisis team: their own listing
-    form = {f: "" for f in store.PROPOSABLE_FIELDS}
+    form = {f: "" for f in proposals.PROPOSABLE_FIELDS}
     form.update(name="Quillfeather Crisis Visits", description="New text.",
                 intake_phone="902-555-0188")
     response = partner.post(f"/directory/services/{service_id}/propose", data=form)
@@ -318,7 +318,7 @@ def test_partner_proposal_changes_nothing_until_approved(login_as, db):
 
 def test_rejected_proposal_leaves_the_listing_alone(login_as, db):
     service_id = add_service(db, "Quillfeather Reject Me", description="Keep me.")
-    form = {f: "" for f in store.PROPOSABLE_FIELDS}
+    form = {f: "" for f in proposals.PROPOSABLE_FIELDS}
     form.update(name="Quillfeather Reject Me", description="Vandalised.")
     login_as("partner").post(f"/directory/services/{service_id}/propose", data=form)
     proposal = db.execute("SELECT id FROM service_edit_proposal").fetchone()[0]
@@ -402,7 +402,7 @@ class FormValues(HTMLParser):
 
 def snapshot(service):
     return {
-        "fields": {f: service.get(f) or None for f in store.SERVICE_TEXT_FIELDS},
+        "fields": {f: service.get(f) or None for f in upkeep.SERVICE_TEXT_FIELDS},
         "referrals": service["accepts_referrals"],
         "joint": service["joint_police_health"],
         "phones": sorted((p["id"], p["number"], p["extension"]) for p in service["phones"]),

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 import pytest
 
 import fieldapp.accounts  # noqa: F401  (the foundation's import order: accounts first)
-from fieldapp.directory import store
+from fieldapp.directory import search as directory_search
+from fieldapp.directory import store, upkeep
 from fieldapp.directory.demo import CRISIS_TEAM_ID, SENIORS_SERVICE_ID, YOUTH_SHELTER_ID
 from tests.conftest import login, make_app, selects
 
@@ -29,7 +30,7 @@ def add_service(db, name, *, organization_id=CRISIS_TEAM_ID, description="", cat
                 populations=(), languages=(), accepts_referrals=False, schedule=None,
                 phones=(), lat=None, lon=None, address_1="", city="", keywords="",
                 verified=None):
-    values = {field: "" for field in store.SERVICE_TEXT_FIELDS}
+    values = {field: "" for field in upkeep.SERVICE_TEXT_FIELDS}
     values.update(
         name=name, description=description, keywords=keywords, organization_id=organization_id,
         accepts_referrals=accepts_referrals, categories=list(categories),
@@ -38,7 +39,7 @@ def add_service(db, name, *, organization_id=CRISIS_TEAM_ID, description="", cat
         address={"address_1": address_1, "city": city, "latitude": lat, "longitude": lon},
         schedule=schedule or {"always_open": False, "days": {}},
     )
-    service_id = store.save_service(db, values, service_id=None, now="2026-03-01T12:00:00+00:00")
+    service_id = upkeep.save_service(db, values, service_id=None, now="2026-03-01T12:00:00+00:00")
     if verified:
         db.execute("UPDATE service SET assured_date = ? WHERE id = ?", [verified, service_id])
     return service_id
@@ -77,7 +78,7 @@ def ids(results):
 
 
 def search(db, q="", now=MONDAY_10, **filters):
-    return store.search_services(db, q, now=now, tz=TZ, **filters)
+    return directory_search.search_services(db, q, now=now, tz=TZ, **filters)
 
 
 def test_prefix_finds_whole_word(db, listings):
@@ -166,7 +167,7 @@ def test_open_now_at_a_frozen_clock(db, listings, instant, expected):
 
 
 def test_archived_services_leave_the_search(db, listings):
-    store.archive_service(db, listings["crisis"], now="2026-03-02T00:00:00+00:00")
+    upkeep.archive_service(db, listings["crisis"], now="2026-03-02T00:00:00+00:00")
     assert listings["crisis"] not in ids(search(db, "zephyr"))
 
 
@@ -183,14 +184,14 @@ def test_cards_carry_phones_hours_languages_address_and_verification(db, listing
 
 
 def test_crisis_and_matching_services(db, listings):
-    crisis = store.crisis_services(db, now=MONDAY_10, tz=TZ, limit=100)
+    crisis = directory_search.crisis_services(db, now=MONDAY_10, tz=TZ, limit=100)
     assert listings["crisis"] in ids(crisis)
     assert all(c["accepts_referrals"] for c in crisis)
     assert all("mental_health_crisis" in c["categories"] for c in crisis)
     open_flags = [c["hours"]["open"] is True for c in crisis]
     assert sorted(open_flags, reverse=True) == open_flags  # open ones first
-    assert 5 >= len(store.crisis_services(db, now=MONDAY_10, tz=TZ))
-    alternatives = store.matching_services(db, category="housing_shelter",
+    assert 5 >= len(directory_search.crisis_services(db, now=MONDAY_10, tz=TZ))
+    alternatives = directory_search.matching_services(db, category="housing_shelter",
                                            exclude_service_id=listings["shelter"],
                                            now=MONDAY_10, tz=TZ, limit=100)
     assert listings["shelter"] not in ids(alternatives)
@@ -332,7 +333,7 @@ def test_empty_search_shows_crisis_services_and_categories(login_as, listings):
     ("a b", '"a" AND "b"'),
 ])
 def test_user_text_becomes_quoted_prefix_terms(typed, query):
-    assert query == store.fts_query(typed)
+    assert query == directory_search.fts_query(typed)
 
 
 def test_confidential_address_never_reaches_search_results(login_as, db):
@@ -372,7 +373,7 @@ def test_a_repeated_search_is_served_from_the_cache_until_a_listing_changes(
                [listings["crisis"]])
     changed = _search_page(officer, "zephyr")
     assert "902-555-0777" in changed and "902-555-0777" not in first
-    store.archive_service(db, listings["crisis"], now="2026-03-02T14:00:00+00:00")
+    upkeep.archive_service(db, listings["crisis"], now="2026-03-02T14:00:00+00:00")
     assert "Zephyr Crisis Line" not in _search_page(officer, "zephyr")
 
 

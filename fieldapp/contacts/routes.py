@@ -87,7 +87,7 @@ def _referral_url(contact_id: str) -> str | None:
 def _crisis_services() -> list[dict]:
     """Crisis services from the directory (open ones first), if the directory offers them."""
     try:
-        from fieldapp.directory.store import crisis_services
+        from fieldapp.directory.search import crisis_services
     except (ImportError, AttributeError):
         return []
     try:

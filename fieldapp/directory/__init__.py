@@ -4,4 +4,4 @@ bp = Blueprint("directory", __name__)
 # JSON endpoints under /api (HSDS API, the phone's directory snapshot).
 api_bp = Blueprint("directory_api", __name__)
 
-from fieldapp.directory import api, imports, routes  # noqa: E402,F401
+from fieldapp.directory import api, imports, routes, templating  # noqa: E402,F401

@@ -254,7 +254,7 @@ def service_options():
 
 
 def _service_choices(q: str, contact_id: str | None) -> list[dict]:
-    from fieldapp.directory.store import crisis_services, search_services
+    from fieldapp.directory.search import crisis_services, search_services
 
     db = get_db()
     now, tz = clock.now(), current_app.config["TIMEZONE"]
@@ -377,7 +377,7 @@ def reassign(referral_id):
 def _reassign_choices(referral: dict) -> list[dict]:
     if referral["status"] != "declined" or referral["status_reason"] != "no_capacity":
         return []
-    from fieldapp.directory.store import matching_services, search_services
+    from fieldapp.directory.search import matching_services, search_services
 
     db = get_db()
     now, tz = clock.now(), current_app.config["TIMEZONE"]

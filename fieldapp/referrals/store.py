@@ -540,7 +540,7 @@ def next_matching_service(db: Database, referral: dict, *, now: str, tz: str) ->
     if not categories:
         return None
     try:
-        from fieldapp.directory.store import matching_services
+        from fieldapp.directory.search import matching_services
     except ImportError:
         return None
     for category in categories:

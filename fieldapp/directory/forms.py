@@ -1,0 +1,329 @@
+"""The directory's forms, as WTForms classes: a service, an organization, a partner's edit
+proposal.  Each rule for a value (e-mail, web address, phone number, length) is one validator,
+shared by every form that takes that value; the inline checks (hx-post per field) run the same
+form class as the save.
+
+The templates keep their hand-written markup (chips, fieldsets, the weekly-hours table) and read
+`form.<field>.data` / `.errors`; the repeated rows (phones, hours) that have no WTForms field
+of their own report their errors in `form.row_errors` under the id their error slot has.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, Field, StringField
+from wtforms.validators import DataRequired, StopValidation, ValidationError
+
+from fieldapp.db import get_db
+from fieldapp.directory import categories, hours, limits
+from fieldapp.directory.proposals import PROPOSABLE_FIELDS
+from fieldapp.directory.store import get_organization
+from fieldapp.directory.upkeep import LANGUAGES, ORGANIZATION_FIELDS, SERVICE_TEXT_FIELDS
+
+TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+PHONE = re.compile(r"^[0-9+()\-. ]{7,30}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PHONE_TYPE_CHOICES = ["voice", "text", "fax", "cell", "textphone"]
+ADDRESS_FIELDS = ("address_1", "address_2", "city", "state_province", "postal_code",
+                  "latitude", "longitude")
+
+
+# --- one validator per rule -------------------------------------------------------------------
+
+
+def email_address(_form, field) -> None:
+    if field.data and not EMAIL.match(field.data):
+        raise ValidationError(_l("Enter an e-mail address like name@example.org."))
+
+
+def web_address(_form, field) -> None:
+    if field.data and not field.data.lower().startswith(("http://", "https://")):
+        raise ValidationError(_l("Enter a web address starting with https://."))
+
+
+def phone_number(_form, field) -> None:
+    if field.data and not PHONE.match(field.data):
+        raise ValidationError(_l("Enter a phone number like 902-555-0100."))
+
+
+def age(_form, field) -> None:
+    if field.data and (not field.data.isdigit() or int(field.data) > 120):
+        raise ValidationError(_l("Enter an age in years (0 to 120)."))
+
+
+class within_limit:  # noqa: N801 - used like WTForms' own validators (Length, DataRequired)
+    """At most as many characters as limits.py allows for `table`'s field (read when the form
+    is checked: one table for the forms and the HSDS import)."""
+
+    def __init__(self, table: str):
+        self.table = table
+
+    def __call__(self, _form, field) -> None:
+        most = limits.limit(self.table, field.name)
+        if len(field.data or "") > most:
+            raise StopValidation(_("At most %(n)s characters.", n=most))
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def coordinate(value: str | None, low: float, high: float) -> float | None:
+    """A number between low and high, or None (empty, unreadable or out of range)."""
+    try:
+        number = float(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+    return number if number is not None and low <= number <= high else None
+
+
+def clean_time(value: str) -> str | None:
+    """"9:30" -> "09:30"; None when it is not a time of day."""
+    match = TIME.match((value or "").strip())
+    if not match:
+        return None
+    h, m = int(match.group(1)), int(match.group(2))
+    return f"{h:02d}:{m:02d}" if h < 24 and m < 60 else None
+
+
+def _text(table: str, *validators, required=None) -> StringField:
+    checks = [DataRequired(message=required)] if required else []
+    return StringField(filters=[strip], validators=[*checks, within_limit(table), *validators])
+
+
+class CodesField(Field):
+    """A group of checkboxes sharing one name: the list of ticked values, in order, once each
+    (the form keeps only the codes it knows)."""
+
+    def process_formdata(self, valuelist):
+        self.data = list(dict.fromkeys(valuelist))
+
+    def _value(self):
+        return self.data or []
+
+
+class DirectoryForm(FlaskForm):
+    class Meta:
+        csrf = False  # the global CSRFProtect (security.csrf) checks every POST already
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        # Messages as plain text: flask_babel's lazy strings count as safe HTML in Jinja
+        # (__html__), so "service's" would not be escaped like every other text.
+        for field in self:
+            field.errors = [str(message) for message in field.errors]
+        return valid
+
+    def first_errors(self) -> dict[str, str]:
+        """{field name: its first error}, the repeated rows' errors included."""
+        found = {name: errors[0] for name, errors in self.errors.items()
+                 if name and errors}
+        found.update(getattr(self, "row_errors", {}))
+        return found
+
+
+# --- a service --------------------------------------------------------------------------------
+
+
+class ServiceForm(DirectoryForm):
+    """A coordinator's service form: the listing, intake, categories, phones, address, hours."""
+
+    organization_id = StringField(filters=[strip])
+    name = _text("service", required=_l("Enter the service's name."))
+    alternate_name = _text("service")
+    description = _text("service")
+    url = _text("service", web_address)
+    email = _text("service", email_address)
+    eligibility_description = _text("service")
+    fees_description = _text("service")
+    application_process = _text("service")
+    intake_phone = _text("service", phone_number)
+    intake_email = _text("service", email_address)
+    intake_instructions = _text("service")
+    minimum_age = _text("service", age)
+    maximum_age = _text("service", age)
+    keywords = _text("service")
+    alert = _text("service")
+    accepts_referrals = BooleanField()
+    joint_police_health = BooleanField()
+    confidential = BooleanField()
+    always_open = BooleanField()
+    categories = CodesField()
+    populations = CodesField()
+    partnered_with = CodesField()
+    languages = CodesField()
+    address_1 = StringField(filters=[strip])
+    address_2 = StringField(filters=[strip])
+    city = StringField(filters=[strip])
+    state_province = StringField(filters=[strip])
+    postal_code = StringField(filters=[strip])
+    latitude = StringField(filters=[strip])
+    longitude = StringField(filters=[strip])
+
+    def __init__(self, *args, police_services=None, check_organization: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.police_services = police_services or {}
+        self.check_organization = check_organization
+        self.row_errors: dict[str, str] = {}
+        formdata = self.meta.wrap_formdata(self, args[0] if args else kwargs.get("formdata"))
+        self.phones = self._phones(formdata) if formdata is not None else []
+        self.schedule = self._schedule(formdata) if formdata is not None else {
+            "always_open": False, "days": {code: [] for code in hours.DAY_CODES}}
+
+    def validate_organization_id(self, field) -> None:
+        if not self.check_organization:
+            return
+        if not field.data or get_organization(get_db(), field.data) is None:
+            raise ValidationError(_l("Choose the organization that runs this service."))
+
+    def validate_maximum_age(self, field) -> None:
+        low, high = self.minimum_age.data, field.data
+        if low and high and low.isdigit() and high.isdigit() and int(low) > int(high):
+            raise ValidationError(_l("The maximum age is below the minimum age."))
+
+    def validate_latitude(self, field) -> None:
+        lat, lon = field.data, self.longitude.data
+        if bool(lat) != bool(lon):
+            raise ValidationError(_l("Give both latitude and longitude, or neither."))
+        if lat and (coordinate(lat, -90, 90) is None or coordinate(lon, -180, 180) is None):
+            raise ValidationError(_l("Latitude is -90 to 90 and longitude -180 to 180."))
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        return valid and not self.row_errors
+
+    def _phones(self, formdata) -> list[dict]:
+        """The phone rows (parallel lists phone_id/number/extension/type), empty rows left out."""
+        phones = []
+        rows = zip(formdata.getlist("phone_id"), formdata.getlist("phone_number"),
+                   formdata.getlist("phone_extension"), formdata.getlist("phone_type"),
+                   strict=False)
+        for index, (phone_id, number, extension, kind) in enumerate(rows):
+            number, extension = (number or "").strip(), (extension or "").strip()
+            if not number and not extension:
+                continue
+            if not PHONE.match(number):
+                self.row_errors[f"phone_number_{index}"] = _(
+                    "Enter a phone number like 902-555-0100.")
+            if extension and not extension.isdigit():
+                self.row_errors[f"phone_number_{index}"] = _("The extension is digits only.")
+            phones.append({"id": phone_id or None, "number": number, "extension": extension,
+                           "type": kind if kind in PHONE_TYPE_CHOICES else "voice"})
+        return phones
+
+    def _schedule(self, formdata) -> dict:
+        """{"always_open", "days": {code: [(opens, closes), ...]}} of the weekly-hours table."""
+        schedule = {"always_open": formdata.get("always_open") == "1", "days": {}}
+        for code in hours.DAY_CODES:
+            shifts = []
+            for n in (1, 2):
+                opens = formdata.get(f"{code}_open{n}", "")
+                closes = formdata.get(f"{code}_close{n}", "")
+                if not opens.strip() and not closes.strip():
+                    continue
+                o, c = clean_time(opens), clean_time(closes)
+                if o is None or c is None:
+                    self.row_errors[f"{code}_open{n}"] = _(
+                        "Give an opening and a closing time (HH:MM).")
+                elif o == c == "00:00":
+                    shifts.append(("00:00", "24:00"))  # midnight to midnight: all day
+                elif o == c:
+                    self.row_errors[f"{code}_open{n}"] = _(
+                        "Opening and closing times are the same.")
+                else:
+                    shifts.append((o, c))
+            schedule["days"][code] = shifts
+        return schedule
+
+    def values(self) -> dict:
+        """What upkeep.save_service stores (and the template shows): known codes only."""
+        values = {field: self[field].data or "" for field in SERVICE_TEXT_FIELDS}
+        values.update(
+            organization_id=self.organization_id.data or "",
+            accepts_referrals=bool(self.accepts_referrals.data),
+            joint_police_health=bool(self.joint_police_health.data),
+            confidential=bool(self.confidential.data),
+            categories=[c for c in self.categories.data or [] if c in categories.BY_CODE],
+            populations=[p for p in self.populations.data or [] if p in categories.POPULATIONS],
+            partnered_with=[p for p in self.partnered_with.data or []
+                            if p in self.police_services],
+            languages=[code for code in self.languages.data or [] if code and len(code) <= 40],
+            phones=self.phones,
+            address={key: self[key].data if self[key].data is not None else ""
+                     for key in ADDRESS_FIELDS},
+            schedule=self.schedule,
+        )
+        return values
+
+    @classmethod
+    def of(cls, values: dict, police_services=None) -> ServiceForm:
+        """The form showing stored values (upkeep.service_form_values) or a blank service."""
+        data = {key: value for key, value in values.items()
+                if key not in ("address", "phones", "schedule")}
+        data.update(values.get("address") or {})
+        form = cls(formdata=None, data=data, police_services=police_services)
+        form.phones = values.get("phones") or []
+        form.schedule = values.get("schedule") or form.schedule
+        return form
+
+    def language_choices(self) -> list[str]:
+        return list(dict.fromkeys([*LANGUAGES, *(self.languages.data or [])]))
+
+
+def parse_service_form(formdata, police_services, *, check_organization: bool = False
+                       ) -> tuple[dict, dict]:
+    """(values, {field: first error}) of a posted service form: ServiceForm's rules."""
+    form = ServiceForm(formdata, police_services=police_services,
+                       check_organization=check_organization)
+    form.validate()
+    return form.values(), form.first_errors()
+
+
+# --- an organization --------------------------------------------------------------------------
+
+
+class OrganizationForm(DirectoryForm):
+    name = _text("organization", required=_l("Enter the organization's name."))
+    alternate_name = _text("organization")
+    description = _text("organization")
+    email = _text("organization", email_address)
+    website = _text("organization", web_address)
+
+    def values(self) -> dict:
+        return {field: self[field].data or "" for field in ORGANIZATION_FIELDS}
+
+
+# --- a partner's edit proposal ----------------------------------------------------------------
+
+
+class ProposalForm(DirectoryForm):
+    """What a partner may propose for their own listing: the service form's rules for the
+    same fields."""
+
+    name = _text("service", required=_l("Enter the service's name."))
+    description = _text("service")
+    eligibility_description = _text("service")
+    fees_description = _text("service")
+    application_process = _text("service")
+    intake_phone = _text("service", phone_number)
+    intake_email = _text("service", email_address)
+    intake_instructions = _text("service")
+    email = _text("service", email_address)
+    url = _text("service", web_address)
+    alert = _text("service")
+
+    def changes(self, service: dict) -> dict:
+        """The proposed values that differ from the listing's."""
+        values = {field: self[field].data or "" for field in PROPOSABLE_FIELDS}
+        return {f: v or None for f, v in values.items() if (v or None) != (service.get(f) or None)}
+
+    def validate_for(self, service: dict) -> bool:
+        valid = self.validate()
+        if valid and not self.changes(service):
+            self.form_errors.append(_("Nothing was changed."))
+            return False
+        return valid

@@ -1,0 +1,370 @@
+"""Directory search: words (FTS5, bm25), filters, distance and open-now, then the cards.
+
+No Flask here: routes pass `now` (aware UTC datetime) and `tz` (the configured time zone) in.
+A search runs a fixed number of queries whatever the page size: one for the matching services,
+then one each for the page's phones, schedules, languages, addresses and categories.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlite_utils import Database
+
+from fieldapp.directory import hours
+from fieldapp.directory.store import _address, _grouped, _json_list, _language_names, _placeholders
+from fieldapp.directory.verification import verification
+
+CRISIS_CATEGORY = "mental_health_crisis"
+# bm25 weights, in the column order of service_fts:
+# name, alternate_name, organization_name, description, category_text, keywords
+BM25 = "bm25(service_fts, 10.0, 4.0, 3.0, 1.0, 2.0, 2.0)"
+WORD = re.compile(r"\w+", re.UNICODE)
+# Letters an unfinished English suffix is made of ("housi|ng", "shelt|er", "counsel|ling").
+SUFFIX_LETTERS = set("aeiouylnsgr")
+MAX_WORDS = 10
+
+
+def fts_query(q: str) -> str:
+    """User text as a safe FTS5 query: each word quoted and prefix-matched, all words required.
+
+    Only word characters survive, so `"`, `*`, `-`, `(`, `AND`, `NEAR(` can never be FTS syntax.
+    The last word is being typed: the index is stemmed (porter), so "housi" must also try
+    "hous"* to reach "housing"; shorter stems of the last word are OR-ed in for that.
+    """
+    words = [w.replace('"', "") for w in WORD.findall(q or "")]
+    words = [w for w in words if w.strip("_")][:MAX_WORDS]
+    if not words:
+        return ""
+    # A one-letter prefix would expand to a large part of the vocabulary: exact word only.
+    parts = [f'"{w}"*' if len(w) > 1 else f'"{w}"' for w in words[:-1]]
+    last = words[-1]
+    if len(last) == 1:
+        return " AND ".join([*parts, f'"{last}"*' if len(words) == 1 else f'"{last}"'])
+    options = [last]
+    stem = last
+    while len(stem) > 4 and len(last) - len(stem) < 2 and stem[-1].lower() in SUFFIX_LETTERS:
+        stem = stem[:-1]
+        options.append(stem)
+    parts.append("(" + " OR ".join(f'"{o}"*' for o in options) + ")" if len(options) > 1
+                 else f'"{last}"*')
+    return " AND ".join(parts)
+
+
+def local_now(now: datetime, tz: str) -> datetime:
+    return now.astimezone(ZoneInfo(tz))
+
+
+def _open_now_sql(now: datetime, tz: str, *, per_service: bool = False) -> tuple[str, dict]:
+    """SQL condition "service s has a schedule row open at `now`" (same rules as hours.py).
+
+    One pass over the schedule table, or, with `per_service` (when words or a category
+    already narrow the services down), an indexed look-up of each candidate's rows."""
+    local = local_now(now, tz)
+    params = {
+        "on_today": hours.DAY_CODES[local.weekday()],
+        "on_yesterday": hours.DAY_CODES[(local.weekday() - 1) % 7],
+        "on_hm": local.strftime("%H:%M"),
+        "on_date": local.date().isoformat(),
+    }
+    # Plain comparisons on the stored text (the schema keeps opens_at/closes_at as 'HH:MM' and
+    # byday as upper-case codes).
+    if per_service:
+        head = "EXISTS (SELECT 1 FROM schedule sch WHERE sch.service_id = s.id"
+    else:
+        head = "s.id IN (SELECT sch.service_id FROM schedule sch WHERE sch.service_id IS NOT NULL"
+    sql = head + """
+      AND sch.opens_at IS NOT NULL AND sch.closes_at IS NOT NULL
+      AND (sch.freq IS NULL OR sch.freq IN ('WEEKLY', 'DAILY', ''))
+      AND (sch.valid_from IS NULL OR sch.valid_from = '' OR sch.valid_from <= :on_date)
+      AND (sch.valid_to IS NULL OR sch.valid_to = '' OR substr(sch.valid_to, 1, 10) >= :on_date)
+      AND (
+        (sch.opens_at <= :on_hm
+         AND (sch.closes_at > :on_hm OR sch.closes_at <= sch.opens_at OR sch.closes_at = '23:59')
+         AND (sch.byday IS NULL OR sch.byday = '' OR instr(sch.byday, :on_today) > 0))
+        OR
+        (sch.closes_at < sch.opens_at AND :on_hm < sch.closes_at
+         AND (sch.byday IS NULL OR sch.byday = '' OR instr(sch.byday, :on_yesterday) > 0))
+      ))"""
+    return sql, params
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine) in kilometres."""
+    if None in (lat1, lon1, lat2, lon2):
+        return math.inf
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(a)))
+
+
+_SQL_MATH: bool | None = None
+
+
+def _distance_sql(db: Database) -> str:
+    """SQL for the haversine distance (km) from (:lat, :lon) to (lo.latitude, lo.longitude):
+    SQLite's math functions when the library has them, else a registered Python function."""
+    global _SQL_MATH
+    if _SQL_MATH is None:
+        try:
+            db.execute("SELECT asin(sqrt(power(sin(radians(1)), 2)))").fetchone()
+            _SQL_MATH = True
+        except Exception:  # noqa: BLE001 - sqlite3.OperationalError: no such function
+            _SQL_MATH = False
+    if not _SQL_MATH:
+        db.register_function(distance_km, deterministic=True, replace=True)
+        return "distance_km(:lat, :lon, lo.latitude, lo.longitude)"
+    return """(12742.0176 * asin(min(1.0, sqrt(
+        power(sin(radians(lo.latitude - :lat) / 2), 2)
+        + cos(radians(:lat)) * cos(radians(lo.latitude))
+          * power(sin(radians(lo.longitude - :lon) / 2), 2)))))"""
+
+
+def bounding_box(lat: float, lon: float, km: float) -> tuple[float, float, float, float]:
+    """(min_lat, max_lat, min_lon, max_lon) of a box that holds every point within `km`."""
+    dlat = km / 111.0
+    dlon = km / (111.320 * max(math.cos(math.radians(lat)), 0.01))
+    return lat - dlat, lat + dlat, lon - dlon, lon + dlon
+
+
+def search_services(
+    db: Database,
+    q: str = "",
+    *,
+    category: str | None = None,
+    population: str | None = None,
+    open_now: bool = False,
+    accepts_referrals: bool = False,
+    language: str | None = None,
+    near: tuple[float, float, float] | None = None,
+    now: datetime,
+    tz: str,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[dict]:
+    """Active services matching `q` and the filters, best first, each with its card details.
+
+    Ranking: exact name match, then bm25 (name over organization over description); with
+    `near` (lat, lon, km) the nearest first, then an exact name, then a word in the name.
+    Words in `q` are prefix-matched and quoted.
+    """
+    where = ["s.archived_at IS NULL",
+             "coalesce(s.status, 'active') NOT IN ('inactive', 'defunct')"]
+    params: dict = {"limit": int(limit), "offset": int(offset)}
+    select_extra, joins, order = "", "", ["s.name COLLATE NOCASE", "s.id"]
+    # Filters on other tables are "s.id IN (one pass over an indexed table)" rather than a
+    # correlated EXISTS per service: the planner can then start from the smallest set.
+    match = fts_query(q)
+    if match:
+        joins = "JOIN service_fts ON service_fts.rowid = s.rowid"
+        where.append("service_fts MATCH :match")
+        params.update(match=match, exact=(q or "").strip().lower())
+        select_extra += f", {BM25} AS rank"
+        order = ["lower(s.name) = :exact DESC", "rank", *order]
+    # With words, the candidates are few (the best FTS hits): each is checked by an indexed
+    # look-up (EXISTS); without words, one pass builds the set of ids (IN).
+    if category:
+        where.append("EXISTS (SELECT 1 FROM service_category sc WHERE sc.service_id = s.id"
+                     " AND sc.category = :category)" if match else
+                     "s.id IN (SELECT service_id FROM service_category WHERE category = :category)")
+        params["category"] = category
+    if population:
+        # populations is a JSON list of codes (validated identifiers): '"code"' is in the text.
+        where.append("instr(s.populations, :population) > 0")
+        params["population"] = json.dumps(str(population))
+    if accepts_referrals:
+        where.append("s.accepts_referrals = 1")
+    if language:
+        where.append("EXISTS (SELECT 1 FROM language lg WHERE lg.service_id = s.id"
+                     " AND (lower(lg.code) = :language OR lower(lg.name) = :language))" if match
+                     else "s.id IN (SELECT service_id FROM language"
+                     " WHERE lower(code) = :language OR lower(name) = :language)")
+        params["language"] = language.strip().lower()
+    if open_now:
+        sql, open_params = _open_now_sql(now, tz, per_service=bool(match or category))
+        where.append(sql)
+        params.update(open_params)
+    source, with_clause = "service s", ""
+    if near:
+        lat, lon, km = near
+        min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, km)
+        params.update(lat=lat, lon=lon, km=km, min_lat=min_lat, max_lat=max_lat,
+                      min_lon=min_lon, max_lon=max_lon)
+        distance = _distance_sql(db)
+        in_box = """lo.latitude BETWEEN :min_lat AND :max_lat
+              AND lo.longitude BETWEEN :min_lon AND :max_lon
+              AND coalesce(lo.confidential, 0) = 0"""
+        if match:
+            # Measure from each service that has the words, once (a materialized step: the
+            # distance is not computed again for the WHERE and the ORDER BY).  The nearest
+            # come first, so the words only select (no bm25 for every hit); at one address,
+            # the services with a word in their name before the others.
+            with_clause = f"""WITH near AS MATERIALIZED (
+                SELECT s2.rowid AS rid, (SELECT min({distance})
+                    FROM service_at_location sal JOIN location lo ON lo.id = sal.location_id
+                    WHERE sal.service_id = s2.id AND {in_box}) AS distance
+                FROM service_fts JOIN service s2 ON s2.rowid = service_fts.rowid
+                WHERE service_fts MATCH :match)"""
+            source = "near JOIN service s ON s.rowid = near.rid"
+            joins = ""
+            where = [w for w in where if "MATCH" not in w]
+            select_extra = ", near.distance AS distance"
+            params["name_match"] = "name : (" + match.replace(" AND ", " OR ") + ")"
+            order = ["near.distance", "lower(s.name) = :exact DESC",
+                     "s.rowid IN (SELECT rowid FROM service_fts WHERE service_fts MATCH"
+                     " :name_match) DESC", "s.name COLLATE NOCASE", "s.id"]
+            where.append("near.distance <= :km")
+        else:
+            # Start from the locations inside the bounding box (the latitude/longitude index);
+            # the exact distance runs only on those.  Confidential locations are never used.
+            source = f"""(SELECT sal.service_id, min({distance}) AS distance
+                FROM location lo JOIN service_at_location sal ON sal.location_id = lo.id
+                WHERE {in_box} GROUP BY sal.service_id) AS near
+                JOIN service s ON s.id = near.service_id"""
+            select_extra += ", near.distance AS distance"
+            where.append("near.distance <= :km")
+            order = ["near.distance", *order]
+    columns = """s.id, s.name, s.organization_id, s.organization_name, s.description,
+        s.accepts_referrals, s.assured_date, s.intake_phone, s.populations, s.alert"""
+    rows = None
+    if match and not near:
+        # Rank in the FTS index alone, then read (and filter) only the service rows of the
+        # best hits: the cost stays bounded however many services contain a common word.
+        # If the hits were cut off and fewer than a page survive the filters (a selective
+        # filter, archived listings), the full query below decides.  The result is the same:
+        # a service beyond the cut ranks below every hit kept.
+        words_only = not (category or population or accepts_referrals or language or open_now)
+        params["hits"] = (max(200, 2 * (int(limit) + int(offset))) if words_only
+                          else max(400, 10 * (int(limit) + int(offset))))
+        filters = [w for w in where if "MATCH" not in w]
+        rows = list(db.query(f"""WITH hits AS MATERIALIZED (
+                SELECT rowid, {BM25} AS rank FROM service_fts
+                WHERE service_fts MATCH :match ORDER BY rank LIMIT :hits)
+            SELECT {columns}, hits.rank AS rank, (SELECT count(*) FROM hits) AS hit_count
+            FROM hits JOIN service s ON s.rowid = hits.rowid
+            WHERE {' AND '.join(filters)}
+            ORDER BY lower(s.name) = :exact DESC, hits.rank, s.name COLLATE NOCASE, s.id
+            LIMIT :limit OFFSET :offset""", params))
+        truncated = not rows or rows[0]["hit_count"] >= params["hits"]
+        for row in rows:
+            row.pop("hit_count", None)
+        if len(rows) < int(limit) and truncated:
+            rows = None
+    if rows is None:
+        rows = list(db.query(f"""{with_clause} SELECT {columns}{select_extra}
+            FROM {source} {joins}
+            WHERE {' AND '.join(where)}
+            ORDER BY {', '.join(order)}
+            LIMIT :limit OFFSET :offset""", params))
+    return _with_card_details(db, rows, now, tz)
+
+
+def _with_card_details(db: Database, services: list[dict], now: datetime, tz: str) -> list[dict]:
+    """Phones, hours, languages, address, categories of a page of services: one query each."""
+    if not services:
+        return []
+    ids = [s["id"] for s in services]
+    marks = _placeholders(ids)
+    phones = _grouped(db.query(
+        f"SELECT service_id, number, extension, type, description FROM phone"
+        f" WHERE service_id IN ({marks}) ORDER BY service_id, coalesce(type, '') = 'fax', id", ids))
+    schedules = _grouped(db.query(
+        f"SELECT service_id, freq, byday, opens_at, closes_at, valid_from, valid_to, description"
+        f" FROM schedule WHERE service_id IN ({marks})", ids))
+    languages = _grouped(db.query(
+        f"SELECT service_id, name, code FROM language WHERE service_id IN ({marks})"
+        f" ORDER BY service_id, name", ids))
+    addresses = _grouped(db.query(
+        f"""SELECT sal.service_id, lo.id AS location_id, lo.name AS location_name,
+            lo.latitude, lo.longitude, coalesce(lo.confidential, 0) AS confidential,
+            ad.address_1, ad.address_2, ad.city, ad.state_province, ad.postal_code, ad.country,
+            ad.address_type
+            FROM service_at_location sal JOIN location lo ON lo.id = sal.location_id
+            LEFT JOIN address ad ON ad.location_id = lo.id
+            WHERE sal.service_id IN ({marks})
+            ORDER BY sal.service_id, coalesce(ad.address_type, 'physical') != 'physical', lo.id""",
+        ids))
+    categories = _grouped(db.query(
+        f"SELECT sc.service_id, sc.category FROM service_category sc"
+        f" LEFT JOIN directory_category c ON c.code = sc.category"
+        f" WHERE sc.service_id IN ({marks}) ORDER BY sc.service_id, c.position", ids))
+    today = local_now(now, tz).date()
+    for service in services:
+        sid = service["id"]
+        service["phones"] = phones.get(sid, [])
+        service["schedules"] = schedules.get(sid, [])
+        service["hours"] = hours.status(service["schedules"], now, tz)
+        service["languages"] = _language_names(languages.get(sid, []))
+        # Search results never carry a confidential location (a shelter's street address).
+        service["addresses"] = [_address(a) for a in addresses.get(sid, [])
+                                if not a["confidential"]]
+        service["address"] = next((a for a in service["addresses"] if a["text"]), None)
+        service["categories"] = [c["category"] for c in categories.get(sid, [])]
+        service["populations"] = _json_list(service.get("populations"))
+        service.update(verification(service.get("assured_date"), today))
+    return services
+
+
+def _open_first(services: list[dict]) -> list[dict]:
+    rank = {True: 0, None: 1, False: 2}
+    return sorted(services, key=lambda s: rank[s["hours"]["open"]])
+
+
+def _referral_choices(db: Database, *, category: str, exclude: str | None, now: datetime,
+                      tz: str, limit: int) -> list[dict]:
+    """Services of `category` that accept referrals: open now first (by SQL), then the rest
+    (unknown hours before closed).  Two small searches, whatever the directory's size."""
+    found = [s for s in search_services(db, category=category, accepts_referrals=True,
+                                        open_now=True, now=now, tz=tz, limit=limit + 1)
+             if s["id"] != exclude][:limit]
+    if len(found) < limit:
+        seen = {s["id"] for s in found} | {exclude}
+        rest = search_services(db, category=category, accepts_referrals=True, now=now, tz=tz,
+                               limit=limit + len(found) + 1)
+        found += _open_first([s for s in rest if s["id"] not in seen])[:limit - len(found)]
+    return found
+
+
+def crisis_services(db: Database, *, now: datetime, tz: str, limit: int = 5) -> list[dict]:
+    """Mental-health crisis services that accept referrals, open ones first."""
+    return _referral_choices(db, category=CRISIS_CATEGORY, exclude=None, now=now, tz=tz,
+                             limit=limit)
+
+
+def matching_services(db: Database, *, category: str, exclude_service_id: str | None,
+                      now: datetime, tz: str, limit: int = 3) -> list[dict]:
+    """Other services of `category` that accept referrals (alternatives), open ones first."""
+    return _referral_choices(db, category=category, exclude=exclude_service_id, now=now, tz=tz,
+                             limit=limit)
+
+
+_LANGUAGE_OPTIONS: dict = {}
+
+
+def language_options(db: Database, limit: int = 30) -> list[dict]:
+    """Languages the listed services are offered in, most common first: [{value, name}].
+
+    Kept per process and database until the directory changes (directory_version, bumped by
+    triggers on every write): the full scan of `language` is not paid on every page."""
+    try:
+        version = db.execute("SELECT n FROM directory_version WHERE id = 1").fetchone()
+        key = (db.execute("PRAGMA database_list").fetchone()[2], limit)
+    except Exception:  # noqa: BLE001 - no version table: compute every time
+        version, key = None, None
+    hit = _LANGUAGE_OPTIONS.get(key) if key else None
+    if hit is not None and version is not None and hit[0] == version[0]:
+        return hit[1]
+    options = list(db.query(
+        """SELECT lower(coalesce(nullif(trim(code), ''), trim(name))) AS value,
+            max(coalesce(nullif(trim(name), ''), code)) AS name, count(DISTINCT service_id) AS n
+            FROM language WHERE service_id IS NOT NULL
+            AND coalesce(nullif(trim(code), ''), trim(name)) != ''
+            GROUP BY value ORDER BY n DESC, name LIMIT ?""", [limit]))
+    if key and version is not None:
+        _LANGUAGE_OPTIONS[key] = (version[0], options)
+    return options
