@@ -12,7 +12,7 @@ Every HSDS output (the API under /api/hsds, `export.zip`, `flask export-hsds` CS
 
 Only a coordinator's explicit internal export (`internal=True`; audited by its caller) carries
 everything.  The directory's own pages, search and phone snapshot hide confidential locations in
-their SQL (store.py, snapshot.py).
+their SQL (search.py, store.py, snapshot.py).
 """
 
 from __future__ import annotations

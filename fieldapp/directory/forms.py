@@ -110,6 +110,11 @@ class DirectoryForm(FlaskForm):
     class Meta:
         csrf = False  # the global CSRFProtect (security.csrf) checks every POST already
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Errors of repeated rows that are no WTForms field, by the id of their error slot.
+        self.row_errors: dict[str, str] = {}
+
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         # Messages as plain text: flask_babel's lazy strings count as safe HTML in Jinja
@@ -122,7 +127,7 @@ class DirectoryForm(FlaskForm):
         """{field name: its first error}, the repeated rows' errors included."""
         found = {name: errors[0] for name, errors in self.errors.items()
                  if name and errors}
-        found.update(getattr(self, "row_errors", {}))
+        found.update(self.row_errors)
         return found
 
 
@@ -168,7 +173,6 @@ class ServiceForm(DirectoryForm):
         super().__init__(*args, **kwargs)
         self.police_services = police_services or {}
         self.check_organization = check_organization
-        self.row_errors: dict[str, str] = {}
         formdata = self.meta.wrap_formdata(self, args[0] if args else kwargs.get("formdata"))
         self.phones = self._phones(formdata) if formdata is not None else []
         self.schedule = self._schedule(formdata) if formdata is not None else {

@@ -1,5 +1,5 @@
 """Longest text a directory field may hold: the ONE table used by the service and organization
-forms (routes.py) and by the HSDS import (hsds.py), so an import cannot store what the form
+forms (forms.py) and by the HSDS import (hsds.py), so an import cannot store what the form
 refuses (a 130,000-character service name shown to everyone)."""
 
 DEFAULT = 4000  # any other text field of a service or an organization

@@ -3,6 +3,9 @@
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from fieldapp.directory.categories import category_rows
+from fieldapp.directory.hsds_tables import HSDS_TABLES, REFERENCE_COLUMNS
+
 migrations = Migrations("directory")
 
 
@@ -39,11 +42,8 @@ def create_organization(db: Database) -> None:
 @migrations()
 def create_hsds_tables(db: Database) -> None:
     """Every other HSDS 3.1 table, the app fields of service and location, categories,
-    partnerships and the FTS index of services.  See fieldapp/directory/hsds_tables.py and
-    /tmp/tools/DIRECTORY_SCHEMA.md (copied into docstring of hsds.py) for the conventions."""
-    from fieldapp.directory.categories import category_rows
-    from fieldapp.directory.hsds_tables import HSDS_TABLES, REFERENCE_COLUMNS
-
+    partnerships and the FTS index of services.  The tables are listed in hsds_tables.py; the
+    storage conventions are in the docstring of hsds.py."""
     real = {"latitude", "longitude"}
     for _name, table, _file, fields in HSDS_TABLES:
         if table == "organization":

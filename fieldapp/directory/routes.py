@@ -265,8 +265,8 @@ def edit_service(service_id):
 
 def _field_error(form, name: str):
     """One field's inline error (an empty slot when the field is fine)."""
-    field = form[name] if name in form else {"id": name, "errors": [
-        message for key, message in form.row_errors.items() if key == name]}
+    row_error = form.row_errors.get(name)
+    field = form[name] if name in form else {"id": name, "errors": [row_error] if row_error else []}
     return render("directory/manage/_field_error.html", field=field)
 
 
