@@ -169,11 +169,14 @@ class ServiceForm(DirectoryForm):
     latitude = StringField(filters=[strip])
     longitude = StringField(filters=[strip])
 
-    def __init__(self, *args, police_services=None, check_organization: bool = True, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, formdata=None, *, police_services=None, check_organization: bool = True,
+                 **kwargs):
+        """`formdata`: the posted form (None shows `data`, see `of`).  `police_services`:
+        the codes a service may partner with.  `check_organization`: the chosen organization
+        must exist (reads the database)."""
+        super().__init__(formdata, **kwargs)
         self.police_services = police_services or {}
         self.check_organization = check_organization
-        formdata = self.meta.wrap_formdata(self, args[0] if args else kwargs.get("formdata"))
         self.phones = self._phones(formdata) if formdata is not None else []
         self.schedule = self._schedule(formdata) if formdata is not None else {
             "always_open": False, "days": {code: [] for code in hours.DAY_CODES}}
