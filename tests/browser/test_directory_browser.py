@@ -74,3 +74,22 @@ def test_near_me_asks_for_the_position_only_on_tap(live_server, browser):
     distances = page.locator(".dir-distance").all_inner_texts()
     context.close()
     assert distances and all("km away" in d for d in distances)
+
+
+def test_coordinator_sees_a_field_error_on_change_and_the_save_refused(live_server, page):
+    """The service form's inline check (hx-post on change) swaps the field's error slot, and a
+    save with errors keeps what was typed; one form class answers both."""
+    browser_login(page, live_server.url, "coordinator")
+    page.goto(f"{live_server.url}/directory/manage/services/new")
+    page.locator("#intake_email").fill("not-an-email")
+    page.locator("#intake_email").blur()
+    expect(page.locator("#intake_email-error")).to_contain_text("Enter an e-mail address")
+    page.locator("#intake_email").fill("intake@example.org")
+    page.locator("#intake_email").blur()
+    expect(page.locator("#intake_email-error")).to_have_text("")
+    page.locator("#url").fill("ftp://example.org")
+    page.locator("button[type=submit].primary").click()
+    expect(page.locator("#url-error")).to_contain_text("Enter a web address starting with https://.")
+    expect(page.locator("#name-error")).to_contain_text("Enter the service")
+    assert "ftp://example.org" == page.locator("#url").input_value()
+    assert "intake@example.org" == page.locator("#intake_email").input_value()
