@@ -16,7 +16,13 @@ from zoneinfo import ZoneInfo
 from sqlite_utils import Database
 
 from fieldapp.directory import hours
-from fieldapp.directory.store import _address, _grouped, _json_list, _language_names, _placeholders
+from fieldapp.directory.store import (
+    address_with_text,
+    grouped,
+    json_list,
+    language_names,
+    placeholders,
+)
 from fieldapp.directory.verification import verification
 
 CRISIS_CATEGORY = "mental_health_crisis"
@@ -269,17 +275,17 @@ def _with_card_details(db: Database, services: list[dict], now: datetime, tz: st
     if not services:
         return []
     ids = [s["id"] for s in services]
-    marks = _placeholders(ids)
-    phones = _grouped(db.query(
+    marks = placeholders(ids)
+    phones = grouped(db.query(
         f"SELECT service_id, number, extension, type, description FROM phone"
         f" WHERE service_id IN ({marks}) ORDER BY service_id, coalesce(type, '') = 'fax', id", ids))
-    schedules = _grouped(db.query(
+    schedules = grouped(db.query(
         f"SELECT service_id, freq, byday, opens_at, closes_at, valid_from, valid_to, description"
         f" FROM schedule WHERE service_id IN ({marks})", ids))
-    languages = _grouped(db.query(
+    languages = grouped(db.query(
         f"SELECT service_id, name, code FROM language WHERE service_id IN ({marks})"
         f" ORDER BY service_id, name", ids))
-    addresses = _grouped(db.query(
+    addresses = grouped(db.query(
         f"""SELECT sal.service_id, lo.id AS location_id, lo.name AS location_name,
             lo.latitude, lo.longitude, coalesce(lo.confidential, 0) AS confidential,
             ad.address_1, ad.address_2, ad.city, ad.state_province, ad.postal_code, ad.country,
@@ -289,7 +295,7 @@ def _with_card_details(db: Database, services: list[dict], now: datetime, tz: st
             WHERE sal.service_id IN ({marks})
             ORDER BY sal.service_id, coalesce(ad.address_type, 'physical') != 'physical', lo.id""",
         ids))
-    categories = _grouped(db.query(
+    categories = grouped(db.query(
         f"SELECT sc.service_id, sc.category FROM service_category sc"
         f" LEFT JOIN directory_category c ON c.code = sc.category"
         f" WHERE sc.service_id IN ({marks}) ORDER BY sc.service_id, c.position", ids))
@@ -299,13 +305,13 @@ def _with_card_details(db: Database, services: list[dict], now: datetime, tz: st
         service["phones"] = phones.get(sid, [])
         service["schedules"] = schedules.get(sid, [])
         service["hours"] = hours.status(service["schedules"], now, tz)
-        service["languages"] = _language_names(languages.get(sid, []))
+        service["languages"] = language_names(languages.get(sid, []))
         # Search results never carry a confidential location (a shelter's street address).
-        service["addresses"] = [_address(a) for a in addresses.get(sid, [])
+        service["addresses"] = [address_with_text(a) for a in addresses.get(sid, [])
                                 if not a["confidential"]]
         service["address"] = next((a for a in service["addresses"] if a["text"]), None)
         service["categories"] = [c["category"] for c in categories.get(sid, [])]
-        service["populations"] = _json_list(service.get("populations"))
+        service["populations"] = json_list(service.get("populations"))
         service.update(verification(service.get("assured_date"), today))
     return services
 

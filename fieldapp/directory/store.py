@@ -1,9 +1,9 @@
 """One listing as its pages show it, shared by search, upkeep, merges and proposals.
 
-get_service / get_organization read one listing; new_id and the row helpers (_grouped,
-_language_names, _address, _json_list) are used by the directory modules that read service
-rows: search.py (result cards), upkeep.py, duplicates.py and proposals.py.  Plain functions over a
-Database, no Flask.
+get_service / get_organization read one listing (for its page, the upkeep form, a merge, a
+proposal's diff); new_id makes every id; the row helpers (grouped, language_names,
+address_with_text, json_list) shape service rows the same way for a page and for search.py's
+result cards.  Plain functions over a Database, no Flask.
 """
 
 from __future__ import annotations
@@ -18,18 +18,21 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-def _placeholders(ids: list[str]) -> str:
+def placeholders(ids: list[str]) -> str:
+    """"?, ?, ?": one SQL parameter per id."""
     return ", ".join("?" for _ in ids)
 
 
-def _grouped(rows, key: str = "service_id") -> dict[str, list[dict]]:
-    grouped: dict[str, list[dict]] = {}
+def grouped(rows, key: str = "service_id") -> dict[str, list[dict]]:
+    """Rows by the value of their `key` column."""
+    found: dict[str, list[dict]] = {}
     for row in rows:
-        grouped.setdefault(row[key], []).append(row)
-    return grouped
+        found.setdefault(row[key], []).append(row)
+    return found
 
 
-def _language_names(rows: list[dict]) -> list[dict]:
+def language_names(rows: list[dict]) -> list[dict]:
+    """A service's languages once each: [{code (lower case, may be empty), name}]."""
     seen, names = set(), []
     for row in rows:
         key = (row.get("code") or row.get("name") or "").lower()
@@ -39,14 +42,16 @@ def _language_names(rows: list[dict]) -> list[dict]:
     return names
 
 
-def _address(row: dict) -> dict:
+def address_with_text(row: dict) -> dict:
+    """An address row with "text": its non-empty parts joined by commas."""
     parts = [row.get("address_1"), row.get("address_2"), row.get("city"),
              row.get("state_province"), row.get("postal_code")]
     text = ", ".join(p.strip() for p in parts if p and str(p).strip())
     return {**row, "text": text}
 
 
-def _json_list(value) -> list:
+def json_list(value) -> list:
+    """A stored JSON list (populations) as a list; [] when empty or unreadable."""
     if isinstance(value, list):
         return value
     try:
@@ -74,9 +79,9 @@ def get_service(db: Database, service_id: str) -> dict | None:
     service["schedules"] = list(db.query(
         "SELECT id, freq, byday, opens_at, closes_at, valid_from, valid_to, description"
         " FROM schedule WHERE service_id = ? ORDER BY opens_at", [service_id]))
-    service["languages"] = _language_names(list(db.query(
+    service["languages"] = language_names(list(db.query(
         "SELECT name, code FROM language WHERE service_id = ? ORDER BY name", [service_id])))
-    service["addresses"] = [_address(a) for a in db.query(
+    service["addresses"] = [address_with_text(a) for a in db.query(
         """SELECT lo.id AS location_id, lo.name AS location_name, lo.latitude, lo.longitude,
             coalesce(lo.confidential, 0) AS confidential, lo.transportation,
             ad.id AS address_id, ad.address_1, ad.address_2, ad.city, ad.state_province,
@@ -93,7 +98,7 @@ def get_service(db: Database, service_id: str) -> dict | None:
     service["partnered_with"] = [r["police_service"] for r in db.query(
         "SELECT police_service FROM service_partnership WHERE service_id = ?"
         " ORDER BY police_service", [service_id])]
-    service["populations"] = _json_list(service.get("populations"))
+    service["populations"] = json_list(service.get("populations"))
     return service
 
 

@@ -10,7 +10,7 @@ from sqlite_utils import Database
 
 from fieldapp.db import writing
 from fieldapp.directory import hours
-from fieldapp.directory.store import _grouped, get_service, new_id
+from fieldapp.directory.store import get_service, grouped, new_id
 
 SERVICE_TEXT_FIELDS = [
     "name", "alternate_name", "description", "url", "email", "eligibility_description",
@@ -33,7 +33,7 @@ def list_organizations(db: Database, *, include_archived: bool = True, q: str = 
         f"SELECT o.id, o.name, o.archived_at FROM organization o"
         f" {'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY o.name COLLATE NOCASE",
         params))
-    services = _grouped(db.query(
+    services = grouped(db.query(
         "SELECT id, organization_id, name, archived_at, assured_date FROM service"
         " ORDER BY name COLLATE NOCASE"), key="organization_id")
     for org in orgs:
