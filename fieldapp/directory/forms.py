@@ -334,3 +334,61 @@ class ProposalForm(DirectoryForm):
             self.form_errors.append(_("Nothing was changed."))
             return False
         return valid
+
+
+# --- the search (a GET form) ------------------------------------------------------------------
+
+
+class SearchForm(DirectoryForm):
+    """The directory's search, read from the query string.  Nothing in it is refused: unknown
+    codes and unreadable numbers are dropped, so any link gives a page of results."""
+
+    q = StringField()
+    category = StringField()
+    population = StringField()
+    open = StringField()  # the query-string names (open, all) are the field names
+    referrals = StringField()
+    language = StringField()
+    lat = StringField()
+    lon = StringField()
+    km = StringField()
+    page = StringField()
+    all = StringField()
+
+    def criteria(self) -> dict:
+        """The search's values, checked (also the key of its rendered results, see cache.py)."""
+        category = self.category.data or None
+        population = self.population.data or None
+        lat = coordinate(self.lat.data, -90, 90)
+        lon = coordinate(self.lon.data, -180, 180)
+        km = coordinate(self.km.data, 0.1, 200) or 10.0
+        try:
+            page = max(1, min(int(self.page.data or 1), 500))
+        except ValueError:
+            page = 1
+        return {
+            "q": (self.q.data or "")[:200],
+            "category": category if category in categories.BY_CODE else None,
+            "population": population if population in categories.POPULATIONS else None,
+            "open_now": self.open.data == "1",
+            "accepts_referrals": self.referrals.data == "1",
+            "language": (self.language.data or "").strip()[:40] or None,
+            "near": (lat, lon, km) if lat is not None and lon is not None else None,
+            "page": page,
+            "all": self.all.data == "1",
+        }
+
+    @staticmethod
+    def query_args(criteria: dict, **changes) -> dict:
+        """URL arguments of a search (for pages, map links, clearing a filter)."""
+        values = {**criteria, **changes}
+        args = {"q": values["q"] or None, "category": values["category"],
+                "population": values["population"], "language": values["language"],
+                "open": "1" if values["open_now"] else None,
+                "referrals": "1" if values["accepts_referrals"] else None,
+                "page": values["page"] if values["page"] > 1 else None,
+                "all": "1" if values.get("all") else None}
+        if values["near"]:
+            lat, lon, km = values["near"]
+            args.update(lat=f"{lat:.5f}", lon=f"{lon:.5f}", km=f"{km:g}")
+        return {k: v for k, v in args.items() if v not in (None, "")}

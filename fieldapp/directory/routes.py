@@ -33,8 +33,8 @@ from fieldapp.directory.forms import (
     PHONE_TYPE_CHOICES,
     OrganizationForm,
     ProposalForm,
+    SearchForm,
     ServiceForm,
-    coordinate,
     # routes.parse_service_form is what tests/test_directory_hsds_import.py checks the shared
     # length limit with; forms.parse_service_form is the one definition.
     parse_service_form,  # noqa: F401
@@ -59,51 +59,11 @@ def _police_services() -> dict:
     return current_app.config.get("POLICE_SERVICES", {})
 
 
-def search_args(args) -> dict:
-    """The search form's values, checked: unknown codes and unreadable numbers are dropped."""
-    category = args.get("category") or None
-    population = args.get("population") or None
-    language = (args.get("language") or "").strip()[:40] or None
-    lat = coordinate(args.get("lat"), -90, 90)
-    lon = coordinate(args.get("lon"), -180, 180)
-    km = coordinate(args.get("km"), 0.1, 200) or 10.0
-    try:
-        page = max(1, min(int(args.get("page") or 1), 500))
-    except ValueError:
-        page = 1
-    return {
-        "q": (args.get("q") or "")[:200],
-        "category": category if category in categories.BY_CODE else None,
-        "population": population if population in categories.POPULATIONS else None,
-        "open_now": args.get("open") == "1",
-        "accepts_referrals": args.get("referrals") == "1",
-        "language": language,
-        "near": (lat, lon, km) if lat is not None and lon is not None else None,
-        "page": page,
-        "all": args.get("all") == "1",
-    }
-
-
-def _query_args(criteria: dict, **changes) -> dict:
-    """URL arguments of a search (for pages, map links, clearing a filter)."""
-    values = {**criteria, **changes}
-    args = {"q": values["q"] or None, "category": values["category"],
-            "population": values["population"], "language": values["language"],
-            "open": "1" if values["open_now"] else None,
-            "referrals": "1" if values["accepts_referrals"] else None,
-            "page": values["page"] if values["page"] > 1 else None,
-            "all": "1" if values.get("all") else None}
-    if values["near"]:
-        lat, lon, km = values["near"]
-        args.update(lat=f"{lat:.5f}", lon=f"{lon:.5f}", km=f"{km:g}")
-    return {k: v for k, v in args.items() if v not in (None, "")}
-
-
 @bp.get("/", endpoint="search")
 @role_required("officer", "partner", "coordinator")
 def search_page():
     """Search the directory of partner services (active search; a plain GET form without JS)."""
-    criteria = search_args(request.args)
+    criteria = SearchForm(request.args).criteria()
     db = get_db()
     now, tz = clock.now(), _tz()
 
@@ -117,11 +77,11 @@ def search_page():
         return htmx_response(
             render("directory/search.html", "directory/_results_slot.html",
                    results_html=results_html()),
-            push_url=url_for("directory.search", **_query_args(criteria)))
+            push_url=url_for("directory.search", **SearchForm.query_args(criteria)))
     content_html = rendered("directory/_search_content.html", criteria, db, now, tz, lambda: {
         "criteria": criteria,
         "results_html": results_html(),
-        "clear_near_args": _query_args(criteria, near=None, page=1),
+        "clear_near_args": SearchForm.query_args(criteria, near=None, page=1),
         "radius_choices": RADIUS_CHOICES,
         "category_options": [(c.code, c.label) for c in categories.CATEGORIES],
         "population_options": list(categories.POPULATIONS.items()),
@@ -154,8 +114,8 @@ def _results_context(db, criteria: dict, now, tz: str) -> dict:
         "browse_categories": [(c.code, c.label) for c in categories.CATEGORIES],
         "results": found[:PAGE_SIZE],
         "more": more,
-        "next_args": _query_args(criteria, page=criteria["page"] + 1) if more else None,
-        "prev_args": _query_args(criteria, page=criteria["page"] - 1)
+        "next_args": SearchForm.query_args(criteria, page=criteria["page"] + 1) if more else None,
+        "prev_args": SearchForm.query_args(criteria, page=criteria["page"] - 1)
         if criteria["page"] > 1 else None,
     }
 
