@@ -20,6 +20,7 @@ from flask_login import current_user
 from fieldapp import clock, csv_safe
 from fieldapp.accounts.routes import safe_next
 from fieldapp.db import get_db, own_transaction
+from fieldapp.directory.store import crisis_services, matching_services, search_services
 from fieldapp.referrals import bp, lifecycle, mail, outbox, store
 from fieldapp.security import audit_event, client_ip, found_or_404, role_required
 from fieldapp.views import is_htmx, render
@@ -254,8 +255,6 @@ def service_options():
 
 
 def _service_choices(q: str, contact_id: str | None) -> list[dict]:
-    from fieldapp.directory.store import crisis_services, search_services
-
     db = get_db()
     now, tz = clock.now(), current_app.config["TIMEZONE"]
     found = search_services(db, q[:100], accepts_referrals=True, now=now, tz=tz, limit=20)
@@ -377,8 +376,6 @@ def reassign(referral_id):
 def _reassign_choices(referral: dict) -> list[dict]:
     if referral["status"] != "declined" or referral["status_reason"] != "no_capacity":
         return []
-    from fieldapp.directory.store import matching_services, search_services
-
     db = get_db()
     now, tz = clock.now(), current_app.config["TIMEZONE"]
     choices, seen = [], {referral["service_id"]}

@@ -13,11 +13,21 @@ import statistics
 import uuid
 from datetime import datetime, timedelta
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlite_utils import Database
 
 from fieldapp import replay
+from fieldapp.contacts.store import (
+    ahead_after_correction,
+    check_device_time,
+    get_contact,
+    iso,
+    parse_time,
+)
 from fieldapp.db import writing
+from fieldapp.directory.store import get_service as directory_get_service
+from fieldapp.directory.store import matching_services
 from fieldapp.referrals import lifecycle, outbox
 
 CONSENTS = ["verbal", "written", "guardian", "not_obtainable", "none"]
@@ -235,8 +245,6 @@ def _device_created_at(value, now: str, clock_offset: int | None = None
     error) under the contacts' one rule (contacts.store.check_device_time)."""
     if not value:
         return None, None
-    from fieldapp.contacts.store import ahead_after_correction, check_device_time, iso
-
     moment, problem = check_device_time(value, now, clock_offset)
     if problem == "future" and clock_offset is not None:
         return None, _msg(ahead_after_correction())
@@ -247,8 +255,6 @@ def _device_created_at(value, now: str, clock_offset: int | None = None
 
 def _device_raw(value) -> str:
     """The creation time as the phone sent it, in UTC."""
-    from fieldapp.contacts.store import iso, parse_time
-
     return iso(parse_time(value))
 
 
@@ -258,8 +264,6 @@ def _exists(db: Database, referral_id: str) -> bool:
 
 def contact_visible(db: Database, contact_id: str, user: dict) -> bool:
     """A referral may start from any contact the user may see (the contacts area's rule)."""
-    from fieldapp.contacts.store import get_contact
-
     return get_contact(db, contact_id, user) is not None
 
 
@@ -284,27 +288,18 @@ def _msg(text, **values) -> str:
 
 def _link_hours() -> int:
     try:
-        from flask import current_app
-
         return int(current_app.config.get("REFERRAL_LINK_HOURS", LINK_HOURS))
     except RuntimeError:
         return LINK_HOURS
 
 
-# --- services (the directory's tables, read through its store when it is there) ---------------
+# --- services (the directory's tables, read through its store) ---------------------------------
 
 
 def get_service(db: Database, service_id: str | None) -> dict | None:
-    if not service_id or not db["service"].exists():
+    if not service_id:
         return None
-    try:
-        from fieldapp.directory.store import get_service as directory_get_service
-
-        service = directory_get_service(db, service_id)
-    except ImportError:
-        service = None
-        rows = list(db.query("select * from service where id = ?", [service_id]))
-        service = rows[0] if rows else None
+    service = directory_get_service(db, service_id)
     return dict(service) if service else None
 
 
@@ -317,8 +312,6 @@ def _intake_address(db: Database, service: dict) -> str | None:
 
 
 def service_categories(db: Database, service_id: str) -> list[str]:
-    if not db["service_category"].exists():
-        return []
     return [row["category"] for row in db.query(
         "select category from service_category where service_id = ?", [service_id])]
 
@@ -327,8 +320,6 @@ def is_mental_health_contact(db: Database, contact_id: str | None, user: dict) -
     """Whether a contact the user may see was a mental-health call (anyone else's: False)."""
     if not contact_id:
         return False
-    from fieldapp.contacts.store import get_contact
-
     contact = get_contact(db, contact_id, user)
     return contact is not None and contact["kind"] == "mental_health"
 
@@ -538,10 +529,6 @@ def next_matching_service(db: Database, referral: dict, *, now: str, tz: str) ->
     """Another service of the same category that accepts referrals (the directory decides)."""
     categories = service_categories(db, referral["service_id"])
     if not categories:
-        return None
-    try:
-        from fieldapp.directory.store import matching_services
-    except ImportError:
         return None
     for category in categories:
         found = matching_services(db, category=category,
