@@ -18,13 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlite_utils import Database
 
 from fieldapp import replay
-from fieldapp.contacts.store import (
-    ahead_after_correction,
-    check_device_time,
-    get_contact,
-    iso,
-    parse_time,
-)
+from fieldapp.contacts import store as contacts_store
 from fieldapp.db import writing
 from fieldapp.directory.store import get_service as directory_get_service
 from fieldapp.directory.store import matching_services
@@ -73,17 +67,14 @@ class ReferralError(Exception):
 
 
 def apply_referral(db: Database, item: dict, user: dict, now: str,
-                   clock_offset: int | None = None) -> dict:
+                   clock_offset: int | None = None, *, officer_id: str | None = None,
+                   replaces: str | None = None) -> dict:
     """Store a referral sent by a phone or the form (one path for both); idempotent by id.
+    A reassignment sends it for the original's officer (`officer_id`), replacing `replaces`.
 
     Returns {"id", "status": created|unchanged|conflict|invalid, "errors": {field: message}}.
     A created referral is 'sent', has its first event, and its e-mail queued in the outbox.
     """
-    return _apply(db, item, user, now, clock_offset=clock_offset)
-
-
-def _apply(db: Database, item: dict, user: dict, now: str, *, officer_id: str | None = None,
-           replaces: str | None = None, clock_offset: int | None = None) -> dict:
     referral_id = str(item.get("id") or "").strip()
     try:
         referral_id = str(uuid.UUID(referral_id))
@@ -245,17 +236,17 @@ def _device_created_at(value, now: str, clock_offset: int | None = None
     error) under the contacts' one rule (contacts.store.check_device_time)."""
     if not value:
         return None, None
-    moment, problem = check_device_time(value, now, clock_offset)
+    moment, problem = contacts_store.check_device_time(value, now, clock_offset)
     if problem == "future" and clock_offset is not None:
-        return None, _msg(ahead_after_correction())
+        return None, _msg(contacts_store.ahead_after_correction())
     if moment is None:
         return None, _msg(_l("The creation time is not valid."))
-    return iso(moment), None
+    return contacts_store.iso(moment), None
 
 
 def _device_raw(value) -> str:
     """The creation time as the phone sent it, in UTC."""
-    return iso(parse_time(value))
+    return contacts_store.iso(contacts_store.parse_time(value))
 
 
 def _exists(db: Database, referral_id: str) -> bool:
@@ -264,7 +255,7 @@ def _exists(db: Database, referral_id: str) -> bool:
 
 def contact_visible(db: Database, contact_id: str, user: dict) -> bool:
     """A referral may start from any contact the user may see (the contacts area's rule)."""
-    return get_contact(db, contact_id, user) is not None
+    return contacts_store.get_contact(db, contact_id, user) is not None
 
 
 def referable_person(db: Database, person_id: str, user: dict) -> dict | None:
@@ -320,7 +311,7 @@ def is_mental_health_contact(db: Database, contact_id: str | None, user: dict) -
     """Whether a contact the user may see was a mental-health call (anyone else's: False)."""
     if not contact_id:
         return False
-    contact = get_contact(db, contact_id, user)
+    contact = contacts_store.get_contact(db, contact_id, user)
     return contact is not None and contact["kind"] == "mental_health"
 
 
@@ -567,7 +558,7 @@ def reassign_referral(db: Database, original: dict, service_id: str, user: dict,
     item = {key: original.get(key) for key in PAYLOAD_FIELDS}
     item.update({"id": new_id or str(uuid.uuid4()), "service_id": service_id, "shared": shared,
                  "created_at": now})
-    result = _apply(db, item, user, now, officer_id=original["officer_id"],
+    result = apply_referral(db, item, user, now, officer_id=original["officer_id"],
                     replaces=original["id"])
     if result["status"] != "created":
         raise ReferralError("; ".join(result["errors"].values()) or result["status"])
