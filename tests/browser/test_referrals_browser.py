@@ -57,3 +57,27 @@ def test_officer_sends_urgent_referral_partner_accepts_officer_sees_it(live_serv
     overflow = officer.evaluate("document.documentElement.scrollWidth > window.innerWidth")
     screenshot(officer, "referrals_officer_list_phone")
     assert overflow is False
+
+
+def test_a_refused_tap_shows_its_message_in_the_row_in_place(live_server, browser):
+    """A 409 swaps in like any answer (base.html's htmx responseHandling), with no script of
+    the referrals area: the partner reads why, on the same page."""
+    desk = browser.new_context(**DESKTOP)
+    partner = desk.new_page()
+    browser_login(partner, live_server.url, "partner")
+    partner.wait_for_url(f"{live_server.url}/referrals/")
+    row = partner.locator("tr.ref-row", has=partner.get_by_role("button", name="Accept")).first
+    row_id = row.get_attribute("id")
+    referral_id = row_id.removeprefix("referral-")
+    db = live_server.db()  # meanwhile, a colleague at the agency accepted it
+    db.execute("update referral set status = 'accepted', accepted_at = sent_at where id = ?",
+               [referral_id])
+    db.conn.commit()
+    db.conn.close()
+    row.get_by_role("button", name="Accept").click()
+    refused = partner.locator(f"#{row_id} [role=alert]")
+    refused.wait_for()
+    assert "it cannot be accepted now" in refused.inner_text()
+    assert f"{live_server.url}/referrals/" == partner.url
+    assert 1 == partner.locator(f"#{row_id}").count()
+    desk.close()
