@@ -7,6 +7,7 @@ showed before, and translatable.
 
 from datetime import date, timedelta
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlite_utils import Database
@@ -165,3 +166,20 @@ def _check_day(field) -> None:
         date.fromisoformat(field.data)
     except ValueError:
         raise ValidationError(_l("Enter a date as YYYY-MM-DD.")) from None
+
+
+class LanguageForm(_Form):
+    """The interface language (every page's switch), and the page to go back to."""
+
+    language = StringField()
+    next = HiddenField()
+
+    def validate_language(self, field) -> None:
+        if field.data not in current_app.config["LANGUAGES"]:
+            raise ValidationError(_l("Choose English or French."))
+
+
+class ActiveForm(_Form):
+    """Disable ("0") or enable ("1") an account."""
+
+    active = HiddenField(filters=[lambda value: value == "1"])

@@ -14,7 +14,14 @@ from werkzeug.datastructures import MultiDict
 
 from fieldapp import clock, csv_safe
 from fieldapp.accounts import bp, store
-from fieldapp.accounts.forms import AuditFilterForm, LoginForm, PasswordChangeForm, UserForm
+from fieldapp.accounts.forms import (
+    ActiveForm,
+    AuditFilterForm,
+    LanguageForm,
+    LoginForm,
+    PasswordChangeForm,
+    UserForm,
+)
 from fieldapp.db import get_db, own_transaction, writing
 from fieldapp.navigation import home_url
 from fieldapp.security import (
@@ -142,14 +149,15 @@ def logout():
 @bp.post("/language")
 def set_language():
     """Switch the interface language (saved on the account when logged in)."""
-    language = request.form.get("language", "")
-    if language not in current_app.config["LANGUAGES"]:
+    form = LanguageForm()
+    if not form.validate():
         return render("errors/error.html", status=400, status_code=400,
-                      message=_("Choose English or French."))
+                      message=form.language.errors[0])
+    language = form.language.data
     if current_user.is_authenticated:
         store.update_user(get_db(), current_user.id, {"language": language}, now=clock.iso())
     session["language"] = language
-    return redirect(safe_next(request.form.get("next")) or url_for("accounts.index"))
+    return redirect(safe_next(form.next.data) or url_for("accounts.index"))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -252,7 +260,7 @@ def set_active(user_id):
     """Disable or enable an account; disabling ends its sessions at once."""
     db = get_db()
     _managed_user(user_id)  # 404 for an unknown account
-    active = request.form.get("active") == "1"
+    active = ActiveForm().active.data
     if user_id == current_user.id and not active:
         return render("errors/error.html", "errors/_error.html", status=400, status_code=400,
                       message=_("You cannot disable your own account."))

@@ -14,7 +14,10 @@ the templates keep their csrf_token hidden input.
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField
 
-from fieldapp.referrals import store
+from fieldapp.referrals import lifecycle, store
+
+# The list filter's values: a status, or "unanswered" (sent or received).
+STATUS_FILTERS = ("unanswered", *lifecycle.STATUSES)
 
 
 def _strip(value):
@@ -82,3 +85,24 @@ class ReassignForm(_Form):
     """The coordinator's new referral, to another service, for one declined for capacity."""
 
     service_id = StringField(filters=[_strip])
+
+
+class FilterForm(_Form):
+    """The referral list's filters, read from the query string (a GET form); an empty or
+    unknown status shows every status."""
+
+    status = StringField(filters=[lambda value: value if value in STATUS_FILTERS else None])
+    organization_id = StringField(filters=[lambda value: value or None])
+    urgency = StringField(filters=[lambda value: value or None])
+
+
+class SettingsForm(_Form):
+    """The partner agency's choice: accept straight from the e-mailed link, or open it first."""
+
+    accept_from_email = HiddenField(filters=[lambda value: value == "1"])
+
+
+class LinkForm(_Form):
+    """The e-mailed link's page: mark received, or (when the agency chose it) accept too."""
+
+    accept = HiddenField(filters=[lambda value: value == "1"])

@@ -22,7 +22,15 @@ from fieldapp.accounts.routes import safe_next
 from fieldapp.db import get_db, own_transaction
 from fieldapp.directory.store import crisis_services, matching_services, search_services
 from fieldapp.referrals import bp, lifecycle, mail, outbox, store
-from fieldapp.referrals.forms import ReassignForm, ReferralForm, SearchForm, TransitionForm
+from fieldapp.referrals.forms import (
+    FilterForm,
+    LinkForm,
+    ReassignForm,
+    ReferralForm,
+    SearchForm,
+    SettingsForm,
+    TransitionForm,
+)
 from fieldapp.security import audit_event, client_ip, found_or_404, role_required
 from fieldapp.views import is_htmx, render
 
@@ -38,8 +46,6 @@ RESPONSE_DAYS = 90  # the coordinator's response times cover this many days
 # Actions a user takes through the transition route (expire happens by itself).
 USER_ACTIONS = ("receive", "accept", "decline", "attempt_contact", "connect", "close",
                 "withdraw")
-# The list filter's values: a status, or "unanswered" (sent or received).
-STATUS_FILTERS = ("unanswered", *lifecycle.STATUSES)
 
 
 def _labels() -> dict:
@@ -113,7 +119,8 @@ def inbox():
     """Referrals within the user's scope: the partner's inbox, the officer's list, or all."""
     db = get_db()
     role = current_user.role
-    status_filter = _status_filter(request.args.get("status"))
+    form = FilterForm(request.args)
+    status_filter = form.status.data
     if role == "partner":
         organization_id = current_user.organization_id
         return render("referrals/inbox.html", "referrals/_inbox_rows.html",
@@ -126,8 +133,8 @@ def inbox():
         return render("referrals/mine.html", "referrals/_my_list.html", title=_("My referrals"),
                       referrals=store.officer_referrals(db, current_user.id),
                       overdue=_overdue_for_current_user(), **_labels())
-    filters = {key: request.args.get(key) or None for key in ("organization_id", "urgency")}
-    filters["status"] = status_filter
+    filters = {"organization_id": form.organization_id.data, "urgency": form.urgency.data,
+               "status": status_filter}
     return render("referrals/all.html", "referrals/_all_rows.html", title=_("Referrals"),
                   referrals=store.coordinator_referrals(db, current_user.police_service,
                                                         **filters),
@@ -137,11 +144,6 @@ def inbox():
                   response_days=RESPONSE_DAYS,
                   mail_failures=outbox.failed_count(db, current_user.police_service),
                   **_labels())
-
-
-def _status_filter(value: str | None) -> str | None:
-    """The status filter asked for, or None for an empty or unknown one."""
-    return value if value in STATUS_FILTERS else None
 
 
 def _response_times() -> list[dict]:
@@ -199,7 +201,7 @@ def export():
 @role_required("partner")
 def settings():
     """The partner organization's choice: accept directly from the e-mail link, or open it."""
-    value = request.form.get("accept_from_email") == "1"
+    value = SettingsForm().accept_from_email.data
     store.set_accept_from_email(get_db(), current_user.organization_id, value, current_user.id,
                                 clock.iso())
     audit_event("referral_settings", object_type="organization",
@@ -448,7 +450,7 @@ def use_email_link(token):
     if gone is not None:
         return gone
     referral = _load(link["referral_id"])
-    accept = request.form.get("accept") == "1" and _accepts_here(referral)
+    accept = LinkForm().accept.data and _accepts_here(referral)
     if not store.use_link(db, link["id"], current_user.id, now):
         return _link_gone(store.get_link(db, link["id"]), now)
     audit_event("referral_link", object_type="referral", object_id=link["referral_id"])
