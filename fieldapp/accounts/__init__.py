@@ -6,9 +6,7 @@ bp = Blueprint("accounts", __name__)
 @bp.record_once
 def _make_dummy_hash(state) -> None:
     # Made at start-up, so that not even a worker's first unknown e-mail costs an extra hash.
-    from fieldapp.accounts.store import dummy_hash
-
-    dummy_hash(state.app.config["PASSWORD_HASH_METHOD"])
+    store.dummy_hash(state.app.config["PASSWORD_HASH_METHOD"])
 
 
-from fieldapp.accounts import routes  # noqa: E402,F401
+from fieldapp.accounts import routes, store  # noqa: E402,F401

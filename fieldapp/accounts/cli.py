@@ -3,10 +3,12 @@
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from werkzeug.datastructures import MultiDict
 
 from fieldapp import clock
 from fieldapp.accounts import store as accounts_store
 from fieldapp.accounts.demo import USERS
+from fieldapp.accounts.forms import UserForm
 from fieldapp.db import get_db
 
 
@@ -34,17 +36,15 @@ def create_user_command(email, name, role, organization_id, police_service, lang
     if role in ("officer", "coordinator") and not police_service:
         police_service = next(iter(config["POLICE_SERVICES"]))
     db = get_db()
-    try:
-        fields = accounts_store.validate_user(
-            db,
-            {"email": email, "name": name, "role": role, "organization_id": organization_id,
-             "police_service": police_service, "language": language},
-            config["POLICE_SERVICES"],
-        )
-    except accounts_store.ValidationError as error:
-        for field, message in error.errors.items():
-            click.echo(f"{field}: {message}", err=True)
-        raise SystemExit(2) from None
+    form = UserForm(MultiDict({
+        "email": email, "name": name, "role": role, "organization_id": organization_id or "",
+        "police_service": police_service or "", "language": language}),
+        db=db, police_services=config["POLICE_SERVICES"])
+    if not form.validate():
+        for field, messages in form.errors.items():
+            click.echo(f"{field}: {messages[0]}", err=True)
+        raise SystemExit(2)
+    fields = form.fields()
     password = accounts_store.new_one_time_password()
     user = accounts_store.create_user(db, fields, password,
                                       hash_method=config["PASSWORD_HASH_METHOD"],

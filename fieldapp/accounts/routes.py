@@ -2,7 +2,7 @@
 
 import io
 import math
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -10,9 +10,18 @@ from flask import Response, abort, current_app, flash, redirect, request, sessio
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
+from werkzeug.datastructures import MultiDict
 
 from fieldapp import clock, csv_safe
 from fieldapp.accounts import bp, store
+from fieldapp.accounts.forms import (
+    ActiveForm,
+    AuditFilterForm,
+    LanguageForm,
+    LoginForm,
+    PasswordChangeForm,
+    UserForm,
+)
 from fieldapp.db import get_db, own_transaction, writing
 from fieldapp.navigation import home_url
 from fieldapp.security import (
@@ -23,7 +32,7 @@ from fieldapp.security import (
     login_manager,
     role_required,
 )
-from fieldapp.views import render
+from fieldapp.views import is_htmx, render
 
 
 @login_manager.user_loader
@@ -59,16 +68,18 @@ def index():
 @own_transaction  # the password hash runs before the write lock is taken, not while holding it
 def login():
     """Log in with e-mail and password; too many failures slow down that account and client."""
+    form = LoginForm()
     if request.method == "GET":
         if current_user.is_authenticated:
             return redirect(home_url(current_user.role))
-        return render("accounts/login.html", next=safe_next(request.args.get("next")))
+        form.next.data = safe_next(request.args.get("next"))
+        return render("accounts/login.html", form=form)
 
     db = get_db()
     config = current_app.config
-    email = store.normalize_email(request.form.get("email", ""))[:254]  # longest valid address
-    password = request.form.get("password", "")
-    next_url = safe_next(request.form.get("next"))
+    email = form.email.data  # normalized, and cut to the longest valid address
+    password = form.password.data or ""
+    form.next.data = next_url = safe_next(form.next.data)
     now = clock.now()
     window = timedelta(minutes=config["LOGIN_WINDOW_MINUTES"])
     ip = client_ip()
@@ -79,7 +90,7 @@ def login():
     if wait:
         with writing(db):
             audit_event("login_throttled", object_type="client", object_id=ip, outcome="429")
-        return _too_many_attempts(wait, email, next_url)
+        return _too_many_attempts(wait, form)
 
     user = store.get_user_by_email(db, email)
     wait = store.account_retry_after(db, email, now, max_failures=config["LOGIN_MAX_FAILURES"],
@@ -90,7 +101,7 @@ def login():
         with writing(db):
             audit_event("login_throttled", object_type="account", object_id=email,
                         outcome="429", user=user)
-        return _too_many_attempts(wait, email, next_url)
+        return _too_many_attempts(wait, form)
 
     valid = store.verify_password(user, password, config["PASSWORD_HASH_METHOD"])
     if not valid or not user["active"]:
@@ -99,8 +110,8 @@ def login():
             store.record_failure(db, email, clock.iso(now), ip)
             audit_event("login_failed", object_type="account", object_id=email,
                         outcome="401", user=user)
-        return render("accounts/login.html", status=401, email=email, next=next_url,
-                      error=_("That e-mail and password do not match an active account."))
+        form.refuse(_("That e-mail and password do not match an active account."))
+        return render("accounts/login.html", status=401, form=form)
 
     with writing(db):
         store.clear_failures(db, email)
@@ -113,13 +124,12 @@ def login():
     return redirect(next_url or home_url(user["role"]))
 
 
-def _too_many_attempts(seconds: int, email: str, next_url: str | None):
+def _too_many_attempts(seconds: int, form: LoginForm):
     """429 with Retry-After, and a message saying how long to wait."""
     minutes = max(1, math.ceil(seconds / 60))
-    message = ngettext("Too many attempts. Try again in %(num)d minute.",
-                       "Too many attempts. Try again in %(num)d minutes.", minutes)
-    response = render("accounts/login.html", status=429, error=message, email=email,
-                      next=next_url)
+    form.refuse(ngettext("Too many attempts. Try again in %(num)d minute.",
+                         "Too many attempts. Try again in %(num)d minutes.", minutes))
+    response = render("accounts/login.html", status=429, form=form)
     response.headers["Retry-After"] = str(seconds)
     return response
 
@@ -139,37 +149,31 @@ def logout():
 @bp.post("/language")
 def set_language():
     """Switch the interface language (saved on the account when logged in)."""
-    language = request.form.get("language", "")
-    if language not in current_app.config["LANGUAGES"]:
+    form = LanguageForm()
+    if not form.validate():
         return render("errors/error.html", status=400, status_code=400,
-                      message=_("Choose English or French."))
+                      message=form.language.errors[0])
+    language = form.language.data
     if current_user.is_authenticated:
         store.update_user(get_db(), current_user.id, {"language": language}, now=clock.iso())
     session["language"] = language
-    return redirect(safe_next(request.form.get("next")) or url_for("accounts.index"))
+    return redirect(safe_next(form.next.data) or url_for("accounts.index"))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
 def change_password():
     """Change one's own password; every other session of the account ends."""
-    if request.method == "GET":
-        return render("accounts/password.html")
     db = get_db()
     config = current_app.config
-    current = request.form.get("current_password", "")
-    new = request.form.get("new_password", "")
     user = store.get_user(db, current_user.id)
-    errors = {}
-    if not store.verify_password(user, current, config["PASSWORD_HASH_METHOD"]):
-        errors["current_password"] = _("Your current password is not right.")
-    rule = store.check_password_rules(new, config["PASSWORD_MIN_LENGTH"],
-                                      config["PASSWORD_MAX_LENGTH"])
-    if rule:
-        errors["new_password"] = rule
-    elif new == current:
-        errors["new_password"] = _("Choose a password different from the current one.")
-    if errors:
-        return render("accounts/password.html", status=400, errors=errors)
+    form = PasswordChangeForm(user=user, hash_method=config["PASSWORD_HASH_METHOD"],
+                              min_length=config["PASSWORD_MIN_LENGTH"],
+                              max_length=config["PASSWORD_MAX_LENGTH"])
+    if request.method == "GET":
+        return render("accounts/password.html", form=form)
+    if not form.validate():
+        return render("accounts/password.html", status=400, form=form)
+    new = form.new_password.data
     now = clock.iso()
     store.set_password(db, user["id"], new, hash_method=config["PASSWORD_HASH_METHOD"], now=now)
     audit_event("password_changed", object_type="user", object_id=user["id"])
@@ -183,7 +187,7 @@ def change_password():
 
 
 def _users_context(db, **extra):
-    return {
+    return {"form": _user_form(db),
         "users": store.list_users(db),
         "organizations": store.organizations(db),
         "roles": store.ROLES,
@@ -196,7 +200,7 @@ def _users_context(db, **extra):
 @role_required("coordinator")
 def users():
     """All accounts, and the form to create one."""
-    return render("accounts/users.html", **_users_context(get_db(), form={}, errors={}))
+    return render("accounts/users.html", **_users_context(get_db()))
 
 
 @bp.post("/accounts/users")
@@ -205,19 +209,22 @@ def create_user():
     """Create an account; its one-time password is shown once, here."""
     db = get_db()
     config = current_app.config
-    try:
-        fields = store.validate_user(db, request.form, config["POLICE_SERVICES"])
-    except store.ValidationError as error:
-        return render("accounts/users.html", status=400,
-                      **_users_context(db, form=request.form, errors=error.errors))
+    form = _user_form(db, request.form)
+    if not form.validate():
+        return render("accounts/users.html", status=400, **_users_context(db, form=form))
     password = store.new_one_time_password()
-    user = store.create_user(db, fields, password, hash_method=config["PASSWORD_HASH_METHOD"],
-                             now=clock.iso(), must_change_password=True)
+    user = store.create_user(db, form.fields(), password,
+                             hash_method=config["PASSWORD_HASH_METHOD"], now=clock.iso(),
+                             must_change_password=True)
     audit_event("user_created", object_type="user", object_id=user["id"],
                 detail={"role": user["role"]})
     return render("accounts/users.html", status=201,
-                  **_users_context(db, form={}, errors={}, created=user,
-                                   one_time_password=password))
+                  **_users_context(db, created=user, one_time_password=password))
+
+
+def _user_form(db, formdata=None, *, existing_id: str | None = None) -> UserForm:
+    return UserForm(formdata, db=db, police_services=current_app.config["POLICE_SERVICES"],
+                    existing_id=existing_id)
 
 
 def _managed_user(user_id: str) -> dict:
@@ -230,14 +237,16 @@ def change_role(user_id):
     """Change an account's role (and organization or police service to match)."""
     db = get_db()
     user = _managed_user(user_id)
-    fields = {**user, **request.form.to_dict()}
-    try:
-        changes = store.validate_user(db, fields, current_app.config["POLICE_SERVICES"],
-                                      existing_id=user_id)
-    except store.ValidationError as error:
+    # The row sends the role (and may send the service or organization); the rest stays.
+    fields = {name: user[name] or "" for name in UserForm.editable}
+    row_form = _user_form(db, MultiDict({**fields, **request.form.to_dict()}),
+                          existing_id=user_id)
+    for field in row_form:  # ids of this row's fields: one table shows every account's row
+        field.id = f"{field.name}-{user_id}"
+    if not row_form.validate():
         return render("accounts/users.html", "accounts/_user_row.html", status=400,
-                      **_users_context(db, form={}, errors={}), user=user,
-                      row_errors=error.errors)
+                      **_users_context(db), user=user, row_form=row_form)
+    changes = row_form.fields()
     store.update_user(db, user_id, changes, now=clock.iso())
     store.end_all_sessions(db, user_id)
     audit_event("user_role_changed", object_type="user", object_id=user_id,
@@ -251,7 +260,7 @@ def set_active(user_id):
     """Disable or enable an account; disabling ends its sessions at once."""
     db = get_db()
     _managed_user(user_id)  # 404 for an unknown account
-    active = request.form.get("active") == "1"
+    active = ActiveForm().active.data
     if user_id == current_user.id and not active:
         return render("errors/error.html", "errors/_error.html", status=400, status_code=400,
                       message=_("You cannot disable your own account."))
@@ -263,8 +272,8 @@ def set_active(user_id):
 
 def _user_row_response(db, user_id):
     user = next(u for u in store.list_users(db) if u["id"] == user_id)
-    if request.headers.get("HX-Request"):
-        return render("accounts/_user_row.html", **_users_context(db), user=user, row_errors={})
+    if is_htmx():
+        return render("accounts/_user_row.html", **_users_context(db), user=user)
     flash(_("Account updated."), "info")
     return redirect(url_for("accounts.users"))
 
@@ -275,30 +284,18 @@ AUDIT_PAGE_SIZE = 50
 AUDIT_CSV_MAX_ROWS = 100_000
 
 
-def _audit_filters(db) -> tuple[dict, dict, dict]:
-    """The trail's filters from the query string: (form values, store arguments, errors)."""
-    args = request.args
+def _audit_filters(db) -> tuple[AuditFilterForm, dict]:
+    """The trail's filters from the query string: (the form, its values, store arguments)."""
     tz = ZoneInfo(current_app.config["TIMEZONE"])
-    form = {name: (args.get(name) or "").strip() for name in ("action", "from", "to", "user")}
-    errors: dict[str, str] = {}
-    query: dict = {"action": form["action"] or None, "user_id": None, "since": None,
-                   "until": None}
-    if form["user"]:
-        own = {user["id"] for user in store.users_of_service(db, current_user.police_service)}
-        if form["user"] in own:
-            query["user_id"] = form["user"]
-        else:
-            errors["user"] = _("Choose a person from the list.")
-    for name, key, days in (("from", "since", 0), ("to", "until", 1)):
-        if not form[name]:
-            continue
-        try:
-            day = date.fromisoformat(form[name]) + timedelta(days=days)
-        except ValueError:
-            errors[name] = _("Enter a date as YYYY-MM-DD.")
-            continue
-        query[key] = clock.iso(datetime.combine(day, time(), tz))
-    return form, query, errors
+    form = AuditFilterForm(request.args,
+                           people=store.users_of_service(db, current_user.police_service))
+    form.validate()
+    query: dict = {"action": form.action.data or None,
+                   "user_id": None if form.user.errors else form.user.data or None}
+    for field, key in ((form.from_, "since"), (form.to, "until")):
+        day = form.day(field)
+        query[key] = clock.iso(datetime.combine(day, time(), tz)) if day else None
+    return form, query
 
 
 def _audit_page_number() -> int:
@@ -320,7 +317,7 @@ def _audit_rows(rows: list[dict]) -> list[dict]:
 def audit():
     """The audit trail of the coordinator's police service: filtered, newest first, paged."""
     db = get_db()
-    form, query, errors = _audit_filters(db)
+    form, query = _audit_filters(db)
     page = _audit_page_number()
     rows = store.audit_trail(db, current_user.police_service, **query,
                              limit=AUDIT_PAGE_SIZE + 1, offset=(page - 1) * AUDIT_PAGE_SIZE)
@@ -328,10 +325,10 @@ def audit():
     rows = _audit_rows(rows[:AUDIT_PAGE_SIZE])
     audit_event("audit_viewed", object_type="audit_event",
                 detail={**_audit_detail(form), "page": page, "rows": len(rows)})
-    filters = {name: value for name, value in form.items() if value}
+    filters = {name: value for name, value in form.values().items() if value}
     return render(
-        "accounts/audit.html", "accounts/_audit_results.html", status=400 if errors else 200,
-        rows=rows, form=form, errors=errors, page_number=page, has_next=has_next, filters=filters,
+        "accounts/audit.html", "accounts/_audit_results.html", status=400 if form.errors else 200,
+        rows=rows, form=form, page_number=page, has_next=has_next, filters=filters,
         actions=store.audit_actions(db),
         people=store.users_of_service(db, current_user.police_service),
         police_service_name=current_app.config["POLICE_SERVICES"].get(
@@ -344,9 +341,9 @@ def audit():
 def audit_csv():
     """The filtered audit trail as CSV (every cell made safe for spreadsheets); audited."""
     db = get_db()
-    form, query, errors = _audit_filters(db)
-    if errors:
-        abort(400, description=" ".join(errors.values()))
+    form, query = _audit_filters(db)
+    if form.errors:
+        abort(400, description=" ".join(str(messages[0]) for messages in form.errors.values()))
     rows = store.audit_trail(db, current_user.police_service, **query,
                              limit=AUDIT_CSV_MAX_ROWS)
     out = io.StringIO()
@@ -363,6 +360,6 @@ def audit_csv():
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-def _audit_detail(form: dict) -> dict:
+def _audit_detail(form: AuditFilterForm) -> dict:
     """What a reading of the trail asked for: codes, dates and ids only."""
-    return {name: value[:64] for name, value in form.items() if value}
+    return {name: value[:64] for name, value in form.values().items() if value}

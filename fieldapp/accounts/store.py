@@ -6,6 +6,7 @@ import secrets
 import uuid
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlite_utils import Database
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -13,14 +14,6 @@ from fieldapp.db import writing
 
 ROLES = ("officer", "partner", "coordinator")
 LANGUAGES = ("en", "fr")
-
-
-class ValidationError(ValueError):
-    """Bad input: `errors` maps field names to messages."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(errors)
-        self.errors = errors
 
 
 def normalize_email(email: str) -> str:
@@ -52,60 +45,11 @@ def organizations(db: Database) -> list[dict]:
     )
 
 
-def validate_user(
-    db: Database, fields: dict, police_services: dict, *, existing_id: str | None = None
-) -> dict:
-    """Check a user's editable fields; raise ValidationError with a message per bad field."""
-    from flask_babel import lazy_gettext as _l
-
-    errors: dict[str, str] = {}
-    email = normalize_email(fields.get("email", ""))
-    name = (fields.get("name") or "").strip()
-    role = fields.get("role") or ""
-    organization_id = fields.get("organization_id") or None
-    police_service = fields.get("police_service") or None
-    language = fields.get("language") or "en"
-    if "@" not in email or len(email) > 254 or email.startswith("@") or email.endswith("@"):
-        errors["email"] = _l("Enter a valid e-mail address.")
-    else:
-        other = get_user_by_email(db, email)
-        if other and other["id"] != existing_id:
-            errors["email"] = _l("An account with this e-mail already exists.")
-    if not name or len(name) > 120:
-        errors["name"] = _l("Enter a display name (up to 120 characters).")
-    if role not in ROLES:
-        errors["role"] = _l("Choose a role.")
-    if role == "partner":
-        if not organization_id or not db["organization"].count_where("id = ?", [organization_id]):
-            errors["organization_id"] = _l("A partner account needs its organization.")
-    else:
-        organization_id = None
-    if role in ("officer", "coordinator"):
-        if police_service not in police_services:
-            errors["police_service"] = _l("Choose the police service.")
-    else:
-        police_service = None
-    if language not in LANGUAGES:
-        errors["language"] = _l("Choose English or French.")
-    if errors:
-        raise ValidationError(errors)
-    return {
-        "email": email,
-        "name": name,
-        "role": role,
-        "organization_id": organization_id,
-        "police_service": police_service,
-        "language": language,
-    }
-
-
 def check_password_rules(password: str, min_length: int, max_length: int) -> str | None:
     """A message when the password is too short, too long or a common one, else None.
 
     No composition rules (OWASP ASVS 6.2.5); common and breached passwords are refused (6.2.4).
     """
-    from flask_babel import gettext as _
-
     if len(password) < min_length:
         return _("Use at least %(n)d characters.", n=min_length)
     if len(password) > max_length:

@@ -20,7 +20,17 @@ from flask_login import current_user
 from fieldapp import clock, csv_safe
 from fieldapp.accounts.routes import safe_next
 from fieldapp.db import get_db, own_transaction
+from fieldapp.directory.search import crisis_services, matching_services, search_services
 from fieldapp.referrals import bp, lifecycle, mail, outbox, store
+from fieldapp.referrals.forms import (
+    FilterForm,
+    LinkForm,
+    ReassignForm,
+    ReferralForm,
+    SearchForm,
+    SettingsForm,
+    TransitionForm,
+)
 from fieldapp.security import audit_event, client_ip, found_or_404, role_required
 from fieldapp.views import is_htmx, render
 
@@ -36,8 +46,6 @@ RESPONSE_DAYS = 90  # the coordinator's response times cover this many days
 # Actions a user takes through the transition route (expire happens by itself).
 USER_ACTIONS = ("receive", "accept", "decline", "attempt_contact", "connect", "close",
                 "withdraw")
-# The list filter's values: a status, or "unanswered" (sent or received).
-STATUS_FILTERS = ("unanswered", *lifecycle.STATUSES)
 
 
 def _labels() -> dict:
@@ -111,7 +119,8 @@ def inbox():
     """Referrals within the user's scope: the partner's inbox, the officer's list, or all."""
     db = get_db()
     role = current_user.role
-    status_filter = _status_filter(request.args.get("status"))
+    form = FilterForm(request.args)
+    status_filter = form.status.data
     if role == "partner":
         organization_id = current_user.organization_id
         return render("referrals/inbox.html", "referrals/_inbox_rows.html",
@@ -124,8 +133,8 @@ def inbox():
         return render("referrals/mine.html", "referrals/_my_list.html", title=_("My referrals"),
                       referrals=store.officer_referrals(db, current_user.id),
                       overdue=_overdue_for_current_user(), **_labels())
-    filters = {key: request.args.get(key) or None for key in ("organization_id", "urgency")}
-    filters["status"] = status_filter
+    filters = {"organization_id": form.organization_id.data, "urgency": form.urgency.data,
+               "status": status_filter}
     return render("referrals/all.html", "referrals/_all_rows.html", title=_("Referrals"),
                   referrals=store.coordinator_referrals(db, current_user.police_service,
                                                         **filters),
@@ -135,11 +144,6 @@ def inbox():
                   response_days=RESPONSE_DAYS,
                   mail_failures=outbox.failed_count(db, current_user.police_service),
                   **_labels())
-
-
-def _status_filter(value: str | None) -> str | None:
-    """The status filter asked for, or None for an empty or unknown one."""
-    return value if value in STATUS_FILTERS else None
 
 
 def _response_times() -> list[dict]:
@@ -153,7 +157,7 @@ def _response_times() -> list[dict]:
 def search():
     """Search referrals in scope by name, note or id (POST: a name never goes in a URL)."""
     db = get_db()
-    q = (request.form.get("q") or "").strip()[:100]
+    q = SearchForm().q.data
     audit_event("referral_search", object_type="referral")
     if current_user.role == "partner":
         rows = store.partner_inbox(db, current_user.organization_id, q=q or None)
@@ -197,7 +201,7 @@ def export():
 @role_required("partner")
 def settings():
     """The partner organization's choice: accept directly from the e-mail link, or open it."""
-    value = request.form.get("accept_from_email") == "1"
+    value = SettingsForm().accept_from_email.data
     store.set_accept_from_email(get_db(), current_user.organization_id, value, current_user.id,
                                 clock.iso())
     audit_event("referral_settings", object_type="organization",
@@ -214,34 +218,32 @@ def settings():
 def new_referral():
     """The referral form; optional ids of the service, the contact and the person."""
     db = get_db()
-    form = {key: request.args.get(key, "") for key in ("service_id", "contact_id", "person_id")}
-    form.update({"id": str(uuid.uuid4()), "urgency": "today", "shared": []})
-    if form["contact_id"] and not store.contact_visible(db, form["contact_id"], _user()):
-        form["contact_id"] = ""  # someone else's contact is as good as absent
-    if form["person_id"]:
-        person = store.referable_person(db, form["person_id"], _user())
+    data = {key: request.args.get(key, "") for key in ("service_id", "contact_id", "person_id")}
+    data.update({"id": str(uuid.uuid4()), "urgency": "today", "shared": []})
+    if data["contact_id"] and not store.contact_visible(db, data["contact_id"], _user()):
+        data["contact_id"] = ""  # someone else's contact is as good as absent
+    if data["person_id"]:
+        person = store.referable_person(db, data["person_id"], _user())
         if person is None:
-            form["person_id"] = ""
+            data["person_id"] = ""
         else:
-            form["person_name"] = person.get("alias") or ""
-            form["person_birth_year"] = person.get("birth_year") or ""
-    return _form_page(form, {}, q=request.args.get("q", ""))
+            data["person_name"] = person.get("alias") or ""
+            data["person_birth_year"] = person.get("birth_year") or ""
+    return _form_page(ReferralForm(data=data), q=request.args.get("q", ""))
 
 
 @bp.post("/new")
 @role_required("officer", "coordinator")
 def create():
     """Send a referral (the same store path as the phone's sync); refused without consent."""
-    form = request.form.to_dict()
-    form["shared"] = request.form.getlist("shared")
-    db = get_db()
-    result = store.apply_referral(db, form, _user(), clock.iso())
+    form = ReferralForm()
+    result = store.apply_referral(get_db(), form.item(), _user(), clock.iso())
     if result["status"] in ("created", "unchanged"):
         if result["status"] == "created":
             flash(_("Referral sent. Make the warm call now."), "ok")
         return redirect(url_for("referrals.detail", referral_id=result["id"]))
-    status = 409 if result["status"] == "conflict" else 400
-    return _form_page(form, result["errors"], status=status)
+    form.refuse(result["errors"])
+    return _form_page(form, status=409 if result["status"] == "conflict" else 400)
 
 
 @bp.get("/services")
@@ -254,8 +256,6 @@ def service_options():
 
 
 def _service_choices(q: str, contact_id: str | None) -> list[dict]:
-    from fieldapp.directory.search import crisis_services, search_services
-
     db = get_db()
     now, tz = clock.now(), current_app.config["TIMEZONE"]
     found = search_services(db, q[:100], accepts_referrals=True, now=now, tz=tz, limit=20)
@@ -266,13 +266,13 @@ def _service_choices(q: str, contact_id: str | None) -> list[dict]:
     return found
 
 
-def _form_page(form: dict, errors: dict, *, status: int = 200, q: str = ""):
+def _form_page(form: ReferralForm, *, status: int = 200, q: str = ""):
     db = get_db()
-    service = store.get_service(db, form.get("service_id")) if form.get("service_id") else None
-    services = [] if service else _service_choices(q, form.get("contact_id"))
+    service = store.get_service(db, form.service_id.data)
+    services = [] if service else _service_choices(q, form.contact_id.data)
     return render("referrals/new.html", status=status, title=_("New referral"), form=form,
-                  errors=errors, service=service, services=services, q=q,
-                  mental_health=store.is_mental_health_contact(db, form.get("contact_id"),
+                  service=service, services=services, q=q,
+                  mental_health=store.is_mental_health_contact(db, form.contact_id.data,
                                                                _user()),
                   **_labels())
 
@@ -306,10 +306,7 @@ def detail(referral_id):
     """One referral (reading changes nothing: the partner marks it received with a POST)."""
     referral = _load(referral_id)
     audit_event("referral_view", object_type="referral", object_id=referral_id)
-    context = _context(referral)
-    if current_user.role != "partner":
-        context["reassign_services"] = _reassign_choices(referral)
-    return render("referrals/detail.html", title=_("Referral"), **context)
+    return _detail_page(referral)
 
 
 @bp.get("/<referral_id>/status")
@@ -329,32 +326,37 @@ def transition(referral_id, action):
         found_or_404(None, "referral", referral_id)
     referral = _load(referral_id)
     db, now = get_db(), clock.iso()
-    error, code = None, 200
+    form, code = TransitionForm(), 200
     try:
         if current_user.role == "partner" and referral["status"] == "sent" and action != "receive":
             lifecycle.transition(db, referral_id, "receive", user=_user(), now=now,
                                  ip=client_ip())
         lifecycle.transition(db, referral_id, action, user=_user(), now=now,
-                             reason=request.form.get("reason"), note=request.form.get("note"),
-                             ip=client_ip())
+                             reason=form.reason.data, note=form.note.data, ip=client_ip())
     except lifecycle.TransitionError as exc:
-        error, code = str(exc.message), exc.status
+        form.refuse(exc.message)
+        code = exc.status
     referral = _load(referral_id)
-    fragment = request.form.get("fragment")
-    if is_htmx() and fragment in ("row", "status"):
-        template = "referrals/_inbox_row.html" if fragment == "row" else "referrals/_status.html"
-        context = _context(referral)
-        return render(template, status=code, error=error, **context)
-    if error:
-        context = _context(referral)
-        if current_user.role != "partner":
-            context["reassign_services"] = _reassign_choices(referral)
-        return render("referrals/detail.html", status=code, title=_("Referral"), error=error,
-                      **context)
+    if is_htmx() and form.fragment.data in ("row", "status"):
+        row = form.fragment.data == "row"
+        return render("referrals/_inbox_row.html" if row else "referrals/_status.html",
+                      status=code, refused=form if form.form_errors else None,
+                      **_context(referral))
+    if form.form_errors:
+        return _detail_page(referral, status=code, refused=form)
     flash(_("Referral %(status)s.", status=lifecycle.STATUS_LABELS[referral["status"]]), "ok")
     # The inbox row's forms send the inbox view they came from, to go back to it.
-    back = safe_next(request.form.get("next"))
+    back = safe_next(form.next.data)
     return redirect(back or url_for("referrals.detail", referral_id=referral_id))
+
+
+def _detail_page(referral: dict, *, status: int = 200, refused=None):
+    """The referral's page; `refused` is the form the lifecycle or the store said no to."""
+    context = _context(referral)
+    if current_user.role != "partner":
+        context["reassign_services"] = _reassign_choices(referral)
+    return render("referrals/detail.html", status=status, title=_("Referral"), refused=refused,
+                  **context)
 
 
 @bp.post("/<referral_id>/reassign")
@@ -362,14 +364,13 @@ def transition(referral_id, action):
 def reassign(referral_id):
     """A new referral to another service, for one declined for lack of capacity."""
     referral = _load(referral_id)
+    form = ReassignForm()
     try:
-        result = store.reassign_referral(get_db(), referral, request.form.get("service_id", ""),
+        result = store.reassign_referral(get_db(), referral, form.service_id.data or "",
                                          _user(), clock.iso())
     except store.ReferralError as exc:
-        context = _context(referral)
-        context["reassign_services"] = _reassign_choices(referral)
-        return render("referrals/detail.html", status=exc.status, title=_("Referral"),
-                      error=str(exc.message), **context)
+        form.service_id.errors = [exc.message]
+        return _detail_page(referral, status=exc.status, refused=form)
     flash(_("Referral reassigned."), "ok")
     return redirect(url_for("referrals.detail", referral_id=result["id"]))
 
@@ -377,8 +378,6 @@ def reassign(referral_id):
 def _reassign_choices(referral: dict) -> list[dict]:
     if referral["status"] != "declined" or referral["status_reason"] != "no_capacity":
         return []
-    from fieldapp.directory.search import matching_services, search_services
-
     db = get_db()
     now, tz = clock.now(), current_app.config["TIMEZONE"]
     choices, seen = [], {referral["service_id"]}
@@ -451,7 +450,7 @@ def use_email_link(token):
     if gone is not None:
         return gone
     referral = _load(link["referral_id"])
-    accept = request.form.get("accept") == "1" and _accepts_here(referral)
+    accept = LinkForm().accept.data and _accepts_here(referral)
     if not store.use_link(db, link["id"], current_user.id, now):
         return _link_gone(store.get_link(db, link["id"]), now)
     audit_event("referral_link", object_type="referral", object_id=link["referral_id"])

@@ -13,11 +13,15 @@ import statistics
 import uuid
 from datetime import datetime, timedelta
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlite_utils import Database
 
 from fieldapp import replay
+from fieldapp.contacts import store as contacts_store
 from fieldapp.db import writing
+from fieldapp.directory.search import matching_services
+from fieldapp.directory.store import get_service as directory_get_service
 from fieldapp.referrals import lifecycle, outbox
 
 CONSENTS = ["verbal", "written", "guardian", "not_obtainable", "none"]
@@ -63,17 +67,14 @@ class ReferralError(Exception):
 
 
 def apply_referral(db: Database, item: dict, user: dict, now: str,
-                   clock_offset: int | None = None) -> dict:
+                   clock_offset: int | None = None, *, officer_id: str | None = None,
+                   replaces: str | None = None) -> dict:
     """Store a referral sent by a phone or the form (one path for both); idempotent by id.
+    A reassignment sends it for the original's officer (`officer_id`), replacing `replaces`.
 
     Returns {"id", "status": created|unchanged|conflict|invalid, "errors": {field: message}}.
     A created referral is 'sent', has its first event, and its e-mail queued in the outbox.
     """
-    return _apply(db, item, user, now, clock_offset=clock_offset)
-
-
-def _apply(db: Database, item: dict, user: dict, now: str, *, officer_id: str | None = None,
-           replaces: str | None = None, clock_offset: int | None = None) -> dict:
     referral_id = str(item.get("id") or "").strip()
     try:
         referral_id = str(uuid.UUID(referral_id))
@@ -235,21 +236,17 @@ def _device_created_at(value, now: str, clock_offset: int | None = None
     error) under the contacts' one rule (contacts.store.check_device_time)."""
     if not value:
         return None, None
-    from fieldapp.contacts.store import ahead_after_correction, check_device_time, iso
-
-    moment, problem = check_device_time(value, now, clock_offset)
+    moment, problem = contacts_store.check_device_time(value, now, clock_offset)
     if problem == "future" and clock_offset is not None:
-        return None, _msg(ahead_after_correction())
+        return None, _msg(contacts_store.ahead_after_correction())
     if moment is None:
         return None, _msg(_l("The creation time is not valid."))
-    return iso(moment), None
+    return contacts_store.iso(moment), None
 
 
 def _device_raw(value) -> str:
     """The creation time as the phone sent it, in UTC."""
-    from fieldapp.contacts.store import iso, parse_time
-
-    return iso(parse_time(value))
+    return contacts_store.iso(contacts_store.parse_time(value))
 
 
 def _exists(db: Database, referral_id: str) -> bool:
@@ -258,9 +255,7 @@ def _exists(db: Database, referral_id: str) -> bool:
 
 def contact_visible(db: Database, contact_id: str, user: dict) -> bool:
     """A referral may start from any contact the user may see (the contacts area's rule)."""
-    from fieldapp.contacts.store import get_contact
-
-    return get_contact(db, contact_id, user) is not None
+    return contacts_store.get_contact(db, contact_id, user) is not None
 
 
 def referable_person(db: Database, person_id: str, user: dict) -> dict | None:
@@ -284,27 +279,18 @@ def _msg(text, **values) -> str:
 
 def _link_hours() -> int:
     try:
-        from flask import current_app
-
         return int(current_app.config.get("REFERRAL_LINK_HOURS", LINK_HOURS))
     except RuntimeError:
         return LINK_HOURS
 
 
-# --- services (the directory's tables, read through its store when it is there) ---------------
+# --- services (the directory's tables, read through its store) ---------------------------------
 
 
 def get_service(db: Database, service_id: str | None) -> dict | None:
-    if not service_id or not db["service"].exists():
+    if not service_id:
         return None
-    try:
-        from fieldapp.directory.store import get_service as directory_get_service
-
-        service = directory_get_service(db, service_id)
-    except ImportError:
-        service = None
-        rows = list(db.query("select * from service where id = ?", [service_id]))
-        service = rows[0] if rows else None
+    service = directory_get_service(db, service_id)
     return dict(service) if service else None
 
 
@@ -317,8 +303,6 @@ def _intake_address(db: Database, service: dict) -> str | None:
 
 
 def service_categories(db: Database, service_id: str) -> list[str]:
-    if not db["service_category"].exists():
-        return []
     return [row["category"] for row in db.query(
         "select category from service_category where service_id = ?", [service_id])]
 
@@ -327,9 +311,7 @@ def is_mental_health_contact(db: Database, contact_id: str | None, user: dict) -
     """Whether a contact the user may see was a mental-health call (anyone else's: False)."""
     if not contact_id:
         return False
-    from fieldapp.contacts.store import get_contact
-
-    contact = get_contact(db, contact_id, user)
+    contact = contacts_store.get_contact(db, contact_id, user)
     return contact is not None and contact["kind"] == "mental_health"
 
 
@@ -539,10 +521,6 @@ def next_matching_service(db: Database, referral: dict, *, now: str, tz: str) ->
     categories = service_categories(db, referral["service_id"])
     if not categories:
         return None
-    try:
-        from fieldapp.directory.search import matching_services
-    except ImportError:
-        return None
     for category in categories:
         found = matching_services(db, category=category,
                                   exclude_service_id=referral["service_id"],
@@ -580,7 +558,7 @@ def reassign_referral(db: Database, original: dict, service_id: str, user: dict,
     item = {key: original.get(key) for key in PAYLOAD_FIELDS}
     item.update({"id": new_id or str(uuid.uuid4()), "service_id": service_id, "shared": shared,
                  "created_at": now})
-    result = _apply(db, item, user, now, officer_id=original["officer_id"],
+    result = apply_referral(db, item, user, now, officer_id=original["officer_id"],
                     replaces=original["id"])
     if result["status"] != "created":
         raise ReferralError("; ".join(result["errors"].values()) or result["status"])

@@ -82,8 +82,8 @@ def test_enter_in_the_referral_form_sends_the_referral_not_another_action(live_s
     referral_url = page.url
     buttons = page.locator("#referral-form button[type=submit], #referral-form button:not([type])")
     assert ["Send referral"] == [b.strip() for b in buttons.all_inner_texts()]
-    for field in ("#consent-reason", "#person-name", "#person-phone", "#person-birth-year",
-                  "#preferred-contact"):
+    for field in ("#consent_reason", "#person_name", "#person_phone", "#person_birth_year",
+                  "#preferred_contact"):
         page.goto(referral_url)
         page.locator("#referral-form input[name=service_id]").first.check()
         page.check("#referral-form input[name=consent][value=verbal]")

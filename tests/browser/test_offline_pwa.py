@@ -154,8 +154,8 @@ def log_referral_offline(page, base_url, service):
     page.locator('input[name="service_id"]').first.check(force=True)
     page.check('input[name="consent"][value="verbal"]', force=True)
     page.check('input[name="shared"][value="name"]', force=True)
-    page.fill("#person-name", "Offline Person (demo)")
-    page.fill("#handoff-note", "Offline referral (demo)")
+    page.fill("#person_name", "Offline Person (demo)")
+    page.fill("#handoff_note", "Offline referral (demo)")
     page.locator("#referral-form button[type=submit]").click()
     page.wait_for_selector(".pwa-saved")
 

@@ -23,10 +23,10 @@ def test_officer_sends_urgent_referral_partner_accepts_officer_sees_it(live_serv
     officer.get_by_label("Verbal yes").check()
     for what in ("Name", "Phone", "Hand-off note"):
         officer.locator("#ref-shared").get_by_label(what, exact=True).check()
-    officer.fill("#person-name", "Robin Browser-Test")
-    officer.fill("#person-phone", "902-555-0142")
+    officer.fill("#person_name", "Robin Browser-Test")
+    officer.fill("#person_phone", "902-555-0142")
     officer.get_by_label("Urgent").check()
-    officer.fill("#handoff-note", "Expecting your call this afternoon.")
+    officer.fill("#handoff_note", "Expecting your call this afternoon.")
     officer.get_by_role("button", name="Send referral").click()
     officer.wait_for_url(re.compile(r".*/referrals/[0-9a-f-]{36}$"))
     assert officer.get_by_role("heading", name="Make the warm call").is_visible()
@@ -57,3 +57,27 @@ def test_officer_sends_urgent_referral_partner_accepts_officer_sees_it(live_serv
     overflow = officer.evaluate("document.documentElement.scrollWidth > window.innerWidth")
     screenshot(officer, "referrals_officer_list_phone")
     assert overflow is False
+
+
+def test_a_refused_tap_shows_its_message_in_the_row_in_place(live_server, browser):
+    """A 409 swaps in like any answer (base.html's htmx responseHandling), with no script of
+    the referrals area: the partner reads why, on the same page."""
+    desk = browser.new_context(**DESKTOP)
+    partner = desk.new_page()
+    browser_login(partner, live_server.url, "partner")
+    partner.wait_for_url(f"{live_server.url}/referrals/")
+    row = partner.locator("tr.ref-row", has=partner.get_by_role("button", name="Accept")).first
+    row_id = row.get_attribute("id")
+    referral_id = row_id.removeprefix("referral-")
+    db = live_server.db()  # meanwhile, a colleague at the agency accepted it
+    db.execute("update referral set status = 'accepted', accepted_at = sent_at where id = ?",
+               [referral_id])
+    db.conn.commit()
+    db.conn.close()
+    row.get_by_role("button", name="Accept").click()
+    refused = partner.locator(f"#{row_id} [role=alert]")
+    refused.wait_for()
+    assert "it cannot be accepted now" in refused.inner_text()
+    assert f"{live_server.url}/referrals/" == partner.url
+    assert 1 == partner.locator(f"#{row_id}").count()
+    desk.close()
