@@ -385,33 +385,44 @@ def _load_person(person_id: str) -> dict:
     return found_or_404(people.get_person(get_db(), person_id, _user()), "person", person_id)
 
 
+def _person_page(found: dict, *, people_found: list | None = None, query: str = ""):
+    """The person page; `people_found`: the merge search's results, when one ran."""
+    db, person_id = get_db(), found["id"]
+    config = current_app.config
+    history = people.person_history(db, person_id, _now(), _user(),
+                                    repeat_contacts=int(config.get("REPEAT_CONTACTS", 2)),
+                                    repeat_days=int(config.get("REPEAT_DAYS", 60)))
+    audit_event("person_viewed", object_type="person", object_id=person_id)
+    merged_into = None
+    if found["merged_into_id"]:
+        merged_into = store.resolve_person(db, found["merged_into_id"])
+    return render("contacts/person.html", person=found, history=history,
+                  merged_into=merged_into, people=people_found, people_query=query)
+
+
 @bp.get("/people/<person_id>")
 @role_required(*STAFF)
 def person(person_id):
     """A person's timeline, recent counts, repeat involvement and consents (every view audited).
 
     An officer reads their own contacts and referrals in full, the team's as a summary."""
-    db = get_db()
-    found = _load_person(person_id)
-    config = current_app.config
-    history = people.person_history(db, person_id, _now(), _user(),
-                                   repeat_contacts=int(config.get("REPEAT_CONTACTS", 2)),
-                                   repeat_days=int(config.get("REPEAT_DAYS", 60)))
-    audit_event("person_viewed", object_type="person", object_id=person_id)
-    merged_into = None
-    if found["merged_into_id"]:
-        merged_into = store.resolve_person(db, found["merged_into_id"])
-    return render("contacts/person.html", person=found, history=history,
-                  merged_into=merged_into)
+    return _person_page(_load_person(person_id))
 
 
 @bp.post("/people/<person_id>/merge")
 @role_required("coordinator")
 def merge_person(person_id):
-    """Merge this duplicate into another person, keeping all history (coordinators)."""
+    """Merge this duplicate into another person, keeping all history (coordinators).
+
+    "Search" (the people search without JavaScript), or an alias typed with nobody chosen,
+    lists the people found on the page instead of merging."""
     db = get_db()
     duplicate = _load_person(person_id)
     into_id = request.form.get("into_id", "")
+    query = request.form.get("q", "").strip()
+    if "search_people" in request.form or (query and not into_id):
+        found = _find_people(db, query, exclude=person_id) if query else []
+        return _person_page(duplicate, people_found=found, query=query)
     keep = people.get_person(db, into_id, _user()) if into_id else None
     if (keep is None or keep["id"] == person_id or keep["merged_into_id"]
             or duplicate["merged_into_id"] or keep["deidentified_at"]):
