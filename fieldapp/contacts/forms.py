@@ -12,10 +12,16 @@ templates show every field error through templates/_forms.html.
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, HiddenField, StringField, TextAreaField
+from wtforms.validators import AnyOf, InputRequired, Length, Regexp
 
+from fieldapp.contacts import vocab
 from fieldapp.contacts.times import iso
+
+PLACE_NAME_MAX = 120
+LABEL_MAX = 80
 
 # The size chips of a group contact; a typed number wins over them (ContactForm.headcount_value).
 HEADCOUNT_CHOICES = (5, 10, 15, 20, 25, 30, 50, 100)
@@ -23,6 +29,14 @@ HEADCOUNT_CHOICES = (5, 10, 15, 20, 25, 30, 50, 100)
 
 def _text(value) -> str:
     return value.strip() if isinstance(value, str) else ""
+
+
+def _lower(value):
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
 
 
 class CodeListField(Field):
@@ -146,3 +160,42 @@ class ContactForm(ContactEditForm):
         """The new person's refusals, on the new-person fields (its id: on the alias)."""
         self.add_errors({("new_alias" if name == "id" else f"new_{name}"): message
                          for name, message in errors.items()})
+
+
+# --- the coordinator's places and vocabularies -----------------------------------------------
+
+
+class PlaceForm(FlaskForm):
+    """A school or community site officers pick from."""
+
+    class Meta:
+        csrf = False  # security.csrf checks every POST already
+
+    name = StringField(filters=[_strip], validators=[
+        InputRequired(_l("Give the name of the place (up to %(max)d characters).",
+                         max=PLACE_NAME_MAX)),
+        Length(min=1, max=PLACE_NAME_MAX,
+               message=_l("Give the name of the place (up to %(max)d characters).",
+                          max=PLACE_NAME_MAX))])
+    kind = StringField(validators=[AnyOf(list(vocab.PLACE_KINDS),
+                                         message=_l("Choose school or community site."))])
+
+
+class VocabularyForm(FlaskForm):
+    """An entry added to a vocabulary, labelled in English and French (whether its code is
+    new is the store's to say: fieldapp.contacts.places.add_vocabulary_entry)."""
+
+    class Meta:
+        csrf = False  # security.csrf checks every POST already
+
+    vocabulary = StringField(validators=[AnyOf(list(vocab.VOCABULARIES),
+                                               message=_l("Choose a vocabulary."))])
+    code = StringField(filters=[_lower], validators=[Regexp(
+        r"[a-z][a-z0-9_]{1,39}\Z",
+        message=_l("The code is 2 to 40 lowercase letters, digits or underscores."))])
+    label_en = StringField(filters=[_strip], validators=[
+        InputRequired(_l("Give the English label (up to 80 characters).")),
+        Length(min=1, max=LABEL_MAX, message=_l("Give the English label (up to 80 characters)."))])
+    label_fr = StringField(filters=[_strip], validators=[
+        InputRequired(_l("Give the French label (up to 80 characters).")),
+        Length(min=1, max=LABEL_MAX, message=_l("Give the French label (up to 80 characters)."))])

@@ -1,14 +1,12 @@
 """Places (the schools and community sites officers pick from, and their favourites) and the
 coordinators' vocabulary extensions."""
 
-import re
 import uuid
 
 from flask_babel import lazy_gettext as _l
 from sqlite_utils import Database
 
 from fieldapp.contacts import vocab
-from fieldapp.contacts.records import text
 from fieldapp.db import writing
 
 PLACE_TEXT_MAX = 120
@@ -48,21 +46,12 @@ def toggle_favourite(db: Database, user_id: str, place_id: str, now: str) -> boo
         return True
 
 
-def add_place(db: Database, fields: dict, police_service: str, now: str) -> tuple[dict, dict]:
-    errors = {}
-    name = text(fields.get("name"))
-    if not name or len(name) > PLACE_TEXT_MAX:
-        errors["name"] = _l("Give the name of the place (up to %(max)d characters).",
-                            max=PLACE_TEXT_MAX)
-    kind = fields.get("kind")
-    if kind not in vocab.PLACE_KINDS:
-        errors["kind"] = _l("Choose school or community site.")
-    if errors:
-        return {}, errors
+def add_place(db: Database, name: str, kind: str, police_service: str, now: str) -> dict:
+    """Add a place (its fields checked by forms.PlaceForm)."""
     row = {"id": str(uuid.uuid4()), "name": name, "kind": kind, "police_service": police_service,
            "active": 1, "created_at": now}
     db["place"].insert(row)
-    return row, {}
+    return row
 
 
 def set_place_active(db: Database, place_id: str, active: bool) -> None:
@@ -70,25 +59,13 @@ def set_place_active(db: Database, place_id: str, active: bool) -> None:
 
 
 def add_vocabulary_entry(db: Database, fields: dict, now: str) -> tuple[dict, dict]:
-    errors = {}
-    vocabulary = fields.get("vocabulary")
-    if vocabulary not in vocab.VOCABULARIES:
-        errors["vocabulary"] = _l("Choose a vocabulary.")
-    code = text(fields.get("code")).lower()
-    if not re.fullmatch(r"[a-z][a-z0-9_]{1,39}", code):
-        errors["code"] = _l("The code is 2 to 40 lowercase letters, digits or underscores.")
-    elif vocabulary in vocab.VOCABULARIES and code in vocab.known_codes(vocabulary,
-                                                                          vocab.extensions(db)):
-        errors["code"] = _l("This code already exists.")
-    label_en, label_fr = text(fields.get("label_en")), text(fields.get("label_fr"))
-    if not label_en or len(label_en) > 80:
-        errors["label_en"] = _l("Give the English label (up to 80 characters).")
-    if not label_fr or len(label_fr) > 80:
-        errors["label_fr"] = _l("Give the French label (up to 80 characters).")
-    if errors:
-        return {}, errors
-    row = {"vocabulary": vocabulary, "code": code, "label_en": label_en, "label_fr": label_fr,
-           "retired": 0, "created_at": now}
+    """Add an entry (its fields checked by forms.VocabularyForm) unless its code exists; returns
+    (the row, {}) or ({}, {"code": why})."""
+    vocabulary, code = fields["vocabulary"], fields["code"]
+    if code in vocab.known_codes(vocabulary, vocab.extensions(db)):
+        return {}, {"code": _l("This code already exists.")}
+    row = {"vocabulary": vocabulary, "code": code, "label_en": fields["label_en"],
+           "label_fr": fields["label_fr"], "retired": 0, "created_at": now}
     db["vocabulary"].insert(row)
     return row, {}
 

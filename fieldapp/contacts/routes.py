@@ -16,7 +16,13 @@ from flask_login import current_user
 
 from fieldapp import clock
 from fieldapp.contacts import bp, people, places, store, vocab
-from fieldapp.contacts.forms import HEADCOUNT_CHOICES, ContactEditForm, ContactForm
+from fieldapp.contacts.forms import (
+    HEADCOUNT_CHOICES,
+    ContactEditForm,
+    ContactForm,
+    PlaceForm,
+    VocabularyForm,
+)
 from fieldapp.contacts.recording import record_contact
 from fieldapp.contacts.times import iso, parse_time
 from fieldapp.db import get_db, own_transaction
@@ -438,7 +444,7 @@ def merge_person(person_id):
 # --- coordinator: places and vocabularies -----------------------------------------------------
 
 
-def _manage_context(db, errors=None, values=None) -> dict:
+def _manage_context(db, place_form=None, vocabulary_form=None) -> dict:
     rows = vocab.extensions(db)
     retired = {(r["vocabulary"], r["code"]) for r in rows if r["retired"]}
     entries = []
@@ -450,7 +456,9 @@ def _manage_context(db, errors=None, values=None) -> dict:
                             "builtin": code in vocab.BUILTIN[name],
                             "retired": (name, code) in retired})
     return {"places": places.places(db, current_user.police_service, include_inactive=True),
-            "entries": entries, "errors": errors or {}, "values": values or {},
+            "entries": entries,
+            "place_form": place_form or PlaceForm(formdata=None),
+            "vocabulary_form": vocabulary_form or VocabularyForm(formdata=None),
             "place_kinds": list(vocab.PLACE_KINDS.items()),
             "vocabularies": [("kind", _l("Kinds of contact")), ("population", _l("Populations")),
                              ("outcome", _l("Outcomes"))]}
@@ -468,10 +476,11 @@ def manage():
 def add_place():
     """Add a school or community site to the list officers pick from."""
     db = get_db()
-    row, errors = places.add_place(db, request.form, current_user.police_service, _now())
-    if errors:
-        return render("contacts/manage.html", status=422,
-                      **_manage_context(db, errors=errors, values=request.form))
+    form = PlaceForm(request.form)
+    if not form.validate():
+        return render("contacts/manage.html", status=422, **_manage_context(db, place_form=form))
+    row = places.add_place(db, form.name.data, form.kind.data, current_user.police_service,
+                           _now())
     audit_event("place_added", object_type="place", object_id=row["id"])
     flash(_("Place added."), "ok")
     return redirect(url_for("contacts.manage"), code=303)
@@ -498,10 +507,14 @@ def set_place_active(place_id):
 def add_vocabulary():
     """Add an entry to a vocabulary (labels in English and French)."""
     db = get_db()
-    row, errors = places.add_vocabulary_entry(db, request.form, _now())
-    if errors:
+    form = VocabularyForm(request.form)
+    row, errors = {}, {}
+    if form.validate():
+        row, errors = places.add_vocabulary_entry(db, form.data, _now())
+        form.code.errors = [*form.code.errors, *errors.values()]
+    if not row:
         return render("contacts/manage.html", status=422,
-                      **_manage_context(db, errors=errors, values=request.form))
+                      **_manage_context(db, vocabulary_form=form))
     audit_event("vocabulary_added", object_type="vocabulary",
                 object_id=f"{row['vocabulary']}:{row['code']}")
     flash(_("Entry added."), "ok")
