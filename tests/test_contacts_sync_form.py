@@ -1,6 +1,7 @@
 """A contact sent by the web form and by the phone's outbox (/api/sync) is parsed by the same
 code (contacts/forms.py ContactForm) and stored as the same row."""
 
+import json
 import uuid
 
 import pytest
@@ -113,3 +114,18 @@ def test_a_synced_form_with_an_error_stores_neither_its_person_nor_its_contact(o
     assert "kind" in result["errors"]
     assert 0 == frozen_db.execute("select count(*) from person where alias = 'Sync Twin'"
                                   ).fetchone()[0]
+
+
+def test_a_conflicting_synced_form_is_kept_for_review_as_contact_fields(officer, frozen_db):
+    entries = [["new_person_id", str(uuid.uuid4())], *map(list, group_entries())]
+    item = {"id": str(uuid.uuid4()), "saved_at": OCCURRED, "entries": entries}
+    officer.post("/api/sync", json={"contacts": [item]})
+    changed = {**item, "entries": [[k, "deescalated" if k == "outcome" else v]
+                                   for k, v in entries]}
+    answer = officer.post("/api/sync", json={"contacts": [changed]}).get_json()
+
+    assert "conflict" == answer["results"]["contacts"][0]["status"]
+    kept = json.loads(frozen_db.execute("select payload from sync_conflict where item_id = ?",
+                                        [item["id"]]).fetchone()[0])
+    assert ("deescalated", "12", ["senior_65_plus", "youth_12_17"]) == (
+        kept["outcome"], kept["headcount"], sorted(kept["populations"]))

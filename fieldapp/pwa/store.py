@@ -1,9 +1,9 @@
 """Data access of the pwa area: applying a phone's batch of offline records, sync conflicts.
 
-The records themselves are written by each area's own functions (people and contacts by
-fieldapp.contacts.store, referrals by fieldapp.referrals.store); this module orders the batch,
-isolates each item in a savepoint and keeps conflicts for review.  No Flask in here.
-"""
+The records themselves are written by each area's own functions (contacts, with the person
+typed on their form, by fieldapp.contacts.recording; referrals by fieldapp.referrals.store);
+this module orders the batch, isolates each item in a savepoint and keeps conflicts for review.
+No Flask in here."""
 
 import json
 import logging
@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 # Batch key -> (item type, the area's function that stores one item), in dependency order:
 # people before the contacts that name them, contacts before the referrals that come from them.
+# ("people" only comes from phones of the previous version, which sent a contact's new person
+# as its own record; a contact now carries it in its form entries.)
 ORDER = [
     ("people", "person", recording.apply_synced_person),
     ("contacts", "contact", recording.apply_synced_contact),
