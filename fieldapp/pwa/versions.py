@@ -1,8 +1,9 @@
 """A sync conflict's two versions side by side, and the choice that resolves it.
 
-The stored record is read and written only through its own area's store functions (people and
-contacts: fieldapp.contacts.store, referrals: fieldapp.referrals.store), under their scope rules
-and their validation: a merged version that would not pass them is refused whole.
+The stored record is read and written only through its own area's store functions (people:
+fieldapp.contacts.people, contacts: fieldapp.contacts.store, referrals: fieldapp.referrals.store),
+under their scope rules and their validation: a merged version that would not pass them is
+refused whole.
 """
 
 import json
@@ -13,6 +14,7 @@ from sqlite_utils import Database
 from fieldapp.contacts import people, vocab
 from fieldapp.contacts import places as contacts_places
 from fieldapp.contacts import store as contacts_store
+from fieldapp.contacts.times import iso, parse_time
 from fieldapp.referrals import store as referrals_store
 
 CHOICES = ("stored", "phone", "merge")
@@ -97,8 +99,8 @@ def _comparable(how: str, value):
         values = [value] if isinstance(value, str) else value
         return sorted({str(v) for v in values}) if isinstance(values, list) else [str(values)]
     if how == "time":
-        moment = contacts_store.parse_time(value)
-        return contacts_store.iso(moment) if moment else str(value)
+        moment = parse_time(value)
+        return iso(moment) if moment else str(value)
     if how == "flag":
         return 1 if value in (1, "1", True, "true", "on", "yes") else 0
     if how == "number":
