@@ -36,8 +36,8 @@ HEADCOUNT_MIN, HEADCOUNT_MAX = 1, 2000
 UNDO_WINDOW = timedelta(minutes=10)
 EDIT_WINDOW = timedelta(hours=24)
 
-CONTACT_FIELDS = ("occurred_at", "place_id", "place_text", "lat", "lon", "kind", "outcome", "note",
-                  "person_id", "is_group", "headcount", "age_band")
+# What validate_contact returns about the phone rather than the contact (not edited, not compared).
+DEVICE_FIELDS = ("device_occurred_at", "clock_offset_seconds")
 
 
 # --- note warnings --------------------------------------------------------------------------
@@ -243,8 +243,7 @@ def apply_contact(db: Database, item: dict, user: dict, now: str,
 def _as_sent(fields: dict) -> dict:
     """A contact's fields with its time as the phone sent it: a replay is the same record
     whatever the phone's clock read when it was sent again."""
-    sent = {k: v for k, v in fields.items() if k not in ("device_occurred_at",
-                                                         "clock_offset_seconds")}
+    sent = {k: v for k, v in fields.items() if k not in DEVICE_FIELDS}
     sent["occurred_at"] = fields["device_occurred_at"]
     return sent
 
@@ -354,10 +353,10 @@ def update_contact(db: Database, contact: dict, item: dict, user: dict, now: str
     fields, populations, errors = validate_contact(db, item, user, now)
     if errors:
         return {"id": contact["id"], "status": "invalid", "errors": errors}
-    old = {k: contact[k] for k in CONTACT_FIELDS if contact[k] != fields[k]}
+    old = {k: contact[k] for k, v in fields.items()
+           if k not in DEVICE_FIELDS and contact[k] != v}
     if "occurred_at" not in old:  # the phone's time and clock stay those it first sent
-        fields = {k: v for k, v in fields.items()
-                  if k not in ("device_occurred_at", "clock_offset_seconds")}
+        fields = {k: v for k, v in fields.items() if k not in DEVICE_FIELDS}
     if sorted(contact["populations"]) != populations:
         old["populations"] = sorted(contact["populations"])
     if not old:
