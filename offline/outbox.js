@@ -362,13 +362,14 @@
 
   // Forms whose records go through the outbox: marked data-outbox, or known by their action.
   const OUTBOX_ACTIONS = { "/contacts/new": "contacts", "/referrals/new": "referrals" };
-  const ARRAYS = new Set(["populations", "flags", "shared", "new_flags"]);
-  const NUMBERS = new Set(["headcount", "birth_year", "person_birth_year", "lat", "lon"]);
-  const CONTACT_FIELDS = ["place_id", "place_text", "lat", "lon", "kind", "populations",
-    "outcome", "note", "person_id", "is_group", "headcount", "age_band"];
+  // Referrals still travel as named fields (the referrals area's sync parses them so).
+  const ARRAYS = new Set(["shared"]);
+  const NUMBERS = new Set(["person_birth_year"]);
   const REFERRAL_FIELDS = ["service_id", "contact_id", "person_id", "consent", "consent_reason",
     "shared", "urgency", "handoff_note", "preferred_contact", "person_name", "person_phone",
     "person_birth_year"];
+  // Not part of a record: the page's token, and the time the phone resolves itself.
+  const NOT_SENT = new Set(["csrf_token", "id", "occurred_at", "occurred_local"]);
 
   function uuid() {
     if (crypto.randomUUID) return crypto.randomUUID();
@@ -406,7 +407,9 @@
     return Number.isNaN(date.getTime()) ? String(value) : date.toISOString();
   }
 
-  /** [name, value] pairs of a submitted form -> {id, records, personId, then}. */
+  /** [name, value] pairs of a submitted form -> {id, records, personId, then}.
+   *  A contact is sent as the very entries the online form posts (the server parses both
+   *  with the same form class: fieldapp/contacts/forms.py), with the time resolved here. */
   function recordsFromEntries(kind, entries) {
     const data = fields(entries);
     const id = data.id || uuid();
@@ -418,22 +421,13 @@
       records.referrals.push(referral);
       return { id, records, personId: referral.person_id, then: data.then };
     }
-    const contact = { id };
-    for (const name of CONTACT_FIELDS) if (name in data) contact[name] = clean(data[name], name);
-    contact.occurred_at = deviceTime(data.occurred_local);
-    contact.populations = data.populations || [];
-    contact.is_group = data.is_group === "1" ? 1 : 0;
-    contact.headcount = clean(data.headcount || data.headcount_choice, "headcount");
-    const alias = data.new_alias || "";
-    if (alias && !contact.is_group) {
-      const person = { id: data.new_person_id || uuid(), alias,
-        birth_year: clean(data.new_birth_year, "birth_year"), flags: data.new_flags || [],
-        created_at: new Date().toISOString() };
-      records.people.push(person);
-      contact.person_id = person.id;
-    }
-    records.contacts.push(contact);
-    return { id, records, personId: contact.person_id, then: data.then };
+    const sent = entries.filter(([name, value]) => typeof value === "string" && !NOT_SENT.has(name));
+    sent.push(["occurred_at", deviceTime(data.occurred_local)]);
+    records.contacts.push({ id, entries: sent, saved_at: new Date().toISOString() });
+    // The person the referral form opens with: the one typed here, else the one chosen.
+    const typed = data.new_alias && data.is_group !== "1";
+    return { id, records, personId: (typed ? data.new_person_id : data.person_id) || null,
+      then: data.then };
   }
 
   // --- change notification (pages listen to update their sync bar) ----------------------------

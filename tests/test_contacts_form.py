@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from fieldapp import audit
-from fieldapp.contacts import demo, store
+from fieldapp.contacts import demo, people, store
 
 OFFICER = {"id": demo.OFFICER_ID, "role": "officer", "police_service": "HRP"}
 NOW = "2026-03-02T14:00:00+00:00"
@@ -101,9 +101,9 @@ def test_person_uuid_twice_stores_once(db):
     item = {"id": str(uuid.uuid4()), "alias": "T.W. (demo)", "birth_year": 1990,
             "flags": ["veteran"], "created_at": "2026-03-02T12:00:00Z"}
     before = count(db, "person")
-    assert "created" == store.apply_person(db, item, OFFICER, NOW)["status"]
-    assert "unchanged" == store.apply_person(db, item, OFFICER, NOW)["status"]
-    assert "conflict" == store.apply_person(db, {**item, "alias": "Other"}, OFFICER, NOW)[
+    assert "created" == people.apply_person(db, item, OFFICER, NOW)["status"]
+    assert "unchanged" == people.apply_person(db, item, OFFICER, NOW)["status"]
+    assert "conflict" == people.apply_person(db, {**item, "alias": "Other"}, OFFICER, NOW)[
         "status"]
     assert before + 1 == count(db, "person")
 
@@ -201,7 +201,7 @@ def test_sync_items_with_bad_values_are_invalid_and_not_written(db, bad):
 ])
 def test_person_items_with_bad_values_are_invalid(db, item, field):
     before = count(db, "person")
-    result = store.apply_person(db, {"id": str(uuid.uuid4()), **item}, OFFICER, NOW)
+    result = people.apply_person(db, {"id": str(uuid.uuid4()), **item}, OFFICER, NOW)
     assert ("invalid", True) == (result["status"], field in result["errors"])
     assert before == count(db, "person")
 
@@ -335,6 +335,6 @@ def test_a_partner_cannot_record_contacts_or_people_through_the_store(db):
     contact = store.apply_contact(db, {"id": str(uuid.uuid4()), "occurred_at": NOW,
                                        "place_text": "x", "kind": "other",
                                        "outcome": "information_given"}, partner, NOW)
-    person = store.apply_person(db, {"id": str(uuid.uuid4()), "alias": "X"}, partner, NOW)
+    person = people.apply_person(db, {"id": str(uuid.uuid4()), "alias": "X"}, partner, NOW)
     assert ("invalid", "invalid") == (contact["status"], person["status"])
     assert before == (count(db, "contact"), count(db, "person"))

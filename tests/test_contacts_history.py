@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from fieldapp import audit
-from fieldapp.contacts import demo, store
+from fieldapp.contacts import demo, people, store
 from tests.conftest import make_app
 from tests.test_contacts_form import contact_form, login_client
 
@@ -179,7 +179,7 @@ def test_repeat_indicator_at_the_60_day_boundary(frozen, second_contact_days_ago
     with frozen.app_context():
         from fieldapp.db import get_db
 
-        assert "created" == store.apply_person(get_db(), person, OFFICER, at(days_before=70))[
+        assert "created" == people.apply_person(get_db(), person, OFFICER, at(days_before=70))[
             "status"]
     stored_by(frozen, OFFICER, at(days_before=3), person_id=person["id"])
     client = login_client(frozen)

@@ -3,7 +3,7 @@
 import uuid
 
 from fieldapp import audit
-from fieldapp.contacts import store
+from fieldapp.contacts import people, store
 from tests.conftest import make_app
 from tests.test_contacts_history import OFFICER, at, db_of
 
@@ -16,7 +16,7 @@ def person_with_history(app, *, created_days, contact_days=(), referral=None) ->
         from fieldapp.db import get_db
 
         db = get_db()
-        assert "created" == store.apply_person(db, {
+        assert "created" == people.apply_person(db, {
             "id": person_id, "alias": f"P-{person_id[:4]} (demo)", "birth_year": 1970,
             "created_at": at(days_before=created_days)}, OFFICER, NOW)["status"]
         for days in contact_days:

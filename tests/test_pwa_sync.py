@@ -150,18 +150,6 @@ def test_an_item_without_id_is_invalid(officer):
                                    "contacts")
 
 
-def test_a_missing_store_function_makes_its_items_invalid(frozen, frozen_db, monkeypatch):
-    from fieldapp.pwa import store as pwa_store
-
-    monkeypatch.setattr(pwa_store, "ORDER", [
-        *pwa_store.ORDER[:2], ("referrals", "referral", "fieldapp.no_such_area", "apply")])
-    user = list(frozen_db.query("select * from user where email = 'officer@demo.test'"))[0]
-    results = pwa_store.apply_batch(frozen_db, {"referrals": [{"id": str(uuid.uuid4())}]},
-                                    user, "2026-03-02T14:00:00+00:00")
-    assert ["invalid"] == [r["status"] for r in results["referrals"]]
-    assert "_" in results["referrals"][0]["errors"]
-
-
 def test_csrf_endpoint_gives_a_fresh_token_and_the_user_key(login_as):
     answer = login_as("officer").get("/api/csrf")
     assert 200 == answer.status_code

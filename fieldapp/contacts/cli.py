@@ -5,7 +5,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from fieldapp import audit, clock
-from fieldapp.contacts import store
+from fieldapp.contacts import people
 from fieldapp.db import get_db
 
 
@@ -17,13 +17,13 @@ def purge_command(dry_run: bool) -> None:
     db = get_db()
     days = int(current_app.config.get("RETENTION_DAYS", 730))
     now = clock.iso()
-    candidates = store.purge_candidates(db, now, days)
+    candidates = people.purge_candidates(db, now, days)
     verb = "would de-identify" if dry_run else "de-identified"
     for person in candidates:
         click.echo(f"{verb} person {person['id']} (last contact "
                    f"{person['last_contact_at'] or 'none'}, created {person['created_at']})")
     if not dry_run and candidates:
-        store.deidentify_people(db, [p["id"] for p in candidates], now)
+        people.deidentify_people(db, [p["id"] for p in candidates], now)
         for person in candidates:
             audit.record(db, at=now, action="person_deidentified", object_type="person",
                          object_id=person["id"], detail={"retention_days": days})

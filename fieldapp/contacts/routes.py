@@ -14,27 +14,29 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-# Loads fieldapp.security through the accounts package first: importing security directly
-# before anything else runs into the foundation's accounts <-> security import cycle.
-import fieldapp.accounts  # noqa: F401
 from fieldapp import clock
-from fieldapp.contacts import bp, store, vocab
-from fieldapp.db import get_db, own_transaction, writing
+from fieldapp.contacts import bp, people, places, store, vocab
+from fieldapp.contacts.forms import (
+    HEADCOUNT_CHOICES,
+    ContactEditForm,
+    ContactForm,
+    PlaceForm,
+    VocabularyForm,
+)
+from fieldapp.contacts.recording import record_contact
+from fieldapp.contacts.times import iso, parse_time
+from fieldapp.db import get_db, own_transaction
+from fieldapp.directory.search import crisis_services
 from fieldapp.security import audit_event, found_or_404, role_required
-from fieldapp.views import render
+from fieldapp.views import is_htmx, render
 
 STAFF = ("officer", "coordinator")
 PAGE_SIZE = 25
-HEADCOUNT_CHOICES = (5, 10, 15, 20, 25, 30, 50, 100)
 NOTE_WARNINGS = {
     "phone": _l("a phone number"),
     "address": _l("an address"),
     "health": _l("a health diagnosis"),
 }
-
-
-class _Rollback(Exception):
-    """Undo the writes of a form whose second record turned out invalid."""
 
 
 # --- template helpers ----------------------------------------------------------------------
@@ -44,7 +46,7 @@ class _Rollback(Exception):
 def contacts_when(value: str | None, style: str = "short") -> str:
     """A stored UTC instant shown in the team's time zone and the user's language (style
     "day": its date only)."""
-    moment = store.parse_time(value)
+    moment = parse_time(value)
     if moment is None:
         return ""
     return format_date(moment, "medium") if style == "day" else format_datetime(moment, style)
@@ -77,24 +79,14 @@ def _tz() -> ZoneInfo:
     return ZoneInfo(current_app.config["TIMEZONE"])
 
 
-def _referral_url(contact_id: str) -> str | None:
-    """The one-tap "Refer" link, when the referrals area provides it."""
-    if "referrals.new_referral" in current_app.view_functions:
-        return url_for("referrals.new_referral", contact_id=contact_id)
-    return None
+def _referral_url(contact_id: str) -> str:
+    """The one-tap "Refer" link."""
+    return url_for("referrals.new_referral", contact_id=contact_id)
 
 
 def _crisis_services() -> list[dict]:
-    """Crisis services from the directory (open ones first), if the directory offers them."""
-    try:
-        from fieldapp.directory.search import crisis_services
-    except (ImportError, AttributeError):
-        return []
-    try:
-        return crisis_services(get_db(), now=clock.now(), tz=current_app.config["TIMEZONE"],
-                               limit=5)
-    except (AttributeError, KeyError, TypeError):
-        return []
+    """Crisis services from the directory, open ones first."""
+    return crisis_services(get_db(), now=clock.now(), tz=current_app.config["TIMEZONE"], limit=5)
 
 
 def _warning_text(codes: list[str]) -> str:
@@ -108,82 +100,43 @@ def _warning_text(codes: list[str]) -> str:
 # --- the log-contact form ------------------------------------------------------------------
 
 
-def _form_item(form) -> dict:
-    """A contact item (the sync payload's shape) from the web form."""
-    return {
-        "id": form.get("id", ""),
-        "occurred_at": _form_time(form),
-        "place_id": form.get("place_id", ""),
-        "place_text": form.get("place_text", ""),
-        "lat": form.get("lat", ""),
-        "lon": form.get("lon", ""),
-        "kind": form.get("kind", ""),
-        "populations": form.getlist("populations"),
-        "outcome": form.get("outcome", ""),
-        "note": form.get("note", ""),
-        "person_id": form.get("person_id", ""),
-        "is_group": form.get("is_group", "0"),
-        # A typed number wins over the size chips.
-        "headcount": form.get("headcount", "").strip() or form.get("headcount_choice", ""),
-        "age_band": form.get("age_band", ""),
-    }
-
-
-def _form_time(form) -> str:
-    """The hidden instant of the form, or the local date-time the officer typed instead."""
-    typed = form.get("occurred_local", "").strip()
-    if typed:
-        try:
-            local = datetime.fromisoformat(typed)
-        except ValueError:
-            return "not-a-time"
-        if local.tzinfo is None:
-            local = local.replace(tzinfo=_tz())
-        return store.iso(local)
-    return form.get("occurred_at", "")
-
-
-def _form_context(db, values: dict, *, errors=None, editing=None, people_query: str = "",
-                  people: list | None = None) -> dict:
+def _form_context(db, form: ContactEditForm, *, editing=None, people_found=None) -> dict:
+    """What the log-contact form shows (new and edit), around the form's own values and
+    errors; `people_found`: the people search's results, when a search ran."""
     user = _user()
+    values = form.values()
     rows = vocab.extensions(db)
-    favourites = store.favourite_place_ids(db, user["id"])
-    all_places = store.places(db, user["police_service"])
+    favourites = places.favourite_place_ids(db, user["id"])
+    all_places = places.places(db, user["police_service"])
     by_id = {p["id"]: p for p in all_places}
     quick_ids = [pid for pid in favourites if pid in by_id]
-    for place in store.recent_places(db, user["id"]):
+    for place in places.recent_places(db, user["id"]):
         if place["id"] not in quick_ids and place["id"] in by_id:
             quick_ids.append(place["id"])
     quick_ids = quick_ids[:6]
     chosen = values.get("place_id")
     if chosen and chosen in by_id and chosen not in quick_ids:
         quick_ids.append(chosen)
-    quick = [by_id[pid] for pid in quick_ids]
-    others = [p for p in all_places if p["id"] not in quick_ids]
-    warnings = store.note_warnings(values.get("note"))
-    person = None
-    if values.get("person_id"):
-        person = store.resolve_person(db, values["person_id"])
+    person = store.resolve_person(db, values["person_id"]) if values.get("person_id") else None
     return {
+        "form": form,
         "values": values,
-        "errors": errors or {},
         "kinds": vocab.choices("kind", rows),
         "populations": vocab.choices("population", rows),
         "outcomes": vocab.choices("outcome", rows),
         "age_bands": list(vocab.AGE_BANDS.items()),
         "headcount_choices": HEADCOUNT_CHOICES,
-        "quick_places": quick,
-        "other_places": others,
+        "quick_places": [by_id[pid] for pid in quick_ids],
+        "other_places": [p for p in all_places if p["id"] not in quick_ids],
         "favourites": set(favourites),
         "templates": [(code, t["label"]) for code, t in vocab.TEMPLATES.items()],
         "has_last": store.last_contact(db, user["id"]) is not None,
         "crisis": _crisis_services(),
-        "note_warning": _warning_text(warnings),
+        "note_warning": _warning_text(store.note_warnings(values.get("note"))),
         "person": person,
         "editing": editing,
-        "people_query": people_query,
-        "people": people,
-        "can_refer": "referrals.new_referral" in current_app.view_functions,
+        "people_query": form.people_query() if people_found is not None else "",
+        "people": people_found,
     }
 
 
@@ -201,30 +154,34 @@ def _initial_values(db) -> dict:
                 "place_id": last["place_id"], "place_text": last["place_text"],
                 "kind": last["kind"], "populations": last["populations"],
                 "outcome": last["outcome"], "is_group": str(last["is_group"] or 0),
-                "headcount": last["headcount"], "age_band": last["age_band"],
+                "headcount": _text_or_empty(last["headcount"]), "age_band": last["age_band"],
                 "person_id": last["person_id"],
             })
     return values
 
 
+def _text_or_empty(value) -> str:
+    return "" if value is None else str(value)
+
+
 def _find_people(db, query: str, exclude: str = "") -> list[dict]:
     """People of the officer's service matching an alias, the search audited."""
-    found = [p for p in store.search_people(db, _user(), query) if p["id"] != exclude]
+    found = [p for p in people.search_people(db, _user(), query) if p["id"] != exclude]
     audit_event("people_searched", object_type="person", detail={"results": len(found)})
     return found
 
 
-def _people_search_instead(db, form, *, may_add_person: bool) -> tuple[dict, dict] | None:
+def _people_search_instead(db, form: ContactEditForm) -> list[dict] | None:
     """Search people instead of saving: on "Search" (no JavaScript), or when an alias is typed
-    in the search box but nobody chosen, so a contact is never saved without its person.
-    Returns the form context's search part and errors, or None to save."""
-    query = form.get("q", "").strip()
-    if "search_people" in form:
-        return {"people_query": query, "people": _find_people(db, query) if query else []}, {}
-    adding = may_add_person and form.get("new_alias", "").strip()
-    if query and not form.get("person_id") and not adding and form.get("is_group") != "1":
-        errors = {"person_id": _("Choose the person, or clear the search box.")}
-        return {"people_query": query, "people": _find_people(db, query)}, errors
+    in the search box but nobody chosen, so a contact is never saved without its person (that
+    refusal goes on the form's person_id).  Returns the people found, or None to save."""
+    query = form.people_query()
+    if form.search_people.data is not None:
+        return _find_people(db, query) if query else []
+    adding = isinstance(form, ContactForm) and form.adds_person()
+    if query and not (form.person_id.data or "").strip() and not adding and not form.group:
+        form.add_errors({"person_id": _("Choose the person, or clear the search box.")})
+        return _find_people(db, query)
     return None
 
 
@@ -234,58 +191,30 @@ def new_contact():
     """The officer's home: log a quick contact in a few taps."""
     db = get_db()
     if request.method == "GET":
-        return render("contacts/new.html", **_form_context(db, _initial_values(db)))
+        form = ContactForm(formdata=None, data=_initial_values(db))
+        return render("contacts/new.html", **_form_context(db, form))
 
-    form = request.form
-    item = _form_item(form)
-    values = {**item, "occurred_local": form.get("occurred_local", ""),
-              "new_person_id": form.get("new_person_id") or str(uuid.uuid4()),
-              "new_alias": form.get("new_alias", ""),
-              "new_birth_year": form.get("new_birth_year", ""),
-              "new_flags": form.getlist("new_flags")}
-    search = _people_search_instead(db, form, may_add_person=True)
-    if search:
-        found, errors = search
-        values["person_id"] = form.get("person_id", "")
-        return render("contacts/new.html", status=422 if errors else 200,
-                      **_form_context(db, values, errors=errors, **found))
-    user, now = _user(), _now()
-    errors: dict = {}
-    result: dict = {}
-    try:
-        with writing(db):
-            if values["new_alias"].strip() and form.get("is_group", "0") != "1":
-                person = store.apply_person(db, {
-                    "id": values["new_person_id"], "alias": values["new_alias"],
-                    "birth_year": values["new_birth_year"], "flags": values["new_flags"]},
-                    user, now)
-                if person["status"] in ("invalid", "conflict"):
-                    errors.update({f"new_{k}": v for k, v in person["errors"].items()})
-                    raise _Rollback
-                item["person_id"] = values["person_id"] = person["id"]
-            result = store.apply_contact(db, item, user, now)
-            if result["status"] == "invalid":
-                errors.update(result["errors"])
-                raise _Rollback
-    except _Rollback:
-        pass
-    if errors:
-        if "new_id" in errors:
-            errors["new_alias"] = errors.pop("new_id")
-        values["person_id"] = form.get("person_id", "")
-        return render("contacts/new.html", status=422,
-                      **_form_context(db, values, errors=errors))
+    form = ContactForm(request.form)
+    if not form.new_person_id.data:
+        form.new_person_id.data = str(uuid.uuid4())
+    found = _people_search_instead(db, form)
+    if found is not None:
+        return render("contacts/new.html", status=422 if form.errors else 200,
+                      **_form_context(db, form, people_found=found))
+    result = record_contact(db, form, _user(), _now(), current_app.config["TIMEZONE"])
+    if result["status"] == "invalid":
+        return render("contacts/new.html", status=422, **_form_context(db, form))
     if result["status"] == "conflict":
-        return render("contacts/new.html", status=409, **_form_context(
-            db, {**values, "id": str(uuid.uuid4())},
-            errors={"form": _("This form was already saved with other values. Check "
-                              "“My contacts”; this is a fresh copy.")}))
+        form.id.data = str(uuid.uuid4())
+        form.add_errors({"form": _("This form was already saved with other values. Check "
+                                   "“My contacts”; this is a fresh copy.")})
+        return render("contacts/new.html", status=409, **_form_context(db, form))
     if result["status"] == "created":
         audit_event("contact_created", object_type="contact", object_id=result["id"],
-                    detail={"kind": item["kind"], "group": item["is_group"] == "1"})
-        if item.get("person_id"):
-            audit_event("person_linked", object_type="person", object_id=item["person_id"])
-    refer = _referral_url(result["id"]) if form.get("then") == "refer" else None
+                    detail={"kind": form.kind.data, "group": form.group})
+        if result.get("person_id"):
+            audit_event("person_linked", object_type="person", object_id=result["person_id"])
+    refer = _referral_url(result["id"]) if form.then.data == "refer" else None
     return redirect(refer or url_for("contacts.detail", contact_id=result["id"]), code=303)
 
 
@@ -334,7 +263,7 @@ def detail(contact_id):
         note_warning=_warning_text(store.note_warnings(contact["note"])),
         refer_url=_referral_url(contact_id) if contact["officer_id"] == user["id"] else None,
         crisis=_crisis_services() if mental_health else [],
-        favourite=contact["place_id"] in store.favourite_place_ids(db, user["id"]),
+        favourite=contact["place_id"] in places.favourite_place_ids(db, user["id"]),
     )
 
 
@@ -352,21 +281,22 @@ def edit(contact_id):
                     outcome="403")
         return render("contacts/locked.html", status=403, contact=contact)
     if request.method == "GET":
-        values = {**contact, "is_group": str(contact["is_group"] or 0)}
-        return render("contacts/edit.html", **_form_context(db, values, editing=contact))
-    item = _form_item(request.form)
-    item["id"] = contact_id
-    search = _people_search_instead(db, request.form, may_add_person=False)
-    if search:
-        found, errors = search
-        values = {**item, "occurred_local": request.form.get("occurred_local", "")}
-        return render("contacts/edit.html", status=422 if errors else 200,
-                      **_form_context(db, values, errors=errors, editing=contact, **found))
+        values = {**contact, "is_group": str(contact["is_group"] or 0),
+                  "headcount": _text_or_empty(contact["headcount"])}
+        form = ContactEditForm(formdata=None, data=values)
+        return render("contacts/edit.html", **_form_context(db, form, editing=contact))
+    form = ContactEditForm(request.form)
+    form.id.data = contact_id
+    found = _people_search_instead(db, form)
+    if found is not None:
+        return render("contacts/edit.html", status=422 if form.errors else 200,
+                      **_form_context(db, form, editing=contact, people_found=found))
+    item = form.contact_item(current_app.config["TIMEZONE"])
     result = store.update_contact(db, contact, item, user, now)
     if result["status"] == "invalid":
-        values = {**item, "occurred_local": request.form.get("occurred_local", "")}
+        form.add_errors(result["errors"])
         return render("contacts/edit.html", status=422,
-                      **_form_context(db, values, errors=result["errors"], editing=contact))
+                      **_form_context(db, form, editing=contact))
     if result["status"] == "updated":
         audit_event("contact_edited", object_type="contact", object_id=contact_id,
                     detail={"fields": result["changed"]})
@@ -395,10 +325,10 @@ def undo(contact_id):
 def toggle_favourite(place_id):
     """Add a place to one's favourites (shown first on the form), or take it off."""
     db = get_db()
-    places = {p["id"] for p in store.places(db, current_user.police_service)}
-    if place_id not in places:
+    known = {p["id"] for p in places.places(db, current_user.police_service)}
+    if place_id not in known:
         found_or_404(None, "place", place_id)
-    now_favourite = store.toggle_favourite(db, current_user.id, place_id, _now())
+    now_favourite = places.toggle_favourite(db, current_user.id, place_id, _now())
     flash(_("Added to your favourite places.") if now_favourite
           else _("Removed from your favourite places."), "ok")
     back = request.form.get("contact_id")
@@ -417,7 +347,7 @@ def _day_bound(text: str, *, end: bool) -> str | None:
         return None
     if end:
         day += timedelta(days=1)
-    return store.iso(datetime.combine(day, time(0), tzinfo=_tz()))
+    return iso(datetime.combine(day, time(0), tzinfo=_tz()))
 
 
 @bp.get("/")
@@ -441,14 +371,14 @@ def my_contacts():
         query = {k: v for k, v in args.items() if k in ("kind", "place_id", "from", "to") and v}
         next_url = url_for("contacts.my_contacts", before_at=last["occurred_at"],
                            before_id=last["id"], **query)
-    if before is not None and request.headers.get("HX-Request"):
+    if before is not None and is_htmx():
         return render("contacts/_rows.html", rows=rows, next_url=next_url, mine=mine)
     rows_vocab = vocab.extensions(db)
     return render(
         "contacts/list.html", "contacts/_list.html", rows=rows, next_url=next_url, mine=mine,
         kinds=[(c, vocab.label("kind", c, rows_vocab))
                for c in sorted(vocab.known_codes("kind", rows_vocab))],
-        places=store.places(db, current_user.police_service, include_inactive=True),
+        places=places.places(db, current_user.police_service, include_inactive=True),
         filters={"kind": args.get("kind", ""), "place_id": args.get("place_id", ""),
                  "from": args.get("from", ""), "to": args.get("to", "")},
     )
@@ -458,7 +388,22 @@ def my_contacts():
 
 
 def _load_person(person_id: str) -> dict:
-    return found_or_404(store.get_person(get_db(), person_id, _user()), "person", person_id)
+    return found_or_404(people.get_person(get_db(), person_id, _user()), "person", person_id)
+
+
+def _person_page(found: dict, *, people_found: list | None = None, query: str = ""):
+    """The person page; `people_found`: the merge search's results, when one ran."""
+    db, person_id = get_db(), found["id"]
+    config = current_app.config
+    history = people.person_history(db, person_id, _now(), _user(),
+                                    repeat_contacts=int(config.get("REPEAT_CONTACTS", 2)),
+                                    repeat_days=int(config.get("REPEAT_DAYS", 60)))
+    audit_event("person_viewed", object_type="person", object_id=person_id)
+    merged_into = None
+    if found["merged_into_id"]:
+        merged_into = store.resolve_person(db, found["merged_into_id"])
+    return render("contacts/person.html", person=found, history=history,
+                  merged_into=merged_into, people=people_found, people_query=query)
 
 
 @bp.get("/people/<person_id>")
@@ -467,33 +412,29 @@ def person(person_id):
     """A person's timeline, recent counts, repeat involvement and consents (every view audited).
 
     An officer reads their own contacts and referrals in full, the team's as a summary."""
-    db = get_db()
-    found = _load_person(person_id)
-    config = current_app.config
-    history = store.person_history(db, person_id, _now(), _user(),
-                                   repeat_contacts=int(config.get("REPEAT_CONTACTS", 2)),
-                                   repeat_days=int(config.get("REPEAT_DAYS", 60)))
-    audit_event("person_viewed", object_type="person", object_id=person_id)
-    merged_into = None
-    if found["merged_into_id"]:
-        merged_into = store.resolve_person(db, found["merged_into_id"])
-    return render("contacts/person.html", person=found, history=history,
-                  merged_into=merged_into)
+    return _person_page(_load_person(person_id))
 
 
 @bp.post("/people/<person_id>/merge")
 @role_required("coordinator")
 def merge_person(person_id):
-    """Merge this duplicate into another person, keeping all history (coordinators)."""
+    """Merge this duplicate into another person, keeping all history (coordinators).
+
+    "Search" (the people search without JavaScript), or an alias typed with nobody chosen,
+    lists the people found on the page instead of merging."""
     db = get_db()
     duplicate = _load_person(person_id)
     into_id = request.form.get("into_id", "")
-    keep = store.get_person(db, into_id, _user()) if into_id else None
+    query = request.form.get("q", "").strip()
+    if "search_people" in request.form or (query and not into_id):
+        found = _find_people(db, query, exclude=person_id) if query else []
+        return _person_page(duplicate, people_found=found, query=query)
+    keep = people.get_person(db, into_id, _user()) if into_id else None
     if (keep is None or keep["id"] == person_id or keep["merged_into_id"]
             or duplicate["merged_into_id"] or keep["deidentified_at"]):
         flash(_("Choose another person to keep."), "error")
         return redirect(url_for("contacts.person", person_id=person_id), code=303)
-    moved = store.merge_people(db, keep["id"], person_id, _now())
+    moved = people.merge_people(db, keep["id"], person_id, _now())
     audit_event("person_merged", object_type="person", object_id=person_id,
                 detail={"into": keep["id"], **moved})
     flash(_("Merged: all contacts and referrals now belong to this person."), "ok")
@@ -503,7 +444,7 @@ def merge_person(person_id):
 # --- coordinator: places and vocabularies -----------------------------------------------------
 
 
-def _manage_context(db, errors=None, values=None) -> dict:
+def _manage_context(db, place_form=None, vocabulary_form=None) -> dict:
     rows = vocab.extensions(db)
     retired = {(r["vocabulary"], r["code"]) for r in rows if r["retired"]}
     entries = []
@@ -514,8 +455,10 @@ def _manage_context(db, errors=None, values=None) -> dict:
                             "label": vocab.label(name, code, rows),
                             "builtin": code in vocab.BUILTIN[name],
                             "retired": (name, code) in retired})
-    return {"places": store.places(db, current_user.police_service, include_inactive=True),
-            "entries": entries, "errors": errors or {}, "values": values or {},
+    return {"places": places.places(db, current_user.police_service, include_inactive=True),
+            "entries": entries,
+            "place_form": place_form or PlaceForm(formdata=None),
+            "vocabulary_form": vocabulary_form or VocabularyForm(formdata=None),
             "place_kinds": list(vocab.PLACE_KINDS.items()),
             "vocabularies": [("kind", _l("Kinds of contact")), ("population", _l("Populations")),
                              ("outcome", _l("Outcomes"))]}
@@ -533,10 +476,11 @@ def manage():
 def add_place():
     """Add a school or community site to the list officers pick from."""
     db = get_db()
-    row, errors = store.add_place(db, request.form, current_user.police_service, _now())
-    if errors:
-        return render("contacts/manage.html", status=422,
-                      **_manage_context(db, errors=errors, values=request.form))
+    form = PlaceForm(request.form)
+    if not form.validate():
+        return render("contacts/manage.html", status=422, **_manage_context(db, place_form=form))
+    row = places.add_place(db, form.name.data, form.kind.data, current_user.police_service,
+                           _now())
     audit_event("place_added", object_type="place", object_id=row["id"])
     flash(_("Place added."), "ok")
     return redirect(url_for("contacts.manage"), code=303)
@@ -547,12 +491,12 @@ def add_place():
 def set_place_active(place_id):
     """Hide a place from the form (old contacts keep it), or offer it again."""
     db = get_db()
-    places = {p["id"] for p in store.places(db, current_user.police_service,
-                                            include_inactive=True)}
-    if place_id not in places:
+    known = {p["id"] for p in places.places(db, current_user.police_service,
+                                           include_inactive=True)}
+    if place_id not in known:
         found_or_404(None, "place", place_id)
     active = request.form.get("active") == "1"
-    store.set_place_active(db, place_id, active)
+    places.set_place_active(db, place_id, active)
     audit_event("place_active" if active else "place_retired", object_type="place",
                 object_id=place_id)
     return redirect(url_for("contacts.manage"), code=303)
@@ -563,10 +507,14 @@ def set_place_active(place_id):
 def add_vocabulary():
     """Add an entry to a vocabulary (labels in English and French)."""
     db = get_db()
-    row, errors = store.add_vocabulary_entry(db, request.form, _now())
-    if errors:
+    form = VocabularyForm(request.form)
+    row, errors = {}, {}
+    if form.validate():
+        row, errors = places.add_vocabulary_entry(db, form.data, _now())
+        form.code.errors = [*form.code.errors, *errors.values()]
+    if not row:
         return render("contacts/manage.html", status=422,
-                      **_manage_context(db, errors=errors, values=request.form))
+                      **_manage_context(db, vocabulary_form=form))
     audit_event("vocabulary_added", object_type="vocabulary",
                 object_id=f"{row['vocabulary']}:{row['code']}")
     flash(_("Entry added."), "ok")
@@ -578,7 +526,7 @@ def add_vocabulary():
 def retire_vocabulary(vocabulary, code):
     """Retire an entry (old records keep it, forms stop offering it), or restore it."""
     retired = request.form.get("retired") == "1"
-    if not store.set_vocabulary_retired(get_db(), vocabulary, code, retired, _now()):
+    if not places.set_vocabulary_retired(get_db(), vocabulary, code, retired, _now()):
         found_or_404(None, "vocabulary", f"{vocabulary}:{code}")
     audit_event("vocabulary_retired" if retired else "vocabulary_restored",
                 object_type="vocabulary", object_id=f"{vocabulary}:{code}")

@@ -5,12 +5,12 @@ an entry through the `vocabulary` table: retired codes stay readable on old reco
 longer offered on forms or accepted on new records.
 """
 
-from flask import has_app_context
+from flask import g, has_app_context
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlite_utils import Database
 
-from fieldapp.db import select
+from fieldapp.db import get_db, select
 
 KINDS = {
     "school_visit": _l("School visit / youth engagement"),
@@ -129,11 +129,7 @@ def label(vocabulary: str, code: str | None, rows: list[dict] | None = None) -> 
 
 def _request_extensions() -> list[dict]:
     """The vocabulary rows, read once per request (labels of coordinator codes)."""
-    from flask import g
-
     if "contacts_vocab" not in g:
-        from fieldapp.db import get_db
-
         g.contacts_vocab = extensions(get_db())
     return g.contacts_vocab
 

@@ -27,6 +27,8 @@ from fieldapp.accounts.routes import safe_next
 from fieldapp.db import get_db
 from fieldapp.pwa import bp, store, versions
 from fieldapp.pwa.strings import client_strings
+from fieldapp.referrals import lifecycle
+from fieldapp.referrals import store as referrals_store
 from fieldapp.security import audit_event, found_or_404, public, role_required
 from fieldapp.views import BadJson, json_body, render
 
@@ -229,9 +231,6 @@ def dismiss_install_hint():
 @role_required("officer", "coordinator")
 def receipts():
     """Where the referrals a phone recently sent stand now (received, accepted...), by id."""
-    from fieldapp.referrals import lifecycle
-    from fieldapp.referrals import store as referrals_store
-
     db = get_db()
     answer = {}
     for referral_id in request.args.getlist("id")[:store.RECEIPTS_MAX]:

@@ -1,30 +1,32 @@
 """Data access of the pwa area: applying a phone's batch of offline records, sync conflicts.
 
-The records themselves are written by each area's own functions (people and contacts by
-fieldapp.contacts.store, referrals by fieldapp.referrals.store); this module orders the batch,
-isolates each item in a savepoint and keeps conflicts for review.  No Flask in here.
-"""
+The records themselves are written by each area's own functions (contacts, with the person
+typed on their form, by fieldapp.contacts.recording; referrals by fieldapp.referrals.store);
+this module orders the batch, isolates each item in a savepoint and keeps conflicts for review.
+No Flask in here."""
 
-import importlib
 import json
 import logging
 import sqlite3
-from collections.abc import Callable
 
 from flask_babel import lazy_gettext as _l
 from sqlite_utils import Database
 
 from fieldapp import replay
+from fieldapp.contacts import recording
 from fieldapp.db import writing
+from fieldapp.referrals import store as referrals_store
 
 log = logging.getLogger(__name__)
 
-# Batch key -> (item type, module, function), in dependency order: people before the contacts
-# that name them, contacts before the referrals that come from them.
+# Batch key -> (item type, the area's function that stores one item), in dependency order:
+# people before the contacts that name them, contacts before the referrals that come from them.
+# ("people" only comes from phones of the previous version, which sent a contact's new person
+# as its own record; a contact now carries it in its form entries.)
 ORDER = [
-    ("people", "person", "fieldapp.contacts.store", "apply_person"),
-    ("contacts", "contact", "fieldapp.contacts.store", "apply_contact"),
-    ("referrals", "referral", "fieldapp.referrals.store", "apply_referral"),
+    ("people", "person", recording.apply_synced_person),
+    ("contacts", "contact", recording.apply_synced_contact),
+    ("referrals", "referral", referrals_store.apply_referral),
 ]
 STATUSES = {"created", "unchanged", "conflict", "invalid"}
 MAX_ITEMS = 1000
@@ -33,13 +35,6 @@ RECEIPTS_MAX = 10  # ids a phone may ask the status of at once
 
 class BatchError(ValueError):
     """The batch as a whole is malformed (not one item can be read)."""
-
-
-def _applier(module: str, name: str) -> Callable | None:
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
 
 
 def check_batch(batch) -> int:
@@ -69,11 +64,9 @@ def apply_batch(db: Database, batch: dict, user: dict, now: str,
     """
     results: dict[str, list[dict]] = {}
     with writing(db):
-        for key, item_type, module, name in ORDER:
-            items = batch.get(key) or []
-            apply = _applier(module, name) if items else None
+        for key, item_type, apply in ORDER:
             results[key] = [_apply_one(db, apply, item_type, item, user, now, clock_offset)
-                            for item in items]
+                            for item in batch.get(key) or []]
     return results
 
 
@@ -82,14 +75,14 @@ def _apply_one(db, apply, item_type: str, item, user: dict, now: str,
     item_id = item.get("id") if isinstance(item, dict) else None
     if not isinstance(item_id, str) or not item_id:
         return _result(item_id, "invalid", {"id": str(_l("Every record needs its id."))})
-    if apply is None:
-        return _result(item_id, "invalid",
-                       {"_": str(_l("This server cannot store these records yet."))})
     try:
         with writing(db):  # a savepoint: the item is stored whole or not at all
             outcome = apply(db, item, user, now, clock_offset=clock_offset)
             if outcome.get("status") == "conflict":
-                if record_conflict(db, item_type, item, user, now) == "unchanged":
+                # An applier may give the item in its area's shape (a contact's form entries
+                # parsed): the conflict page compares that, field by field.
+                kept = outcome.pop("item", item)
+                if record_conflict(db, item_type, kept, user, now) == "unchanged":
                     outcome = {"id": outcome.get("id"), "status": "unchanged", "errors": {}}
     except sqlite3.IntegrityError as error:
         log.warning("sync: %s %s refused by the database: %s", item_type, item_id, error)

@@ -1,8 +1,9 @@
 """A sync conflict's two versions side by side, and the choice that resolves it.
 
-The stored record is read and written only through its own area's store functions (people and
-contacts: fieldapp.contacts.store, referrals: fieldapp.referrals.store), under their scope rules
-and their validation: a merged version that would not pass them is refused whole.
+The stored record is read and written only through its own area's store functions (people:
+fieldapp.contacts.people, contacts: fieldapp.contacts.store, referrals: fieldapp.referrals.store),
+under their scope rules and their validation: a merged version that would not pass them is
+refused whole.
 """
 
 import json
@@ -10,8 +11,10 @@ import json
 from flask_babel import lazy_gettext as _l
 from sqlite_utils import Database
 
+from fieldapp.contacts import people, vocab
+from fieldapp.contacts import places as contacts_places
 from fieldapp.contacts import store as contacts_store
-from fieldapp.contacts import vocab
+from fieldapp.contacts.times import iso, parse_time
 from fieldapp.referrals import store as referrals_store
 
 CHOICES = ("stored", "phone", "merge")
@@ -71,7 +74,7 @@ def stored_record(db: Database, conflict: dict, user: dict) -> dict | None:
     if kind == "contact":
         return contacts_store.get_contact(db, item_id, user)
     if kind == "person":
-        person = contacts_store.get_person(db, item_id, user)
+        person = people.get_person(db, item_id, user)
         return person if person and not person["deidentified_at"] else None
     if kind == "referral":
         return referrals_store.referral_for(db, user, item_id)
@@ -96,8 +99,8 @@ def _comparable(how: str, value):
         values = [value] if isinstance(value, str) else value
         return sorted({str(v) for v in values}) if isinstance(values, list) else [str(values)]
     if how == "time":
-        moment = contacts_store.parse_time(value)
-        return contacts_store.iso(moment) if moment else str(value)
+        moment = parse_time(value)
+        return iso(moment) if moment else str(value)
     if how == "flag":
         return 1 if value in (1, "1", True, "true", "on", "yes") else 0
     if how == "number":
@@ -143,7 +146,7 @@ def compare(db: Database, conflict: dict, stored: dict | None, user: dict) -> li
     mine = _stored_item(kind, stored) if stored else {}
     places = {}
     if kind == "contact":
-        places = {p["id"]: p["name"] for p in contacts_store.places(
+        places = {p["id"]: p["name"] for p in contacts_places.places(
             db, user.get("police_service"), include_inactive=True)}
     rows = []
     for field, label, how in FIELDS.get(kind, []):
@@ -182,7 +185,7 @@ def resolve(db: Database, conflict: dict, stored: dict | None, user: dict, now: 
     if kind == "contact":
         result = contacts_store.update_contact(db, stored, item, user, now)
     else:
-        result = contacts_store.update_person(db, stored, item, user, now)
+        result = people.update_person(db, stored, item, user, now)
     if result["status"] == "invalid":
         return {"status": "invalid", "errors": {k: str(v) for k, v in result["errors"].items()},
                 "changed": [], "from_phone": from_phone}

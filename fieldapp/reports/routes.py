@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from fieldapp import clock, csv_safe, uploads
+from fieldapp.contacts import people
 from fieldapp.db import connect, get_db
 from fieldapp.reports import bp, calls, export, store, summary, tables
 from fieldapp.reports import period as periods
@@ -271,12 +272,20 @@ def upload_calls():
 @role_required("coordinator")
 def link_key():
     """Link a records-system person key to a person of fieldapp (of the coordinator's police
-    service: found by alias, or by id)."""
+    service: found by alias, or by id).
+
+    "Search" (the people search without JavaScript), or an alias typed with nobody chosen
+    (Enter in the search box), lists the people found instead of linking."""
     person_key = (request.form.get("person_key") or "").strip()
     person_id = (request.form.get("person_id") or request.form.get("person_id_typed")
                  or "").strip()
     errors = {}
     db = get_db()
+    query = (request.form.get("q") or "").strip()
+    if "search_people" in request.form or (query and not person_id):
+        found = people.search_people(db, current_user.row, query) if query else []
+        audit_event("people_searched", object_type="person", detail={"results": len(found)})
+        return _calls_page(form={"person_key": person_key}, people=found, people_query=query)
     if not person_key or len(person_key) > calls.MAX_FIELD:
         errors["person_key"] = _("Enter the person key from the records system.")
     else:

@@ -88,3 +88,82 @@ def test_with_javascript_enter_in_the_search_box_searches_in_place(live_server, 
         page.tap(".contacts-save button")
     row = live_server.db()["contact"].get(page.url.rsplit("/", 1)[1])
     assert demo.PERSON_JD == row["person_id"]
+
+
+def coordinator_page(live_server, context, path: str):
+    page = context.new_page()
+    browser_login(page, live_server.url, "coordinator")
+    page.wait_for_load_state()
+    page.goto(f"{live_server.url}{path}")
+    return page
+
+
+def test_without_javascript_enter_in_the_merge_search_lists_people_and_merge_uses_the_choice(
+        live_server, no_js):
+    page = coordinator_page(live_server, no_js, f"/contacts/people/{demo.PERSON_RT}")
+    page.fill("#merge-q", "J.D")
+    with page.expect_navigation():
+        page.press("#merge-q", "Enter")
+    assert live_server.db()["person"].get(demo.PERSON_RT)["merged_into_id"] is None
+    assert "J.D" == page.input_value("#merge-q")
+    page.tap(chip("into_id", demo.PERSON_JD))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Merge into the chosen person").tap()
+    assert page.url.endswith(f"/contacts/people/{demo.PERSON_JD}")
+    assert demo.PERSON_JD == live_server.db()["person"].get(demo.PERSON_RT)["merged_into_id"]
+
+
+def test_without_javascript_the_merge_search_button_searches_and_never_merges(live_server, no_js):
+    page = coordinator_page(live_server, no_js, f"/contacts/people/{demo.PERSON_RT}")
+    page.fill("#merge-q", "M.K")
+    with page.expect_navigation():
+        page.tap("button[name=search_people]")
+    assert page.locator(chip("into_id", demo.PERSON_MK)).is_visible()
+    assert 0 == page.locator(chip("into_id", demo.PERSON_RT)).count()  # never itself
+    assert live_server.db()["person"].get(demo.PERSON_RT)["merged_into_id"] is None
+
+
+def person_key_of(live_server, key: str):
+    rows = list(live_server.db().query("select person_id from person_key where person_key = ?",
+                                       [key]))
+    return rows[0]["person_id"] if rows else None
+
+
+def test_without_javascript_the_calls_link_search_keeps_the_key_and_links_the_choice(
+        live_server, no_js):
+    page = coordinator_page(live_server, no_js, "/reports/calls")
+    page.fill("#link-key", "RMS-4242")
+    page.fill("#link-q", "J.D")
+    with page.expect_navigation():
+        page.press("#link-q", "Enter")  # searches: the key is not linked to nobody
+    assert person_key_of(live_server, "RMS-4242") is None
+    assert "RMS-4242" == page.input_value("#link-key")
+    assert "J.D" == page.input_value("#link-q")
+    page.tap(chip("person_id", demo.PERSON_JD))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Link", exact=True).tap()
+    assert demo.PERSON_JD == person_key_of(live_server, "RMS-4242")
+
+
+def test_without_javascript_enter_in_the_key_field_links_once_a_person_is_chosen(
+        live_server, no_js):
+    page = coordinator_page(live_server, no_js, "/reports/calls")
+    page.fill("#link-q", "M.K")
+    with page.expect_navigation():
+        page.tap("button[name=search_people]")
+    page.fill("#link-key", "RMS-77")
+    page.tap(chip("person_id", demo.PERSON_MK))
+    with page.expect_navigation():
+        page.press("#link-key", "Enter")  # the main action: Link, not Search
+    assert demo.PERSON_MK == person_key_of(live_server, "RMS-77")
+
+
+def test_with_javascript_enter_in_the_merge_search_searches_in_place(live_server, phone):
+    page = coordinator_page(live_server, phone, f"/contacts/people/{demo.PERSON_RT}")
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    page.fill("#merge-q", "J.D")
+    page.press("#merge-q", "Enter")
+    page.locator(f"#merge-results {chip('into_id', demo.PERSON_JD)}").wait_for()
+    assert [f"{live_server.url}/contacts/people/search"] == posts
+    assert live_server.db()["person"].get(demo.PERSON_RT)["merged_into_id"] is None
