@@ -20,6 +20,7 @@ MiniSearch) on a generated snapshot, in headless Chromium at phone size with the
 from __future__ import annotations
 
 import argparse
+import logging
 import statistics
 import sys
 import tempfile
@@ -41,6 +42,7 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
 
 
 def serve(path: Path):
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     import fieldapp.accounts  # noqa: F401  (import order of the foundation)
     from fieldapp import create_app
 
@@ -77,13 +79,21 @@ def main() -> None:
             page.fill("#password", "fieldapp-demo-2026")
             page.click("button[type=submit].primary")
             page.wait_for_url(f"{url}/contacts/new")
+            snapshot_ready = """() => FieldappOutbox.getKv('directory')
+                .then((d) => !!d && (window.snap = d).services.length > 0)"""
             page.goto(f"{url}/directory/")
-            page.wait_for_function("""() => FieldappOutbox.getKv('directory')
-                .then((d) => (window.snap = d) && d.services.length > 0)""", polling=200,
-                                   timeout=120000)
+            page.wait_for_function(snapshot_ready, polling=200, timeout=120000)
+            # The service worker's first install may reload the page: start again once it
+            # controls the page and everything is settled.
+            page.wait_for_function("() => !!navigator.serviceWorker.controller", timeout=60000)
+            page.wait_for_load_state("networkidle")
+            page.goto(f"{url}/directory/")
+            page.wait_for_load_state("networkidle")
+            page.wait_for_function(snapshot_ready, polling=200, timeout=120000)
             count = page.evaluate("window.snap.services.length")
             snapshot_kb = page.evaluate("JSON.stringify(window.snap).length") / 1024
             page.evaluate("FieldappDirectory.ready()")
+            page.evaluate("FieldappDirectory.renderOffline()")  # the page's own copy's index
             cdp = context.new_cdp_session(page)
             cdp.send("Emulation.setCPUThrottlingRate", {"rate": args.throttle})
             before = heap_mb(cdp)
@@ -105,7 +115,6 @@ def main() -> None:
                 t = performance.now();
                 MiniSearch.loadJSON(json, options);
                 return {build, load: performance.now() - t, kb: json.length / 1024}; }""")
-            page.evaluate("FieldappDirectory.renderOffline()")  # the page's own copy's index
             keystrokes, searches = [], []
             for text in TYPED:
                 for end in range(1, len(text) + 1):

@@ -48,7 +48,12 @@
 
   // --- searching it ---------------------------------------------------------------------------
 
-  const fold = (text) => String(text || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  // Lower case without accents ("Sécurité" -> "securite"); plain ASCII text skips normalize().
+  const fold = (text) => {
+    const value = String(text || "");
+    return /[^\x00-\x7f]/.test(value)
+      ? value.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase() : value.toLowerCase();
+  };
 
   function localNow() {
     const parts = {};
@@ -118,7 +123,8 @@
       processTerm: (term) => fold(term) || null,
     });
     index.addAll(services);
-    found = { index, byId: new Map(services.map((s) => [s.id, s])) };
+    found = { index, byId: new Map(services.map((s) => [s.id, s])),
+      names: new Map(services.map((s) => [s.id, fold(s.name)])) };
     indexes.set(services, found);
     return found;
   }
@@ -145,7 +151,7 @@
       || (criteria.open && !isOpen(s.hours, now)));
     const words = (fold(criteria.q).match(/[\p{L}\p{N}_]+/gu) || []).slice(0, MAX_WORDS);
     if (!words.length) return services.filter(passes).sort(byName);
-    const { index, byId } = indexFor(services);
+    const { index, byId, names } = indexFor(services);
     const exact = fold(criteria.q).trim();
     // A word also matches its stem as a prefix ("counselling" finds "counsellors" and
     // "counsel", as the server's stemmed index does), scored below the word itself.
@@ -156,18 +162,22 @@
     });
     const options = {
       boost: BOOST,
-      // A one-letter word is taken as typed (as on the server); typos only in longer words,
-      // and a typo match counts well below the word itself ("mental" before "dental").
+      // A one-letter word is taken as typed (as on the server), longer ones as prefixes.
       prefix: (term) => term.length > 1,
-      fuzzy: (term) => (term.length >= 7 ? 2 : term.length >= 5 ? 1 : false),
       weights: { prefix: 0.375, fuzzy: 0.1 },
       filter: (hit) => passes(byId.get(hit.id)),
     };
+    // Typos are looked for only when the words as typed find few services (fuzzy matching
+    // costs most), and then count well below the words themselves ("mental" before "dental").
+    const typos = { ...options,
+      fuzzy: (term) => (term.length >= 7 ? 2 : term.length >= 5 ? 1 : false) };
     const ranked = (hits) => hits
-      .map((hit) => [fold(byId.get(hit.id).name) === exact, hit.score, byId.get(hit.id)])
+      .map((hit) => [names.get(hit.id) === exact, hit.score, byId.get(hit.id)])
       .sort((a, b) => (b[0] - a[0]) || (b[1] - a[1]) || byName(a[2], b[2]))
       .map((row) => row[2]);
-    const found = ranked(index.search({ combineWith: "AND", queries }, options));
+    let found = ranked(index.search({ combineWith: "AND", queries }, options));
+    if (found.length >= FEW) return found;
+    found = ranked(index.search({ combineWith: "AND", queries }, typos));
     if (found.length >= FEW || words.length < 2) return found;
     // Few services have every word: the server also matches the categories' synonyms in both
     // languages, which the snapshot does not carry; services with some of the words follow.
@@ -195,9 +205,15 @@
     return node;
   }
 
+  const labels = {};
+
   function optionLabel(name, value) {
-    const option = form && form.querySelector(`select[name="${name}"] option[value="${CSS.escape(value)}"]`);
-    return option ? option.textContent.trim() : value;
+    const key = name + ":" + value;
+    if (!(key in labels)) {
+      const option = form && form.querySelector(`select[name="${name}"] option[value="${CSS.escape(value)}"]`);
+      labels[key] = option ? option.textContent.trim() : value;
+    }
+    return labels[key];
   }
 
   function card(service, now) {
@@ -228,6 +244,8 @@
     return li;
   }
 
+  let rendered = "";
+
   async function renderOffline() {
     if (!form || !results) return;
     const [snapshot] = await Promise.all([currentSnapshot(), ready()]);
@@ -240,8 +258,13 @@
     const when = new Date(snapshot.generatedAt || snapshot.checkedAt)
       .toLocaleString(document.documentElement.lang || undefined, { dateStyle: "medium", timeStyle: "short" });
     wrap.append(el("p", "notice pwa-directory-note", t("directory_as_of", { time: when })));
-    const found = search(snapshot.services, criteriaFrom(form));
+    const criteria = criteriaFrom(form);
     const now = localNow();
+    // A keystroke fires both the input event and htmx's search request: render once.
+    const key = JSON.stringify([snapshot.version, criteria, now]);
+    if (key === rendered && results.querySelector(".pwa-offline-directory")) return;
+    rendered = key;
+    const found = search(snapshot.services, criteria);
     if (!found.length) {
       wrap.append(el("p", "dir-none", t("directory_none")));
     } else {
