@@ -245,6 +245,7 @@
   }
 
   let rendered = "";
+  const FIRST_CARDS = 20;
 
   async function renderOffline() {
     if (!form || !results) return;
@@ -270,8 +271,17 @@
     } else {
       wrap.append(el("p", "muted", t("results", { n: found.length })));
       const list = el("ul", "dir-list");
-      found.slice(0, 100).forEach((service) => list.append(card(service, now)));
+      found.slice(0, FIRST_CARDS).forEach((service) => list.append(card(service, now)));
       wrap.append(list);
+      // The first screenful at once; the rest (up to 100) just after, unless typing went on.
+      if (found.length > FIRST_CARDS) {
+        setTimeout(() => {
+          if (rendered !== key) return;
+          const more = document.createDocumentFragment();
+          found.slice(FIRST_CARDS, 100).forEach((service) => more.append(card(service, now)));
+          list.append(more);
+        }, 0);
+      }
     }
     results.replaceChildren(wrap);
   }

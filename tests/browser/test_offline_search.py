@@ -51,13 +51,15 @@ def test_offline_search_finds_typos_and_prefixes_filters_open_now_and_calls(serv
     assert any("Emergency" in name for name in offline_names(page))
 
     search_offline(page, "shel")
-    page.locator('input[name="open"]').check(force=True)
-    page.wait_for_timeout(100)
-    open_names = offline_names(page)
     expected = page.evaluate("""() => FieldappOutbox.getKv('directory').then(async (d) => {
       await FieldappDirectory.ready();
       return FieldappDirectory.search(d.services, {q: 'shel', open: true}).map((s) => s.name);
     })""")
+    page.locator('input[name="open"]').check(force=True)
+    page.wait_for_function(
+        "(n) => document.querySelectorAll('.pwa-offline-directory .dir-card').length === n",
+        arg=min(100, len(expected)))
+    open_names = offline_names(page)
     assert open_names == expected[:100]
     assert len(open_names) <= len(prefix)
     hours = page.locator(".pwa-offline-directory .dir-card .dir-hours").all_inner_texts()
