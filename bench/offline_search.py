@@ -85,6 +85,9 @@ def main() -> None:
             page.wait_for_function(snapshot_ready, polling=200, timeout=120000)
             # The service worker's first install may reload the page: start again once it
             # controls the page and everything is settled.
+            page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+            if not page.evaluate("!!navigator.serviceWorker.controller"):
+                page.reload()
             page.wait_for_function("() => !!navigator.serviceWorker.controller", timeout=60000)
             page.wait_for_load_state("networkidle")
             page.goto(f"{url}/directory/")

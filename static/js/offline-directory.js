@@ -176,9 +176,14 @@
       .sort((a, b) => (b[0] - a[0]) || (b[1] - a[1]) || byName(a[2], b[2]))
       .map((row) => row[2]);
     let found = ranked(index.search({ combineWith: "AND", queries }, options));
-    if (found.length >= FEW) return found;
-    found = ranked(index.search({ combineWith: "AND", queries }, typos));
-    if (found.length >= FEW || words.length < 2) return found;
+    // While a word is being started (one or two letters), no second try: it would be slow
+    // and the next keystroke narrows the search anyway.
+    if (found.length >= FEW || words[words.length - 1].length < 3) return found;
+    if (words.some((word) => word.length >= 5)) {
+      found = ranked(index.search({ combineWith: "AND", queries }, typos));
+      if (found.length >= FEW) return found;
+    }
+    if (words.length < 2) return found;
     // Few services have every word: the server also matches the categories' synonyms in both
     // languages, which the snapshot does not carry; services with some of the words follow.
     const seen = new Set(found.map((s) => s.id));
