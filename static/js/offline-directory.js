@@ -289,6 +289,8 @@
       }
     }
     results.replaceChildren(wrap);
+    // The index is built while the officer looks at the page, not at the first keystroke.
+    (self.requestIdleCallback || ((fn) => setTimeout(fn, 200)))(() => indexFor(snapshot.services));
   }
 
   if (form && results) {
