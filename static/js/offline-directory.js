@@ -79,8 +79,9 @@
   // every word must match (as typed, as a prefix, or within one or two typos for long words),
   // accents folded; a word in the name counts most, then the organization, the categories,
   // the description, as the server's bm25 weights do.  An exact name comes first; ties by name.
-  // One index per snapshot, built when the page is idle or at the first search.  The library is loaded only
-  // when a search needs it (the service worker keeps it on the phone), not on every page.
+  // One index per snapshot, built when the page is idle or at the first search.  The library
+  // is loaded only when a search needs it (the service worker keeps it on the phone), not on
+  // every page.
   const LIBRARY = "/static/vendor/minisearch.js";
   const BOOST = { name: 10, org: 3, cats: 2, desc: 1 };
   const MAX_WORDS = 10;
