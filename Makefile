@@ -45,6 +45,8 @@ static/vendor/.copied: node_modules/.package-lock.json
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
 	cp node_modules/axe-core/axe.min.js static/vendor/axe.min.js
+	sed '/^\/\/# sourceMappingURL=/d' node_modules/minisearch/dist/umd/index.js > static/vendor/minisearch.js
+	cp node_modules/minisearch/LICENSE.txt static/vendor/minisearch-LICENSE.txt
 	touch $@
 
 translations: $(VENV)/.installed
