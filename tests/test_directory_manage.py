@@ -164,7 +164,9 @@ def test_verification_queue_and_one_tap_verified_today(login_as, db):
     assert "coordinator@demo.test" == service["assurer_email"]
     assert service["assured_date"] > "2020-01-01"
     assert [stale] == [e["object_id"] for e in audit.events(db, "directory_service_verified")]
-    assert fresh
+    # The listing verified recently was neither queued nor touched.
+    untouched = store.get_service(db, fresh)
+    assert "2099-01-01" == untouched["assured_date"] and not untouched["assurer_email"]
 
 
 def test_verified_today_from_the_edit_page_returns_to_it(login_as, db):
@@ -418,6 +420,7 @@ def test_saving_an_unchanged_edit_form_changes_nothing(login_as, db):
     coordinator = login_as("coordinator")
     service_ids = [r[0] for r in db.execute(
         "SELECT id FROM service WHERE archived_at IS NULL ORDER BY name LIMIT 12")]
+    assert 12 == len(service_ids)
     for service_id in service_ids:
         before = snapshot(store.get_service(db, service_id))
         page = coordinator.get(f"/directory/manage/services/{service_id}")

@@ -241,6 +241,7 @@ def test_row_order_reveals_no_hidden_count(published):
     stay in calendar order whatever their counts."""
     app = published[0]
     db = connect(app.config["DATABASE"])
+    shown = hidden = 0
     with app.test_request_context():
         for period, (ps, team) in itertools.product(PERIODS[12:17], FILTERS):
             filters = store.Filters(period.start_utc, period.end_utc, ps, team)
@@ -250,12 +251,14 @@ def test_row_order_reveals_no_hidden_count(published):
             values = [row[1].value for row in rows]
             first_hidden = next((i for i, v in enumerate(values) if v is None), len(values))
             assert all(v is None for v in values[first_hidden:]), (period.key, ps, team)
+            shown, hidden = shown + first_hidden, hidden + len(values) - first_hidden
             assert values[:first_hidden] == sorted(values[:first_hidden], reverse=True)
             labels = [row[0].text.casefold() for row in rows[first_hidden:]]
             assert labels == sorted(labels)
             months = [row[0].key for row in by_id["activity_by_month"].rows]
             assert months == [m for m, _s, _e in period.months()]
     db.conn.close()
+    assert shown >= 1 and hidden >= 1, (shown, hidden)  # both kinds of row were ordered
 
 
 @pytest.mark.parametrize("cells, expected", [
