@@ -3,6 +3,7 @@ server and real headless Chromium for browser tests.  Helpers (make_app, login, 
 the tests/support package."""
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from fieldapp.db import connect
 from tests.support import (  # noqa: F401  (re-exported for tests that import them from here)
@@ -21,6 +22,7 @@ from tests.support import (  # noqa: F401  (re-exported for tests that import th
     screenshot,
     selects,
 )
+from tests.support.referrals import Inbox, add_services, clear_demo_referrals, free_port
 
 
 @pytest.fixture
@@ -80,6 +82,26 @@ def frozen_db(frozen):
     database = connect(frozen.config["DATABASE"])
     yield database
     database.conn.close()
+
+
+@pytest.fixture
+def referral_app(frozen):
+    """(app, db): the `frozen` app with the referral tests' services and no demo referrals."""
+    db = connect(frozen.config["DATABASE"])
+    add_services(db)
+    clear_demo_referrals(db)
+    yield frozen, db
+    db.conn.close()
+
+
+@pytest.fixture
+def smtp():
+    """(inbox, port): a real SMTP server on loopback (aiosmtpd) keeping what it receives."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield inbox, controller.port
+    controller.stop()
 
 
 @pytest.fixture

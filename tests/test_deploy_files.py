@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from fieldapp import config as default_config
-from tests.conftest import make_app
+from tests.support import make_app
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"

@@ -7,11 +7,11 @@ import shutil
 import fieldapp.accounts  # noqa: F401  (the foundation needs accounts imported before security)
 from fieldapp.directory import hsds
 from tests.hsds_schema import FIXTURES, errors, package_errors
+from tests.support import NOW
 
 EXAMPLES_CSV = FIXTURES / "examples-3.1" / "csv"
 EXAMPLES_JSON = FIXTURES / "examples-3.1" / "json"
 OHANA = FIXTURES / "ohana-smc"
-NOW = "2026-03-02T14:00:00+00:00"
 
 
 def read_csv(path):
