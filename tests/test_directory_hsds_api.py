@@ -6,8 +6,8 @@ import uuid
 import fieldapp.accounts  # noqa: F401  (the foundation needs accounts imported before security)
 from fieldapp.directory import hsds, snapshot
 from fieldapp.directory.demo import CRISIS_TEAM_ID
-from tests.hsds_schema import errors
 from tests.support import login, make_app
+from tests.support.hsds_schema import errors
 
 PAGE_KEYS = {"total_items", "total_pages", "page_number", "size", "first_page", "last_page",
              "empty", "contents"}

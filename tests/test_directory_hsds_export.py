@@ -6,8 +6,8 @@ import shutil
 
 import fieldapp.accounts  # noqa: F401  (the foundation needs accounts imported before security)
 from fieldapp.directory import hsds
-from tests.hsds_schema import FIXTURES, errors, package_errors
 from tests.support import NOW
+from tests.support.hsds_schema import FIXTURES, errors, package_errors
 
 EXAMPLES_CSV = FIXTURES / "examples-3.1" / "csv"
 EXAMPLES_JSON = FIXTURES / "examples-3.1" / "json"
