@@ -105,8 +105,15 @@ def smtp():
 
 
 @pytest.fixture
-def query_log(app):
-    """The SQL statements the app runs while the test is going (cleared on entry)."""
+def query_log(request):
+    """The SQL statements the test's app runs while the test is going (cleared on entry): the
+    `referral_app` or `frozen` app when the test uses one, else `app`."""
+    if "referral_app" in request.fixturenames:
+        app = request.getfixturevalue("referral_app")[0]
+    elif "frozen" in request.fixturenames:
+        app = request.getfixturevalue("frozen")
+    else:
+        app = request.getfixturevalue("app")
     log: list[str] = []
     app.extensions["fieldapp.query_log"] = log
     yield log

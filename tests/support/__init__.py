@@ -82,9 +82,14 @@ _build_folder: Path | None = None
 def make_app(tmp_path: Path, **config):
     """The app on tmp_path/test.db holding the demo data (loaded at config NOW, if given)."""
     database = Path(tmp_path) / "test.db"
-    copy_database(demo_database(config), database)
+    shared = database.exists()  # a second app of the same test, on the first one's database
+    if not shared:
+        copy_database(demo_database(config), database)
     app = create_app({**BASE_CONFIG, "DATABASE": str(database), **config})
     app.test_client_class = CsrfClient
+    if shared:  # load the demo into it (idempotent), keeping what the test arranged there
+        with app.app_context():
+            demo.load(get_db(), app.config, clock.iso())
     return app
 
 
