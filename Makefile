@@ -22,7 +22,7 @@ run: setup
 test: setup-test chromium
 	$(BIN)/ruff check fieldapp tests bench
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/pytest -n 2 -m "not serial"
+	$(BIN)/pytest -n 2 --dist worksteal -m "not serial"
 	$(BIN)/pytest -m serial
 
 setup: $(VENV)/.installed static/vendor/.copied translations
