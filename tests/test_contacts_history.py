@@ -13,7 +13,6 @@ from tests.support.contacts import at, contact_form, db_of, login_client, stored
 OFFICER = {"id": demo.OFFICER_ID, "role": "officer", "police_service": "HRP"}
 
 
-
 # --- edit and undo --------------------------------------------------------------------------
 
 

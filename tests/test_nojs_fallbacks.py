@@ -15,8 +15,6 @@ from tests.support.referrals import OFFICER_ID, client_for, referral_item, user_
 HX = {"HX-Request": "true"}
 
 
-
-
 def send(app, db, **overrides) -> str:
     item = referral_item(**overrides)
     with app.app_context():

@@ -12,7 +12,6 @@ SERVER_NOW = datetime.fromisoformat("2026-03-02T14:00:00+00:00")  # the `frozen`
 TRUE_TIME = SERVER_NOW - timedelta(minutes=30)  # when the contact really happened
 
 
-
 def on_phone(moment: datetime, skew: timedelta) -> str:
     """What a phone whose clock is `skew` off reads at `moment` (as outbox.js sends it)."""
     return (moment + skew).isoformat().replace("+00:00", "Z")

@@ -25,8 +25,6 @@ Y_NAME = "Yvonne OtherAgency"
 Y_NOTE = "CANARY-other-agency-note-91c2"
 
 
-
-
 def send(app, db, user_id=OFFICER_ID, now=NOW, **overrides):
     item = referral_item(**overrides)
     with app.app_context():

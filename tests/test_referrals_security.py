@@ -36,8 +36,6 @@ PREFERRED = "CANARY-preferred-contact-3e1f"
 BASE_URL = "https://fieldapp.example.org"
 
 
-
-
 def send(app, db, **overrides) -> str:
     item = referral_item(**overrides)
     with app.app_context():
