@@ -18,10 +18,12 @@ run: setup
 	$(BIN)/gunicorn --no-control-socket --workers 2 --threads 4 \
 	    --bind 127.0.0.1:$(PORT) --access-logfile - "fieldapp:create_app()"
 
+# Two pytest processes (pytest-xdist), then the tests marked serial (gunicorn under load) alone.
 test: setup-test chromium
 	$(BIN)/ruff check fieldapp tests bench
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist worksteal -m "not serial"
+	$(BIN)/pytest -m serial
 
 setup: $(VENV)/.installed static/vendor/.copied translations
 

@@ -8,7 +8,7 @@ import pytest
 
 from fieldapp import audit
 from fieldapp.accounts import store
-from tests.conftest import EMAILS
+from tests.support import EMAILS
 
 RCMP_OFFICER = {"email": "rcmp.officer@demo.test", "name": "Const. Rae Rcmp", "role": "officer",
                 "organization_id": None, "police_service": "RCMP", "language": "en"}

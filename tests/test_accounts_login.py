@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from fieldapp.accounts import store
-from tests.conftest import DEMO_PASSWORD, EMAILS, login
+from tests.support import DEMO_PASSWORD, EMAILS, login, make_app
 
 
 @pytest.mark.parametrize(
@@ -272,8 +272,6 @@ def test_common_password_list_ships_with_the_project():
 
 
 def test_dummy_hash_is_made_at_start_up_not_by_the_first_unknown_e_mail(tmp_path, monkeypatch):
-    from tests.conftest import make_app
-
     store.dummy_hash.cache_clear()
     app = make_app(tmp_path)
     hashes = _count_hashes(monkeypatch)

@@ -4,7 +4,7 @@ import pytest
 
 from fieldapp.accounts import store
 from fieldapp.directory.demo import CRISIS_TEAM_ID
-from tests.conftest import EMAILS, login
+from tests.support import EMAILS, login
 
 
 def test_coordinator_creates_an_account_and_sees_its_one_time_password_once(app, login_as, db):

@@ -8,37 +8,8 @@ import pytest
 
 from fieldapp import audit
 from fieldapp.contacts import demo, people, store
-
-OFFICER = {"id": demo.OFFICER_ID, "role": "officer", "police_service": "HRP"}
-NOW = "2026-03-02T14:00:00+00:00"
-
-
-def contact_form(**overrides) -> dict:
-    """A valid individual contact as the web form posts it."""
-    form = {"id": str(uuid.uuid4()), "occurred_at": "2026-03-02T13:30:00+00:00",
-            "place_id": demo.PLACE_LIBRARY, "kind": "wellness_check",
-            "populations": ["senior_65_plus"], "outcome": "information_given", "is_group": "0"}
-    form.update(overrides)
-    return {k: v for k, v in form.items() if v is not None}
-
-
-def count(db, table: str) -> int:
-    return db.execute(f"select count(*) from [{table}]").fetchone()[0]
-
-
-@pytest.fixture
-def frozen(tmp_path):
-    from tests.conftest import make_app
-
-    return make_app(tmp_path, NOW=NOW)
-
-
-def login_client(app, who="officer"):
-    from tests.conftest import login
-
-    client = app.test_client()
-    login(client, who)
-    return client
+from tests.support import NOW
+from tests.support.contacts import OFFICER, contact_form, count, login_client
 
 
 def test_form_page_carries_a_fresh_client_uuid(login_as):

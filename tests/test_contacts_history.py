@@ -2,47 +2,15 @@
 
 import json
 import uuid
-from datetime import timedelta
 
 import pytest
 
 from fieldapp import audit
-from fieldapp.contacts import demo, people, store
-from tests.conftest import make_app
-from tests.test_contacts_form import contact_form, login_client
+from fieldapp.contacts import demo, people
+from tests.support import NOW, make_app, selects
+from tests.support.contacts import at, contact_form, db_of, login_client, stored_by
 
-NOW = "2026-03-02T14:00:00+00:00"
 OFFICER = {"id": demo.OFFICER_ID, "role": "officer", "police_service": "HRP"}
-OFFICER2 = {"id": demo.OFFICER2_ID, "role": "officer", "police_service": "HRP"}
-
-
-def at(hours_before: float = 0, days_before: float = 0) -> str:
-    moment = store.parse_time(NOW) - timedelta(hours=hours_before, days=days_before)
-    return store.iso(moment)
-
-
-def stored_by(app, user, created_at: str, **fields) -> str:
-    """A contact stored through the one write path as if saved at `created_at`."""
-    item = {"id": str(uuid.uuid4()), "occurred_at": created_at, "place_id": demo.PLACE_LIBRARY,
-            "kind": "wellness_check", "populations": [], "outcome": "information_given",
-            "is_group": 0, **fields}
-    with app.app_context():
-        from fieldapp.db import get_db
-
-        result = store.apply_contact(get_db(), item, user, created_at)
-    assert "created" == result["status"], result
-    return item["id"]
-
-
-def db_of(app):
-    from fieldapp.db import connect
-
-    return connect(app.config["DATABASE"])
-
-
-@pytest.fixture
-def frozen(tmp_path):
-    return make_app(tmp_path, NOW=NOW)
 
 
 # --- edit and undo --------------------------------------------------------------------------
@@ -255,8 +223,6 @@ def test_infinite_scroll_fetches_the_next_page_as_a_fragment(frozen):
 
 
 def test_contacts_list_runs_a_bounded_number_of_queries(frozen, query_log):
-    from tests.conftest import selects
-
     client = login_client(frozen)
     query_log.clear()
     client.get("/contacts/")

@@ -4,7 +4,8 @@ import re
 import uuid
 
 from fieldapp.contacts import demo
-from tests.test_contacts_form import NOW, contact_form, login_client
+from tests.support import NOW, make_app
+from tests.support.contacts import contact_form, login_client
 
 
 def stored(app, contact_id: str):
@@ -24,8 +25,6 @@ def test_search_button_is_a_submit_of_the_contact_form_named_search_people(login
 
 
 def test_search_without_javascript_lists_people_keeps_the_form_and_saves_nothing(tmp_path):
-    from tests.conftest import make_app
-
     app = make_app(tmp_path, NOW=NOW)
     client = login_client(app)
     form = contact_form(place_id="", place_text="Corner of Main and 2nd", q="J.D",
@@ -40,8 +39,6 @@ def test_search_without_javascript_lists_people_keeps_the_form_and_saves_nothing
 
 
 def test_chosen_person_from_the_results_is_saved_with_the_contact(tmp_path):
-    from tests.conftest import make_app
-
     app = make_app(tmp_path, NOW=NOW)
     client = login_client(app)
     form = contact_form(q="J.D", person_id=demo.PERSON_JD)
@@ -51,8 +48,6 @@ def test_chosen_person_from_the_results_is_saved_with_the_contact(tmp_path):
 
 
 def test_save_with_a_search_typed_but_nobody_chosen_asks_instead_of_saving(tmp_path):
-    from tests.conftest import make_app
-
     app = make_app(tmp_path, NOW=NOW)
     client = login_client(app)
     form = contact_form(q="J.D", person_id="", note="Kept note")
@@ -69,8 +64,6 @@ def test_save_with_a_search_typed_but_nobody_chosen_asks_instead_of_saving(tmp_p
 
 
 def test_the_edit_form_searches_without_javascript_too(tmp_path):
-    from tests.conftest import make_app
-
     app = make_app(tmp_path, NOW=NOW)
     client = login_client(app)
     form = contact_form()

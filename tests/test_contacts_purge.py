@@ -4,10 +4,8 @@ import uuid
 
 from fieldapp import audit
 from fieldapp.contacts import people, store
-from tests.conftest import make_app
-from tests.test_contacts_history import OFFICER, at, db_of
-
-NOW = "2026-03-02T14:00:00+00:00"
+from tests.support import NOW, make_app
+from tests.support.contacts import OFFICER, at, db_of
 
 
 def person_with_history(app, *, created_days, contact_days=(), referral=None) -> str:

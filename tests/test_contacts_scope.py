@@ -14,10 +14,9 @@ import pytest
 
 from fieldapp.accounts import store as accounts_store
 from fieldapp.contacts import demo
-from tests.conftest import DEMO_PASSWORD, login, make_app
-from tests.test_contacts_form import contact_form
+from tests.support import DEMO_PASSWORD, NOW, login
+from tests.support.contacts import contact_form
 
-NOW = "2026-03-02T14:00:00+00:00"
 OCCURRED = "2026-03-02T13:30:00+00:00"
 CRISIS_TEAM_ID = "6f1c2d3e-5a4b-4c8d-9e0f-000000000001"
 RCMP_USERS = {"rcmp_officer": ("rcmp-officer@demo.test", "officer"),
@@ -35,8 +34,9 @@ RCMP_CONFLICT_NOTE = "RCMP conflict note (demo)"
 
 
 @pytest.fixture
-def frozen(tmp_path):
-    app = make_app(tmp_path, NOW=NOW)
+def frozen(frozen):
+    """conftest's `frozen` app, with an RCMP officer and coordinator."""
+    app = frozen
     with app.app_context():
         from fieldapp.db import get_db
 

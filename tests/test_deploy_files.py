@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from fieldapp import config as default_config
-from tests.conftest import make_app
+from tests.support import make_app
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -147,13 +147,16 @@ def test_the_app_service_runs_gunicorn_on_the_app_factory():
 
 def test_every_executable_the_units_run_is_in_the_venv_or_the_system():
     venv_bin = Path(sys.executable).parent
+    checked = 0
     for name in (p.name for p in SERVICES):
         for argv in command_lines(UNITS[name]):
+            checked += 1
             program = argv[0]
             if program.startswith(VENV_BIN):
                 assert (venv_bin / program.removeprefix(VENV_BIN)).exists(), (name, program)
             else:
                 assert program in ("/bin/kill", "/bin/sh"), (name, program)
+    assert len(SERVICES) >= 4 and checked >= len(SERVICES)  # every unit runs a command
 
 
 def _resolve(app, words: tuple[str, ...]):

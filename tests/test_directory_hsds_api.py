@@ -6,8 +6,8 @@ import uuid
 import fieldapp.accounts  # noqa: F401  (the foundation needs accounts imported before security)
 from fieldapp.directory import hsds, snapshot
 from fieldapp.directory.demo import CRISIS_TEAM_ID
-from tests.conftest import make_app
-from tests.hsds_schema import errors
+from tests.support import login, make_app
+from tests.support.hsds_schema import errors
 
 PAGE_KEYS = {"total_items", "total_pages", "page_number", "size", "first_page", "last_page",
              "empty", "contents"}
@@ -86,7 +86,6 @@ def test_api_hides_confidential_locations_from_every_caller(tmp_path):
                         "where l.confidential = 1 limit 1"))["id"]
     anonymous = app.test_client().get(f"/api/hsds/services/{sid}").get_json()
     assert [] == anonymous.get("service_at_locations", [])
-    from tests.conftest import login
     for who in ("officer", "partner", "coordinator"):
         client = app.test_client()
         login(client, who)

@@ -13,8 +13,8 @@ import pytest
 from fieldapp import audit
 from fieldapp.db import connect
 from fieldapp.directory import api_bp
-from tests.conftest import login, make_app
 from tests.policy import USERS
+from tests.support import login, make_app
 
 STREET = "7 Lantern Hollow (fictional)"
 POSTAL = "B3H 9Z7"

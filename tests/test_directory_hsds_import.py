@@ -11,12 +11,12 @@ import pytest
 import fieldapp.accounts  # noqa: F401  (the foundation needs accounts imported before security)
 from fieldapp import uploads
 from fieldapp.directory import hsds
-from tests.hsds_schema import FIXTURES
+from tests.support import NOW
+from tests.support.hsds_schema import FIXTURES
 
 EXAMPLES_CSV = FIXTURES / "examples-3.1" / "csv"
 EXAMPLES_JSON = FIXTURES / "examples-3.1" / "json"
 OHANA = FIXTURES / "ohana-smc"
-NOW = "2026-03-02T14:00:00+00:00"
 LATER = "2026-03-09T10:00:00+00:00"
 TABLES = hsds.ORDER + ["service_category", "service_partnership"]
 

@@ -3,7 +3,7 @@
 import io
 import zipfile
 
-from tests.hsds_schema import FIXTURES
+from tests.support.hsds_schema import FIXTURES
 
 EXAMPLES_CSV = FIXTURES / "examples-3.1" / "csv"
 

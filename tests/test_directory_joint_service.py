@@ -14,14 +14,20 @@ from fieldapp.db import connect, migrate
 from fieldapp.directory import hsds, proposals
 from fieldapp.directory.demo import CRISIS_TEAM_ID
 from fieldapp.directory.demo_build import uid
-from tests.conftest import login, make_app
-from tests.test_directory_manage import FormValues, service_form
-from tests.test_reports_board import html_tables
-from tests.test_reports_dataset import HRP_Q1, load
-from tests.test_reports_dataset import NOW as REPORT_NOW
-from tests.test_reports_diversion import JOINT, PER_CASE, add_cases, overview
+from tests.support import login, make_app
+from tests.support.directory import FormValues, service_form
+from tests.support.reports import (
+    HRP_Q1,
+    JOINT,
+    PER_CASE,
+    REPORT_NOW,
+    add_cases,
+    html_tables,
+    load,
+    overview,
+)
 
-NOW = "2026-05-01T00:00:00+00:00"
+IMPORTED_AT = "2026-05-01T00:00:00+00:00"
 LABEL = "Joint police–health team"
 
 
@@ -155,11 +161,11 @@ def test_hsds_csv_export_then_import_into_a_fresh_db_keeps_the_joint_flag(login_
                                  rows[plain]["joint_police_health"])
     fresh = fresh_db(tmp_path)
     try:
-        hsds.import_package(fresh, tmp_path / "out", NOW, police_services=["HRP", "RCMP"])
+        hsds.import_package(fresh, tmp_path / "out", IMPORTED_AT, police_services=["HRP", "RCMP"])
         assert (1, 0) == (joint_flag(fresh, joint), joint_flag(fresh, plain))
         # ... and the next round trip changes nothing.
         hsds.export_csv(fresh, tmp_path / "again")
-        report = hsds.import_package(fresh, tmp_path / "again", NOW,
+        report = hsds.import_package(fresh, tmp_path / "again", IMPORTED_AT,
                                      police_services=["HRP", "RCMP"])
         assert 0 == report.changed, report.to_text()
     finally:
@@ -176,7 +182,7 @@ def test_hsds_json_carries_the_joint_flag_as_a_boolean_and_imports_it(login_as, 
     assert stored == {sid: s["joint_police_health"] for sid, s in services.items()}
     fresh = fresh_db(tmp_path)
     try:
-        hsds.import_package(fresh, tmp_path / "services.json", NOW,
+        hsds.import_package(fresh, tmp_path / "services.json", IMPORTED_AT,
                             police_services=["HRP", "RCMP"])
         assert 1 == joint_flag(fresh, joint)
     finally:
@@ -194,7 +200,7 @@ def test_import_without_the_joint_column_leaves_the_flag_alone(login_as, db, tmp
         writer = csv.DictWriter(handle, columns, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
-    hsds.import_package(db, tmp_path / "out", NOW, police_services=["HRP", "RCMP"])
+    hsds.import_package(db, tmp_path / "out", IMPORTED_AT, police_services=["HRP", "RCMP"])
     assert 1 == joint_flag(db, joint)
 
 

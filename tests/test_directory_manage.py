@@ -3,7 +3,6 @@ phones, the verification queue, duplicates and merges, the partnership register,
 partners' proposals that change nothing before a coordinator approves them."""
 
 import json
-from html.parser import HTMLParser
 
 import pytest
 from werkzeug.datastructures import MultiDict
@@ -12,29 +11,12 @@ import fieldapp.accounts  # noqa: F401  (the foundation's import order: accounts
 from fieldapp import audit
 from fieldapp.directory import duplicates, partnerships, proposals, store, upkeep
 from fieldapp.directory.demo import CRISIS_TEAM_ID, SENIORS_SERVICE_ID, YOUTH_SHELTER_ID
-from tests.test_directory_search import add_service
+from tests.support import login, make_app
+from tests.support.directory import FormValues, add_service, service_form, snapshot
 
 MANAGE_PAGES = ["/directory/manage", "/directory/manage/verify", "/directory/manage/duplicates",
                 "/directory/manage/partnerships", "/directory/manage/proposals",
                 "/directory/manage/services/new", "/directory/manage/organizations/new"]
-
-
-def service_form(**overrides):
-    form = {
-        "organization_id": CRISIS_TEAM_ID, "name": "Quillfeather Counselling",
-        "description": "Walk-in counselling.", "accepts_referrals": "1",
-        "intake_phone": "902-555-0177", "intake_email": "intake@quill.demo.test",
-        "categories": ["mental_health_crisis", "health"], "populations": ["mental_health"],
-        "partnered_with": ["HRP"], "languages": ["en", "fr"],
-        "phone_id": [""], "phone_number": ["902-555-0170"], "phone_extension": ["12"],
-        "phone_type": ["voice"],
-        "address_1": "1 Demo Lane", "city": "Dartmouth", "state_province": "NS",
-        "latitude": "44.67", "longitude": "-63.57",
-        "MO_open1": "09:00", "MO_close1": "12:00", "MO_open2": "13:00", "MO_close2": "17:00",
-        "FR_open1": "20:00", "FR_close1": "02:00",
-    }
-    form.update(overrides)
-    return form
 
 
 def count(db, table):
@@ -164,7 +146,9 @@ def test_verification_queue_and_one_tap_verified_today(login_as, db):
     assert "coordinator@demo.test" == service["assurer_email"]
     assert service["assured_date"] > "2020-01-01"
     assert [stale] == [e["object_id"] for e in audit.events(db, "directory_service_verified")]
-    assert fresh
+    # The listing verified recently was neither queued nor touched.
+    untouched = store.get_service(db, fresh)
+    assert "2099-01-01" == untouched["assured_date"] and not untouched["assurer_email"]
 
 
 def test_verified_today_from_the_edit_page_returns_to_it(login_as, db):
@@ -181,8 +165,6 @@ def test_verified_today_from_the_edit_page_returns_to_it(login_as, db):
 
 def test_verify_days_is_configurable(tmp_path):
     from fieldapp.db import connect
-    from tests.conftest import login, make_app
-
     app = make_app(tmp_path, DIRECTORY_VERIFY_DAYS=7, NOW="2026-03-02T14:00:00+00:00")
     db = connect(app.config["DATABASE"])
     add_service(db, "Quillfeather Ten Days", verified="2026-02-20")
@@ -354,70 +336,11 @@ def test_partner_sees_their_own_listings_on_the_search_page(login_as, db):
     assert "Quillfeather Own Listing" in own and "Quillfeather Other Listing" not in own
 
 
-class FormValues(HTMLParser):
-    """The values a browser would submit from the page's upkeep form (class dir-form)."""
-
-    def __init__(self):
-        super().__init__()
-        self.pairs: list[tuple[str, str]] = []
-        self._form = 0
-        self._select = None
-        self._textarea = None
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "form":
-            self._form += 1 if "dir-form" in (a.get("class") or "") and not self._form else 0
-            if "dir-form" not in (a.get("class") or "") and self._form == 1:
-                self._form = 2  # a later form: stop collecting
-        if self._form != 1:
-            return
-        if tag == "input" and a.get("name"):
-            if a.get("type") in ("checkbox", "radio") and "checked" not in a:
-                return
-            self.pairs.append((a["name"], a.get("value") or ""))
-        elif tag == "select":
-            self._select = [a["name"], None, None]
-        elif tag == "option" and self._select:
-            if self._select[2] is None:
-                self._select[2] = a.get("value", "")
-            if "selected" in a:
-                self._select[1] = a.get("value", "")
-        elif tag == "textarea":
-            self._textarea = [a["name"], ""]
-
-    def handle_endtag(self, tag):
-        if tag == "select" and self._select:
-            name, chosen, first = self._select
-            self.pairs.append((name, chosen if chosen is not None else first or ""))
-            self._select = None
-        elif tag == "textarea" and self._textarea:
-            self.pairs.append(tuple(self._textarea))
-            self._textarea = None
-
-    def handle_data(self, data):
-        if self._textarea is not None:
-            self._textarea[1] += data
-
-
-def snapshot(service):
-    return {
-        "fields": {f: service.get(f) or None for f in upkeep.SERVICE_TEXT_FIELDS},
-        "referrals": service["accepts_referrals"],
-        "joint": service["joint_police_health"],
-        "phones": sorted((p["id"], p["number"], p["extension"]) for p in service["phones"]),
-        "schedules": sorted(s["id"] for s in service["schedules"]),
-        "languages": sorted((lang["code"], lang["name"]) for lang in service["languages"]),
-        "categories": service["categories"], "populations": sorted(service["populations"]),
-        "partners": service["partnered_with"],
-        "address": (service["address"] or {}).get("text"),
-    }
-
-
 def test_saving_an_unchanged_edit_form_changes_nothing(login_as, db):
     coordinator = login_as("coordinator")
     service_ids = [r[0] for r in db.execute(
         "SELECT id FROM service WHERE archived_at IS NULL ORDER BY name LIMIT 12")]
+    assert 12 == len(service_ids)
     for service_id in service_ids:
         before = snapshot(store.get_service(db, service_id))
         page = coordinator.get(f"/directory/manage/services/{service_id}")

@@ -9,12 +9,12 @@ import fieldapp.accounts  # noqa: F401  (the foundation's import order: accounts
 from fieldapp.directory import search as directory_search
 from fieldapp.directory import store, upkeep
 from fieldapp.directory.demo import CRISIS_TEAM_ID, SENIORS_SERVICE_ID, YOUTH_SHELTER_ID
-from tests.conftest import login, make_app, selects
+from tests.support import NOW, login, make_app, selects
+from tests.support.directory import add_service
 
 TZ = "America/Halifax"
 # Monday 2 March 2026, 10:00 in Halifax (UTC-4).
 MONDAY_10 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
-NOW = "2026-03-02T14:00:00+00:00"
 WEEKDAYS = ["MO", "TU", "WE", "TH", "FR"]
 
 
@@ -24,25 +24,6 @@ def hours_for(days, *shifts):
     for day in days:
         schedule["days"][day] = list(shifts)
     return schedule
-
-
-def add_service(db, name, *, organization_id=CRISIS_TEAM_ID, description="", categories=(),
-                populations=(), languages=(), accepts_referrals=False, schedule=None,
-                phones=(), lat=None, lon=None, address_1="", city="", keywords="",
-                verified=None):
-    values = {field: "" for field in upkeep.SERVICE_TEXT_FIELDS}
-    values.update(
-        name=name, description=description, keywords=keywords, organization_id=organization_id,
-        accepts_referrals=accepts_referrals, categories=list(categories),
-        populations=list(populations), partnered_with=[], languages=list(languages),
-        phones=[{"number": p, "extension": "", "type": "voice"} for p in phones],
-        address={"address_1": address_1, "city": city, "latitude": lat, "longitude": lon},
-        schedule=schedule or {"always_open": False, "days": {}},
-    )
-    service_id = upkeep.save_service(db, values, service_id=None, now="2026-03-01T12:00:00+00:00")
-    if verified:
-        db.execute("UPDATE service SET assured_date = ? WHERE id = ?", [verified, service_id])
-    return service_id
 
 
 @pytest.fixture
@@ -234,8 +215,6 @@ def test_history_restore_gets_the_whole_page(login_as, listings):
 def test_open_now_filter_on_the_page_at_a_frozen_clock(tmp_path):
     app = make_app(tmp_path, NOW=NOW)
     from fieldapp.db import connect
-    from tests.conftest import login
-
     db = connect(app.config["DATABASE"])
     night = add_service(db, "Zephyr Night Outreach", schedule=hours_for(["FR"], ("20:00", "04:00")))
     day = add_service(db, "Zephyr Day Centre", schedule=hours_for(["MO"], ("09:00", "17:00")))

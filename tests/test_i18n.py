@@ -10,7 +10,7 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 from fieldapp import i18n_tools
-from tests.test_security_headers import html_pages
+from tests.support.pages import html_pages
 
 ROOT = Path(__file__).resolve().parent.parent
 

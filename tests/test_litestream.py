@@ -18,7 +18,8 @@ import pytest
 
 from bench import loadmix
 
-pytestmark = pytest.mark.slow
+# serial: gunicorn with its workers and twenty clients takes the whole machine.
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "deploy" / "litestream.yml"

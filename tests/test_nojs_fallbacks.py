@@ -9,19 +9,10 @@ import fieldapp.accounts  # noqa: F401  (blueprint imports must start at account
 
 # isort: split
 from fieldapp.referrals import store
-from tests.test_referrals_support import (
-    OFFICER_ID,
-    client_for,
-    frozen,
-    referral_item,
-    user_row,
-)
+from tests.support import NOW
+from tests.support.referrals import OFFICER_ID, client_for, referral_item, user_row
 
-NOW = "2026-03-02T14:00:00+00:00"
 HX = {"HX-Request": "true"}
-
-
-_ = frozen  # the fixture, shared with the other referral tests (test_referrals_support)
 
 
 def send(app, db, **overrides) -> str:
@@ -82,16 +73,16 @@ def test_controls_that_need_javascript_render_hidden(login_as):
     assert re.search(r'<button type="button" id="dir-near-button" hidden', directory)
 
 
-def test_inbox_row_forms_carry_the_filtered_inbox(frozen):
-    app, db = frozen
+def test_inbox_row_forms_carry_the_filtered_inbox(referral_app):
+    app, db = referral_app
     send(app, db)
     html = client_for(app, "partner").get("/referrals/?status=unanswered").get_data(as_text=True)
     row = re.search(r'<tr id="referral-.*?</tr>', html, re.S).group(0)
     assert 2 == row.count('name="next" value="/referrals/?status=unanswered"')  # Accept, Decline
 
 
-def test_partner_accepting_without_htmx_goes_back_to_the_filtered_inbox(frozen):
-    app, db = frozen
+def test_partner_accepting_without_htmx_goes_back_to_the_filtered_inbox(referral_app):
+    app, db = referral_app
     referral_id = send(app, db)
     partner = client_for(app, "partner")
     response = partner.post(f"/referrals/{referral_id}/accept",
@@ -102,16 +93,16 @@ def test_partner_accepting_without_htmx_goes_back_to_the_filtered_inbox(frozen):
                                     [referral_id]).fetchone()[0]
 
 
-def test_partner_transition_with_an_offsite_next_goes_to_the_referral(frozen):
-    app, db = frozen
+def test_partner_transition_with_an_offsite_next_goes_to_the_referral(referral_app):
+    app, db = referral_app
     referral_id = send(app, db)
     response = client_for(app, "partner").post(
         f"/referrals/{referral_id}/accept", data={"next": "https://evil.example/referrals/"})
     assert f"/referrals/{referral_id}" == response.headers["Location"]
 
 
-def test_htmx_accept_from_the_row_still_swaps_the_row(frozen):
-    app, db = frozen
+def test_htmx_accept_from_the_row_still_swaps_the_row(referral_app):
+    app, db = referral_app
     referral_id = send(app, db)
     response = client_for(app, "partner").post(
         f"/referrals/{referral_id}/accept", headers=HX,
@@ -121,8 +112,8 @@ def test_htmx_accept_from_the_row_still_swaps_the_row(frozen):
         f'<tr id="referral-{referral_id}"')
 
 
-def test_officer_referral_page_has_a_refresh_link(frozen):
-    app, db = frozen
+def test_officer_referral_page_has_a_refresh_link(referral_app):
+    app, db = referral_app
     referral_id = send(app, db)
     html = client_for(app, "officer").get(f"/referrals/{referral_id}").get_data(as_text=True)
     assert f'<a href="/referrals/{referral_id}">Refresh</a>' in html

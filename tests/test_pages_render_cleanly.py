@@ -3,19 +3,10 @@ what people read (a method's repr, an unrendered tag, "None" as a value)."""
 
 import re
 
-from tests.test_security_headers import get_pages
+from tests.support.pages import pages
 
 # ("None" alone in an element is a Python None printed; "None." or "None: …" are words.)
 LEAKS = re.compile(r"<built-in|bound method|object at 0x|Undefined|\{\{|\{%|>\s*None\s*<")
-USERS = ("officer", "coordinator", "partner", "partner2", "anonymous")
-
-
-def pages(app, db):
-    """(url, user) for every GET page and every user allowed to see it."""
-    for url, roles in get_pages(app, db):
-        for user in USERS:
-            if user.rstrip("2") in roles:
-                yield url, user
 
 
 def test_no_internals_on_any_page(app, db, login_as):

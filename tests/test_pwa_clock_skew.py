@@ -6,16 +6,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.conftest import make_app
-from tests.test_pwa_sync import contact, person, referral, referral_service, statuses
+from tests.support.pwa import contact, person, referral, referral_service, statuses
 
 SERVER_NOW = datetime.fromisoformat("2026-03-02T14:00:00+00:00")  # the `frozen` app's NOW
 TRUE_TIME = SERVER_NOW - timedelta(minutes=30)  # when the contact really happened
-
-
-@pytest.fixture
-def frozen(tmp_path):
-    return make_app(tmp_path, NOW=SERVER_NOW.isoformat())
 
 
 def on_phone(moment: datetime, skew: timedelta) -> str:

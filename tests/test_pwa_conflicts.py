@@ -7,15 +7,8 @@ import re
 
 import pytest
 
-from tests.conftest import login, make_app
-from tests.test_pwa_sync import contact, person, referral, referral_service, statuses
-
-NOW = "2026-03-02T14:00:00+00:00"
-
-
-@pytest.fixture
-def frozen(tmp_path):
-    return make_app(tmp_path, NOW=NOW)
+from tests.support import NOW, login
+from tests.support.pwa import contact, person, referral, referral_service, statuses
 
 
 @pytest.fixture

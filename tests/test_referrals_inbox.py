@@ -6,7 +6,8 @@ import fieldapp.accounts  # noqa: F401  (blueprint imports must start at account
 
 # isort: split
 from fieldapp.referrals import lifecycle, store
-from tests.test_referrals_support import (
+from tests.support import NOW, selects
+from tests.support.referrals import (
     CANARY,
     OFFICER_ID,
     PARTNER_ID,
@@ -15,18 +16,13 @@ from tests.test_referrals_support import (
     SVC_YOUTH,
     add_contact,
     client_for,
-    frozen,
     referral_item,
     user_row,
 )
 
-NOW = "2026-03-02T14:00:00+00:00"  # 10:00 in Halifax
 HX = {"HX-Request": "true"}
 Y_NAME = "Yvonne OtherAgency"
 Y_NOTE = "CANARY-other-agency-note-91c2"
-
-
-_ = frozen  # the fixture, shared with the other referral tests (test_referrals_support)
 
 
 def send(app, db, user_id=OFFICER_ID, now=NOW, **overrides):
@@ -45,8 +41,8 @@ def two_agencies(app, db):
     return x, y
 
 
-def test_partner_of_one_agency_never_sees_another_agencys_referrals(frozen):
-    app, db = frozen
+def test_partner_of_one_agency_never_sees_another_agencys_referrals(referral_app):
+    app, db = referral_app
     x, y = two_agencies(app, db)
     partner = client_for(app, "partner")
     link_y = db.execute("select id from referral_link where referral_id = ?", [y]).fetchone()[0]
@@ -84,8 +80,8 @@ def test_partner_of_one_agency_never_sees_another_agencys_referrals(frozen):
     assert db["referral_link"].get(link_y)["used_at"] is None
 
 
-def test_partner_pages_contain_none_of_the_officers_notes(frozen):
-    app, db = frozen
+def test_partner_pages_contain_none_of_the_officers_notes(referral_app):
+    app, db = referral_app
     x, _ = two_agencies(app, db)
     partner = client_for(app, "partner")
     pages = [partner.get(f"/referrals/{x}"), partner.get("/referrals/"),
@@ -105,8 +101,8 @@ def test_partner_pages_contain_none_of_the_officers_notes(frozen):
     assert "Prefers afternoons; hand-off for the partner." in pages[0].get_data(as_text=True)
 
 
-def test_mark_received_is_a_post_the_page_offers_and_counts_once(frozen):
-    app, db = frozen
+def test_mark_received_is_a_post_the_page_offers_and_counts_once(referral_app):
+    app, db = referral_app
     x = send(app, db)
     partner = client_for(app, "partner")
     page = partner.get(f"/referrals/{x}").get_data(as_text=True)
@@ -119,8 +115,8 @@ def test_mark_received_is_a_post_the_page_offers_and_counts_once(frozen):
         "select to_status from referral_event where referral_id = ? order by id", [x])]
 
 
-def test_partner_inbox_lists_new_first_with_urgency_and_the_unanswered_count(frozen):
-    app, db = frozen
+def test_partner_inbox_lists_new_first_with_urgency_and_the_unanswered_count(referral_app):
+    app, db = referral_app
     old = send(app, db, urgency="this_week", now="2026-03-02T12:00:00+00:00")
     answered = send(app, db, urgency="today", now="2026-03-02T13:00:00+00:00")
     new = send(app, db, urgency="urgent", now="2026-03-02T13:30:00+00:00")
@@ -132,8 +128,8 @@ def test_partner_inbox_lists_new_first_with_urgency_and_the_unanswered_count(fro
     assert "Urgent" in body
 
 
-def test_accept_in_one_tap_swaps_the_row(frozen):
-    app, db = frozen
+def test_accept_in_one_tap_swaps_the_row(referral_app):
+    app, db = referral_app
     x = send(app, db)
     response = client_for(app, "partner").post(f"/referrals/{x}/accept",
                                                data={"fragment": "row"}, headers=HX)
@@ -146,8 +142,8 @@ def test_accept_in_one_tap_swaps_the_row(frozen):
         "select to_status from referral_event where referral_id = ? order by id", [x])]
 
 
-def test_decline_needs_a_reason_and_records_it(frozen):
-    app, db = frozen
+def test_decline_needs_a_reason_and_records_it(referral_app):
+    app, db = referral_app
     x = send(app, db)
     partner = client_for(app, "partner")
     refused = partner.post(f"/referrals/{x}/decline", data={"fragment": "row"}, headers=HX)
@@ -160,8 +156,8 @@ def test_decline_needs_a_reason_and_records_it(frozen):
                                            db["referral"].get(x)["status_reason"])
 
 
-def test_an_illegal_transition_answers_409_with_a_clear_message(frozen):
-    app, db = frozen
+def test_an_illegal_transition_answers_409_with_a_clear_message(referral_app):
+    app, db = referral_app
     x = send(app, db)
     partner = client_for(app, "partner")
     partner.post(f"/referrals/{x}/accept")
@@ -175,8 +171,8 @@ def test_an_illegal_transition_answers_409_with_a_clear_message(frozen):
     assert 'id="referral-status"' in response.get_data(as_text=True)
 
 
-def test_partner_records_the_follow_up_to_the_outcome(frozen):
-    app, db = frozen
+def test_partner_records_the_follow_up_to_the_outcome(referral_app):
+    app, db = referral_app
     x = send(app, db)
     partner = client_for(app, "partner")
     for action, data in [("accept", {}), ("attempt_contact", {}), ("connect", {}),
@@ -186,8 +182,8 @@ def test_partner_records_the_follow_up_to_the_outcome(frozen):
     assert ("closed", "completed") == (row["status"], row["outcome"])
 
 
-def test_officer_sees_live_status_with_a_receipt_line_in_local_time(frozen):
-    app, db = frozen
+def test_officer_sees_live_status_with_a_receipt_line_in_local_time(referral_app):
+    app, db = referral_app
     x = send(app, db, now="2026-03-02T13:52:00+00:00")
     with app.app_context():
         partner = user_row(db, PARTNER_ID)
@@ -204,8 +200,8 @@ def test_officer_sees_live_status_with_a_receipt_line_in_local_time(frozen):
     assert "accepted" in status and 'hx-trigger="every 15s"' in status
 
 
-def test_other_officer_gets_404_for_my_referral(frozen):
-    app, db = frozen
+def test_other_officer_gets_404_for_my_referral(referral_app):
+    app, db = referral_app
     x = send(app, db)
     officer2 = client_for(app, "officer2")
     assert 404 == officer2.get(f"/referrals/{x}").status_code
@@ -213,8 +209,8 @@ def test_other_officer_gets_404_for_my_referral(frozen):
     assert x not in officer2.get("/referrals/").get_data(as_text=True)
 
 
-def test_officer_withdraws_with_a_reason_before_connection_only(frozen):
-    app, db = frozen
+def test_officer_withdraws_with_a_reason_before_connection_only(referral_app):
+    app, db = referral_app
     x = send(app, db)
     officer = client_for(app, "officer")
     assert 400 == officer.post(f"/referrals/{x}/withdraw", data={"note": ""}).status_code
@@ -231,14 +227,15 @@ def test_officer_withdraws_with_a_reason_before_connection_only(frozen):
                                data={"note": "too late"}).status_code
 
 
-def test_an_officer_cannot_take_partner_actions(frozen):
-    app, db = frozen
+def test_an_officer_cannot_take_partner_actions(referral_app):
+    app, db = referral_app
     x = send(app, db)
     assert 404 == client_for(app, "officer").post(f"/referrals/{x}/accept").status_code
 
 
-def test_coordinator_sees_all_referrals_of_the_service_with_filters_and_response_times(frozen):
-    app, db = frozen
+def test_coordinator_sees_all_referrals_of_the_service_with_filters_and_response_times(
+        referral_app):
+    app, db = referral_app
     x, y = two_agencies(app, db)
     with app.app_context():
         lifecycle.transition(db, x, "accept", user=user_row(db, PARTNER_ID),
@@ -256,8 +253,8 @@ def test_coordinator_sees_all_referrals_of_the_service_with_filters_and_response
     assert 200 == coordinator.get(f"/referrals/{x}").status_code
 
 
-def test_coordinator_reassigns_a_referral_declined_for_capacity(frozen):
-    app, db = frozen
+def test_coordinator_reassigns_a_referral_declined_for_capacity(referral_app):
+    app, db = referral_app
     x = send(app, db)
     partner = client_for(app, "partner")
     partner.post(f"/referrals/{x}/decline", data={"reason": "no_capacity"})
@@ -276,8 +273,8 @@ def test_coordinator_reassigns_a_referral_declined_for_capacity(frozen):
                                    data={"service_id": SVC_CRISIS}).status_code
 
 
-def test_partner_inbox_settings_choose_acceptance_from_the_e_mail(frozen):
-    app, db = frozen
+def test_partner_inbox_settings_choose_acceptance_from_the_e_mail(referral_app):
+    app, db = referral_app
     partner = client_for(app, "partner")
     assert 302 == partner.post("/referrals/settings", data={"accept_from_email": "1"}).status_code
     with app.app_context():
@@ -286,10 +283,8 @@ def test_partner_inbox_settings_choose_acceptance_from_the_e_mail(frozen):
 
 
 def test_inbox_and_officer_list_run_the_same_number_of_queries_for_3_or_30_referrals(
-        frozen, query_log):
-    from tests.conftest import selects
-
-    app, db = frozen
+        referral_app, query_log):
+    app, db = referral_app
     partner, officer = client_for(app, "partner"), client_for(app, "officer")
     counts = []
     for total in (3, 30):
@@ -302,8 +297,8 @@ def test_inbox_and_officer_list_run_the_same_number_of_queries_for_3_or_30_refer
     assert counts[:2] == counts[2:]
 
 
-def test_the_inbox_and_a_referral_speak_french(frozen):
-    app, db = frozen
+def test_the_inbox_and_a_referral_speak_french(referral_app):
+    app, db = referral_app
     x = send(app, db)
     db.execute("update user set language = 'fr' where id = ?", [PARTNER_ID])
     partner = client_for(app, "partner")

@@ -10,17 +10,10 @@ import fieldapp.accounts  # noqa: F401  (blueprint imports must start at account
 
 # isort: split
 from fieldapp.db import connect
+from fieldapp.directory.demo import CRISIS_TEAM_ID
 from fieldapp.referrals import lifecycle
-from tests.conftest import make_app
-from tests.test_referrals_support import (
-    CRISIS_TEAM_ID,
-    OFFICER_ID,
-    PARTNER_ID,
-    SVC_CRISIS,
-    add_services,
-)
-
-NOW = "2026-03-02T14:00:00+00:00"
+from tests.support import NOW, make_app
+from tests.support.referrals import OFFICER_ID, PARTNER_ID, SVC_CRISIS, add_services
 
 # (action, reason) variants a user can ask for.
 VARIANTS = [("receive", None), ("accept", None), ("decline", "no_capacity"),

@@ -3,66 +3,30 @@
 The store queues it; `flask referrals send-mail` sends it (the thread that sends after a request
 is off here, so that every test says when mail goes: see test_referrals_outbox.py for it)."""
 
-import re
-import socket
-from email import message_from_bytes
-from email.policy import default
 
 import pytest
-from aiosmtpd.controller import Controller
 
 import fieldapp.accounts  # noqa: F401  (blueprint imports must start at accounts)
 
 # isort: split
 from fieldapp.db import connect
 from fieldapp.referrals import store
-from tests.conftest import login, make_app
-from tests.test_referrals_support import (
+from tests.support import NOW, login, make_app
+from tests.support.referrals import (
     CANARY,
     OFFICER_ID,
+    PERSONAL,
     SVC_CRISIS,
     SVC_YOUTH,
     add_contact,
     add_services,
+    body_of,
+    forget_queued_mail,
+    link_path,
     referral_item,
+    send_mail,
     user_row,
 )
-
-NOW = "2026-03-02T14:00:00+00:00"
-PERSONAL = ["Sam Example", "902-555-0199", "Prefers afternoons", "phone after 2 pm"]
-
-
-class Inbox:
-    """aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content,
-                                                                    policy=default)))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def smtp():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield inbox, controller.port
-    controller.stop()
-
-
-def forget_queued_mail(db) -> None:
-    """Drop what the demo data queued (its referrals were made when the app was built)."""
-    db.conn.execute("delete from mail_outbox")
-    db.conn.commit()
 
 
 @pytest.fixture
@@ -77,28 +41,12 @@ def mailing(tmp_path, smtp):
     db.conn.close()
 
 
-def send_mail(app) -> str:
-    """Run `flask referrals send-mail` once; its output."""
-    result = app.test_cli_runner().invoke(args=["referrals", "send-mail"])
-    assert 0 == result.exit_code, result.output
-    return result.output
-
-
 def send(app, db, item):
     """Store a referral as the form and the sync do, then run the sender."""
     with app.test_request_context():
         result = store.apply_referral(db, item, user_row(db, OFFICER_ID), NOW)
     send_mail(app)
     return result
-
-
-def body_of(message) -> str:
-    return message.get_body(preferencelist=("plain",)).get_content()
-
-
-def link_path(message) -> str:
-    url = re.search(r"https?://\S+/referrals/link/\S+", body_of(message)).group(0)
-    return re.sub(r"^https?://[^/]+", "", url)
 
 
 def test_each_new_referral_sends_exactly_one_message_and_a_replay_sends_none(mailing):

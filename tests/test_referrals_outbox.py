@@ -20,26 +20,22 @@ import fieldapp.accounts  # noqa: F401  (blueprint imports must start at account
 from fieldapp import clock
 from fieldapp.db import connect, get_db, writing
 from fieldapp.referrals import mail, outbox, store
-from tests.conftest import login, make_app
-from tests.test_referrals_mail import (
+from tests.support import NOW, login, make_app
+from tests.support.pages import add_other_service_users
+from tests.support.referrals import (
+    OFFICER_ID,
     PERSONAL,
+    SVC_YOUTH,
     Inbox,
+    add_services,
     body_of,
     forget_queued_mail,
-    free_port,
-    send_mail,
-)
-from tests.test_referrals_support import (
-    OFFICER_ID,
-    SVC_YOUTH,
-    add_services,
     form_of,
+    free_port,
     referral_item,
+    send_mail,
     user_row,
 )
-from tests.test_route_policy import add_other_service_users
-
-NOW = "2026-03-02T14:00:00+00:00"
 
 
 @pytest.fixture

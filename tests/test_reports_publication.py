@@ -5,6 +5,7 @@ import pytest
 
 import fieldapp.cli  # noqa: F401  (imports the areas in the app's order)
 from fieldapp.db import connect
+from fieldapp.directory.demo import YOUTH_SHELTER_ID
 from fieldapp.reports import store, tables
 from fieldapp.reports.period import quarter
 from fieldapp.reports.suppression import (
@@ -15,9 +16,8 @@ from fieldapp.reports.suppression import (
     publication_order,
     text,
 )
-from tests.conftest import login, make_app
-from tests.test_reports_board import html_tables
-from tests.test_reports_dataset import HRP_Q1, NOW, OFFICER_A, YOUTH_SHELTER_ID, load
+from tests.support import login, make_app
+from tests.support.reports import HRP_Q1, OFFICER_A, REPORT_NOW, html_tables, load
 
 
 def report_with(tmp_path, name: str, kinds: dict, populations: dict, referrals: dict) -> dict:
@@ -26,7 +26,7 @@ def report_with(tmp_path, name: str, kinds: dict, populations: dict, referrals: 
     `referrals[service]` referrals sent to each service."""
     folder = tmp_path / name
     folder.mkdir()
-    app = make_app(folder, NOW=NOW)
+    app = make_app(folder, NOW=REPORT_NOW)
     load(app.config["DATABASE"])
     db = connect(app.config["DATABASE"])
     at = "2026-02-17T15:00:00+00:00"
@@ -76,13 +76,13 @@ def test_order_of_hidden_rows_does_not_depend_on_their_true_counts(tmp_path):
 
 @pytest.fixture
 def sections(tmp_path):
-    app = make_app(tmp_path, NOW=NOW)
+    app = make_app(tmp_path, NOW=REPORT_NOW)
     load(app.config["DATABASE"])
     period = quarter(2026, 1, "America/Halifax")
     db = connect(app.config["DATABASE"])
     with app.test_request_context():
         yield tables.build(db, store.Filters(period.start_utc, period.end_utc, "HRP"), period,
-                           app.config, NOW, "2026-07-20")
+                           app.config, REPORT_NOW, "2026-07-20")
     db.conn.close()
 
 
@@ -98,7 +98,7 @@ def test_no_suppressed_mark_in_a_non_count_column(sections):
 
 
 def test_withheld_rates_have_a_footnote_on_the_page(tmp_path):
-    app = make_app(tmp_path, NOW=NOW)
+    app = make_app(tmp_path, NOW=REPORT_NOW)
     load(app.config["DATABASE"])
     client = app.test_client()
     login(client, "coordinator")

@@ -11,57 +11,13 @@ from fieldapp.db import connect
 from fieldapp.reports import period as periods
 from fieldapp.reports import summary
 from fieldapp.reports.suppression import Cell, count, rate
-from tests.conftest import login, make_app
-from tests.test_reports_board import html_tables
-from tests.test_reports_dataset import NOW, OFFICER_A, S1, load
-
-# 2025-Q4 (the period before 2026-Q1): six veterans (HRP), five of them referred, accepted
-# after 2 h and connected after 10 to 50 h.
-VETERANS = [(f"v{i}", f"2025-11-{10 + i:02d}T15:00:00+00:00") for i in range(1, 7)]
-# 2025-Q1 (a year before 2026-Q1): ten mental-health contacts; eight referred and accepted
-# (diverted), five of them connected after 6 h; two escalated to police.
-MENTAL_HEALTH = [(f"m{i:02d}", f"2025-02-{i + 1:02d}T15:00:00+00:00") for i in range(1, 11)]
-
-
-def add_earlier_periods(path: str) -> None:
-    db = connect(path)
-    with db.atomic():
-        for i, (cid, at) in enumerate(VETERANS, 1):
-            _contact(db, cid, at, "veteran_support", "warm_referral", f"pv{i}", ["veteran"])
-            if i <= 5:
-                _referral(db, f"VR{i}", cid, at, accepted=2, connected=10 * i)
-        for i, (cid, at) in enumerate(MENTAL_HEALTH, 1):
-            outcome = "escalated_police" if i > 8 else "warm_referral"
-            _contact(db, cid, at, "mental_health", outcome, f"pm{i}", ["mental_health"])
-            if i <= 8:
-                _referral(db, f"MR{i}", cid, at, accepted=1, connected=6 if i <= 5 else None)
-    db.conn.close()
-
-
-def _contact(db, cid, at, kind, outcome, person, populations):
-    db["person"].insert({"id": person, "alias": f"Test {person}", "police_service": "HRP",
-                         "created_at": "2024-01-01T00:00:00"})
-    db["contact"].insert({"id": cid, "officer_id": OFFICER_A, "police_service": "HRP",
-                          "team": "Hand", "occurred_at": at, "created_at": at, "kind": kind,
-                          "outcome": outcome, "person_id": person, "is_group": 0})
-    for population in populations:
-        db["contact_population"].insert({"contact_id": cid, "population": population})
-
-
-def _referral(db, rid, contact, sent, accepted, connected):
-    from tests.test_reports_dataset import CRISIS_TEAM_ID, _plus
-
-    db["referral"].insert({
-        "id": rid, "contact_id": contact, "service_id": S1, "organization_id": CRISIS_TEAM_ID,
-        "officer_id": OFFICER_A, "police_service": "HRP", "urgency": "today",
-        "consent": "verbal", "status": "connected" if connected else "accepted",
-        "created_at": sent, "sent_at": sent, "accepted_at": _plus(sent, accepted),
-        "connected_at": _plus(sent, connected)})
+from tests.support import login, make_app
+from tests.support.reports import REPORT_NOW, add_earlier_periods, html_tables, load
 
 
 @pytest.fixture
 def summary_app(tmp_path):
-    app = make_app(tmp_path, NOW=NOW)
+    app = make_app(tmp_path, NOW=REPORT_NOW)
     load(app.config["DATABASE"])
     add_earlier_periods(app.config["DATABASE"])
     return app

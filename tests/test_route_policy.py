@@ -4,20 +4,11 @@ import uuid
 
 import pytest
 
-from fieldapp.accounts import store as accounts_store
-from tests.conftest import DEMO_PASSWORD, login
 from tests.policy import OTHER_SERVICE_USERS, USERS, load_policy
+from tests.support import login
+from tests.support.pages import add_other_service_users, routes
 
 POLICY = load_policy()
-
-
-def routes(app):
-    found = []
-    for rule in app.url_map.iter_rules():
-        methods = rule.methods - {"HEAD", "OPTIONS"}
-        found.append((rule, "GET" if "GET" in methods else sorted(methods)[0]))
-    # Logging out ends the walk's session, so it goes last.
-    return sorted(found, key=lambda item: item[0].endpoint == "accounts.logout")
 
 
 def test_every_route_is_in_the_policy(app):
@@ -59,19 +50,6 @@ def object_cases() -> list:
     return [pytest.param(endpoint, case, id=f"{endpoint}: {case['why']}")
             for endpoint, entry in sorted(POLICY.items())
             for case in entry.get("objects", [])]
-
-
-def add_other_service_users(app) -> None:
-    with app.app_context():
-        from fieldapp.db import get_db
-
-        for email, role, police_service in OTHER_SERVICE_USERS.values():
-            accounts_store.create_user(
-                get_db(), {"email": email, "name": f"{police_service} {role} (demo)",
-                           "role": role, "police_service": police_service,
-                           "organization_id": None, "language": "en"},
-                DEMO_PASSWORD, hash_method=app.config["PASSWORD_HASH_METHOD"],
-                now="2026-01-01T00:00:00+00:00")
 
 
 @pytest.mark.parametrize("endpoint, case", object_cases())

@@ -3,36 +3,11 @@
 import pytest
 
 from fieldapp.accounts import store
-from tests.conftest import EMAILS
 from tests.policy import load_policy
-from tests.test_route_policy import routes
+from tests.support import EMAILS, make_app
+from tests.support.pages import html_pages
 
 POLICY = load_policy()
-
-
-def get_pages(app, db):
-    """(url, roles allowed) for every GET route of the policy table that can be built (with
-    the args of the policy table)."""
-    for rule, method in routes(app):
-        entry = POLICY.get(rule.endpoint)
-        if method != "GET" or entry is None or rule.endpoint == "static":
-            continue
-        if rule.arguments and "args" not in entry:
-            continue
-        args = entry["args"](db) if "args" in entry else {}
-        with app.test_request_context():
-            yield app.url_for(rule.endpoint, **args), entry["roles"]
-
-
-def html_pages(app, db):
-    """(url, allowed user) for every GET page: the first allowed of the usual users."""
-    pages = []
-    for url, roles in get_pages(app, db):
-        user = next((u for u in ("officer", "coordinator", "partner", "anonymous")
-                     if u in roles), None)
-        if user:
-            pages.append((url, user))
-    return pages
 
 
 def test_every_html_response_has_a_strict_csp(app, db, login_as):
@@ -78,8 +53,6 @@ def test_session_cookie_is_httponly_and_lax(client):
 
 
 def test_https_deployment_marks_cookies_secure(tmp_path):
-    from tests.conftest import make_app
-
     app = make_app(tmp_path, PREFERRED_URL_SCHEME="https")
     assert app.config["SESSION_COOKIE_SECURE"] is True
 

@@ -13,7 +13,7 @@ import pytest
 
 from fieldapp import audit
 from fieldapp import db as dbmodule
-from tests.conftest import login, make_app
+from tests.support import login, make_app
 
 
 def contact(**overrides) -> dict:

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from fieldapp.contacts import demo
-from tests.conftest import axe_violations, browser_login, screenshot
+from tests.support import PHONE, axe_violations, browser_login, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -93,8 +93,6 @@ def test_contact_form_has_no_axe_violations_in_english_and_french(live_server, p
 
 
 def test_use_my_location_stores_coordinates_only_when_tapped(live_server, browser):
-    from tests.conftest import PHONE
-
     context = browser.new_context(**PHONE, geolocation={"latitude": 44.6488, "longitude": -63.5752},
                                   permissions=["geolocation"])
     page = context.new_page()

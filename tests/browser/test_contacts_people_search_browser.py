@@ -5,7 +5,7 @@ import re
 import pytest
 
 from fieldapp.contacts import demo
-from tests.conftest import PHONE, browser_login
+from tests.support import PHONE, browser_login
 
 pytestmark = pytest.mark.browser
 

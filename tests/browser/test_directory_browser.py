@@ -4,7 +4,7 @@ service page; the search page passes axe-core."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import axe_violations, browser_login, screenshot
+from tests.support import PHONE, axe_violations, browser_login, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -57,8 +57,6 @@ def test_directory_search_page_passes_axe(live_server, page):
 
 
 def test_near_me_asks_for_the_position_only_on_tap(live_server, browser):
-    from tests.conftest import PHONE
-
     context = browser.new_context(**PHONE, geolocation={"latitude": 44.6488,
                                                          "longitude": -63.5752})
     context.grant_permissions(["geolocation"], origin=live_server.url)

@@ -4,8 +4,8 @@ own box), and axe-core finds nothing (run in English)."""
 
 import pytest
 
-from tests.conftest import axe_violations, browser_login
-from tests.test_pages_render_cleanly import pages
+from tests.support import axe_violations, browser_login
+from tests.support.pages import pages
 
 pytestmark = pytest.mark.browser
 WIDTH = 360

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import axe_violations, browser_login, screenshot
+from tests.support import axe_violations, browser_login, screenshot
 
 pytestmark = pytest.mark.browser
 

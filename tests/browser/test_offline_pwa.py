@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from tests.conftest import (
+from tests.support import (
     CHROMIUM_ARGS,
     PHONE,
     SCREENSHOTS,

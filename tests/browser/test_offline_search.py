@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bench.directory_search import HTTP_QUERIES
-from fieldapp.directory import store
+from fieldapp.directory import search as store
 from tests.browser.test_offline_pwa import officer_ready, phone_shot, server  # noqa: F401
 
 pytestmark = pytest.mark.browser

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from tests.conftest import axe_violations, browser_login, login, screenshot
-from tests.test_pwa_sync import contact
+from tests.support import axe_violations, browser_login, login, screenshot
+from tests.support.pwa import contact
 
 pytestmark = pytest.mark.browser
 

@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from tests.conftest import axe_violations, browser_login, screenshot
-from tests.test_referrals_support import SVC_CRISIS, add_services
+from tests.support import axe_violations, browser_login, screenshot
+from tests.support.referrals import SVC_CRISIS, add_services
 
 pytestmark = pytest.mark.browser
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}

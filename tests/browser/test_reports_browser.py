@@ -2,15 +2,15 @@
 
 import pytest
 
-from tests.conftest import axe_violations, browser_login, screenshot
-from tests.test_reports_dataset import HRP_Q1, NOW, load
+from tests.support import axe_violations, browser_login, screenshot
+from tests.support.reports import HRP_Q1, REPORT_NOW, load
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def report_server(live_server):
-    live_server.app.config["NOW"] = NOW
+    live_server.app.config["NOW"] = REPORT_NOW
     load(live_server.app.config["DATABASE"])
     return live_server
 

@@ -6,9 +6,8 @@ import re
 
 import pytest
 
-from tests.conftest import axe_violations, browser_login, screenshot
-from tests.test_reports_dataset import NOW, Q1, load
-from tests.test_reports_summary import add_earlier_periods
+from tests.support import axe_violations, browser_login, screenshot
+from tests.support.reports import Q1, REPORT_NOW, add_earlier_periods, load
 
 pytestmark = pytest.mark.browser
 
@@ -53,7 +52,7 @@ def test_summary_prints_on_one_page_in_english_and_french_on_the_demo_data(live_
 
 
 def test_summary_with_three_periods_of_data_prints_on_one_page(live_server, browser):
-    live_server.app.config["NOW"] = NOW
+    live_server.app.config["NOW"] = REPORT_NOW
     load(live_server.app.config["DATABASE"])
     add_earlier_periods(live_server.app.config["DATABASE"])
     context = browser.new_context(viewport={"width": 1280, "height": 900})

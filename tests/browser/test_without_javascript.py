@@ -3,7 +3,7 @@ JavaScript off (nothing dead, nothing stuck), and the same flows with it on."""
 
 import pytest
 
-from tests.conftest import PHONE, browser_login
+from tests.support import PHONE, browser_login
 
 pytestmark = pytest.mark.browser
 

@@ -8,7 +8,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-FIXTURES = Path(__file__).parent / "fixtures" / "hsds"
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "hsds"
 SCHEMAS = FIXTURES / "schema-3.1"
 
 

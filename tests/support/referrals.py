@@ -1,13 +1,16 @@
-"""Shared arrangements of the referrals tests: services inserted directly in the directory's
-tables (so these tests do not depend on the directory's demo), and small helpers."""
+"""Helpers of the referrals tests: services inserted directly in the directory's tables (so these
+tests do not depend on the directory's demo), contacts and referrals to send, an SMTP inbox."""
 
 import json
+import re
+import socket
 import uuid
+from email import message_from_bytes
+from email.policy import default
 
-import pytest
-
-import fieldapp.accounts  # noqa: F401  (the blueprints' import graph starts at accounts)
+import fieldapp.accounts  # noqa: F401  (blueprint imports must start at accounts)
 from fieldapp.directory.demo import CRISIS_TEAM_ID, SENIORS_SERVICE_ID, YOUTH_SHELTER_ID
+from tests.support import login
 
 OFFICER_ID = "0d5e7a10-0000-4000-8000-000000000002"
 OFFICER2_ID = "0d5e7a10-0000-4000-8000-000000000003"
@@ -51,34 +54,8 @@ def add_services(db) -> None:
                    [service_id, category])
 
 
-@pytest.fixture
-def services(db):
-    add_services(db)
-    return db
-
-
-# The referral tests' clock: 10:00 in Halifax on a Monday.
-FROZEN_NOW = "2026-03-02T14:00:00+00:00"
-
-
-@pytest.fixture
-def frozen(tmp_path):
-    """(app, db): the demo app at FROZEN_NOW with the test services and no demo referrals."""
-    from fieldapp.db import connect
-    from tests.conftest import make_app
-
-    app = make_app(tmp_path, NOW=FROZEN_NOW)
-    db = connect(app.config["DATABASE"])
-    add_services(db)
-    clear_demo_referrals(db)
-    yield app, db
-    db.conn.close()
-
-
 def client_for(app, who):
     """A new test client logged in as `who`."""
-    from tests.conftest import login
-
     client = app.test_client()
     login(client, who)
     return client
@@ -134,3 +111,49 @@ def form_of(item: dict) -> dict:
 
 def user_row(db, user_id: str) -> dict:
     return next(db.query("select * from user where id = ?", [user_id]))
+
+
+# --- a real SMTP server on loopback (aiosmtpd) -------------------------------------------------
+
+
+class Inbox:
+    """aiosmtpd handler that keeps every message it receives."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content,
+                                                                    policy=default)))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+PERSONAL = ["Sam Example", "902-555-0199", "Prefers afternoons", "phone after 2 pm"]
+
+
+def forget_queued_mail(db) -> None:
+    """Drop what the demo data queued (its referrals were made when the app was built)."""
+    db.conn.execute("delete from mail_outbox")
+    db.conn.commit()
+
+
+def send_mail(app) -> str:
+    """Run `flask referrals send-mail` once; its output."""
+    result = app.test_cli_runner().invoke(args=["referrals", "send-mail"])
+    assert 0 == result.exit_code, result.output
+    return result.output
+
+
+def body_of(message) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def link_path(message) -> str:
+    url = re.search(r"https?://\S+/referrals/link/\S+", body_of(message)).group(0)
+    return re.sub(r"^https?://[^/]+", "", url)
