@@ -10,6 +10,8 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from fieldapp.contacts import vocab
+from fieldapp.directory import categories
 from fieldapp.reports import charts, store
 from fieldapp.reports.suppression import (
     PERCENT,
@@ -64,20 +66,7 @@ def vocab_label(vocabulary: str, code: str | None) -> str:
     """The label of a vocabulary code from fieldapp.contacts.vocab, else the code itself."""
     if not code:
         return _("Not recorded")
-    try:
-        from fieldapp.contacts import vocab
-    except ImportError:
-        return code
-    for name in ("label", "label_for"):
-        function = getattr(vocab, name, None)
-        if callable(function):
-            try:
-                result = function(vocabulary, code)
-            except Exception:  # noqa: BLE001 - an unknown code or API: show the code
-                continue
-            if result:
-                return str(result)
-    return code
+    return vocab.label(vocabulary, code) or code
 
 
 def month_label(month: str) -> str:
@@ -89,33 +78,18 @@ def month_label(month: str) -> str:
 
 def known_kinds() -> list[str]:
     """The built-in kind codes (counted without sorting); others are found by the store."""
-    try:
-        from fieldapp.contacts.vocab import KINDS
-    except ImportError:
-        return []
-    return list(KINDS)
+    return list(vocab.KINDS)
 
 
 def known_populations() -> list[str]:
     """The built-in population codes (counted without sorting); others are found by the
     store."""
-    try:
-        from fieldapp.contacts.vocab import POPULATIONS
-    except ImportError:
-        return []
-    return list(POPULATIONS)
+    return list(vocab.POPULATIONS)
 
 
 def category_label(code: str) -> str:
     """The label of a directory category, else the code."""
-    try:
-        from fieldapp.directory.categories import label
-    except ImportError:
-        return code
-    try:
-        return str(label(code) or code)
-    except Exception:  # noqa: BLE001 - an unknown code: show the code
-        return code
+    return categories.label(code)
 
 
 def _chart(table: Table, title: str, desc: str, value_columns: list[int],
