@@ -179,9 +179,10 @@ def contacts_by_month(db: Database, f: Filters, months: list[tuple[str, str, str
 
 def contact_grid(db: Database, f: Filters, months: list[tuple[str, str, str]]) -> dict:
     """Contacts of the finest cells the board report publishes sums of: {(month index, police
-    service, team): n} for every month of the period, police service and team in the filters
-    (cells with no contact are left out).  One range scan, grouped; see
-    suppression.grid_count for what it is for."""
+    service, team, kind): n} for every month of the period, police service, team and kind
+    (None: not recorded) in the filters (cells with no contact are left out).  One range
+    scan, grouped; see suppression.grid_count and suppression.sensitive_cells for what it is
+    for."""
     if not months:
         return {}
     params = dict(f.params())
@@ -191,9 +192,10 @@ def contact_grid(db: Database, f: Filters, months: list[tuple[str, str, str]]) -
         branches.append(f"when c.occurred_at < :ge{i} then {i}")
     sql = f"""
         select case {' '.join(branches)} end as m, c.police_service as ps, c.team as team,
-               count(*) as n
-        from contact c where {_contacts_where(f)} group by 1, 2, 3"""
-    return {(row["m"], row["ps"], row["team"]): row["n"] for row in db.query(sql, params)}
+               nullif(c.kind, '') as kind, count(*) as n
+        from contact c where {_contacts_where(f)} group by 1, 2, 3, 4"""
+    return {(row["m"], row["ps"], row["team"], row["kind"]): row["n"]
+            for row in db.query(sql, params)}
 
 
 # --- 2 People --------------------------------------------------------------------------------

@@ -19,11 +19,13 @@ from fieldapp.reports.suppression import (
     Cell,
     change,
     count,
+    dataset_count,
     derived_withheld,
     grid_count,
     protect,
     publication_order,
     rate,
+    sensitive_cells,
     statistic,
     text,
     withheld,
@@ -110,18 +112,23 @@ def contact_counts(data: dict) -> tuple[Cell, list[Cell], list[Cell], bool]:
     """The period's contacts, by kind and by month, and whether the kinds are all withheld.
 
     The total and the months are sums of the month × police service × team grid
-    (`data["grid"]`) and suppressed on it (`grid_count`), the same in every report.  The kinds
-    add up to the total: they are protected against it (complementary suppression; "not
-    recorded" and school visits are also shown on their own), and when the total is not
-    shown, or could only be protected by withholding it (it can be worked out from other
-    reports), every kind, school engagements and the contacts without a kind are withheld, so
-    that adding up kinds never gives a total that is hidden."""
+    (`data["grid"]`, summed over kinds) and suppressed on it (`grid_count`), the same in every
+    report.  Each kind's count is a sum of the month × police service × team × kind grid,
+    suppressed on it with complementary cells (`sensitive_cells`, `dataset_count`), the same
+    in every report.  The kinds add up to the total: they are also protected against it
+    (complementary suppression in the table; "not recorded" and school visits are also shown
+    on their own), and when the total is not shown, or could only be protected by withholding
+    it, every kind, school engagements and the contacts without a kind are withheld, so that
+    adding up kinds never gives a total that is hidden."""
     grid = data["grid"]
-    total = grid_count(grid.values())
-    by_month = [grid_count(n for (m, _ps, _team), n in grid.items() if m == i)
+    blocks: dict[tuple, int] = {}
+    for (m, ps, team, _kind), n in grid.items():
+        blocks[m, ps, team] = blocks.get((m, ps, team), 0) + n
+    total = grid_count(blocks.values())
+    by_month = [grid_count(n for (m, _ps, _team), n in blocks.items() if m == i)
                 for i in range(len(data["by_month"]))]
     keep = {i for i, r in enumerate(data["by_kind"]) if r["kind"] in (None, "school_visit")}
-    kinds = [count(r["n"]) for r in data["by_kind"]]
+    kinds = [kind_count(data, r["kind"]) for r in data["by_kind"]]
     if total.value is not None:
         protected, checked = protect(kinds, total, keep)
         if checked.value is not None:
@@ -129,10 +136,19 @@ def contact_counts(data: dict) -> tuple[Cell, list[Cell], list[Cell], bool]:
     return total, [cell if cell.suppressed else withheld() for cell in kinds], by_month, True
 
 
-def _kind_count(n: int | None, kinds_withheld: bool) -> Cell:
+def kind_count(data: dict, kind: str | None) -> Cell:
+    """The period's contacts of one kind (None: not recorded), suppressed on the month ×
+    police service × team × kind grid."""
+    grid = data["grid"]
+    if "sensitive" not in data:
+        data["sensitive"] = sensitive_cells(grid)
+    return dataset_count({key: n for key, n in grid.items() if key[3] == kind},
+                         data["sensitive"])
+
+
+def _kind_count(cell: Cell, kinds_withheld: bool) -> Cell:
     """A count of one kind shown outside the table by kind (school engagements, contacts
     without a kind): withheld with the kinds."""
-    cell = count(n)
     return withheld() if kinds_withheld and not cell.suppressed and cell.value else cell
 
 
@@ -144,7 +160,7 @@ def activity_section(data: dict) -> Section:
     summary = _measures("activity_summary", _("Activity in the period"), [
         ("contacts", _("Contacts"), contacts),
         ("school_engagements", _("School engagements"),
-         _kind_count(data["school_visits"], kinds_withheld)),
+         _kind_count(kind_count(data, "school_visit"), kinds_withheld)),
         ("group_contacts", _("Group contacts"), count(data["group_contacts"])),
         ("group_headcount", _("People reached in groups (headcount)"), count(data["headcount"])),
     ])
@@ -455,7 +471,7 @@ def build(db, filters: store.Filters, period, config: dict, now_iso: str,
     if "overview" in data:
         grid = data["overview"]["grid"] = data["grid"]
         data["overview"]["by_month"] = [
-            {"month": label, "n": sum(n for (m, _ps, _team), n in grid.items() if m == i)}
+            {"month": label, "n": sum(n for (m, *_rest), n in grid.items() if m == i)}
             for i, (label, _start, _end) in enumerate(months)]
     if "people_2" in data:
         data["people"] = {key: data["people"][key] + data["people_2"][key]
@@ -471,7 +487,7 @@ def build(db, filters: store.Filters, period, config: dict, now_iso: str,
         "partnerships": lambda: partnerships_section(data["partnerships"],
                                                      config["POLICE_SERVICES"]),
         "data-quality": lambda: data_quality_section(
-            {**data["quality"], "no_kind": data["overview"]["no_kind"],
+            {**data["quality"], "no_kind": kind_count(data["overview"], None),
              "no_outcome": data["overview"]["no_outcome"],
              "kinds_withheld": contact_counts(data["overview"])[3]}),
     }
