@@ -131,18 +131,7 @@ def contacts_overview(db: Database, f: Filters, months: list[tuple[str, str, str
                count(*) filter (where c.outcome = :escalated) as escalated
                {kind_counts}
         from contact c where {where}""", params)
-    # Mental-health contacts: a second pass over the same range, so that the population test
-    # is evaluated once per contact.  Diverted, joint and escalated never overlap (see
-    # DIVERSION).
-    row.update(_one(db, f"""
-        select count(*) as mh_contacts,
-               count(*) filter (where c.outcome = :escalated) as mh_escalated,
-               count(*) filter (where {DIVERTED}) as mh_diverted,
-               count(*) filter (where {JOINT}) as mh_joint
-        from contact c
-        where {where} and (c.kind = 'mental_health' or c.id in (
-            select cp.contact_id from contact_population cp
-            where cp.population = 'mental_health'))""", params))
+    row.update(mental_health(db, f))
     by_kind = {kind: row[f"k{i}"] for i, kind in enumerate(kinds)}
     if row["contacts"] - row["no_kind"] - sum(by_kind.values()):  # kinds outside `kinds`
         for other in db.query(f"""
@@ -164,6 +153,25 @@ def contacts_overview(db: Database, f: Filters, months: list[tuple[str, str, str
     }
 
 
+def mental_health(db: Database, f: Filters) -> dict:
+    """Mental-health contacts (the kind, or a mental-health population) and what happened:
+    escalated, diverted, joint (see DIVERSION; they never overlap).  A pass of its own over
+    the period's contacts, so that the population test is evaluated once per contact; the
+    contacts naming the population are found in the period's range of the populations
+    mirror (report_contact_population), not among all contacts ever."""
+    return _one(db, f"""
+        select count(*) as mh_contacts,
+               count(*) filter (where c.outcome = :escalated) as mh_escalated,
+               count(*) filter (where {DIVERTED}) as mh_diverted,
+               count(*) filter (where {JOINT}) as mh_joint
+        from contact c
+        where {_contacts_where(f)} and (c.kind = 'mental_health' or c.id in (
+            select cp.contact_id from report_contact_population cp
+            where cp.occurred_at >= :start and cp.occurred_at < :end
+              and cp.population = 'mental_health'))""",
+                {**f.params(), "escalated": ESCALATED_POLICE})
+
+
 def contacts_by_month(db: Database, f: Filters, months: list[tuple[str, str, str]]) -> list:
     """Contacts in each month: one range count of the covering index per month (cheaper than
     comparing every contact with every month's bounds)."""
@@ -177,25 +185,40 @@ def contacts_by_month(db: Database, f: Filters, months: list[tuple[str, str, str
     return [{"month": label, "n": row[f"m{i}"]} for i, (label, _s, _e) in enumerate(months)]
 
 
-def contact_grid(db: Database, f: Filters, months: list[tuple[str, str, str]]) -> dict:
-    """Contacts of the finest cells the board report publishes sums of: {(month index, police
-    service, team, kind): n} for every month of the period, police service, team and kind
-    (None: not recorded) in the filters (cells with no contact are left out).  One range
-    scan, grouped; see suppression.grid_count and suppression.sensitive_cells for what it is
-    for."""
+def contact_cells(db: Database, f: Filters, months: list[tuple[str, str, str]],
+                  by_kind: bool = True) -> list[dict]:
+    """Contacts of the finest cells the board report publishes sums of, one dict per (month
+    index `m`, police service `ps`, `team`, `kind` (None: not recorded; left out unless
+    `by_kind`)) with contacts in the filters: `n` contacts, and with `by_kind` also
+    `group_contacts`, `headcount`, `no_outcome` and `escalated`, so that the activity
+    figures come from this one range scan of the covering index (grouped).  See
+    suppression.grid_count and suppression.sensitive_cells for what the grid is for."""
     if not months:
-        return {}
-    params = dict(f.params())
+        return []
+    params = {**f.params(), "escalated": ESCALATED_POLICE}
     branches = []
     for i, (_label, _start, end) in enumerate(months):
         params[f"ge{i}"] = end
         branches.append(f"when c.occurred_at < :ge{i} then {i}")
+    kind = "nullif(c.kind, '') as kind," if by_kind else ""
+    measures = """,
+               count(*) filter (where c.is_group = 1) as group_contacts,
+               coalesce(sum(c.headcount) filter (where c.is_group = 1), 0) as headcount,
+               count(*) filter (where c.outcome is null or c.outcome = '') as no_outcome,
+               count(*) filter (where c.outcome = :escalated) as escalated""" if by_kind else ""
     sql = f"""
         select case {' '.join(branches)} end as m, c.police_service as ps, c.team as team,
-               nullif(c.kind, '') as kind, count(*) as n
-        from contact c where {_contacts_where(f)} group by 1, 2, 3, 4"""
-    return {(row["m"], row["ps"], row["team"], row["kind"]): row["n"]
-            for row in db.query(sql, params)}
+               {kind} count(*) as n {measures}
+        from contact c where {_contacts_where(f)} group by 1, 2, 3{', 4' if by_kind else ''}"""
+    return list(db.query(sql, params))
+
+
+def contact_grid(db: Database, f: Filters, months: list[tuple[str, str, str]],
+                 by_kind: bool = True) -> dict:
+    """{(month index, police service, team, kind): n} of `contact_cells` ((month index,
+    police service, team): n without `by_kind`)."""
+    return {(row["m"], row["ps"], row["team"]) + ((row["kind"],) if by_kind else ()): row["n"]
+            for row in contact_cells(db, f, months, by_kind)}
 
 
 # --- 2 People --------------------------------------------------------------------------------

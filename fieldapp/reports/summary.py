@@ -74,11 +74,12 @@ def direction(before: Cell, now: Cell) -> str | None:
 def period_queries(filters: store.Filters, period) -> dict:
     """The store queries of one period's measures (independent: they may run at once)."""
     codes = [code for code, _label in POPULATIONS]
-    months, kinds, populations = period.months(), tables.known_kinds(), tables.known_populations()
+    months, populations = period.months(), tables.known_populations()
     return {
-        # As in the full report: months come from the grid, suppressed across reports.
-        "overview": lambda d: store.contacts_overview(d, filters, [], kinds),
-        "grid": lambda d: store.contact_grid(d, filters, months),
+        # As in the full report: the total is a sum of the grid, suppressed across reports
+        # (no kinds needed: the month × police service × team grid is enough and cheaper).
+        "mental_health": lambda d: store.mental_health(d, filters),
+        "grid": lambda d: store.contact_grid(d, filters, months, by_kind=False),
         "populations": lambda d: store.populations(d, filters, populations),
         "referred": lambda d: store.referred_by_population(d, filters, codes),
         "referrals": lambda d: store.referrals(d, filters),
@@ -88,8 +89,7 @@ def period_queries(filters: store.Filters, period) -> dict:
 def period_cells(data: dict, config: dict) -> dict[str, Cell]:
     """{measure key: Cell} of one period from its queries' results, as the full report of that
     period shows them."""
-    data["overview"]["grid"] = data["grid"]
-    cells = {"contacts": tables.contact_counts(data["overview"])[0]}
+    cells = {"contacts": tables.contacts_total(data["grid"])}
     # Only the population table of the people section is used: no need for its people query.
     people = tables.people_section({"unique_people": 0, "repeat_people": 0,
                                     "populations": data["populations"]},
@@ -104,8 +104,8 @@ def period_cells(data: dict, config: dict) -> dict[str, Cell]:
     cells.update({"referrals_made": total[_MADE], "referrals_accepted": total[_ACCEPTED],
                   "referrals_connected": total[_CONNECTED],
                   "median_hours_to_connect": total[_CONNECT_MEDIAN]})
-    diversion = {row[0].key: row[1]
-                 for row in tables.diversion_section(data["overview"]).tables[0].rows}
+    diversion = {key: cell for key, _label, cell in tables.mental_health_items(
+        data["mental_health"])}
     for key in ("mh_contacts", "mh_diverted", "mh_diverted_share"):
         cells[key] = diversion[key]
     return cells

@@ -120,10 +120,7 @@ def contact_counts(data: dict) -> tuple[Cell, list[Cell], list[Cell], bool]:
     on their own), and when the total is not shown, or could only be protected by withholding
     it, every kind, school engagements and the contacts without a kind are withheld, so that
     adding up kinds never gives a total that is hidden."""
-    grid = data["grid"]
-    blocks: dict[tuple, int] = {}
-    for (m, ps, team, _kind), n in grid.items():
-        blocks[m, ps, team] = blocks.get((m, ps, team), 0) + n
+    blocks = month_blocks(data["grid"])
     total = grid_count(blocks.values())
     by_month = [grid_count(n for (m, _ps, _team), n in blocks.items() if m == i)
                 for i in range(len(data["by_month"]))]
@@ -134,6 +131,19 @@ def contact_counts(data: dict) -> tuple[Cell, list[Cell], list[Cell], bool]:
         if checked.value is not None:
             return total, protected, by_month, False
     return total, [cell if cell.suppressed else withheld() for cell in kinds], by_month, True
+
+
+def month_blocks(grid: dict) -> dict[tuple, int]:
+    """{(month index, police service, team): n} of a grid by kind (or without kinds)."""
+    blocks: dict[tuple, int] = {}
+    for key, n in grid.items():
+        blocks[key[:3]] = blocks.get(key[:3], 0) + n
+    return blocks
+
+
+def contacts_total(grid: dict) -> Cell:
+    """The period's contacts as every report shows them (`contact_counts`)."""
+    return grid_count(month_blocks(grid).values())
 
 
 def kind_count(data: dict, kind: str | None) -> Cell:
@@ -275,18 +285,10 @@ def _protect_referrals(rows: list[list[Cell]]) -> None:
                         row[rate_column] = derived_withheld(PERCENT)
 
 
-def diversion_section(data: dict) -> Section:
-    section = Section("diversion", _("4. Diversion"), _(
-        "Contacts about mental health (the kind of contact, or a person's mental-health "
-        "population) and what happened. Diverted to non-police services means a partner "
-        "service accepted a referral made from the contact, the service is not run with "
-        "police, and the contact was not escalated to police enforcement; a referral made "
-        "but never accepted does not count. Referrals accepted by a joint police–health "
-        "team (such as a mobile crisis team with officers) are counted on their own line, "
-        "not as diversion. The police-escalation rate is the share whose outcome was "
-        "escalation to police enforcement."))
-    contacts = contact_counts(data)[0]
-    table = _measures("diversion", _("Mental-health contacts and diversion"), [
+def mental_health_items(data: dict) -> list[tuple[str, str, Cell]]:
+    """(key, label, Cell) of the mental-health measures of `store.mental_health`: the
+    diversion table's first rows, and the summary's."""
+    return [
         ("mh_contacts", _("Mental-health-related contacts"), count(data["mh_contacts"])),
         ("mh_diverted", _("Diverted to non-police services (referral accepted, not escalated)"),
          count(data["mh_diverted"])),
@@ -300,6 +302,22 @@ def diversion_section(data: dict) -> Section:
         ("mh_escalated", _("Escalated to police enforcement"), count(data["mh_escalated"])),
         ("mh_escalation_rate", _("Police-escalation rate (mental-health contacts)"),
          rate(data["mh_escalated"], data["mh_contacts"])),
+    ]
+
+
+def diversion_section(data: dict) -> Section:
+    section = Section("diversion", _("4. Diversion"), _(
+        "Contacts about mental health (the kind of contact, or a person's mental-health "
+        "population) and what happened. Diverted to non-police services means a partner "
+        "service accepted a referral made from the contact, the service is not run with "
+        "police, and the contact was not escalated to police enforcement; a referral made "
+        "but never accepted does not count. Referrals accepted by a joint police–health "
+        "team (such as a mobile crisis team with officers) are counted on their own line, "
+        "not as diversion. The police-escalation rate is the share whose outcome was "
+        "escalation to police enforcement."))
+    contacts = contact_counts(data)[0]
+    table = _measures("diversion", _("Mental-health contacts and diversion"), [
+        *mental_health_items(data),
         ("contacts", _("All contacts"), contacts),
         ("escalated", _("All contacts escalated to police enforcement"), count(data["escalated"])),
         ("escalation_rate", _("Police-escalation rate (all contacts)"),
@@ -428,11 +446,35 @@ SECTION_OF_TABLE = {
 # The store queries behind each section.  They are independent of one another, so that they
 # can run at the same time (see run_queries).
 QUERIES_OF_SECTION = {
-    "activity": ["overview", "grid"], "people": ["people", "populations"],
-    "referrals": ["referrals"], "diversion": ["overview", "grid"],
+    "activity": ["cells"], "people": ["people", "populations"],
+    "referrals": ["referrals"], "diversion": ["cells", "mental_health"],
     "repeat-calls": ["repeat_calls"], "partnerships": ["partnerships"],
-    "data-quality": ["overview", "grid", "quality"],
+    "data-quality": ["cells", "quality"],
 }
+
+
+ACTIVITY = ("group_contacts", "headcount", "no_outcome", "escalated")
+
+
+def overview(cells: list[dict], months: list, mental_health: dict) -> dict:
+    """The activity figures of `store.contact_cells` rows (and the mental-health ones of
+    `store.mental_health`) as the sections read them: totals, `by_kind` (largest first),
+    `by_month`, the month × police service × team × kind `grid`."""
+    grid = {(r["m"], r["ps"], r["team"], r["kind"]): r["n"] for r in cells}
+    by_kind: dict = {}
+    for r in cells:
+        by_kind[r["kind"]] = by_kind.get(r["kind"], 0) + r["n"]
+    return {
+        "contacts": sum(grid.values()), "no_kind": by_kind.get(None, 0),
+        "school_visits": by_kind.get("school_visit", 0),
+        **{key: sum(r[key] for r in cells) for key in ACTIVITY},
+        **mental_health,
+        "by_kind": [{"kind": k, "n": n} for k, n in
+                    sorted(by_kind.items(), key=lambda item: (-item[1], item[0] or "")) if n],
+        "by_month": [{"month": label, "n": sum(n for (m, *_rest), n in grid.items() if m == i)}
+                     for i, (label, _start, _end) in enumerate(months)],
+        "grid": grid,
+    }
 
 
 def build(db, filters: store.Filters, period, config: dict, now_iso: str,
@@ -442,7 +484,7 @@ def build(db, filters: store.Filters, period, config: dict, now_iso: str,
     repeat_contacts = int(config.get("REPEAT_CONTACTS", 2))
     repeat_days = int(config.get("REPEAT_DAYS", 60))
     window_days = int(config.get("REPEAT_CALL_WINDOW_DAYS", store.WINDOW_DAYS))
-    months, kinds, populations = period.months(), known_kinds(), known_populations()
+    months, populations = period.months(), known_populations()
     police_services = list(config["POLICE_SERVICES"])
     section_ids = [sid for sid in QUERIES_OF_SECTION if only is None or sid == only]
     needed = {name for sid in section_ids for name in QUERIES_OF_SECTION[sid]}
@@ -459,20 +501,17 @@ def build(db, filters: store.Filters, period, config: dict, now_iso: str,
         "people_2": lambda d: store.people(d, filters, repeat_contacts, repeat_days,
                                            (split, None)),
         "repeat_calls": lambda d: store.repeat_calls(d, filters, window_days),
-        # The months come from the grid (no months asked of the overview).
-        "overview": lambda d: store.contacts_overview(d, filters, [], kinds),
-        "grid": lambda d: store.contact_grid(d, filters, months),
+        # The activity figures, kinds and months all come from the grid's one scan.
+        "cells": lambda d: store.contact_cells(d, filters, months),
+        "mental_health": lambda d: store.mental_health(d, filters),
         "referrals": lambda d: store.referrals(d, filters),
         "populations": lambda d: store.populations(d, filters, populations),
         "quality": lambda d: store.data_quality(d, filters, now_iso, today),
         "partnerships": lambda d: store.partnerships(d, police_services),
     }
     data = run_queries({name: q for name, q in queries.items() if name in needed}, db, open_db)
-    if "overview" in data:
-        grid = data["overview"]["grid"] = data["grid"]
-        data["overview"]["by_month"] = [
-            {"month": label, "n": sum(n for (m, *_rest), n in grid.items() if m == i)}
-            for i, (label, _start, _end) in enumerate(months)]
+    if "cells" in data:
+        data["overview"] = overview(data["cells"], months, data.get("mental_health", {}))
     if "people_2" in data:
         data["people"] = {key: data["people"][key] + data["people_2"][key]
                           for key in data["people"]}
