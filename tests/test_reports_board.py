@@ -139,6 +139,11 @@ def expected_hrp(app) -> dict:
                          ["Change in calls", "-50.0%"],
                          ["People with a call before", "5"],
                          ["People with a call after", "<5"]],
+        # Repeat callers: people compared with 2 or more calls in a window (3 before, 1
+        # after: test_repeat_callers_are_people_with_enough_calls).
+        "repeat_callers": [["Repeat callers in the 90 days before (2 or more calls)", "<5"],
+                           ["Repeat callers in the 90 days after (2 or more calls)", "<5"],
+                           ["Change in repeat callers", "–"]],
         "partnerships": [[cat["housing_shelter"], "6", "5", "<5", "<5", "—"],
                          [cat["mental_health_crisis"], "<5", "<5", "<5", "<5", "—"],
                          [cat["seniors"], "<5", "0", "0", "0", "HRP, RCMP"],
@@ -399,3 +404,25 @@ def test_report_queries_run_concurrently_and_close_their_connections(report_app)
     for db in opened:
         with pytest.raises(sqlite3.ProgrammingError):  # closed
             db.execute("select 1")
+
+
+def test_repeat_callers_are_people_with_enough_calls(report_app):
+    """Issue 21: repeat callers are counted as people (not calls), from the calls import: with
+    a threshold of 1 call they are exactly the people with a call; with 2, fewer."""
+    from fieldapp.db import connect
+    from fieldapp.reports import store
+    from fieldapp.reports.period import quarter
+
+    period = quarter(2026, 1, "America/Halifax")
+    filters = store.Filters(period.start_utc, period.end_utc, "HRP")
+    db = connect(report_app.config["DATABASE"])
+    try:
+        one = store.repeat_calls(db, filters, 90, 1)
+        two = store.repeat_calls(db, filters, 90, 2)
+    finally:
+        db.conn.close()
+    assert (5, 4) == (one["people_before"], one["people_after"])
+    assert (one["people_before"], one["people_after"]) == (one["callers_before"],
+                                                           one["callers_after"])
+    assert (3, 1) == (two["callers_before"], two["callers_after"])
+    assert 10 == two["calls_before"]  # 10 calls of 5 people: callers are not calls

@@ -25,6 +25,8 @@ ESCALATED_POLICE = "escalated_police"
 ANSWER_DAYS = 7
 STALE_DAYS = 180
 WINDOW_DAYS = 90
+# A repeat caller: a person with at least this many calls for service in a window.
+REPEAT_CALLER_CALLS = 2
 
 CANONICAL = "coalesce(p.merged_into_id, c.person_id)"
 # People merged into another are few: a small materialized map (automatically indexed) is much
@@ -447,8 +449,12 @@ def service_names(db: Database, service_ids: list[str]) -> dict:
 # --- 5 Repeat-call effect --------------------------------------------------------------------
 
 
-def repeat_calls(db: Database, f: Filters, window_days: int = WINDOW_DAYS) -> dict:
-    """Calls for service involving engaged people, 90 days before vs after first engagement.
+def repeat_calls(db: Database, f: Filters, window_days: int = WINDOW_DAYS,
+                 caller_calls: int = REPEAT_CALLER_CALLS) -> dict:
+    """Calls for service involving engaged people, 90 days before vs after first engagement,
+    and the repeat callers among them: people compared with `caller_calls` or more calls in
+    the window before (`callers_before`) and in the window after (`callers_after`).  A
+    caller is a person (people merged count once, whatever number of keys they have).
 
     Cohort: people whose first engagement ever (first non-undone contact) falls in the period,
     that contact matching the police-service/team filter.  Only people with a linked person key
@@ -520,9 +526,11 @@ def repeat_calls(db: Database, f: Filters, window_days: int = WINDOW_DAYS) -> di
                (select coalesce(sum(after_calls), 0) from counted) as calls_after,
                (select count(*) from counted where before_calls > 0) as people_before,
                (select count(*) from counted where after_calls > 0) as people_after,
+               (select count(*) from counted where before_calls >= :callers) as callers_before,
+               (select count(*) from counted where after_calls >= :callers) as callers_after,
                (select lo from bounds) as records_from,
                (select hi from bounds) as records_to"""
-    return _one(db, sql, f.params())
+    return _one(db, sql, {**f.params(), "callers": int(caller_calls)})
 
 
 # --- 6 Partnerships --------------------------------------------------------------------------

@@ -334,7 +334,23 @@ def diversion_section(data: dict) -> Section:
     return section
 
 
-def repeat_calls_section(data: dict, window_days: int) -> Section:
+def repeat_callers_table(data: dict, window_days: int, caller_calls: int) -> Table:
+    """Repeat callers (people compared with `caller_calls` or more calls in a window) before
+    and after first engagement: callers counted, not calls."""
+    return _measures("repeat_callers", _("Repeat callers before and after first engagement"), [
+        ("callers_before",
+         _("Repeat callers in the %(days)s days before (%(n)s or more calls)",
+           days=window_days, n=caller_calls), count(data["callers_before"])),
+        ("callers_after",
+         _("Repeat callers in the %(days)s days after (%(n)s or more calls)",
+           days=window_days, n=caller_calls), count(data["callers_after"])),
+        ("callers_change", _("Change in repeat callers"),
+         change(data["callers_before"], data["callers_after"])),
+    ])
+
+
+def repeat_calls_section(data: dict, window_days: int,
+                         caller_calls: int = store.REPEAT_CALLER_CALLS) -> Section:
     section = Section("repeat-calls", _("5. Repeat-call effect"), _(
         "Calls for service involving people first engaged by the team in this period, counted "
         "%(days)s days before and %(days)s days after their first contact. This is a "
@@ -370,7 +386,7 @@ def repeat_calls_section(data: dict, window_days: int) -> Section:
         ("people_with_call_before", _("People with a call before"), count(data["people_before"])),
         ("people_with_call_after", _("People with a call after"), count(data["people_after"])),
     ])
-    section.tables = [table]
+    section.tables = [table, repeat_callers_table(data, window_days, caller_calls)]
     chart_rows = Table(table.id, table.title, table.columns,
                        [table.rows[i] for i in (5, 6, 8, 9)])
     table.chart = _chart(
@@ -438,7 +454,8 @@ SECTION_OF_TABLE = {
     "activity_summary": "activity", "activity_by_kind": "activity",
     "activity_by_month": "activity", "people_summary": "people",
     "people_by_population": "people", "referrals_by_service": "referrals",
-    "diversion": "diversion", "repeat_calls": "repeat-calls", "partnerships": "partnerships",
+    "diversion": "diversion", "repeat_calls": "repeat-calls",
+    "repeat_callers": "repeat-calls", "partnerships": "partnerships",
     "data_quality": "data-quality",
 }
 
@@ -484,6 +501,7 @@ def build(db, filters: store.Filters, period, config: dict, now_iso: str,
     repeat_contacts = int(config.get("REPEAT_CONTACTS", 2))
     repeat_days = int(config.get("REPEAT_DAYS", 60))
     window_days = int(config.get("REPEAT_CALL_WINDOW_DAYS", store.WINDOW_DAYS))
+    caller_calls = int(config.get("REPEAT_CALLER_CALLS", store.REPEAT_CALLER_CALLS))
     months, populations = period.months(), known_populations()
     police_services = list(config["POLICE_SERVICES"])
     section_ids = [sid for sid in QUERIES_OF_SECTION if only is None or sid == only]
@@ -500,7 +518,7 @@ def build(db, filters: store.Filters, period, config: dict, now_iso: str,
                                          (None, split)),
         "people_2": lambda d: store.people(d, filters, repeat_contacts, repeat_days,
                                            (split, None)),
-        "repeat_calls": lambda d: store.repeat_calls(d, filters, window_days),
+        "repeat_calls": lambda d: store.repeat_calls(d, filters, window_days, caller_calls),
         # The activity figures, kinds and months all come from the grid's one scan.
         "cells": lambda d: store.contact_cells(d, filters, months),
         "mental_health": lambda d: store.mental_health(d, filters),
@@ -522,7 +540,8 @@ def build(db, filters: store.Filters, period, config: dict, now_iso: str,
                                          repeat_contacts, repeat_days),
         "referrals": lambda: referrals_section(data["referrals"]),
         "diversion": lambda: diversion_section(data["overview"]),
-        "repeat-calls": lambda: repeat_calls_section(data["repeat_calls"], window_days),
+        "repeat-calls": lambda: repeat_calls_section(data["repeat_calls"], window_days,
+                                                     caller_calls),
         "partnerships": lambda: partnerships_section(data["partnerships"],
                                                      config["POLICE_SERVICES"]),
         "data-quality": lambda: data_quality_section(
