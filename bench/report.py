@@ -229,9 +229,9 @@ def section_cpu(app, path: str, runs: int) -> dict:
         queries = {
             "people": lambda db: store.people(db, f),
             "repeat_calls": lambda db: store.repeat_calls(db, f),
-            "contacts_overview": lambda db: store.contacts_overview(
-                db, f, [], tables.known_kinds()),  # as the page: months from contact_grid
-            "contact_grid": lambda db: store.contact_grid(db, f, year.months()),
+            # as the page: every activity figure from the grid's one scan
+            "contact_cells": lambda db: store.contact_cells(db, f, year.months()),
+            "mental_health": lambda db: store.mental_health(db, f),
             "referrals": lambda db: store.referrals(db, f),
             "populations": lambda db: store.populations(db, f, tables.known_populations()),
             "data_quality": lambda db: store.data_quality(db, f, NOW, "2026-01-15"),

@@ -40,13 +40,16 @@ def expected_hrp(app) -> dict:
         cat = {code: category_label(code) for code in
                ("housing_shelter", "mental_health_crisis", "seniors", "youth")}
     return {
-        "activity_summary": [["Contacts", "18"], ["School engagements", "6"],
+        # A kind's count is suppressed on the month × police service × team × kind grid
+        # (issue 21): school visits (6) and mental health (5) cover cells from 1 to 4, or
+        # their complements, so they are withheld in every view.
+        "activity_summary": [["Contacts", "18"], ["School engagements", "x"],
                              ["Group contacts", "<5"],
                              ["People reached in groups (headcount)", "78"]],
         # Rows whose count is hidden come last, by label only.
-        "activity_by_kind": [[kind["school_visit"], "6"], [kind["mental_health"], "5"]]
-        + [[label, "<5"] for label in sorted([kind["wellness_check"], "Not recorded",
-                                              kind["housing_need"]])],
+        "activity_by_kind": sorted([[kind["school_visit"], "x"], [kind["mental_health"], "x"],
+                                    [kind["wellness_check"], "<5"], ["Not recorded", "<5"],
+                                    [kind["housing_need"], "<5"]]),
         "activity_by_month": [["January 2026", "7"], ["February 2026", "5"],
                               ["March 2026", "6"]],
         "people_summary": [["Unique people", "10"], ["Repeat people", "<5"]],
@@ -87,6 +90,11 @@ def expected_hrp(app) -> dict:
                          ["Change in calls", "-50.0%"],
                          ["People with a call before", "5"],
                          ["People with a call after", "<5"]],
+        # Repeat callers: people compared with 2 or more calls in a window (3 before, 1
+        # after: test_repeat_callers_are_people_with_enough_calls).
+        "repeat_callers": [["Repeat callers in the 90 days before (2 or more calls)", "<5"],
+                           ["Repeat callers in the 90 days after (2 or more calls)", "<5"],
+                           ["Change in repeat callers", "–"]],
         "partnerships": [[cat["housing_shelter"], "6", "5", "<5", "<5", "—"],
                          [cat["mental_health_crisis"], "<5", "<5", "<5", "<5", "—"],
                          [cat["seniors"], "<5", "0", "0", "0", "HRP, RCMP"],
@@ -181,9 +189,10 @@ def test_chart_labels_are_suppressed_like_the_table(coordinator):
     html = coordinator.get(f"/reports/?{HRP_Q1}").get_data(as_text=True)
     chart = re.search(r'<svg class="chart" id="chart-activity_by_kind".*?</svg>', html).group(0)
     values = re.findall(r'<text class="chart-value"[^>]*>([^<]*)</text>', chart)
-    assert ["6", "5", "&lt;5", "&lt;5", "&lt;5"] == values
+    # Every kind is hidden on the kind grid (issue 21): "<5" or withheld, by label.
+    assert ["&lt;5", "x", "x", "&lt;5", "&lt;5"] == values
     # A suppressed bar is drawn hatched at the threshold's length, never at its real length.
-    assert 3 == chart.count("chart-suppressed")
+    assert 5 == chart.count("chart-suppressed")
     assert '<title id="chart-activity_by_kind-title">Contacts by kind</title>' in chart
 
 
@@ -305,7 +314,8 @@ def test_csv_labels_cannot_become_spreadsheet_formulas(report_app, coordinator):
 def test_bad_filter_through_htmx_still_shows_its_message(coordinator):
     response = coordinator.get("/reports/?start=2026-03-31&end=2026-01-01",
                                headers={"HX-Request": "true"})
-    assert 200 == response.status_code
+    # 4xx, never 200 for an error (issue 17): base.html's htmx responseHandling swaps it.
+    assert 400 == response.status_code
     assert "The end date must be on or after the start date." in response.get_data(as_text=True)
 
 
@@ -343,3 +353,25 @@ def test_report_queries_run_concurrently_and_close_their_connections(report_app)
     for db in opened:
         with pytest.raises(sqlite3.ProgrammingError):  # closed
             db.execute("select 1")
+
+
+def test_repeat_callers_are_people_with_enough_calls(report_app):
+    """Issue 21: repeat callers are counted as people (not calls), from the calls import: with
+    a threshold of 1 call they are exactly the people with a call; with 2, fewer."""
+    from fieldapp.db import connect
+    from fieldapp.reports import store
+    from fieldapp.reports.period import quarter
+
+    period = quarter(2026, 1, "America/Halifax")
+    filters = store.Filters(period.start_utc, period.end_utc, "HRP")
+    db = connect(report_app.config["DATABASE"])
+    try:
+        one = store.repeat_calls(db, filters, 90, 1)
+        two = store.repeat_calls(db, filters, 90, 2)
+    finally:
+        db.conn.close()
+    assert (5, 4) == (one["people_before"], one["people_after"])
+    assert (one["people_before"], one["people_after"]) == (one["callers_before"],
+                                                           one["callers_after"])
+    assert (3, 1) == (two["callers_before"], two["callers_after"])
+    assert 10 == two["calls_before"]  # 10 calls of 5 people: callers are not calls

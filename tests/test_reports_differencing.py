@@ -127,8 +127,8 @@ def view_figures(by_id: dict, period: Period, ps, team) -> list:
 def secrets(truth: dict, figures: list) -> dict:
     """What must stay hidden: {set of unknowns: true count} for every grid cell (month ×
     police service × team) from 1 to 4 and every sum of grid cells shown as "<5" somewhere.
-    (Counts of one kind shown as "<5" are still protected per table only: issue 21's part
-    that remains.)"""
+    (Counts of one kind shown as "<5": test_no_combination_of_published_figures_gives_a_small_
+    count_of_one_kind.)"""
     hidden = {}
     for month, group in itertools.product(MONTHS, GROUPS):
         cover = frozenset(unknown(month, group, k) for k in KINDS)
@@ -221,12 +221,9 @@ def test_no_combination_of_published_figures_gives_a_small_count(published):
     assert {} == recovered
 
 
-@pytest.mark.xfail(strict=True, reason="issue 21, what remains: a kind's own small counts are "
-                   "protected per table only")
 def test_no_combination_of_published_figures_gives_a_small_count_of_one_kind(published):
     """The same attack on counts of one kind shown as "<5" (e.g. a kind's quarter less its
-    other two months): not prevented yet.  When it is, this test passes and must lose its
-    xfail mark."""
+    other two months, or a month's total less its other kinds)."""
     _app, truth, figures = published
     basis = span(figures)
     recovered = [cover for cover, text, _v in figures
@@ -329,3 +326,13 @@ def test_custom_periods_of_part_of_a_month_are_refused(coordinator_q4, query):
 def test_custom_periods_of_whole_months_are_accepted(coordinator_q4):
     for query in ("start=2024-02-01&end=2024-02-29", "start=2024-10-01&end=2025-03-31"):
         assert 200 == coordinator_q4.get(f"/reports/?{query}").status_code
+
+
+def test_no_combination_of_published_figures_gives_a_small_cell_of_one_kind(published):
+    """The finest secrets: a month × police service × team × kind cell from 1 to 4 is not a
+    combination of published figures either (totals less kinds, months less months, ...)."""
+    _app, truth, figures = published
+    basis = span(figures)
+    small = [u for u, n in truth.items() if 0 < n < 5]
+    assert len(small) > 50
+    assert [] == [u for u in small if solvable(frozenset([u]), basis)]

@@ -69,9 +69,11 @@ def test_order_of_hidden_rows_does_not_depend_on_their_true_counts(tmp_path):
         assert first[table] == second[table], table
     # The hidden rows come after the shown ones, by label.
     kinds = first["activity_by_kind"][1:]
-    hidden = [row[0] for row in kinds if row[1] == SUPPRESSED]
-    assert hidden == sorted(hidden)
-    assert kinds[-len(hidden):] == [[label, SUPPRESSED] for label in hidden]
+    # ("<5", or "x" where the kind grid withholds a count: issue 21)
+    hidden = [row for row in kinds if row[1] in (SUPPRESSED, "x")]
+    assert any(row[1] == SUPPRESSED for row in hidden)
+    assert [row[0] for row in hidden] == sorted(row[0] for row in hidden)
+    assert kinds[-len(hidden):] == hidden
 
 
 @pytest.fixture

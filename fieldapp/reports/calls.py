@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 
 from fieldapp import uploads
-from fieldapp.reports import store
+from fieldapp.reports import calls_store
 
 MAX_ERRORS = 50
 MAX_FIELD = 200
@@ -162,7 +162,7 @@ def import_text(db, text: str, tz: str, now: str) -> tuple[ImportResult, int]:
     result = parse(text, tz, str(uuid.uuid4()), now)
     if result.errors:
         return result, 0
-    return result, store.insert_calls(db, result.rows)
+    return result, calls_store.insert_calls(db, result.rows)
 
 
 def import_file(db, opener: uploads.Opener, tz: str, now: str, *, name: str = "calls.csv",
@@ -183,6 +183,6 @@ def import_file(db, opener: uploads.Opener, tz: str, now: str, *, name: str = "c
     if result.errors:
         return result, 0
     with uploads.open_text(opener, name, encoding) as text:
-        added = store.insert_calls(db, _read(uploads.csv_rows(text, name), tz, batch, now,
+        added = calls_store.insert_calls(db, _read(uploads.csv_rows(text, name), tz, batch, now,
                                              ImportResult([], [])))
     return result, added

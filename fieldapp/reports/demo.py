@@ -7,7 +7,9 @@ from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
-from fieldapp.reports import calls, store
+from fieldapp.contacts.demo import PERSON_JD, PERSON_MK
+from fieldapp.directory.demo_build import uid
+from fieldapp.reports import calls, calls_store, store
 
 # (call id, days before now, call type, person key)
 CALLS = [
@@ -29,12 +31,8 @@ JOINT_SERVICES = ["crisis_mobile"]
 
 def load(db: Database, config: dict, now: str) -> None:
     _mark_joint_services(db)
-    try:
-        from fieldapp.contacts.demo import PERSON_JD, PERSON_MK
-    except ImportError:
-        return
     people = {"DEMO-KEY-JD": PERSON_JD, "DEMO-KEY-MK": PERSON_MK}
-    if not all(store.person_exists(db, person_id) for person_id in people.values()):
+    if not all(calls_store.person_exists(db, person_id) for person_id in people.values()):
         return
     moment = datetime.fromisoformat(now)
     lines = ["call id,date/time,call type,person key"]
@@ -42,16 +40,12 @@ def load(db: Database, config: dict, now: str) -> None:
         called_at = (moment - timedelta(days=days)).isoformat(timespec="seconds")
         lines.append(f"{call_id},{called_at},{call_type},{key}")
     result = calls.parse("\n".join(lines) + "\n", config["TIMEZONE"], "demo", now)
-    store.insert_calls(db, result.rows)
+    calls_store.insert_calls(db, result.rows)
     for key, person_id in people.items():
-        store.link_key(db, key, person_id, None, now)
+        calls_store.link_key(db, key, person_id, None, now)
 
 
 def _mark_joint_services(db: Database) -> None:
     """The demo's mobile crisis response attends with or without police: a joint team."""
-    try:
-        from fieldapp.directory.demo_build import uid
-    except ImportError:
-        return
     for key in JOINT_SERVICES:
         store.set_joint_police_health(db, uid("service", key))

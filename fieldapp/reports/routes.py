@@ -9,25 +9,16 @@ from zoneinfo import ZoneInfo
 from flask import Response, abort, current_app, flash, redirect, request, url_for
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from fieldapp import clock, csv_safe, uploads
 from fieldapp.contacts import people
 from fieldapp.db import connect, get_db
-from fieldapp.reports import bp, calls, export, store, summary, tables
+from fieldapp.reports import bp, calls, calls_store, export, store, summary, tables
 from fieldapp.reports import period as periods
+from fieldapp.reports.forms import CallsUploadForm, ReportFiltersForm
 from fieldapp.security import audit_event, role_required
-from fieldapp.views import is_htmx, render
-
-PERIOD_ERRORS = {
-    "dates": _l("Give both dates as YYYY-MM-DD."),
-    "order": _l("The end date must be on or after the start date."),
-    "length": _l("A period can be at most two years."),
-    "months": _l("A custom period covers whole months: start it on the first day of a month "
-                 "and end it on the last day of a month."),
-    "quarter": _l("Choose a quarter from the list."),
-}
+from fieldapp.views import render
 
 
 def _today():
@@ -41,28 +32,22 @@ def _choices(db) -> dict:
 
 
 def _parse_request(db):
-    """(period, filters, selection, error): the report asked for by the GET params.  Bad values
-    fall back to the defaults and say why."""
+    """(period, filters, selection, form): the report asked for by the GET params.  Bad values
+    fall back to the defaults; the form's `first_error` says why."""
     config = current_app.config
-    tz = config["TIMEZONE"]
-    error = None
-    try:
-        period = periods.parse(request.args, _today(), tz)
-    except periods.PeriodError as problem:
-        error = PERIOD_ERRORS[str(problem)]
-        period = periods.parse({}, _today(), tz)
-    police_service = request.args.get("police_service") or None
-    if police_service and police_service not in config["POLICE_SERVICES"]:
-        error, police_service = _("Choose a police service from the list."), None
-    team = request.args.get("team") or None
-    if team and team not in store.teams(db):
-        error, team = _("Choose a team from the list."), None
+    form = ReportFiltersForm(request.args, today=_today(), tz=config["TIMEZONE"],
+                             police_services=config["POLICE_SERVICES"], teams=store.teams(db))
+    form.validate()
+    period = form.period
+    police_service = None if form.police_service.errors else form.police_service.data or None
+    team = None if form.team.errors else form.team.data or None
     filters = store.Filters(period.start_utc, period.end_utc, police_service, team)
-    selection = {"quarter": period.key if "Q" in period.key else "",
-                 "start": request.args.get("start", "") if "Q" not in period.key else "",
-                 "end": request.args.get("end", "") if "Q" not in period.key else "",
+    custom = "Q" not in period.key
+    selection = {"quarter": "" if custom else period.key,
+                 "start": form.start.data or "" if custom else "",
+                 "end": form.end.data or "" if custom else "",
                  "police_service": police_service or "", "team": team or ""}
-    return period, filters, selection, error
+    return period, filters, selection, form
 
 
 def _sections(db, period, filters, only=None):
@@ -96,15 +81,16 @@ def _period_label(period) -> str:
 def board():
     """The board report for a period, a police service (or all) and a team (or all)."""
     db = get_db()
-    period, filters, selection, error = _parse_request(db)
+    period, filters, selection, form = _parse_request(db)
+    error = form.first_error
     sections = _sections(db, period, filters)
     csv_args = {k: v for k, v in selection.items() if v}
-    # htmx does not swap 4xx answers: a bad filter from the htmx form still shows its message.
-    status = 400 if error and not is_htmx() else 200
+    # base.html's htmx config swaps 4xx answers in place: the message shows either way.
+    status = 400 if error else 200
     now = clock.now()
     return render("reports/board.html", "reports/_board.html", status=status,
                   title=_("Board report"), sections=sections, period=period,
-                  selection=selection, csv_args=csv_args, error=error,
+                  selection=selection, csv_args=csv_args, error=error, filters_form=form,
                   generated_at=format_datetime(now, "medium"), generated_iso=clock.iso(now),
                   period_label=_period_label(period),
                   police_service_name=current_app.config["POLICE_SERVICES"].get(
@@ -118,12 +104,14 @@ def summary_page():
     """The report's key measures on one printable page: this period, the previous one and the
     same period a year earlier, with findings computed from them."""
     db = get_db()
-    period, filters, selection, error = _parse_request(db)
-    status = 400 if error and not is_htmx() else 200
+    period, filters, selection, form = _parse_request(db)
+    error = form.first_error
+    status = 400 if error else 200
     result = summary.build(db, filters, period, current_app.config, _connection_opener())
     now = clock.now()
     return render("reports/summary.html", status=status, title=_("Board report summary"),
                   summary=result, period=period, selection=selection, error=error,
+                  filters_form=form,
                   report_args={k: v for k, v in selection.items() if v},
                   generated_at=format_datetime(now, "medium"), generated_iso=clock.iso(now),
                   period_label=_period_label(period),
@@ -146,9 +134,9 @@ def print_css():
     as a stylesheet of CSS page-margin boxes: the CSP allows no inline style, and margin boxes
     take their text only from CSS."""
     db = get_db()
-    period, _filters, selection, error = _parse_request(db)
-    if error:
-        abort(400, description=error)
+    period, _filters, selection, form = _parse_request(db)
+    if form.first_error:
+        abort(400, description=form.first_error)
     try:
         moment = datetime.fromisoformat(request.args.get("at", ""))
     except ValueError:
@@ -213,9 +201,9 @@ def board_datapackage():
 def _export_request(db):
     """(period, filters, selection, table id) of an export: 400 on a bad filter, 404 on an
     unknown table."""
-    period, filters, selection, error = _parse_request(db)
-    if error:
-        abort(400, description=error)
+    period, filters, selection, form = _parse_request(db)
+    if form.first_error:
+        abort(400, description=form.first_error)
     table_id = request.args.get("table") or ""
     if table_id and table_id not in tables.SECTION_OF_TABLE:
         abort(404)
@@ -225,11 +213,12 @@ def _export_request(db):
 # --- Calls for service ----------------------------------------------------------------------
 
 
-def _calls_page(status=200, **context):
+def _calls_page(status=200, upload_form=None, **context):
     db = get_db()
     return render("reports/calls.html", status=status, title=_("Calls for service"),
-                  summary=store.calls_summary(db, current_user.police_service),
-                  links=store.key_links(db, current_user.police_service), **context)
+                  upload_form=upload_form or CallsUploadForm(formdata=None),
+                  summary=calls_store.calls_summary(db, current_user.police_service),
+                  links=calls_store.key_links(db, current_user.police_service), **context)
 
 
 @bp.get("/calls")
@@ -243,9 +232,10 @@ def calls_page():
 @role_required("coordinator")
 def upload_calls():
     """Import an uploaded calls-for-service CSV (all rows or none)."""
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        return _calls_page(400, errors=[_("Choose a CSV file to import.")])
+    form = CallsUploadForm()
+    if not form.validate():
+        return _calls_page(400, form)
+    upload = form.file.data
     config = current_app.config
     try:
         # read from the spooled upload as a stream, never whole (see uploads.py)
@@ -256,11 +246,11 @@ def upload_calls():
     except uploads.UploadRefused as error:
         audit_event("calls_import_rejected", object_type="calls_for_service",
                     outcome=str(error.status), detail={"refused": type(error).__name__})
-        return _calls_page(error.status, errors=[str(error)])
+        return _calls_page(error.status, form, errors=[str(error)])
     if result.errors:
         audit_event("calls_import_rejected", object_type="calls_for_service", outcome="400",
                     detail={"errors": len(result.errors)})
-        return _calls_page(400, errors=result.errors)
+        return _calls_page(400, form, errors=result.errors)
     audit_event("calls_imported", object_type="calls_for_service",
                 detail={"rows": result.total, "added": added})
     flash(_("Imported %(added)s new call(s) of %(total)s in the file (%(old)s already there).",
@@ -289,18 +279,18 @@ def link_key():
     if not person_key or len(person_key) > calls.MAX_FIELD:
         errors["person_key"] = _("Enter the person key from the records system.")
     else:
-        linked, service = store.key_service(db, person_key)
+        linked, service = calls_store.key_service(db, person_key)
         if linked and service != current_user.police_service:
             errors["person_key"] = _("This key is already linked to a person of another "
                                      "police service.")
-    if not person_id or len(person_id) > 64 or not store.person_of_service(
+    if not person_id or len(person_id) > 64 or not calls_store.person_of_service(
             db, person_id, current_user.police_service):
         errors["person_id"] = _("Choose a person found by alias, or enter the id of a person "
                                 "recorded in fieldapp.")
     if errors:
         return _calls_page(400, link_errors=errors, form={"person_key": person_key,
                                                           "person_id": person_id})
-    store.link_key(db, person_key, person_id, current_user.id, clock.iso())
+    calls_store.link_key(db, person_key, person_id, current_user.id, clock.iso())
     audit_event("person_key_linked", object_type="person", object_id=person_id)
     flash(_("Key linked."), "ok")
     return redirect(url_for("reports.calls_page"))
@@ -311,7 +301,7 @@ def link_key():
 def unlink_key():
     """Remove the link of a person key."""
     person_key = (request.form.get("person_key") or "").strip()
-    if not person_key or not store.unlink_key(get_db(), person_key,
+    if not person_key or not calls_store.unlink_key(get_db(), person_key,
                                               current_user.police_service):
         abort(404)
     audit_event("person_key_unlinked", object_type="person_key", object_id=person_key[:64])

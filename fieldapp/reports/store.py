@@ -25,6 +25,8 @@ ESCALATED_POLICE = "escalated_police"
 ANSWER_DAYS = 7
 STALE_DAYS = 180
 WINDOW_DAYS = 90
+# A repeat caller: a person with at least this many calls for service in a window.
+REPEAT_CALLER_CALLS = 2
 
 CANONICAL = "coalesce(p.merged_into_id, c.person_id)"
 # People merged into another are few: a small materialized map (automatically indexed) is much
@@ -131,18 +133,7 @@ def contacts_overview(db: Database, f: Filters, months: list[tuple[str, str, str
                count(*) filter (where c.outcome = :escalated) as escalated
                {kind_counts}
         from contact c where {where}""", params)
-    # Mental-health contacts: a second pass over the same range, so that the population test
-    # is evaluated once per contact.  Diverted, joint and escalated never overlap (see
-    # DIVERSION).
-    row.update(_one(db, f"""
-        select count(*) as mh_contacts,
-               count(*) filter (where c.outcome = :escalated) as mh_escalated,
-               count(*) filter (where {DIVERTED}) as mh_diverted,
-               count(*) filter (where {JOINT}) as mh_joint
-        from contact c
-        where {where} and (c.kind = 'mental_health' or c.id in (
-            select cp.contact_id from contact_population cp
-            where cp.population = 'mental_health'))""", params))
+    row.update(mental_health(db, f))
     by_kind = {kind: row[f"k{i}"] for i, kind in enumerate(kinds)}
     if row["contacts"] - row["no_kind"] - sum(by_kind.values()):  # kinds outside `kinds`
         for other in db.query(f"""
@@ -164,6 +155,25 @@ def contacts_overview(db: Database, f: Filters, months: list[tuple[str, str, str
     }
 
 
+def mental_health(db: Database, f: Filters) -> dict:
+    """Mental-health contacts (the kind, or a mental-health population) and what happened:
+    escalated, diverted, joint (see DIVERSION; they never overlap).  A pass of its own over
+    the period's contacts, so that the population test is evaluated once per contact; the
+    contacts naming the population are found in the period's range of the populations
+    mirror (report_contact_population), not among all contacts ever."""
+    return _one(db, f"""
+        select count(*) as mh_contacts,
+               count(*) filter (where c.outcome = :escalated) as mh_escalated,
+               count(*) filter (where {DIVERTED}) as mh_diverted,
+               count(*) filter (where {JOINT}) as mh_joint
+        from contact c
+        where {_contacts_where(f)} and (c.kind = 'mental_health' or c.id in (
+            select cp.contact_id from report_contact_population cp
+            where cp.occurred_at >= :start and cp.occurred_at < :end
+              and cp.population = 'mental_health'))""",
+                {**f.params(), "escalated": ESCALATED_POLICE})
+
+
 def contacts_by_month(db: Database, f: Filters, months: list[tuple[str, str, str]]) -> list:
     """Contacts in each month: one range count of the covering index per month (cheaper than
     comparing every contact with every month's bounds)."""
@@ -177,23 +187,40 @@ def contacts_by_month(db: Database, f: Filters, months: list[tuple[str, str, str
     return [{"month": label, "n": row[f"m{i}"]} for i, (label, _s, _e) in enumerate(months)]
 
 
-def contact_grid(db: Database, f: Filters, months: list[tuple[str, str, str]]) -> dict:
-    """Contacts of the finest cells the board report publishes sums of: {(month index, police
-    service, team): n} for every month of the period, police service and team in the filters
-    (cells with no contact are left out).  One range scan, grouped; see
-    suppression.grid_count for what it is for."""
+def contact_cells(db: Database, f: Filters, months: list[tuple[str, str, str]],
+                  by_kind: bool = True) -> list[dict]:
+    """Contacts of the finest cells the board report publishes sums of, one dict per (month
+    index `m`, police service `ps`, `team`, `kind` (None: not recorded; left out unless
+    `by_kind`)) with contacts in the filters: `n` contacts, and with `by_kind` also
+    `group_contacts`, `headcount`, `no_outcome` and `escalated`, so that the activity
+    figures come from this one range scan of the covering index (grouped).  See
+    suppression.grid_count and suppression.sensitive_cells for what the grid is for."""
     if not months:
-        return {}
-    params = dict(f.params())
+        return []
+    params = {**f.params(), "escalated": ESCALATED_POLICE}
     branches = []
     for i, (_label, _start, end) in enumerate(months):
         params[f"ge{i}"] = end
         branches.append(f"when c.occurred_at < :ge{i} then {i}")
+    kind = "nullif(c.kind, '') as kind," if by_kind else ""
+    measures = """,
+               count(*) filter (where c.is_group = 1) as group_contacts,
+               coalesce(sum(c.headcount) filter (where c.is_group = 1), 0) as headcount,
+               count(*) filter (where c.outcome is null or c.outcome = '') as no_outcome,
+               count(*) filter (where c.outcome = :escalated) as escalated""" if by_kind else ""
     sql = f"""
         select case {' '.join(branches)} end as m, c.police_service as ps, c.team as team,
-               count(*) as n
-        from contact c where {_contacts_where(f)} group by 1, 2, 3"""
-    return {(row["m"], row["ps"], row["team"]): row["n"] for row in db.query(sql, params)}
+               {kind} count(*) as n {measures}
+        from contact c where {_contacts_where(f)} group by 1, 2, 3{', 4' if by_kind else ''}"""
+    return list(db.query(sql, params))
+
+
+def contact_grid(db: Database, f: Filters, months: list[tuple[str, str, str]],
+                 by_kind: bool = True) -> dict:
+    """{(month index, police service, team, kind): n} of `contact_cells` ((month index,
+    police service, team): n without `by_kind`)."""
+    return {(row["m"], row["ps"], row["team"]) + ((row["kind"],) if by_kind else ()): row["n"]
+            for row in contact_cells(db, f, months, by_kind)}
 
 
 # --- 2 People --------------------------------------------------------------------------------
@@ -301,7 +328,9 @@ def populations(db: Database, f: Filters, known: list[str] = ()) -> list[dict]:
 
 def referred_by_population(db: Database, f: Filters, codes: list[str]) -> dict:
     """{population: {"referrals", "people"}}: referrals sent in the period from a contact naming
-    the population, and the different people (merged people once) those contacts name."""
+    the population, and the different people (merged people once) those contacts name.  A
+    referral has one contact and a contact names a population once (its primary key): each
+    row is a different referral, counted without a DISTINCT sort."""
     codes = [code for code in dict.fromkeys(codes) if code]
     if not codes:
         return {}
@@ -309,7 +338,7 @@ def referred_by_population(db: Database, f: Filters, codes: list[str]) -> dict:
     marks = ", ".join(f":p{i}" for i in range(len(codes)))
     rows = db.query(f"""
         with {MERGED}
-        select cp.population, count(distinct r.id) as referrals,
+        select cp.population, count(*) as referrals,
                count(distinct coalesce(m.merged_into_id, c.person_id)) as people
         from referral r join contact c on c.id = r.contact_id and c.deleted_at is null
         join contact_population cp on cp.contact_id = c.id
@@ -420,8 +449,12 @@ def service_names(db: Database, service_ids: list[str]) -> dict:
 # --- 5 Repeat-call effect --------------------------------------------------------------------
 
 
-def repeat_calls(db: Database, f: Filters, window_days: int = WINDOW_DAYS) -> dict:
-    """Calls for service involving engaged people, 90 days before vs after first engagement.
+def repeat_calls(db: Database, f: Filters, window_days: int = WINDOW_DAYS,
+                 caller_calls: int = REPEAT_CALLER_CALLS) -> dict:
+    """Calls for service involving engaged people, 90 days before vs after first engagement,
+    and the repeat callers among them: people compared with `caller_calls` or more calls in
+    the window before (`callers_before`) and in the window after (`callers_after`).  A
+    caller is a person (people merged count once, whatever number of keys they have).
 
     Cohort: people whose first engagement ever (first non-undone contact) falls in the period,
     that contact matching the police-service/team filter.  Only people with a linked person key
@@ -493,9 +526,11 @@ def repeat_calls(db: Database, f: Filters, window_days: int = WINDOW_DAYS) -> di
                (select coalesce(sum(after_calls), 0) from counted) as calls_after,
                (select count(*) from counted where before_calls > 0) as people_before,
                (select count(*) from counted where after_calls > 0) as people_after,
+               (select count(*) from counted where before_calls >= :callers) as callers_before,
+               (select count(*) from counted where after_calls >= :callers) as callers_after,
                (select lo from bounds) as records_from,
                (select hi from bounds) as records_to"""
-    return _one(db, sql, f.params())
+    return _one(db, sql, {**f.params(), "callers": int(caller_calls)})
 
 
 # --- 6 Partnerships --------------------------------------------------------------------------
@@ -562,74 +597,3 @@ def data_quality(db: Database, f: Filters, now_iso: str, today: str) -> dict:
               and (s.assured_date is null or s.assured_date = ''
                    or s.assured_date < date(:today, '-{STALE_DAYS} days'))""", params)["n"]
     return row
-
-
-# --- Calls for service and person keys -------------------------------------------------------
-
-
-def insert_calls(db: Database, rows: list[dict]) -> int:
-    """Store calls; a call already stored (same id) is left as it is.  Returns how many new."""
-    before = db.execute("select count(*) from calls_for_service").fetchone()[0]
-    with writing(db):
-        db.conn.executemany(
-            """insert or ignore into calls_for_service
-               (id, called_at, call_type, person_key, imported_at, import_batch)
-               values (:id, :called_at, :call_type, :person_key, :imported_at, :import_batch)""",
-            rows)
-    return db.execute("select count(*) from calls_for_service").fetchone()[0] - before
-
-
-def calls_summary(db: Database, police_service: str | None) -> dict:
-    """Calls imported, their different person keys, and the keys linked to people of
-    `police_service`."""
-    return _one(db, """
-        select count(*) as calls, count(distinct person_key) as person_keys,
-               min(called_at) as first_call, max(called_at) as last_call,
-               (select count(*) from person_key k join person p on p.id = k.person_id
-                where p.police_service is :police_service) as linked_keys
-        from calls_for_service""", {"police_service": police_service})
-
-
-def person_exists(db: Database, person_id: str) -> bool:
-    return bool(db.execute("select 1 from person where id = ?", [person_id]).fetchone())
-
-
-def person_of_service(db: Database, person_id: str, police_service: str | None) -> bool:
-    """The person exists, is not merged away or de-identified, and belongs to the police
-    service (a coordinator links keys only to its own service's people)."""
-    return bool(db.execute(
-        "select 1 from person where id = ? and police_service is ? and merged_into_id is null"
-        " and deidentified_at is null", [person_id, police_service]).fetchone())
-
-
-def key_service(db: Database, person_key: str) -> tuple[bool, str | None]:
-    """(linked, police service of the linked person) of a records-system key."""
-    row = db.execute("select p.police_service from person_key k left join person p"
-                     " on p.id = k.person_id where k.person_key = ?", [person_key]).fetchone()
-    return (row is not None, row[0] if row else None)
-
-
-def link_key(db: Database, person_key: str, person_id: str, user_id: str, now: str) -> None:
-    db["person_key"].upsert({"person_key": person_key, "person_id": person_id,
-                             "linked_by": user_id, "linked_at": now}, pk="person_key")
-
-
-def unlink_key(db: Database, person_key: str, police_service: str | None) -> bool:
-    """Remove the link of a key to a person of `police_service`; False when there is none."""
-    with writing(db):
-        cursor = db.execute(
-            "delete from person_key where person_key = ? and person_id in"
-            " (select id from person where police_service is ?)", [person_key, police_service])
-    return cursor.rowcount > 0
-
-
-def key_links(db: Database, police_service: str | None, limit: int = 200) -> list[dict]:
-    """The most recent links to people of `police_service`, with the person's alias and how
-    many calls carry the key."""
-    return list(db.query("""
-        select k.person_key, k.person_id, k.linked_at, p.alias,
-               (select count(*) from calls_for_service f where f.person_key = k.person_key)
-                   as calls
-        from person_key k join person p on p.id = k.person_id
-        where p.police_service is ?
-        order by k.linked_at desc, k.person_key limit ?""", [police_service, limit]))

@@ -60,6 +60,7 @@ class Summary:
     findings: list[str]
     partnerships: list[tuple[str, Cell]] | None  # (label, count), the directory today
     repeat_calls: list[tuple[str, Cell]] = field(default_factory=list)  # this period only
+    repeat_callers: list[tuple[str, Cell]] = field(default_factory=list)  # people, not calls
 
 
 def direction(before: Cell, now: Cell) -> str | None:
@@ -74,11 +75,12 @@ def direction(before: Cell, now: Cell) -> str | None:
 def period_queries(filters: store.Filters, period) -> dict:
     """The store queries of one period's measures (independent: they may run at once)."""
     codes = [code for code, _label in POPULATIONS]
-    months, kinds, populations = period.months(), tables.known_kinds(), tables.known_populations()
+    months, populations = period.months(), tables.known_populations()
     return {
-        # As in the full report: months come from the grid, suppressed across reports.
-        "overview": lambda d: store.contacts_overview(d, filters, [], kinds),
-        "grid": lambda d: store.contact_grid(d, filters, months),
+        # As in the full report: the total is a sum of the grid, suppressed across reports
+        # (no kinds needed: the month × police service × team grid is enough and cheaper).
+        "mental_health": lambda d: store.mental_health(d, filters),
+        "grid": lambda d: store.contact_grid(d, filters, months, by_kind=False),
         "populations": lambda d: store.populations(d, filters, populations),
         "referred": lambda d: store.referred_by_population(d, filters, codes),
         "referrals": lambda d: store.referrals(d, filters),
@@ -88,8 +90,7 @@ def period_queries(filters: store.Filters, period) -> dict:
 def period_cells(data: dict, config: dict) -> dict[str, Cell]:
     """{measure key: Cell} of one period from its queries' results, as the full report of that
     period shows them."""
-    data["overview"]["grid"] = data["grid"]
-    cells = {"contacts": tables.contact_counts(data["overview"])[0]}
+    cells = {"contacts": tables.contacts_total(data["grid"])}
     # Only the population table of the people section is used: no need for its people query.
     people = tables.people_section({"unique_people": 0, "repeat_people": 0,
                                     "populations": data["populations"]},
@@ -104,8 +105,8 @@ def period_cells(data: dict, config: dict) -> dict[str, Cell]:
     cells.update({"referrals_made": total[_MADE], "referrals_accepted": total[_ACCEPTED],
                   "referrals_connected": total[_CONNECTED],
                   "median_hours_to_connect": total[_CONNECT_MEDIAN]})
-    diversion = {row[0].key: row[1]
-                 for row in tables.diversion_section(data["overview"]).tables[0].rows}
+    diversion = {key: cell for key, _label, cell in tables.mental_health_items(
+        data["mental_health"])}
     for key in ("mh_contacts", "mh_diverted", "mh_diverted_share"):
         cells[key] = diversion[key]
     return cells
@@ -209,22 +210,30 @@ def build(db, filters: store.Filters, period, config: dict, open_db=None) -> Sum
         each = store.Filters(p.start_utc, p.end_utc, filters.police_service, filters.team)
         queries.update({(i, name): query for name, query in period_queries(each, p).items()})
     window_days = int(config.get("REPEAT_CALL_WINDOW_DAYS", store.WINDOW_DAYS))
-    queries[("repeat", "repeat_calls")] = lambda d: store.repeat_calls(d, filters, window_days)
+    caller_calls = int(config.get("REPEAT_CALLER_CALLS", store.REPEAT_CALLER_CALLS))
+    queries[("repeat", "repeat_calls")] = lambda d: store.repeat_calls(d, filters, window_days,
+                                                                       caller_calls)
     results = tables.run_queries(queries, db, open_db)
     cells = [period_cells({name: result for (i, name), result in results.items() if i == n},
                           config) for n in range(len(chosen))]
     groups = _groups(cells)
     return Summary(chosen, groups, findings(groups),
                    partnership_cells(db, config["POLICE_SERVICES"]),
-                   repeat_call_cells(results[("repeat", "repeat_calls")], window_days))
+                   *repeat_call_cells(results[("repeat", "repeat_calls")], window_days,
+                                      caller_calls))
 
 
-def repeat_call_cells(data: dict, window_days: int) -> list[tuple[str, Cell]]:
+def repeat_call_cells(data: dict, window_days: int, caller_calls: int = store.REPEAT_CALLER_CALLS
+                      ) -> tuple[list[tuple[str, Cell]], list[tuple[str, Cell]]]:
     """(label, Cell) of the repeat-call effect of this period, as the full report's section 5
-    shows them: people compared, calls before and after first engagement, and the change."""
-    rows = {row[0].key: row[1]
-            for row in tables.repeat_calls_section(data, window_days).tables[0].rows}
-    return [(_("People compared"), rows["compared"]),
-            (_("Calls in the %(days)s days before", days=window_days), rows["calls_before"]),
-            (_("Calls in the %(days)s days after", days=window_days), rows["calls_after"]),
-            (_("Change in calls"), rows["calls_change"])]
+    shows them: people compared, calls before and after first engagement and the change; then
+    the repeat callers (people, not calls) before and after."""
+    section = tables.repeat_calls_section(data, window_days, caller_calls)
+    rows = {row[0].key: row for table in section.tables for row in table.rows}
+    calls = [(_("People compared"), rows["compared"][1]),
+             (_("Calls in the %(days)s days before", days=window_days), rows["calls_before"][1]),
+             (_("Calls in the %(days)s days after", days=window_days), rows["calls_after"][1]),
+             (_("Change in calls"), rows["calls_change"][1])]
+    callers = [(rows[key][0].text, rows[key][1])
+               for key in ("callers_before", "callers_after", "callers_change")]
+    return calls, callers

@@ -19,7 +19,10 @@ Rule (applied to the page, chart labels and the CSV alike: the page and charts p
 Across reports (issue 21): the contacts total and the contacts by month are suppressed on the
 published *dataset*, not only in the table (`grid_count`): whatever period, police service
 or team is asked for, a count is shown only if none of the month × police service × team cells
-it adds up is from 1 to 4.
+it adds up is from 1 to 4.  Counts of one kind (by kind, school engagements, contacts
+without a kind) are suppressed the same way on the month × police service × team × kind grid,
+with complementary cells so that the totals less the other kinds give nothing away
+(`sensitive_cells`, `dataset_count`).
 
 Charts draw a suppressed count as a hatched bar of the threshold's length, so that bar lengths
 never reveal the hidden value.
@@ -149,6 +152,44 @@ def grid_count(cells) -> Cell:
     if is_small(total):
         return count(total)
     if any(is_small(n) for n in values):
+        return withheld()
+    return count(total)
+
+
+def sensitive_cells(grid: dict[tuple, int]) -> frozenset:
+    """The cells of the finest grid of a count by kind, month × police service × team × kind
+    (`grid`: {(month, police service, team, kind): n}), that no published count of one kind
+    may cover: every cell from 1 to 4 (primary suppression) and, where a month × police
+    service × team block has exactly one such cell, its smallest other cell of 5 or more
+    (complementary suppression, chosen from the data alone, never from the view).
+
+    Why a kind's hidden count cannot be worked out, whatever views are combined (the totals
+    and months of `grid_count` included): every block with a sensitive cell then has two
+    cells no published kind count covers, so moving one contact from one to the other
+    changes no published figure but does change the hidden one; a block with only one
+    non-zero cell, itself from 1 to 4, is small itself and no published total covers it."""
+    blocks: dict[tuple, list[tuple[tuple, int]]] = {}
+    for key, n in grid.items():
+        blocks.setdefault(key[:-1], []).append((key, int(n or 0)))
+    sensitive = set()
+    for cells in blocks.values():
+        small = [key for key, n in cells if is_small(n)]
+        sensitive.update(small)
+        if len(small) == 1:
+            others = sorted((n, str(key[-1] or "")) + (key,) for key, n in cells
+                            if n >= THRESHOLD)
+            if others:
+                sensitive.add(others[0][2])
+    return frozenset(sensitive)
+
+
+def dataset_count(cells: dict[tuple, int], sensitive: frozenset) -> Cell:
+    """A count published as the sum of `cells` of a finest grid ({key: n}): "<5" when the sum
+    is from 1 to 4, withheld when it covers a `sensitive` cell, else shown (as `grid_count`)."""
+    total = sum(int(n or 0) for n in cells.values())
+    if is_small(total):
+        return count(total)
+    if any(key in sensitive for key in cells):
         return withheld()
     return count(total)
 

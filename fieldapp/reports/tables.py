@@ -10,6 +10,8 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from fieldapp.contacts import vocab
+from fieldapp.directory import categories
 from fieldapp.reports import charts, store
 from fieldapp.reports.suppression import (
     PERCENT,
@@ -17,11 +19,13 @@ from fieldapp.reports.suppression import (
     Cell,
     change,
     count,
+    dataset_count,
     derived_withheld,
     grid_count,
     protect,
     publication_order,
     rate,
+    sensitive_cells,
     statistic,
     text,
     withheld,
@@ -64,20 +68,7 @@ def vocab_label(vocabulary: str, code: str | None) -> str:
     """The label of a vocabulary code from fieldapp.contacts.vocab, else the code itself."""
     if not code:
         return _("Not recorded")
-    try:
-        from fieldapp.contacts import vocab
-    except ImportError:
-        return code
-    for name in ("label", "label_for"):
-        function = getattr(vocab, name, None)
-        if callable(function):
-            try:
-                result = function(vocabulary, code)
-            except Exception:  # noqa: BLE001 - an unknown code or API: show the code
-                continue
-            if result:
-                return str(result)
-    return code
+    return vocab.label(vocabulary, code) or code
 
 
 def month_label(month: str) -> str:
@@ -89,33 +80,18 @@ def month_label(month: str) -> str:
 
 def known_kinds() -> list[str]:
     """The built-in kind codes (counted without sorting); others are found by the store."""
-    try:
-        from fieldapp.contacts.vocab import KINDS
-    except ImportError:
-        return []
-    return list(KINDS)
+    return list(vocab.KINDS)
 
 
 def known_populations() -> list[str]:
     """The built-in population codes (counted without sorting); others are found by the
     store."""
-    try:
-        from fieldapp.contacts.vocab import POPULATIONS
-    except ImportError:
-        return []
-    return list(POPULATIONS)
+    return list(vocab.POPULATIONS)
 
 
 def category_label(code: str) -> str:
     """The label of a directory category, else the code."""
-    try:
-        from fieldapp.directory.categories import label
-    except ImportError:
-        return code
-    try:
-        return str(label(code) or code)
-    except Exception:  # noqa: BLE001 - an unknown code: show the code
-        return code
+    return categories.label(code)
 
 
 def _chart(table: Table, title: str, desc: str, value_columns: list[int],
@@ -136,18 +112,20 @@ def contact_counts(data: dict) -> tuple[Cell, list[Cell], list[Cell], bool]:
     """The period's contacts, by kind and by month, and whether the kinds are all withheld.
 
     The total and the months are sums of the month × police service × team grid
-    (`data["grid"]`) and suppressed on it (`grid_count`), the same in every report.  The kinds
-    add up to the total: they are protected against it (complementary suppression; "not
-    recorded" and school visits are also shown on their own), and when the total is not
-    shown, or could only be protected by withholding it (it can be worked out from other
-    reports), every kind, school engagements and the contacts without a kind are withheld, so
-    that adding up kinds never gives a total that is hidden."""
-    grid = data["grid"]
-    total = grid_count(grid.values())
-    by_month = [grid_count(n for (m, _ps, _team), n in grid.items() if m == i)
+    (`data["grid"]`, summed over kinds) and suppressed on it (`grid_count`), the same in every
+    report.  Each kind's count is a sum of the month × police service × team × kind grid,
+    suppressed on it with complementary cells (`sensitive_cells`, `dataset_count`), the same
+    in every report.  The kinds add up to the total: they are also protected against it
+    (complementary suppression in the table; "not recorded" and school visits are also shown
+    on their own), and when the total is not shown, or could only be protected by withholding
+    it, every kind, school engagements and the contacts without a kind are withheld, so that
+    adding up kinds never gives a total that is hidden."""
+    blocks = month_blocks(data["grid"])
+    total = grid_count(blocks.values())
+    by_month = [grid_count(n for (m, _ps, _team), n in blocks.items() if m == i)
                 for i in range(len(data["by_month"]))]
     keep = {i for i, r in enumerate(data["by_kind"]) if r["kind"] in (None, "school_visit")}
-    kinds = [count(r["n"]) for r in data["by_kind"]]
+    kinds = [kind_count(data, r["kind"]) for r in data["by_kind"]]
     if total.value is not None:
         protected, checked = protect(kinds, total, keep)
         if checked.value is not None:
@@ -155,10 +133,32 @@ def contact_counts(data: dict) -> tuple[Cell, list[Cell], list[Cell], bool]:
     return total, [cell if cell.suppressed else withheld() for cell in kinds], by_month, True
 
 
-def _kind_count(n: int | None, kinds_withheld: bool) -> Cell:
+def month_blocks(grid: dict) -> dict[tuple, int]:
+    """{(month index, police service, team): n} of a grid by kind (or without kinds)."""
+    blocks: dict[tuple, int] = {}
+    for key, n in grid.items():
+        blocks[key[:3]] = blocks.get(key[:3], 0) + n
+    return blocks
+
+
+def contacts_total(grid: dict) -> Cell:
+    """The period's contacts as every report shows them (`contact_counts`)."""
+    return grid_count(month_blocks(grid).values())
+
+
+def kind_count(data: dict, kind: str | None) -> Cell:
+    """The period's contacts of one kind (None: not recorded), suppressed on the month ×
+    police service × team × kind grid."""
+    grid = data["grid"]
+    if "sensitive" not in data:
+        data["sensitive"] = sensitive_cells(grid)
+    return dataset_count({key: n for key, n in grid.items() if key[3] == kind},
+                         data["sensitive"])
+
+
+def _kind_count(cell: Cell, kinds_withheld: bool) -> Cell:
     """A count of one kind shown outside the table by kind (school engagements, contacts
     without a kind): withheld with the kinds."""
-    cell = count(n)
     return withheld() if kinds_withheld and not cell.suppressed and cell.value else cell
 
 
@@ -170,7 +170,7 @@ def activity_section(data: dict) -> Section:
     summary = _measures("activity_summary", _("Activity in the period"), [
         ("contacts", _("Contacts"), contacts),
         ("school_engagements", _("School engagements"),
-         _kind_count(data["school_visits"], kinds_withheld)),
+         _kind_count(kind_count(data, "school_visit"), kinds_withheld)),
         ("group_contacts", _("Group contacts"), count(data["group_contacts"])),
         ("group_headcount", _("People reached in groups (headcount)"), count(data["headcount"])),
     ])
@@ -285,18 +285,10 @@ def _protect_referrals(rows: list[list[Cell]]) -> None:
                         row[rate_column] = derived_withheld(PERCENT)
 
 
-def diversion_section(data: dict) -> Section:
-    section = Section("diversion", _("4. Diversion"), _(
-        "Contacts about mental health (the kind of contact, or a person's mental-health "
-        "population) and what happened. Diverted to non-police services means a partner "
-        "service accepted a referral made from the contact, the service is not run with "
-        "police, and the contact was not escalated to police enforcement; a referral made "
-        "but never accepted does not count. Referrals accepted by a joint police–health "
-        "team (such as a mobile crisis team with officers) are counted on their own line, "
-        "not as diversion. The police-escalation rate is the share whose outcome was "
-        "escalation to police enforcement."))
-    contacts = contact_counts(data)[0]
-    table = _measures("diversion", _("Mental-health contacts and diversion"), [
+def mental_health_items(data: dict) -> list[tuple[str, str, Cell]]:
+    """(key, label, Cell) of the mental-health measures of `store.mental_health`: the
+    diversion table's first rows, and the summary's."""
+    return [
         ("mh_contacts", _("Mental-health-related contacts"), count(data["mh_contacts"])),
         ("mh_diverted", _("Diverted to non-police services (referral accepted, not escalated)"),
          count(data["mh_diverted"])),
@@ -310,6 +302,22 @@ def diversion_section(data: dict) -> Section:
         ("mh_escalated", _("Escalated to police enforcement"), count(data["mh_escalated"])),
         ("mh_escalation_rate", _("Police-escalation rate (mental-health contacts)"),
          rate(data["mh_escalated"], data["mh_contacts"])),
+    ]
+
+
+def diversion_section(data: dict) -> Section:
+    section = Section("diversion", _("4. Diversion"), _(
+        "Contacts about mental health (the kind of contact, or a person's mental-health "
+        "population) and what happened. Diverted to non-police services means a partner "
+        "service accepted a referral made from the contact, the service is not run with "
+        "police, and the contact was not escalated to police enforcement; a referral made "
+        "but never accepted does not count. Referrals accepted by a joint police–health "
+        "team (such as a mobile crisis team with officers) are counted on their own line, "
+        "not as diversion. The police-escalation rate is the share whose outcome was "
+        "escalation to police enforcement."))
+    contacts = contact_counts(data)[0]
+    table = _measures("diversion", _("Mental-health contacts and diversion"), [
+        *mental_health_items(data),
         ("contacts", _("All contacts"), contacts),
         ("escalated", _("All contacts escalated to police enforcement"), count(data["escalated"])),
         ("escalation_rate", _("Police-escalation rate (all contacts)"),
@@ -326,7 +334,23 @@ def diversion_section(data: dict) -> Section:
     return section
 
 
-def repeat_calls_section(data: dict, window_days: int) -> Section:
+def repeat_callers_table(data: dict, window_days: int, caller_calls: int) -> Table:
+    """Repeat callers (people compared with `caller_calls` or more calls in a window) before
+    and after first engagement: callers counted, not calls."""
+    return _measures("repeat_callers", _("Repeat callers before and after first engagement"), [
+        ("callers_before",
+         _("Repeat callers in the %(days)s days before (%(n)s or more calls)",
+           days=window_days, n=caller_calls), count(data["callers_before"])),
+        ("callers_after",
+         _("Repeat callers in the %(days)s days after (%(n)s or more calls)",
+           days=window_days, n=caller_calls), count(data["callers_after"])),
+        ("callers_change", _("Change in repeat callers"),
+         change(data["callers_before"], data["callers_after"])),
+    ])
+
+
+def repeat_calls_section(data: dict, window_days: int,
+                         caller_calls: int = store.REPEAT_CALLER_CALLS) -> Section:
     section = Section("repeat-calls", _("5. Repeat-call effect"), _(
         "Calls for service involving people first engaged by the team in this period, counted "
         "%(days)s days before and %(days)s days after their first contact. This is a "
@@ -362,7 +386,7 @@ def repeat_calls_section(data: dict, window_days: int) -> Section:
         ("people_with_call_before", _("People with a call before"), count(data["people_before"])),
         ("people_with_call_after", _("People with a call after"), count(data["people_after"])),
     ])
-    section.tables = [table]
+    section.tables = [table, repeat_callers_table(data, window_days, caller_calls)]
     chart_rows = Table(table.id, table.title, table.columns,
                        [table.rows[i] for i in (5, 6, 8, 9)])
     table.chart = _chart(
@@ -430,7 +454,8 @@ SECTION_OF_TABLE = {
     "activity_summary": "activity", "activity_by_kind": "activity",
     "activity_by_month": "activity", "people_summary": "people",
     "people_by_population": "people", "referrals_by_service": "referrals",
-    "diversion": "diversion", "repeat_calls": "repeat-calls", "partnerships": "partnerships",
+    "diversion": "diversion", "repeat_calls": "repeat-calls",
+    "repeat_callers": "repeat-calls", "partnerships": "partnerships",
     "data_quality": "data-quality",
 }
 
@@ -438,11 +463,35 @@ SECTION_OF_TABLE = {
 # The store queries behind each section.  They are independent of one another, so that they
 # can run at the same time (see run_queries).
 QUERIES_OF_SECTION = {
-    "activity": ["overview", "grid"], "people": ["people", "populations"],
-    "referrals": ["referrals"], "diversion": ["overview", "grid"],
+    "activity": ["cells"], "people": ["people", "populations"],
+    "referrals": ["referrals"], "diversion": ["cells", "mental_health"],
     "repeat-calls": ["repeat_calls"], "partnerships": ["partnerships"],
-    "data-quality": ["overview", "grid", "quality"],
+    "data-quality": ["cells", "quality"],
 }
+
+
+ACTIVITY = ("group_contacts", "headcount", "no_outcome", "escalated")
+
+
+def overview(cells: list[dict], months: list, mental_health: dict) -> dict:
+    """The activity figures of `store.contact_cells` rows (and the mental-health ones of
+    `store.mental_health`) as the sections read them: totals, `by_kind` (largest first),
+    `by_month`, the month × police service × team × kind `grid`."""
+    grid = {(r["m"], r["ps"], r["team"], r["kind"]): r["n"] for r in cells}
+    by_kind: dict = {}
+    for r in cells:
+        by_kind[r["kind"]] = by_kind.get(r["kind"], 0) + r["n"]
+    return {
+        "contacts": sum(grid.values()), "no_kind": by_kind.get(None, 0),
+        "school_visits": by_kind.get("school_visit", 0),
+        **{key: sum(r[key] for r in cells) for key in ACTIVITY},
+        **mental_health,
+        "by_kind": [{"kind": k, "n": n} for k, n in
+                    sorted(by_kind.items(), key=lambda item: (-item[1], item[0] or "")) if n],
+        "by_month": [{"month": label, "n": sum(n for (m, *_rest), n in grid.items() if m == i)}
+                     for i, (label, _start, _end) in enumerate(months)],
+        "grid": grid,
+    }
 
 
 def build(db, filters: store.Filters, period, config: dict, now_iso: str,
@@ -452,7 +501,8 @@ def build(db, filters: store.Filters, period, config: dict, now_iso: str,
     repeat_contacts = int(config.get("REPEAT_CONTACTS", 2))
     repeat_days = int(config.get("REPEAT_DAYS", 60))
     window_days = int(config.get("REPEAT_CALL_WINDOW_DAYS", store.WINDOW_DAYS))
-    months, kinds, populations = period.months(), known_kinds(), known_populations()
+    caller_calls = int(config.get("REPEAT_CALLER_CALLS", store.REPEAT_CALLER_CALLS))
+    months, populations = period.months(), known_populations()
     police_services = list(config["POLICE_SERVICES"])
     section_ids = [sid for sid in QUERIES_OF_SECTION if only is None or sid == only]
     needed = {name for sid in section_ids for name in QUERIES_OF_SECTION[sid]}
@@ -468,21 +518,18 @@ def build(db, filters: store.Filters, period, config: dict, now_iso: str,
                                          (None, split)),
         "people_2": lambda d: store.people(d, filters, repeat_contacts, repeat_days,
                                            (split, None)),
-        "repeat_calls": lambda d: store.repeat_calls(d, filters, window_days),
-        # The months come from the grid (no months asked of the overview).
-        "overview": lambda d: store.contacts_overview(d, filters, [], kinds),
-        "grid": lambda d: store.contact_grid(d, filters, months),
+        "repeat_calls": lambda d: store.repeat_calls(d, filters, window_days, caller_calls),
+        # The activity figures, kinds and months all come from the grid's one scan.
+        "cells": lambda d: store.contact_cells(d, filters, months),
+        "mental_health": lambda d: store.mental_health(d, filters),
         "referrals": lambda d: store.referrals(d, filters),
         "populations": lambda d: store.populations(d, filters, populations),
         "quality": lambda d: store.data_quality(d, filters, now_iso, today),
         "partnerships": lambda d: store.partnerships(d, police_services),
     }
     data = run_queries({name: q for name, q in queries.items() if name in needed}, db, open_db)
-    if "overview" in data:
-        grid = data["overview"]["grid"] = data["grid"]
-        data["overview"]["by_month"] = [
-            {"month": label, "n": sum(n for (m, _ps, _team), n in grid.items() if m == i)}
-            for i, (label, _start, _end) in enumerate(months)]
+    if "cells" in data:
+        data["overview"] = overview(data["cells"], months, data.get("mental_health", {}))
     if "people_2" in data:
         data["people"] = {key: data["people"][key] + data["people_2"][key]
                           for key in data["people"]}
@@ -493,11 +540,12 @@ def build(db, filters: store.Filters, period, config: dict, now_iso: str,
                                          repeat_contacts, repeat_days),
         "referrals": lambda: referrals_section(data["referrals"]),
         "diversion": lambda: diversion_section(data["overview"]),
-        "repeat-calls": lambda: repeat_calls_section(data["repeat_calls"], window_days),
+        "repeat-calls": lambda: repeat_calls_section(data["repeat_calls"], window_days,
+                                                     caller_calls),
         "partnerships": lambda: partnerships_section(data["partnerships"],
                                                      config["POLICE_SERVICES"]),
         "data-quality": lambda: data_quality_section(
-            {**data["quality"], "no_kind": data["overview"]["no_kind"],
+            {**data["quality"], "no_kind": kind_count(data["overview"], None),
              "no_outcome": data["overview"]["no_outcome"],
              "kinds_withheld": contact_counts(data["overview"])[3]}),
     }

@@ -43,7 +43,7 @@ def test_report_at_phone_width_fits_and_filters_with_htmx(report_server, phone):
     browser_login(page, report_server.url, "coordinator")
     page.wait_for_load_state()
     page.goto(f"{report_server.url}/reports/?{HRP_Q1}")
-    page.select_option("#report-ps", "RCMP")
+    page.select_option("#police_service", "RCMP")
     with page.expect_response(lambda r: "/reports/" in r.url and r.status == 200):
         page.get_by_role("button", name="Show report").click()
     page.wait_for_url("**police_service=RCMP**")
