@@ -9,7 +9,7 @@ import pytest
 
 from bench.directory_search import HTTP_QUERIES
 from fieldapp.directory import search as store
-from tests.browser.test_offline_pwa import officer_ready, phone_shot, server  # noqa: F401
+from tests.support.browser import officer_ready, phone_shot
 
 pytestmark = pytest.mark.browser
 
