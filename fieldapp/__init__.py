@@ -37,7 +37,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         n = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
-    from fieldapp import cli, db, errors, i18n, security
+    # The areas load here, inside the factory (as in flaskr), not at import: importing one
+    # module of the package (fieldapp.db in a script, fieldapp.config) does not load them all.
+    from fieldapp import cli, db, errors, health, i18n, security
 
     db.init_app(app)
     security.init_app(app)
@@ -52,8 +54,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     @app.get("/healthz")
     def healthz():
         """200 "ok" when this instance can take writes, else 503 "degraded" with the reasons."""
-        from fieldapp import health
-
         report = health.check(app.config["DATABASE"], min_free_mb=app.config["HEALTH_MIN_FREE_MB"],
                               lock_wait_ms=app.config["HEALTH_LOCK_WAIT_MS"])
         response = jsonify(report)

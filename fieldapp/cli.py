@@ -2,6 +2,8 @@
 `commands`, and init_app (called by create_app) registers them all, with the core's own:
 demo and backup here, init-db in db.py."""
 
+import sqlite3
+
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
@@ -30,8 +32,6 @@ def demo_command() -> None:
 @with_appcontext
 def backup_command(destination: str) -> None:
     """Copy the live database to DESTINATION with SQLite's online backup (safe while serving)."""
-    import sqlite3
-
     target = sqlite3.connect(destination)
     try:
         with target:
