@@ -1,4 +1,4 @@
-"""Schema of the directory area (Open Referral HSDS 3.1 names; see hsds.py for the mapping)."""
+"""Schema of the directory area (Open Referral HSDS 3.1 names; see hsds/ for the mapping)."""
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations

@@ -1,0 +1,238 @@
+"""Import: collect the rows of a package, check references, and write them (idempotent upsert
+under the one write rule)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+from fieldapp.db import writing
+from fieldapp.directory import categories
+from fieldapp.directory.hsds.map_json import _json_rows
+from fieldapp.directory.hsds.map_rows import Derived, _normalize
+from fieldapp.directory.hsds.names import (
+    CATEGORY_TAXONOMY_ID,
+    MAX_PACKAGE_BYTES,
+    ORDER,
+    TABLES,
+    NotHSDS,
+)
+from fieldapp.directory.hsds.read import Package, Rows, _csv_rows, read_input
+from fieldapp.directory.hsds.reconcile import ImportReport
+from fieldapp.directory.hsds.values import number_text
+from fieldapp.directory.hsds_tables import REFERENCE_COLUMNS
+
+# --- import -----------------------------------------------------------------------------------
+
+
+def collect(package: Package, report: ImportReport) -> tuple[dict[str, list[dict]], Derived]:
+    rows = Rows(package.rows)
+    usable = _csv_rows(package, rows, report)
+    usable += _json_rows(package, rows, report)
+    if not usable:
+        found = ", ".join(sorted(list(package.csv) + package.other)) or "no CSV or JSON files"
+        raise NotHSDS(f"{package.name} is not an HSDS package: no HSDS tables found ({found}). "
+                      "Expected a datapackage (organizations.csv, services.csv, ...) or HSDS JSON.")
+    report.format = ("json" if package.json and not package.csv else
+                     "csv-3.x" if any(f in package.csv for f in ("schedules.csv",
+                                                                   "service_at_location.csv",
+                                                                   "taxonomy_terms.csv"))
+                     or not any(f in package.csv for f in ("regular_schedules.csv",
+                                                            "physical_addresses.csv",
+                                                            "taxonomy.csv", "mail_addresses.csv"))
+                     else "csv-legacy")
+    derived = Derived()
+    tables: dict[str, dict[str, dict]] = {table: {} for table in ORDER}
+    for table in ORDER:
+        # raw rows of a table are dropped once normalized: the package is never held twice
+        for where, record in rows.by_table.pop(table, []):
+            row = _normalize(table, where, record, report, derived)
+            if row is None:
+                report.count(table, "skipped")
+                continue
+            existing = tables[table].get(row["id"])
+            if existing is not None:
+                # Nested JSON repeats objects (a phone under the service and its location):
+                # merge the copies; only conflicting values are a duplicate id.
+                conflict = [k for k, v in row.items() if v is not None and k != "extra_json"
+                            and existing.get(k) is not None and _cmp(existing[k]) != _cmp(v)]
+                if conflict or where.endswith(".csv"):
+                    report.problem("duplicate_id", where, row["source_id"])
+                    report.count(table, "skipped")
+                    continue
+                for key, value in row.items():
+                    if existing.get(key) is None and value is not None:
+                        existing[key] = value
+                continue
+            tables[table][row["id"]] = row
+    for table, derived_rows in derived.rows.items():
+        for record in derived_rows:
+            full = {field: record.get(field) for field in TABLES[table]}
+            full.update({"source_id": None, "extra_json": None})
+            tables[table].setdefault(full["id"], full)
+    # Older layouts link a service to its organization only through its location.
+    for service in tables["service"].values():
+        if service.get("organization_id"):
+            continue
+        for sal in tables["service_at_location"].values():
+            location = tables["location"].get(sal["location_id"] or "")
+            if sal["service_id"] == service["id"] and location and location["organization_id"]:
+                service["organization_id"] = location["organization_id"]
+                break
+        if not service.get("organization_id"):
+            report.problem("missing_organization_id", "services")
+    return {t: list(v.values()) for t, v in tables.items() if v}, derived
+
+
+def _existing(db, table: str, ids: list[str]) -> dict[str, dict]:
+    found = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in db.query(f"SELECT * FROM [{table}] WHERE id IN ({marks})", chunk):
+            found[row["id"]] = row
+    return found
+
+
+def _check_references(db, tables: dict[str, list[dict]], report: ImportReport) -> None:
+    known = {table: {row["id"] for row in rows} for table, rows in tables.items()}
+    wanted: dict[str, set] = defaultdict(set)
+    for rows in tables.values():
+        for row in rows:
+            for column, target in REFERENCE_COLUMNS.items():
+                value = row.get(column)
+                if value and value not in known.get(target, ()):
+                    wanted[target].add(value)
+    present = {target: set(_existing(db, target, sorted(ids))) for target, ids in wanted.items()}
+    for table, rows in tables.items():
+        for row in rows:
+            for column, target in REFERENCE_COLUMNS.items():
+                value = row.get(column)
+                if value and value not in known.get(target, ()) and \
+                        value not in present.get(target, ()):
+                    report.problem("dangling_reference", f"{table}.{column}", row.get(column))
+
+
+def write(db, tables: dict[str, list[dict]], derived: Derived, report: ImportReport,
+          now: str, police_services=None) -> None:
+    """Upsert rows by id; unchanged rows are not touched (idempotent)."""
+    for table in ORDER:
+        rows = tables.get(table)
+        if not rows:
+            continue
+        existing = _existing(db, table, [row["id"] for row in rows])
+        inserts, updates = [], []
+        for row in rows:
+            old = existing.get(row["id"])
+            if old is None:
+                inserts.append({**row, "created_at": now, "updated_at": now})
+                continue
+            changed = {k: v for k, v in row.items() if _cmp(old.get(k)) != _cmp(v)}
+            if changed:
+                updates.append((row["id"], {**changed, "updated_at": now}))
+            else:
+                report.count(table, "unchanged")
+        columns = {}
+        for row in inserts:
+            columns.update(dict.fromkeys(row))
+        if inserts:
+            db[table].insert_all([{c: r.get(c, _default(table, c)) for c in columns}
+                                  for r in inserts], batch_size=200)
+            report.count(table, "inserted", len(inserts))
+        for row_id, changes in updates:
+            db[table].update(row_id, changes)
+        if updates:
+            report.count(table, "updated", len(updates))
+    _derive_categories(db, tables, derived)
+    if derived.categories:
+        service_ids = {sid for sid, _ in derived.categories}
+        present = set(_existing(db, "service", sorted(service_ids)))
+        pairs = [(s, c) for s, c in sorted(derived.categories) if s in present]
+        before = db.execute("SELECT count(*) FROM service_category").fetchone()[0]
+        db.conn.executemany("INSERT OR IGNORE INTO service_category (service_id, category) "
+                            "VALUES (?, ?)", pairs)
+        added = db.execute("SELECT count(*) FROM service_category").fetchone()[0] - before
+        if added:
+            report.count("service_category", "inserted", added)
+    if derived.partnerships:
+        allowed = set(police_services or [])
+        present = set(_existing(db, "service", sorted({s for s, _ in derived.partnerships})))
+        pairs = []
+        for service_id, police in sorted(derived.partnerships):
+            if service_id not in present:
+                continue
+            if allowed and police not in allowed:
+                report.problem("unknown_police_service", "services.csv:partnerships", police)
+                continue
+            pairs.append((service_id, police))
+        before = db.execute("SELECT count(*) FROM service_partnership").fetchone()[0]
+        db.conn.executemany("INSERT OR IGNORE INTO service_partnership (service_id, "
+                            "police_service) VALUES (?, ?)", pairs)
+        added = db.execute("SELECT count(*) FROM service_partnership").fetchone()[0] - before
+        if added:
+            report.count("service_partnership", "inserted", added)
+
+
+def _cmp(value):
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return number_text(value)
+    return str(value)
+
+
+def _default(table: str, column: str):
+    if table == "service":
+        return {"accepts_referrals": 0, "joint_police_health": 0, "populations": "[]",
+                "keywords": "", "status": "active"}.get(column)
+    if table == "location" and column == "confidential":
+        return 0
+    return None
+
+
+def _derive_categories(db, tables: dict[str, list[dict]], derived: Derived) -> None:
+    """Project categories from taxonomy attributes of imported services."""
+    attributes = [a for a in tables.get("attribute", []) if a.get("taxonomy_term_id")]
+    if not attributes:
+        return
+    term_ids = sorted({a["taxonomy_term_id"] for a in attributes})
+    terms = {t["id"]: t for t in tables.get("taxonomy_term", [])}
+    terms.update(_existing(db, "taxonomy_term", [t for t in term_ids if t not in terms]))
+    for attribute in attributes:
+        if (attribute.get("link_entity") or "service") != "service":
+            continue
+        term = terms.get(attribute["taxonomy_term_id"])
+        if not term:
+            continue
+        found = []
+        if term.get("taxonomy_id") == CATEGORY_TAXONOMY_ID and term.get("code") in \
+                categories.BY_CODE:
+            found = [term["code"]]
+        elif term.get("code"):
+            found = categories.categories_for_oe_code(term["code"])
+        if not found:
+            found = categories.categories_for_term_name(term.get("name"))
+        for code in found:
+            derived.categories.add((attribute["link_id"], code))
+
+
+def import_package(db, path, now: str, *, filename: str | None = None, police_services=None,
+                   dry_run: bool = False, max_bytes: int = MAX_PACKAGE_BYTES,
+                   max_rows: int | None = None) -> ImportReport:
+    """Import an HSDS package (path, or bytes or a seekable binary stream + filename).  Raises
+    NotHSDS when the input is not HSDS at all, uploads.UploadRefused when it is damaged or over
+    `max_bytes` unpacked / `max_rows` rows (nothing written either way); otherwise imports
+    what is usable and reports the rest."""
+    source = filename or (Path(path).name if isinstance(path, (str, Path)) else "")
+    report = ImportReport(source)
+    package = read_input(path, report, filename, max_bytes=max_bytes, max_rows=max_rows)
+    try:
+        tables, derived = collect(package, report)
+    finally:
+        package.close()
+    _check_references(db, tables, report)
+    if dry_run:
+        return report
+    with writing(db):
+        write(db, tables, derived, report, now, police_services)
+    return report
