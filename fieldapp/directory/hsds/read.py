@@ -14,11 +14,13 @@ from flask_babel import gettext
 
 from fieldapp import uploads
 from fieldapp.directory.hsds.names import (
+    CSV_FILE,
     FILES,
     IGNORED_FILES,
     MAX_PACKAGE_BYTES,
     SECONDARY_FILES,
     SERVICE_EXTENSION_COLUMNS,
+    TABLE_OF_HSDS,
     TABLES,
     NotHSDS,
     map_id,
@@ -59,10 +61,21 @@ def _decode(data: bytes) -> str:
 
 def read_input(path, report: ImportReport, filename: str | None = None, *,
                max_bytes: int = MAX_PACKAGE_BYTES, max_rows: int | None = None) -> Package:
-    """Read a folder, zip, CSV or JSON file (a path; bytes or a seekable binary stream with
-    `filename`) into a Package.  CSV files stay streams until collect() reads them."""
+    """Read a folder (any depth: files under data/ too), a zip (holding files or one folder), a
+    folder holding one zip, a CSV or JSON file (a path; bytes or a seekable binary stream with
+    `filename`), or several uploaded files (a list of (name, stream): a folder sent by a browser)
+    into a Package.  CSV files stay streams until collect() reads them."""
     if isinstance(path, (bytes, bytearray)):
         path = io.BytesIO(bytes(path))
+    if isinstance(path, list):
+        package = Package(filename or "upload", max_bytes, max_rows)
+        if len(path) == 1:
+            return _read_stream(package, path[0][1], report)
+        files = {}
+        for name, stream in path:
+            relative = str(name).replace("\\", "/").lstrip("/")
+            files.setdefault(relative, uploads.stream_opener(stream))
+        return _from_files(package, files, report)
     if hasattr(path, "read"):
         package = Package(filename or "upload", max_bytes, max_rows)
         return _read_stream(package, path, report)
@@ -71,9 +84,17 @@ def read_input(path, report: ImportReport, filename: str | None = None, *,
         raise NotHSDS(f"{path}: no such file or folder")
     package = Package(path.name, max_bytes, max_rows)
     if path.is_dir():
-        files = {child.name: _file_opener(child) for child in sorted(path.iterdir())
-                 if child.is_file() and child.suffix.lower() in (".csv", ".json")}
-        return _from_files(package, files, report)
+        found = sorted((child for child in path.rglob("*") if child.is_file()
+                        and not any(part.startswith(".") or part == "__MACOSX"
+                                    for part in child.relative_to(path).parts)),
+                       key=lambda child: (len(child.relative_to(path).parts), str(child)))
+        files = {child.relative_to(path).as_posix(): _file_opener(child) for child in found
+                 if child.suffix.lower() in (".csv", ".json")}
+        zips = [child for child in found if child.suffix.lower() == ".zip"]
+        if not files and len(zips) == 1:  # a folder holding the package's zip
+            path = zips[0]
+        else:
+            return _from_files(package, files, report)
     package.bytes.check_declared(path.stat().st_size)
     stream = path.open("rb")
     package.open_files.append(stream)
@@ -105,7 +126,8 @@ def _read_stream(package: Package, stream, report: ImportReport) -> Package:
         files, declared = {}, 0
         for info in archive.infolist():
             base = info.filename.rsplit("/", 1)[-1]
-            if info.is_dir() or base.startswith(".") or "__MACOSX" in info.filename:
+            if info.is_dir() or base.startswith(".") or "__MACOSX" in info.filename \
+                    or any(part.startswith(".") for part in info.filename.split("/")[:-1]):
                 continue
             if not base.lower().endswith((".csv", ".json")):
                 continue
@@ -113,7 +135,7 @@ def _read_stream(package: Package, stream, report: ImportReport) -> Package:
             # unpacked are counted again as they are read, since a header can lie.
             declared += info.file_size
             package.bytes.check_declared(declared)
-            files.setdefault(base, _member_opener(archive, info))
+            files.setdefault(info.filename, _member_opener(archive, info))
         package.open_files.append(archive)
         return _from_files(package, files, report)
     opener = uploads.stream_opener(stream)
@@ -190,26 +212,65 @@ def _too_deep(name: str) -> uploads.UploadRefused:
         name=name, depth=MAX_JSON_DEPTH))
 
 
+def _by_name(files: dict[str, uploads.Opener]) -> dict[str, tuple[str, uploads.Opener]]:
+    """Files by lower-case base name (the shallowest wins): where a package's files are found
+    whatever folder they sit in."""
+    found: dict[str, tuple[str, uploads.Opener]] = {}
+    for relative in sorted(files, key=lambda r: (r.count("/"), r)):
+        found.setdefault(relative.rsplit("/", 1)[-1].lower(), (relative, files[relative]))
+    return found
+
+
+def _resource_file(resource: dict, folder: str, files: dict[str, uploads.Opener],
+                   by_name: dict) -> tuple[str, str | None]:
+    """(declared name, base name of the file found or None) of one descriptor resource: its
+    `path` as written, then the same file name anywhere in the package, then the HSDS file name
+    of the resource."""
+    declared = str(resource.get("path") or "").replace("\\", "/").strip()
+    base = declared.rsplit("/", 1)[-1].lower()
+    lowered = {r.lower(): r for r in files}
+    for candidate in (folder + declared.lower(), declared.lower()):
+        if candidate and candidate in lowered:
+            return base, lowered[candidate].rsplit("/", 1)[-1].lower()
+    if base in by_name:
+        return base, base
+    name = str(resource.get("name") or "").strip().lower().replace("-", "_")
+    table = TABLE_OF_HSDS.get(name) or (FILES.get(f"{name}.csv") or (None,))[0]
+    for candidate in (f"{name}.csv", CSV_FILE.get(table or "", "")):
+        if candidate and candidate in by_name:
+            return base or candidate, candidate
+    return base or f"{name}.csv", None
+
+
 def _from_files(package: Package, files: dict[str, uploads.Opener], report: ImportReport,
                 single_json: str | None = None) -> Package:
-    lowered = {k.lower(): v for k, v in files.items()}
-    if "datapackage.json" in lowered:
+    by_name = _by_name(files)
+    aliases: dict[str, str] = {}  # a declared file name that is not HSDS -> the HSDS one
+    if "datapackage.json" in by_name:
+        relative, opener = by_name["datapackage.json"]
+        folder = relative[:-len("datapackage.json")].lower()
         try:
-            descriptor = _json_document(package, "datapackage.json", lowered["datapackage.json"])
+            descriptor = _json_document(package, "datapackage.json", opener)
             for resource in descriptor.get("resources") or []:
-                target = str(resource.get("path") or "").rsplit("/", 1)[-1].lower()
-                if target:
-                    package.declared.append(target)
+                if not isinstance(resource, dict):
+                    continue
+                declared, found = _resource_file(resource, folder, files, by_name)
+                package.declared.append(declared)
+                if found is None:
+                    report.problem("missing_declared_file", declared)
+                    continue
+                name = str(resource.get("name") or "").strip().lower()
+                table = TABLE_OF_HSDS.get(name)
+                if found not in FILES and table:
+                    aliases[found] = CSV_FILE[table]
         except (ValueError, AttributeError, TypeError) as error:
             if isinstance(error, uploads.UploadRefused):
                 raise
             report.problem("unreadable_datapackage_json", "datapackage.json", str(error)[:60])
-    for declared in package.declared:
-        if declared not in lowered:
-            report.problem("missing_declared_file", declared)
-    for file_name, opener in lowered.items():
-        if file_name == "datapackage.json":
+    for base, (_relative, opener) in by_name.items():
+        if base == "datapackage.json":
             continue
+        file_name = aliases.get(base, base)
         if file_name.endswith(".json"):
             where = single_json or file_name
             try:
@@ -221,7 +282,7 @@ def _from_files(package: Package, files: dict[str, uploads.Opener], report: Impo
                     raise NotHSDS(f"{single_json}: not valid JSON ({error})") from None
                 report.problem("unreadable_json", file_name, str(error))
         elif file_name in FILES:
-            package.csv[file_name] = opener
+            package.csv.setdefault(file_name, opener)
         elif file_name in IGNORED_FILES:
             report.problem("file_not_imported", file_name)
         else:
