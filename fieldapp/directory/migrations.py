@@ -166,3 +166,11 @@ def add_directory_version(db: Database) -> None:
         for event in ("INSERT", "UPDATE", "DELETE"):
             db.execute(f"CREATE TRIGGER {table}_version_{event.lower()} AFTER {event} ON [{table}] "
                        "BEGIN UPDATE directory_version SET n = n + 1 WHERE id = 1; END")
+
+
+@migrations()
+def add_hsds_import(db: Database) -> None:
+    """Every HSDS import (and check) with its reconciliation table, kept for the coordinator's
+    page /directory/manage/imports/<id>."""
+    db["hsds_import"].create({"id": int, "at": str, "source": str, "format": str,
+                              "dry_run": int, "report_json": str}, pk="id")

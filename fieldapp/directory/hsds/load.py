@@ -3,6 +3,7 @@ under the one write rule)."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from fieldapp.directory.hsds.names import (
     ORDER,
     TABLES,
     NotHSDS,
+    derived_id,
 )
 from fieldapp.directory.hsds.read import Package, Rows, _csv_rows, read_input
 from fieldapp.directory.hsds.reconcile import ImportReport
@@ -23,6 +25,26 @@ from fieldapp.directory.hsds.values import number_text
 from fieldapp.directory.hsds_tables import REFERENCE_COLUMNS
 
 # --- import -----------------------------------------------------------------------------------
+
+
+# Tables whose rows are things of their own: a second row with the same id is refused.
+ENTITIES = {"organization", "service", "location", "program", "taxonomy", "taxonomy_term",
+            "unit"}
+# Child tables: a row naming none of these owners is kept but unlinked.
+OWNERS = {
+    "phone": ("service_id", "location_id", "organization_id", "contact_id",
+              "service_at_location_id"),
+    "language": ("service_id", "location_id", "phone_id"),
+    "schedule": ("service_id", "location_id", "service_at_location_id"),
+    "address": ("location_id",), "accessibility": ("location_id",),
+    "service_at_location": ("service_id",),
+    "agency_contact": ("organization_id", "service_id", "service_at_location_id", "location_id"),
+    "funding": ("organization_id", "service_id"),
+    "service_area": ("service_id", "service_at_location_id"),
+    "required_document": ("service_id",), "cost_option": ("service_id",),
+    "service_capacity": ("service_id",), "url": ("organization_id", "service_id"),
+    "organization_identifier": ("organization_id",), "attribute": ("link_id",),
+}
 
 
 def collect(package: Package, report: ImportReport) -> tuple[dict[str, list[dict]], Derived]:
@@ -46,25 +68,14 @@ def collect(package: Package, report: ImportReport) -> tuple[dict[str, list[dict
     for table in ORDER:
         # raw rows of a table are dropped once normalized: the package is never held twice
         for where, record in rows.by_table.pop(table, []):
+            report.read(where)
+            report.last_code = None
             row = _normalize(table, where, record, report, derived)
             if row is None:
                 report.count(table, "skipped")
+                report.settle(where, "refused", report.last_code or "unreadable")
                 continue
-            existing = tables[table].get(row["id"])
-            if existing is not None:
-                # Nested JSON repeats objects (a phone under the service and its location):
-                # merge the copies; only conflicting values are a duplicate id.
-                conflict = [k for k, v in row.items() if v is not None and k != "extra_json"
-                            and existing.get(k) is not None and _cmp(existing[k]) != _cmp(v)]
-                if conflict or where.endswith(".csv"):
-                    report.problem("duplicate_id", where, row["source_id"])
-                    report.count(table, "skipped")
-                    continue
-                for key, value in row.items():
-                    if existing.get(key) is None and value is not None:
-                        existing[key] = value
-                continue
-            tables[table][row["id"]] = row
+            _place(table, where, row, tables[table], report)
     for table, derived_rows in derived.rows.items():
         for record in derived_rows:
             full = {field: record.get(field) for field in TABLES[table]}
@@ -84,6 +95,49 @@ def collect(package: Package, report: ImportReport) -> tuple[dict[str, list[dict
     return {t: list(v.values()) for t, v in tables.items() if v}, derived
 
 
+def _content(row: dict) -> str:
+    return json.dumps({k: _cmp(v) for k, v in row.items() if k != "id"}, sort_keys=True)
+
+
+def _place(table: str, where: str, row: dict, rows: dict[str, dict],
+           report: ImportReport) -> None:
+    """Keep one normalized row: new, an exact duplicate (merged), a copy of a nested JSON
+    object (merged), or a child row reusing another row's id with other content (kept under a
+    derived id, its original id in source_id)."""
+    existing = rows.get(row["id"])
+    if existing is None:
+        rows[row["id"]] = row
+        report.origin[(table, row["id"])] = where
+        return
+    if _content(existing) == _content(row):
+        report.settle(where, "merged", "exact duplicate")
+        return
+    # Nested JSON repeats objects (a phone under the service and its location): merge the
+    # copies; only conflicting values make another row.
+    conflict = [k for k, v in row.items() if v is not None and k != "extra_json"
+                and existing.get(k) is not None and _cmp(existing[k]) != _cmp(v)]
+    if not conflict and not where.endswith(".csv"):
+        for key, value in row.items():
+            if existing.get(key) is None and value is not None:
+                existing[key] = value
+        report.settle(where, "merged", "same object repeated")
+        return
+    if table in ENTITIES:
+        report.problem("duplicate_id", where, row["source_id"])
+        report.count(table, "skipped")
+        report.settle(where, "refused", "duplicate_id")
+        return
+    # 1.x exports reuse the service id as the id of its languages, phones, ...: real rows
+    original = row.get("source_id") or row["id"]
+    row["id"] = derived_id(table, "collision", where, original, _content(row))
+    report.problem("colliding_id", where, original)
+    if row["id"] in rows:
+        report.settle(where, "merged", "exact duplicate")
+        return
+    rows[row["id"]] = row
+    report.origin[(table, row["id"])] = where
+
+
 def _existing(db, table: str, ids: list[str]) -> dict[str, dict]:
     found = {}
     for start in range(0, len(ids), 500):
@@ -95,6 +149,8 @@ def _existing(db, table: str, ids: list[str]) -> dict[str, dict]:
 
 
 def _check_references(db, tables: dict[str, list[dict]], report: ImportReport) -> None:
+    """Report dangling references and settle every row read: imported, or kept but unlinked
+    (a reference to nothing, or a child row that names no owner)."""
     known = {table: {row["id"] for row in rows} for table, rows in tables.items()}
     wanted: dict[str, set] = defaultdict(set)
     for rows in tables.values():
@@ -104,13 +160,26 @@ def _check_references(db, tables: dict[str, list[dict]], report: ImportReport) -
                 if value and value not in known.get(target, ()):
                     wanted[target].add(value)
     present = {target: set(_existing(db, target, sorted(ids))) for target, ids in wanted.items()}
+    origin = report.origin
     for table, rows in tables.items():
+        owners = OWNERS.get(table, ())
         for row in rows:
+            reason = ""
             for column, target in REFERENCE_COLUMNS.items():
                 value = row.get(column)
                 if value and value not in known.get(target, ()) and \
                         value not in present.get(target, ()):
                     report.problem("dangling_reference", f"{table}.{column}", row.get(column))
+                    reason = reason or f"{column} names no row"
+            if owners and not any(row.get(column) for column in owners):
+                reason = reason or f"blank {' / '.join(owners)}"
+            where = origin.get((table, row["id"]))
+            if where is None:
+                continue  # derived from a cell of another row: not a row read
+            if reason:
+                report.keep_unlinked(where, row.get("source_id"), reason)
+            else:
+                report.settle(where, "imported")
 
 
 def write(db, tables: dict[str, list[dict]], derived: Derived, report: ImportReport,
@@ -231,8 +300,11 @@ def import_package(db, path, now: str, *, filename: str | None = None, police_se
     finally:
         package.close()
     _check_references(db, tables, report)
-    if dry_run:
-        return report
     with writing(db):
-        write(db, tables, derived, report, now, police_services)
+        if not dry_run:
+            write(db, tables, derived, report, now, police_services)
+        report.import_id = db["hsds_import"].insert({
+            "at": now, "source": report.source, "format": report.format,
+            "dry_run": int(dry_run),
+            "report_json": json.dumps(report.to_dict(), ensure_ascii=False)}).last_pk
     return report
