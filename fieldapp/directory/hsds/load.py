@@ -13,13 +13,15 @@ from fieldapp.directory.hsds.map_json import _json_rows
 from fieldapp.directory.hsds.map_rows import Derived, _normalize
 from fieldapp.directory.hsds.names import (
     CATEGORY_TAXONOMY_ID,
+    HELD_FILES,
     MAX_PACKAGE_BYTES,
     ORDER,
     TABLES,
     NotHSDS,
     derived_id,
+    map_id,
 )
-from fieldapp.directory.hsds.read import Package, Rows, _csv_rows, read_input
+from fieldapp.directory.hsds.read import Package, Rows, _csv_rows, held_rows, read_input
 from fieldapp.directory.hsds.reconcile import ImportReport
 from fieldapp.directory.hsds.values import number_text
 from fieldapp.directory.hsds_tables import REFERENCE_COLUMNS
@@ -81,6 +83,7 @@ def collect(package: Package, report: ImportReport) -> tuple[dict[str, list[dict
             full = {field: record.get(field) for field in TABLES[table]}
             full.update({"source_id": None, "extra_json": None})
             tables[table].setdefault(full["id"], full)
+    _hold(package, tables["service"], report)
     # Older layouts link a service to its organization only through its location.
     for service in tables["service"].values():
         if service.get("organization_id"):
@@ -93,6 +96,33 @@ def collect(package: Package, report: ImportReport) -> tuple[dict[str, list[dict
         if not service.get("organization_id"):
             report.problem("missing_organization_id", "services")
     return {t: list(v.values()) for t, v in tables.items() if v}, derived
+
+
+def _hold(package: Package, services: dict[str, dict], report: ImportReport) -> None:
+    """Rows of older files with no HSDS 3 table (eligibility, payments): kept on their service
+    (extra_json), or kept unlinked in the import's record when they name no service."""
+    seen: set[tuple] = set()
+    for where, record in held_rows(package, report):
+        report.read(where)
+        key, column = HELD_FILES[where]
+        value = (record.get(column) or "").strip() or json.dumps(
+            {k: v for k, v in record.items() if k and v}, ensure_ascii=False)
+        service_id = map_id("service", record.get("service_id"))
+        identity = (where, record.get("id"), service_id, value)
+        if identity in seen:
+            report.settle(where, "merged", "exact duplicate")
+            continue
+        seen.add(identity)
+        service = services.get(service_id or "")
+        if service is None:
+            report.keep_unlinked(where, record.get("id") or value,
+                                 "service_id names no row" if service_id else "blank service_id")
+            continue
+        extra = json.loads(service.get("extra_json") or "{}")
+        if value not in extra.setdefault(key, []):
+            extra[key].append(value)
+        service["extra_json"] = json.dumps(extra, ensure_ascii=False, sort_keys=True)
+        report.settle(where, "imported")
 
 
 def _content(row: dict) -> str:

@@ -86,7 +86,11 @@ FILES.update({
 # namespace ("1" in mail_addresses.csv is not "1" in addresses.csv).
 SECONDARY_FILES = {"postal_addresses.csv", "mail_addresses.csv", "holiday_schedules.csv"}
 # Files that only carry HSDS data an older version had and 3.x dropped: reported, not imported.
-IGNORED_FILES = {"payment_accepted.csv", "eligibility.csv", "datapackage.json"}
+IGNORED_FILES = {"datapackage.json"}
+# Older files with no HSDS 3 table: each row is kept on its service (extra_json, under the key,
+# shown on the service page); rows naming no service are kept unlinked in the import's record.
+HELD_FILES = {"eligibility.csv": ("eligibility", "eligibility"),
+              "payment_accepted.csv": ("payments_accepted", "payment")}
 MAX_PACKAGE_BYTES = 200 * 1024 * 1024
 
 

@@ -16,6 +16,7 @@ from fieldapp import uploads
 from fieldapp.directory.hsds.names import (
     CSV_FILE,
     FILES,
+    HELD_FILES,
     IGNORED_FILES,
     MAX_PACKAGE_BYTES,
     SECONDARY_FILES,
@@ -41,6 +42,7 @@ class Package:
         self.json: list[tuple[str, object]] = []
         self.declared: list[str] = []
         self.other: list[str] = []
+        self.held: dict[str, uploads.Opener] = {}  # names.HELD_FILES found in the package
         self.bytes = uploads.ByteBudget(max_bytes, name)
         self.rows = uploads.RowBudget(max_rows, name)
         self.open_files: list = []  # the zip or file the CSV openers read from
@@ -283,6 +285,8 @@ def _from_files(package: Package, files: dict[str, uploads.Opener], report: Impo
                 report.problem("unreadable_json", file_name, str(error))
         elif file_name in FILES:
             package.csv.setdefault(file_name, opener)
+        elif file_name in HELD_FILES:
+            package.held.setdefault(file_name, opener)
         elif file_name in IGNORED_FILES:
             report.problem("file_not_imported", file_name)
         else:
@@ -360,3 +364,15 @@ def _csv_file_rows(file_name: str, reader: csv.DictReader, rows: Rows,
 
 
 # nested key -> (table, how): "child" = list of rows pointing to the parent via the column,
+
+
+def held_rows(package: Package, report: ImportReport):
+    """(file name, record) of every row of the package's HELD_FILES."""
+    for file_name, opener in package.held.items():
+        reader, text = _csv_records(package, file_name, opener)
+        with text, uploads.readable_csv(file_name, reader):
+            reader.fieldnames = [h.strip().lower() if h else "" for h in reader.fieldnames or []]
+            for record in reader:
+                record.pop(None, None)
+                package.rows.spend()
+                yield file_name, record
