@@ -1,0 +1,88 @@
+"""Issue 12: a real-looking 2-1-1 export (bench/hsds_messy.py) comes in whole, whatever its
+layout: every row of every file is accounted for, exactly as the generator's own book says."""
+
+import pytest
+
+import fieldapp.accounts  # noqa: F401  (the foundation needs accounts imported before security)
+from bench.hsds_messy import MISSING_DECLARED, write_messy, zip_package
+from fieldapp.directory import hsds
+
+NOW = "2026-03-02T14:00:00+00:00"
+LATER = "2026-03-09T10:00:00+00:00"
+OUTCOMES = ("read", "imported", "merged", "unlinked", "refused")
+
+
+@pytest.fixture(scope="module")
+def messy(tmp_path_factory):
+    root = tmp_path_factory.mktemp("messy")
+    folder = root / "export"
+    expected = write_messy(folder, services=300)
+    layouts = {
+        "folder": folder,
+        "zip": zip_package(folder, root / "export.zip"),
+        "zip holding a folder": zip_package(folder, root / "export-in-folder.zip",
+                                            inner="export-2026"),
+    }
+    holder = root / "holder"
+    holder.mkdir()
+    zip_package(folder, holder / "export.zip")
+    layouts["folder holding a zip"] = holder
+    return layouts, expected
+
+
+def table(report) -> dict:
+    return {line["file"]: {k: line[k] for k in OUTCOMES} for line in report.reconciliation()}
+
+
+@pytest.mark.parametrize("layout", ["folder", "zip", "zip holding a folder",
+                                    "folder holding a zip"])
+def test_every_row_of_every_file_is_accounted_for(db, messy, layout):
+    layouts, expected = messy
+    services = db["service"].count
+    report = hsds.import_package(db, layouts[layout], NOW)
+    assert {f: {k: c[k] for k in OUTCOMES} for f, c in expected.items()} == table(report)
+    for line in report.reconciliation():
+        assert line["balanced"], line
+    # the numbers, written out for the reader (300 services, 100 organizations)
+    assert {"read": 300, "imported": 300, "merged": 0, "unlinked": 0, "refused": 0} == \
+        table(report)["services.csv"]
+    assert {"read": 101, "imported": 100, "merged": 1, "unlinked": 0, "refused": 0} == \
+        table(report)["organizations.csv"]
+    assert {"read": 87, "imported": 12, "merged": 0, "unlinked": 75, "refused": 0} == \
+        table(report)["eligibility.csv"]
+    assert 300 == db["service"].count - services
+    for missing in MISSING_DECLARED:
+        assert 1 == report.problems[("missing_declared_file", missing)]
+    kept = db["hsds_import"].get(report.import_id)
+    assert '"eligibility.csv"' in kept["report_json"]
+
+
+def test_languages_sharing_the_service_id_all_survive(db, messy):
+    layouts, expected = messy
+    languages = db["language"].count
+    hsds.import_package(db, layouts["folder"], NOW)
+    sid = hsds.map_id("service", "190")  # service 90: every 2nd, 5th, 6th, 9th
+    names = sorted(r["name"] for r in db["language"].rows_where("service_id = ?", [sid]))
+    assert ["Creole", "English", "French", "Haitian Creole", "Spanish"] == names
+    kept = expected["languages.csv"]["imported"] + expected["languages.csv"]["unlinked"]
+    assert kept == db["language"].count - languages
+    sources = {r["source_id"] for r in db["language"].rows_where("service_id = ?", [sid])}
+    assert {"190"} == sources
+
+
+def test_reimporting_changes_nothing(db, messy):
+    layouts, _ = messy
+    hsds.import_package(db, layouts["folder"], NOW)
+    before = {t: list(db.query(f"select * from [{t}] order by id")) for t in hsds.ORDER}
+    again = hsds.import_package(db, layouts["zip"], LATER)
+    assert 0 == again.changed
+    after = {t: list(db.query(f"select * from [{t}] order by id")) for t in hsds.ORDER}
+    assert before == after
+
+
+def test_cli_prints_the_reconciliation_and_the_page_keeps_it(app, runner, db, messy):
+    layouts, _ = messy
+    result = runner.invoke(args=["import-hsds", str(layouts["zip holding a folder"])])
+    assert 0 == result.exit_code, result.output
+    assert "languages.csv" in result.output and "unlinked" in result.output
+    assert "Kept as /directory/manage/imports/" in result.output
