@@ -1,11 +1,13 @@
 """Issue 12: a real-looking 2-1-1 export (bench/hsds_messy.py) comes in whole, whatever its
 layout: every row of every file is accounted for, exactly as the generator's own book says."""
 
+import json
+
 import pytest
 
 import fieldapp.accounts  # noqa: F401  (the foundation needs accounts imported before security)
 from bench.hsds_messy import MISSING_DECLARED, write_messy, zip_package
-from fieldapp.directory import hsds
+from fieldapp.directory import hsds, languages
 
 NOW = "2026-03-02T14:00:00+00:00"
 LATER = "2026-03-09T10:00:00+00:00"
@@ -62,8 +64,10 @@ def test_languages_sharing_the_service_id_all_survive(db, messy):
     languages = db["language"].count
     hsds.import_package(db, layouts["folder"], NOW)
     sid = hsds.map_id("service", "190")  # service 90: every 2nd, 5th, 6th, 9th
-    names = sorted(r["name"] for r in db["language"].rows_where("service_id = ?", [sid]))
-    assert ["Creole", "English", "French", "Haitian Creole", "Spanish"] == names
+    rows = list(db["language"].rows_where("service_id = ?", [sid], order_by="code, name"))
+    assert [("en", "English"), ("es", "Spanish"), ("fr", "French"), ("ht", "Haitian Creole"),
+            ("ht", "Haitian Creole")] == [(r["code"], r["name"]) for r in rows]
+    assert "Creole" == json.loads(rows[3]["extra_json"])["_raw"]["name"]
     kept = expected["languages.csv"]["imported"] + expected["languages.csv"]["unlinked"]
     assert kept == db["language"].count - languages
     sources = {r["source_id"] for r in db["language"].rows_where("service_id = ?", [sid])}
@@ -86,3 +90,32 @@ def test_cli_prints_the_reconciliation_and_the_page_keeps_it(app, runner, db, me
     assert 0 == result.exit_code, result.output
     assert "languages.csv" in result.output and "unlinked" in result.output
     assert "Kept as /directory/manage/imports/" in result.output
+
+
+def test_languages_become_bcp47_codes_with_notes_and_an_interpretation_flag(db, messy):
+    layouts, _ = messy
+    hsds.import_package(db, layouts["folder"], NOW)
+
+    def languages(i):
+        sid = hsds.map_id("service", str(100 + i))
+        return sorted(((r["code"], r["note"]) for r in
+                       db["language"].rows_where("service_id = ?", [sid])), key=str), \
+            db["service"].get(sid)["interpretation_available"]
+
+    assert ([("ase", None), ("en", None)], 0) == languages(13)  # American Sign Language
+    assert ([("en", None), ("es", "limited"), ("es", None)], 0) == languages(14)
+    assert ([("en", None), (None, "upon request")], 1) == languages(11)
+
+
+def test_language_filter_lists_only_languages_named_in_the_interface_language(db, messy):
+    layouts, _ = messy
+    hsds.import_package(db, layouts["folder"], NOW)
+    english = languages.options(db, "en", limit=100)
+    french = languages.options(db, "fr", limit=100)
+    names = [o["name"] for o in english]
+    assert "English" == names[0]  # most common first
+    assert {"Spanish", "Haitian Creole", "French", "American Sign Language"} <= set(names)
+    assert not [n for n in names if "request" in n.lower() or "(" in n]
+    assert {"espagnol", "créole haïtien", "langue des signes américaine"} <= \
+        {o["name"].lower() for o in french}
+    assert [o["n"] for o in english] == sorted((o["n"] for o in english), reverse=True)

@@ -174,3 +174,10 @@ def add_hsds_import(db: Database) -> None:
     page /directory/manage/imports/<id>."""
     db["hsds_import"].create({"id": int, "at": str, "source": str, "format": str,
                               "dry_run": int, "report_json": str}, pk="id")
+
+
+@migrations()
+def add_interpretation_available(db: Database) -> None:
+    """A service offers interpretation or other languages on request (read from language
+    cells such as "other languages available upon request"; shown on the card)."""
+    db["service"].add_column("interpretation_available", int, not_null_default=0)

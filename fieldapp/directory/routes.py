@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from fieldapp import clock
 from fieldapp.db import get_db, own_transaction
-from fieldapp.directory import bp, categories, hours, limits, snapshot, store
+from fieldapp.directory import bp, categories, hours, languages, limits, snapshot, store
 from fieldapp.security import audit_event, found_or_404, role_required
 from fieldapp.views import render
 
@@ -203,7 +203,7 @@ def search():
         "radius_choices": RADIUS_CHOICES,
         "category_options": [(c.code, c.label) for c in categories.CATEGORIES],
         "population_options": list(categories.POPULATIONS.items()),
-        "language_options": store.language_options(db),
+        "language_options": languages.options(db, get_locale().language),
         "own_listings": store.services_of_organization(db, current_user.organization_id)
         if current_user.role == "partner" else [],
     })

@@ -243,6 +243,12 @@ def write(db, tables: dict[str, list[dict]], derived: Derived, report: ImportRep
         if updates:
             report.count(table, "updated", len(updates))
     _derive_categories(db, tables, derived)
+    if derived.interpretation:
+        flagged = sorted(derived.interpretation)
+        for start in range(0, len(flagged), 500):
+            chunk = flagged[start:start + 500]
+            db.execute("UPDATE service SET interpretation_available = 1 WHERE id IN "
+                       f"({','.join('?' * len(chunk))}) AND interpretation_available = 0", chunk)
     if derived.categories:
         service_ids = {sid for sid, _ in derived.categories}
         present = set(_existing(db, "service", sorted(service_ids)))

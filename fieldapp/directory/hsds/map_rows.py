@@ -9,7 +9,7 @@ import re
 from collections import defaultdict
 from datetime import datetime
 
-from fieldapp.directory import categories, limits
+from fieldapp.directory import categories, languages, limits
 from fieldapp.directory.hsds.names import (
     DAY_CODES,
     DAY_NAMES,
@@ -25,7 +25,6 @@ from fieldapp.directory.hsds.names import (
 from fieldapp.directory.hsds.reconcile import ImportReport
 from fieldapp.directory.hsds.values import (
     _clean,
-    language_code,
     normalize_date,
     normalize_time,
     number_text,
@@ -262,10 +261,8 @@ def _normalize(table: str, where: str, record: dict, report: ImportReport,
             row["confidential"] = 1 if truthy(record.pop("confidential")) else 0
         if not row.get("location_type") and "location_type" in present:
             row["location_type"] = "physical"
-    if table == "language" and row.get("name") and not row.get("code"):
-        code = language_code(row["name"])
-        if code:
-            row["code"] = code
+    if table == "language" and row.get("name"):
+        _language(row, raw, derived)
     if table == "address" and not row.get("address_type") and "address_type" in present:
         row["address_type"] = "physical"
     if table == "language" and row.get("code") and "name" in present:
@@ -314,10 +311,28 @@ class Derived:
         self.rows: dict[str, list[dict]] = defaultdict(list)
         self.categories: set[tuple[str, str]] = set()
         self.partnerships: set[tuple[str, str]] = set()
+        self.interpretation: set[str] = set()  # services that offer interpretation
 
     def add(self, table: str, row: dict) -> None:
         self.rows[table].append(row)
 
     def add_language(self, column: str, owner_id: str, name: str) -> None:
-        self.add("language", {"id": derived_id("language", owner_id, name.lower()),
-                              column: owner_id, "name": name, "code": language_code(name)})
+        row = {"id": derived_id("language", owner_id, name.lower()), column: owner_id,
+               "name": name}
+        _language(row, {}, self)
+        self.add("language", row)
+
+
+def _language(row: dict, raw: dict, derived: Derived) -> None:
+    """A language cell as a language: BCP 47 code, English name, the rest as a note; the raw
+    text kept; "upon request" / "interpretation" flags the service (interpretation_available)."""
+    parsed = languages.parse(row["name"])
+    if not row.get("code") and parsed.code:
+        row["code"] = parsed.code
+    if parsed.code and row.get("code") == parsed.code and parsed.name != row["name"]:
+        raw["name"] = row["name"]
+        row["name"] = parsed.name
+    if parsed.note and not row.get("note"):
+        row["note"] = parsed.note
+    if parsed.interpretation and row.get("service_id"):
+        derived.interpretation.add(row["service_id"])

@@ -39,16 +39,6 @@ DAY_NAMES = {"monday": "MO", "tuesday": "TU", "wednesday": "WE", "thursday": "TH
              "wed": "WE", "thu": "TH", "fri": "FR", "sat": "SA", "sun": "SU",
              "lundi": "MO", "mardi": "TU", "mercredi": "WE", "jeudi": "TH", "vendredi": "FR",
              "samedi": "SA", "dimanche": "SU"}
-LANGUAGE_CODES = {
-    "english": "en", "french": "fr", "français": "fr", "spanish": "es", "chinese": "zh",
-    "mandarin": "zh", "cantonese": "yue", "tagalog": "tl", "arabic": "ar", "vietnamese": "vi",
-    "russian": "ru", "portuguese": "pt", "korean": "ko", "japanese": "ja", "hindi": "hi",
-    "punjabi": "pa", "urdu": "ur", "farsi": "fa", "persian": "fa", "german": "de",
-    "italian": "it", "polish": "pl", "ukrainian": "uk", "somali": "so", "swahili": "sw",
-    "tigrinya": "ti", "dari": "prs", "mi'kmaq": "mic", "mi'kmaw": "mic", "mi’kmaw": "mic",
-    "american sign language": "ase", "asl": "ase", "sign language": "sgn", "tongan": "to",
-    "samoan": "sm", "hebrew": "he", "greek": "el", "turkish": "tr", "burmese": "my",
-}
 
 # Older (1.x/2.0, Ohana) file names -> (table, fixed values, column renames).
 FILES: dict[str, tuple[str, dict, dict]] = {}

@@ -6,8 +6,6 @@ import json
 import re
 from datetime import datetime
 
-from fieldapp.directory.hsds.names import LANGUAGE_CODES
-
 # --- value normalization ----------------------------------------------------------------------
 
 _TIME = re.compile(
@@ -111,12 +109,6 @@ def split_list(value) -> list[str]:
             pass
     return [part.strip() for part in re.split(r"[,;|]", text) if part.strip()]
 
-
-def language_code(name: str) -> str | None:
-    text = (name or "").strip().lower()
-    if re.fullmatch(r"[a-z]{2,3}", text):
-        return text
-    return LANGUAGE_CODES.get(text)
 
 
 def _clean(value):
