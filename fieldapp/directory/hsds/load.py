@@ -139,7 +139,8 @@ def _place(table: str, where: str, row: dict, rows: dict[str, dict],
         rows[row["id"]] = row
         report.origin[(table, row["id"])] = where
         return
-    if _content(existing) == _content(row):
+    content = _content(row)
+    if _content(existing) == content:
         report.settle(where, "merged", "exact duplicate")
         return
     # Nested JSON repeats objects (a phone under the service and its location): merge the
@@ -159,7 +160,7 @@ def _place(table: str, where: str, row: dict, rows: dict[str, dict],
         return
     # 1.x exports reuse the service id as the id of its languages, phones, ...: real rows
     original = row.get("source_id") or row["id"]
-    row["id"] = derived_id(table, "collision", where, original, _content(row))
+    row["id"] = derived_id(table, "collision", where, original, content)
     report.problem("colliding_id", where, original)
     if row["id"] in rows:
         report.settle(where, "merged", "exact duplicate")
@@ -183,9 +184,11 @@ def _check_references(db, tables: dict[str, list[dict]], report: ImportReport) -
     (a reference to nothing, or a child row that names no owner)."""
     known = {table: {row["id"] for row in rows} for table, rows in tables.items()}
     wanted: dict[str, set] = defaultdict(set)
-    for rows in tables.values():
+    columns = {table: [(c, REFERENCE_COLUMNS[c]) for c in TABLES[table] if c in REFERENCE_COLUMNS]
+               for table in tables}
+    for table, rows in tables.items():
         for row in rows:
-            for column, target in REFERENCE_COLUMNS.items():
+            for column, target in columns[table]:
                 value = row.get(column)
                 if value and value not in known.get(target, ()):
                     wanted[target].add(value)
@@ -195,7 +198,7 @@ def _check_references(db, tables: dict[str, list[dict]], report: ImportReport) -
         owners = OWNERS.get(table, ())
         for row in rows:
             reason = ""
-            for column, target in REFERENCE_COLUMNS.items():
+            for column, target in columns[table]:
                 value = row.get(column)
                 if value and value not in known.get(target, ()) and \
                         value not in present.get(target, ()):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from functools import lru_cache
 
 from fieldapp.directory.hsds_tables import HSDS_TABLES
 
@@ -99,9 +100,15 @@ def is_uuid(value) -> bool:
 
 def map_id(table: str, raw) -> str | None:
     """Stored id of a row (or reference) whose id in the package is `raw`."""
-    if raw is None or str(raw).strip() == "":
+    if raw is None:
         return None
-    raw = str(raw).strip()
+    return _mapped(table, str(raw).strip())
+
+
+@lru_cache(maxsize=65536)  # a package names each service in every child file: hash it once
+def _mapped(table: str, raw: str) -> str | None:
+    if raw == "":
+        return None
     return raw if is_uuid(raw) else str(uuid.uuid5(NAMESPACE, f"{table}:{raw}"))
 
 
