@@ -7,7 +7,7 @@ import pytest
 
 import fieldapp.accounts  # noqa: F401  (the foundation needs accounts imported before security)
 from bench.hsds_messy import MISSING_DECLARED, write_messy, zip_package
-from fieldapp.directory import hsds, languages
+from fieldapp.directory import hsds, languages, phones
 
 NOW = "2026-03-02T14:00:00+00:00"
 LATER = "2026-03-09T10:00:00+00:00"
@@ -119,3 +119,21 @@ def test_language_filter_lists_only_languages_named_in_the_interface_language(db
     assert {"espagnol", "créole haïtien", "langue des signes américaine"} <= \
         {o["name"].lower() for o in french}
     assert [o["n"] for o in english] == sorted((o["n"] for o in english), reverse=True)
+
+
+def test_tel_links_carry_e164_and_the_extension(db, messy):
+    layouts, _ = messy
+    report = hsds.import_package(db, layouts["folder"], NOW)
+
+    def tel(i, kind="voice"):
+        sid = hsds.map_id("service", str(100 + i))
+        phone = next(db["phone"].rows_where("service_id = ? and type = ?", [sid, kind]))
+        return phone["number"], phones.tel_url(phone)
+
+    assert ("902-555-0110", "tel:+19025550110;ext=110") == tel(10)  # "x110" in the text
+    assert ("(902) 555-0101", "tel:+19025550101;ext=11") == tel(1)  # extension column
+    assert ("902.555.0104", "tel:+19025550104;ext=5") == tel(4)  # "ext. 5" in the text
+    assert ("1-800-555-0199", "tel:+18005550199") == tel(2)  # toll-free
+    assert ("1-800-FLOWERS", "tel:+18003569377") == tel(3)  # vanity
+    assert "call the front desk" == tel(19)[0]  # garbage: kept as given
+    assert 15 == report.problems[("unreadable_phone", "phones.csv")]  # 300 // 19

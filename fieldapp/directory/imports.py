@@ -37,6 +37,7 @@ PROBLEMS = {
     "too_long": _l("Rows with a value longer than the service or organization form allows "
                    "(skipped)"),
     "missing_number": _l("Phones without a number (skipped)"),
+    "unreadable_phone": _l("Phone numbers that cannot be dialled (kept as given, shown as text)"),
     "missing_organization_id": _l("Services without an organization"),
     "extension_in_number": _l("Extensions written inside phone numbers (split out)"),
     "time_normalized": _l("Times rewritten on a 24-hour clock"),

@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from fieldapp import clock
 from fieldapp.db import get_db, own_transaction
-from fieldapp.directory import bp, categories, hours, languages, limits, snapshot, store
+from fieldapp.directory import bp, categories, hours, languages, limits, phones, snapshot, store
 from fieldapp.security import audit_event, found_or_404, role_required
 from fieldapp.views import render
 
@@ -90,9 +90,7 @@ def map_url(address: dict | None) -> str | None:
 
 
 def tel_url(phone: dict) -> str:
-    number = "".join(ch for ch in (phone.get("number") or "") if ch.isdigit() or ch == "+")
-    extension = "".join(ch for ch in (phone.get("extension") or "") if ch.isdigit())
-    return f"tel:{number}" + (f";ext={extension}" if extension else "")
+    return phones.tel_url(phone)  # E.164 and ;ext= (libphonenumber)
 
 
 @bp.app_template_global("directory_has_endpoint")

@@ -9,7 +9,7 @@ import re
 from collections import defaultdict
 from datetime import datetime
 
-from fieldapp.directory import categories, languages, limits
+from fieldapp.directory import categories, languages, limits, phones
 from fieldapp.directory.hsds.names import (
     DAY_CODES,
     DAY_NAMES,
@@ -126,6 +126,9 @@ def _normalize(table: str, where: str, record: dict, report: ImportReport,
     if table == "phone" and not row.get("number"):
         report.problem("missing_number", where)
         return None
+    if table == "phone" and phones.parse(row["number"], row.get("extension")).e164 is None:
+        # kept as given and shown as text (no tel: number can be made of it), counted
+        report.problem("unreadable_phone", where, row["number"])
 
     if table == "schedule":
         weekday = record.pop("weekday", None)
