@@ -1,6 +1,7 @@
 """Issue 12: a real-looking 2-1-1 export (bench/hsds_messy.py) comes in whole, whatever its
 layout: every row of every file is accounted for, exactly as the generator's own book says."""
 
+import io
 import json
 
 import pytest
@@ -137,3 +138,34 @@ def test_tel_links_carry_e164_and_the_extension(db, messy):
     assert ("1-800-FLOWERS", "tel:+18003569377") == tel(3)  # vanity
     assert "call the front desk" == tel(19)[0]  # garbage: kept as given
     assert 15 == report.problems[("unreadable_phone", "phones.csv")]  # 300 // 19
+
+
+def test_coordinator_uploads_a_folder_as_several_files_and_keeps_the_page(login_as, db, messy):
+    layouts, expected = messy
+    folder = layouts["folder"]
+    files = [(io.BytesIO(path.read_bytes()), path.name)
+             for path in sorted(folder.rglob("*")) if path.is_file()]
+    client = login_as("coordinator")
+    response = client.post("/directory/manage/import", data={"package": files},
+                           content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert 200 == response.status_code, page
+    assert "Kept, unlinked" in page and "eligibility.csv" in page
+    kept = db.execute("SELECT max(id) FROM hsds_import").fetchone()[0]
+    assert f"/directory/manage/imports/{kept}" in page
+    report_page = client.get(f"/directory/manage/imports/{kept}")
+    assert 200 == report_page.status_code
+    text = report_page.get_data(as_text=True)
+    assert "<td>1250</td>" not in text  # 300 services: 75 unlinked eligibility rows
+    assert "<td>75</td>" in text and "no service_id" in text
+    for who in ("officer", "partner"):
+        assert 404 == login_as(who).get(f"/directory/manage/imports/{kept}").status_code
+
+
+def test_coordinator_uploads_the_zip(login_as, db, messy):
+    layouts, _ = messy
+    response = login_as("coordinator").post("/directory/manage/import", data={
+        "package": (io.BytesIO(layouts["zip holding a folder"].read_bytes()), "export.zip")},
+        content_type="multipart/form-data")
+    assert 200 == response.status_code
+    assert "languages.csv" in response.get_data(as_text=True)

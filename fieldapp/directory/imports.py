@@ -84,20 +84,24 @@ def hsds_import():
                "outcome_label": outcome_label, "dry_run": False}
     if request.method == "GET":
         return render("directory/import.html", "directory/_import_result.html", **context)
-    upload = request.files.get("package")
+    chosen = [f for f in request.files.getlist("package") if f and f.filename]
     dry_run = request.form.get("dry_run") == "1"
     context["dry_run"] = dry_run
-    if upload is None or not upload.filename:
+    if not chosen:
         context["error"] = _l("Choose a file to import: a zip of HSDS CSV files, HSDS JSON, "
                               "or one HSDS CSV file.")
         return render("directory/import.html", "directory/_import_result.html", status=400,
                       **context)
-    name = Path(upload.filename.replace("\\", "/")).name[:120]
+    # one file (zip, JSON, CSV), or the files of a folder chosen together
+    name = Path(chosen[0].filename.replace("\\", "/")).name[:120]
+    source = [(Path(f.filename.replace("\\", "/")).name, f.stream) for f in chosen]
+    if len(source) > 1:
+        name = _l("%(n)s files (%(first)s, ...)", n=len(source), first=name)
     config = current_app.config
     try:
-        # the spooled upload is read as a stream, a file at a time, under the caps
+        # the spooled uploads are read as streams, a file at a time, under the caps
         report = hsds.import_package(
-            get_db(), upload.stream, clock.iso(), filename=name, dry_run=dry_run,
+            get_db(), source, clock.iso(), filename=str(name), dry_run=dry_run,
             police_services=list(config["POLICE_SERVICES"]),
             max_bytes=config["UPLOAD_MAX_UNPACKED_BYTES"], max_rows=config["UPLOAD_MAX_ROWS"])
     except (hsds.NotHSDS, uploads.UploadRefused) as error:
