@@ -8,7 +8,9 @@ import pytest
 
 import fieldapp.accounts  # noqa: F401  (the foundation needs accounts imported before security)
 from bench.hsds_messy import MISSING_DECLARED, write_messy, zip_package
+from fieldapp.db import connect, migrate
 from fieldapp.directory import hsds, languages, phones
+from tests.hsds_schema import package_errors
 
 NOW = "2026-03-02T14:00:00+00:00"
 LATER = "2026-03-09T10:00:00+00:00"
@@ -169,3 +171,30 @@ def test_coordinator_uploads_the_zip(login_as, db, messy):
         content_type="multipart/form-data")
     assert 200 == response.status_code
     assert "languages.csv" in response.get_data(as_text=True)
+
+
+def test_import_export_import_keeps_every_language_and_phone_and_validates(db, messy, tmp_path):
+    layouts, _ = messy
+    hsds.import_package(db, layouts["folder"], NOW)
+    hsds.export_csv(db, tmp_path / "out")
+    assert [] == package_errors(tmp_path / "out")
+    fresh = connect(str(tmp_path / "fresh.db"))
+    migrate(fresh)
+    hsds.import_package(fresh, tmp_path / "out", LATER)
+
+    def per_service(database):
+        ids = [r["id"] for r in database.query(
+            "SELECT id FROM service WHERE name LIKE 'Fictional service %'")]
+        marks = ",".join("?" * len(ids))
+        languages = sorted((r["service_id"], r["code"] or "", r["name"], r["note"] or "")
+                           for r in database.query(
+                               f"SELECT * FROM language WHERE service_id IN ({marks})", ids))
+        phones_ = sorted((r["service_id"], r["number"], r["extension"] or "", r["type"] or "")
+                         for r in database.query(
+                             f"SELECT * FROM phone WHERE service_id IN ({marks})", ids))
+        return len(ids), languages, phones_
+
+    before, after = per_service(db), per_service(fresh)
+    assert 300 == before[0] == after[0]
+    assert before[1] == after[1]
+    assert before[2] == after[2]
