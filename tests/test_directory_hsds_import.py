@@ -361,7 +361,11 @@ def test_hsds_1_1_package_with_older_file_names(db, tmp_path):
     before = counts(db)
     report = hsds.import_package(db, folder, NOW)
     assert "csv-legacy" == report.format
-    assert 1 == report.problems[("file_not_imported", "eligibility.csv")]
+    # issue 12: an older file with no HSDS 3 table is no longer ignored, its rows stay on
+    # their service (was: 1 == problems[("file_not_imported", "eligibility.csv")])
+    assert ["adults"] == json.loads(
+        db["service"].get(hsds.map_id("service", "10"))["extra_json"])["eligibility"]
+    assert {"imported": 1, "read": 1} == dict(report.files["eligibility.csv"])
     assert {"organization": 1, "service": 1, "location": 1, "service_at_location": 1,
             "address": 2, "schedule": 3, "taxonomy_term": 2, "attribute": 1, "phone": 1,
             "language": 1, "accessibility": 1, "service_category": 1} == delta(before, counts(db))

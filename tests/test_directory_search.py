@@ -193,7 +193,7 @@ def test_search_page_without_javascript_shows_cards(login_as, listings):
     assert 200 == page.status_code
     assert "<form" in html and 'name="q"' in html
     assert "Zephyr Youth Shelter" in html
-    assert 'href="tel:9025550150"' in html
+    assert 'href="tel:+19025550150"' in html  # E.164 since issue 12 (was tel:9025550150)
     assert "https://www.openstreetmap.org/search?query=12+Demo+Street%2C+Halifax" in html
     assert "Open 24/7" in html
 

@@ -26,6 +26,7 @@ def import_hsds_command(path, dry_run) -> None:
         click.echo(f"Not imported: {error}", err=True)
         raise SystemExit(2) from None
     click.echo(report.to_text())
+    click.echo(f"Kept as /directory/manage/imports/{report.import_id}")
 
 
 @click.command("export-hsds")

@@ -1,4 +1,4 @@
-"""HSDS 3.1 tables as stored (frozen copy used by the migration; hsds.py builds on it).
+"""HSDS 3.1 tables as stored (frozen copy used by the migration; the hsds package builds on it).
 
 (hsds object name, our table, 3.1 CSV file name, HSDS scalar fields in schema order).
 Our table names equal the HSDS names except `contact`, stored as `agency_contact` (our `contact`

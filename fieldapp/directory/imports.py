@@ -3,6 +3,7 @@ download the directory as an HSDS 3.1 Tabular Data Package (zip): the package to
 the internal one with confidential addresses (POST, audited as hsds_exported_internal)."""
 
 import io
+import json
 import tempfile
 import zipfile
 from pathlib import Path
@@ -13,12 +14,17 @@ from flask_babel import lazy_gettext as _l
 from fieldapp import clock, uploads
 from fieldapp.db import get_db
 from fieldapp.directory import bp, hsds
-from fieldapp.security import audit_event, role_required
+from fieldapp.security import audit_event, found_or_404, role_required
 from fieldapp.views import render
 
 PROBLEMS = {
     "blank_id": _l("Rows without an id (imported with a generated id)"),
     "duplicate_id": _l("Rows repeating an id already seen (skipped)"),
+    "colliding_id": _l("Rows reusing another row's id with other content (kept under a derived "
+                       "id, the original id kept as source id)"),
+    "exact duplicate": _l("exact copy of another row"),
+    "same object repeated": _l("the same object, nested twice"),
+    "unreadable": _l("could not be read"),
     "dangling_reference": _l("References to a row that is not in the package or the directory "
                              "(kept as they are)"),
     "missing_declared_file": _l("Files listed in datapackage.json but missing"),
@@ -31,6 +37,7 @@ PROBLEMS = {
     "too_long": _l("Rows with a value longer than the service or organization form allows "
                    "(skipped)"),
     "missing_number": _l("Phones without a number (skipped)"),
+    "unreadable_phone": _l("Phone numbers that cannot be dialled (kept as given, shown as text)"),
     "missing_organization_id": _l("Services without an organization"),
     "extension_in_number": _l("Extensions written inside phone numbers (split out)"),
     "time_normalized": _l("Times rewritten on a 24-hour clock"),
@@ -49,31 +56,52 @@ PROBLEMS = {
 }
 
 
+OUTCOMES = {"imported": _l("imported"), "merged": _l("merged"),
+            "unlinked": _l("kept, unlinked"), "refused": _l("refused")}
+
+
 def problem_label(code: str) -> str:
-    return str(PROBLEMS.get(code, code))
+    """A reason in words: a problem code, or an unlinked reason ("service_id names no row")."""
+    if code in PROBLEMS:
+        return str(PROBLEMS[code])
+    if code.endswith(" names no row"):
+        return str(_l("%(column)s names no row in the package or the directory",
+                      column=code[:-len(" names no row")]))
+    if code.startswith("blank "):
+        return str(_l("no %(columns)s", columns=code[len("blank "):]))
+    return code
+
+
+def outcome_label(outcome: str) -> str:
+    return str(OUTCOMES.get(outcome, outcome))
 
 
 @bp.route("/manage/import", methods=["GET", "POST"])
 @role_required("coordinator")
 def hsds_import():
     """Upload an HSDS package (zip, JSON or one CSV) and see what was imported."""
-    context = {"report": None, "error": None, "problem_label": problem_label, "dry_run": False}
+    context = {"report": None, "error": None, "problem_label": problem_label,
+               "outcome_label": outcome_label, "dry_run": False}
     if request.method == "GET":
         return render("directory/import.html", "directory/_import_result.html", **context)
-    upload = request.files.get("package")
+    chosen = [f for f in request.files.getlist("package") if f and f.filename]
     dry_run = request.form.get("dry_run") == "1"
     context["dry_run"] = dry_run
-    if upload is None or not upload.filename:
+    if not chosen:
         context["error"] = _l("Choose a file to import: a zip of HSDS CSV files, HSDS JSON, "
                               "or one HSDS CSV file.")
         return render("directory/import.html", "directory/_import_result.html", status=400,
                       **context)
-    name = Path(upload.filename.replace("\\", "/")).name[:120]
+    # one file (zip, JSON, CSV), or the files of a folder chosen together
+    name = Path(chosen[0].filename.replace("\\", "/")).name[:120]
+    source = [(Path(f.filename.replace("\\", "/")).name, f.stream) for f in chosen]
+    if len(source) > 1:
+        name = _l("%(n)s files (%(first)s, ...)", n=len(source), first=name)
     config = current_app.config
     try:
-        # the spooled upload is read as a stream, a file at a time, under the caps
+        # the spooled uploads are read as streams, a file at a time, under the caps
         report = hsds.import_package(
-            get_db(), upload.stream, clock.iso(), filename=name, dry_run=dry_run,
+            get_db(), source, clock.iso(), filename=str(name), dry_run=dry_run,
             police_services=list(config["POLICE_SERVICES"]),
             max_bytes=config["UPLOAD_MAX_UNPACKED_BYTES"], max_rows=config["UPLOAD_MAX_ROWS"])
     except (hsds.NotHSDS, uploads.UploadRefused) as error:
@@ -115,3 +143,15 @@ def hsds_export_internal():
     """The whole directory, confidential addresses included, for the team's own use (audited)."""
     audit_event("hsds_exported_internal", object_type="directory")
     return _package_zip(internal=True)
+
+
+@bp.get("/manage/imports/<int:import_id>")
+@role_required("coordinator")
+def hsds_import_report(import_id: int):
+    """One import's reconciliation table, kept: every row of every file accounted for."""
+    db = get_db()
+    record = found_or_404(next(iter(db.query("SELECT * FROM hsds_import WHERE id = ?",
+                                             [import_id])), None), "hsds_import", import_id)
+    return render("directory/manage/import_report.html", record=record,
+                  report=json.loads(record["report_json"]), problem_label=problem_label,
+                  outcome_label=outcome_label)

@@ -1,4 +1,4 @@
-"""Schema of the directory area (Open Referral HSDS 3.1 names; see hsds.py for the mapping)."""
+"""Schema of the directory area (Open Referral HSDS 3.1 names; see hsds/ for the mapping)."""
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
@@ -166,3 +166,18 @@ def add_directory_version(db: Database) -> None:
         for event in ("INSERT", "UPDATE", "DELETE"):
             db.execute(f"CREATE TRIGGER {table}_version_{event.lower()} AFTER {event} ON [{table}] "
                        "BEGIN UPDATE directory_version SET n = n + 1 WHERE id = 1; END")
+
+
+@migrations()
+def add_hsds_import(db: Database) -> None:
+    """Every HSDS import (and check) with its reconciliation table, kept for the coordinator's
+    page /directory/manage/imports/<id>."""
+    db["hsds_import"].create({"id": int, "at": str, "source": str, "format": str,
+                              "dry_run": int, "report_json": str}, pk="id")
+
+
+@migrations()
+def add_interpretation_available(db: Database) -> None:
+    """A service offers interpretation or other languages on request (read from language
+    cells such as "other languages available upon request"; shown on the card)."""
+    db["service"].add_column("interpretation_available", int, not_null_default=0)

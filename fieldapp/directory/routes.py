@@ -8,6 +8,7 @@ templating.py; the rendered-search cache in cache.py."""
 from __future__ import annotations
 
 from flask import abort, current_app, redirect, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from htmx_flask import make_response as htmx_response
@@ -20,6 +21,7 @@ from fieldapp.directory import (
     categories,
     duplicates,
     hours,
+    languages,
     limits,
     partnerships,
     proposals,
@@ -85,7 +87,7 @@ def search_page():
         "radius_choices": RADIUS_CHOICES,
         "category_options": [(c.code, c.label) for c in categories.CATEGORIES],
         "population_options": list(categories.POPULATIONS.items()),
-        "language_options": search.language_options(db),
+        "language_options": languages.options(db, get_locale().language),
         "own_listings": upkeep.services_of_organization(db, current_user.organization_id)
         if current_user.role == "partner" else [],
     })

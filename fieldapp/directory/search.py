@@ -347,30 +347,3 @@ def matching_services(db: Database, *, category: str, exclude_service_id: str | 
     """Other services of `category` that accept referrals (alternatives), open ones first."""
     return _referral_choices(db, category=category, exclude=exclude_service_id, now=now, tz=tz,
                              limit=limit)
-
-
-_LANGUAGE_OPTIONS: dict = {}
-
-
-def language_options(db: Database, limit: int = 30) -> list[dict]:
-    """Languages the listed services are offered in, most common first: [{value, name}].
-
-    Kept per process and database until the directory changes (directory_version, bumped by
-    triggers on every write): the full scan of `language` is not paid on every page."""
-    try:
-        version = db.execute("SELECT n FROM directory_version WHERE id = 1").fetchone()
-        key = (db.execute("PRAGMA database_list").fetchone()[2], limit)
-    except Exception:  # noqa: BLE001 - no version table: compute every time
-        version, key = None, None
-    hit = _LANGUAGE_OPTIONS.get(key) if key else None
-    if hit is not None and version is not None and hit[0] == version[0]:
-        return hit[1]
-    options = list(db.query(
-        """SELECT lower(coalesce(nullif(trim(code), ''), trim(name))) AS value,
-            max(coalesce(nullif(trim(name), ''), code)) AS name, count(DISTINCT service_id) AS n
-            FROM language WHERE service_id IS NOT NULL
-            AND coalesce(nullif(trim(code), ''), trim(name)) != ''
-            GROUP BY value ORDER BY n DESC, name LIMIT ?""", [limit]))
-    if key and version is not None:
-        _LANGUAGE_OPTIONS[key] = (version[0], options)
-    return options

@@ -10,7 +10,7 @@ from flask import g
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from fieldapp.directory import bp, categories
+from fieldapp.directory import bp, categories, phones
 
 LANGUAGE_BY_NAME = {"english": "en", "french": "fr", "français": "fr", "francais": "fr"}
 
@@ -47,9 +47,7 @@ def map_url(address: dict | None) -> str | None:
 
 @bp.app_template_global("directory_tel_url")
 def tel_url(phone: dict) -> str:
-    number = "".join(ch for ch in (phone.get("number") or "") if ch.isdigit() or ch == "+")
-    extension = "".join(ch for ch in (phone.get("extension") or "") if ch.isdigit())
-    return f"tel:{number}" + (f";ext={extension}" if extension else "")
+    return phones.tel_url(phone)  # E.164 and ;ext= (libphonenumber)
 
 
 @bp.app_template_global("directory_category_label")

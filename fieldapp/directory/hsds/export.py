@@ -1,0 +1,226 @@
+"""Writing HSDS 3.1: the Tabular Data Package (datapackage.json + CSV), as far as the
+disclosure rule lets rows out."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from pathlib import Path
+
+from fieldapp import csv_safe
+from fieldapp.directory import categories, disclosure
+from fieldapp.directory.disclosure import Disclosure
+from fieldapp.directory.hsds.names import (
+    CATEGORY_TAXONOMY_ID,
+    CSV_FILE,
+    HSDS_NAME,
+    HSDS_VERSION,
+    NUMBER_FIELDS,
+    ORDER,
+    REQUIRED_TEXT,
+    SERVICE_EXTENSION_COLUMNS,
+    SERVICE_FLAGS,
+    TABLES,
+    derived_id,
+)
+from fieldapp.directory.hsds.values import (
+    normalize_date,
+    normalize_time,
+    number_text,
+    split_extension,
+)
+from fieldapp.directory.hsds_tables import REFERENCE_COLUMNS
+
+# --- export -----------------------------------------------------------------------------------
+
+
+def _restore(row: dict, table: str) -> tuple[dict, dict]:
+    """HSDS fields of a stored row with raw values restored, and its unknown columns."""
+    extra = json.loads(row.get("extra_json") or "{}")
+    raw = extra.pop("_raw", {}) if isinstance(extra.get("_raw"), dict) else {}
+    out = {}
+    for field in TABLES[table]:
+        value = row.get(field)
+        if field in raw:
+            if field in ("weekday",):
+                continue
+            if _same_after_normalizing(table, field, raw[field], value, row):
+                value = raw[field]
+        if isinstance(value, float):
+            value = number_text(value)
+        out[field] = value
+    if table == "location" and not out.get("location_type"):
+        out["location_type"] = "physical"
+    if table == "address" and not out.get("address_type"):
+        out["address_type"] = "physical"
+    for field in REQUIRED_TEXT.get(table, ()):
+        if not out.get(field):
+            out[field] = out.get("name") or "-"  # HSDS requires it; older data often lacks it
+    return out, extra
+
+
+def _same_after_normalizing(table, field, raw_value, value, row) -> bool:
+    if field in REFERENCE_COLUMNS:
+        return False  # non-UUID references export as UUIDs
+    if field in ("link_id", "resource_id"):
+        return False
+    if field in NUMBER_FIELDS:
+        if field in ("latitude", "longitude") and value is not None:
+            return number_text(raw_value) == number_text(value)
+        return number_text(raw_value) == value
+    if field in ("opens_at",):
+        return normalize_time(raw_value)[0] == value
+    if field == "closes_at":
+        opens = normalize_time(row.get("opens_at"))[0] if row.get("opens_at") else None
+        return normalize_time(raw_value, closing_after=opens)[0] == value
+    if field in ("valid_from", "valid_to", "dtstart", "until", "assured_date"):
+        return normalize_date(raw_value) == value
+    if field == "number":
+        return split_extension(raw_value)[0] == value
+    if field == "byday":
+        return ",".join(p.strip().upper() for p in re.split(r"[,; ]+", raw_value) if p) == value
+    if field == "status":
+        return False
+    return str(raw_value).strip() == value
+
+
+def _all(db, table: str, where: str = "", params=()) -> list[dict]:
+    return list(db.query(f"SELECT * FROM [{table}] {where} ORDER BY rowid", params))
+
+
+def _service_extensions(db, service: dict, partnerships: dict) -> dict:
+    out = {}
+    for flag in SERVICE_FLAGS:
+        out[flag] = "true" if service.get(flag) else "false"
+    for field in ("intake_phone", "intake_email", "intake_instructions"):
+        out[field] = service.get(field)
+    out["populations"] = ",".join(json.loads(service.get("populations") or "[]")) or None
+    out["keywords"] = service.get("keywords") or None
+    out["partnerships"] = ",".join(sorted(partnerships.get(service["id"], []))) or None
+    return out
+
+
+def _category_attributes(db, service_ids: list[str] | None = None) -> list[dict]:
+    """HSDS attributes expressing service_category rows (deterministic ids)."""
+    rows = db.query("SELECT service_id, category FROM service_category ORDER BY service_id, "
+                    "category")
+    out = []
+    for row in rows:
+        if service_ids is not None and row["service_id"] not in service_ids:
+            continue
+        term_id = derived_id("taxonomy_term", "fieldapp-category", row["category"])
+        out.append({"id": derived_id("attribute", row["service_id"], term_id),
+                    "link_id": row["service_id"], "taxonomy_term_id": term_id,
+                    "link_type": "category", "link_entity": "service",
+                    "value": row["category"], "label": categories.label(row["category"]),
+                    "extra_json": None})
+    return out
+
+
+def category_taxonomy_rows() -> tuple[dict, list[dict]]:
+    taxonomy = {"id": CATEGORY_TAXONOMY_ID, "name": "fieldapp service categories",
+                "description": "Service categories of the fieldapp directory (project-owned), "
+                               "mapped to Open Eligibility.",
+                "uri": None, "version": "1", "extra_json": None}
+    terms = []
+    for category in categories.CATEGORIES:
+        terms.append({"id": derived_id("taxonomy_term", "fieldapp-category", category.code),
+                      "code": category.code, "name": str(category.code.replace("_", " ")),
+                      "description": category.search_text, "parent_id": None,
+                      "taxonomy": "fieldapp", "language": "en",
+                      "taxonomy_id": CATEGORY_TAXONOMY_ID, "term_uri": None,
+                      "extra_json": None})
+    return taxonomy, terms
+
+
+def export_tables(db, rule: Disclosure | None = None) -> dict[str, list[dict]]:
+    """Every HSDS table as rows of CSV cells (HSDS fields, extensions, unknown columns), as far
+    as `rule` (default: the shared one, see disclosure.py) lets them out."""
+    rule = rule or disclosure.shared(db)
+    partnerships = defaultdict(list)
+    for row in db.query("SELECT service_id, police_service FROM service_partnership"):
+        partnerships[row["service_id"]].append(row["police_service"])
+    out: dict[str, list[dict]] = {}
+    category_attrs = _category_attributes(db)
+    used_categories = {a["value"] for a in category_attrs}
+    for table in ORDER:
+        stored = _all(db, table)
+        if table == "attribute":
+            ids = {r["id"] for r in stored}
+            pairs = {(r["link_id"], r["taxonomy_term_id"]) for r in stored}
+            stored += [a for a in category_attrs if a["id"] not in ids
+                       and (a["link_id"], a["taxonomy_term_id"]) not in pairs]
+        if table == "taxonomy" and used_categories:
+            taxonomy, _ = category_taxonomy_rows()
+            if CATEGORY_TAXONOMY_ID not in {r["id"] for r in stored}:
+                stored.append(taxonomy)
+        if table == "taxonomy_term" and used_categories:
+            _, terms = category_taxonomy_rows()
+            ids = {r["id"] for r in stored}
+            stored += [t for t in terms if t["code"] in used_categories and t["id"] not in ids]
+        rows = []
+        for row in stored:
+            if not rule.allows(row):
+                continue
+            fields, extra = _restore(row, table)
+            if table == "service":
+                fields.update(_service_extensions(db, row, partnerships))
+            if table == "location" and row.get("confidential"):
+                fields["confidential"] = "true"  # extension column (internal exports only)
+            for key, value in extra.items():
+                if key not in fields:
+                    fields[key] = value if not isinstance(value, (dict, list)) else \
+                        json.dumps(value, ensure_ascii=False)
+            rows.append(rule.clean(fields))
+        if rows:
+            out[table] = rows
+    return out
+
+
+def _field_type(field: str) -> str:
+    if field in NUMBER_FIELDS:
+        return "number"
+    if field in ("last_modified", "updated"):
+        return "datetime"
+    if field in ("valid_from", "valid_to", "dtstart", "until", "assured_date",
+                 "last_action_date"):
+        return "date"
+    return "string"
+
+
+def export_csv(db, outdir, *, internal: bool = False) -> dict[str, int]:
+    """Write a 3.x Tabular Data Package (datapackage.json + one CSV per table) into outdir:
+    the shared package, or with `internal` everything (confidential addresses included)."""
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    tables = export_tables(db, disclosure.Disclosure(db, internal=internal))
+    resources, counts = [], {}
+    for table in ORDER:
+        rows = tables.get(table, [])
+        columns = list(TABLES[table])
+        if table == "service":
+            columns += SERVICE_EXTENSION_COLUMNS
+        for row in rows:
+            for key in row:
+                if key not in columns:
+                    columns.append(key)
+        path = outdir / CSV_FILE[table]
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv_safe.dict_writer(handle, columns, lineterminator="\n")
+            writer.writeheader()
+            for row in rows:
+                writer.writerow({c: ("" if row.get(c) is None else row.get(c)) for c in columns})
+        counts[HSDS_NAME[table]] = len(rows)
+        resources.append({
+            "name": HSDS_NAME[table], "path": CSV_FILE[table], "profile": "tabular-data-resource",
+            "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
+            "schema": {"fields": [{"name": c, "type": _field_type(c)} for c in columns],
+                       "primaryKey": "id"},
+        })
+    descriptor = {"name": "fieldapp-directory", "profile": "tabular-data-package",
+                  "title": "fieldapp partner-service directory (HSDS 3.1)",
+                  "version": HSDS_VERSION, "resources": resources}
+    (outdir / "datapackage.json").write_text(json.dumps(descriptor, indent=2) + "\n",
+                                              encoding="utf-8")
+    return counts

@@ -1,0 +1,124 @@
+"""Normalizing one cell: times, dates, numbers, phone extensions, lists, flags."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+
+# --- value normalization ----------------------------------------------------------------------
+
+_TIME = re.compile(
+    r"^(?P<h>\d{1,2})(?:[:h.]?(?P<m>\d{2}))?(?::(?P<s>\d{2})(?:\.\d+)?)?\s*"
+    r"(?P<ap>a\.?m?\.?|p\.?m?\.?)?\s*(?P<tz>Z|[+-]\d{2}:?\d{2})?$", re.I)
+
+
+def normalize_time(value, closing_after: str | None = None) -> tuple[str | None, bool]:
+    """("HH:MM", assumed_pm) for '9:00a', '5 pm', '17h30', '10:00:00', '0900', 'noon' ...;
+    (None, False) when unreadable.  A closing time like '5:00' (no am/pm, no leading zero)
+    earlier than a morning opening time is taken as pm: assumed_pm is then True."""
+    if value is None:
+        return None, False
+    text = str(value).strip().lower()
+    if not text:
+        return None, False
+    if text in ("noon", "midi"):
+        return "12:00", False
+    if text in ("midnight", "minuit"):
+        return ("24:00" if closing_after else "00:00"), False
+    match = _TIME.match(text.replace(" ", "") if re.search(r"\d\s+[ap]", text) is None else text)
+    if not match:
+        return None, False
+    hour = int(match["h"])
+    minute = int(match["m"] or 0)
+    ap = (match["ap"] or "").replace(".", "")
+    if ap:
+        if not 1 <= hour <= 12:
+            return None, False
+        hour = hour % 12 + (12 if ap.startswith("p") else 0)
+    if hour > 24 or minute > 59 or (hour == 24 and minute):
+        return None, False
+    assumed = False
+    if (closing_after and not ap and 1 <= hour <= 11 and not match["h"].startswith("0")
+            and len(match["h"]) == 1):
+        opens = int(closing_after[:2])
+        if opens < 12 and hour * 60 + minute <= opens * 60 + int(closing_after[3:5]) \
+                and hour + 12 > opens:
+            hour += 12
+            assumed = True
+    return f"{hour:02d}:{minute:02d}", assumed
+
+
+_EXTENSION = re.compile(r"^(?P<number>.*?\d)\s*(?:,|;)?\s*(?:ext\.?|extension|x|poste|#)\s*"
+                        r"(?P<ext>\d{1,6})\s*$", re.I)
+
+
+def split_extension(number: str) -> tuple[str, str | None]:
+    match = _EXTENSION.match(number or "")
+    if match:
+        return match["number"].strip(), match["ext"]
+    return number, None
+
+
+def normalize_date(value) -> str | None:
+    text = str(value or "").strip()
+    if not text:
+        return None
+    if re.match(r"^\d{4}-\d{2}-\d{2}", text):
+        return text[:10]
+    for fmt in ("%m/%d/%Y", "%m/%d/%y", "%B %d, %Y", "%d %B %Y", "%Y/%m/%d"):
+        try:
+            return datetime.strptime(text, fmt).date().isoformat()
+        except ValueError:
+            continue
+    match = re.match(r"^(\w+) (\d{1,2}), (\d{1,4})$", text)  # "January 01, 0001"
+    if match:
+        try:
+            return datetime.strptime(f"{match[1]} {match[2]} {int(match[3]):04d}",
+                                     "%B %d %Y").date().isoformat()
+        except ValueError:
+            return None
+    return None
+
+
+def number_text(value) -> str | None:
+    """A number as compact text ('100.0' -> '100'); None when not a number."""
+    try:
+        number = float(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    if number != number or number in (float("inf"), float("-inf")):
+        return None
+    return str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
+
+
+def truthy(value) -> bool:
+    return str(value or "").strip().lower() in ("1", "true", "yes", "y", "t", "oui", "x")
+
+
+def split_list(value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [str(v).strip() for v in value if str(v).strip()]
+    text = str(value).strip()
+    if text.startswith("["):
+        try:
+            return [str(v).strip() for v in json.loads(text) if str(v).strip()]
+        except (ValueError, TypeError):
+            pass
+    return [part.strip() for part in re.split(r"[,;|]", text) if part.strip()]
+
+
+
+def _clean(value):
+    if value is None:
+        return None
+    if isinstance(value, (dict, list)):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return number_text(value)
+    text = str(value).strip()
+    return text if text else None
