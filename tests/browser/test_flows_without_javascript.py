@@ -8,6 +8,7 @@ import pytest
 
 from fieldapp.contacts import demo
 from tests.conftest import PHONE, LiveServer, browser_login, make_app
+from tests.test_referrals_support import SVC_CRISIS, add_services
 
 pytestmark = pytest.mark.browser
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -45,6 +46,9 @@ class Mode:
 @pytest.fixture(scope="module", params=[False, True], ids=["no-js", "js"])
 def mode(request, browser, tmp_path_factory):
     server = LiveServer(make_app(tmp_path_factory.mktemp("flows")))
+    db = server.db()
+    add_services(db)
+    db.conn.close()
     server.thread.start()
     flows = Mode(browser, server, request.param)
     yield flows
@@ -154,3 +158,101 @@ def test_directory_text_filters_and_distance_by_a_typed_place(mode):
     page.get_by_text("Within 2 km of B3K 0A1.").wait_for()
     distances = [float(t.split()[0]) for t in page.locator(".dir-distance").all_inner_texts()]
     assert distances and distances == sorted(distances) and max(distances) <= 2
+
+
+# --- referrals --------------------------------------------------------------------------------
+
+CONSENT_LABELS = {"verbal": "Verbal yes", "written": "Written yes", "guardian": "Guardian yes",
+                  "not_obtainable": "Not obtainable (imminent risk)",
+                  "none": "None: information only"}
+REFERRAL_URL = re.compile(rf"/referrals/{UUID}$")
+
+
+def send_referral(mode, consent: str, name: str) -> str:
+    page = mode.page("officer")
+    page.goto(f"{mode.url}/referrals/new?service_id={SVC_CRISIS}")
+    page.get_by_label(CONSENT_LABELS[consent]).check()
+    if consent == "not_obtainable":
+        page.fill("#consent_reason", "Unconscious, imminent risk")
+    if consent != "none":
+        for what in ("Name", "Hand-off note"):
+            page.locator("#ref-shared").get_by_label(what, exact=True).check()
+        page.fill("#person_name", name)
+        page.fill("#handoff_note", f"Note for {name}")
+    page.get_by_label("Today").check()
+    page.get_by_role("button", name="Send referral").click()
+    page.wait_for_url(REFERRAL_URL)
+    return page.url.rsplit("/", 1)[1]
+
+
+def test_a_referral_for_each_consent_basis_then_withdraw(mode):
+    for consent in CONSENT_LABELS:
+        name = f"Consent {consent} {mode.js}"
+        referral_id = send_referral(mode, consent, name)
+        row = mode.one("select consent, person_name, consent_reason, status from referral "
+                       "where id = ?", [referral_id])
+        assert (consent, None if consent == "none" else name, "sent") == (row[0], row[1], row[3])
+        assert bool(row[2]) == (consent == "not_obtainable")
+    page = mode.page("officer")
+    page.get_by_text("Withdraw this referral").tap()
+    page.fill("#withdraw-note", "Sent by mistake")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Withdraw", exact=True).tap()
+    assert REFERRAL_URL.search(page.url)
+    assert ("closed", "withdrawn") == tuple(
+        mode.one("select status, status_reason from referral where id = ?", [referral_id]))
+
+
+def test_partner_filters_searches_accepts_declines_and_records_the_outcome(mode):
+    accept_id = send_referral(mode, "verbal", f"Accept me {mode.js}")
+    decline_id = send_referral(mode, "written", f"Decline me {mode.js}")
+    page = mode.page("partner")
+    page.goto(f"{mode.url}/referrals/")
+    page.select_option("#ref-status-filter", "unanswered")
+    page.get_by_role("button", name="Show").tap()
+    page.wait_for_url("**/referrals/?status=unanswered")
+    inbox = page.url
+
+    page.fill("#ref-q", f"Accept me {mode.js}")
+    page.locator("form[role=search]").get_by_role("button", name="Search").tap()
+    page.locator("tr", has_text=f"Accept me {mode.js}").wait_for()
+    page.locator("tr", has_text=f"Decline me {mode.js}").wait_for(state="detached")
+
+    page.goto(inbox)
+    accept = page.locator(f"#referral-{accept_id}").get_by_role("button", name="Accept")
+    if mode.js:  # the row is answered in place
+        accept.tap()
+        page.locator(f"#referral-{accept_id} .ref-status-accepted").wait_for()
+    else:  # back in the same filtered inbox
+        with page.expect_navigation():
+            accept.tap()
+        assert inbox == page.url
+        assert 0 == page.locator(f"#referral-{accept_id}").count()
+    assert ("accepted",) == tuple(mode.one("select status from referral where id = ?",
+                                           [accept_id]))
+
+    page.goto(inbox)
+    row = page.locator(f"#referral-{decline_id}")
+    row.locator("select[name=reason]").select_option("no_capacity")
+    if not mode.js:
+        with page.expect_navigation():
+            row.get_by_role("button", name="Decline").tap()
+        assert inbox == page.url
+        assert 0 == page.locator(f"#referral-{decline_id}").count()
+    else:
+        row.get_by_role("button", name="Decline").tap()
+        page.locator(f"#referral-{decline_id} .ref-status-declined").wait_for()
+    assert ("declined",) == tuple(mode.one("select status from referral where id = ?",
+                                           [decline_id]))
+
+    page.goto(f"{mode.url}/referrals/{accept_id}")
+    page.get_by_role("button", name="Connected").tap()
+    page.locator("#close-outcome").wait_for()
+    page.select_option("#close-outcome", "completed")
+    page.get_by_role("button", name="Close", exact=True).tap()
+    page.locator("#close-outcome").wait_for(state="detached")
+    assert ("closed", "completed") == tuple(mode.one(
+        "select status, status_reason from referral where id = ?", [accept_id]))
+    page.get_by_role("link", name="All referrals").tap()
+    page.wait_for_url(f"{mode.url}/referrals/")
+    assert page.get_by_role("heading", level=1).is_visible()
