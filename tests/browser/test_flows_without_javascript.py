@@ -256,3 +256,130 @@ def test_partner_filters_searches_accepts_declines_and_records_the_outcome(mode)
     page.get_by_role("link", name="All referrals").tap()
     page.wait_for_url(f"{mode.url}/referrals/")
     assert page.get_by_role("heading", level=1).is_visible()
+
+
+# --- coordinator ------------------------------------------------------------------------------
+
+
+def submit(page, button):
+    """Tap a button of a plain form and wait for the page it leads to."""
+    with page.expect_navigation():
+        button.tap()
+
+
+def test_coordinator_edits_and_verifies_a_listing(mode):
+    service_id = mode.one("select id from service where name = 'Peer Support Drop-in (demo)'")[0]
+    page = mode.page("coordinator")
+    page.goto(f"{mode.url}/directory/manage/services/{service_id}")
+    page.fill("#description", f"Edited without a script: {not mode.js}")
+    submit(page, page.get_by_role("button", name="Save", exact=True))
+    assert (f"Edited without a script: {not mode.js}",) == tuple(
+        mode.one("select description from service where id = ?", [service_id]))
+
+    page.goto(f"{mode.url}/directory/manage/verify")
+    row = page.locator("tr, li", has=page.get_by_role("button", name="Verified today")).first
+    verified_id = row.locator("form").get_attribute("action").split("/")[-2]
+    before = mode.one("select count(*) from service_verification where service_id = ?",
+                      [verified_id])[0]
+    row.get_by_role("button", name="Verified today").tap()
+    for _ in range(50):  # without a script the queue reloads, with one the row is swapped
+        after = mode.one("select count(*) from service_verification where service_id = ?",
+                         [verified_id])[0]
+        if after > before:
+            break
+        page.wait_for_timeout(100)
+    assert before + 1 == after
+
+
+def test_coordinator_merges_two_listings(mode):
+    page = mode.page("coordinator")
+    page.goto(f"{mode.url}/directory/manage/duplicates")
+    form = page.locator("form", has=page.get_by_role("button", name="Merge into the one kept"))
+    form = form.filter(has=page.locator("input[name=kind][value=service]")).first
+    a_id = form.locator("input[name=a_id]").get_attribute("value")
+    b_id = form.locator("input[name=b_id]").get_attribute("value")
+    submit(page, form.get_by_role("button", name="Merge into the one kept"))
+    assert page.url.endswith("/directory/manage/duplicates")
+    archived = mode.one("select count(*) from service where id in (?, ?) and archived_at is not "
+                        "null", [a_id, b_id])[0]
+    assert 1 == archived
+
+
+def test_coordinator_merges_people(mode):
+    page = mode.page("coordinator")
+    alias = f"Merge me {mode.js}"
+    db = mode.server.db()
+    db["person"].insert({"id": f"merge-{mode.js}", "alias": alias, "police_service": "HRP",
+                         "created_at": "2026-01-01T00:00:00+00:00"})
+    db.conn.close()
+    page.goto(f"{mode.url}/contacts/people/merge-{mode.js}")
+    page.fill("#merge-q", "J.D")
+    page.tap("button[name=search_people]")
+    page.locator(chip("into_id", demo.PERSON_JD)).wait_for()
+    page.tap(chip("into_id", demo.PERSON_JD))
+    submit(page, page.get_by_role("button", name="Merge into the chosen person"))
+    assert page.url.endswith(f"/contacts/people/{demo.PERSON_JD}")
+    assert (demo.PERSON_JD,) == tuple(mode.one(
+        "select merged_into_id from person where id = ?", [f"merge-{mode.js}"]))
+
+
+def test_coordinator_creates_a_user(mode):
+    page = mode.page("coordinator")
+    page.goto(f"{mode.url}/accounts/users")
+    email = f"new-{str(mode.js).lower()}@demo.test"
+    page.fill("#email", email)
+    page.fill("#name", "New Officer")
+    page.select_option("#role", "officer")
+    page.select_option("#police_service", "HRP")
+    submit(page, page.get_by_role("button", name="Create account"))
+    assert ("officer", "HRP") == tuple(mode.one(
+        "select role, police_service from user where email = ?", [email]))
+
+
+def test_coordinator_reads_the_board_report_and_downloads_its_csv(mode):
+    page = mode.page("coordinator")
+    page.goto(f"{mode.url}/reports/")
+    quarter = page.locator("#report-quarter option").nth(1).get_attribute("value")
+    page.select_option("#report-quarter", quarter)
+    page.get_by_role("button", name="Show report").tap()
+    page.wait_for_url(re.compile(rf".*quarter={quarter}.*"))
+    link = page.get_by_role("link", name="Download every table (CSV)")
+    with page.expect_download() as download:
+        link.click()
+    text = open(download.value.path(), encoding="utf-8-sig").read()
+    assert text.count("\n") > 3 and "," in text
+
+
+def test_coordinator_imports_calls_and_links_a_key(mode, tmp_path):
+    page = mode.page("coordinator")
+    page.goto(f"{mode.url}/reports/calls")
+    calls = tmp_path / "calls.csv"
+    key = f"K-FLOW-{mode.js}"
+    calls.write_text(f"Date/Time,Call Type,Person Key\n2026-03-02 14:05,disturbance,{key}\n")
+    page.set_input_files("#calls-file", str(calls))
+    submit(page, page.get_by_role("button", name="Import", exact=True))
+    assert page.get_by_text("Imported 1 new call(s)").is_visible()
+    assert 1 == mode.one("select count(*) from calls_for_service where person_key = ?",
+                         [key])[0]
+
+    page.fill("#link-key", key)
+    page.fill("#link-q", "M.K")
+    page.tap("button[name=search_people]")
+    page.get_by_label("M.K. (demo)").check()
+    submit(page, page.get_by_role("button", name="Link", exact=True))
+    assert page.get_by_text("Key linked.").is_visible()
+    assert (demo.PERSON_MK,) == tuple(mode.one(
+        "select person_id from person_key where person_key = ?", [key]))
+
+
+def test_coordinator_uploads_an_hsds_package(mode, tmp_path):
+    from tests.test_directory_hsds_upload import EXAMPLES_CSV, zipped
+
+    package = tmp_path / "examples.zip"
+    package.write_bytes(zipped(EXAMPLES_CSV))
+    page = mode.page("coordinator")
+    page.goto(f"{mode.url}/directory/manage/import")
+    page.set_input_files("#package", str(package))
+    page.get_by_role("button", name="Import", exact=True).tap()
+    page.get_by_text("Imported examples.zip").wait_for()
+    assert mode.one("select id from service where id = 'ac148810-d857-441c-9679-408f346de14b'")
