@@ -70,3 +70,8 @@ def test_the_next_page_and_clearing_keep_or_drop_the_place(login_as):
     page = client.get("/directory/?place=Central+Library&km=25&all=1").get_data(as_text=True)
     assert "Within 25 km of Central Library steps (demo)." in page
     assert "place=Central+Library" in page or "place=Central%20Library" in page
+
+
+def test_a_typed_place_is_shown_escaped(login_as):
+    page = login_as("officer").get("/directory/?place=%3Cb%3Ex%3C/b%3E").get_data(as_text=True)
+    assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page
