@@ -29,13 +29,14 @@ PLACE_NORTHEND_JUNIOR = demo_id("place:northend-junior")
 PLACE_LIBRARY = demo_id("place:central-library")
 PLACE_DROPIN = demo_id("place:dropin-centre")
 PLACE_SENIORS_HALL = demo_id("place:seniors-hall")
+# (id, name, kind, (lat, lon)): the position lets the directory search near a place (near.py).
 PLACES = [
-    (PLACE_HARBOUR_HIGH, "Harbour View High School (demo)", "school"),
-    (PLACE_MAPLE_ELEMENTARY, "Maple Street Elementary (demo)", "school"),
-    (PLACE_NORTHEND_JUNIOR, "North End Junior High (demo)", "school"),
-    (PLACE_LIBRARY, "Central Library steps (demo)", "community_site"),
-    (PLACE_DROPIN, "Gottingen Drop-in Centre (demo)", "community_site"),
-    (PLACE_SENIORS_HALL, "Bayview Seniors' Hall (demo)", "community_site"),
+    (PLACE_HARBOUR_HIGH, "Harbour View High School (demo)", "school", (44.6460, -63.5730)),
+    (PLACE_MAPLE_ELEMENTARY, "Maple Street Elementary (demo)", "school", (44.6405, -63.5910)),
+    (PLACE_NORTHEND_JUNIOR, "North End Junior High (demo)", "school", (44.6620, -63.6000)),
+    (PLACE_LIBRARY, "Central Library steps (demo)", "community_site", (44.6430, -63.5770)),
+    (PLACE_DROPIN, "Gottingen Drop-in Centre (demo)", "community_site", (44.6520, -63.5860)),
+    (PLACE_SENIORS_HALL, "Bayview Seniors' Hall (demo)", "community_site", (44.6480, -63.6250)),
 ]
 
 # People (aliases only, all fictional).  JD and MK show repeat involvement.
@@ -123,10 +124,10 @@ OFFICER_SHARED_CONTACT = CONTACT_IDS["c05"]
 
 def load(db: Database, config: dict, now: str) -> None:
     police_service = "HRP"
-    for place_id, name, kind in PLACES:
+    for place_id, name, kind, (lat, lon) in PLACES:
         db["place"].upsert({"id": place_id, "name": name, "kind": kind,
-                            "police_service": police_service, "active": 1,
-                            "created_at": now}, pk="id")
+                            "police_service": police_service, "lat": lat, "lon": lon,
+                            "active": 1, "created_at": now}, pk="id")
     now_dt = store.parse_time(now)
     for person_id, alias, birth_year, flags, creator in PEOPLE:
         existing = list(db.query("select id from person where id = ?", [person_id]))

@@ -352,6 +352,7 @@ class SearchForm(DirectoryForm):
     lat = StringField()
     lon = StringField()
     km = StringField()
+    place = StringField()  # a typed place (postcode, address, place name): see near.py
     page = StringField()
     all = StringField()
 
@@ -374,6 +375,8 @@ class SearchForm(DirectoryForm):
             "accepts_referrals": self.referrals.data == "1",
             "language": (self.language.data or "").strip()[:40] or None,
             "near": (lat, lon, km) if lat is not None and lon is not None else None,
+            "place": " ".join((self.place.data or "").split())[:120],
+            "km": km,
             "page": page,
             "all": self.all.data == "1",
         }
@@ -388,7 +391,9 @@ class SearchForm(DirectoryForm):
                 "referrals": "1" if values["accepts_referrals"] else None,
                 "page": values["page"] if values["page"] > 1 else None,
                 "all": "1" if values.get("all") else None}
-        if values["near"]:
+        if values.get("place"):  # the place is searched again (near.locate), not its position
+            args.update(place=values["place"], km=f"{values['km']:g}")
+        elif values["near"]:
             lat, lon, km = values["near"]
             args.update(lat=f"{lat:.5f}", lon=f"{lon:.5f}", km=f"{km:g}")
         return {k: v for k, v in args.items() if v not in (None, "")}

@@ -23,6 +23,7 @@ from fieldapp.directory import (
     hours,
     languages,
     limits,
+    near,
     partnerships,
     proposals,
     search,
@@ -65,8 +66,8 @@ def _police_services() -> dict:
 @role_required("officer", "partner", "coordinator")
 def search_page():
     """Search the directory of partner services (active search; a plain GET form without JS)."""
-    criteria = SearchForm(request.args).criteria()
     db = get_db()
+    criteria = near.locate(db, SearchForm(request.args).criteria(), current_user.police_service)
     now, tz = clock.now(), _tz()
 
     def results_html() -> Markup:
@@ -83,7 +84,7 @@ def search_page():
     content_html = rendered("directory/_search_content.html", criteria, db, now, tz, lambda: {
         "criteria": criteria,
         "results_html": results_html(),
-        "clear_near_args": SearchForm.query_args(criteria, near=None, page=1),
+        "clear_near_args": SearchForm.query_args(criteria, near=None, place="", page=1),
         "radius_choices": RADIUS_CHOICES,
         "category_options": [(c.code, c.label) for c in categories.CATEGORIES],
         "population_options": list(categories.POPULATIONS.items()),
@@ -112,6 +113,8 @@ def _results_context(db, criteria: dict, now, tz: str) -> dict:
         )
     more = len(found) > PAGE_SIZE
     return {
+        "place": criteria["place"], "place_label": criteria["place_label"], "km": criteria["km"],
+        "clear_place_args": SearchForm.query_args(criteria, near=None, place="", page=1),
         "browsing": browsing,
         "browse_categories": [(c.code, c.label) for c in categories.CATEGORIES],
         "results": found[:PAGE_SIZE],

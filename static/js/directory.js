@@ -1,5 +1,6 @@
 // Directory search: "Near me" asks for the position only when the officer taps the button,
-// then submits it with the search form (lat/lon). Without JavaScript the button stays hidden.
+// then submits it with the search form (lat/lon). Without JavaScript the button stays hidden;
+// the "Near a place" field and the km select work in both modes.
 "use strict";
 
 (() => {
@@ -15,8 +16,8 @@
   const status = document.getElementById("dir-near-status");
   const lat = document.getElementById("dir-lat");
   const lon = document.getElementById("dir-lon");
+  const place = document.getElementById("dir-place");
   button.hidden = false;
-  for (const part of document.querySelectorAll(".dir-near-js")) part.hidden = false;
   button.addEventListener("click", () => {
     button.disabled = true;
     if (status) status.textContent = button.dataset.locating || "";
@@ -24,6 +25,7 @@
       (position) => {
         lat.value = position.coords.latitude.toFixed(5);
         lon.value = position.coords.longitude.toFixed(5);
+        if (place) place.value = "";  // the position replaces a typed place
         button.disabled = false;
         if (status) status.textContent = "";
         form.requestSubmit();

@@ -66,8 +66,10 @@ def test_near_me_asks_for_the_position_only_on_tap(live_server, browser):
     page.goto(f"{live_server.url}/directory/")
     assert "" == page.locator("#dir-lat").input_value()  # nothing asked or sent before the tap
     page.locator("details.dir-more summary").tap()
+    page.fill("#dir-place", "Central Library")
     page.locator("#dir-near-button").tap()
     page.wait_for_url("**lat=44.6488*")
+    assert "place=" not in page.url  # the position replaces a typed place
     page.wait_for_load_state("networkidle")
     distances = page.locator(".dir-distance").all_inner_texts()
     context.close()

@@ -71,3 +71,53 @@ def test_with_javascript_the_script_dismisses_the_hint_and_fills_the_sync_bar(li
     page.goto(f"{live_server.url}/directory/")
     assert page.get_by_text("Results update as you type.").is_visible()
     assert page.locator("#pwa-install").is_hidden()
+
+
+# Every visible control that does nothing without JavaScript: a type=button (only a script
+# gives it a job), a submit button outside any form, a link that goes nowhere.  Closed
+# <details> are opened first so that what they hold is checked too.
+DEAD_CONTROLS = """() => {
+  for (const d of document.querySelectorAll('details')) d.open = true;
+  const seen = (el) => el.checkVisibility({visibilityProperty: true, opacityProperty: true});
+  return [...document.querySelectorAll('button, input[type=button], a, [role=button]')]
+    .filter(seen)
+    .filter((el) => {
+      if (el.matches('button, input[type=button]'))
+        return el.type === 'button' || (el.type !== 'reset' && !el.form);
+      if (el.tagName === 'A') {
+        const href = el.getAttribute('href');
+        return href === null || href === '#' || href.startsWith('javascript:');  // '' reloads
+      }
+      return true;  // [role=button] on anything else needs a script
+    })
+    .map((el) => el.outerHTML.slice(0, 160));
+}"""
+CRAWL_SKIP = (".zip", ".csv", ".json", ".js", ".webmanifest")
+
+
+def test_crawl_every_page_of_every_role_without_javascript_finds_no_dead_control(
+        live_server, browser):
+    from fieldapp.db import connect
+    from tests.test_pages_render_cleanly import pages
+
+    db = connect(live_server.app.config["DATABASE"])
+    urls = [(url, user) for url, user in pages(live_server.app, db)
+            if not url.endswith(CRAWL_SKIP) and not url.startswith("/api/")]
+    db.conn.close()
+    tabs, dead, checked = {}, [], 0
+    for url, user in urls:
+        if user not in tabs:
+            tabs[user] = browser.new_context(**PHONE, java_script_enabled=False).new_page()
+            if user != "anonymous":
+                browser_login(tabs[user], live_server.url, user)
+                tabs[user].wait_for_load_state()
+        page = tabs[user]
+        response = page.goto(live_server.url + url)
+        if response.status >= 400 or not page.locator("meta[name=viewport]").count():
+            continue  # an htmx fragment asked for alone is not a page
+        checked += 1
+        dead += [f"{user} {url}: {html}" for html in page.evaluate(DEAD_CONTROLS)]
+    for page in tabs.values():
+        page.context.close()
+    assert checked >= 30
+    assert [] == dead
