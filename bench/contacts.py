@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from fieldapp.contacts import demo, store, vocab  # noqa: E402
 from fieldapp.db import connect  # noqa: E402
-from tests.conftest import login, make_app  # noqa: E402
+from tests.support import login, make_app  # noqa: E402
 
 OFFICER = {"id": demo.OFFICER_ID, "role": "officer", "police_service": "HRP", "team": None}
 

@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import fieldapp.accounts  # noqa: E402,F401  (blueprint imports start at accounts)
 from fieldapp.db import connect  # noqa: E402
 from fieldapp.referrals import store  # noqa: E402
-from tests.conftest import login, make_app  # noqa: E402
-from tests.test_referrals_support import (  # noqa: E402
+from tests.support import login, make_app  # noqa: E402
+from tests.support.referrals import (  # noqa: E402
     OFFICER_ID,
     SVC_ALT_CRISIS,
     SVC_CRISIS,
