@@ -272,3 +272,24 @@ class RetiredForm(FlaskForm):
     @property
     def value(self) -> bool:
         return self.retired.data == "1"
+
+
+class ContactFilterForm(FlaskForm):
+    """The filters of the contacts list (a GET form), and the next page's cursor
+    (`before_at`, `before_id`).  Nothing in it is refused: a date that cannot be read filters
+    nothing."""
+
+    class Meta:
+        csrf = False  # a GET form: it reads, never writes
+
+    kind = StringField(default="")
+    place_id = StringField(default="")
+    since = StringField(name="from", default="")  # "from" and "to": the query-string names
+    until = StringField(name="to", default="")
+    before_at = StringField(default="")
+    before_id = StringField(default="")
+
+    def values(self) -> dict:
+        """The filters by their query-string names, as the form shows them again."""
+        return {"kind": self.kind.data or "", "place_id": self.place_id.data or "",
+                "from": self.since.data or "", "to": self.until.data or ""}

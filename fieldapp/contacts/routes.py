@@ -20,6 +20,7 @@ from fieldapp.contacts.forms import (
     HEADCOUNT_CHOICES,
     ActiveForm,
     ContactEditForm,
+    ContactFilterForm,
     ContactForm,
     FavouriteForm,
     MergePersonForm,
@@ -362,20 +363,21 @@ def _day_bound(text: str, *, end: bool) -> str | None:
 def my_contacts():
     """My contacts (a coordinator: the police service's), newest first, infinite scroll."""
     db = get_db()
-    args = request.args
-    filters = {"kind": args.get("kind") or None, "place_id": args.get("place_id") or None,
-               "since": _day_bound(args.get("from", ""), end=False),
-               "until": _day_bound(args.get("to", ""), end=True)}
+    form = ContactFilterForm(request.args)
+    shown = form.values()
+    filters = {"kind": shown["kind"] or None, "place_id": shown["place_id"] or None,
+               "since": _day_bound(shown["from"], end=False),
+               "until": _day_bound(shown["to"], end=True)}
     before = None
-    if args.get("before_at") and args.get("before_id"):
-        before = (args["before_at"], args["before_id"])
+    if form.before_at.data and form.before_id.data:
+        before = (form.before_at.data, form.before_id.data)
     mine = current_user.role == "officer"
     rows, has_more = store.list_contacts(db, _user(), mine=mine, before=before,
                                          limit=PAGE_SIZE, **filters)
     next_url = None
     if has_more:
         last = rows[-1]
-        query = {k: v for k, v in args.items() if k in ("kind", "place_id", "from", "to") and v}
+        query = {k: v for k, v in shown.items() if v}
         next_url = url_for("contacts.my_contacts", before_at=last["occurred_at"],
                            before_id=last["id"], **query)
     if before is not None and is_htmx():
@@ -386,8 +388,7 @@ def my_contacts():
         kinds=[(c, vocab.label("kind", c, rows_vocab))
                for c in sorted(vocab.known_codes("kind", rows_vocab))],
         places=places.places(db, current_user.police_service, include_inactive=True),
-        filters={"kind": args.get("kind", ""), "place_id": args.get("place_id", ""),
-                 "from": args.get("from", ""), "to": args.get("to", "")},
+        filters=shown,
     )
 
 

@@ -462,3 +462,13 @@ class ImportForm(DirectoryForm):
     @property
     def files(self) -> list:
         return [f for f in self.package.data or () if f and f.filename]
+
+
+class UpkeepSearchForm(DirectoryForm):
+    """The upkeep page's search of organizations (a GET form; nothing in it is refused)."""
+
+    q = StringField()
+
+    @property
+    def query(self) -> str:
+        return (self.q.data or "").strip()[:100]

@@ -41,6 +41,7 @@ from fieldapp.directory.forms import (
     ProposalForm,
     SearchForm,
     ServiceForm,
+    UpkeepSearchForm,
     VerifyForm,
     # routes.parse_service_form is what tests/test_directory_hsds_import.py checks the shared
     # length limit with; forms.parse_service_form is the one definition.
@@ -183,7 +184,7 @@ def _managed_service(service_id: str) -> dict:
 def manage():
     """Upkeep home: organizations and their services, and the queues that need attention."""
     db = get_db()
-    q = (request.args.get("q") or "").strip()[:100]
+    q = UpkeepSearchForm(request.args).query
     today = search.local_now(clock.now(), _tz()).date()
     return render(
         "directory/manage/index.html", q=q,
