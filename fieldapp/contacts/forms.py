@@ -199,3 +199,97 @@ class VocabularyForm(FlaskForm):
     label_fr = StringField(filters=[_strip], validators=[
         InputRequired(_l("Give the French label (up to 80 characters).")),
         Length(min=1, max=LABEL_MAX, message=_l("Give the French label (up to 80 characters)."))])
+
+
+# --- the small forms of one button or one box -----------------------------------------------
+
+
+class NoteCheckForm(FlaskForm):
+    """The note, sent on change for the gentle warning under it (store.note_warnings)."""
+
+    class Meta:
+        csrf = False  # security.csrf checks every POST already
+
+    note = TextAreaField(default="")
+
+
+class PeopleSearchForm(FlaskForm):
+    """The people search (htmx): an alias, what the choice is for, and a person to leave out."""
+
+    class Meta:
+        csrf = False  # security.csrf checks every POST already
+
+    q = StringField(default="")
+    purpose = StringField()  # "merge" (coordinators), anything else: "attach"
+    exclude = StringField(default="")
+
+    @property
+    def purpose_value(self) -> str:
+        return "merge" if self.purpose.data == "merge" else "attach"
+
+
+class FavouriteForm(FlaskForm):
+    """A place starred or unstarred; `contact_id`: the contact page to go back to, if any."""
+
+    class Meta:
+        csrf = False  # security.csrf checks every POST already
+
+    contact_id = HiddenField()
+
+
+class MergePersonForm(FlaskForm):
+    """A duplicate person merged into the one chosen (`into_id`), or a search for that one."""
+
+    class Meta:
+        csrf = False  # security.csrf checks every POST already
+
+    into_id = StringField(default="")
+    q = StringField(default="", filters=[_strip])
+    search_people = StringField()  # present when "Search" (no JavaScript) sent the form
+
+
+class ActiveForm(FlaskForm):
+    """A place hidden from the form ("0") or offered again ("1")."""
+
+    class Meta:
+        csrf = False  # security.csrf checks every POST already
+
+    active = StringField()
+
+    @property
+    def value(self) -> bool:
+        return self.active.data == "1"
+
+
+class RetiredForm(FlaskForm):
+    """A vocabulary entry retired ("1") or restored (anything else)."""
+
+    class Meta:
+        csrf = False  # security.csrf checks every POST already
+
+    retired = StringField()
+
+    @property
+    def value(self) -> bool:
+        return self.retired.data == "1"
+
+
+class ContactFilterForm(FlaskForm):
+    """The filters of the contacts list (a GET form), and the next page's cursor
+    (`before_at`, `before_id`).  Nothing in it is refused: a date that cannot be read filters
+    nothing."""
+
+    class Meta:
+        csrf = False  # a GET form: it reads, never writes
+
+    kind = StringField(default="")
+    place_id = StringField(default="")
+    since = StringField(name="from", default="")  # "from" and "to": the query-string names
+    until = StringField(name="to", default="")
+    before_at = StringField(default="")
+    before_id = StringField(default="")
+
+    def values(self) -> dict:
+        """The filters by their query-string names, as the form shows them again."""
+        return {"kind": self.kind.data or "", "place_id": self.place_id.data or "",
+                "from": self.since.data or "", "to": self.until.data or ""}

@@ -18,9 +18,16 @@ from fieldapp import clock
 from fieldapp.contacts import bp, people, places, store, vocab
 from fieldapp.contacts.forms import (
     HEADCOUNT_CHOICES,
+    ActiveForm,
     ContactEditForm,
+    ContactFilterForm,
     ContactForm,
+    FavouriteForm,
+    MergePersonForm,
+    NoteCheckForm,
+    PeopleSearchForm,
     PlaceForm,
+    RetiredForm,
     VocabularyForm,
 )
 from fieldapp.contacts.recording import record_contact
@@ -223,7 +230,8 @@ def new_contact():
 @own_transaction  # reads only: no write lock
 def note_check():
     """The gentle warning under the note (htmx, on change)."""
-    warnings = store.note_warnings(request.form.get("note", ""))
+    form = NoteCheckForm(request.form)
+    warnings = store.note_warnings(form.note.data or "")
     return render("contacts/_note_warning.html", note_warning=_warning_text(warnings))
 
 
@@ -232,11 +240,11 @@ def note_check():
 @own_transaction  # reads only: no write lock
 def search_people():
     """Find people by alias (a POST: names never travel in URLs); returns choices."""
-    query = request.form.get("q", "")
-    purpose = "merge" if request.form.get("purpose") == "merge" else "attach"
+    form = PeopleSearchForm(request.form)
+    query, purpose = form.q.data or "", form.purpose_value
     if purpose == "merge" and current_user.role != "coordinator":
         abort(404)
-    found = _find_people(get_db(), query, request.form.get("exclude", ""))
+    found = _find_people(get_db(), query, form.exclude.data or "")
     return render("contacts/_people_results.html", people=found, query=query.strip(),
                   purpose=purpose)
 
@@ -331,7 +339,7 @@ def toggle_favourite(place_id):
     now_favourite = places.toggle_favourite(db, current_user.id, place_id, _now())
     flash(_("Added to your favourite places.") if now_favourite
           else _("Removed from your favourite places."), "ok")
-    back = request.form.get("contact_id")
+    back = FavouriteForm(request.form).contact_id.data
     if back and store.get_contact(db, back, _user()):
         return redirect(url_for("contacts.detail", contact_id=back), code=303)
     return redirect(url_for("contacts.new_contact"), code=303)
@@ -355,20 +363,21 @@ def _day_bound(text: str, *, end: bool) -> str | None:
 def my_contacts():
     """My contacts (a coordinator: the police service's), newest first, infinite scroll."""
     db = get_db()
-    args = request.args
-    filters = {"kind": args.get("kind") or None, "place_id": args.get("place_id") or None,
-               "since": _day_bound(args.get("from", ""), end=False),
-               "until": _day_bound(args.get("to", ""), end=True)}
+    form = ContactFilterForm(request.args)
+    shown = form.values()
+    filters = {"kind": shown["kind"] or None, "place_id": shown["place_id"] or None,
+               "since": _day_bound(shown["from"], end=False),
+               "until": _day_bound(shown["to"], end=True)}
     before = None
-    if args.get("before_at") and args.get("before_id"):
-        before = (args["before_at"], args["before_id"])
+    if form.before_at.data and form.before_id.data:
+        before = (form.before_at.data, form.before_id.data)
     mine = current_user.role == "officer"
     rows, has_more = store.list_contacts(db, _user(), mine=mine, before=before,
                                          limit=PAGE_SIZE, **filters)
     next_url = None
     if has_more:
         last = rows[-1]
-        query = {k: v for k, v in args.items() if k in ("kind", "place_id", "from", "to") and v}
+        query = {k: v for k, v in shown.items() if v}
         next_url = url_for("contacts.my_contacts", before_at=last["occurred_at"],
                            before_id=last["id"], **query)
     if before is not None and is_htmx():
@@ -379,8 +388,7 @@ def my_contacts():
         kinds=[(c, vocab.label("kind", c, rows_vocab))
                for c in sorted(vocab.known_codes("kind", rows_vocab))],
         places=places.places(db, current_user.police_service, include_inactive=True),
-        filters={"kind": args.get("kind", ""), "place_id": args.get("place_id", ""),
-                 "from": args.get("from", ""), "to": args.get("to", "")},
+        filters=shown,
     )
 
 
@@ -424,9 +432,9 @@ def merge_person(person_id):
     lists the people found on the page instead of merging."""
     db = get_db()
     duplicate = _load_person(person_id)
-    into_id = request.form.get("into_id", "")
-    query = request.form.get("q", "").strip()
-    if "search_people" in request.form or (query and not into_id):
+    form = MergePersonForm(request.form)
+    into_id, query = form.into_id.data or "", form.q.data or ""
+    if form.search_people.data is not None or (query and not into_id):
         found = _find_people(db, query, exclude=person_id) if query else []
         return _person_page(duplicate, people_found=found, query=query)
     keep = people.get_person(db, into_id, _user()) if into_id else None
@@ -495,7 +503,7 @@ def set_place_active(place_id):
                                            include_inactive=True)}
     if place_id not in known:
         found_or_404(None, "place", place_id)
-    active = request.form.get("active") == "1"
+    active = ActiveForm(request.form).value
     places.set_place_active(db, place_id, active)
     audit_event("place_active" if active else "place_retired", object_type="place",
                 object_id=place_id)
@@ -525,7 +533,7 @@ def add_vocabulary():
 @role_required("coordinator")
 def retire_vocabulary(vocabulary, code):
     """Retire an entry (old records keep it, forms stop offering it), or restore it."""
-    retired = request.form.get("retired") == "1"
+    retired = RetiredForm(request.form).value
     if not places.set_vocabulary_retired(get_db(), vocabulary, code, retired, _now()):
         found_or_404(None, "vocabulary", f"{vocabulary}:{code}")
     audit_event("vocabulary_retired" if retired else "vocabulary_restored",

@@ -15,8 +15,9 @@ import re
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
 from wtforms import BooleanField, Field, StringField
-from wtforms.validators import DataRequired, StopValidation, ValidationError
+from wtforms.validators import AnyOf, DataRequired, StopValidation, ValidationError
 
 from fieldapp.db import get_db
 from fieldapp.directory import categories, hours, limits
@@ -397,3 +398,82 @@ class SearchForm(DirectoryForm):
             lat, lon, km = values["near"]
             args.update(lat=f"{lat:.5f}", lon=f"{lon:.5f}", km=f"{km:g}")
         return {k: v for k, v in args.items() if v not in (None, "")}
+
+
+# --- the small forms of one button --------------------------------------------------------------
+
+
+class ArchiveForm(DirectoryForm):
+    """Archive a service, or restore it ("1")."""
+
+    restore = StringField()
+
+
+class VerifyForm(DirectoryForm):
+    """"Verified today"; `back` is "edit" when the button was on the edit page."""
+
+    back = StringField()
+
+
+DUPLICATE_KINDS = ("service", "organization")
+
+
+class PairForm(DirectoryForm):
+    """Two listings of one kind ("service" or "organization"): possible duplicates kept apart.
+    validate() says whether the kind is known and the two ids differ."""
+
+    kind = StringField()
+    a_id = StringField(default="")
+    b_id = StringField(default="")
+
+    @property
+    def pair(self) -> list[str]:
+        return [self.a_id.data or "", self.b_id.data or ""]
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        a_id, b_id = self.pair
+        return valid and self.kind.data in DUPLICATE_KINDS and a_id != b_id
+
+
+class MergeForm(PairForm):
+    """Two possible duplicates merged: `survivor_id`, one of the pair, is the one kept."""
+
+    survivor_id = StringField(default="")
+
+    def validate(self, extra_validators=None) -> bool:
+        return super().validate(extra_validators) and (self.survivor_id.data or "") in self.pair
+
+    @property
+    def duplicate_id(self) -> str:
+        a_id, b_id = self.pair
+        return b_id if self.survivor_id.data == a_id else a_id
+
+
+class DecisionForm(DirectoryForm):
+    """A coordinator's decision on a partner's proposal."""
+
+    decision = StringField(validators=[AnyOf(["approve", "reject"])])
+
+
+class ImportForm(DirectoryForm):
+    """An HSDS package to import: one file (zip, JSON, CSV) or the files of a folder chosen
+    together; `dry_run` ("1"): check only.  Built with no formdata, so Flask-WTF reads the
+    uploaded files (request.files) too."""
+
+    package = MultipleFileField()
+    dry_run = StringField()
+
+    @property
+    def files(self) -> list:
+        return [f for f in self.package.data or () if f and f.filename]
+
+
+class UpkeepSearchForm(DirectoryForm):
+    """The upkeep page's search of organizations (a GET form; nothing in it is refused)."""
+
+    q = StringField()
+
+    @property
+    def query(self) -> str:
+        return (self.q.data or "").strip()[:100]

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from fieldapp import clock, uploads
 from fieldapp.db import get_db
 from fieldapp.directory import bp, hsds
+from fieldapp.directory.forms import ImportForm
 from fieldapp.security import audit_event, found_or_404, role_required
 from fieldapp.views import render
 
@@ -84,8 +85,9 @@ def hsds_import():
                "outcome_label": outcome_label, "dry_run": False}
     if request.method == "GET":
         return render("directory/import.html", "directory/_import_result.html", **context)
-    chosen = [f for f in request.files.getlist("package") if f and f.filename]
-    dry_run = request.form.get("dry_run") == "1"
+    form = ImportForm()  # no formdata given: Flask-WTF reads request.files with request.form
+    chosen = form.files
+    dry_run = form.dry_run.data == "1"
     context["dry_run"] = dry_run
     if not chosen:
         context["error"] = _l("Choose a file to import: a zip of HSDS CSV files, HSDS JSON, "

@@ -34,10 +34,16 @@ from fieldapp.directory import (
 from fieldapp.directory.cache import rendered
 from fieldapp.directory.forms import (
     PHONE_TYPE_CHOICES,
+    ArchiveForm,
+    DecisionForm,
+    MergeForm,
     OrganizationForm,
+    PairForm,
     ProposalForm,
     SearchForm,
     ServiceForm,
+    UpkeepSearchForm,
+    VerifyForm,
     # routes.parse_service_form is what tests/test_directory_hsds_import.py checks the shared
     # length limit with; forms.parse_service_form is the one definition.
     parse_service_form,  # noqa: F401
@@ -181,7 +187,7 @@ def _managed_service(service_id: str) -> dict:
 def manage():
     """Upkeep home: organizations and their services, and the queues that need attention."""
     db = get_db()
-    q = (request.args.get("q") or "").strip()[:100]
+    q = UpkeepSearchForm(request.args).query
     today = search.local_now(clock.now(), _tz()).date()
     return render(
         "directory/manage/index.html", q=q,
@@ -253,7 +259,7 @@ def validate_service():
 def archive_service(service_id):
     """Archive (or restore) a service: hidden from search, referrals keep pointing at it."""
     _managed_service(service_id)
-    restore = request.form.get("restore") == "1"
+    restore = ArchiveForm(request.form).restore.data == "1"
     upkeep.archive_service(get_db(), service_id, now=clock.iso(), restore=restore)
     audit_event("directory_service_restored" if restore else "directory_service_archived",
                 object_type="service", object_id=service_id)
@@ -339,7 +345,7 @@ def verify_service(service_id):
                                      now=clock.iso())
     audit_event("directory_service_verified", object_type="service", object_id=service_id)
     if not is_htmx():
-        if request.form.get("back") == "edit":
+        if VerifyForm(request.form).back.data == "edit":
             return redirect(url_for("directory.edit_service", service_id=service_id), 303)
         return redirect(url_for("directory.verify_queue"), 303)
     return render("directory/manage/verify.html", "directory/manage/_verify_row.html",
@@ -359,13 +365,11 @@ def duplicates_page():
 def merge():
     """Merge a duplicate into the chosen survivor; references follow the survivor."""
     db = get_db()
-    kind = request.form.get("kind")
-    survivor_id = request.form.get("survivor_id") or ""
-    pair = [request.form.get("a_id") or "", request.form.get("b_id") or ""]
-    if kind not in ("service", "organization") or survivor_id not in pair or pair[0] == pair[1]:
+    form = MergeForm(request.form)
+    if not form.validate():
         return render("errors/error.html", status=400, status_code=400,
                       message=_("Choose which listing to keep."))
-    duplicate_id = pair[1] if survivor_id == pair[0] else pair[0]
+    kind, survivor_id, duplicate_id = form.kind.data, form.survivor_id.data, form.duplicate_id
     merge_function = (duplicates.merge_services if kind == "service"
                       else duplicates.merge_organizations)
     try:
@@ -383,11 +387,11 @@ def merge():
 def keep_apart():
     """Not duplicates after all: the pair leaves the possible-duplicates page."""
     db = get_db()
-    kind = request.form.get("kind")
-    a_id, b_id = request.form.get("a_id") or "", request.form.get("b_id") or ""
-    load = store.get_service if kind == "service" else store.get_organization
-    if kind not in ("service", "organization") or a_id == b_id:
+    form = PairForm(request.form)
+    if not form.validate():
         abort(404)
+    kind, (a_id, b_id) = form.kind.data, form.pair
+    load = store.get_service if kind == "service" else store.get_organization
     found_or_404(load(db, a_id), kind, a_id)
     found_or_404(load(db, b_id), kind, b_id)
     duplicates.keep_apart(db, kind=kind, a_id=a_id, b_id=b_id, by_user_id=current_user.id,
@@ -430,8 +434,9 @@ def proposal_detail(proposal_id):
 def decide_proposal(proposal_id):
     """Approve (apply) or reject a partner's proposal."""
     proposal = _proposal_or_404(proposal_id)
-    decision = request.form.get("decision")
-    if decision not in ("approve", "reject"):
+    form = DecisionForm(request.form)
+    decision = form.decision.data
+    if not form.validate():
         return render("directory/manage/proposal.html", status=400, proposal=proposal,
                       error=_("Choose approve or reject."))
     done = proposals.decide_proposal(get_db(), proposal_id, approve=decision == "approve",

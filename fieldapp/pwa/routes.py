@@ -26,6 +26,7 @@ from fieldapp import clock
 from fieldapp.accounts.routes import safe_next
 from fieldapp.db import get_db
 from fieldapp.pwa import bp, store, versions
+from fieldapp.pwa.forms import ConflictForm, DismissForm
 from fieldapp.pwa.strings import client_strings
 from fieldapp.referrals import lifecycle
 from fieldapp.referrals import store as referrals_store
@@ -223,7 +224,8 @@ INSTALL_HINT_COOKIE = "fieldapp_install_hint"
 @role_required("officer", "coordinator")
 def dismiss_install_hint():
     """Hide the install hint for good on this browser, then go back to the page it was on."""
-    response = redirect(safe_next(request.form.get("next")) or url_for("accounts.index"))
+    form = DismissForm(request.form)
+    response = redirect(safe_next(form.next.data) or url_for("accounts.index"))
     response.set_cookie(INSTALL_HINT_COOKIE, "1", max_age=31536000, path="/",
                         samesite="Lax", secure=request.is_secure)
     return response
@@ -302,9 +304,8 @@ def resolve_conflict(conflict_id: int):
     found = _load_conflict(conflict_id)
     if found["state"] == "resolved":
         return redirect(url_for("pwa.conflicts"), code=303)
-    choice = request.form.get("choice", "")
-    picks = {key.removeprefix("pick_"): value for key, value in request.form.items()
-             if key.startswith("pick_")}
+    form = ConflictForm(request.form)
+    choice, picks = form.choice.data or "", form.pick.data
     stored = versions.stored_record(db, found, user)
     result = versions.resolve(db, found, stored, user, now, choice, picks)
     if result["status"] == "refused":

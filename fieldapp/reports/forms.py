@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import StringField, ValidationError
 
+from fieldapp.reports import calls, calls_store
 from fieldapp.reports import period as periods
 
 PERIOD_ERRORS = {
@@ -80,3 +81,56 @@ class CallsUploadForm(FlaskForm):
         csrf = False  # checked globally by security.csrf; the template keeps its token
 
     file = FileField(_l("CSV file"), validators=[FileRequired(_l("Choose a CSV file to import."))])
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class KeyForm(FlaskForm):
+    """A records-system person key (its link removed)."""
+
+    class Meta:
+        csrf = False  # checked globally by security.csrf; the template keeps its token
+
+    person_key = StringField(_l("Person key (records system)"), filters=[_strip])
+
+
+class KeyLinkForm(KeyForm):
+    """A person key linked to a person of fieldapp of the coordinator's police service: the
+    person chosen among those found by alias (`person_id`), or an id typed
+    (`person_id_typed`).  `q` and `search_people`: the people search without JavaScript."""
+
+    person_id = StringField()
+    person_id_typed = StringField(_l("Person id (fieldapp)"))
+    q = StringField(filters=[_strip])
+    search_people = StringField()  # present when "Search" (no JavaScript) sent the form
+
+    def __init__(self, formdata, *, db, police_service: str):
+        super().__init__(formdata=formdata)
+        self.db, self.police_service = db, police_service
+
+    @property
+    def person(self) -> str:
+        """The person chosen, or else the id typed."""
+        return (self.person_id.data or self.person_id_typed.data or "").strip()
+
+    @property
+    def searching(self) -> bool:
+        """"Search", or an alias typed with nobody chosen: list the people found instead."""
+        return self.search_people.data is not None or bool(self.q.data and not self.person)
+
+    def validate_person_key(self, field):
+        if not field.data or len(field.data) > calls.MAX_FIELD:
+            raise ValidationError(_l("Enter the person key from the records system."))
+        linked, service = calls_store.key_service(self.db, field.data)
+        if linked and service != self.police_service:
+            raise ValidationError(_l("This key is already linked to a person of another "
+                                     "police service."))
+
+    def validate_person_id_typed(self, _field):
+        person = self.person
+        if not person or len(person) > 64 or not calls_store.person_of_service(
+                self.db, person, self.police_service):
+            raise ValidationError(_l("Choose a person found by alias, or enter the id of a "
+                                     "person recorded in fieldapp."))

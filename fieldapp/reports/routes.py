@@ -16,7 +16,7 @@ from fieldapp.contacts import people
 from fieldapp.db import connect, get_db
 from fieldapp.reports import bp, calls, calls_store, export, store, summary, tables
 from fieldapp.reports import period as periods
-from fieldapp.reports.forms import CallsUploadForm, ReportFiltersForm
+from fieldapp.reports.forms import CallsUploadForm, KeyForm, KeyLinkForm, ReportFiltersForm
 from fieldapp.security import audit_event, role_required
 from fieldapp.views import render
 
@@ -215,6 +215,8 @@ def _export_request(db):
 
 def _calls_page(status=200, upload_form=None, **context):
     db = get_db()
+    context.setdefault("link_form", KeyLinkForm(None, db=db,
+                                                police_service=current_user.police_service))
     return render("reports/calls.html", status=status, title=_("Calls for service"),
                   upload_form=upload_form or CallsUploadForm(formdata=None),
                   summary=calls_store.calls_summary(db, current_user.police_service),
@@ -266,30 +268,16 @@ def link_key():
 
     "Search" (the people search without JavaScript), or an alias typed with nobody chosen
     (Enter in the search box), lists the people found instead of linking."""
-    person_key = (request.form.get("person_key") or "").strip()
-    person_id = (request.form.get("person_id") or request.form.get("person_id_typed")
-                 or "").strip()
-    errors = {}
     db = get_db()
-    query = (request.form.get("q") or "").strip()
-    if "search_people" in request.form or (query and not person_id):
+    form = KeyLinkForm(request.form, db=db, police_service=current_user.police_service)
+    if form.searching:
+        query = form.q.data or ""
         found = people.search_people(db, current_user.row, query) if query else []
         audit_event("people_searched", object_type="person", detail={"results": len(found)})
-        return _calls_page(form={"person_key": person_key}, people=found, people_query=query)
-    if not person_key or len(person_key) > calls.MAX_FIELD:
-        errors["person_key"] = _("Enter the person key from the records system.")
-    else:
-        linked, service = calls_store.key_service(db, person_key)
-        if linked and service != current_user.police_service:
-            errors["person_key"] = _("This key is already linked to a person of another "
-                                     "police service.")
-    if not person_id or len(person_id) > 64 or not calls_store.person_of_service(
-            db, person_id, current_user.police_service):
-        errors["person_id"] = _("Choose a person found by alias, or enter the id of a person "
-                                "recorded in fieldapp.")
-    if errors:
-        return _calls_page(400, link_errors=errors, form={"person_key": person_key,
-                                                          "person_id": person_id})
+        return _calls_page(link_form=form, people=found, people_query=query)
+    if not form.validate():
+        return _calls_page(400, link_form=form)
+    person_key, person_id = form.person_key.data, form.person
     calls_store.link_key(db, person_key, person_id, current_user.id, clock.iso())
     audit_event("person_key_linked", object_type="person", object_id=person_id)
     flash(_("Key linked."), "ok")
@@ -300,7 +288,7 @@ def link_key():
 @role_required("coordinator")
 def unlink_key():
     """Remove the link of a person key."""
-    person_key = (request.form.get("person_key") or "").strip()
+    person_key = KeyForm(request.form).person_key.data or ""
     if not person_key or not calls_store.unlink_key(get_db(), person_key,
                                               current_user.police_service):
         abort(404)

@@ -132,12 +132,12 @@ def person_key_of(live_server, key: str):
 def test_without_javascript_the_calls_link_search_keeps_the_key_and_links_the_choice(
         live_server, no_js):
     page = coordinator_page(live_server, no_js, "/reports/calls")
-    page.fill("#link-key", "RMS-4242")
+    page.fill("#person_key", "RMS-4242")
     page.fill("#link-q", "J.D")
     with page.expect_navigation():
         page.press("#link-q", "Enter")  # searches: the key is not linked to nobody
     assert person_key_of(live_server, "RMS-4242") is None
-    assert "RMS-4242" == page.input_value("#link-key")
+    assert "RMS-4242" == page.input_value("#person_key")
     assert "J.D" == page.input_value("#link-q")
     page.tap(chip("person_id", demo.PERSON_JD))
     with page.expect_navigation():
@@ -151,10 +151,10 @@ def test_without_javascript_enter_in_the_key_field_links_once_a_person_is_chosen
     page.fill("#link-q", "M.K")
     with page.expect_navigation():
         page.tap("button[name=search_people]")
-    page.fill("#link-key", "RMS-77")
+    page.fill("#person_key", "RMS-77")
     page.tap(chip("person_id", demo.PERSON_MK))
     with page.expect_navigation():
-        page.press("#link-key", "Enter")  # the main action: Link, not Search
+        page.press("#person_key", "Enter")  # the main action: Link, not Search
     assert demo.PERSON_MK == person_key_of(live_server, "RMS-77")
 
 

@@ -69,7 +69,7 @@ def test_coordinator_links_a_calls_key_to_a_person_found_by_alias(report_server,
     page.goto(f"{report_server.url}/reports/calls")
     stats = page.locator(".report-stats").inner_text()
     assert "built-in" not in stats and "23" in stats
-    page.fill("#link-key", "RMS-4242")
+    page.fill("#person_key", "RMS-4242")
     page.fill("#link-q", "osprey")
     page.get_by_role("button", name="Search", exact=True).click()
     page.get_by_label("Osprey Linktest (demo)").check()  # the htmx-swapped choice
