@@ -86,7 +86,20 @@ bp.record_once(lambda _state: outbox.mail_queued.connect(mail.remember_queued))
 @bp.app_context_processor
 def referral_globals() -> dict:
     return {"referrals_overdue": _overdue_for_current_user,
+            "referral_partner_view": store.partner_view, "referral_waiting": referral_waiting,
             "referral_actions": lifecycle.allowed_actions, "referral_label": referral_label}
+
+
+def referral_waiting(referral: dict) -> dict | None:
+    """How long an unanswered referral has waited, in minutes, and whether it is overdue (an
+    urgent one not answered within URGENT_ACCEPT_MINUTES); None once answered."""
+    if referral.get("status") not in lifecycle.OPEN_STATUSES or not referral.get("sent_at"):
+        return None
+    waited = clock.now() - datetime.fromisoformat(referral["sent_at"])
+    minutes = max(int(waited.total_seconds() // 60), 0)
+    limit = int(current_app.config.get("URGENT_ACCEPT_MINUTES", 30))
+    return {"minutes": minutes, "hours": minutes // 60, "rest": minutes % 60,
+            "overdue": referral.get("urgency") == "urgent" and minutes >= limit}
 
 
 def referral_label(kind: str, code: str | None) -> str:
@@ -216,12 +229,19 @@ def settings():
 @bp.get("/new")
 @role_required("officer", "coordinator")
 def new_referral():
-    """The referral form; optional ids of the service, the contact and the person."""
+    """The referral form; optional ids of the service, the contact and the person.  From a
+    contact, the person's alias carries over, and a mental-health contact makes it urgent."""
     db = get_db()
     data = {key: request.args.get(key, "") for key in ("service_id", "contact_id", "person_id")}
     data.update({"id": str(uuid.uuid4()), "urgency": "today", "shared": []})
-    if data["contact_id"] and not store.contact_visible(db, data["contact_id"], _user()):
+    contact = (store.visible_contact(db, data["contact_id"], _user())
+               if data["contact_id"] else None)
+    if contact is None:
         data["contact_id"] = ""  # someone else's contact is as good as absent
+    else:
+        data["person_id"] = data["person_id"] or contact.get("person_id") or ""
+        if contact.get("kind") == "mental_health":
+            data["urgency"] = "urgent"
     if data["person_id"]:
         person = store.referable_person(db, data["person_id"], _user())
         if person is None:
@@ -232,18 +252,47 @@ def new_referral():
     return _form_page(ReferralForm(data=data), q=request.args.get("q", ""))
 
 
+INFO_ONLY_IGNORED = _l("Information only: the boxes ticked to share personal details were "
+                       "ignored, and nothing personal goes to the partner.")
+
+
 @bp.post("/new")
 @role_required("officer", "coordinator")
 def create():
-    """Send a referral (the same store path as the phone's sync); refused without consent."""
+    """Send a referral (the same store path as the phone's sync); refused without consent.
+
+    The form's "Check and send" (step=review) shows what the partner will receive first;
+    "Search" (step=find) lists the services again keeping every field; the summary's "Send"
+    posts the fields without a step."""
     form = ReferralForm()
-    result = store.apply_referral(get_db(), form.item(), _user(), clock.iso())
+    notices = []
+    if form.consent.data == "none" and form.shared.data:
+        # Without JavaScript the boxes stay tickable: the server ignores them and says so.
+        form.shared.data = []
+        notices.append(str(INFO_ONLY_IGNORED))
+    if form.step.data == "find":
+        return _form_page(form, q=form.q.data or "", notices=notices)
+    db = get_db()
+    if form.step.data == "review":
+        clean, errors = store.validate(db, form.item(), _user())
+        if errors:
+            form.refuse(errors)
+            return _form_page(form, status=422, notices=notices)
+        service = clean.pop("_service")
+        received = store.partner_view(clean | {"service_name": service["name"]})
+        return render("referrals/review.html", title=_("Check the referral"), form=form,
+                      service=service, received=received, notices=notices,
+                      kept=store.kept_from_partner(form.item(), clean), **_labels())
+    result = store.apply_referral(db, form.item(), _user(), clock.iso())
     if result["status"] in ("created", "unchanged"):
         if result["status"] == "created":
+            for notice in notices:
+                flash(notice, "ok")
             flash(_("Referral sent. Make the warm call now."), "ok")
         return redirect(url_for("referrals.detail", referral_id=result["id"]))
     form.refuse(result["errors"])
-    return _form_page(form, status=409 if result["status"] == "conflict" else 400)
+    return _form_page(form, status=409 if result["status"] == "conflict" else 400,
+                      notices=notices)
 
 
 @bp.get("/services")
@@ -266,15 +315,16 @@ def _service_choices(q: str, contact_id: str | None) -> list[dict]:
     return found
 
 
-def _form_page(form: ReferralForm, *, status: int = 200, q: str = ""):
+def _form_page(form: ReferralForm, *, status: int = 200, q: str = "", notices=()):
     db = get_db()
     service = store.get_service(db, form.service_id.data)
     services = [] if service else _service_choices(q, form.contact_id.data)
+    contact = (store.visible_contact(db, form.contact_id.data, _user())
+               if form.contact_id.data else None)
     return render("referrals/new.html", status=status, title=_("New referral"), form=form,
-                  service=service, services=services, q=q,
-                  mental_health=store.is_mental_health_contact(db, form.contact_id.data,
-                                                               _user()),
-                  **_labels())
+                  service=service, services=services, q=q, contact=contact,
+                  notices=notices, mental_health=bool(contact)
+                  and contact.get("kind") == "mental_health", **_labels())
 
 
 # --- one referral ----------------------------------------------------------------------------
@@ -341,6 +391,7 @@ def transition(referral_id, action):
         row = form.fragment.data == "row"
         return render("referrals/_inbox_row.html" if row else "referrals/_status.html",
                       status=code, refused=form if form.form_errors else None,
+                      undo=_undo_offer(referral, action) if code == 200 else None,
                       **_context(referral))
     if form.form_errors:
         return _detail_page(referral, status=code, refused=form)
@@ -348,6 +399,44 @@ def transition(referral_id, action):
     # The inbox row's forms send the inbox view they came from, to go back to it.
     back = safe_next(form.next.data)
     return redirect(back or url_for("referrals.detail", referral_id=referral_id))
+
+
+def _undo_seconds() -> int:
+    return int(current_app.config.get("REFERRAL_UNDO_SECONDS", lifecycle.UNDO_SECONDS))
+
+
+def _undo_offer(referral: dict, action: str) -> dict | None:
+    """The Undo a partner is offered for a few seconds after answering (accept, decline)."""
+    if action not in lifecycle.UNDOABLE or current_user.role != "partner":
+        return None
+    deadline = lifecycle.undo_deadline(get_db(), referral["id"], _user(),
+                                       seconds=_undo_seconds())
+    return {"until": deadline, "seconds": _undo_seconds()} if deadline else None
+
+
+@bp.post("/<referral_id>/undo")
+@role_required("partner")
+def undo(referral_id):
+    """Undo the partner's own accept or decline within a few seconds (audited; the lifecycle
+    says no after that, or to anyone else)."""
+    _load(referral_id)
+    form, code = TransitionForm(), 200
+    try:
+        lifecycle.undo(get_db(), referral_id, user=_user(), now=clock.iso(),
+                       seconds=_undo_seconds(), ip=client_ip())
+    except lifecycle.TransitionError as exc:
+        form.refuse(exc.message)
+        code = exc.status
+    referral = _load(referral_id)
+    if is_htmx() and form.fragment.data == "row":
+        return render("referrals/_inbox_row.html", status=code,
+                      refused=form if form.form_errors else None, undone=code == 200,
+                      **_context(referral))
+    if form.form_errors:
+        return _detail_page(referral, status=code, refused=form)
+    flash(_("Answer undone: the referral is %(status)s again.",
+            status=lifecycle.STATUS_LABELS[referral["status"]]), "ok")
+    return redirect(safe_next(form.next.data) or url_for("referrals.inbox"))
 
 
 def _detail_page(referral: dict, *, status: int = 200, refused=None):
