@@ -231,3 +231,21 @@ def test_the_same_service_gets_the_referral_that_was_reviewed(frozen):
     item = referral_item(service_id=SVC_CRISIS)
     page = review(client_for(app, "officer"), item).get_data(as_text=True)
     assert f'name="service_id" value="{SVC_CRISIS}"' in page
+
+
+def test_the_mental_health_path_of_a_contact_queued_on_the_phone(frozen):
+    """A contact still in the phone's outbox is unknown to the server: ?path=mental_health
+    (set by the outbox's save-and-refer) gives the same urgent default and crisis-first list."""
+    app, db = frozen
+    officer = client_for(app, "officer")
+    page = officer.get("/referrals/new?path=mental_health").get_data(as_text=True)
+    assert 'value="urgent" checked' in page
+    offered = re.findall(r'name="service_id" value="([^"]+)"', page)
+    assert offered[0] in crisis_ids(db)
+    # Without the path, the crisis services come last and marked, for offline-app.js to put
+    # them first when the kept page opens for a queued mental-health contact.
+    page = officer.get("/referrals/new").get_data(as_text=True)
+    offered = re.findall(r'name="service_id" value="([^"]+)"', page)
+    marked = re.findall(r'data-crisis="1"><input type="radio"[^>]*value="([^"]+)"', page)
+    assert marked and offered[-len(marked):] == marked
+    assert set(marked) <= crisis_ids(db)

@@ -50,8 +50,11 @@ class ReferralForm(_Form):
     # "find" (search the services, keeping everything typed), and the service search.
     step = HiddenField()
     q = StringField(filters=[lambda value: (value or "").strip()[:100]])
+    # "mental_health" on the save-and-refer path of a mental-health call (crisis first, urgent),
+    # also for a contact still queued on the phone, which the server does not know yet.
+    path = HiddenField(filters=[lambda value: value if value == "mental_health" else ""])
 
-    NOT_SENT = ("shared", "step", "q")
+    NOT_SENT = ("shared", "step", "q", "path")
 
     def item(self) -> dict:
         """The referral as the store takes it (the same fields a phone syncs)."""

@@ -232,8 +232,10 @@ def new_referral():
     """The referral form; optional ids of the service, the contact and the person.  From a
     contact, the person's alias carries over, and a mental-health contact makes it urgent."""
     db = get_db()
-    data = {key: request.args.get(key, "") for key in ("service_id", "contact_id", "person_id")}
-    data.update({"id": str(uuid.uuid4()), "urgency": "today", "shared": []})
+    data = {key: request.args.get(key, "")
+            for key in ("service_id", "contact_id", "person_id", "path")}
+    data.update({"id": str(uuid.uuid4()), "shared": [],
+                 "urgency": "urgent" if data["path"] == "mental_health" else "today"})
     contact = (store.visible_contact(db, data["contact_id"], _user())
                if data["contact_id"] else None)
     if contact is None:
@@ -241,7 +243,7 @@ def new_referral():
     else:
         data["person_id"] = data["person_id"] or contact.get("person_id") or ""
         if contact.get("kind") == "mental_health":
-            data["urgency"] = "urgent"
+            data["urgency"], data["path"] = "urgent", "mental_health"
     if data["person_id"]:
         person = store.referable_person(db, data["person_id"], _user())
         if person is None:
@@ -300,31 +302,41 @@ def create():
 def service_options():
     """Services that accept referrals, matching `q` (crisis services first for a crisis)."""
     return render("referrals/_service_options.html", selected=request.args.get("service_id"),
-                  services=_service_choices(request.args.get("q", ""),
-                                            request.args.get("contact_id")))
+                  services=_service_choices(
+                      request.args.get("q", ""), request.args.get("contact_id"),
+                      mental_health=request.args.get("path") == "mental_health"))
 
 
-def _service_choices(q: str, contact_id: str | None) -> list[dict]:
+def _service_choices(q: str, contact_id: str | None, *, mental_health: bool = False
+                     ) -> list[dict]:
+    """Services for the form: crisis services first on the mental-health path; otherwise the
+    crisis services come last, marked (`crisis`), so that a page kept for offline use can put
+    them first for a contact queued on the phone (offline-app.js), as online does."""
     db = get_db()
     now, tz = clock.now(), current_app.config["TIMEZONE"]
     found = search_services(db, q[:100], accepts_referrals=True, now=now, tz=tz, limit=20)
-    if not q.strip() and store.is_mental_health_contact(db, contact_id, _user()):
-        crisis = crisis_services(db, now=now, tz=tz, limit=5)
-        ids = {s["id"] for s in crisis}
-        found = crisis + [s for s in found if s["id"] not in ids]
-    return found
+    if q.strip():
+        return found
+    crisis = [dict(s) | {"crisis": True} for s in crisis_services(db, now=now, tz=tz, limit=5)]
+    ids = {s["id"] for s in crisis}
+    others = [s for s in found if s["id"] not in ids]
+    if mental_health or store.is_mental_health_contact(db, contact_id, _user()):
+        return crisis + others
+    return others + crisis
 
 
 def _form_page(form: ReferralForm, *, status: int = 200, q: str = "", notices=()):
     db = get_db()
     service = store.get_service(db, form.service_id.data)
-    services = [] if service else _service_choices(q, form.contact_id.data)
     contact = (store.visible_contact(db, form.contact_id.data, _user())
                if form.contact_id.data else None)
+    mental_health = form.path.data == "mental_health" or bool(
+        contact and contact.get("kind") == "mental_health")
+    services = [] if service else _service_choices(q, form.contact_id.data,
+                                                   mental_health=mental_health)
     return render("referrals/new.html", status=status, title=_("New referral"), form=form,
                   service=service, services=services, q=q, contact=contact,
-                  notices=notices, mental_health=bool(contact)
-                  and contact.get("kind") == "mental_health", **_labels())
+                  notices=notices, mental_health=mental_health, **_labels())
 
 
 # --- one referral ----------------------------------------------------------------------------
