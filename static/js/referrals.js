@@ -20,8 +20,10 @@ document.addEventListener("change", (event) => {
 document.addEventListener("change", (event) => {
   const input = event.target;
   if (!(input instanceof HTMLInputElement) || input.name !== "consent") return;
-  const personal = input.form && input.form.querySelector(".ref-personal");
-  if (personal) personal.disabled = input.value === "none" && input.checked;
+  if (!input.form) return;
+  input.form.querySelectorAll(".ref-personal").forEach((fieldset) => {
+    fieldset.disabled = input.value === "none" && input.checked;
+  });
 });
 
 // After Accept, Decline or Undo swaps an inbox row, focus stays on that row (its Undo when
