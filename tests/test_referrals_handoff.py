@@ -52,7 +52,7 @@ def test_the_form_starts_with_consent_and_has_no_native_validation(frozen):
     assert "novalidate" in page[page.index('id="referral-form"') - 200:page.index(
         'id="referral-form"') + 200]
     assert form.index('name="consent"') < form.index('name="shared"') < form.index(
-        'name="person_name"') < form.index('name="service_id"')
+        'name="service_id"') < form.index('name="person_name"')
     assert " required" not in form and "pattern=" not in form
 
 
