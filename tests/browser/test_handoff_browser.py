@@ -71,7 +71,9 @@ def _now(minutes_ago: int = 0) -> str:
     return (datetime.now(UTC) - timedelta(minutes=minutes_ago)).isoformat(timespec="seconds")
 
 
-def test_from_a_saved_contact_to_a_sent_referral_with_a_summary(live_server, phone):
+@pytest.mark.parametrize("width,height", [(390, 844), (320, 568)])
+def test_from_a_saved_contact_to_a_sent_referral_with_a_summary(live_server, browser, width,
+                                                                 height):
     db = live_server.db()
     add_services(db)
     person = add_person(db, alias="Robin Alias")
@@ -80,7 +82,8 @@ def test_from_a_saved_contact_to_a_sent_referral_with_a_summary(live_server, pho
     db.conn.commit()
     crisis = crisis_ids(db)
     db.conn.close()
-    page = phone.new_page()
+    page = browser.new_context(viewport={"width": width, "height": height}, is_mobile=True,
+                               has_touch=True).new_page()
     browser_login(page, live_server.url, "officer")
     page.wait_for_url(re.compile(r".*/contacts/.*"))
     page.goto(f"{live_server.url}/referrals/new?contact_id={contact}")
@@ -108,12 +111,13 @@ def test_from_a_saved_contact_to_a_sent_referral_with_a_summary(live_server, pho
     at = 0
     received = page.locator("#ref-receives dd[data-field]").all_inner_texts()
     assert "Robin Alias" in received
-    screenshot(page, "referrals_summary_phone")
+    screenshot(page, f"referrals_summary_{width}")
     tap(page.get_by_role("button", name="Send referral"))
     page.wait_for_url(re.compile(r".*/referrals/[0-9a-f-]{36}$"))
-    print(f"referral from a saved contact: {taps} taps, {scrolled} px scrolled")
+    print(f"referral from a saved contact at {width} px: {taps} taps, {scrolled} px scrolled")
     assert taps <= 6
-    assert scrolled <= 844  # at most one screen in all
+    if width == 390:
+        assert scrolled <= height  # at most one screen in all (at 320 px: bench/RESULTS.md)
     # Information only disables the personal fields at once.
     page.goto(f"{live_server.url}/referrals/new?contact_id={contact}")
     page.get_by_label("None: information only (no personal details go to the partner)").check()
