@@ -199,6 +199,7 @@ def test_every_tab_is_visible_at_320_px(live_server, browser, who, language):
     ("officer", ["/contacts/new", "/referrals/new", "/referrals/", "/directory/",
                  "/contacts/"]),
     ("partner", ["/referrals/", "/directory/"]),
+    ("coordinator", ["/directory/", "/referrals/", "/contacts/", "/reports/"]),
 ])
 def test_a_tab_walk_finds_no_focus_hidden_behind_the_bars(live_server, phone, who, paths):
     db = live_server.db()
