@@ -158,6 +158,11 @@ def test_partner_queue_three_urgent_by_waiting_time_call_and_undo(live_server, b
     assert page.evaluate(f"document.getElementById('referral-{ids[62]}')"
                          ".contains(document.activeElement)")
     assert page.locator(f"#referral-{ids[62]}").get_by_role("button", name="Accept").is_visible()
+    screenshot(page, "referrals_partner_queue_phone")
+    # On the referral's page too, the phone is a call button of at least 44 x 44 px.
+    page.goto(f"{live_server.url}/referrals/{ids[62]}")
+    call = page.locator(".ref-fields a.ref-tel").bounding_box()
+    assert call["width"] >= 44 and call["height"] >= 44
     context.close()
 
 
