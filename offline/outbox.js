@@ -427,7 +427,7 @@
     // The person the referral form opens with: the one typed here, else the one chosen.
     const typed = data.new_alias && data.is_group !== "1";
     return { id, records, personId: (typed ? data.new_person_id : data.person_id) || null,
-      then: data.then };
+      then: data.then, mentalHealth: data.kind === "mental_health" };
   }
 
   // --- change notification (pages listen to update their sync bar) ----------------------------

@@ -170,13 +170,16 @@ async function postOrKeep(request, url, kind) {
   const userKey = await FieldappOutbox.getKv("userKey").catch(() => null);
   if (!userKey) return offlinePage();
   const form = await copy.formData();
-  const { id, records, personId, then } = FieldappOutbox.recordsFromEntries(kind, [...form.entries()]);
+  // The referral form's "Search" is no record: it needs the server (nothing is queued).
+  if (form.get("step") === "find") return offlinePage();
+  const { id, records, personId, then, mentalHealth } = FieldappOutbox.recordsFromEntries(kind, [...form.entries()]);
   await FieldappOutbox.add({ id, kind, userKey, records });
   const back = new URL(url.pathname, url);
   if (kind === "contacts" && then === "refer") {
     back.pathname = "/referrals/new";
     back.searchParams.set("contact_id", id);
     if (personId) back.searchParams.set("person_id", personId);
+    if (mentalHealth) back.searchParams.set("path", "mental_health");
   }
   back.searchParams.set("queued", id);
   return Response.redirect(back.href, 303);

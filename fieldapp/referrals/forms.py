@@ -46,11 +46,21 @@ class ReferralForm(_Form):
     preferred_contact = StringField()
     urgency = StringField()
     handoff_note = TextAreaField()
+    # The form's own buttons, not part of the referral: "review" (check your answers) or
+    # "find" (search the services, keeping everything typed), and the service search.
+    step = HiddenField()
+    q = StringField(filters=[lambda value: (value or "").strip()[:100]])
+    # "mental_health" on the save-and-refer path of a mental-health call (crisis first, urgent),
+    # also for a contact still queued on the phone, which the server does not know yet.
+    path = HiddenField(filters=[lambda value: value if value == "mental_health" else ""])
+
+    NOT_SENT = ("shared", "step", "q", "path")
 
     def item(self) -> dict:
         """The referral as the store takes it (the same fields a phone syncs)."""
         return {field.name: field.data if field.data is not None else ""
-                for field in self if field.name != "shared"} | {"shared": self.shared.data or []}
+                for field in self if field.name not in self.NOT_SENT} | {
+                    "shared": self.shared.data or []}
 
     def refuse(self, errors: dict) -> None:
         """The store's messages, on the fields the officer fills in; the others (the id, the

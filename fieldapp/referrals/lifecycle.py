@@ -9,6 +9,7 @@ referral's current status raises IllegalTransition (the routes answer 409).
 """
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlite_utils import Database
@@ -32,6 +33,7 @@ REASON_LABELS = {
     "duplicate": _l("duplicate"), "person_declined": _l("declined by the person"),
     "completed": _l("completed"), "unable_to_contact": _l("unable to contact"),
     "withdrawn": _l("withdrawn by the officer"), "expired": _l("expired"),
+    "undone": _l("answer undone"),
 }
 # Which timestamp column each status fills.
 STAMP = {"sent": "sent_at", "received": "received_at", "accepted": "accepted_at",
@@ -144,6 +146,55 @@ def transition(db: Database, referral_id: str, action: str, *, user: dict | None
                      object_type="referral", object_id=referral_id, ip=ip,
                      detail={"from": current, "to": spec.target, "reason": reason})
     return {**referral, **changes}
+
+
+UNDOABLE = ("accept", "decline")  # a partner's answer, undone within UNDO_SECONDS
+UNDO_SECONDS = 10
+
+
+def undo_deadline(db: Database, referral_id: str, user: dict, *, seconds: int = UNDO_SECONDS
+                  ) -> str | None:
+    """Until when `user` may undo their last answer to the referral (ISO), else None: only
+    the referral's last event, an accept or decline by this same user."""
+    rows = list(db.query(
+        "select * from referral_event where referral_id = ? order by id desc limit 1",
+        [referral_id]))
+    if not rows:
+        return None
+    event = rows[0]
+    if (event["user_id"] != user.get("id") or event["to_status"] not in ("accepted", "declined")
+            or event["from_status"] not in OPEN_STATUSES):
+        return None
+    moment = datetime.fromisoformat(event["at"]) + timedelta(seconds=seconds)
+    return moment.isoformat(timespec="seconds")
+
+
+def undo(db: Database, referral_id: str, *, user: dict, now: str, seconds: int = UNDO_SECONDS,
+         ip: str | None = None) -> dict:
+    """Undo the user's accept or decline within `seconds`: back to the status before it (an
+    event "undone" and an audit event, in one transaction)."""
+    with writing(db):
+        deadline = undo_deadline(db, referral_id, user, seconds=seconds)
+        if deadline is None or now > deadline:
+            raise IllegalTransition(_l("This answer can no longer be undone."))
+        event = next(db.query("select * from referral_event where referral_id = ?"
+                              " order by id desc limit 1", [referral_id]))
+        current, previous = event["to_status"], event["from_status"]
+        changes = {"status": previous, STAMP[current]: None, "updated_at": now}
+        if current == "declined":
+            changes["status_reason"] = None
+        assignments = ", ".join(f"[{column}] = ?" for column in changes)
+        cursor = db.execute(f"update referral set {assignments} where id = ? and status = ?",
+                            [*changes.values(), referral_id, current])
+        if cursor.rowcount != 1:
+            raise IllegalTransition(_l("This referral changed meanwhile; reload and try again."))
+        db["referral_event"].insert({
+            "referral_id": referral_id, "at": now, "user_id": user["id"],
+            "from_status": current, "to_status": previous, "reason": "undone"})
+        audit.record(db, at=now, action="referral_undo", user=user, object_type="referral",
+                     object_id=referral_id, ip=ip, detail={"from": current, "to": previous})
+        rows = list(db.query("select * from referral where id = ?", [referral_id]))
+    return rows[0]
 
 
 def record_sent(db: Database, referral_id: str, *, user: dict, now: str,

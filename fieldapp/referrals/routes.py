@@ -86,7 +86,20 @@ bp.record_once(lambda _state: outbox.mail_queued.connect(mail.remember_queued))
 @bp.app_context_processor
 def referral_globals() -> dict:
     return {"referrals_overdue": _overdue_for_current_user,
+            "referral_partner_view": store.partner_view, "referral_waiting": referral_waiting,
             "referral_actions": lifecycle.allowed_actions, "referral_label": referral_label}
+
+
+def referral_waiting(referral: dict) -> dict | None:
+    """How long an unanswered referral has waited, in minutes, and whether it is overdue (an
+    urgent one not answered within URGENT_ACCEPT_MINUTES); None once answered."""
+    if referral.get("status") not in lifecycle.OPEN_STATUSES or not referral.get("sent_at"):
+        return None
+    waited = clock.now() - datetime.fromisoformat(referral["sent_at"])
+    minutes = max(int(waited.total_seconds() // 60), 0)
+    limit = int(current_app.config.get("URGENT_ACCEPT_MINUTES", 30))
+    return {"minutes": minutes, "hours": minutes // 60, "rest": minutes % 60,
+            "overdue": referral.get("urgency") == "urgent" and minutes >= limit}
 
 
 def referral_label(kind: str, code: str | None) -> str:
@@ -216,12 +229,21 @@ def settings():
 @bp.get("/new")
 @role_required("officer", "coordinator")
 def new_referral():
-    """The referral form; optional ids of the service, the contact and the person."""
+    """The referral form; optional ids of the service, the contact and the person.  From a
+    contact, the person's alias carries over, and a mental-health contact makes it urgent."""
     db = get_db()
-    data = {key: request.args.get(key, "") for key in ("service_id", "contact_id", "person_id")}
-    data.update({"id": str(uuid.uuid4()), "urgency": "today", "shared": []})
-    if data["contact_id"] and not store.contact_visible(db, data["contact_id"], _user()):
+    data = {key: request.args.get(key, "")
+            for key in ("service_id", "contact_id", "person_id", "path")}
+    data.update({"id": str(uuid.uuid4()), "shared": [],
+                 "urgency": "urgent" if data["path"] == "mental_health" else "today"})
+    contact = (store.visible_contact(db, data["contact_id"], _user())
+               if data["contact_id"] else None)
+    if contact is None:
         data["contact_id"] = ""  # someone else's contact is as good as absent
+    else:
+        data["person_id"] = data["person_id"] or contact.get("person_id") or ""
+        if contact.get("kind") == "mental_health":
+            data["urgency"], data["path"] = "urgent", "mental_health"
     if data["person_id"]:
         person = store.referable_person(db, data["person_id"], _user())
         if person is None:
@@ -232,18 +254,47 @@ def new_referral():
     return _form_page(ReferralForm(data=data), q=request.args.get("q", ""))
 
 
+INFO_ONLY_IGNORED = _l("Information only: the boxes ticked to share personal details were "
+                       "ignored, and nothing personal goes to the partner.")
+
+
 @bp.post("/new")
 @role_required("officer", "coordinator")
 def create():
-    """Send a referral (the same store path as the phone's sync); refused without consent."""
+    """Send a referral (the same store path as the phone's sync); refused without consent.
+
+    The form's "Check and send" (step=review) shows what the partner will receive first;
+    "Search" (step=find) lists the services again keeping every field; the summary's "Send"
+    posts the fields without a step."""
     form = ReferralForm()
-    result = store.apply_referral(get_db(), form.item(), _user(), clock.iso())
+    notices = []
+    if form.consent.data == "none" and form.shared.data:
+        # Without JavaScript the boxes stay tickable: the server ignores them and says so.
+        form.shared.data = []
+        notices.append(str(INFO_ONLY_IGNORED))
+    if form.step.data == "find":
+        return _form_page(form, q=form.q.data or "", notices=notices)
+    db = get_db()
+    if form.step.data == "review":
+        clean, errors = store.validate(db, form.item(), _user())
+        if errors:
+            form.refuse(errors)
+            return _form_page(form, status=422, notices=notices)
+        service = clean.pop("_service")
+        received = store.partner_view(clean | {"service_name": service["name"]})
+        return render("referrals/review.html", title=_("Check the referral"), form=form,
+                      service=service, received=received, notices=notices,
+                      kept=store.kept_from_partner(form.item(), clean), **_labels())
+    result = store.apply_referral(db, form.item(), _user(), clock.iso())
     if result["status"] in ("created", "unchanged"):
         if result["status"] == "created":
+            for notice in notices:
+                flash(notice, "ok")
             flash(_("Referral sent. Make the warm call now."), "ok")
         return redirect(url_for("referrals.detail", referral_id=result["id"]))
     form.refuse(result["errors"])
-    return _form_page(form, status=409 if result["status"] == "conflict" else 400)
+    return _form_page(form, status=409 if result["status"] == "conflict" else 400,
+                      notices=notices)
 
 
 @bp.get("/services")
@@ -251,30 +302,41 @@ def create():
 def service_options():
     """Services that accept referrals, matching `q` (crisis services first for a crisis)."""
     return render("referrals/_service_options.html", selected=request.args.get("service_id"),
-                  services=_service_choices(request.args.get("q", ""),
-                                            request.args.get("contact_id")))
+                  services=_service_choices(
+                      request.args.get("q", ""), request.args.get("contact_id"),
+                      mental_health=request.args.get("path") == "mental_health"))
 
 
-def _service_choices(q: str, contact_id: str | None) -> list[dict]:
+def _service_choices(q: str, contact_id: str | None, *, mental_health: bool = False
+                     ) -> list[dict]:
+    """Services for the form: crisis services first on the mental-health path; otherwise the
+    crisis services come last, marked (`crisis`), so that a page kept for offline use can put
+    them first for a contact queued on the phone (offline-app.js), as online does."""
     db = get_db()
     now, tz = clock.now(), current_app.config["TIMEZONE"]
     found = search_services(db, q[:100], accepts_referrals=True, now=now, tz=tz, limit=20)
-    if not q.strip() and store.is_mental_health_contact(db, contact_id, _user()):
-        crisis = crisis_services(db, now=now, tz=tz, limit=5)
-        ids = {s["id"] for s in crisis}
-        found = crisis + [s for s in found if s["id"] not in ids]
-    return found
+    if q.strip():
+        return found
+    crisis = [dict(s) | {"crisis": True} for s in crisis_services(db, now=now, tz=tz, limit=5)]
+    ids = {s["id"] for s in crisis}
+    others = [s for s in found if s["id"] not in ids]
+    if mental_health or store.is_mental_health_contact(db, contact_id, _user()):
+        return crisis + others
+    return others + crisis
 
 
-def _form_page(form: ReferralForm, *, status: int = 200, q: str = ""):
+def _form_page(form: ReferralForm, *, status: int = 200, q: str = "", notices=()):
     db = get_db()
     service = store.get_service(db, form.service_id.data)
-    services = [] if service else _service_choices(q, form.contact_id.data)
+    contact = (store.visible_contact(db, form.contact_id.data, _user())
+               if form.contact_id.data else None)
+    mental_health = form.path.data == "mental_health" or bool(
+        contact and contact.get("kind") == "mental_health")
+    services = [] if service else _service_choices(q, form.contact_id.data,
+                                                   mental_health=mental_health)
     return render("referrals/new.html", status=status, title=_("New referral"), form=form,
-                  service=service, services=services, q=q,
-                  mental_health=store.is_mental_health_contact(db, form.contact_id.data,
-                                                               _user()),
-                  **_labels())
+                  service=service, services=services, q=q, contact=contact,
+                  notices=notices, mental_health=mental_health, **_labels())
 
 
 # --- one referral ----------------------------------------------------------------------------
@@ -341,6 +403,7 @@ def transition(referral_id, action):
         row = form.fragment.data == "row"
         return render("referrals/_inbox_row.html" if row else "referrals/_status.html",
                       status=code, refused=form if form.form_errors else None,
+                      undo=_undo_offer(referral, action) if code == 200 else None,
                       **_context(referral))
     if form.form_errors:
         return _detail_page(referral, status=code, refused=form)
@@ -348,6 +411,44 @@ def transition(referral_id, action):
     # The inbox row's forms send the inbox view they came from, to go back to it.
     back = safe_next(form.next.data)
     return redirect(back or url_for("referrals.detail", referral_id=referral_id))
+
+
+def _undo_seconds() -> int:
+    return int(current_app.config.get("REFERRAL_UNDO_SECONDS", lifecycle.UNDO_SECONDS))
+
+
+def _undo_offer(referral: dict, action: str) -> dict | None:
+    """The Undo a partner is offered for a few seconds after answering (accept, decline)."""
+    if action not in lifecycle.UNDOABLE or current_user.role != "partner":
+        return None
+    deadline = lifecycle.undo_deadline(get_db(), referral["id"], _user(),
+                                       seconds=_undo_seconds())
+    return {"until": deadline, "seconds": _undo_seconds()} if deadline else None
+
+
+@bp.post("/<referral_id>/undo")
+@role_required("partner")
+def undo(referral_id):
+    """Undo the partner's own accept or decline within a few seconds (audited; the lifecycle
+    says no after that, or to anyone else)."""
+    _load(referral_id)
+    form, code = TransitionForm(), 200
+    try:
+        lifecycle.undo(get_db(), referral_id, user=_user(), now=clock.iso(),
+                       seconds=_undo_seconds(), ip=client_ip())
+    except lifecycle.TransitionError as exc:
+        form.refuse(exc.message)
+        code = exc.status
+    referral = _load(referral_id)
+    if is_htmx() and form.fragment.data == "row":
+        return render("referrals/_inbox_row.html", status=code,
+                      refused=form if form.form_errors else None, undone=code == 200,
+                      **_context(referral))
+    if form.form_errors:
+        return _detail_page(referral, status=code, refused=form)
+    flash(_("Answer undone: the referral is %(status)s again.",
+            status=lifecycle.STATUS_LABELS[referral["status"]]), "ok")
+    return redirect(safe_next(form.next.data) or url_for("referrals.inbox"))
 
 
 def _detail_page(referral: dict, *, status: int = 200, refused=None):

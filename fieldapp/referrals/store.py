@@ -43,6 +43,23 @@ PARTNER_FIELDS = ["id", "service_id", "organization_id", "urgency", "consent", "
                   "preferred_contact", "status", "status_reason", "outcome", "created_at",
                   "sent_at", "received_at", "accepted_at", "declined_at", "attempted_at",
                   "connected_at", "closed_at", "service_name", "replaces_referral_id"]
+# What the partner receives, in the order shown: (column, label, the shared code that carries
+# it, None when every referral carries it).  The officer's check-your-answers summary and the
+# partner's page are both built from this one list (`partner_view`), so they cannot drift apart.
+PARTNER_VIEW = [
+    ("service_name", _l("Service"), None),
+    ("urgency", _l("Urgency"), None),
+    ("consent", _l("Consent"), None),
+    ("person_name", _l("Name"), "name"),
+    ("person_phone", _l("Phone"), "phone"),
+    ("person_birth_year", _l("Year of birth"), "birth_year"),
+    ("preferred_contact", _l("Preferred contact"), "phone"),
+    ("handoff_note", _l("Hand-off note"), "note"),
+]
+# What the officer may type that a consent or an unticked box keeps from the partner.
+TYPED_FIELDS = {"person_name": "name", "person_phone": "phone",
+                "person_birth_year": "birth_year", "preferred_contact": "phone",
+                "handoff_note": "note"}
 SELECT = """
     select r.*, s.name as service_name, s.intake_phone as intake_phone,
            s.intake_instructions as intake_instructions, o.name as organization_name,
@@ -258,6 +275,11 @@ def contact_visible(db: Database, contact_id: str, user: dict) -> bool:
     return contacts_store.get_contact(db, contact_id, user) is not None
 
 
+def visible_contact(db: Database, contact_id: str, user: dict) -> dict | None:
+    """The contact a referral starts from, if the user may see it (its kind, person, place)."""
+    return contacts_store.get_contact(db, contact_id, user)
+
+
 def referable_person(db: Database, person_id: str, user: dict) -> dict | None:
     """A person the user may refer: one of their police service (officers can find any of
     them by alias in the people search), never a merged-away record."""
@@ -349,6 +371,36 @@ def for_partner(referral: dict) -> dict:
     return shown
 
 
+def partner_view(referral: dict) -> list[dict]:
+    """The partner's fields of a referral (or of a form's clean values), in PARTNER_VIEW's
+    order: [{"key", "label", "value"}], empty values left out.  An information-only referral
+    carries no personal field whatever was typed."""
+    shared = referral.get("shared") or []
+    if isinstance(shared, str):
+        shared = json.loads(shared)
+    rows = []
+    for key, label, code in PARTNER_VIEW:
+        if code is not None and (referral.get("consent") == "none" or code not in shared):
+            continue
+        value = referral.get(key)
+        if value not in (None, ""):
+            rows.append({"key": key, "label": str(label), "value": value})
+    return rows
+
+
+def kept_from_partner(item: dict, clean: dict) -> list[dict]:
+    """What the officer typed that the partner will not receive (the summary says so):
+    [{"key", "label", "value"}]."""
+    sent = {row["key"] for row in partner_view(clean)}
+    labels = {key: label for key, label, _code in PARTNER_VIEW}
+    kept = []
+    for key in TYPED_FIELDS:
+        value = _text(item.get(key))
+        if value and key not in sent:
+            kept.append({"key": key, "label": str(labels[key]), "value": value})
+    return kept
+
+
 def _decorate(row: dict) -> dict:
     row = dict(row)
     row["shared"] = json.loads(row["shared"]) if row.get("shared") else []
@@ -363,9 +415,13 @@ def partner_inbox(db: Database, organization_id: str, *, status: str | None = No
         return _partner_inbox_page(db, organization_id, limit)
     where, params = ["r.organization_id = ?"], [organization_id]
     _filters(where, params, status=status, q=q)
+    # Unanswered first: urgent before the others, then the longest waiting (an overdue one has
+    # waited longest); then the answered ones, newest first.
     order = ("(r.status in ('sent', 'received')) desc,"
              " case r.urgency when 'urgent' then 0 when 'today' then 1 else 2 end"
-             " * (r.status in ('sent', 'received')), r.sent_at desc")
+             " * (r.status in ('sent', 'received')),"
+             " case when r.status in ('sent', 'received') then r.sent_at end,"
+             " r.sent_at desc")
     # Sort and cut the page on the referral table alone, then join the page's 200 rows.
     sql = (SELECT.replace("from referral r", "from (select r.id as page_id from referral r"
                           " where " + " and ".join(where) + f" order by {order} limit ?) page"
@@ -375,11 +431,12 @@ def partner_inbox(db: Database, organization_id: str, *, status: str | None = No
 
 def _partner_inbox_page(db: Database, organization_id: str, limit: int) -> list[dict]:
     """The unfiltered inbox in two index-ordered reads: every unanswered referral (urgent
-    first, newest first), then the newest answered ones up to `limit`."""
+    first, then the longest waiting: an overdue one has waited longest), then the newest
+    answered ones up to `limit`."""
     open_rows = list(db.query(
         SELECT + " where r.organization_id = ? and r.status in ('sent', 'received')"
         " order by case r.urgency when 'urgent' then 0 when 'today' then 1 else 2 end,"
-        " r.sent_at desc limit ?", [organization_id, limit]))
+        " r.sent_at limit ?", [organization_id, limit]))
     rest = limit - len(open_rows)
     answered = list(db.query(
         SELECT.replace("from referral r", "from (select r.id as page_id from referral r"

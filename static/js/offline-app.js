@@ -383,6 +383,17 @@
       const input = form.querySelector(`input[type=hidden][name="${name}"]`);
       if (input && !input.value && params.get(name)) input.value = params.get(name);
     }
+    // The mental-health path, also for a contact queued on the phone: urgent, crisis first
+    // (the page lists the crisis services last, marked, when it was kept without a contact).
+    if (params.get("path") === "mental_health") {
+      const path = form.querySelector('input[type=hidden][name="path"]');
+      if (path) path.value = "mental_health";
+      const urgent = form.querySelector('input[name="urgency"][value="urgent"]');
+      if (urgent) urgent.checked = true;
+      const list = form.querySelector("#service-options");
+      const legend = list && list.querySelector("legend");
+      if (legend) [...list.querySelectorAll("[data-crisis]")].reverse().forEach((l) => legend.after(l));
+    }
     const service = params.get("service_id");
     const radio = service && form.querySelector(`input[name="service_id"][value="${CSS.escape(service)}"]`);
     if (radio && !form.querySelector('input[name="service_id"]:checked')) radio.checked = true;
@@ -401,7 +412,7 @@
   }
 
   async function keep(form, kind, submitter) {
-    const { id, records, personId, then } = recordsFrom(kind, form, submitter);
+    const { id, records, personId, then, mentalHealth } = recordsFrom(kind, form, submitter);
     await Outbox.add({ id, kind, userKey, records });
     form.reset();
     freshIds(form); // the next record gets new ids
@@ -411,6 +422,7 @@
     if (kind === "contacts" && then === "refer") {
       const params = new URLSearchParams({ contact_id: id });
       if (personId) params.set("person_id", personId);
+      if (mentalHealth) params.set("path", "mental_health");
       location.assign("/referrals/new?" + params);
     }
   }
@@ -423,7 +435,9 @@
     if (!(form instanceof HTMLFormElement) || form.id === "logout-form") return;
     const kind = outboxKind(form);
     if (kind === "contacts") stampSavingTime(form);
+    const search = event.submitter && event.submitter.name === "step" && event.submitter.value === "find";
     if (!kind || navigator.onLine) return; // (the server validates every record when it syncs)
+    if (search) { event.preventDefault(); return; } // a service search is no record to queue
     event.preventDefault();
     event.stopImmediatePropagation();
     keep(form, kind, event.submitter);

@@ -81,7 +81,9 @@ def test_enter_in_the_referral_form_sends_the_referral_not_another_action(live_s
     assert "/referrals/new" in page.url
     referral_url = page.url
     buttons = page.locator("#referral-form button[type=submit], #referral-form button:not([type])")
-    assert ["Send referral"] == [b.strip() for b in buttons.all_inner_texts()]
+    # Issue 19: the form's default button checks and sends (the summary), before the Search.
+    assert ["Check and send", "Search", "Check and send"] == [
+        b.strip() for b in buttons.all_inner_texts()]
     for field in ("#consent_reason", "#person_name", "#person_phone", "#person_birth_year",
                   "#preferred_contact"):
         page.goto(referral_url)
@@ -93,3 +95,4 @@ def test_enter_in_the_referral_form_sends_the_referral_not_another_action(live_s
         # The only thing Enter sends is the referral form itself, to its own action.
         assert f"{live_server.url}/referrals/new" == sent.value.url
         assert "service_id=" in sent.value.post_data
+        assert "step=review" in sent.value.post_data

@@ -112,7 +112,7 @@ def log_referral_offline(page, base_url, service):
     page.check('input[name="shared"][value="name"]', force=True)
     page.fill("#person_name", "Offline Person (demo)")
     page.fill("#handoff_note", "Offline referral (demo)")
-    page.locator("#referral-form button[type=submit]").click()
+    page.locator("#referral-form .ref-send button.primary").click()
     page.wait_for_selector(".pwa-saved")
 
 
@@ -533,7 +533,7 @@ def test_save_and_refer_offline_links_the_referral_to_its_contact(server, phone)
     assert contact_id == page.locator('#referral-form input[name="contact_id"]').input_value()
     page.locator('input[name="service_id"]').first.check(force=True)
     page.check('input[name="consent"][value="verbal"]', force=True)
-    page.locator("#referral-form button[type=submit]").click()
+    page.locator("#referral-form .ref-send button.primary").click()
     page.wait_for_selector(".pwa-saved")
     assert 2 == outbox_size(page)
 

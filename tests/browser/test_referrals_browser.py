@@ -27,6 +27,7 @@ def test_officer_sends_urgent_referral_partner_accepts_officer_sees_it(live_serv
     officer.fill("#person_phone", "902-555-0142")
     officer.get_by_label("Urgent").check()
     officer.fill("#handoff_note", "Expecting your call this afternoon.")
+    officer.get_by_role("button", name="Check and send").click()  # the summary (issue 19)
     officer.get_by_role("button", name="Send referral").click()
     officer.wait_for_url(re.compile(r".*/referrals/[0-9a-f-]{36}$"))
     assert officer.get_by_role("heading", name="Make the warm call").is_visible()

@@ -71,6 +71,8 @@ POLICY = {
         "roles": {"partner"},
         "args": lambda db: {**urgent(db), "action": "accept"},
     },
+    # Undo only the partner's own answer of a few seconds ago (else 409, never someone else's).
+    "referrals.undo": {"roles": {"partner"}, "args": urgent},
     "referrals.reassign": {
         "roles": {"coordinator"},
         "args": lambda db: {"referral_id": _demo_referral(
