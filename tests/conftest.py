@@ -207,3 +207,15 @@ def axe_violations(page) -> list[dict]:
         "axe.run().then(r => r.violations.map(v => ({id: v.id, impact: v.impact, "
         "nodes: v.nodes.map(n => n.target.join(' '))})))"
     )
+
+
+def save_a_contact(page, base_url: str) -> None:
+    """Log one quick contact on the officer's form (the install hint's moment: issue 15)."""
+    from fieldapp.contacts import demo
+
+    page.goto(f"{base_url}/contacts/new")
+    for name, value in (("place_id", demo.PLACE_DROPIN), ("kind", "wellness_check"),
+                        ("outcome", "information_given")):
+        page.locator(f"label.chip:has(input[name={name}][value='{value}'])").click()
+    page.locator(".contacts-save button").click()
+    page.wait_for_url(f"{base_url}/contacts/*-*")

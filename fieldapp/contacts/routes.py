@@ -269,6 +269,7 @@ def detail(contact_id):
         refer_url=_referral_url(contact_id) if contact["officer_id"] == user["id"] else None,
         crisis=_crisis_services() if mental_health else [],
         favourite=contact["place_id"] in places.favourite_place_ids(db, user["id"]),
+        offer_install=store.can_undo(contact, user, now),  # just saved: the install hint's moment
     )
 
 
