@@ -148,8 +148,10 @@ def inbox():
             return page
         # The list's poll (and a search's): an unchanged fragment costs a 304, no body.
         # (The page stays no-store: referrals.js sends If-None-Match itself.)  The ETag leaves
-        # out the forms' CSRF tokens, which differ on every render.
-        unchanging = CSRF_VALUE.sub("", page.get_data(as_text=True))
+        # out the forms' CSRF tokens, which differ on every render, but changes every half hour
+        # so that a list left open gets fresh tokens before they expire (Flask-WTF: 1 hour).
+        half_hour = clock.now().strftime("%Y%m%d%H") + str(clock.now().minute // 30)
+        unchanging = half_hour + CSRF_VALUE.sub("", page.get_data(as_text=True))
         page.set_etag(hashlib.sha256(unchanging.encode()).hexdigest()[:32])
         return page.make_conditional(request)
     if role == "officer":
