@@ -120,3 +120,7 @@ PWA_BACKOFF_BASE_MS = 2000
 
 # Freeze the clock (ISO 8601, UTC) for tests and demos; empty means the real clock.
 NOW = ""
+
+# The partner inbox asks for its list again every this many seconds (htmx polling; an unchanged
+# list answers 304 Not Modified).  Tests make it short.
+INBOX_POLL_SECONDS = 20

@@ -8,7 +8,7 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from fieldapp.contacts import demo
-from tests.conftest import make_app
+from tests.support import make_app
 
 NOW = "2026-03-02T14:00:00+00:00"
 OCCURRED = "2026-03-02T13:30:00+00:00"

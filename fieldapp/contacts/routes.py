@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from fieldapp import clock
-from fieldapp.contacts import bp, people, places, store, vocab
+from fieldapp.contacts import bp, people, places, store, usual, vocab
 from fieldapp.contacts.forms import (
     HEADCOUNT_CHOICES,
     ActiveForm,
@@ -120,17 +120,22 @@ def _form_context(db, form: ContactEditForm, *, editing=None, people_found=None)
     for place in places.recent_places(db, user["id"]):
         if place["id"] not in quick_ids and place["id"] in by_id:
             quick_ids.append(place["id"])
-    quick_ids = quick_ids[:6]
+    quick_ids = quick_ids[:3]  # the common contact fits one phone screen (issue 15)
     chosen = values.get("place_id")
     if chosen and chosen in by_id and chosen not in quick_ids:
         quick_ids.append(chosen)
     person = store.resolve_person(db, values["person_id"]) if values.get("person_id") else None
+    offered = {name: vocab.choices(name, rows) for name in vocab.VOCABULARIES}
+    first = usual.most_used(db, user, _now(),
+                            {name: [code for code, _label in pairs]
+                             for name, pairs in offered.items()})
     return {
         "form": form,
         "values": values,
-        "kinds": vocab.choices("kind", rows),
-        "populations": vocab.choices("population", rows),
-        "outcomes": vocab.choices("outcome", rows),
+        "kinds": offered["kind"],
+        "populations": offered["population"],
+        "outcomes": offered["outcome"],
+        "usual": first,
         "age_bands": list(vocab.AGE_BANDS.items()),
         "headcount_choices": HEADCOUNT_CHOICES,
         "quick_places": [by_id[pid] for pid in quick_ids],
@@ -272,6 +277,7 @@ def detail(contact_id):
         refer_url=_referral_url(contact_id) if contact["officer_id"] == user["id"] else None,
         crisis=_crisis_services() if mental_health else [],
         favourite=contact["place_id"] in places.favourite_place_ids(db, user["id"]),
+        offer_install=store.can_undo(contact, user, now),  # just saved: the install hint's moment
     )
 
 

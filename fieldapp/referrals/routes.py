@@ -4,7 +4,9 @@ Thin views: parse, authorize (role, then `referral_for` for the object), call th
 lifecycle, render.  The same URLs serve each role within its own scope; the rest is 404.
 """
 
+import hashlib
 import io
+import re
 import uuid
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -12,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 from flask import Response, current_app, flash, redirect, request, url_for
-from flask_babel import get_locale
+from flask_babel import format_timedelta, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -71,6 +73,18 @@ def referral_time(value: str | None) -> str:
     if moment.date() == clock.now().astimezone(tz).date():
         return moment.strftime("%H:%M")
     return f"{_day_month(moment.date(), str(get_locale()))} {moment:%H:%M}"
+
+
+CSRF_VALUE = re.compile(r'name="csrf_token" value="[^"]*"')
+
+
+@bp.app_template_filter("referral_ago")
+def referral_ago(value: str | None) -> str:
+    """How long ago a stored instant was, in the user's language ("12 minutes ago")."""
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value)
+    return format_timedelta(moment - clock.now(), granularity="minute", add_direction=True)
 
 
 @lru_cache(maxsize=512)
@@ -136,12 +150,23 @@ def inbox():
     status_filter = form.status.data
     if role == "partner":
         organization_id = current_user.organization_id
-        return render("referrals/inbox.html", "referrals/_inbox_rows.html",
+        page = render("referrals/inbox.html", "referrals/_inbox_rows.html",
                       title=_("Referrals"), referrals=store.partner_inbox(
                           db, organization_id, status=status_filter),
                       unanswered=store.unanswered_count(db, organization_id),
                       status_filter=status_filter,
+                      poll_seconds=current_app.config["INBOX_POLL_SECONDS"],
                       setting=store.org_setting(db, organization_id), q="", **_labels())
+        if not is_htmx():
+            return page
+        # The list's poll (and a search's): an unchanged fragment costs a 304, no body.
+        # (The page stays no-store: referrals.js sends If-None-Match itself.)  The ETag leaves
+        # out the forms' CSRF tokens, which differ on every render, but changes every half hour
+        # so that a list left open gets fresh tokens before they expire (Flask-WTF: 1 hour).
+        half_hour = clock.now().strftime("%Y%m%d%H") + str(clock.now().minute // 30)
+        unchanging = half_hour + CSRF_VALUE.sub("", page.get_data(as_text=True))
+        page.set_etag(hashlib.sha256(unchanging.encode()).hexdigest()[:32])
+        return page.make_conditional(request)
     if role == "officer":
         return render("referrals/mine.html", "referrals/_my_list.html", title=_("My referrals"),
                       referrals=store.officer_referrals(db, current_user.id),

@@ -39,3 +39,42 @@ document.addEventListener("keydown", (event) => {
   const button = event.target.parentElement.querySelector("button[hx-post]");
   if (button) { event.preventDefault(); button.click(); }
 });
+
+// A vocabulary collapses to its choice once chosen ("Change" opens it again), and Save says
+// what will be saved.  Without JavaScript every chip stays on screen and Save just says Save.
+function saveSummary(form) {
+  const what = form.querySelector(".contacts-save-what");
+  if (!what) return;
+  const picked = [];
+  for (const name of ["kind", "populations", "outcome"]) {
+    form.querySelectorAll(`input[name="${name}"]:checked`).forEach((input) => {
+      picked.push(input.nextElementSibling.textContent.trim());
+    });
+  }
+  what.textContent = picked.length ? what.dataset.separator + picked.join(" · ") : "";
+}
+
+document.addEventListener("change", (event) => {
+  const input = event.target;
+  const form = input.closest(".contact-form");
+  if (!form || !input.matches(".chip input")) return;
+  const field = input.closest("fieldset[data-collapse]");
+  if (field && input.checked && input.value) {
+    field.dataset.collapsed = "";
+    const more = field.querySelector("details.contacts-more");
+    if (more && !more.contains(input)) more.open = false;
+    const change = field.querySelector(".chip-change");
+    if (change) change.hidden = false;
+  }
+  saveSummary(form);
+});
+
+document.addEventListener("click", (event) => {
+  const change = event.target.closest(".chip-change");
+  if (!change) return;
+  const field = change.closest("fieldset[data-collapse]");
+  delete field.dataset.collapsed;
+  change.hidden = true;
+});
+
+document.querySelectorAll(".contact-form").forEach(saveSummary);

@@ -43,3 +43,47 @@ document.addEventListener("htmx:afterSwap", (event) => {
     }, seconds * 1000);
   }
 });
+
+// The partner inbox's poll (templates/referrals/_inbox_rows.html): ask with the last ETag, so
+// an unchanged list answers 304 (base.html: 304 never swaps).  Rows that appear are marked
+// "New" (and stay marked), announced in the polite live region, and the tab shows the count.
+const inbox = { etag: null, seen: null, fresh: new Set() };
+
+document.addEventListener("htmx:configRequest", (event) => {
+  if (event.detail.elt.id === "inbox-list" && inbox.etag) {
+    event.detail.headers["If-None-Match"] = inbox.etag;
+  }
+});
+
+document.addEventListener("htmx:beforeOnLoad", (event) => {  // (before the swap detaches it)
+  if (event.detail.elt.id !== "inbox-list") return;
+  const etag = event.detail.xhr.getResponseHeader("ETag");
+  if (etag) inbox.etag = etag;
+});
+
+function inboxUpdated() {
+  const list = document.getElementById("inbox-list");
+  const news = document.getElementById("inbox-news");
+  if (!list || !news) return;
+  const ids = Array.from(list.querySelectorAll("tr.ref-row"), (row) => row.id);
+  const added = inbox.seen ? ids.filter((id) => !inbox.seen.has(id)) : [];
+  added.forEach((id) => inbox.fresh.add(id));
+  inbox.seen = new Set([...(inbox.seen || []), ...ids]);
+  inbox.fresh.forEach((id) => {
+    const row = document.getElementById(id);
+    if (!row || row.classList.contains("ref-arrived")) return;
+    row.classList.add("ref-arrived");
+    const badge = document.createElement("span");
+    badge.className = "badge badge-new";
+    badge.textContent = news.dataset.new;
+    row.querySelector("td").prepend(badge, " ");
+  });
+  if (added.length) {
+    news.textContent = added.length === 1 ? news.dataset.one
+      : news.dataset.many.replace("{n}", String(added.length));
+  }
+  if (list.dataset.title) document.title = list.dataset.title;
+}
+inboxUpdated();
+document.addEventListener("htmx:afterSettle", inboxUpdated);
+document.addEventListener("htmx:load", (event) => { if (event.target.id === "inbox-list") inboxUpdated(); });

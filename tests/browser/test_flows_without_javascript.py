@@ -7,7 +7,7 @@ import re
 import pytest
 
 from fieldapp.contacts import demo
-from tests.conftest import PHONE, LiveServer, browser_login, make_app
+from tests.support import PHONE, LiveServer, browser_login, make_app
 from tests.test_referrals_support import SVC_CRISIS, add_services
 
 pytestmark = pytest.mark.browser

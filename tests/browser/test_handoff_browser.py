@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from fieldapp.referrals import store
-from tests.conftest import browser_login, screenshot
+from tests.support import browser_login, screenshot
 from tests.test_referrals_support import (
     OFFICER_ID,
     add_contact,

@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from bench.hsds_messy import write_messy, zip_package
-from tests.conftest import browser_login
+from tests.support import browser_login
 
 pytestmark = pytest.mark.browser
 

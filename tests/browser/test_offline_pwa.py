@@ -12,6 +12,7 @@ from tests.support import (
     axe_violations,
     browser_login,
     make_app,
+    save_a_contact,
 )
 from tests.support.browser import officer_ready, phone_shot, wait_until
 
@@ -33,8 +34,8 @@ def log_contact_offline(page, base_url: str, place: str, new_person: str | None 
     page.goto(f"{base_url}/contacts/new")
     page.check('input[name="place_id"][value=""]', force=True)
     page.fill("#place_text", place)
-    page.check('input[name="kind"][value="wellness_check"]', force=True)
-    page.check('input[name="outcome"][value="information_given"]', force=True)
+    page.locator('label.chip:has(input[name="kind"][value="wellness_check"])').click()
+    page.locator('label.chip:has(input[name="outcome"][value="information_given"])').click()
     if new_person:
         page.locator("details.contacts-person summary").click()
         page.fill("#new_alias", new_person)
@@ -379,8 +380,8 @@ def test_sync_bar_and_logout_question_pass_axe(server, phone):
 def fill_contact(page, place: str, kind: str = "wellness_check"):
     page.check('input[name="place_id"][value=""]', force=True)
     page.fill("#place_text", place)
-    page.check(f'input[name="kind"][value="{kind}"]', force=True)
-    page.check('input[name="outcome"][value="information_given"]', force=True)
+    page.locator(f'label.chip:has(input[name="kind"][value="{kind}"])').click()
+    page.locator('label.chip:has(input[name="outcome"][value="information_given"])').click()
 
 
 def test_online_the_form_posts_as_usual(server, phone):
@@ -451,6 +452,8 @@ def test_install_hint_shows_once_per_phone_even_across_logouts(server, phone):
     page = phone.new_page()
     browser_login(page, server.url, "officer")
     page.wait_for_url(f"{server.url}/contacts/new")
+    assert page.locator("#pwa-install").is_hidden()  # not over the form: after the first save
+    save_a_contact(page, server.url)
     assert page.locator("#pwa-install").is_visible()
     page.goto(f"{server.url}/directory/")
     assert page.locator("#pwa-install").is_hidden()

@@ -2,6 +2,7 @@
 
 import time
 
+from fieldapp.contacts import demo
 from tests.support import SCREENSHOTS, browser_login
 
 OFFLINE_PAGES = ["/contacts/new", "/directory/", "/referrals/new"]
@@ -39,3 +40,13 @@ def officer_ready(page, base_url: str, who: str = "officer"):
           return hits.every(Boolean);
         }""", OFFLINE_PAGES)
     wait_until(page, "() => FieldappOutbox.getKv('directory').then((d) => !!d)")
+
+
+def save_a_contact(page, base_url: str) -> None:
+    """Log one quick contact on the officer's form (the install hint's moment: issue 15)."""
+    page.goto(f"{base_url}/contacts/new")
+    for name, value in (("place_id", demo.PLACE_DROPIN), ("kind", "wellness_check"),
+                        ("outcome", "information_given")):
+        page.locator(f"label.chip:has(input[name={name}][value='{value}'])").click()
+    page.locator(".contacts-save button").click()
+    page.wait_for_url(f"{base_url}/contacts/*-*")
