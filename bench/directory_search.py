@@ -291,7 +291,8 @@ def build_rich(path: Path, size: int, seed: int = 13) -> float:
         text = f"{lead} in {place}. " + " ".join(rng.sample(LONG_SENTENCES, rng.randrange(8, 13)))
         if rng.random() < 0.33:
             text += " " + " ".join(rng.sample(FRENCH_SENTENCES, 3))
-        name = f"{place} {own_terms[0]['name']} {rng.choice(QUALIFIERS)}"             if rng.random() < 0.5 else f"{place} {kind} {rng.choice(QUALIFIERS)}"
+        name = (f"{place} {own_terms[0]['name']} {rng.choice(QUALIFIERS)}"
+                if rng.random() < 0.5 else f"{place} {kind} {rng.choice(QUALIFIERS)}")
         oid = rng.choice(org_ids)
         rows["service"].append({
             "id": sid, "organization_id": oid, "name": name,
