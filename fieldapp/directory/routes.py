@@ -24,6 +24,7 @@ from fieldapp.directory import (
     partnerships,
     proposals,
     search,
+    snapshot,
     store,
     upkeep,
     verification,
@@ -111,6 +112,8 @@ def _results_context(db, criteria: dict, now, tz: str) -> dict:
     more = len(found) > PAGE_SIZE
     return {
         "browsing": browsing,
+        # The cards are kept rendered per directory version (cache.card).
+        "directory_version": snapshot.data_version(db),
         "browse_categories": [(c.code, c.label) for c in categories.CATEGORIES],
         "results": found[:PAGE_SIZE],
         "more": more,
