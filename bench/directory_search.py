@@ -255,23 +255,35 @@ PHONE_KINDS = ["voice", "voice", "text", "fax", "cell", "textphone"]
 
 
 def build_rich(path: Path, size: int, seed: int = 13) -> float:
-    """A realistic 2-1-1 style directory of `size` services (plus the demo data and users):
-    descriptions of 8-12 sentences (a third also in French), 4-9 taxonomy terms each (HSDS
-    attribute rows and the keywords the FTS index reads), 1-3 categories, 2-4 locations and
-    2-4 phones, 1-4 languages, weekly hours; a tenth of the listings are French-first."""
+    """A realistic 2-1-1 style directory of `size` services (add_rich_services) plus the demo
+    data and users, at `path`; returns the seconds it took."""
     create_app, connect = _app_modules()
     from fieldapp import demo
-    from fieldapp.directory import categories
 
     app = create_app({"DATABASE": str(path), "SECRET_KEY": "bench",
                       "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
     started = time.perf_counter()
     db = connect(str(path))
     demo.load(db, app.config, "2026-03-04T15:00:00+00:00")
+    add_rich_services(db, size, seed)
+    db.execute("ANALYZE")
+    db.execute("PRAGMA optimize")
+    elapsed = time.perf_counter() - started
+    db.conn.close()
+    return elapsed
+
+
+def add_rich_services(db, size: int, seed: int = 13) -> None:
+    """`size` realistic 2-1-1 style services inserted through the real schema: descriptions
+    of 8-12 sentences (a third also in French), 4-9 taxonomy terms each (HSDS attribute rows
+    and the keywords the FTS index reads), 1-3 categories, 2-4 locations and 2-4 phones, 1-4
+    languages, weekly hours; a tenth of the listings are French-first."""
+    from fieldapp.directory import categories
+
     rng = random.Random(seed)
     now = "2026-03-04T15:00:00+00:00"
     codes = [c.code for c in categories.CATEGORIES]
-    terms = [{"id": str(uuid.uuid5(uuid.NAMESPACE_URL, "term/" + name)), "name": name,
+    terms = [{"id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"term/{seed}/{name}")), "name": name,
               "code": f"T{i:03d}", "taxonomy": "bench-211"} for i, name in enumerate(TAXONOMY)]
     rows = {t: [] for t in ("organization", "service", "location", "address",
                             "service_at_location", "phone", "language", "schedule", "attribute")}
@@ -353,11 +365,6 @@ def build_rich(path: Path, size: int, seed: int = 13) -> float:
         for table in ("location", "address", "service_at_location", "phone", "language",
                       "schedule", "attribute"):
             db[table].insert_all(rows[table], batch_size=1000)
-    db.execute("ANALYZE")
-    db.execute("PRAGMA optimize")
-    elapsed = time.perf_counter() - started
-    db.conn.close()
-    return elapsed
 
 
 def long_tail_queries(path: Path, want: int = 320, seed: int = 13) -> list[str]:
