@@ -94,6 +94,10 @@ def search_page():
 
 
 def _results_context(db, criteria: dict, now, tz: str) -> dict:
+    # The cards are kept rendered per directory version (cache.card). Read before the search:
+    # a listing written in between then files fresh cards under the old version (never looked
+    # up again), never stale cards under the new one.
+    version = snapshot.data_version(db)
     # Nothing asked yet: the crisis services (open ones first) and the categories, rather
     # than the first names of an alphabetical list of hundreds.  ?all=1 lists everything.
     browsing = not (search.fts_query(criteria["q"]) or criteria["category"]
@@ -112,8 +116,7 @@ def _results_context(db, criteria: dict, now, tz: str) -> dict:
     more = len(found) > PAGE_SIZE
     return {
         "browsing": browsing,
-        # The cards are kept rendered per directory version (cache.card).
-        "directory_version": snapshot.data_version(db),
+        "directory_version": version,
         "browse_categories": [(c.code, c.label) for c in categories.CATEGORIES],
         "results": found[:PAGE_SIZE],
         "more": more,
