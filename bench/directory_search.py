@@ -195,6 +195,209 @@ def build(path: Path, size: int, seed: int = 3) -> float:
     return elapsed
 
 
+# --- a rich 2-1-1 style directory and its long-tail query mix (issue 13) ------------------------
+
+TAXONOMY = [
+    "Food Pantries", "Soup Kitchens", "Emergency Food", "Home Delivered Meals", "Food Vouchers",
+    "Community Gardens", "Emergency Shelter", "Homeless Shelter", "Transitional Housing",
+    "Supportive Housing", "Rent Payment Assistance", "Eviction Prevention",
+    "Housing Search Assistance", "Tenant Rights Information", "Landlord Tenant Mediation",
+    "Utility Bill Assistance", "Respite Care", "Adult Day Programs", "Caregiver Support",
+    "Home Health Care", "Detoxification", "Withdrawal Management", "Opioid Treatment",
+    "Harm Reduction", "Needle Exchange", "Naloxone Distribution", "Alcohol Counselling",
+    "Gambling Addiction", "Crisis Intervention", "Suicide Prevention", "Mobile Crisis Teams",
+    "Mental Health Counselling", "Peer Support Groups", "Grief Counselling",
+    "Domestic Violence Shelters", "Sexual Assault Support", "Victim Services",
+    "Legal Aid", "Immigration Legal Services", "Court Support", "Family Law Advice",
+    "Income Tax Preparation", "Benefits Screening", "Employment Counselling", "Job Training",
+    "Financial Literacy", "Clothing Banks", "Furniture Banks", "Baby Supplies",
+    "Parenting Education", "Child Care", "Youth Mentoring", "After School Programs",
+    "Youth Shelters", "Seniors Outreach", "Friendly Visiting", "Medical Transportation",
+    "Walk-in Clinics", "Dental Care", "Vision Care", "Prenatal Care", "Sexual Health",
+    "Newcomer Settlement", "Language Classes", "Interpretation Services", "Veteran Services",
+    "Indigenous Healing", "Literacy Programs", "Disability Support", "Hearing Impaired Services",
+    "Showers Laundry", "Drop-in Centres", "Street Outreach", "Winter Warming Centres",
+    "Pet Food Banks", "Telephone Reassurance", "Hoarding Support", "Anger Management",
+    "Aide alimentaire", "Banque alimentaire", "Hébergement d'urgence", "Soutien aux aidants",
+    "Santé mentale", "Aide juridique", "Répit familial", "Intervention de crise",
+]
+LANGUAGE_NAMES = {"en": "English", "fr": "French", "ar": "Arabic", "es": "Spanish",
+                  "zh": "Chinese", "mic": "Mi'kmaq", "fa": "Persian", "uk": "Ukrainian",
+                  "so": "Somali", "ti": "Tigrinya"}
+LONG_SENTENCES = SENTENCES + [
+    "Case managers help people find stable housing and apply for benefits.",
+    "Peer support workers with lived experience of homelessness and addiction.",
+    "Outreach workers visit encampments, parks and transit stations every evening.",
+    "Drop-in hours include a hot lunch, laundry, showers and a clothing bank.",
+    "Counsellors offer short-term crisis counselling and safety planning.",
+    "Referrals to detox, withdrawal management and opioid agonist treatment.",
+    "Help with eviction notices, rent arrears and tenancy board hearings.",
+    "Respite care gives family caregivers a break for a few hours each week.",
+    "Food pantry open to anyone in need; no proof of income required.",
+    "Transportation vouchers for medical appointments and court dates.",
+    "Services for newcomers and refugees, with settlement workers on site.",
+    "Culturally safe programs led by Indigenous elders and knowledge keepers.",
+    "Volunteers deliver groceries to people who cannot leave their homes.",
+    "A nurse practitioner sees patients without a family doctor twice a week.",
+    "Workshops cover budgeting, credit repair and filing taxes for free.",
+]
+FRENCH_SENTENCES = [
+    "Services offerts en français et en anglais, sans rendez-vous.",
+    "Soutien aux familles, aux aînés et aux jeunes en situation de crise.",
+    "Aide au logement, banque alimentaire et repas communautaires gratuits.",
+    "Intervenants formés en santé mentale et en toxicomanie.",
+    "Accompagnement juridique pour les locataires menacés d'expulsion.",
+    "Programme de répit pour les proches aidants, le soir et la fin de semaine.",
+]
+STREETS = ["Gottingen St", "Barrington St", "Portland St", "Main St", "Herring Cove Rd",
+           "Cobequid Rd", "Quinpool Rd", "Wyse Rd", "Pleasant St", "Sackville Dr"]
+PHONE_KINDS = ["voice", "voice", "text", "fax", "cell", "textphone"]
+
+
+def build_rich(path: Path, size: int, seed: int = 13) -> float:
+    """A realistic 2-1-1 style directory of `size` services (add_rich_services) plus the demo
+    data and users, at `path`; returns the seconds it took."""
+    create_app, connect = _app_modules()
+    from fieldapp import demo
+
+    app = create_app({"DATABASE": str(path), "SECRET_KEY": "bench",
+                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+    started = time.perf_counter()
+    db = connect(str(path))
+    demo.load(db, app.config, "2026-03-04T15:00:00+00:00")
+    add_rich_services(db, size, seed)
+    db.execute("ANALYZE")
+    db.execute("PRAGMA optimize")
+    elapsed = time.perf_counter() - started
+    db.conn.close()
+    return elapsed
+
+
+def add_rich_services(db, size: int, seed: int = 13) -> None:
+    """`size` realistic 2-1-1 style services inserted through the real schema: descriptions
+    of 8-12 sentences (a third also in French), 4-9 taxonomy terms each (HSDS attribute rows
+    and the keywords the FTS index reads), 1-3 categories, 2-4 locations and 2-4 phones, 1-4
+    languages, weekly hours; a tenth of the listings are French-first."""
+    from fieldapp.directory import categories
+
+    rng = random.Random(seed)
+    now = "2026-03-04T15:00:00+00:00"
+    codes = [c.code for c in categories.CATEGORIES]
+    terms = [{"id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"term/{seed}/{name}")), "name": name,
+              "code": f"T{i:03d}", "taxonomy": "bench-211"} for i, name in enumerate(TAXONOMY)]
+    rows = {t: [] for t in ("organization", "service", "location", "address",
+                            "service_at_location", "phone", "language", "schedule", "attribute")}
+    cats, org_ids = set(), []
+    for i in range(max(1, size // 5)):
+        oid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        org_ids.append(oid)
+        rows["organization"].append({
+            "id": oid, "name": f"{rng.choice(PLACES)} {rng.choice(KINDS)[0]} "
+            f"{rng.choice(QUALIFIERS)} {i}", "description": "Synthetic organization.",
+            "created_at": now, "updated_at": now})
+    for _ in range(size):
+        sid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        kind, category, lead = rng.choice(KINDS)
+        place = rng.choice(PLACES)
+        own_terms = rng.sample(terms, rng.randrange(4, 10))
+        text = f"{lead} in {place}. " + " ".join(rng.sample(LONG_SENTENCES, rng.randrange(8, 13)))
+        if rng.random() < 0.33:
+            text += " " + " ".join(rng.sample(FRENCH_SENTENCES, 3))
+        name = (f"{place} {own_terms[0]['name']} {rng.choice(QUALIFIERS)}"
+                if rng.random() < 0.5 else f"{place} {kind} {rng.choice(QUALIFIERS)}")
+        oid = rng.choice(org_ids)
+        rows["service"].append({
+            "id": sid, "organization_id": oid, "name": name,
+            "alternate_name": own_terms[1]["name"] if rng.random() < 0.3 else None,
+            "description": text, "status": "active", "accepts_referrals": rng.random() < 0.4,
+            "intake_phone": f"902-555-{rng.randrange(10000):04d}",
+            "populations": json.dumps(rng.sample(POPULATIONS, rng.randrange(0, 3))),
+            "keywords": ", ".join(t["name"] for t in own_terms),
+            "eligibility_description": "Residents of the region. " + rng.choice(LONG_SENTENCES),
+            "assured_date": f"2025-{rng.randrange(1, 13):02d}-15",
+            "alert": "Closed on statutory holidays." if rng.random() < 0.05 else None,
+            "created_at": now, "updated_at": now})
+        cats.add((sid, category))
+        for code in rng.sample(codes, rng.randrange(0, 3)):
+            cats.add((sid, code))
+        for term in own_terms:
+            rows["attribute"].append({
+                "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{sid}/a/{term['id']}")),
+                "link_id": sid, "link_entity": "service", "link_type": "service",
+                "taxonomy_term_id": term["id"], "label": term["name"]})
+        for n in range(rng.randrange(2, 5)):
+            lid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{sid}/loc/{n}"))
+            where = rng.choice(PLACES) if n else place
+            rows["location"].append({
+                "id": lid, "organization_id": oid, "name": f"{where} site {n + 1}",
+                "location_type": "physical", "latitude": 44.65 + rng.uniform(-0.25, 0.25),
+                "longitude": -63.58 + rng.uniform(-0.35, 0.35),
+                "confidential": 1 if rng.random() < 0.04 else 0})
+            rows["address"].append({
+                "id": str(uuid.uuid5(uuid.NAMESPACE_URL, lid + "/adr")), "location_id": lid,
+                "address_1": f"{rng.randrange(1, 999)} {rng.choice(STREETS)}", "city": where,
+                "state_province": "NS", "postal_code": "B3K 0A1", "country": "CA",
+                "address_type": "physical"})
+            rows["service_at_location"].append({
+                "id": str(uuid.uuid5(uuid.NAMESPACE_URL, lid + "/sal")), "service_id": sid,
+                "location_id": lid})
+        for n in range(rng.randrange(2, 5)):
+            rows["phone"].append({
+                "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{sid}/ph/{n}")), "service_id": sid,
+                "number": f"902-555-{rng.randrange(10000):04d}",
+                "extension": str(rng.randrange(10, 500)) if rng.random() < 0.2 else None,
+                "type": rng.choice(PHONE_KINDS) if n else "voice"})
+        first = "fr" if rng.random() < 0.1 else "en"
+        for code in dict.fromkeys([first, *rng.sample(list(LANGUAGE_NAMES),
+                                                       rng.randrange(0, 4))]):
+            rows["language"].append({
+                "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{sid}/l/{code}")),
+                "service_id": sid, "code": code, "name": LANGUAGE_NAMES[code]})
+        for j, (byday, opens, closes) in enumerate(rng.choice(HOURS)):
+            rows["schedule"].append({
+                "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{sid}/s/{j}")), "service_id": sid,
+                "freq": "WEEKLY", "byday": byday, "opens_at": opens, "closes_at": closes})
+    with db.atomic():
+        db["taxonomy_term"].insert_all(terms, batch_size=1000)
+        for table in ("organization", "service"):
+            db[table].insert_all(rows[table], batch_size=1000)
+        db.conn.executemany("INSERT OR IGNORE INTO service_category VALUES (?, ?)", sorted(cats))
+        for table in ("location", "address", "service_at_location", "phone", "language",
+                      "schedule", "attribute"):
+            db[table].insert_all(rows[table], batch_size=1000)
+
+
+def long_tail_queries(path: Path, want: int = 320, seed: int = 13) -> list[str]:
+    """`want` distinct two-word queries made of words of the taxonomy terms and service names
+    of the directory at `path`, each matching at least 2 listed services (as the search page
+    reads them: fts_query)."""
+    _create_app, connect = _app_modules()
+    from fieldapp.directory.search import WORD, fts_query
+
+    db = connect(str(path))
+    words = set()
+    names = [r[0] for r in db.execute("SELECT name FROM taxonomy_term")]
+    names += [r[0] for r in db.execute("SELECT name FROM service WHERE archived_at IS NULL")]
+    for name in names:
+        words.update(w.lower() for w in WORD.findall(name or "")
+                     if len(w) > 3 and not w.isdigit() and w.lower() != "demo")
+    pairs = sorted((a, b) for a in words for b in words if a < b)
+    rng = random.Random(seed)
+    rng.shuffle(pairs)
+    found: list[str] = []
+    for a, b in pairs:
+        q = f"{a} {b}" if rng.random() < 0.5 else f"{b} {a}"
+        n = db.execute("SELECT count(*) FROM service_fts JOIN service s ON s.rowid ="
+                       " service_fts.rowid WHERE service_fts MATCH ? AND s.archived_at IS NULL",
+                       [fts_query(q)]).fetchone()[0]
+        if n >= 2:
+            found.append(q)
+            if len(found) >= want:
+                break
+    db.conn.close()
+    return found
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
@@ -274,7 +477,8 @@ def login(base: str) -> http.cookiejar.CookieJar:
     return jar
 
 
-def load(base: str, jar, urls: list[str], total: int, threads: int = 4) -> tuple[float, dict]:
+def load(base: str, jar, urls: list[str], total: int, threads: int = 4,
+         latencies: list[float] | None = None) -> tuple[float, dict]:
     statuses: dict = {}
     lock = threading.Lock()
     counter = iter(range(total))
@@ -286,6 +490,7 @@ def load(base: str, jar, urls: list[str], total: int, threads: int = 4) -> tuple
                 i = next(counter, None)
             if i is None:
                 return
+            started = time.perf_counter()
             try:
                 response = opener.open(base + urls[i % len(urls)])
                 response.read()
@@ -294,8 +499,11 @@ def load(base: str, jar, urls: list[str], total: int, threads: int = 4) -> tuple
                     code = "login page"  # the session was lost: not a search result
             except urllib.error.HTTPError as error:
                 code = error.code
+            elapsed = (time.perf_counter() - started) * 1000
             with lock:
                 statuses[code] = statuses.get(code, 0) + 1
+                if latencies is not None:
+                    latencies.append(elapsed)
 
     started = time.perf_counter()
     pool = [threading.Thread(target=worker) for _ in range(threads)]
@@ -306,18 +514,32 @@ def load(base: str, jar, urls: list[str], total: int, threads: int = 4) -> tuple
     return total / (time.perf_counter() - started), statuses
 
 
-def http_bench(path: Path, requests: int, cache: bool = True) -> dict:
-    """Requests/s of the search mix and of hello world on one gunicorn server.  With `cache`
-    off (FIELDAPP_DIRECTORY_RESULTS_CACHE=0) every search is run and rendered again."""
+def cpu_seconds(pids: list[int]) -> float:
+    """utime + stime of processes (from /proc), in seconds."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def http_bench(path: Path, requests: int, cache: bool = True,
+               mixes: dict[str, list[str]] | None = None) -> dict:
+    """Requests/s of each search mix and of hello world on one gunicorn server, with the
+    workers' CPU ms per request and the p95 latency of each mix.  With `cache` off
+    (FIELDAPP_DIRECTORY_RESULTS_CACHE=0) every search is run and rendered again."""
     env = {**os.environ, "FIELDAPP_DATABASE": str(path), "FIELDAPP_SECRET_KEY": "bench-only",
            "FIELDAPP_NOW": NOW.isoformat(),
            **({} if cache else {"FIELDAPP_DIRECTORY_RESULTS_CACHE": "0"})}
+    mixes = mixes or {"fixed": HTTP_QUERIES}
     port = free_port()
     server = subprocess.Popen(
         [str(BIN / "gunicorn"), "--no-control-socket", "--workers", "2",
          "--bind", f"127.0.0.1:{port}", "bench.directory_search:wsgi_app()"],
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
+    found: dict = {"mixes": {}}
     try:
         for _ in range(150):
             try:
@@ -326,21 +548,54 @@ def http_bench(path: Path, requests: int, cache: bool = True) -> dict:
             except OSError:
                 time.sleep(0.1)
         jar = login(base)
-        search_urls = [f"/directory/?q={q}" for q in HTTP_QUERIES]
-        load(base, jar, search_urls + ["/bench-hello"], 40)  # warm-up
-        hello_rps, hello_status = load(base, jar, ["/bench-hello"], requests)
-        search_rps, search_status = load(base, jar, search_urls, requests)
-        hello_rps2, _ = load(base, jar, ["/bench-hello"], requests)
         workers = [int(p) for p in subprocess.run(
             ["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()]
+        load(base, jar, ["/directory/?q=shelter", "/bench-hello"], 40)  # warm-up
+        hello_rps, hello_status = load(base, jar, ["/bench-hello"], requests)
+        for name, queries in mixes.items():
+            urls = [f"/directory/?q={urllib.parse.quote_plus(q)}" if "&" not in q and "+" not in q
+                    else f"/directory/?q={q}" for q in queries]
+            latencies: list[float] = []
+            cpu_before = cpu_seconds(workers)
+            rps, status = load(base, jar, urls, requests, latencies=latencies)
+            cpu_ms = (cpu_seconds(workers) - cpu_before) * 1000 / requests
+            found["mixes"][name] = {"rps": rps, "statuses": status, "cpu_ms": cpu_ms,
+                                    "p50": percentile(latencies, 50),
+                                    "p95": percentile(latencies, 95)}
+        hello_rps2, _ = load(base, jar, ["/bench-hello"], requests)
         peaks = [status_kb(pid, "VmHWM") / 1024 for pid in workers]
     finally:
         server.terminate()
         server.wait(timeout=10)
     hello = (hello_rps + hello_rps2) / 2
-    return {"hello_rps": hello, "search_rps": search_rps, "ratio": search_rps / hello,
-            "statuses": {"hello": hello_status, "search": search_status},
+    for mix in found["mixes"].values():
+        mix["ratio"] = mix["rps"] / hello
+    first = next(iter(found["mixes"].values()))
+    return {**found, "hello_rps": hello, "search_rps": first["rps"], "ratio": first["ratio"],
+            "statuses": {"hello": hello_status, "search": first["statuses"]},
             "worker_peak_mb": peaks}
+
+
+def time_long_tail(path: Path, queries: list[str], rounds: int = 1) -> dict:
+    """In-process server time of the long-tail mix (search_services with its card details),
+    after one warm-up pass over other queries."""
+    _create_app, connect = _app_modules()
+    from fieldapp.directory import search
+
+    db = connect(str(path))
+    for q in ("shelter", "food bank", "crisis"):
+        search.search_services(db, q, now=NOW, tz="America/Halifax", limit=21)
+    timings = []
+    cpu_started = time.process_time()
+    for _ in range(rounds):
+        for q in queries:
+            started = time.perf_counter()
+            search.search_services(db, q, now=NOW, tz="America/Halifax", limit=21)
+            timings.append((time.perf_counter() - started) * 1000)
+    cpu_ms = (time.process_time() - cpu_started) * 1000 / len(timings)
+    db.conn.close()
+    return {"p50": percentile(timings, 50), "p95": percentile(timings, 95),
+            "max": max(timings), "n": len(timings), "cpu_ms": cpu_ms}
 
 
 def main() -> None:
@@ -349,13 +604,19 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--http-size", type=int, default=10000)
     parser.add_argument("--http-requests", type=int, default=600)
+    parser.add_argument("--rich", action="store_true",
+                        help="the rich 2-1-1 style directory (build_rich) instead of build, and "
+                        "the long-tail mix beside the fixed one (in-process and over HTTP)")
+    parser.add_argument("--long-tail", type=int, default=320,
+                        help="distinct queries of the long-tail mix (with --rich)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
+    make = build_rich if args.rich else build
     tmp = Path(tempfile.mkdtemp(prefix="dirbench-"))
     rows = []
     for size in sizes:
         path = tmp / f"dir-{size}.db"
-        build_s = build(path, size)
+        build_s = make(path, size)
         timing = time_queries(path, args.rounds)
         mb = path.stat().st_size / 2**20
         rows.append((size, build_s, timing, mb))
@@ -369,20 +630,32 @@ def main() -> None:
         for query, (p50, p95) in timing["per_query"].items():
             print(f"         {query}: p50 {p50:.2f} ms, p95 {p95:.2f} ms, "
                   f"{timing['results'][query]} results", flush=True)
+        if args.rich:
+            queries = long_tail_queries(path, args.long_tail)
+            tail = time_long_tail(path, queries)
+            print(f"         long-tail mix ({len(queries)} distinct two-word queries, each "
+                  f">= 2 matches): search p50 {tail['p50']:.2f} ms, p95 {tail['p95']:.2f} ms, "
+                  f"max {tail['max']:.1f} ms; CPU {tail['cpu_ms']:.2f} ms/search", flush=True)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"bench process peak RSS: {rss:.1f} MB")
     if args.http_size:
         path = tmp / f"dir-{args.http_size}.db"
         if not path.exists():
-            build(path, args.http_size)
+            make(path, args.http_size)
+        mixes = {"fixed": HTTP_QUERIES}
+        if args.rich:
+            mixes["long-tail"] = long_tail_queries(path, args.long_tail)
         for cache in (True, False):
-            result = http_bench(path, args.http_requests, cache=cache)
-            print(f"HTTP at {args.http_size} services, results cache "
-                  f"{'on (the default)' if cache else 'off'}: /directory?q= "
-                  f"{result['search_rps']:.0f} req/s, hello {result['hello_rps']:.0f} req/s, "
-                  f"ratio {result['ratio']:.2f}; statuses {result['statuses']}; "
-                  "worker peak RSS (MB) " + ", ".join(f"{p:.1f}" for p in result["worker_peak_mb"]),
-                  flush=True)
+            result = http_bench(path, args.http_requests, cache=cache, mixes=mixes)
+            for name, mix in result["mixes"].items():
+                print(f"HTTP at {args.http_size} services, {name} mix ({len(mixes[name])} "
+                      f"queries), results cache {'on (the default)' if cache else 'off'}: "
+                      f"/directory?q= {mix['rps']:.0f} req/s, hello "
+                      f"{result['hello_rps']:.0f} req/s, ratio {mix['ratio']:.2f}, CPU "
+                      f"{mix['cpu_ms']:.2f} ms/request, p50 {mix['p50']:.1f} ms, p95 "
+                      f"{mix['p95']:.1f} ms; statuses {mix['statuses']}", flush=True)
+            print("         worker peak RSS (MB) "
+                  + ", ".join(f"{p:.1f}" for p in result["worker_peak_mb"]), flush=True)
     for path in tmp.glob("*"):
         path.unlink()
     tmp.rmdir()

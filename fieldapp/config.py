@@ -102,6 +102,11 @@ DIRECTORY_VERIFY_DAYS = 180
 # cache off).  Exact: keyed by the directory's version, the local minute, language, role (and
 # a partner's organization) and the search.
 DIRECTORY_RESULTS_CACHE = 256
+# Result cards kept rendered per worker (directory/cache.py: card), each keyed by everything it
+# shows: the listing at this directory version, its hours and verification as shown now, the
+# distance and the language.  A long-tail search reuses the cards earlier searches rendered.
+# 0 turns it off.  About 1 KB per card.
+DIRECTORY_CARD_CACHE = 4096
 
 # FIELDAPP_PUBLIC_DIRECTORY_API=1 opens the read-only HSDS API without login (confidential
 # locations stay hidden).

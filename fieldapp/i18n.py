@@ -3,8 +3,8 @@
 import sqlite3
 from pathlib import Path
 
-from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import Babel, get_locale
+from flask import Flask, current_app, g, has_request_context, request, session
+from flask_babel import Babel, get_locale, get_translations
 from flask_login import current_user
 
 babel = Babel()
@@ -31,8 +31,31 @@ def catalogue_directories(app: Flask) -> list[str]:
     return [str(d) for d in dirs]
 
 
+def _translations():
+    """flask_babel's translations, looked up once per request and locale: a page translates
+    dozens of template strings, and flask_babel's own look-up walks several context proxies
+    each time.  Keyed by the locale object flask_babel keeps for the request, so force_locale
+    and refresh() (a new or no locale object) are followed."""
+    ctx = g.get("_flask_babel")
+    locale = getattr(ctx, "babel_locale", None)
+    if locale is None:
+        return get_translations()
+    kept = getattr(ctx, "fieldapp_translations", None)
+    if kept is None or kept[0] is not locale:
+        kept = ctx.fieldapp_translations = (locale, get_translations())
+    return kept[1]
+
+
 def init_app(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(catalogue_directories(app))
     babel.init_app(app, locale_selector=select_locale,
                    timezone_selector=lambda: app.config["TIMEZONE"])
     app.jinja_env.globals["get_locale"] = get_locale
+    # The templates' _() and ngettext(): the same catalogues as flask_babel's, found faster.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+    )

@@ -3,17 +3,7 @@
 import io
 import zipfile
 
-from tests.support.hsds_schema import FIXTURES
-
-EXAMPLES_CSV = FIXTURES / "examples-3.1" / "csv"
-
-
-def zipped(folder) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for path in folder.iterdir():
-            archive.write(path, path.name)
-    return buffer.getvalue()
+from tests.support.directory import EXAMPLES_CSV, zipped
 
 
 def test_coordinator_uploads_a_zip_and_sees_the_report(login_as, db):

@@ -10,20 +10,15 @@ from fieldapp.directory import search as directory_search
 from fieldapp.directory import store, upkeep
 from fieldapp.directory.demo import CRISIS_TEAM_ID, SENIORS_SERVICE_ID, YOUTH_SHELTER_ID
 from tests.support import NOW, login, make_app, selects
-from tests.support.directory import add_service
-
-TZ = "America/Halifax"
-# Monday 2 March 2026, 10:00 in Halifax (UTC-4).
-MONDAY_10 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
-WEEKDAYS = ["MO", "TU", "WE", "TH", "FR"]
-
-
-def hours_for(days, *shifts):
-    schedule = {"always_open": False, "days": {d: [] for d in
-                                               ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]}}
-    for day in days:
-        schedule["days"][day] = list(shifts)
-    return schedule
+from tests.support.directory import (
+    MONDAY_10,
+    TZ,
+    WEEKDAYS,
+    add_service,
+    hours_for,
+    ids,
+    search,
+)
 
 
 @pytest.fixture
@@ -52,14 +47,6 @@ def listings(db):
             categories=["mental_health_crisis"], accepts_referrals=True,
             schedule={"always_open": True, "days": {}}, phones=["902-555-0199"]),
     }
-
-
-def ids(results):
-    return [r["id"] for r in results]
-
-
-def search(db, q="", now=MONDAY_10, **filters):
-    return directory_search.search_services(db, q, now=now, tz=TZ, **filters)
 
 
 def test_prefix_finds_whole_word(db, listings):

@@ -11,7 +11,7 @@ import fieldapp.accounts  # noqa: F401  (blueprint imports must start at account
 
 # isort: split
 from fieldapp.referrals import lifecycle, store
-from tests.test_referrals_support import (
+from tests.support.referrals import (
     OFFICER_ID,
     PARTNER_ID,
     SVC_CRISIS,
@@ -20,14 +20,12 @@ from tests.test_referrals_support import (
     client_for,
     crisis_ids,
     form_of,
-    frozen,
     referral_item,
     user_row,
 )
 
 NOW = "2026-03-02T14:00:00+00:00"  # the frozen clock (10:00 in Halifax)
 HX = {"HX-Request": "true"}
-_ = frozen  # the fixture (test_referrals_support)
 
 
 def fields_of(html: str, block_id: str) -> dict:
@@ -45,8 +43,8 @@ def review(client, item):
     return client.post("/referrals/new", data={**form_of(item), "step": "review"})
 
 
-def test_the_form_starts_with_consent_and_has_no_native_validation(frozen):
-    app, _db = frozen
+def test_the_form_starts_with_consent_and_has_no_native_validation(referral_app):
+    app, _db = referral_app
     page = client_for(app, "officer").get("/referrals/new").get_data(as_text=True)
     form = page[page.index('id="referral-form"'):]
     assert "novalidate" in page[page.index('id="referral-form"') - 200:page.index(
@@ -56,8 +54,8 @@ def test_the_form_starts_with_consent_and_has_no_native_validation(frozen):
     assert " required" not in form and "pattern=" not in form
 
 
-def test_verbal_yes_with_typed_fields_unticked_shows_them_as_kept_in_the_summary(frozen):
-    app, db = frozen
+def test_verbal_yes_with_typed_fields_unticked_shows_them_as_kept_in_the_summary(referral_app):
+    app, db = referral_app
     officer = client_for(app, "officer")
     item = referral_item(shared=[], person_name="Sam Example", person_phone="902-555-0199",
                          handoff_note="Prefers afternoons.")
@@ -71,8 +69,8 @@ def test_verbal_yes_with_typed_fields_unticked_shows_them_as_kept_in_the_summary
     assert 0 == db["referral"].count_where("id = ?", [item["id"]])  # nothing sent yet
 
 
-def test_information_only_ignores_ticked_boxes_and_says_so(frozen):
-    app, db = frozen
+def test_information_only_ignores_ticked_boxes_and_says_so(referral_app):
+    app, db = referral_app
     officer = client_for(app, "officer")
     item = referral_item(consent="none", shared=["name", "phone"])
     page = review(officer, item).get_data(as_text=True)
@@ -91,8 +89,8 @@ def test_information_only_ignores_ticked_boxes_and_says_so(frozen):
     assert (None, None, "[]") == (row["person_name"], row["person_phone"], row["shared"])
 
 
-def test_the_partners_page_shows_exactly_the_summarys_fields(frozen):
-    app, db = frozen
+def test_the_partners_page_shows_exactly_the_summarys_fields(referral_app):
+    app, db = referral_app
     officer = client_for(app, "officer")
     item = referral_item(shared=["name", "phone", "birth_year", "note"],
                          person_birth_year="1984")
@@ -111,16 +109,16 @@ def test_the_partners_page_shows_exactly_the_summarys_fields(frozen):
             "person_birth_year", "preferred_contact", "handoff_note"] == list(summary)
 
 
-def test_the_summary_refuses_with_422_and_the_error_summary(frozen):
-    app, _db = frozen
+def test_the_summary_refuses_with_422_and_the_error_summary(referral_app):
+    app, _db = referral_app
     response = review(client_for(app, "officer"), referral_item(consent=None))
     page = response.get_data(as_text=True)
     assert 422 == response.status_code
     assert 'id="form-errors" tabindex="-1"' in page and 'href="#consent"' in page
 
 
-def test_search_keeps_everything_typed_without_javascript(frozen):
-    app, _db = frozen
+def test_search_keeps_everything_typed_without_javascript(referral_app):
+    app, _db = referral_app
     item = referral_item(service_id=None, handoff_note="Typed before searching.")
     response = client_for(app, "officer").post(
         "/referrals/new", data={**form_of(item), "step": "find", "q": "youth"})
@@ -130,8 +128,8 @@ def test_search_keeps_everything_typed_without_javascript(frozen):
     assert 'value="Sam Example"' in page and 'value="verbal" checked' in page
 
 
-def test_mental_health_contact_defaults_to_urgent_with_crisis_first_and_the_alias(frozen):
-    app, db = frozen
+def test_mental_health_contact_defaults_to_urgent_with_crisis_first_and_the_alias(referral_app):
+    app, db = referral_app
     person = add_person(db, alias="Alias Carried Over")
     contact = add_contact(db, kind="mental_health")
     db.execute("update contact set person_id = ? where id = ?", [person, contact])
@@ -158,8 +156,8 @@ def send(app, db, now, **overrides):
     return item["id"]
 
 
-def test_three_urgent_referrals_longest_waiting_first_with_waiting_time_and_call(frozen):
-    app, db = frozen
+def test_three_urgent_referrals_longest_waiting_first_with_waiting_time_and_call(referral_app):
+    app, db = referral_app
     newest = send(app, db, "2026-03-02T13:55:00+00:00")
     oldest = send(app, db, "2026-03-02T12:58:00+00:00")
     middle = send(app, db, "2026-03-02T13:30:00+00:00")
@@ -175,15 +173,15 @@ def test_three_urgent_referrals_longest_waiting_first_with_waiting_time_and_call
     assert "Overdue" not in newest_row[:newest_row.index("</tr>")]
 
 
-def test_no_call_button_without_consent_to_share_the_phone(frozen):
-    app, db = frozen
+def test_no_call_button_without_consent_to_share_the_phone(referral_app):
+    app, db = referral_app
     send(app, db, "2026-03-02T13:55:00+00:00", shared=["name"])
     body = client_for(app, "partner").get("/referrals/").get_data(as_text=True)
     assert "tel:902-555-0199" not in body
 
 
-def test_accept_offers_an_undo_that_restores_the_previous_state(frozen):
-    app, db = frozen
+def test_accept_offers_an_undo_that_restores_the_previous_state(referral_app):
+    app, db = referral_app
     x = send(app, db, "2026-03-02T13:00:00+00:00")
     partner = client_for(app, "partner")
     accepted = partner.post(f"/referrals/{x}/accept", data={"fragment": "row"}, headers=HX)
@@ -202,8 +200,8 @@ def test_accept_offers_an_undo_that_restores_the_previous_state(frozen):
                                headers=HX).status_code
 
 
-def test_undo_needs_csrf_and_only_the_same_user_within_the_seconds(frozen):
-    app, db = frozen
+def test_undo_needs_csrf_and_only_the_same_user_within_the_seconds(referral_app):
+    app, db = referral_app
     x = send(app, db, "2026-03-02T13:00:00+00:00", shared=["name"])
     y = send(app, db, "2026-03-02T13:01:00+00:00", shared=["name"])
     partner = client_for(app, "partner")
@@ -226,17 +224,17 @@ def test_undo_needs_csrf_and_only_the_same_user_within_the_seconds(frozen):
                                   db["referral"].get(x)["status_reason"])
 
 
-def test_the_same_service_gets_the_referral_that_was_reviewed(frozen):
-    app, db = frozen
+def test_the_same_service_gets_the_referral_that_was_reviewed(referral_app):
+    app, db = referral_app
     item = referral_item(service_id=SVC_CRISIS)
     page = review(client_for(app, "officer"), item).get_data(as_text=True)
     assert f'name="service_id" value="{SVC_CRISIS}"' in page
 
 
-def test_the_mental_health_path_of_a_contact_queued_on_the_phone(frozen):
+def test_the_mental_health_path_of_a_contact_queued_on_the_phone(referral_app):
     """A contact still in the phone's outbox is unknown to the server: ?path=mental_health
     (set by the outbox's save-and-refer) gives the same urgent default and crisis-first list."""
-    app, db = frozen
+    app, db = referral_app
     officer = client_for(app, "officer")
     page = officer.get("/referrals/new?path=mental_health").get_data(as_text=True)
     assert 'value="urgent" checked' in page

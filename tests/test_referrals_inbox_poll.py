@@ -1,7 +1,7 @@
 """The partner inbox's poll (issue 15): an htmx request for the list carries an ETag; asking
 again with it while nothing changed answers 304 with no body; a change answers 200."""
 
-from tests.test_referrals_support import add_services, form_of, referral_item
+from tests.support.referrals import add_services, form_of, referral_item
 
 
 def test_an_unchanged_inbox_poll_answers_304_and_a_change_answers_200(login_as, db):

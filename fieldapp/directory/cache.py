@@ -1,10 +1,16 @@
 """The directory's rendered search pages and results, kept per worker.
 
-The key holds everything the directory's search page and results depend on, so a hit is
+`rendered`: the key holds everything the directory's search page and results depend on, so a hit is
 exact: the directory's version (bumped by triggers on every write to a listing), the local
 minute (open-now badges, "opens at", "verified N days ago"), the page's language, the user's
 role (and a partner's organization: its own listings), and the search.
 FIELDAPP_DIRECTORY_RESULTS_CACHE=0 turns it off.
+
+`card`: one result card, kept across searches (a long-tail search shows cards that other
+searches showed).  Its key is what the card shows: the listing at the directory's version, its
+hours and verification as computed for now (so a card changes only when its badge does, not
+every minute), the distance, the heading level and the language.
+FIELDAPP_DIRECTORY_CARD_CACHE=0 turns it off.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from cachetools import LRUCache
-from flask import current_app, render_template
+from flask import current_app, get_template_attribute, render_template
 from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup
@@ -42,3 +48,44 @@ def rendered(template: str, criteria: dict, db, now: datetime, tz: str,
         with lock:
             cache[key] = html
     return html
+
+
+def _frozen(value):
+    """A hashable copy of a card's computed parts (dicts and lists of plain values)."""
+    if isinstance(value, dict):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
+def card(service: dict, labels, level: str, version) -> Markup:
+    """The result card of `service` (the `card` macro of directory/_card.html), or this
+    worker's copy of it.  `version`: the directory's version the page was searched at."""
+    macro = get_template_attribute("directory/_card.html", "card")
+    size = int(current_app.config.get("DIRECTORY_CARD_CACHE", 0))
+    if size <= 0 or version is None:
+        return Markup(macro(service, labels, level))
+    cache, lock = current_app.extensions.setdefault(
+        "fieldapp.directory_cards", (LRUCache(maxsize=size), threading.Lock()))
+    key = (service["id"], version, str(get_locale()), level, service.get("distance"),
+           _frozen(service["hours"]), service.get("verified_days"), service.get("stale"))
+    with lock:
+        html = cache.get(key)
+    if html is None:
+        html = Markup(macro(service, labels, level))
+        with lock:
+            cache[key] = html
+    return html
+
+
+def labels():
+    """The card strings of directory/_labels.html in the current language, translated once
+    per worker and language (a results page would otherwise translate them on every render)."""
+    found = current_app.extensions.setdefault("fieldapp.directory_labels", {})
+    locale = str(get_locale())
+    module = found.get(locale)
+    if module is None:
+        module = found[locale] = current_app.jinja_env.get_template(
+            "directory/_labels.html").make_module()
+    return module

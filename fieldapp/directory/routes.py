@@ -27,6 +27,7 @@ from fieldapp.directory import (
     partnerships,
     proposals,
     search,
+    snapshot,
     store,
     upkeep,
     verification,
@@ -102,6 +103,10 @@ def search_page():
 
 
 def _results_context(db, criteria: dict, now, tz: str) -> dict:
+    # The cards are kept rendered per directory version (cache.card). Read before the search:
+    # a listing written in between then files fresh cards under the old version (never looked
+    # up again), never stale cards under the new one.
+    version = snapshot.data_version(db)
     # Nothing asked yet: the crisis services (open ones first) and the categories, rather
     # than the first names of an alphabetical list of hundreds.  ?all=1 lists everything.
     browsing = not (search.fts_query(criteria["q"]) or criteria["category"]
@@ -122,6 +127,7 @@ def _results_context(db, criteria: dict, now, tz: str) -> dict:
         "place": criteria["place"], "place_label": criteria["place_label"], "km": criteria["km"],
         "clear_place_args": SearchForm.query_args(criteria, near=None, place="", page=1),
         "browsing": browsing,
+        "directory_version": version,
         "browse_categories": [(c.code, c.label) for c in categories.CATEGORIES],
         "results": found[:PAGE_SIZE],
         "more": more,

@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
+from fieldapp.db import select
 from fieldapp.directory import hours
 from fieldapp.directory.store import (
     address_with_text,
-    grouped,
     json_list,
     language_names,
     placeholders,
@@ -248,69 +248,112 @@ def search_services(
         params["hits"] = (max(200, 2 * (int(limit) + int(offset))) if words_only
                           else max(400, 10 * (int(limit) + int(offset))))
         filters = [w for w in where if "MATCH" not in w]
-        rows = list(db.query(f"""WITH hits AS MATERIALIZED (
+        rows = select(db, f"""WITH hits AS MATERIALIZED (
                 SELECT rowid, {BM25} AS rank FROM service_fts
                 WHERE service_fts MATCH :match ORDER BY rank LIMIT :hits)
             SELECT {columns}, hits.rank AS rank, (SELECT count(*) FROM hits) AS hit_count
             FROM hits JOIN service s ON s.rowid = hits.rowid
             WHERE {' AND '.join(filters)}
             ORDER BY lower(s.name) = :exact DESC, hits.rank, s.name COLLATE NOCASE, s.id
-            LIMIT :limit OFFSET :offset""", params))
+            LIMIT :limit OFFSET :offset""", params)
         truncated = not rows or rows[0]["hit_count"] >= params["hits"]
         for row in rows:
             row.pop("hit_count", None)
         if len(rows) < int(limit) and truncated:
             rows = None
     if rows is None:
-        rows = list(db.query(f"""{with_clause} SELECT {columns}{select_extra}
+        rows = select(db, f"""{with_clause} SELECT {columns}{select_extra}
             FROM {source} {joins}
             WHERE {' AND '.join(where)}
             ORDER BY {', '.join(order)}
-            LIMIT :limit OFFSET :offset""", params))
+            LIMIT :limit OFFSET :offset""", params)
     return _with_card_details(db, rows, now, tz)
 
 
+# The children of a page of services in one statement: (kind, service_id, sort keys, values).
+# Each part keeps the order its card shows (phones: fax last; addresses: physical first;
+# languages by name; categories in the project's order); the values are padded to one width.
+_CHILD_COLUMNS = 13
+_PHONE, _SCHEDULE, _LANGUAGE, _ADDRESS, _CATEGORY = range(5)
+_PHONE_KEYS = ("service_id", "number", "extension", "type", "description")
+_SCHEDULE_KEYS = ("service_id", "freq", "byday", "opens_at", "closes_at", "valid_from",
+                  "valid_to", "description")
+_LANGUAGE_KEYS = ("service_id", "name", "code")
+_ADDRESS_KEYS = ("service_id", "location_id", "location_name", "latitude", "longitude",
+                 "confidential", "address_1", "address_2", "city", "state_province",
+                 "postal_code", "country", "address_type")
+
+
+def _children_sql(marks: str) -> str:
+    def part(kind: int, s1: str, s2: str, values: list[str], source: str) -> str:
+        padded = values + ["NULL"] * (_CHILD_COLUMNS - len(values))
+        return f"SELECT {kind}, {s1}, {s2}, {', '.join(padded)} {source}"
+
+    return " UNION ALL ".join([
+        part(_PHONE, "coalesce(type, '') = 'fax'", "id",
+             ["service_id", "number", "extension", "type", "description"],
+             f"FROM phone WHERE service_id IN ({marks})"),
+        part(_SCHEDULE, "0", "rowid",
+             ["service_id", "freq", "byday", "opens_at", "closes_at", "valid_from", "valid_to",
+              "description"], f"FROM schedule WHERE service_id IN ({marks})"),
+        part(_LANGUAGE, "name", "rowid", ["service_id", "name", "code"],
+             f"FROM language WHERE service_id IN ({marks})"),
+        part(_ADDRESS, "coalesce(ad.address_type, 'physical') != 'physical'", "lo.id",
+             ["sal.service_id", "lo.id", "lo.name", "lo.latitude", "lo.longitude",
+              "coalesce(lo.confidential, 0)", "ad.address_1", "ad.address_2", "ad.city",
+              "ad.state_province", "ad.postal_code", "ad.country", "ad.address_type"],
+             "FROM service_at_location sal JOIN location lo ON lo.id = sal.location_id"
+             f" LEFT JOIN address ad ON ad.location_id = lo.id WHERE sal.service_id IN ({marks})"),
+        part(_CATEGORY, "c.position", "0", ["sc.service_id", "sc.category"],
+             "FROM service_category sc LEFT JOIN directory_category c ON c.code = sc.category"
+             f" WHERE sc.service_id IN ({marks})"),
+    ]) + " ORDER BY 1, 4, 2, 3"
+
+
+def _as_dict(keys: tuple, values: list) -> dict:
+    """A child row as a dict (its values are padded with NULLs to _CHILD_COLUMNS)."""
+    return dict(zip(keys, values, strict=False))
+
+
+_HOURS: dict = {}
+
+
+def _hours_status(schedules: list[dict], now: datetime, tz: str) -> dict:
+    """hours.status, kept per opening pattern and minute: most listings share a few patterns."""
+    key = (tuple((r["freq"], r["byday"], r["opens_at"], r["closes_at"], r["valid_from"],
+                  r["valid_to"]) for r in schedules), now.replace(second=0, microsecond=0), tz)
+    found = _HOURS.get(key)
+    if found is None:
+        if len(_HOURS) > 5000:
+            _HOURS.clear()
+        found = _HOURS[key] = hours.status(schedules, now, tz)
+    # A copy per card: callers may add to it; the lists inside are never changed.
+    return {**found, "next": dict(found["next"])}
+
+
 def _with_card_details(db: Database, services: list[dict], now: datetime, tz: str) -> list[dict]:
-    """Phones, hours, languages, address, categories of a page of services: one query each."""
+    """Phones, hours, languages, address, categories of a page of services: one query."""
     if not services:
         return []
     ids = [s["id"] for s in services]
     marks = placeholders(ids)
-    phones = grouped(db.query(
-        f"SELECT service_id, number, extension, type, description FROM phone"
-        f" WHERE service_id IN ({marks}) ORDER BY service_id, coalesce(type, '') = 'fax', id", ids))
-    schedules = grouped(db.query(
-        f"SELECT service_id, freq, byday, opens_at, closes_at, valid_from, valid_to, description"
-        f" FROM schedule WHERE service_id IN ({marks})", ids))
-    languages = grouped(db.query(
-        f"SELECT service_id, name, code FROM language WHERE service_id IN ({marks})"
-        f" ORDER BY service_id, name", ids))
-    addresses = grouped(db.query(
-        f"""SELECT sal.service_id, lo.id AS location_id, lo.name AS location_name,
-            lo.latitude, lo.longitude, coalesce(lo.confidential, 0) AS confidential,
-            ad.address_1, ad.address_2, ad.city, ad.state_province, ad.postal_code, ad.country,
-            ad.address_type
-            FROM service_at_location sal JOIN location lo ON lo.id = sal.location_id
-            LEFT JOIN address ad ON ad.location_id = lo.id
-            WHERE sal.service_id IN ({marks})
-            ORDER BY sal.service_id, coalesce(ad.address_type, 'physical') != 'physical', lo.id""",
-        ids))
-    categories = grouped(db.query(
-        f"SELECT sc.service_id, sc.category FROM service_category sc"
-        f" LEFT JOIN directory_category c ON c.code = sc.category"
-        f" WHERE sc.service_id IN ({marks}) ORDER BY sc.service_id, c.position", ids))
+    children: dict[int, dict[str, list]] = {kind: {} for kind in range(5)}
+    for kind, _s1, _s2, *values in db.conn.execute(_children_sql(marks), ids * 5):
+        children[kind].setdefault(values[0], []).append(values)
     today = local_now(now, tz).date()
     for service in services:
         sid = service["id"]
-        service["phones"] = phones.get(sid, [])
-        service["schedules"] = schedules.get(sid, [])
-        service["hours"] = hours.status(service["schedules"], now, tz)
-        service["languages"] = language_names(languages.get(sid, []))
+        service["phones"] = [_as_dict(_PHONE_KEYS, v) for v in children[_PHONE].get(sid, ())]
+        service["schedules"] = [_as_dict(_SCHEDULE_KEYS, v)
+                                for v in children[_SCHEDULE].get(sid, ())]
+        service["hours"] = _hours_status(service["schedules"], now, tz)
+        service["languages"] = language_names(
+            [_as_dict(_LANGUAGE_KEYS, v) for v in children[_LANGUAGE].get(sid, ())])
         # Search results never carry a confidential location (a shelter's street address).
-        service["addresses"] = [address_with_text(a) for a in addresses.get(sid, [])
-                                if not a["confidential"]]
+        service["addresses"] = [address_with_text(_as_dict(_ADDRESS_KEYS, v))
+                                for v in children[_ADDRESS].get(sid, ()) if not v[5]]
         service["address"] = next((a for a in service["addresses"] if a["text"]), None)
-        service["categories"] = [c["category"] for c in categories.get(sid, [])]
+        service["categories"] = [v[1] for v in children[_CATEGORY].get(sid, ())]
         service["populations"] = json_list(service.get("populations"))
         service.update(verification(service.get("assured_date"), today))
     return services

@@ -10,7 +10,7 @@ from flask import g
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from fieldapp.directory import bp, categories, phones
+from fieldapp.directory import bp, cache, categories, phones
 
 LANGUAGE_BY_NAME = {"english": "en", "french": "fr", "français": "fr", "francais": "fr"}
 
@@ -30,6 +30,18 @@ FIELD_LABELS = {
     "alert": _l("Alert"), "keywords": _l("Keywords"), "minimum_age": _l("Minimum age"),
     "maximum_age": _l("Maximum age"),
 }
+
+
+@bp.app_template_global("directory_card")
+def card(service: dict, labels, level: str = "h2", version=None):
+    """A result card (directory/_card.html's `card`), kept rendered per worker: cache.card."""
+    return cache.card(service, labels, level, version)
+
+
+@bp.app_template_global("directory_labels")
+def labels():
+    """The card strings in the current language (directory/_labels.html), kept per language."""
+    return cache.labels()
 
 
 @bp.app_template_global("directory_map_url")

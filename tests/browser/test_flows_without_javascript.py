@@ -8,7 +8,7 @@ import pytest
 
 from fieldapp.contacts import demo
 from tests.support import PHONE, LiveServer, browser_login, make_app
-from tests.test_referrals_support import SVC_CRISIS, add_services
+from tests.support.referrals import SVC_CRISIS, add_services
 
 pytestmark = pytest.mark.browser
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -373,7 +373,7 @@ def test_coordinator_imports_calls_and_links_a_key(mode, tmp_path):
 
 
 def test_coordinator_uploads_an_hsds_package(mode, tmp_path):
-    from tests.test_directory_hsds_upload import EXAMPLES_CSV, zipped
+    from tests.support.directory import EXAMPLES_CSV, zipped
 
     package = tmp_path / "examples.zip"
     package.write_bytes(zipped(EXAMPLES_CSV))

@@ -10,7 +10,7 @@ import pytest
 
 from fieldapp.referrals import store
 from tests.support import browser_login, screenshot
-from tests.test_referrals_support import (
+from tests.support.referrals import (
     OFFICER_ID,
     add_contact,
     add_person,

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tests.support import LiveServer, axe_violations, browser_login, make_app
-from tests.test_referrals_support import SVC_CRISIS, add_services
+from tests.support.referrals import SVC_CRISIS, add_services
 
 pytestmark = pytest.mark.browser
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}

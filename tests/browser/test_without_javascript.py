@@ -103,7 +103,7 @@ CRAWL_SKIP = (".zip", ".csv", ".json", ".js", ".webmanifest")
 def test_crawl_every_page_of_every_role_without_javascript_finds_no_dead_control(
         live_server, browser):
     from fieldapp.db import connect
-    from tests.test_pages_render_cleanly import pages
+    from tests.support.pages import pages
 
     db = connect(live_server.app.config["DATABASE"])
     urls = [(url, user) for url, user in pages(live_server.app, db)

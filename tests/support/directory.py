@@ -1,11 +1,16 @@
 """Helpers of the directory tests: listings added through the store, the manage form as a
 coordinator posts it, and a reader of a page's form values."""
 
+import io
+import zipfile
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 
 import fieldapp.accounts  # noqa: F401  (the foundation's import order: accounts first)
+from fieldapp.directory import search as directory_search
 from fieldapp.directory import upkeep
 from fieldapp.directory.demo import CRISIS_TEAM_ID
+from tests.support.hsds_schema import FIXTURES
 
 
 def add_service(db, name, *, organization_id=CRISIS_TEAM_ID, description="", categories=(),
@@ -103,3 +108,38 @@ def snapshot(service):
         "partners": service["partnered_with"],
         "address": (service["address"] or {}).get("text"),
     }
+
+
+# A frozen clock and a search helper of the directory search tests.
+TZ = "America/Halifax"
+# Monday 2 March 2026, 10:00 in Halifax (UTC-4).
+MONDAY_10 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
+WEEKDAYS = ["MO", "TU", "WE", "TH", "FR"]
+
+
+def hours_for(days, *shifts):
+    schedule = {"always_open": False, "days": {d: [] for d in
+                                               ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]}}
+    for day in days:
+        schedule["days"][day] = list(shifts)
+    return schedule
+
+
+def ids(results):
+    return [r["id"] for r in results]
+
+
+def search(db, q="", now=MONDAY_10, **filters):
+    return directory_search.search_services(db, q, now=now, tz=TZ, **filters)
+
+
+# HSDS examples for the upload tests.
+EXAMPLES_CSV = FIXTURES / "examples-3.1" / "csv"
+
+
+def zipped(folder) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in folder.iterdir():
+            archive.write(path, path.name)
+    return buffer.getvalue()

@@ -1,0 +1,157 @@
+"""The directory search's cold path (issue 13): a bounded number of SQL statements whatever
+the number of results, the ranking on a fixed small directory, and the same results whether
+the rendered results and cards come from the caches or not (fixed and long-tail queries)."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+import fieldapp.accounts  # noqa: F401  (the foundation's import order: accounts first)
+from bench.directory_search import HTTP_QUERIES, add_rich_services, long_tail_queries
+from fieldapp.db import connect
+from fieldapp.directory.demo import YOUTH_SHELTER_ID
+from tests.conftest import login, make_app, selects
+from tests.support.directory import MONDAY_10, WEEKDAYS, add_service, hours_for, ids, search
+
+NOW = MONDAY_10.isoformat()
+
+
+def _fragment(client, q: str) -> str:
+    response = client.get(f"/directory/?q={q}", headers={"HX-Request": "true"})
+    assert 200 == response.status_code
+    return response.get_data(as_text=True)
+
+
+def _page(client, q: str) -> str:
+    """The whole page, its session's CSRF tokens left out."""
+    response = client.get(f"/directory/?q={q}")
+    assert 200 == response.status_code
+    return re.sub(r"[\w-]{20,}\.[\w-]{4,}\.[\w-]{20,}", "(token)", response.get_data(as_text=True))
+
+
+@pytest.fixture
+def cold(tmp_path):
+    """The app with both caches off: every request searches and renders every card."""
+    return make_app(tmp_path, NOW=NOW, DIRECTORY_RESULTS_CACHE=0, DIRECTORY_CARD_CACHE=0)
+
+
+@pytest.mark.parametrize("fragment", [True, False])
+def test_a_search_page_runs_one_search_and_one_query_for_its_cards(cold, fragment):
+    db = connect(cold.config["DATABASE"])
+    client = cold.test_client()
+    login(client, "officer")
+    cold.extensions["fieldapp.query_log"] = log = []
+    get = _fragment if fragment else _page
+
+    def statements(q: str) -> tuple[list[str], int]:
+        get(client, "zephyr")  # the session's once-a-minute refresh is not counted
+        log.clear()
+        html = get(client, q)
+        # FTS5's own statements ("-- SELECT ... FROM service_fts_idx") are not ours.
+        return [sql for sql in selects(log) if not sql.lstrip().startswith("--")], \
+            html.count('class="dir-card"')
+
+    add_service(db, "Quokka Pantry", phones=["902-555-0101"], languages=["en"])
+    few, few_cards = statements("quokka")
+    for n in range(30):
+        add_service(db, f"Quokka Extra {n}", phones=["902-555-0100", "902-555-0199"],
+                    languages=["en", "fr"], schedule=hours_for(WEEKDAYS, ("09:00", "17:00")),
+                    lat=44.65, lon=-63.57, address_1=f"{n} Demo Road",
+                    categories=["health", "food_basic_needs"])
+    many, many_cards = statements("quokka")
+    db.conn.close()
+    assert (1, 20) == (few_cards, many_cards)
+    assert len(few) == len(many), many
+    # The search itself: one FTS query for the page and one for all its cards' children.
+    assert 1 == sum("MATCH" in sql for sql in many)
+    assert 1 == sum("UNION ALL" in sql for sql in many)
+    # Plus the session, the directory's version, (full page) the language list's version
+    # and a partner-free page's own lookups: bounded, whatever the number of cards.
+    assert len(many) <= (6 if fragment else 9), many
+
+
+def test_ranking_on_a_fixed_small_directory(tmp_path):
+    app = make_app(tmp_path)
+    db = connect(app.config["DATABASE"])
+    made = {
+        "name": add_service(db, "Wombat Food Bank", description="Groceries every week."),
+        "exact": add_service(db, "Wombat Food", description="Hot meals."),
+        "alternate": add_service(db, "Harbour Hampers", description="Wombat food hampers.",
+                                 keywords="wombat"),
+        "description": add_service(db, "Northside Groceries",
+                                   description="Wombat families, food and clothing."),
+        "youth": add_service(db, "Wombat Youth Drop-in", organization_id=YOUTH_SHELTER_ID,
+                             description="Snacks and food for youth.", lat=44.6488,
+                             lon=-63.5752, address_1="1 Demo St", city="Halifax"),
+        "far": add_service(db, "Wombat Food Pantry", description="Food pantry.", lat=44.70,
+                           lon=-63.50, address_1="2 Demo St", city="Bedford"),
+    }
+    name = {v: k for k, v in made.items()}
+    # The exact name first, then bm25: both words in the name (and again in the description
+    # first), then one word in the name, then the words in keywords and description only.
+    assert ["exact", "far", "name", "youth", "alternate", "description"] == [
+        name[i] for i in ids(search(db, "wombat food"))]
+    assert ["youth"] == [name[i] for i in ids(search(db, "wombat youth"))]
+    # Near me: the nearest first, within the radius only.
+    assert ["youth", "far"] == [name[i] for i in ids(search(db, "wombat",
+                                                            near=(44.6488, -63.5752, 25.0)))]
+    db.conn.close()
+
+
+@pytest.fixture(scope="module")
+def rich(tmp_path_factory):
+    """The demo plus 150 rich generated listings, its long-tail sample (40 two-word queries
+    with >= 2 matches each) and the fixed mix of bench/directory_search.py."""
+    path = tmp_path_factory.mktemp("rich")
+    app = make_app(path, NOW=NOW)
+    db = connect(app.config["DATABASE"])
+    add_rich_services(db, 150, seed=5)
+    db.conn.close()
+    queries = long_tail_queries(Path(app.config["DATABASE"]), want=40, seed=5)
+    assert len(queries) == 40
+    return path, [q.replace(" ", "+") for q in queries] + HTTP_QUERIES
+
+
+def _client(path, **config):
+    app = make_app(path, NOW=NOW, **config)
+    client = app.test_client()
+    login(client, "officer")
+    return app, client
+
+
+def test_fixed_and_long_tail_queries_give_the_same_pages_with_the_caches_on_and_off(rich):
+    path, queries = rich
+    _cold_app, cold = _client(path, DIRECTORY_RESULTS_CACHE=0, DIRECTORY_CARD_CACHE=0)
+    _cards_app, cards = _client(path, DIRECTORY_RESULTS_CACHE=0)  # card cache only
+    warm_app, warm = _client(path)  # both caches (the defaults)
+    for q in queries:
+        expected = _fragment(cold, q)
+        assert 'class="dir-card"' in expected or q.startswith("&"), q
+        for client in (cards, cards, warm, warm):  # a miss, then a hit
+            assert expected == _fragment(client, q), q
+    for q in queries[:5] + queries[-3:]:
+        expected = _page(cold, q)
+        assert expected == _page(warm, q) == _page(warm, q), q
+    assert len(warm_app.extensions["fieldapp.directory_cards"][0]) > 100
+
+
+def test_a_kept_card_follows_its_listing_and_the_clock(tmp_path):
+    app = make_app(tmp_path, NOW="2026-03-02T20:59:00+00:00",  # Monday 16:59 in Halifax
+                   DIRECTORY_RESULTS_CACHE=0)
+    db = connect(app.config["DATABASE"])
+    service = add_service(db, "Numbat Office", schedule=hours_for(WEEKDAYS, ("09:00", "17:00")),
+                          phones=["902-555-0123"])
+    client = app.test_client()
+    login(client, "officer")
+    first = _fragment(client, "numbat")
+    assert "Open now" in first and "902-555-0123" in first
+    assert first == _fragment(client, "numbat")  # its card is kept
+    app.config["NOW"] = "2026-03-02T21:00:00+00:00"  # 17:00: closed
+    closed = _fragment(client, "numbat")
+    assert "Closed now" in closed and "Open now" not in closed
+    db.execute("UPDATE phone SET number = '902-555-0777' WHERE service_id = ?", [service])
+    assert "902-555-0777" in _fragment(client, "numbat")
+    client.post("/language", data={"language": "fr"})
+    assert "Fermé" in _fragment(client, "numbat")
+    db.conn.close()
