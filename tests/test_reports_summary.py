@@ -192,7 +192,7 @@ def test_summary_in_french(coordinator):
     coordinator.post("/language", data={"language": "fr"})
     html = coordinator.get("/reports/summary?quarter=2026-Q1").get_data(as_text=True)
     assert "Constats clés" in html
-    assert "Anciens combattants" in html
+    assert "Vétérans" in html
 
 
 def test_running_header_stylesheet_names_period_police_service_and_time(coordinator):
