@@ -143,7 +143,7 @@ def print_css():
         moment = clock.now()
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     police_service = current_app.config["POLICE_SERVICES"].get(selection["police_service"])
-    parts = [_period_label(period), police_service or _("All police services"),
+    parts = [_period_label(period), str(police_service or _("All police services")),
              selection["team"] or _("All teams"),
              _("Generated %(when)s", when=format_datetime(moment, "medium"))]
     content = css_string(" · ".join(parts))
