@@ -23,6 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,6 +71,75 @@ def extract(only: str | None = None) -> None:
                     + (["--ignore-obsolete", "--no-fuzzy-matching"] if command == "update" else []),
                     cwd=ROOT, check=True,
                 )
+
+
+# French typography, applied when the catalogues are compiled (so every new entry gets it):
+# U+202F (narrow no-break space) before ; ! ? and U+00A0 (no-break space) before : and inside
+# « », U+00A0 between a number and its unit, and curly apostrophes.  The .po files keep what the
+# translator typed.
+NNBSP, NBSP = "\u202f", "\u00a0"
+NUMBER = r"(?:\d|%\(\w+\)[sd]|\{\w+\})"
+UNITS = (r"(?:h|min|s|j|jours?|heures?|minutes?|secondes?|semaines?|mois|ans?|km|m|%|"
+         r"caractères|octets|[kKMG]o)")
+FRENCH_RULES = [
+    (re.compile(r"(?<=[A-Za-zÀ-ÿ])'(?=[A-Za-zÀ-ÿ])"), "\u2019"),
+    # Before ; ! ? (an ordinary space, or none after a word), not in a URL's query (?x=).
+    (re.compile(r"[ \u00a0]+([;!?])"), NNBSP + r"\1"),
+    (re.compile(r"(?<=[\w»)%’])([;!?])(?=\s|$|<|»|\))"), NNBSP + r"\1"),
+    # Before : (not in 5:00 or https://).
+    (re.compile(r"[ \u202f]+:"), NBSP + ":"),
+    (re.compile(r"(?<=[\w»)’])(:)(?=\s|$|<)"), NBSP + ":"),
+    (re.compile(r"«[ \u202f]*"), "«" + NBSP),
+    (re.compile(r"[ \u202f]*»"), NBSP + "»"),
+    (re.compile(rf"({NUMBER}) ({UNITS})(?![\w-])"), r"\1" + NBSP + r"\2"),
+]
+
+
+FRENCH_VIOLATIONS = {
+    "ordinary space before ; ! ? :": re.compile(r" [;!?:]"),
+    "no space before ; ! ?": re.compile(r"[\w»)’][;!?](?=\s|$)"),
+    "no space before :": re.compile(r"[\w»)’]:(?=\s|$)"),
+    "breakable space inside « »": re.compile(r"«(?![\u00a0\u202f])|(?<![\u00a0\u202f])»"),
+    "breakable space between a number and its unit": re.compile(
+        rf"{NUMBER}[ ]{UNITS}(?![\w-])"),
+    "straight apostrophe": re.compile(r"[A-Za-zÀ-ÿ]'[A-Za-zÀ-ÿ]"),
+}
+
+
+def typography_problems(text: str) -> list[str]:
+    """What in a French string breaks the rules typeset() applies."""
+    return [rule for rule, pattern in FRENCH_VIOLATIONS.items() for _ in pattern.finditer(text)]
+
+
+def typeset(text: str, lang: str) -> str:
+    """The text with the typography rules of `lang` (French only, so far)."""
+    if lang != "fr" or not text:
+        return text
+    for pattern, replacement in FRENCH_RULES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def catalogue_directories() -> list[Path]:
+    return [PACKAGE / "translations", *(PACKAGE / area / "translations" for area in areas())]
+
+
+def compile_all() -> None:
+    """Compile every messages.po to messages.mo, typography applied (make translations)."""
+    for directory in catalogue_directories():
+        for po_path in sorted(directory.glob("*/LC_MESSAGES/messages.po")):
+            lang = po_path.parent.parent.name
+            with po_path.open("rb") as handle:
+                catalog = read_po(handle, locale=lang)
+            for message in catalog:
+                if not message.id:
+                    continue
+                if isinstance(message.string, tuple):
+                    message.string = tuple(typeset(s, lang) for s in message.string)
+                else:
+                    message.string = typeset(message.string, lang)
+            with po_path.with_suffix(".mo").open("wb") as handle:
+                write_mo(handle, catalog)
 
 
 def po_files(lang: str = "fr") -> list[Path]:
@@ -137,6 +207,9 @@ def problems() -> list[str]:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["compile"]:
+        compile_all()
+        sys.exit(0)
     if sys.argv[1:2] == ["extract"]:
         extract(sys.argv[2] if len(sys.argv) > 2 else None)
     left = problems() + conflicts() + glossary_problems()

@@ -4,6 +4,8 @@ user's language."""
 
 import re
 
+from babel.messages.mofile import read_mo
+
 from fieldapp import i18n_tools
 
 
@@ -55,3 +57,41 @@ def test_police_services_show_in_the_readers_language(login_as):
     assert "<th scope=\"col\">PRH</th>" in report or ">PRH<" in report
     csv_text = coordinator.get("/reports/board.csv?quarter=2026-Q1").get_data(as_text=True)
     assert "PRH" in csv_text and "HRP" in csv_text
+
+
+def compiled_french_strings() -> list[str]:
+    strings = []
+    for po_path in i18n_tools.po_files("fr"):
+        with po_path.with_suffix(".mo").open("rb") as handle:
+            for message in read_mo(handle):
+                if message.id:
+                    found = message.string
+                    strings += [found] if isinstance(found, str) else list(found)
+    return strings
+
+
+def test_compiled_french_has_no_typography_violation():
+    # The .po files hold what translators typed; `make translations` applies the rules.
+    strings = compiled_french_strings()
+    assert len(strings) > 900
+    violations = [(rule, text) for text in strings for rule in i18n_tools.typography_problems(text)]
+    assert [] == violations
+    typed = [text for t in i18n_tools.translations("fr").values() for text in t.values()]
+    assert sum(len(i18n_tools.typography_problems(text)) for text in typed) > 50
+
+
+def test_typesetting_french():
+    cases = {
+        "Refusées : motifs": "Refusées\u00a0: motifs",
+        "la personne; la part": "la personne\u202f; la part",
+        "Vraiment ?": "Vraiment\u202f?",
+        "« Mises en lien »": "«\u00a0Mises en lien\u00a0»",
+        "dans les 48 h, 180 jours, %(n)s caractères": "dans les 48\u00a0h, 180\u00a0jours, "
+                                                       "%(n)s\u00a0caractères",
+        "l'après-midi": "l’après-midi",
+        "5:00 comme 17:00, https://x.ca/?a=1": "5:00 comme 17:00, https://x.ca/?a=1",
+    }
+    for typed, set_text in cases.items():
+        assert set_text == i18n_tools.typeset(typed, "fr")
+        assert [] == i18n_tools.typography_problems(set_text)
+    assert "Refused: reasons" == i18n_tools.typeset("Refused: reasons", "en")
