@@ -7,6 +7,8 @@ from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import Babel, get_locale
 from flask_login import current_user
 
+from fieldapp import formats
+
 babel = Babel()
 
 
@@ -36,3 +38,5 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale,
                    timezone_selector=lambda: app.config["TIMEZONE"])
     app.jinja_env.globals["get_locale"] = get_locale
+    for name in ("decimal", "count", "percent", "hours", "day", "quarter_label"):
+        app.jinja_env.filters[name] = getattr(formats, name)

@@ -3,10 +3,13 @@ the glossary's one French term per concept, French typography, and numbers and d
 user's language."""
 
 import re
+from datetime import date
 
 from babel.messages.mofile import read_mo
 
-from fieldapp import i18n_tools
+from fieldapp import formats, i18n_tools
+from tests.conftest import login, make_app
+from tests.support.reports import HRP_Q1, REPORT_NOW, load
 
 
 def test_two_catalogues_never_translate_one_msgid_differently():
@@ -95,3 +98,34 @@ def test_typesetting_french():
         assert set_text == i18n_tools.typeset(typed, "fr")
         assert [] == i18n_tools.typography_problems(set_text)
     assert "Refused: reasons" == i18n_tools.typeset("Refused: reasons", "en")
+
+
+def test_numbers_dates_and_quarters_follow_the_readers_language(app):
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        english = (formats.percent(54.3), formats.hours(29.0), formats.day(date(2026, 10, 1),
+                   "MMMM d"), formats.quarter_label(date(2026, 10, 1)))
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        french = (formats.percent(54.3), formats.hours(29.0), formats.day(date(2026, 10, 1),
+                  "d MMMM"), formats.quarter_label(date(2026, 10, 1)))
+    assert ("54.3%", "29.0 h", "October 1", "Q4 2026") == english
+    assert ("54,3\u00a0%", "29,0\u00a0h", "1er octobre", "T4 2026") == french
+
+
+def test_the_board_report_shows_french_numbers_and_dates(tmp_path):
+    app = make_app(tmp_path, NOW=REPORT_NOW)
+    load(app.config["DATABASE"])
+    coordinator = app.test_client()
+    login(coordinator, "coordinator")
+    english = coordinator.get(f"/reports/?{HRP_Q1}").get_data(as_text=True)
+    csv_english = coordinator.get(f"/reports/board.csv?{HRP_Q1}").get_data(as_text=True)
+    coordinator.post("/language", data={"language": "fr"})
+    french = coordinator.get(f"/reports/?{HRP_Q1}").get_data(as_text=True)
+    csv_french = coordinator.get(f"/reports/board.csv?{HRP_Q1}").get_data(as_text=True)
+    assert "January 1, 2026" in english and "Q1 2026" in english and ">2026-Q1<" not in english
+    assert "1er janvier 2026" in french and "T1 2026" in french and ">2026-Q1<" not in french
+    assert re.search(r">\d+\.\d%<", english) and not re.search(r">\d+,\d\u00a0%<", english)
+    assert re.search(r">\d+,\d\u00a0%<", french) and not re.search(r">\d+\.\d%<", french)
+    assert re.search(r">\d+,\d\u00a0h<", french) and re.search(r">\d+\.\d h<", english)
+    # The CSV keeps its keys and plain numbers; only labels follow the language.
+    assert csv_english.splitlines()[0] == csv_french.splitlines()[0]
+    assert not re.search(r"\d,\d\u00a0%", csv_french)

@@ -228,7 +228,7 @@ def test_period_edges_use_local_time(coordinator):
 
 def test_default_period_is_the_current_quarter(coordinator):
     html = coordinator.get("/reports/").get_data(as_text=True)
-    assert "July 1, 2026 – September 30, 2026 (2026-Q3)" in html
+    assert "July 1, 2026 – September 30, 2026 (Q3 2026)" in html
     assert 'value="2026-Q3" selected' in html
 
 
