@@ -66,19 +66,18 @@ def hours(value: float, digits: int = 1) -> str:
     return decimal(value, digits) + (NBSP if _language() == "fr" else " ") + "h"
 
 
-_FIRST = re.compile(r"(?<!\d)1(?= \w|\u00a0\w)")
+_FIRST = re.compile(r"^1(?=[ \u00a0\u202f][^\W\d])")
 
 
-def ordinal_first(text: str, value: date, language: str) -> str:
-    """French writes the first of the month as an ordinal: "1er octobre", "1er oct."."""
-    if language == "fr" and value.day == 1:
-        return _FIRST.sub("1er", text, count=1)
-    return text
+def ordinal_first(text: str, language: str | None = None) -> str:
+    """French writes the first of the month as an ordinal: "1er octobre", "1er oct." (a date
+    formatted day first, as every French pattern is)."""
+    return _FIRST.sub("1er", text) if (language or _language()) == "fr" else text
 
 
 def day(value: date, pattern: str = "long") -> str:
     """A date by a Babel pattern ("long", "medium", "d MMMM"...), "1er octobre" in French."""
-    return ordinal_first(format_date(value, pattern), value, _language())
+    return ordinal_first(format_date(value, pattern))
 
 
 def quarter_label(start: date) -> str:

@@ -75,7 +75,7 @@ def referral_time(value: str | None) -> str:
 
 @lru_cache(maxsize=512)
 def _day_month(day: date, locale: str) -> str:
-    return formats.ordinal_first(format_date(day, "d MMM", locale=locale), day, locale[:2])
+    return formats.ordinal_first(format_date(day, "d MMM", locale=locale), locale[:2])
 
 
 # A request's new e-mails go out from a thread once it has committed (MAIL_SEND_AFTER_REQUEST).
