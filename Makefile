@@ -6,7 +6,6 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
 FLASK  := $(BIN)/flask --app fieldapp
-CATALOGUES := $(wildcard fieldapp/translations fieldapp/*/translations)
 
 .PHONY: run test setup setup-test chromium translations extract-messages bench lint clean
 
@@ -51,8 +50,10 @@ static/vendor/.copied: node_modules/.package-lock.json
 	cp node_modules/minisearch/LICENSE.txt static/vendor/minisearch-LICENSE.txt
 	touch $@
 
+# Compiles every catalogue; French typography (no-break spaces, curly apostrophes) is applied
+# here, by a rule: fieldapp/i18n_tools.py typeset().
 translations: $(VENV)/.installed
-	@for d in $(CATALOGUES); do $(BIN)/pybabel -q compile -d $$d || exit 1; done
+	$(BIN)/python -m fieldapp.i18n_tools compile
 
 # Refresh every catalogue from the code (run after adding strings, then translate the new ones).
 extract-messages: $(VENV)/.installed

@@ -39,7 +39,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # The areas load here, inside the factory (as in flaskr), not at import: importing one
     # module of the package (fieldapp.db in a script, fieldapp.config) does not load them all.
-    from fieldapp import cli, db, errors, health, i18n, security
+    from fieldapp import cli, db, errors, health, i18n, police, security
+
+    app.config["POLICE_SERVICES"] = police.services(app.config["POLICE_SERVICES"])
 
     db.init_app(app)
     security.init_app(app)

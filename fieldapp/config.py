@@ -36,9 +36,16 @@ PASSWORD_MAX_LENGTH = 256
 
 DEMO_PASSWORD = "fieldapp-demo-2026"
 
-# Police services that share the city (code -> display name); the directory's partnership
-# register and the board report are kept per police service.
-POLICE_SERVICES = {"HRP": "Halifax Regional Police", "RCMP": "RCMP Halifax District"}
+# Police services that share the city; the directory's partnership register and the board report
+# are kept per police service.  The code (HRP, RCMP) is the stable key (database, URLs, CSV keys);
+# the name and abbreviation are shown in the reader's language (fieldapp/police.py).  French:
+# the RCMP's own usage (GRC) and the Halifax Regional Municipality's (PRH).
+POLICE_SERVICES = {
+    "HRP": {"name": {"en": "Halifax Regional Police", "fr": "Police régionale d’Halifax"},
+            "abbreviation": {"en": "HRP", "fr": "PRH"}},
+    "RCMP": {"name": {"en": "RCMP Halifax District", "fr": "District d’Halifax de la GRC"},
+             "abbreviation": {"en": "RCMP", "fr": "GRC"}},
+}
 
 TIMEZONE = "America/Halifax"
 LANGUAGES = ["en", "fr"]

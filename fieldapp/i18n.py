@@ -7,6 +7,8 @@ from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import Babel, get_locale, get_translations
 from flask_login import current_user
 
+from fieldapp import formats
+
 babel = Babel()
 
 
@@ -59,3 +61,5 @@ def init_app(app: Flask) -> None:
         pgettext=lambda c, s: _translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
     )
+    for name in ("decimal", "count", "percent", "hours", "day", "quarter_label"):
+        app.jinja_env.filters[name] = getattr(formats, name)

@@ -37,6 +37,7 @@ self.addEventListener("message", (event) => {
   if (data.type === "skip-waiting") self.skipWaiting();
   else if (data.type === "warm") event.waitUntil(warm(data.urls || []));
   else if (data.type === "clear") event.waitUntil(FieldappOutbox.clearDevice());
+  else if (data.type === "language") event.waitUntil(followLanguage(data.lang || ""));
 });
 
 // Background Sync: send the outbox even if the page was closed when the signal came back.
@@ -94,6 +95,35 @@ async function watched(response) {
 
 function isOfflinePage(url) {
   return OFFLINE_PAGES.some((pattern) => pattern.test(url.pathname));
+}
+
+// The pages on the phone speak the language they were fetched in.  A page tells the worker its
+// language on every load; after a switch, the offline page and this user's cached pages are
+// fetched again (with the session's cookie, so in the new language).
+async function followLanguage(lang) {
+  const cached = await caches.match(OFFLINE_PAGE, { cacheName: SHELL });
+  const cachedLang = cached ? (/<html lang="([^"]*)"/.exec(await cached.text()) || [])[1] : null;
+  if (!lang || cachedLang === lang) return;
+  try {
+    const fresh = await fetch(OFFLINE_PAGE, { credentials: "same-origin", cache: "no-store" });
+    if (fresh.ok) await (await caches.open(SHELL)).put(OFFLINE_PAGE, fresh);
+  } catch (error) {
+    return; // offline: the next page load tries again
+  }
+  const names = (await caches.keys()).filter((n) => n.startsWith(USER_PREFIX));
+  for (const name of names) {
+    const cache = await caches.open(name);
+    for (const request of await cache.keys()) {
+      try {
+        const response = await watched(await fetch(request.url, { credentials: "same-origin",
+          cache: "no-store" }));
+        if (FieldappOutbox.showsSessionEnded(response)) return;
+        if (storable(response)) await cache.put(request.url, response);
+      } catch (error) {
+        return; // offline again: keep what we have
+      }
+    }
+  }
 }
 
 async function offlinePage() {

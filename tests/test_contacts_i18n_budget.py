@@ -36,7 +36,7 @@ def test_contact_pages_are_in_french(login_as):
     for english in ("Kind of contact", "Outcome", "Use my location", "Wellness check"):
         assert english not in form, english
     person = client.get(f"/contacts/people/{demo.PERSON_JD}").get_data(as_text=True)
-    assert "Interactions répétées : 3 contacts en 60 jours" in person
+    assert "Interactions répétées\u00a0: 3 contacts en 60\u00a0jours" in person  # no-break spaces
     listing = client.get("/contacts/").get_data(as_text=True)
     assert "Mes contacts" in listing and "Filtrer" in listing
     refused = client.post("/contacts/new", data={"kind": "nope"}).get_data(as_text=True)

@@ -149,11 +149,11 @@ def test_the_clock_banner_and_the_refusal_speak_french(officer, frozen_db):
     page = officer.get("/contacts/new").get_data(as_text=True)
     island = page.split('id="pwa-strings">', 1)[1].split("</script>", 1)[0]
     assert json.loads(island)["clock_off"].startswith(
-        "L’horloge de votre téléphone est décalée d’environ {n} minutes.")
+        "L’horloge de votre téléphone est décalée d’environ {n}\u00a0minutes.")
     item = contact(occurred_at=on_phone(SERVER_NOW + timedelta(hours=30), timedelta(0)))
     answer = officer.post("/api/sync", json={"device_now": on_phone(SERVER_NOW, timedelta(0)),
                                              "contacts": [item]})
-    assert ("Cette heure est plus de 24 heures en avance"
+    assert ("Cette heure est plus de 24\u00a0heures en avance"
             in answer.get_json()["results"]["contacts"][0]["errors"]["occurred_at"])
 
 

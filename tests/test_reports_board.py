@@ -228,7 +228,7 @@ def test_period_edges_use_local_time(coordinator):
 
 def test_default_period_is_the_current_quarter(coordinator):
     html = coordinator.get("/reports/").get_data(as_text=True)
-    assert "July 1, 2026 – September 30, 2026 (2026-Q3)" in html
+    assert "July 1, 2026 – September 30, 2026 (Q3 2026)" in html
     assert 'value="2026-Q3" selected' in html
 
 
@@ -287,7 +287,7 @@ def test_report_runs_a_fixed_number_of_queries(report_app, coordinator):
 def test_french_report(report_app, coordinator):
     coordinator.post("/language", data={"language": "fr"})
     html = coordinator.get(f"/reports/?{HRP_Q1}").get_data(as_text=True)
-    assert "Rapport au conseil" in html
+    assert "Rapport à la Commission de police" in html
     assert "&lt;5" in html
     tables = html_tables(html)
     assert ["janvier 2026", "février 2026", "mars 2026"] == [

@@ -15,7 +15,7 @@ def test_counts_from_1_to_4_are_suppressed(n):
     assert ("<5", True, None) == (cell.text, cell.suppressed, cell.value)
 
 
-@pytest.mark.parametrize("n, shown", [(0, "0"), (5, "5"), (12345, "12345"), (None, "0")])
+@pytest.mark.parametrize("n, shown", [(0, "0"), (5, "5"), (12345, "12,345"), (None, "0")])
 def test_zero_and_five_or_more_are_shown(n, shown):
     assert (shown, False) == (count(n).text, count(n).suppressed)
 

@@ -39,7 +39,10 @@ def test_csv_keys_are_identical_in_english_and_french(coordinator):
         [r[k] for k in KEYS] for r in french)
     # The labels are the page's, in the page's language.
     assert "Contacts" == english[0]["row_label"]
-    assert "Interventions" == french[0]["row_label"]
+    assert "Contacts" == french[0]["row_label"]  # the app's one French term (issue 22)
+    assert "All contacts escalated to police enforcement" in {r["row_label"] for r in english}
+    assert "Interventions transférées à l’application de la loi (toutes)" in {
+        r["row_label"] for r in french}
     assert "board-2026Q1-HRP-all.csv" in french_response.headers["Content-Disposition"]
 
 

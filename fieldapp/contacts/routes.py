@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from fieldapp import clock
+from fieldapp import clock, formats
 from fieldapp.contacts import bp, people, places, store, usual, vocab
 from fieldapp.contacts.forms import (
     HEADCOUNT_CHOICES,
@@ -56,7 +56,9 @@ def contacts_when(value: str | None, style: str = "short") -> str:
     moment = parse_time(value)
     if moment is None:
         return ""
-    return format_date(moment, "medium") if style == "day" else format_datetime(moment, style)
+    if style == "day":
+        return formats.ordinal_first(format_date(moment, "medium"))  # "1er oct. 2026"
+    return formats.ordinal_first(format_datetime(moment, style))
 
 
 @bp.app_template_filter("contacts_json_list")

@@ -12,6 +12,7 @@ so "logement" finds housing services whatever the interface language.
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,8 @@ CODES = [category.code for category in CATEGORIES]
 
 POPULATIONS = {
     "child_under_12": _l("Children under 12"),
-    "youth_12_17": _l("Youth 12-17"),
+    # "Youth" is plural here (people a service serves), singular on a contact: a context of its own.
+    "youth_12_17": lazy_pgettext("people served", "Youth 12-17"),
     "senior_65_plus": _l("Seniors 65+"),
     "veteran": _l("Veterans"),
     "mental_health": _l("People living with mental illness"),

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from fieldapp import clock, csv_safe
+from fieldapp import clock, csv_safe, formats
 from fieldapp.accounts.routes import safe_next
 from fieldapp.db import get_db, own_transaction
 from fieldapp.directory.search import crisis_services, matching_services, search_services
@@ -89,7 +89,7 @@ def referral_ago(value: str | None) -> str:
 
 @lru_cache(maxsize=512)
 def _day_month(day: date, locale: str) -> str:
-    return format_date(day, "d MMM", locale=locale)
+    return formats.ordinal_first(format_date(day, "d MMM", locale=locale), locale[:2])
 
 
 # A request's new e-mails go out from a thread once it has committed (MAIL_SEND_AFTER_REQUEST).

@@ -7,11 +7,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from flask import Response, abort, current_app, flash, redirect, request, url_for
-from flask_babel import format_date, format_datetime
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from fieldapp import clock, csv_safe, uploads
+from fieldapp import clock, csv_safe, formats, uploads
 from fieldapp.contacts import people
 from fieldapp.db import connect, get_db
 from fieldapp.reports import bp, calls, calls_store, export, store, summary, tables
@@ -72,8 +72,8 @@ def _connection_opener():
 
 
 def _period_label(period) -> str:
-    label = f"{format_date(period.start, 'long')} – {format_date(period.last_day, 'long')}"
-    return f"{label} ({period.key})" if "Q" in period.key else label
+    label = f"{formats.day(period.start, 'long')} – {formats.day(period.last_day, 'long')}"
+    return f"{label} ({formats.quarter_label(period.start)})" if "Q" in period.key else label
 
 
 @bp.get("/")
@@ -123,8 +123,8 @@ def summary_page():
 
 def _short_period_label(period) -> str:
     if "Q" in period.key:
-        return period.key
-    return f"{format_date(period.start, 'medium')} – {format_date(period.last_day, 'medium')}"
+        return formats.quarter_label(period.start)
+    return f"{formats.day(period.start, 'medium')} – {formats.day(period.last_day, 'medium')}"
 
 
 @bp.get("/print.css")
@@ -143,7 +143,7 @@ def print_css():
         moment = clock.now()
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     police_service = current_app.config["POLICE_SERVICES"].get(selection["police_service"])
-    parts = [_period_label(period), police_service or _("All police services"),
+    parts = [_period_label(period), str(police_service or _("All police services")),
              selection["team"] or _("All teams"),
              _("Generated %(when)s", when=format_datetime(moment, "medium"))]
     content = css_string(" · ".join(parts))

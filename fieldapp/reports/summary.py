@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from fieldapp import police
 from fieldapp.reports import period as periods
 from fieldapp.reports import store, tables
 from fieldapp.reports.suppression import COUNT, Cell, change, count, rate
@@ -195,7 +196,8 @@ def partnership_cells(db, police_services: dict) -> list[tuple[str, Cell]] | Non
         return None
     total = tables.partnerships_section(data, police_services).tables[0].rows[-1]
     codes = list(police_services)
-    items = [(_("Partnered by %(police_service)s", police_service=code), total[2 + i])
+    items = [(_("Partnered by %(police_service)s",
+                police_service=police.abbreviation(police_services, code)), total[2 + i])
              for i, code in enumerate(codes)]
     items.append((_("Partnered by all police services (overlaps)"), total[2 + len(codes)]))
     return items

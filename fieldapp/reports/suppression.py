@@ -34,6 +34,8 @@ and tests check that "<5" is only ever a count.
 import unicodedata
 from dataclasses import dataclass
 
+from fieldapp import formats
+
 THRESHOLD = 5
 SUPPRESSED = "<5"
 WITHHELD = "x"
@@ -74,7 +76,7 @@ def count(n: int | None) -> Cell:
     n = int(n or 0)
     if is_small(n):
         return Cell(None, SUPPRESSED, True)
-    return Cell(n, str(n))
+    return Cell(n, formats.count(n))
 
 
 def derived_withheld(unit: str) -> Cell:
@@ -90,7 +92,7 @@ def rate(numerator: int | None, denominator: int | None) -> Cell:
     if denominator == 0:
         return Cell(None, EMPTY, unit=PERCENT)
     share = 100.0 * numerator / denominator
-    return Cell(round(share, 1), f"{share:.1f}%", unit=PERCENT)
+    return Cell(round(share, 1), formats.percent(share), unit=PERCENT)
 
 
 def statistic(value: float | None, n: int | None, unit: str = "") -> Cell:
@@ -102,7 +104,8 @@ def statistic(value: float | None, n: int | None, unit: str = "") -> Cell:
         return derived_withheld(kind)
     if n == 0 or value is None:
         return Cell(None, EMPTY, unit=kind)
-    return Cell(round(value, 1), f"{value:.1f}{unit}", unit=kind)
+    text = formats.hours(value) if kind == HOURS else formats.decimal(value) + unit
+    return Cell(round(value, 1), text, unit=kind)
 
 
 def change(before: int | None, after: int | None) -> Cell:
@@ -114,7 +117,7 @@ def change(before: int | None, after: int | None) -> Cell:
     if before == 0:
         return Cell(None, EMPTY, unit=PERCENT)
     delta = 100.0 * (after - before) / before
-    return Cell(round(delta, 1), f"{delta:+.1f}%", unit=PERCENT)
+    return Cell(round(delta, 1), formats.percent(delta, signed=True), unit=PERCENT)
 
 
 def text(value: str, key: str | None = None) -> Cell:

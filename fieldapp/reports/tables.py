@@ -10,6 +10,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from fieldapp import police
 from fieldapp.contacts import vocab
 from fieldapp.directory import categories
 from fieldapp.reports import charts, store
@@ -405,10 +406,13 @@ def partnerships_section(data: dict | None, police_services: dict) -> Section:
         section.notes = [_("The directory's partnership register is not available yet.")]
         return section
     codes = list(police_services)
-    columns = [_("Category"), _("Services")] + codes + [_("Partnered by all"), _("Gaps")]
+    # Columns show each police service's abbreviation in the reader's language (GRC, PRH); the
+    # CSV keys stay the codes.
+    labels = [police.abbreviation(police_services, code) for code in codes]
+    columns = [_("Category"), _("Services")] + labels + [_("Partnered by all"), _("Gaps")]
     rows = []
     for r in data["categories"]:
-        gaps = [code for i, code in enumerate(codes) if not r[f"ps{i}"]]
+        gaps = [label for i, label in enumerate(labels) if not r[f"ps{i}"]]
         rows.append([text(category_label(r["category"]), r["category"]), count(r["services"])]
                     + [count(r[f"ps{i}"]) for i in range(len(codes))]
                     + [count(r["overlap"]), text(", ".join(gaps) or "—")])

@@ -40,7 +40,11 @@
     navigator.serviceWorker.addEventListener("message", (event) => {
       if (event.data === "outbox-changed") refresh();
     });
-    navigator.serviceWorker.ready.then((reg) => warmPages(reg)).catch(() => {});
+    navigator.serviceWorker.ready.then((reg) => {
+      // The offline page and the pages on the phone follow the interface language.
+      if (reg.active) reg.active.postMessage({ type: "language", lang: document.documentElement.lang });
+      warmPages(reg);
+    }).catch(() => {});
   }
 
   function offerUpdate(worker) {

@@ -36,7 +36,7 @@ def test_summary_prints_on_one_page_in_english_and_french_on_the_demo_data(live_
     pages = {"en": {paper: print_pages(page, paper) for paper in ("A4", "Letter")}}
     page.get_by_role("button", name="Français").click()
     page.wait_for_load_state()
-    assert "Résumé du rapport au conseil" == page.locator("h1").inner_text()
+    assert "Résumé du rapport à la Commission de police" == page.locator("h1").inner_text()
     pages["fr"] = {paper: print_pages(page, paper) for paper in ("A4", "Letter")}
     page.emulate_media(media="print")
     screenshot(page, "reports_summary_print_fr")

@@ -1,0 +1,131 @@
+"""French ready to publish (issue 22): one translation per msgid across the seven catalogues,
+the glossary's one French term per concept, French typography, and numbers and dates in the
+user's language."""
+
+import re
+from datetime import date
+
+from babel.messages.mofile import read_mo
+
+from fieldapp import formats, i18n_tools
+from tests.conftest import login, make_app
+from tests.support.reports import HRP_Q1, REPORT_NOW, load
+
+
+def test_two_catalogues_never_translate_one_msgid_differently():
+    # The catalogues are merged at run time and the last one loaded wins.
+    assert [] == i18n_tools.conflicts()
+
+
+def test_every_catalogue_follows_the_glossary():
+    assert [] == i18n_tools.glossary_problems()
+
+
+def test_the_glossary_rejects_the_renderings_it_replaced():
+    rejected = {
+        "Board report": "Rapport au conseil",
+        "4. Diversion": "4. Déjudiciarisation",
+        "Veterans": "Anciens combattants",
+        "Make the warm call": "Faire l’appel de transfert",
+        "Connected": "Contact établi",
+        "Alias or name": "Alias ou nom",
+        "Warm referrals sent": "Orientations personnalisées envoyées",
+        "RCMP Halifax District": "RCMP Halifax District",
+    }
+    terms = i18n_tools.glossary()
+    for msgid, string in rejected.items():
+        hits = [t for t in terms if re.search(t["msgid_pattern"], msgid, re.I)]
+        assert hits, msgid
+        assert any(not re.search(t["msgstr_required"], string, re.I)
+                   or re.search(t["msgstr_forbidden"], string, re.I)
+                   for t in hits), msgid
+    assert all(term["source"].strip() for term in terms)
+
+
+def test_police_services_show_in_the_readers_language(login_as):
+    coordinator = login_as("coordinator")
+    english_report = coordinator.get("/reports/?quarter=2026-Q1").get_data(as_text=True)
+    english_register = coordinator.get("/directory/manage/partnerships").get_data(as_text=True)
+    assert "Halifax Regional Police" in english_report and ">HRP<" in english_register
+    coordinator.post("/language", data={"language": "fr"})
+    report = coordinator.get("/reports/?quarter=2026-Q1").get_data(as_text=True)
+    register = coordinator.get("/directory/manage/partnerships").get_data(as_text=True)
+    users = coordinator.get("/accounts/users").get_data(as_text=True)
+    for html in (report, register, users):
+        assert "Police régionale d’Halifax" in html or "Police régionale d&#39;Halifax" in html
+        assert "District d’Halifax de la GRC" in html
+        assert "Halifax Regional Police" not in html and "RCMP Halifax District" not in html
+    assert ">PRH<" in register and ">GRC<" in register
+    # The board report's partnership columns: the abbreviations, the CSV keys stay the codes.
+    assert "<th scope=\"col\">PRH</th>" in report or ">PRH<" in report
+    csv_text = coordinator.get("/reports/board.csv?quarter=2026-Q1").get_data(as_text=True)
+    assert "PRH" in csv_text and "HRP" in csv_text
+
+
+def compiled_french_strings() -> list[str]:
+    strings = []
+    for po_path in i18n_tools.po_files("fr"):
+        with po_path.with_suffix(".mo").open("rb") as handle:
+            for message in read_mo(handle):
+                if message.id:
+                    found = message.string
+                    strings += [found] if isinstance(found, str) else list(found)
+    return strings
+
+
+def test_compiled_french_has_no_typography_violation():
+    # The .po files hold what translators typed; `make translations` applies the rules.
+    strings = compiled_french_strings()
+    assert len(strings) > 900
+    violations = [(rule, text) for text in strings for rule in i18n_tools.typography_problems(text)]
+    assert [] == violations
+    typed = [text for t in i18n_tools.translations("fr").values() for text in t.values()]
+    assert sum(len(i18n_tools.typography_problems(text)) for text in typed) > 50
+
+
+def test_typesetting_french():
+    cases = {
+        "Refusées : motifs": "Refusées\u00a0: motifs",
+        "la personne; la part": "la personne\u202f; la part",
+        "Vraiment ?": "Vraiment\u202f?",
+        "« Mises en lien »": "«\u00a0Mises en lien\u00a0»",
+        "dans les 48 h, 180 jours, %(n)s caractères": "dans les 48\u00a0h, 180\u00a0jours, "
+                                                       "%(n)s\u00a0caractères",
+        "l'après-midi": "l’après-midi",
+        "5:00 comme 17:00, https://x.ca/?a=1": "5:00 comme 17:00, https://x.ca/?a=1",
+    }
+    for typed, set_text in cases.items():
+        assert set_text == i18n_tools.typeset(typed, "fr")
+        assert [] == i18n_tools.typography_problems(set_text)
+    assert "Refused: reasons" == i18n_tools.typeset("Refused: reasons", "en")
+
+
+def test_numbers_dates_and_quarters_follow_the_readers_language(app):
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        english = (formats.percent(54.3), formats.hours(29.0), formats.day(date(2026, 10, 1),
+                   "MMMM d"), formats.quarter_label(date(2026, 10, 1)))
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        french = (formats.percent(54.3), formats.hours(29.0), formats.day(date(2026, 10, 1),
+                  "d MMMM"), formats.quarter_label(date(2026, 10, 1)))
+    assert ("54.3%", "29.0 h", "October 1", "Q4 2026") == english
+    assert ("54,3\u00a0%", "29,0\u00a0h", "1er octobre", "T4 2026") == french
+
+
+def test_the_board_report_shows_french_numbers_and_dates(tmp_path):
+    app = make_app(tmp_path, NOW=REPORT_NOW)
+    load(app.config["DATABASE"])
+    coordinator = app.test_client()
+    login(coordinator, "coordinator")
+    english = coordinator.get(f"/reports/?{HRP_Q1}").get_data(as_text=True)
+    csv_english = coordinator.get(f"/reports/board.csv?{HRP_Q1}").get_data(as_text=True)
+    coordinator.post("/language", data={"language": "fr"})
+    french = coordinator.get(f"/reports/?{HRP_Q1}").get_data(as_text=True)
+    csv_french = coordinator.get(f"/reports/board.csv?{HRP_Q1}").get_data(as_text=True)
+    assert "January 1, 2026" in english and "Q1 2026" in english and ">2026-Q1<" not in english
+    assert "1er janvier 2026" in french and "T1 2026" in french and ">2026-Q1<" not in french
+    assert re.search(r">\d+\.\d%<", english) and not re.search(r">\d+,\d\u00a0%<", english)
+    assert re.search(r">\d+,\d\u00a0%<", french) and not re.search(r">\d+\.\d%<", french)
+    assert re.search(r">\d+,\d\u00a0h<", french) and re.search(r">\d+\.\d h<", english)
+    # The CSV keeps its keys and plain numbers; only labels follow the language.
+    assert csv_english.splitlines()[0] == csv_french.splitlines()[0]
+    assert not re.search(r"\d,\d\u00a0%", csv_french)
