@@ -10,7 +10,7 @@ import fieldapp.accounts  # noqa: F401  (the foundation needs accounts imported 
 from bench.hsds_messy import MISSING_DECLARED, write_messy, zip_package
 from fieldapp.db import connect, migrate
 from fieldapp.directory import hsds, languages, phones
-from tests.hsds_schema import package_errors
+from tests.support.hsds_schema import package_errors
 
 NOW = "2026-03-02T14:00:00+00:00"
 LATER = "2026-03-09T10:00:00+00:00"

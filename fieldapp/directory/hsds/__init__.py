@@ -17,8 +17,10 @@ Storage conventions (see also /tmp/tools/DIRECTORY_SCHEMA.md and hsds_tables.py)
   mapped the same way, so ids are deterministic: importing the same package again upserts the
   same rows (idempotent), and a reference to a row that is missing ("dangling") keeps its value.
 - `extra_json` keeps unknown columns ({"column": "raw value"}) and, under "_raw", the raw value of
-  every field the importer normalized (times, phone numbers, numbers, dates), so an export writes
-  back exactly what came in as long as the normalized value was not edited since.
+  every field the importer normalized (times to HH:MM, URIs, phone numbers, numbers, dates).
+  Exports write the clean values only; the raw ones, the source's own id and its unknown columns
+  travel in the fieldapp profile's `original_text` object, which an import puts back (so the
+  export imports again unchanged).  Addresses without a country get FIELDAPP_COUNTRY (CA).
 - App fields of service travel in HSDS exchange as extension columns of services.csv (and extra
   properties of a JSON service): accepts_referrals, joint_police_health (a team run by police
   with health, which the board report counts apart from non-police diversion), intake_phone,

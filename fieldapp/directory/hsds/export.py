@@ -4,7 +4,6 @@ disclosure rule lets rows out."""
 from __future__ import annotations
 
 import json
-import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from fieldapp.directory.hsds.names import (
     HSDS_VERSION,
     NUMBER_FIELDS,
     ORDER,
+    ORIGINAL,
     REQUIRED_TEXT,
     SERVICE_EXTENSION_COLUMNS,
     SERVICE_FLAGS,
@@ -25,64 +25,63 @@ from fieldapp.directory.hsds.names import (
     derived_id,
 )
 from fieldapp.directory.hsds.values import (
-    normalize_date,
-    normalize_time,
+    URI_FIELDS,
+    default_country,
+    normalize_url,
     number_text,
     split_extension,
 )
-from fieldapp.directory.hsds_tables import REFERENCE_COLUMNS
 
 # --- export -----------------------------------------------------------------------------------
 
 
 def _restore(row: dict, table: str) -> tuple[dict, dict]:
-    """HSDS fields of a stored row with raw values restored, and its unknown columns."""
+    """HSDS fields of a stored row, clean (normalized values only), and its `original_text`
+    (the fieldapp profile's field): the source's raw value of every field the importer
+    normalized or could not read, the source's own id (`id`; null when it had none) and the
+    source's unknown columns.  An import of the export puts them back (map_rows.py)."""
     extra = json.loads(row.get("extra_json") or "{}")
     raw = extra.pop("_raw", {}) if isinstance(extra.get("_raw"), dict) else {}
+    original = {**extra, **raw}
     out = {}
     for field in TABLES[table]:
         value = row.get(field)
-        if field in raw:
-            if field in ("weekday",):
-                continue
-            if _same_after_normalizing(table, field, raw[field], value, row):
-                value = raw[field]
         if isinstance(value, float):
             value = number_text(value)
         out[field] = value
+    for field in URI_FIELDS.get(table, ()):
+        if out.get(field) is not None:
+            value = normalize_url(out[field])
+            if value != out[field]:
+                original.setdefault(field, out[field])
+            out[field] = value
+    if table == "schedule":
+        for field in ("opens_at", "closes_at"):
+            if out.get(field) == "24:00":  # the end of the day: not a time of day in HSDS
+                original.setdefault(field, "24:00")
+                out[field] = "23:59"
+    if table == "phone" and out.get("number"):
+        number, extension = split_extension(out["number"])
+        if extension:  # the extension once, in `extension`
+            original.setdefault("number", out["number"])
+            out["number"] = number
+            out["extension"] = out.get("extension") or extension
     if table == "location" and not out.get("location_type"):
         out["location_type"] = "physical"
-    if table == "address" and not out.get("address_type"):
-        out["address_type"] = "physical"
+    if table == "address":
+        if not out.get("address_type"):
+            out["address_type"] = "physical"
+        if not out.get("country"):
+            out["country"] = default_country()
     for field in REQUIRED_TEXT.get(table, ()):
         if not out.get(field):
             out[field] = out.get("name") or "-"  # HSDS requires it; older data often lacks it
-    return out, extra
-
-
-def _same_after_normalizing(table, field, raw_value, value, row) -> bool:
-    if field in REFERENCE_COLUMNS:
-        return False  # non-UUID references export as UUIDs
-    if field in ("link_id", "resource_id"):
-        return False
-    if field in NUMBER_FIELDS:
-        if field in ("latitude", "longitude") and value is not None:
-            return number_text(raw_value) == number_text(value)
-        return number_text(raw_value) == value
-    if field in ("opens_at",):
-        return normalize_time(raw_value)[0] == value
-    if field == "closes_at":
-        opens = normalize_time(row.get("opens_at"))[0] if row.get("opens_at") else None
-        return normalize_time(raw_value, closing_after=opens)[0] == value
-    if field in ("valid_from", "valid_to", "dtstart", "until", "assured_date"):
-        return normalize_date(raw_value) == value
-    if field == "number":
-        return split_extension(raw_value)[0] == value
-    if field == "byday":
-        return ",".join(p.strip().upper() for p in re.split(r"[,; ]+", raw_value) if p) == value
-    if field == "status":
-        return False
-    return str(raw_value).strip() == value
+    if "source_id" in row:
+        if row.get("source_id") is None:
+            original["id"] = None
+        elif row["source_id"] != row.get("id"):
+            original["id"] = row["source_id"]
+    return out, original
 
 
 def _all(db, table: str, where: str = "", params=()) -> list[dict]:
@@ -163,15 +162,13 @@ def export_tables(db, rule: Disclosure | None = None) -> dict[str, list[dict]]:
         for row in stored:
             if not rule.allows(row):
                 continue
-            fields, extra = _restore(row, table)
+            fields, original = _restore(row, table)
             if table == "service":
                 fields.update(_service_extensions(db, row, partnerships))
             if table == "location" and row.get("confidential"):
                 fields["confidential"] = "true"  # extension column (internal exports only)
-            for key, value in extra.items():
-                if key not in fields:
-                    fields[key] = value if not isinstance(value, (dict, list)) else \
-                        json.dumps(value, ensure_ascii=False)
+            fields[ORIGINAL] = json.dumps(original, ensure_ascii=False, sort_keys=True) \
+                if original else None
             rows.append(rule.clean(fields))
         if rows:
             out[table] = rows

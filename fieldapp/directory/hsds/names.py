@@ -13,6 +13,9 @@ HSDS_VERSION = "3.1"
 PROFILE = "https://openreferral.org/imls/hsds/"
 OPENAPI_URL = ("https://raw.githubusercontent.com/openreferral/specification/3.1/schema/"
                "openapi.json")
+# The fieldapp profile's field on every object: the source's values before normalizing, its own
+# id and its unknown columns (a JSON object; JSON text in CSV).
+ORIGINAL = "original_text"
 NAMESPACE = uuid.UUID("0b9a7c52-3f0e-4c1e-9a53-6d2f1c0e8a11")
 CATEGORY_TAXONOMY_ID = str(uuid.uuid5(NAMESPACE, "taxonomy:fieldapp-categories"))
 
@@ -52,7 +55,7 @@ FILES.pop("agency_contact.csv", None)
 FILES.pop("agency_contacts.csv", None)
 FILES.update({
     "services.csv": ("service", {}, {"website": "url", "eligibility": "eligibility_description"}),
-    "organizations.csv": ("organization", {}, {}),
+    "organizations.csv": ("organization", {}, {"url": "website"}),  # HSDS 1.x: url
     "locations.csv": ("location", {}, {}),
     "physical_addresses.csv": ("address", {"address_type": "physical"}, {}),
     "postal_addresses.csv": ("address", {"address_type": "postal"}, {}),
