@@ -81,7 +81,9 @@ def test_import_normalizes_and_export_writes_clean_values(app, db, package, tmp_
     schedules = {k: r for k, r in rows("schedules.csv").items() if r["service_id"] == s1}
     times = {r["byday"]: (r["opens_at"], r["closes_at"]) for r in schedules.values()
              if r["byday"] in ("MO", "TU", "WE")}
-    assert {"MO": ("08:00", "17:00"), "TU": ("08:00", "12:00"), "WE": ("08:00", "23:59")} == times
+    # CSV: the tabular `time` type (HH:MM:SS); JSON and the API: HH:MM
+    assert {"MO": ("08:00:00", "17:00:00"), "TU": ("08:00:00", "12:00:00"),
+            "WE": ("08:00:00", "23:59:00")} == times
     monday = next(r for r in schedules.values() if r["byday"] == "MO")
     assert "8:00am-5:00pm" == json.loads(monday["original_text"])["opens_at"]
     address = rows("addresses.csv")[hsds.map_id("address", "a1")]

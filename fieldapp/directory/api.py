@@ -11,12 +11,13 @@ Snapshot: GET /api/directory/snapshot (officers, partners, coordinators), ETag =
 
 from functools import wraps
 
-from flask import abort, current_app, jsonify, request
+from flask import abort, current_app, jsonify, request, send_from_directory
 from flask_login import current_user
 
 from fieldapp import clock
 from fieldapp.db import get_db
 from fieldapp.directory import api_bp, hsds, snapshot
+from fieldapp.directory.hsds import profile
 from fieldapp.security import found_or_404, public, role_required, unauthorized
 
 MAX_PER_PAGE = 100
@@ -56,8 +57,32 @@ def bad_request(error):
 @api_bp.get("/hsds/")
 @hsds_access
 def hsds_root():
-    """HSDS API root: version, profile and the OpenAPI description."""
-    return jsonify(version=hsds.HSDS_VERSION, profile=hsds.PROFILE, openapi_url=hsds.OPENAPI_URL)
+    """HSDS API root: the specification version, the fieldapp profile and this API's OpenAPI
+    description (the profile's)."""
+    base = profile.profile_url()
+    return jsonify(version=hsds.HSDS_VERSION, profile=base, openapi_url=base + "openapi.json")
+
+
+@api_bp.get("/hsds/profile/")
+@public
+def hsds_profile():
+    """The fieldapp HSDS profile: where its files are (no directory data: open to anyone)."""
+    base = profile.profile_url()
+    return jsonify(
+        name=profile.PROFILE_NAME, hsds_version=hsds.HSDS_VERSION,
+        description="HSDS 3.1 core plus fieldapp's fields (each marked profile: fieldapp).",
+        openapi_url=base + "openapi.json", datapackage_url=base + "datapackage.json",
+        schemas={name: f"{base}schema/{name}.json" for name in sorted(hsds.HSDS_NAME.values())},
+        licence="CC BY-SA 4.0, adapted from Open Referral's HSDS 3.1 (https://openreferral.org/)")
+
+
+@api_bp.get("/hsds/profile/<path:name>")
+@public
+def hsds_profile_file(name):
+    """One file of the profile (schema/<object>.json, openapi.json, datapackage.json)."""
+    if not name.endswith((".json", ".txt")):
+        abort(404)
+    return send_from_directory(profile.PROFILE_DIR, name, max_age=3600)
 
 
 @api_bp.get("/hsds/services")

@@ -44,9 +44,8 @@ from fieldapp.directory.hsds.names import (
     HSDS_NAME,
     HSDS_VERSION,
     NAMESPACE,
-    OPENAPI_URL,
     ORDER,
-    PROFILE,
+    SPEC_URL,
     TABLES,
     NotHSDS,
     derived_id,
@@ -59,8 +58,8 @@ from fieldapp.directory.hsds.reconcile import ImportReport
 from fieldapp.directory.hsds.values import normalize_time
 
 __all__ = [
-    "CATEGORY_TAXONOMY_ID", "CSV_FILE", "HSDS_NAME", "HSDS_VERSION", "NAMESPACE", "OPENAPI_URL",
-    "ORDER", "PROFILE", "TABLES", "ImportReport", "NotHSDS", "category_taxonomy_rows", "collect",
+    "CATEGORY_TAXONOMY_ID", "CSV_FILE", "HSDS_NAME", "HSDS_VERSION", "NAMESPACE",
+    "ORDER", "SPEC_URL", "TABLES", "ImportReport", "NotHSDS", "category_taxonomy_rows", "collect",
     "derived_id", "export_csv", "export_json", "export_tables", "fts_query", "full_services",
     "import_package", "is_uuid", "list_services", "map_id", "normalize_time", "read_input",
     "service_summaries", "write",

@@ -10,16 +10,15 @@ from pathlib import Path
 from fieldapp import csv_safe
 from fieldapp.directory import categories, disclosure
 from fieldapp.directory.disclosure import Disclosure
+from fieldapp.directory.hsds import profile
 from fieldapp.directory.hsds.names import (
     CATEGORY_TAXONOMY_ID,
     CSV_FILE,
     HSDS_NAME,
     HSDS_VERSION,
-    NUMBER_FIELDS,
     ORDER,
     ORIGINAL,
     REQUIRED_TEXT,
-    SERVICE_EXTENSION_COLUMNS,
     SERVICE_FLAGS,
     TABLES,
     derived_id,
@@ -31,6 +30,7 @@ from fieldapp.directory.hsds.values import (
     number_text,
     split_extension,
 )
+from fieldapp.directory.hsds_tables import REFERENCE_COLUMNS
 
 # --- export -----------------------------------------------------------------------------------
 
@@ -167,23 +167,32 @@ def export_tables(db, rule: Disclosure | None = None) -> dict[str, list[dict]]:
                 fields.update(_service_extensions(db, row, partnerships))
             if table == "location" and row.get("confidential"):
                 fields["confidential"] = "true"  # extension column (internal exports only)
-            fields[ORIGINAL] = json.dumps(original, ensure_ascii=False, sort_keys=True) \
-                if original else None
-            rows.append(rule.clean(fields))
+            if table == "schedule":
+                for field in ("opens_at", "closes_at"):
+                    if fields.get(field):  # the tabular `time` type is HH:MM:SS
+                        original.setdefault(field, row.get(field))
+                        fields[field] += ":00"
+            fields[ORIGINAL] = original
+            rows.append(fields)
         if rows:
             out[table] = rows
+    written = {table: {r["id"] for r in rows} for table, rows in out.items()}
+    for table, rows in out.items():
+        schema = profile.read(f"schema/{HSDS_NAME[table]}.json")
+        needed = set(schema.get("required", [])) | set(schema.get("tabular_required", []))
+        for fields in rows:
+            original = fields[ORIGINAL]
+            for column, target in REFERENCE_COLUMNS.items():
+                value = fields.get(column)
+                if value and column not in needed and value not in written.get(target, ()):
+                    # a reference to no row of the package: kept in original_text only, so
+                    # that every reference of the package resolves (foreign keys)
+                    original.setdefault(column, value)
+                    fields[column] = None
+            fields[ORIGINAL] = json.dumps(original, ensure_ascii=False, sort_keys=True) \
+                if original else None
+        out[table] = [rule.clean(fields) for fields in rows]
     return out
-
-
-def _field_type(field: str) -> str:
-    if field in NUMBER_FIELDS:
-        return "number"
-    if field in ("last_modified", "updated"):
-        return "datetime"
-    if field in ("valid_from", "valid_to", "dtstart", "until", "assured_date",
-                 "last_action_date"):
-        return "date"
-    return "string"
 
 
 def export_csv(db, outdir, *, internal: bool = False) -> dict[str, int]:
@@ -192,32 +201,29 @@ def export_csv(db, outdir, *, internal: bool = False) -> dict[str, int]:
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     tables = export_tables(db, disclosure.Disclosure(db, internal=internal))
+    descriptor = profile.read("datapackage.json")
+    by_name = {r["name"]: r for r in descriptor["resources"]}
     resources, counts = [], {}
     for table in ORDER:
         rows = tables.get(table, [])
-        columns = list(TABLES[table])
-        if table == "service":
-            columns += SERVICE_EXTENSION_COLUMNS
-        for row in rows:
-            for key in row:
-                if key not in columns:
-                    columns.append(key)
+        resource = by_name[HSDS_NAME[table]]
+        if not internal:
+            resource["schema"]["fields"] = [f for f in resource["schema"]["fields"]
+                                            if f["name"] != "confidential"]
+        columns = [f["name"] for f in resource["schema"]["fields"]]
         path = outdir / CSV_FILE[table]
         with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv_safe.dict_writer(handle, columns, lineterminator="\n")
+            writer = csv_safe.dict_writer(handle, columns, lineterminator="\n",
+                                          extrasaction="ignore")
             writer.writeheader()
             for row in rows:
                 writer.writerow({c: ("" if row.get(c) is None else row.get(c)) for c in columns})
         counts[HSDS_NAME[table]] = len(rows)
-        resources.append({
-            "name": HSDS_NAME[table], "path": CSV_FILE[table], "profile": "tabular-data-resource",
-            "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
-            "schema": {"fields": [{"name": c, "type": _field_type(c)} for c in columns],
-                       "primaryKey": "id"},
-        })
-    descriptor = {"name": "fieldapp-directory", "profile": "tabular-data-package",
-                  "title": "fieldapp partner-service directory (HSDS 3.1)",
-                  "version": HSDS_VERSION, "resources": resources}
+        resources.append(resource)
+    descriptor.update({
+        "name": "fieldapp-directory", "title": "fieldapp partner-service directory (HSDS 3.1)",
+        "version": HSDS_VERSION, "resources": resources,
+        "hsds_version": HSDS_VERSION, "hsds_profile": profile.profile_url()})
     (outdir / "datapackage.json").write_text(json.dumps(descriptor, indent=2) + "\n",
                                               encoding="utf-8")
     return counts
