@@ -52,7 +52,22 @@ from fieldapp.directory.hsds.names import (
     is_uuid,
     map_id,
 )
-from fieldapp.directory.hsds.queries import fts_query, list_services, service_summaries
+from fieldapp.directory.hsds.queries import (
+    fts_query,
+    list_services,
+    matches,
+    organization_ids,
+    organizations,
+    page_envelope,
+    parse_instant,
+    service_at_location_ids,
+    service_summaries,
+    services_at_locations,
+    taxonomies,
+    taxonomy_rows,
+    taxonomy_terms,
+    term_rows,
+)
 from fieldapp.directory.hsds.read import read_input
 from fieldapp.directory.hsds.reconcile import ImportReport
 from fieldapp.directory.hsds.values import normalize_time
@@ -62,5 +77,7 @@ __all__ = [
     "ORDER", "SPEC_URL", "TABLES", "ImportReport", "NotHSDS", "category_taxonomy_rows", "collect",
     "derived_id", "export_csv", "export_json", "export_tables", "fts_query", "full_services",
     "import_package", "is_uuid", "list_services", "map_id", "normalize_time", "read_input",
-    "service_summaries", "write",
+    "service_summaries", "write", "matches", "organization_ids", "organizations",
+    "page_envelope", "parse_instant", "service_at_location_ids", "services_at_locations",
+    "taxonomies", "taxonomy_rows", "taxonomy_terms", "term_rows",
 ]

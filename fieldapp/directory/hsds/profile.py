@@ -67,16 +67,25 @@ LOCATION_PROFILE_FIELDS = [
 ]
 
 
-def profile_fields(table: str) -> list[tuple[str, dict, str, str]]:
-    extra = {"service": SERVICE_PROFILE_FIELDS, "location": LOCATION_PROFILE_FIELDS}
+# JSON only (no tabular type): the API's organization carries its services (full_service).
+ORGANIZATION_PROFILE_FIELDS = [
+    ("services", {"type": "array", "items": {"$ref": "service.json"}}, None,
+     "The organization's listed services (HSDS API: summaries, or nested with "
+     "full_service=true)."),
+]
+
+
+def profile_fields(table: str) -> list[tuple[str, dict, str | None, str]]:
+    extra = {"service": SERVICE_PROFILE_FIELDS, "location": LOCATION_PROFILE_FIELDS,
+             "organization": ORGANIZATION_PROFILE_FIELDS}
     original = (ORIGINAL, {"type": "object"}, "object", _ORIGINAL["description"])
     return [*extra.get(table, []), original]
 
 
 def profile_columns(table: str, *, internal: bool = False) -> list[str]:
     """The CSV columns fieldapp's profile adds to a table (in the profile datapackage order)."""
-    return [name for name, _json, _tab, _doc in profile_fields(table)
-            if internal or name != "confidential"]
+    return [name for name, _json, tab, _doc in profile_fields(table)
+            if tab and (internal or name != "confidential")]
 
 
 def _schema(core: dict, table: str) -> dict:
@@ -106,6 +115,8 @@ def _datapackage(core: dict) -> dict:
                 if f == "updated" else "string", "constraints": {"required": f == "id"}}
                 for f in TABLES[table]]
         for name, _json, tab, doc in profile_fields(table):
+            if tab is None:
+                continue
             resource["schema"]["fields"].append({
                 "name": name, "type": tab, "description": doc,
                 "constraints": {"required": False}, "profile": PROFILE_NAME})
