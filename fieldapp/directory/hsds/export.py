@@ -22,6 +22,7 @@ from fieldapp.directory.hsds.names import (
     SERVICE_FLAGS,
     TABLES,
     derived_id,
+    map_id,
 )
 from fieldapp.directory.hsds.values import (
     URI_FIELDS,
@@ -66,21 +67,26 @@ def _restore(row: dict, table: str) -> tuple[dict, dict]:
             original.setdefault("number", out["number"])
             out["number"] = number
             out["extension"] = out.get("extension") or extension
+    defaults = {}
     if table == "location" and not out.get("location_type"):
-        out["location_type"] = "physical"
+        defaults["location_type"] = "physical"
     if table == "address":
         if not out.get("address_type"):
-            out["address_type"] = "physical"
+            defaults["address_type"] = "physical"
         if not out.get("country"):
-            out["country"] = default_country()
+            defaults["country"] = default_country()
     for field in REQUIRED_TEXT.get(table, ()):
         if not out.get(field):
-            out[field] = out.get("name") or "-"  # HSDS requires it; older data often lacks it
-    if "source_id" in row:
-        if row.get("source_id") is None:
-            original["id"] = None
-        elif row["source_id"] != row.get("id"):
-            original["id"] = row["source_id"]
+            defaults[field] = out.get("name") or "-"  # HSDS requires it; old data lacks it
+    for field, value in defaults.items():  # the source had none: null in original_text
+        original.setdefault(field, out.get(field) or None)
+        out[field] = value
+    if "source_id" in row and row.get("source_id") != row.get("id"):
+        source_id = row.get("source_id")
+        if source_id is not None and map_id(table, source_id) == row.get("id"):
+            original["id"] = source_id  # the row's id is made from it: importing it again
+        else:  # gives the same row
+            original["source_id"] = source_id
     return out, original
 
 

@@ -46,6 +46,7 @@ def _source_values(table: str, record: dict) -> tuple[dict, bool]:
     fieldapp HSDS profile): put them back, so that importing the export again reads exactly
     what the first import read.  Returns (record, source_id_was_none)."""
     original = record.pop(ORIGINAL, None)
+    record.pop("source_id", None)  # fieldapp's storage column, never a source's
     if isinstance(original, str) and original.strip().startswith("{"):
         try:
             original = json.loads(original)
@@ -56,12 +57,15 @@ def _source_values(table: str, record: dict) -> tuple[dict, bool]:
             record[ORIGINAL] = original
         return record, False
     record = dict(record)
-    no_source_id = "id" in original and original["id"] is None
+    source_id = False  # the source's id, when it is not the one the row's id is made from
     for key, value in original.items():
-        if key == "id" and value is None:
-            continue
-        record[key] = value
-    return record, no_source_id
+        if key == "source_id":
+            source_id = value
+        elif value is None:
+            record.pop(key, None)  # the source had no such column: the export's default
+        else:
+            record[key] = value
+    return record, source_id
 
 
 
@@ -71,7 +75,7 @@ def _normalize(table: str, where: str, record: dict, report: ImportReport,
     raw: dict = {}
     extra: dict = {}
     row: dict = {}
-    record, no_source_id = _source_values(table, record)
+    record, kept_source_id = _source_values(table, record)
     padded = {str(k).strip().lower(): v for k, v in record.items()
               if isinstance(v, str) and v.strip() and v != v.strip()}
     record = {str(k).strip().lower(): _clean(v) for k, v in record.items()}
@@ -96,8 +100,10 @@ def _normalize(table: str, where: str, record: dict, report: ImportReport,
     else:
         row["id"] = map_id(table, source_id)
         row["source_id"] = source_id
-        if namespaced or no_source_id:
+        if namespaced:
             row["source_id"] = None  # the original id is not unique within the package
+    if kept_source_id is not False:
+        row["source_id"] = kept_source_id
     for field in fields:
         if field == "id":
             continue
@@ -171,6 +177,7 @@ def _normalize(table: str, where: str, record: dict, report: ImportReport,
                     row["freq"] = "WEEKLY"
             else:
                 report.problem("unreadable_weekday", where, weekday)
+        if weekday:
             raw["weekday"] = weekday
         both = split_time_range(row.get("opens_at")) if not row.get("closes_at") else None
         if both:  # "8:00am-5:00pm" in one cell
@@ -188,6 +195,8 @@ def _normalize(table: str, where: str, record: dict, report: ImportReport,
                     if value is not None and not re.fullmatch(r"\d{2}:\d{2}(:00)?", row[field]):
                         report.problem("time_normalized", f"{where}:{field}", row[field])
                 row[field] = value
+        if both:  # the source had no closing time of its own (null: see _source_values)
+            raw["closes_at"] = None
         if assumed:
             report.problem("closing_time_assumed_pm", where, raw.get("closes_at"))
         for field in ("valid_from", "valid_to", "dtstart", "until"):
