@@ -44,9 +44,9 @@ def hsds_access(view):
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    value = request.args.get(name, "")
-    if value == "":
+    if name not in request.args:
         return default
+    value = request.args[name]
     try:
         number = int(value)
     except ValueError:
@@ -93,17 +93,19 @@ def hsds_profile_file(name):
 
 
 def _flag(name: str) -> bool:
-    value = request.args.get(name, "").strip().lower()
-    if value in ("", "0", "false", "no"):
+    if name not in request.args:
         return False
-    if value in ("1", "true", "yes"):
+    value = request.args[name].strip().lower()
+    if value == "false":
+        return False
+    if value == "true":
         return True
     abort(400, description=f"{name} must be true or false")
 
 
 def _paging() -> tuple[int, int | None]:
     """(page, per_page); per_page None with format=ndjson: every result, no pages."""
-    fmt = request.args.get("format", "json").strip().lower() or "json"
+    fmt = request.args.get("format", "json").strip().lower()
     if fmt not in ("json", "ndjson"):
         abort(400, description="format must be json or ndjson")
     page = _int_arg("page", 1, 1, 10**6)
@@ -112,9 +114,9 @@ def _paging() -> tuple[int, int | None]:
 
 
 def _modified_after():
-    text = request.args.get("modified_after", "").strip()
-    if not text:
+    if "modified_after" not in request.args:
         return None
+    text = request.args["modified_after"].strip()
     instant = hsds.parse_instant(text[:40])
     if instant is None:
         abort(400, description="modified_after must be an ISO 8601 date-time, for example "
@@ -185,7 +187,8 @@ def hsds_service(service_id):
 def hsds_organizations():
     """Organizations with their services (summaries; full_service=true or full=true: nested)."""
     page, per_page = _paging()
-    full = _flag("full_service") or _flag("full")
+    full_service, full = _flag("full_service"), _flag("full")
+    full = full_service or full
     db = get_db()
     ids = hsds.organization_ids(db, search=request.args.get("search", "")[:200],
                                 taxonomy_term_id=request.args.get("taxonomy_term_id", "")[:64],
@@ -255,9 +258,9 @@ def hsds_service_at_locations():
     (km around the centroid of the postcode's locations)."""
     page, per_page = _paging()
     full = _flag("full")
-    proximity = request.args.get("proximity", "").strip()
+    proximity = request.args.get("proximity")
     km = None
-    if proximity:
+    if proximity is not None:
         try:
             km = float(proximity)
         except ValueError:

@@ -137,8 +137,37 @@ def _openapi(core: dict) -> dict:
     api["info"]["title"] = "HSDS 3.1 API, fieldapp profile"
     api["info"]["description"] = ("The read-only HSDS 3.1 API of a fieldapp directory: core HSDS "
                                   "plus the fieldapp profile's fields.")
-    for path in api["paths"].values():
+    parameters = api["components"]["parameters"]  # what fieldapp accepts, said exactly
+    parameters["page"]["schema"] = {"type": "integer", "minimum": 1, "maximum": 1000000}
+    parameters["per_page"]["schema"] = {"type": "integer", "minimum": 1, "maximum": 100}
+    parameters["format"]["schema"] = {"type": "string", "enum": ["json", "ndjson"]}
+    parameters["modified_after"]["schema"] = {"type": "string", "format": "date-time"}
+    parameters["proximity"]["schema"] = {"type": "number", "minimum": 0, "maximum": 20000}
+    parameters["proximity"]["description"] = (
+        "fieldapp: a distance in kilometres around the centroid of the known locations of "
+        "`postcode`.")
+    error = {"content": {"application/json": {"schema": {
+        "type": "object", "properties": {"error": {"type": "string"}}}}}}
+    for name, path in api["paths"].items():
         path.pop("post", None)
+        responses = path["get"]["responses"]
+        if name != "/" and "{id}" not in name:
+            responses["200"]["content"]["application/x-ndjson"] = {"schema": {
+                "description": "format=ndjson: every result, one JSON object a line, unpaged"}}
+        responses["400"] = {"description": "A parameter that cannot be read (fieldapp)", **error}
+        if "{id}" in name:
+            responses["404"] = {"description": "No such object, or not shown (fieldapp)"}
+        responses["401"] = {"description": "Login needed: the directory's API is not public "
+                                           "(fieldapp)"}
+    contents = (api["paths"]["/services"]["get"]["responses"]["200"]["content"]
+                ["application/json"]["schema"]["properties"]["contents"])
+    contents["items"] = {"anyOf": [contents["items"], {
+        "type": "object", "required": ["id"], "additionalProperties": False,
+        "description": "minimal=true: the id and the time of the last change",
+        "properties": {"id": {"type": "string"},
+                       "last_modified": {"type": ["string", "null"]}}}]}
+    api["servers"] = [{"url": PROFILE_PATH.replace("/profile/", ""),
+                       "description": "this fieldapp directory"}]
     return api
 
 

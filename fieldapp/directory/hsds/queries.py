@@ -88,11 +88,12 @@ def service_summaries(db, ids: list[str]) -> list[dict]:
 
 def parse_instant(text: str) -> datetime | None:
     """An ISO 8601 date or date-time as an aware UTC instant (no offset: UTC); None if garbage."""
-    text = (text or "").strip()
+    text = (text or "").strip().upper()
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}(:?\d{2})?)?)?", text):
         return None
+    text = re.sub(r"(T\d{2}:\d{2}):60", r"\1:59", text.replace(" ", "T"))  # a leap second
     try:
-        value = datetime.fromisoformat(text.replace(" ", "T"))
+        value = datetime.fromisoformat(text)
     except ValueError:
         return None
     if value.tzinfo is None:
