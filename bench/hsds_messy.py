@@ -8,7 +8,9 @@ data/) and 8 declared resources with no file at all; HSDS 1.1 file names; child 
 ids repeat the service id (languages, phones, schedules); free-text languages ("Spanish
 (limited)", "other languages available upon request", "Creole", "American Sign Language");
 phone extensions in the `extension` column and inside the number text, toll-free, vanity and
-garbage numbers; unreadable opening hours; eligibility rows with a blank service id; exact
+garbage numbers; unreadable opening hours and `8:00am`, `8 AM`, `0800`, `noon`, `24:00` and
+`8:00am-5:00pm` in one cell; bare domains (`www.agency1.example.test`) and text that is no URL
+as web addresses; addresses without a country; eligibility rows with a blank service id; exact
 duplicate rows; rows pointing to services that do not exist.
 
 The generator keeps its own book of what must become of every row it writes (imported,
@@ -70,19 +72,23 @@ def write_messy(folder, services: int = 300) -> dict[str, Counter]:
 
     organizations = max(1, services // 3)
     for k in range(1, organizations + 1):
+        website = (f"www.agency{k}.example.test" if k % 2 else  # a bare domain
+                   f"https://agency{k}.example.test")
         add("organizations.csv", [f"O{k}", f"Fictional Agency {k}", f"Agency {k} (fictional)",
-                                  f"https://agency{k}.example.test"], "imported")
+                                  website], "imported")
         add("locations.csv", [f"L{k}", f"O{k}", f"Agency {k} office", "44.6", "-63.5"],
             "imported")
         add("physical_addresses.csv", [f"A{k}", f"L{k}", f"{k} Example Street", "Halifax",
-                                       "NS", "B3K 0A1", "CA"], "imported")
+                                       "NS", "B3K 0A1", "" if k % 3 else "CA"], "imported")
     add("organizations.csv", ["O1", "Fictional Agency 1", "Agency 1 (fictional)",
-                              "https://agency1.example.test"], "merged")  # exported twice
+                              "www.agency1.example.test"], "merged")  # exported twice
     for i in range(1, services + 1):
         sid = str(100 + i)
         org = f"O{(i - 1) % organizations + 1}"
+        url = ("see our Facebook page" if i % 9 == 0 else f"www.service{i}.example.test"
+               if i % 2 else f"https://service{i}.example.test/help")
         add("services.csv", [sid, org, f"Fictional service {i}",
-                             f"Help number {i} for fictional people", "active"], "imported")
+                             f"Help number {i} for fictional people", "active", url], "imported")
         add("services_at_location.csv", [sid, sid, f"L{(i - 1) % organizations + 1}"],
             "imported")
         # languages.csv reuses the service id as the row id
@@ -100,6 +106,9 @@ def write_messy(folder, services: int = 300) -> dict[str, Counter]:
                                    ("Friday", "by appointment" if i % 10 == 0 else "10:00",
                                     "varies" if i % 10 == 0 else "16:00")):
             add("regular_schedules.csv", [sid, sid, day, opens, closes], "imported")
+        opens, closes = [("8:00am-5:00pm", ""), ("8 AM", "noon"), ("0800", "24:00"),
+                         ("8:00am", "5:00pm")][i % 4]
+        add("regular_schedules.csv", [sid, sid, "Tuesday", opens, closes], "imported")
         if i % 4 == 0:
             add("eligibility.csv", [f"E{i}", "", f"Fictional residents of area {i % 7}"],
                 "unlinked")
@@ -114,7 +123,7 @@ def write_messy(folder, services: int = 300) -> dict[str, Counter]:
         "locations.csv": ["id", "organization_id", "name", "latitude", "longitude"],
         "physical_addresses.csv": ["id", "location_id", "address_1", "city",
                                    "state_province", "postal_code", "country"],
-        "services.csv": ["id", "organization_id", "name", "description", "status"],
+        "services.csv": ["id", "organization_id", "name", "description", "status", "url"],
         "services_at_location.csv": ["id", "service_id", "location_id"],
         "languages.csv": ["id", "service_id", "language"],
         "phones.csv": ["id", "service_id", "number", "extension", "type"],

@@ -118,6 +118,8 @@ DIRECTORY_CARD_CACHE = 4096
 # FIELDAPP_PUBLIC_DIRECTORY_API=1 opens the read-only HSDS API without login (confidential
 # locations stay hidden).
 PUBLIC_DIRECTORY_API = False
+# FIELDAPP_COUNTRY: the country (ISO 3166-1 alpha-2) of an HSDS address whose source names none.
+COUNTRY = "CA"
 
 # Contacts: repeat involvement is REPEAT_CONTACTS or more contacts within REPEAT_DAYS;
 # people with no contact or open referral for RETENTION_DAYS are de-identified by `purge`.

@@ -92,7 +92,11 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(405)
     def method_not_allowed(error):
-        return error_page(405, _("That action is not available here."))
+        response = make_response(error_page(405, _("That action is not available here.")))
+        for name, value in error.get_headers():  # RFC 9110: a 405 names the allowed methods
+            if name == "Allow":
+                response.headers["Allow"] = value
+        return response
 
     @app.errorhandler(413)
     def too_large(error):

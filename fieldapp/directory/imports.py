@@ -46,6 +46,9 @@ PROBLEMS = {
     "unreadable_time": _l("Times that could not be read (left empty, raw value kept)"),
     "unreadable_date": _l("Dates that could not be read (left empty, raw value kept)"),
     "unreadable_weekday": _l("Weekdays that could not be read"),
+    "url_normalized": _l("Web addresses without https:// (added)"),
+    "not_a_uri": _l("Web addresses that are not addresses (kept as text, never published as a "
+                    "link)"),
     "not_a_number": _l("Numbers that could not be read (raw value kept)"),
     "unknown_status": _l("Unknown service status (set to active)"),
     "padded_value": _l("Values with extra spaces (trimmed, raw value kept)"),

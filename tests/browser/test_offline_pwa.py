@@ -12,9 +12,8 @@ from tests.support import (
     axe_violations,
     browser_login,
     make_app,
-    save_a_contact,
 )
-from tests.support.browser import officer_ready, phone_shot, wait_until
+from tests.support.browser import officer_ready, phone_shot, save_a_contact, wait_until
 
 pytestmark = pytest.mark.browser
 

@@ -76,3 +76,20 @@ def package_errors(folder: Path) -> list[str]:
                 found += [e for e in errors(resource["name"], obj)
                           if not any(f"{n}:" in e or f": {n}/" in e for n in nested)]
     return found
+
+
+def as_given(value):
+    """An exported object (or CSV row) with the source's values put back from the fieldapp
+    profile's `original_text` (the export writes clean values; the raw ones travel there)."""
+    if isinstance(value, list):
+        return [as_given(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    out = {key: as_given(item) for key, item in value.items() if key != "original_text"}
+    original = value.get("original_text") or {}
+    if isinstance(original, str):
+        original = json.loads(original)
+    for key, item in original.items():
+        if key != "id":
+            out[key] = item
+    return out

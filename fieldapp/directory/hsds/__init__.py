@@ -17,8 +17,10 @@ Storage conventions (see also /tmp/tools/DIRECTORY_SCHEMA.md and hsds_tables.py)
   mapped the same way, so ids are deterministic: importing the same package again upserts the
   same rows (idempotent), and a reference to a row that is missing ("dangling") keeps its value.
 - `extra_json` keeps unknown columns ({"column": "raw value"}) and, under "_raw", the raw value of
-  every field the importer normalized (times, phone numbers, numbers, dates), so an export writes
-  back exactly what came in as long as the normalized value was not edited since.
+  every field the importer normalized (times to HH:MM, URIs, phone numbers, numbers, dates).
+  Exports write the clean values only; the raw ones, the source's own id and its unknown columns
+  travel in the fieldapp profile's `original_text` object, which an import puts back (so the
+  export imports again unchanged).  Addresses without a country get FIELDAPP_COUNTRY (CA).
 - App fields of service travel in HSDS exchange as extension columns of services.csv (and extra
   properties of a JSON service): accepts_referrals, joint_police_health (a team run by police
   with health, which the board report counts apart from non-police diversion), intake_phone,
@@ -42,24 +44,40 @@ from fieldapp.directory.hsds.names import (
     HSDS_NAME,
     HSDS_VERSION,
     NAMESPACE,
-    OPENAPI_URL,
     ORDER,
-    PROFILE,
+    SPEC_URL,
     TABLES,
     NotHSDS,
     derived_id,
     is_uuid,
     map_id,
 )
-from fieldapp.directory.hsds.queries import fts_query, list_services, service_summaries
+from fieldapp.directory.hsds.queries import (
+    fts_query,
+    list_services,
+    matches,
+    organization_ids,
+    organizations,
+    page_envelope,
+    parse_instant,
+    service_at_location_ids,
+    service_summaries,
+    services_at_locations,
+    taxonomies,
+    taxonomy_rows,
+    taxonomy_terms,
+    term_rows,
+)
 from fieldapp.directory.hsds.read import read_input
 from fieldapp.directory.hsds.reconcile import ImportReport
 from fieldapp.directory.hsds.values import normalize_time
 
 __all__ = [
-    "CATEGORY_TAXONOMY_ID", "CSV_FILE", "HSDS_NAME", "HSDS_VERSION", "NAMESPACE", "OPENAPI_URL",
-    "ORDER", "PROFILE", "TABLES", "ImportReport", "NotHSDS", "category_taxonomy_rows", "collect",
+    "CATEGORY_TAXONOMY_ID", "CSV_FILE", "HSDS_NAME", "HSDS_VERSION", "NAMESPACE",
+    "ORDER", "SPEC_URL", "TABLES", "ImportReport", "NotHSDS", "category_taxonomy_rows", "collect",
     "derived_id", "export_csv", "export_json", "export_tables", "fts_query", "full_services",
     "import_package", "is_uuid", "list_services", "map_id", "normalize_time", "read_input",
-    "service_summaries", "write",
+    "service_summaries", "write", "matches", "organization_ids", "organizations",
+    "page_envelope", "parse_instant", "service_at_location_ids", "services_at_locations",
+    "taxonomies", "taxonomy_rows", "taxonomy_terms", "term_rows",
 ]

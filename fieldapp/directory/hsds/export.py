@@ -4,29 +4,30 @@ disclosure rule lets rows out."""
 from __future__ import annotations
 
 import json
-import re
 from collections import defaultdict
 from pathlib import Path
 
 from fieldapp import csv_safe
 from fieldapp.directory import categories, disclosure
 from fieldapp.directory.disclosure import Disclosure
+from fieldapp.directory.hsds import profile
 from fieldapp.directory.hsds.names import (
     CATEGORY_TAXONOMY_ID,
     CSV_FILE,
     HSDS_NAME,
     HSDS_VERSION,
-    NUMBER_FIELDS,
     ORDER,
+    ORIGINAL,
     REQUIRED_TEXT,
-    SERVICE_EXTENSION_COLUMNS,
     SERVICE_FLAGS,
     TABLES,
     derived_id,
+    map_id,
 )
 from fieldapp.directory.hsds.values import (
-    normalize_date,
-    normalize_time,
+    URI_FIELDS,
+    default_country,
+    normalize_url,
     number_text,
     split_extension,
 )
@@ -36,53 +37,57 @@ from fieldapp.directory.hsds_tables import REFERENCE_COLUMNS
 
 
 def _restore(row: dict, table: str) -> tuple[dict, dict]:
-    """HSDS fields of a stored row with raw values restored, and its unknown columns."""
+    """HSDS fields of a stored row, clean (normalized values only), and its `original_text`
+    (the fieldapp profile's field): the source's raw value of every field the importer
+    normalized or could not read, the source's own id (`id`; null when it had none) and the
+    source's unknown columns.  An import of the export puts them back (map_rows.py)."""
     extra = json.loads(row.get("extra_json") or "{}")
     raw = extra.pop("_raw", {}) if isinstance(extra.get("_raw"), dict) else {}
+    original = {**extra, **raw}
     out = {}
     for field in TABLES[table]:
         value = row.get(field)
-        if field in raw:
-            if field in ("weekday",):
-                continue
-            if _same_after_normalizing(table, field, raw[field], value, row):
-                value = raw[field]
         if isinstance(value, float):
             value = number_text(value)
         out[field] = value
+    for field in URI_FIELDS.get(table, ()):
+        if out.get(field) is not None:
+            value = normalize_url(out[field])
+            if value != out[field]:
+                original.setdefault(field, out[field])
+            out[field] = value
+    if table == "schedule":
+        for field in ("opens_at", "closes_at"):
+            if out.get(field) == "24:00":  # the end of the day: not a time of day in HSDS
+                original.setdefault(field, "24:00")
+                out[field] = "23:59"
+    if table == "phone" and out.get("number"):
+        number, extension = split_extension(out["number"])
+        if extension:  # the extension once, in `extension`
+            original.setdefault("number", out["number"])
+            out["number"] = number
+            out["extension"] = out.get("extension") or extension
+    defaults = {}
     if table == "location" and not out.get("location_type"):
-        out["location_type"] = "physical"
-    if table == "address" and not out.get("address_type"):
-        out["address_type"] = "physical"
+        defaults["location_type"] = "physical"
+    if table == "address":
+        if not out.get("address_type"):
+            defaults["address_type"] = "physical"
+        if not out.get("country"):
+            defaults["country"] = default_country()
     for field in REQUIRED_TEXT.get(table, ()):
         if not out.get(field):
-            out[field] = out.get("name") or "-"  # HSDS requires it; older data often lacks it
-    return out, extra
-
-
-def _same_after_normalizing(table, field, raw_value, value, row) -> bool:
-    if field in REFERENCE_COLUMNS:
-        return False  # non-UUID references export as UUIDs
-    if field in ("link_id", "resource_id"):
-        return False
-    if field in NUMBER_FIELDS:
-        if field in ("latitude", "longitude") and value is not None:
-            return number_text(raw_value) == number_text(value)
-        return number_text(raw_value) == value
-    if field in ("opens_at",):
-        return normalize_time(raw_value)[0] == value
-    if field == "closes_at":
-        opens = normalize_time(row.get("opens_at"))[0] if row.get("opens_at") else None
-        return normalize_time(raw_value, closing_after=opens)[0] == value
-    if field in ("valid_from", "valid_to", "dtstart", "until", "assured_date"):
-        return normalize_date(raw_value) == value
-    if field == "number":
-        return split_extension(raw_value)[0] == value
-    if field == "byday":
-        return ",".join(p.strip().upper() for p in re.split(r"[,; ]+", raw_value) if p) == value
-    if field == "status":
-        return False
-    return str(raw_value).strip() == value
+            defaults[field] = out.get("name") or "-"  # HSDS requires it; old data lacks it
+    for field, value in defaults.items():  # the source had none: null in original_text
+        original.setdefault(field, out.get(field) or None)
+        out[field] = value
+    if "source_id" in row and row.get("source_id") != row.get("id"):
+        source_id = row.get("source_id")
+        if source_id is not None and map_id(table, source_id) == row.get("id"):
+            original["id"] = source_id  # the row's id is made from it: importing it again
+        else:  # gives the same row
+            original["source_id"] = source_id
+    return out, original
 
 
 def _all(db, table: str, where: str = "", params=()) -> list[dict]:
@@ -163,30 +168,37 @@ def export_tables(db, rule: Disclosure | None = None) -> dict[str, list[dict]]:
         for row in stored:
             if not rule.allows(row):
                 continue
-            fields, extra = _restore(row, table)
+            fields, original = _restore(row, table)
             if table == "service":
                 fields.update(_service_extensions(db, row, partnerships))
             if table == "location" and row.get("confidential"):
                 fields["confidential"] = "true"  # extension column (internal exports only)
-            for key, value in extra.items():
-                if key not in fields:
-                    fields[key] = value if not isinstance(value, (dict, list)) else \
-                        json.dumps(value, ensure_ascii=False)
-            rows.append(rule.clean(fields))
+            if table == "schedule":
+                for field in ("opens_at", "closes_at"):
+                    if fields.get(field):  # the tabular `time` type is HH:MM:SS
+                        original.setdefault(field, row.get(field))
+                        fields[field] += ":00"
+            fields[ORIGINAL] = original
+            rows.append(fields)
         if rows:
             out[table] = rows
+    written = {table: {r["id"] for r in rows} for table, rows in out.items()}
+    for table, rows in out.items():
+        schema = profile.read(f"schema/{HSDS_NAME[table]}.json")
+        needed = set(schema.get("required", [])) | set(schema.get("tabular_required", []))
+        for fields in rows:
+            original = fields[ORIGINAL]
+            for column, target in REFERENCE_COLUMNS.items():
+                value = fields.get(column)
+                if value and column not in needed and value not in written.get(target, ()):
+                    # a reference to no row of the package: kept in original_text only, so
+                    # that every reference of the package resolves (foreign keys)
+                    original.setdefault(column, value)
+                    fields[column] = None
+            fields[ORIGINAL] = json.dumps(original, ensure_ascii=False, sort_keys=True) \
+                if original else None
+        out[table] = [rule.clean(fields) for fields in rows]
     return out
-
-
-def _field_type(field: str) -> str:
-    if field in NUMBER_FIELDS:
-        return "number"
-    if field in ("last_modified", "updated"):
-        return "datetime"
-    if field in ("valid_from", "valid_to", "dtstart", "until", "assured_date",
-                 "last_action_date"):
-        return "date"
-    return "string"
 
 
 def export_csv(db, outdir, *, internal: bool = False) -> dict[str, int]:
@@ -195,32 +207,29 @@ def export_csv(db, outdir, *, internal: bool = False) -> dict[str, int]:
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     tables = export_tables(db, disclosure.Disclosure(db, internal=internal))
+    descriptor = profile.read("datapackage.json")
+    by_name = {r["name"]: r for r in descriptor["resources"]}
     resources, counts = [], {}
     for table in ORDER:
         rows = tables.get(table, [])
-        columns = list(TABLES[table])
-        if table == "service":
-            columns += SERVICE_EXTENSION_COLUMNS
-        for row in rows:
-            for key in row:
-                if key not in columns:
-                    columns.append(key)
+        resource = by_name[HSDS_NAME[table]]
+        if not internal:
+            resource["schema"]["fields"] = [f for f in resource["schema"]["fields"]
+                                            if f["name"] != "confidential"]
+        columns = [f["name"] for f in resource["schema"]["fields"]]
         path = outdir / CSV_FILE[table]
         with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv_safe.dict_writer(handle, columns, lineterminator="\n")
+            writer = csv_safe.dict_writer(handle, columns, lineterminator="\n",
+                                          extrasaction="ignore")
             writer.writeheader()
             for row in rows:
                 writer.writerow({c: ("" if row.get(c) is None else row.get(c)) for c in columns})
         counts[HSDS_NAME[table]] = len(rows)
-        resources.append({
-            "name": HSDS_NAME[table], "path": CSV_FILE[table], "profile": "tabular-data-resource",
-            "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
-            "schema": {"fields": [{"name": c, "type": _field_type(c)} for c in columns],
-                       "primaryKey": "id"},
-        })
-    descriptor = {"name": "fieldapp-directory", "profile": "tabular-data-package",
-                  "title": "fieldapp partner-service directory (HSDS 3.1)",
-                  "version": HSDS_VERSION, "resources": resources}
+        resources.append(resource)
+    descriptor.update({
+        "name": "fieldapp-directory", "title": "fieldapp partner-service directory (HSDS 3.1)",
+        "version": HSDS_VERSION, "resources": resources,
+        "hsds_version": HSDS_VERSION, "hsds_profile": profile.profile_url()})
     (outdir / "datapackage.json").write_text(json.dumps(descriptor, indent=2) + "\n",
                                               encoding="utf-8")
     return counts

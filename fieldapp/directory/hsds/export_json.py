@@ -15,7 +15,12 @@ from fieldapp.directory.hsds.export import (
     category_taxonomy_rows,
 )
 from fieldapp.directory.hsds.load import _existing
-from fieldapp.directory.hsds.names import CATEGORY_TAXONOMY_ID, NUMBER_FIELDS, SERVICE_FLAGS
+from fieldapp.directory.hsds.names import (
+    CATEGORY_TAXONOMY_ID,
+    NUMBER_FIELDS,
+    ORIGINAL,
+    SERVICE_FLAGS,
+)
 
 # --- nested JSON (full services) ----------------------------------------------------------------
 
@@ -33,7 +38,7 @@ def _json_value(field: str, value):
 
 
 def _json_obj(table: str, row: dict, extensions: dict | None = None) -> dict:
-    fields, extra = _restore(row, table)
+    fields, original = _restore(row, table)
     out = {}
     for field, value in fields.items():
         value = _json_value(field, value)
@@ -42,8 +47,8 @@ def _json_obj(table: str, row: dict, extensions: dict | None = None) -> dict:
     for key, value in (extensions or {}).items():
         if value is not None:
             out[key] = value
-    for key, value in extra.items():
-        out.setdefault(key, value)
+    if original:
+        out[ORIGINAL] = original
     return out
 
 

@@ -215,6 +215,11 @@ def _check_references(db, tables: dict[str, list[dict]], report: ImportReport) -
                 report.settle(where, "imported")
 
 
+def _categorized(db) -> set[tuple[str, str]]:
+    return {(r["service_id"], r["category"])
+            for r in db.query("SELECT service_id, category FROM service_category")}
+
+
 def write(db, tables: dict[str, list[dict]], derived: Derived, report: ImportReport,
           now: str, police_services=None) -> None:
     """Upsert rows by id; unchanged rows are not touched (idempotent)."""
@@ -224,8 +229,14 @@ def write(db, tables: dict[str, list[dict]], derived: Derived, report: ImportRep
             continue
         existing = _existing(db, table, [row["id"] for row in rows])
         inserts, updates = [], []
+        categorized = _categorized(db) if table == "attribute" else set()
         for row in rows:
             old = existing.get(row["id"])
+            if old is None and row.get("link_type") == "category" and \
+                    (row.get("link_id"), row.get("value")) in categorized:
+                # fieldapp's own export writes its categories as attributes: already stored
+                report.count(table, "unchanged")  # as the service's categories
+                continue
             if old is None:
                 inserts.append({**row, "created_at": now, "updated_at": now})
                 continue

@@ -14,6 +14,7 @@ from fieldapp.directory.hsds.names import (
     DAY_CODES,
     DAY_NAMES,
     NUMBER_FIELDS,
+    ORIGINAL,
     SERVICE_APP_FIELDS,
     SERVICE_FLAGS,
     STATUSES,
@@ -24,17 +25,48 @@ from fieldapp.directory.hsds.names import (
 )
 from fieldapp.directory.hsds.reconcile import ImportReport
 from fieldapp.directory.hsds.values import (
+    URI_FIELDS,
     _clean,
+    default_country,
     normalize_date,
     normalize_time,
+    normalize_url,
     number_text,
     split_extension,
     split_list,
+    split_time_range,
     truthy,
 )
 from fieldapp.directory.hsds_tables import REFERENCE_COLUMNS
 
 # --- normalization of one row -----------------------------------------------------------------
+
+def _source_values(table: str, record: dict) -> tuple[dict, bool]:
+    """A row of fieldapp's own export carries the source's values in `original_text` (the
+    fieldapp HSDS profile): put them back, so that importing the export again reads exactly
+    what the first import read.  Returns (record, source_id_was_none)."""
+    original = record.pop(ORIGINAL, None)
+    record.pop("source_id", None)  # fieldapp's storage column, never a source's
+    if isinstance(original, str) and original.strip().startswith("{"):
+        try:
+            original = json.loads(original)
+        except ValueError:
+            return {**record, ORIGINAL: original}, False
+    if not isinstance(original, dict):
+        if original is not None:
+            record[ORIGINAL] = original
+        return record, False
+    record = dict(record)
+    source_id = False  # the source's id, when it is not the one the row's id is made from
+    for key, value in original.items():
+        if key == "source_id":
+            source_id = value
+        elif value is None:
+            record.pop(key, None)  # the source had no such column: the export's default
+        else:
+            record[key] = value
+    return record, source_id
+
 
 
 def _normalize(table: str, where: str, record: dict, report: ImportReport,
@@ -43,6 +75,7 @@ def _normalize(table: str, where: str, record: dict, report: ImportReport,
     raw: dict = {}
     extra: dict = {}
     row: dict = {}
+    record, kept_source_id = _source_values(table, record)
     padded = {str(k).strip().lower(): v for k, v in record.items()
               if isinstance(v, str) and v.strip() and v != v.strip()}
     record = {str(k).strip().lower(): _clean(v) for k, v in record.items()}
@@ -69,6 +102,8 @@ def _normalize(table: str, where: str, record: dict, report: ImportReport,
         row["source_id"] = source_id
         if namespaced:
             row["source_id"] = None  # the original id is not unique within the package
+    if kept_source_id is not False:
+        row["source_id"] = kept_source_id
     for field in fields:
         if field == "id":
             continue
@@ -142,7 +177,13 @@ def _normalize(table: str, where: str, record: dict, report: ImportReport,
                     row["freq"] = "WEEKLY"
             else:
                 report.problem("unreadable_weekday", where, weekday)
+        if weekday:
             raw["weekday"] = weekday
+        both = split_time_range(row.get("opens_at")) if not row.get("closes_at") else None
+        if both:  # "8:00am-5:00pm" in one cell
+            raw["opens_at"] = row["opens_at"]
+            row["opens_at"], row["closes_at"] = both
+            present.add("closes_at")
         opens, _ = normalize_time(row.get("opens_at"))
         closes, assumed = normalize_time(row.get("closes_at"), closing_after=opens)
         for field, value in (("opens_at", opens), ("closes_at", closes)):
@@ -150,10 +191,12 @@ def _normalize(table: str, where: str, record: dict, report: ImportReport,
                 if value is None:
                     report.problem("unreadable_time", f"{where}:{field}", row[field])
                 if value != row[field]:
-                    raw[field] = row[field]
+                    raw.setdefault(field, row[field])
                     if value is not None and not re.fullmatch(r"\d{2}:\d{2}(:00)?", row[field]):
                         report.problem("time_normalized", f"{where}:{field}", row[field])
                 row[field] = value
+        if both:  # the source had no closing time of its own (null: see _source_values)
+            raw["closes_at"] = None
         if assumed:
             report.problem("closing_time_assumed_pm", where, raw.get("closes_at"))
         for field in ("valid_from", "valid_to", "dtstart", "until"):
@@ -180,6 +223,18 @@ def _normalize(table: str, where: str, record: dict, report: ImportReport,
             if byday != row["byday"]:
                 raw["byday"] = row["byday"]
             row["byday"] = byday
+
+    for field in URI_FIELDS.get(table, ()):
+        if row.get(field) is not None:
+            value = normalize_url(row[field])
+            if value != row[field]:
+                raw[field] = row[field]
+                report.problem("url_normalized" if value else "not_a_uri", f"{where}:{field}",
+                               row[field])
+            row[field] = value
+    if table == "address" and not row.get("country"):
+        row["country"] = default_country()  # the source names none: the deployment's
+        present.add("country")
 
     if table in limits.BY_TABLE and _too_long(table, where, row, record, report):
         return None

@@ -10,9 +10,13 @@ from functools import lru_cache
 from fieldapp.directory.hsds_tables import HSDS_TABLES
 
 HSDS_VERSION = "3.1"
-PROFILE = "https://openreferral.org/imls/hsds/"
-OPENAPI_URL = ("https://raw.githubusercontent.com/openreferral/specification/3.1/schema/"
-               "openapi.json")
+# The core specification this directory speaks: the commit its schemas were copied from (see
+# tests/fixtures/hsds/schema-3.1/SOURCE.txt); fieldapp's additions are hsds/profile.py's.
+SPEC_URL = ("https://github.com/openreferral/specification/tree/"
+            "abc731c8ac11825010e9d74a0ab61dcd48e880ec")
+# The fieldapp profile's field on every object: the source's values before normalizing, its own
+# id and its unknown columns (a JSON object; JSON text in CSV).
+ORIGINAL = "original_text"
 NAMESPACE = uuid.UUID("0b9a7c52-3f0e-4c1e-9a53-6d2f1c0e8a11")
 CATEGORY_TAXONOMY_ID = str(uuid.uuid5(NAMESPACE, "taxonomy:fieldapp-categories"))
 
@@ -22,10 +26,11 @@ CSV_FILE = {table: file for _name, table, file, _fields in HSDS_TABLES}
 ORDER = [table for _name, table, _file, _fields in HSDS_TABLES]
 TABLE_OF_HSDS = {name: table for name, table, _file, _fields in HSDS_TABLES}
 
-SERVICE_APP_FIELDS = ["accepts_referrals", "joint_police_health", "intake_phone", "intake_email",
-                      "intake_instructions", "populations", "keywords"]
+SERVICE_APP_FIELDS = ["accepts_referrals", "joint_police_health", "interpretation_available",
+                      "intake_phone", "intake_email", "intake_instructions", "populations",
+                      "keywords"]
 # App fields that are flags: "true"/"false" cells in CSV, booleans in JSON.
-SERVICE_FLAGS = ["accepts_referrals", "joint_police_health"]
+SERVICE_FLAGS = ["accepts_referrals", "joint_police_health", "interpretation_available"]
 SERVICE_EXTENSION_COLUMNS = SERVICE_APP_FIELDS + ["partnerships"]
 NUMBER_FIELDS = {"year_incorporated", "latitude", "longitude", "extension", "minimum_age",
                  "maximum_age", "timezone", "count", "interval", "amount", "available", "maximum"}
@@ -52,7 +57,7 @@ FILES.pop("agency_contact.csv", None)
 FILES.pop("agency_contacts.csv", None)
 FILES.update({
     "services.csv": ("service", {}, {"website": "url", "eligibility": "eligibility_description"}),
-    "organizations.csv": ("organization", {}, {}),
+    "organizations.csv": ("organization", {}, {"url": "website"}),  # HSDS 1.x: url
     "locations.csv": ("location", {}, {}),
     "physical_addresses.csv": ("address", {"address_type": "physical"}, {}),
     "postal_addresses.csv": ("address", {"address_type": "postal"}, {}),

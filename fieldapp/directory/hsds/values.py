@@ -6,6 +6,8 @@ import json
 import re
 from datetime import datetime
 
+from flask import current_app, has_app_context
+
 # --- value normalization ----------------------------------------------------------------------
 
 _TIME = re.compile(
@@ -122,3 +124,59 @@ def _clean(value):
         return number_text(value)
     text = str(value).strip()
     return text if text else None
+
+
+# Fields holding a URI (HSDS `format: uri`): a bare domain gets https://, what can never be a
+# URI is kept as raw text (extra_json "_raw", exported in the profile's original_text only).
+URI_FIELDS = {
+    "organization": ("website", "uri", "logo"), "service": ("url",), "location": ("url",),
+    "accessibility": ("url",), "required_document": ("uri",), "taxonomy": ("uri",),
+    "taxonomy_term": ("term_uri",), "url": ("url",), "schedule": ("schedule_link",),
+    "service_area": ("uri",),
+}
+_SCHEME = re.compile(r"^(https?|ftp|mailto|tel):", re.I)
+_HOST = re.compile(r"^(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)+[a-z]{2,63}\.?(?::\d{1,5})?"
+                   r"(?:[/?#]\S*)?$", re.I)
+
+
+def normalize_url(value) -> str | None:
+    """A URI: 'www.example.org' -> 'https://www.example.org'; 'http://x.org/a' as is; None for
+    text that cannot be one ('see our Facebook page', 'N/A')."""
+    text = str(value or "").strip()
+    if not text or any(ch.isspace() for ch in text) or '"' in text or "<" in text:
+        return None
+    if _SCHEME.match(text):
+        scheme, _, rest = text.partition(":")
+        if scheme.lower() in ("http", "https", "ftp"):
+            rest = rest[2:] if rest.startswith("//") else None
+            if not rest or not _HOST.match(rest):
+                return None
+        return text
+    if text.startswith("//"):
+        text = text[2:]
+    if "@" in text.split("/")[0] or not _HOST.match(text):
+        return None
+    return "https://" + text
+
+
+_RANGE = re.compile(r"^\s*(?P<opens>[^-–—]+?)\s*(?:-|–|—|\bto\b|\bà\b)\s*(?P<closes>[^-–—]+?)\s*$",
+                    re.I)
+
+
+def split_time_range(value) -> tuple[str, str] | None:
+    """'8:00am-5:00pm' (one cell) -> ('8:00am', '5:00pm'); None when it is no range of times."""
+    match = _RANGE.match(str(value or ""))
+    if not match:
+        return None
+    opens, closes = match["opens"], match["closes"]
+    if normalize_time(opens)[0] is None or normalize_time(closes)[0] is None:
+        return None
+    return opens, closes
+
+
+def default_country() -> str:
+    """The deployment's country (ISO 3166-1 alpha-2, FIELDAPP_COUNTRY; CA by default): the
+    country of an address whose source names none."""
+    if has_app_context():
+        return str(current_app.config.get("COUNTRY") or "CA").upper()
+    return "CA"

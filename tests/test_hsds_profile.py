@@ -1,0 +1,183 @@
+"""Issue 18: the fieldapp HSDS profile is published, served, named, and what the exports and the
+API write validates STRICTLY against it (additional properties false everywhere), and against
+the core schemas once the profile's fields are taken out; frictionless validates the export of
+a messy 2-1-1 package with the official 3.1 datapackage.json and with the profile's."""
+
+import csv
+import json
+
+import pytest
+from frictionless import Package
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+import fieldapp.accounts  # noqa: F401  (the foundation needs accounts imported before security)
+from bench.hsds_messy import write_messy
+from fieldapp.db import connect
+from fieldapp.directory import hsds
+from fieldapp.directory.hsds import profile
+from fieldapp.directory.hsds.names import HSDS_NAME, ORDER, ORIGINAL
+from tests.support import NOW, make_app
+from tests.support.hsds_schema import SCHEMAS
+
+PROFILE_FIELDS = {HSDS_NAME[t]: {f[0] for f in profile.profile_fields(t)} for t in ORDER}
+ALL_PROFILE_FIELDS = set().union(*PROFILE_FIELDS.values())
+
+
+def strict(schema):
+    """The schema with additional properties false on every object, as the specification
+    validates its own examples (compiletojsonschema
+    --set-additional-properties-false-everywhere)."""
+    if isinstance(schema, dict):
+        out = {k: strict(v) for k, v in schema.items()}
+        if "properties" in out and "additionalProperties" not in out:
+            out["additionalProperties"] = False
+        return out
+    if isinstance(schema, list):
+        return [strict(v) for v in schema]
+    return schema
+
+
+def registry(folder):
+    resources = [(p.name, Resource.from_contents(strict(json.loads(p.read_text())),
+                                                 default_specification=DRAFT202012))
+                 for p in folder.glob("*.json") if p.name not in ("openapi.json",
+                                                                  "datapackage.json")]
+    return Registry().with_resources(resources)
+
+
+PROFILE_REGISTRY = registry(profile.PROFILE_DIR / "schema")
+CORE_REGISTRY = registry(SCHEMAS)
+
+
+def strict_errors(name, obj, *, core=False):
+    reg = CORE_REGISTRY if core else PROFILE_REGISTRY
+    schema = reg.contents(f"{name}.json")
+    return [f"{name}: {'/'.join(map(str, e.absolute_path))}: {e.message}"
+            for e in Draft202012Validator(schema, registry=reg).iter_errors(obj)]
+
+
+def core_view(value):
+    """What a core-only consumer keeps: the object without the profile's fields."""
+    if isinstance(value, list):
+        return [core_view(v) for v in value]
+    if isinstance(value, dict):
+        return {k: core_view(v) for k, v in value.items() if k not in ALL_PROFILE_FIELDS}
+    return value
+
+
+def test_the_committed_profile_is_what_build_makes(tmp_path):
+    written = profile.build(SCHEMAS, tmp_path)
+    for path in written:
+        committed = profile.PROFILE_DIR / path.relative_to(tmp_path)
+        assert committed.read_text() == path.read_text(), committed
+
+
+def test_the_profile_is_served_and_named_by_the_api_root(app):
+    client = app.test_client()
+    index = client.get("/api/hsds/profile/").get_json()
+    for url in [index["openapi_url"], index["datapackage_url"], *index["schemas"].values()]:
+        response = client.get(url)
+        assert 200 == response.status_code, url
+        response.get_json()
+    app.config["PUBLIC_DIRECTORY_API"] = True
+    root = client.get("/api/hsds/").get_json()
+    assert "3.1" == root["version"]
+    assert root["profile"].endswith("/api/hsds/profile/")
+    assert 200 == client.get(root["openapi_url"]).status_code
+
+
+@pytest.fixture(scope="module")
+def messy_export(tmp_path_factory):
+    """The messy 2-1-1 package (bare domains, no countries, 8:00am, extensions) imported into
+    the demo directory, then exported (CSV and JSON)."""
+    root = tmp_path_factory.mktemp("messy18")
+    write_messy(root / "in", services=300)
+    app = make_app(root)
+    db = connect(app.config["DATABASE"])
+    with app.app_context():
+        hsds.import_package(db, root / "in", NOW)
+        hsds.export_csv(db, root / "csv")
+        hsds.export_json(db, root / "json")
+    return app, db, root
+
+
+def test_frictionless_finds_no_error_with_the_profile_datapackage(messy_export):
+    _app, _db, root = messy_export
+    descriptor = json.loads((root / "csv" / "datapackage.json").read_text())
+    assert descriptor["hsds_profile"].endswith("/api/hsds/profile/")
+    report = Package(str(root / "csv" / "datapackage.json")).validate()
+    assert report.valid, report.flatten(["resourceName", "rowNumber", "fieldName", "type",
+                                          "note"])[:20]
+
+
+def test_frictionless_finds_no_error_with_the_official_datapackage(messy_export, tmp_path):
+    """A core-only consumer: the profile's columns left out, the official descriptor."""
+    _app, _db, root = messy_export
+    official = json.loads((SCHEMAS / "datapackage.json").read_text())
+    for resource in official["resources"]:
+        table = next(t for t in ORDER if HSDS_NAME[t] == resource["name"])
+        names = [f["name"] for f in resource["schema"]["fields"]]
+        with (root / "csv" / resource["path"]).open(newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        if names != hsds.TABLES[table]:  # the official unit and service_capacity lack fields
+            names = list(hsds.TABLES[table])
+            resource["schema"]["fields"] = [{"name": n, "type": "string"} for n in names]
+        with (tmp_path / resource["path"]).open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, names, extrasaction="ignore",
+                                    lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+        assert not set(names) & ALL_PROFILE_FIELDS
+    (tmp_path / "datapackage.json").write_text(json.dumps(official))
+    report = Package(str(tmp_path / "datapackage.json")).validate()
+    assert report.valid, report.flatten(["resourceName", "rowNumber", "fieldName", "type",
+                                          "note"])[:20]
+
+
+def test_every_exported_service_validates_strictly(messy_export):
+    _app, _db, root = messy_export
+    services = json.loads((root / "json" / "services.json").read_text())
+    assert len(services) >= 300
+    assert [] == [e for s in services for e in strict_errors("service", s)][:20]
+    assert [] == [e for s in services for e in strict_errors("service", core_view(s),
+                                                             core=True)][:20]
+
+
+def test_every_api_service_validates_strictly(messy_export):
+    app, db, _root = messy_export
+    app.config["PUBLIC_DIRECTORY_API"] = True
+    client = app.test_client()
+    seen, page = 0, 1
+    while True:
+        body = client.get(f"/api/hsds/services?full=true&per_page=100&page={page}").get_json()
+        for service in body["contents"]:
+            assert [] == strict_errors("service", service)
+            assert [] == strict_errors("service", core_view(service), core=True)
+            one = client.get(f"/api/hsds/services/{service['id']}").get_json()
+            assert [] == strict_errors("service", one)
+            assert [] == strict_errors("service", core_view(one), core=True)
+            seen += 1
+        if body["last_page"]:
+            break
+        page += 1
+    assert seen == db.execute("select count(*) from service where archived_at is null"
+                              ).fetchone()[0] >= 300
+
+
+def test_no_url_that_is_no_uri_and_every_time_hh_mm(messy_export):
+    _app, _db, root = messy_export
+    services = json.loads((root / "json" / "services.json").read_text())
+    text = json.dumps(core_view(services))
+    assert "see our Facebook page" not in text
+    assert "www.service" not in text.replace("https://www.service", "")
+    assert any(s.get(ORIGINAL, {}).get("url") == "see our Facebook page" for s in services)
+    for s in services:
+        for schedule in s.get("schedules", []) + [x for sal in s.get("service_at_locations", [])
+                                                  for x in sal.get("schedules", [])]:
+            for field in ("opens_at", "closes_at"):
+                if field in schedule:
+                    assert len(schedule[field]) == 5 and schedule[field][2] == ":", schedule
+
+
