@@ -60,6 +60,15 @@ def chip(name: str, value: str) -> str:
     return f"label.chip:has(input[name={name}][value='{value}'])"
 
 
+def pick(page, name: str, value: str) -> None:
+    """Tap a chip, first opening the "More…" that holds it when it is not among the usual
+    options shown (issue 15)."""
+    target = page.locator(chip(name, value))
+    if not target.is_visible():
+        page.locator(f"details:has({chip(name, value)}) > summary").first.tap()
+    target.tap()
+
+
 def save_contact(page):
     page.tap(".contacts-save button")
     page.wait_for_url(CONTACT_URL)
@@ -72,9 +81,9 @@ def save_contact(page):
 def test_contact_with_a_new_person_then_undo(mode):
     page = mode.page("officer")
     page.goto(f"{mode.url}/contacts/new")
-    page.tap(chip("place_id", demo.PLACE_DROPIN))
-    page.tap(chip("kind", "wellness_check"))
-    page.tap(chip("outcome", "information_given"))
+    pick(page, "place_id", demo.PLACE_DROPIN)
+    pick(page, "kind", "wellness_check")
+    pick(page, "outcome", "information_given")
     page.tap("summary:has-text('Person (optional)')")
     page.fill("#new_alias", f"Flow {mode.js} (test)")
     contact_id = save_contact(page)
@@ -91,21 +100,21 @@ def test_contact_with_a_new_person_then_undo(mode):
 def test_contact_with_an_existing_person_then_edit(mode):
     page = mode.page("officer")
     page.goto(f"{mode.url}/contacts/new")
-    page.tap(chip("place_id", demo.PLACE_LIBRARY))
-    page.tap(chip("kind", "wellness_check"))
-    page.tap(chip("outcome", "information_given"))
+    pick(page, "place_id", demo.PLACE_LIBRARY)
+    pick(page, "kind", "wellness_check")
+    pick(page, "outcome", "information_given")
     page.tap("summary:has-text('Person (optional)')")
     page.fill("#person-q", "M.K")
     page.tap("button[name=search_people]")
     page.locator(chip("person_id", demo.PERSON_MK)).wait_for()
-    page.tap(chip("person_id", demo.PERSON_MK))
+    pick(page, "person_id", demo.PERSON_MK)
     contact_id = save_contact(page)
     assert (demo.PERSON_MK,) == tuple(
         mode.one("select person_id from contact where id = ?", [contact_id]))
 
     page.get_by_role("link", name="Edit (24 hours)").tap()
     page.wait_for_url(f"**/contacts/{contact_id}/edit")
-    page.tap(chip("outcome", "deescalated"))
+    pick(page, "outcome", "deescalated")
     page.tap(".contacts-save button")
     page.wait_for_url(f"**/contacts/{contact_id}")
     assert page.get_by_text("Changes saved.").is_visible()
@@ -118,8 +127,8 @@ def test_contact_by_template_and_repeat_last(mode):
     page.goto(f"{mode.url}/contacts/new")
     page.get_by_text("School visit — presentation").tap()
     page.wait_for_url("**/contacts/new?template=school_presentation")
-    page.tap(chip("place_id", demo.PLACE_HARBOUR_HIGH))
-    page.tap(chip("headcount_choice", "30"))
+    pick(page, "place_id", demo.PLACE_HARBOUR_HIGH)
+    pick(page, "headcount_choice", "30")
     contact_id = save_contact(page)
     assert (1, 30, "school_visit") == tuple(mode.one(
         "select is_group, headcount, kind from contact where id = ?", [contact_id]))
@@ -180,6 +189,7 @@ def send_referral(mode, consent: str, name: str) -> str:
         page.fill("#person_name", name)
         page.fill("#handoff_note", f"Note for {name}")
     page.get_by_label("Today").check()
+    page.get_by_role("button", name="Check and send").first.click()  # the summary (issue 19)
     page.get_by_role("button", name="Send referral").click()
     page.wait_for_url(REFERRAL_URL)
     return page.url.rsplit("/", 1)[1]
@@ -316,7 +326,7 @@ def test_coordinator_merges_people(mode):
     page.fill("#merge-q", "J.D")
     page.tap("button[name=search_people]")
     page.locator(chip("into_id", demo.PERSON_JD)).wait_for()
-    page.tap(chip("into_id", demo.PERSON_JD))
+    pick(page, "into_id", demo.PERSON_JD)
     submit(page, page.get_by_role("button", name="Merge into the chosen person"))
     assert page.url.endswith(f"/contacts/people/{demo.PERSON_JD}")
     assert (demo.PERSON_JD,) == tuple(mode.one(
@@ -339,8 +349,8 @@ def test_coordinator_creates_a_user(mode):
 def test_coordinator_reads_the_board_report_and_downloads_its_csv(mode):
     page = mode.page("coordinator")
     page.goto(f"{mode.url}/reports/")
-    quarter = page.locator("#report-quarter option").nth(1).get_attribute("value")
-    page.select_option("#report-quarter", quarter)
+    quarter = page.locator("#quarter option").nth(1).get_attribute("value")
+    page.select_option("#quarter", quarter)
     page.get_by_role("button", name="Show report").tap()
     page.wait_for_url(re.compile(rf".*quarter={quarter}.*"))
     link = page.get_by_role("link", name="Download every table (CSV)")
@@ -356,13 +366,13 @@ def test_coordinator_imports_calls_and_links_a_key(mode, tmp_path):
     calls = tmp_path / "calls.csv"
     key = f"K-FLOW-{mode.js}"
     calls.write_text(f"Date/Time,Call Type,Person Key\n2026-03-02 14:05,disturbance,{key}\n")
-    page.set_input_files("#calls-file", str(calls))
+    page.set_input_files("#file", str(calls))
     submit(page, page.get_by_role("button", name="Import", exact=True))
     assert page.get_by_text("Imported 1 new call(s)").is_visible()
     assert 1 == mode.one("select count(*) from calls_for_service where person_key = ?",
                          [key])[0]
 
-    page.fill("#link-key", key)
+    page.fill("#person_key", key)
     page.fill("#link-q", "M.K")
     page.tap("button[name=search_people]")
     page.get_by_label("M.K. (demo)").check()

@@ -46,6 +46,7 @@ def test_a_new_urgent_referral_appears_in_the_open_inbox_and_an_unchanged_poll_i
     officer.locator("#ref-shared").get_by_label("Name", exact=True).check()
     officer.fill("#person_name", "Robin Live-Inbox")
     officer.get_by_label("Urgent").check()
+    officer.get_by_role("button", name="Check and send").first.click()  # the summary (issue 19)
     officer.get_by_role("button", name="Send referral").click()
     officer.wait_for_url(re.compile(r".*/referrals/[0-9a-f-]{36}$"))
 

@@ -1,5 +1,5 @@
 # The directory's JSON API under /api (HSDS API and the phone's snapshot).
-from tests.policy import LOGGED_IN
+from tests.policy import EVERYONE, LOGGED_IN
 
 
 def _a_service(db):
@@ -7,9 +7,31 @@ def _a_service(db):
     return {"service_id": row["id"]}
 
 
+def _first(table: str, key: str):
+    def args(db):
+        row = next(db.query(f"select id from [{table}] order by id limit 1"))
+        return {key: row["id"]}
+    return args
+
+
 POLICY = {
     "directory_api.hsds_root": {"roles": LOGGED_IN, "args": lambda db: {}},
     "directory_api.hsds_services": {"roles": LOGGED_IN, "args": lambda db: {}},
     "directory_api.hsds_service": {"roles": LOGGED_IN, "args": _a_service},
     "directory_api.directory_snapshot": {"roles": LOGGED_IN, "args": lambda db: {}},
+    # The profile holds no directory data: open to anyone (issue 18).
+    "directory_api.hsds_profile": {"roles": EVERYONE, "args": lambda db: {}},
+    "directory_api.hsds_profile_file": {"roles": EVERYONE,
+                                        "args": lambda db: {"name": "openapi.json"}},
+    "directory_api.hsds_organizations": {"roles": LOGGED_IN, "args": lambda db: {}},
+    "directory_api.hsds_organization": {"roles": LOGGED_IN,
+                                        "args": _first("organization", "organization_id")},
+    "directory_api.hsds_taxonomies": {"roles": LOGGED_IN, "args": lambda db: {}},
+    "directory_api.hsds_taxonomy": {"roles": LOGGED_IN, "args": _first("taxonomy", "taxonomy_id")},
+    "directory_api.hsds_taxonomy_terms": {"roles": LOGGED_IN, "args": lambda db: {}},
+    "directory_api.hsds_taxonomy_term": {"roles": LOGGED_IN,
+                                         "args": _first("taxonomy_term", "term_id")},
+    "directory_api.hsds_service_at_locations": {"roles": LOGGED_IN, "args": lambda db: {}},
+    "directory_api.hsds_service_at_location": {"roles": LOGGED_IN,
+                                               "args": _first("service_at_location", "sal_id")},
 }
