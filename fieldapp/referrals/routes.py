@@ -2,6 +2,10 @@
 
 Thin views: parse, authorize (role, then `referral_for` for the object), call the store or the
 lifecycle, render.  The same URLs serve each role within its own scope; the rest is 404.
+
+Just over 600 lines: the referral's one journey (form, summary, send, inbox, transitions, undo,
+e-mailed link) reads best in one file; the next split would be the partner inbox
+(inbox, its poll and the transitions) into inbox.py.
 """
 
 import hashlib

@@ -3,6 +3,9 @@
 All SQL of the area lives here (status changes live in lifecycle.py).  Scope rule, in one place
 (`referral_for`): a partner reaches referrals addressed to its organization, an officer their own,
 a coordinator those of their police service.
+
+About 650 lines: the referral's writes and its one scope rule stay together; the read-only
+views (partner view, inbox ordering, response times) are the next split, into views.py.
 """
 
 import hashlib
