@@ -135,12 +135,10 @@ class DirectoryForm(FlaskForm):
 # --- a service --------------------------------------------------------------------------------
 
 
-class ServiceForm(DirectoryForm):
-    """A coordinator's service form: the listing, intake, categories, phones, address, hours."""
+class ListingFields(DirectoryForm):
+    """The listing's text fields a partner may also propose (ProposalForm): one set of rules."""
 
-    organization_id = StringField(filters=[strip])
     name = _text("service", required=_l("Enter the service's name."))
-    alternate_name = _text("service")
     description = _text("service")
     url = _text("service", web_address)
     email = _text("service", email_address)
@@ -150,10 +148,17 @@ class ServiceForm(DirectoryForm):
     intake_phone = _text("service", phone_number)
     intake_email = _text("service", email_address)
     intake_instructions = _text("service")
+    alert = _text("service")
+
+
+class ServiceForm(ListingFields):
+    """A coordinator's service form: the listing, intake, categories, phones, address, hours."""
+
+    organization_id = StringField(filters=[strip])
+    alternate_name = _text("service")
     minimum_age = _text("service", age)
     maximum_age = _text("service", age)
     keywords = _text("service")
-    alert = _text("service")
     accepts_referrals = BooleanField()
     joint_police_health = BooleanField()
     confidential = BooleanField()
@@ -308,21 +313,9 @@ class OrganizationForm(DirectoryForm):
 # --- a partner's edit proposal ----------------------------------------------------------------
 
 
-class ProposalForm(DirectoryForm):
+class ProposalForm(ListingFields):
     """What a partner may propose for their own listing: the service form's rules for the
-    same fields."""
-
-    name = _text("service", required=_l("Enter the service's name."))
-    description = _text("service")
-    eligibility_description = _text("service")
-    fees_description = _text("service")
-    application_process = _text("service")
-    intake_phone = _text("service", phone_number)
-    intake_email = _text("service", email_address)
-    intake_instructions = _text("service")
-    email = _text("service", email_address)
-    url = _text("service", web_address)
-    alert = _text("service")
+    same fields (ListingFields)."""
 
     def changes(self, service: dict) -> dict:
         """The proposed values that differ from the listing's."""
