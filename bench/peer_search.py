@@ -158,7 +158,7 @@ def long_tail(fieldapp_db: Path, peer_db: Path, want: int = 320, seed: int = 13)
     least two services in fieldapp's index and in Datasette's."""
     import sqlite_utils
 
-    from fieldapp.directory import categories, store
+    from fieldapp.directory import categories, search
 
     app_db = sqlite_utils.Database(fieldapp_db)
     peer = sqlite_utils.Database(peer_db)
@@ -166,7 +166,7 @@ def long_tail(fieldapp_db: Path, peer_db: Path, want: int = 320, seed: int = 13)
     for category in categories.CATEGORIES:
         words.update(w for w in category.search_text.split() if len(w) > 3)
     for (name,) in app_db.execute("SELECT name FROM service"):
-        words.update(w.lower() for w in store.WORD.findall(name)
+        words.update(w.lower() for w in search.WORD.findall(name)
                      if len(w) > 3 and not w.isdigit() and w.lower() != "demo")
     words = sorted(words)
     rng = random.Random(seed)
@@ -176,7 +176,7 @@ def long_tail(fieldapp_db: Path, peer_db: Path, want: int = 320, seed: int = 13)
     for a, b in pairs:
         q = f"{a} {b}"
         ours = app_db.execute("SELECT count(*) FROM service_fts WHERE service_fts MATCH ?",
-                              [store.fts_query(q)]).fetchone()[0]
+                              [search.fts_query(q)]).fetchone()[0]
         if ours < 2:
             continue
         theirs = peer.execute("SELECT count(*) FROM services_fts WHERE services_fts MATCH ?",
