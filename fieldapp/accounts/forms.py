@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from fieldapp.forms import Form
 from sqlite_utils import Database
 from wtforms import HiddenField, PasswordField, StringField, ValidationError
 
@@ -24,9 +24,7 @@ def _or_none(value):
     return value or None
 
 
-class _Form(FlaskForm):
-    class Meta:
-        csrf = False  # security.csrf already checks every POST
+class _Form(Form):
 
 
 class LoginForm(_Form):

@@ -13,7 +13,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from fieldapp.forms import Form
 from wtforms import Field, HiddenField, StringField, TextAreaField
 from wtforms.validators import AnyOf, InputRequired, Length, Regexp
 
@@ -55,11 +55,8 @@ class CodeListField(Field):
         return self.data
 
 
-class ContactEditForm(FlaskForm):
+class ContactEditForm(Form):
     """A contact's own fields (the edit form posts these; the new-contact form adds a person)."""
-
-    class Meta:
-        csrf = False  # security.csrf checks every POST already; the template keeps its token
 
     id = HiddenField()
     occurred_at = HiddenField()  # the instant the form was opened (or the phone saved it)
@@ -165,11 +162,8 @@ class ContactForm(ContactEditForm):
 # --- the coordinator's places and vocabularies -----------------------------------------------
 
 
-class PlaceForm(FlaskForm):
+class PlaceForm(Form):
     """A school or community site officers pick from."""
-
-    class Meta:
-        csrf = False  # security.csrf checks every POST already
 
     name = StringField(filters=[_strip], validators=[
         InputRequired(_l("Give the name of the place (up to %(max)d characters).",
@@ -181,12 +175,9 @@ class PlaceForm(FlaskForm):
                                          message=_l("Choose school or community site."))])
 
 
-class VocabularyForm(FlaskForm):
+class VocabularyForm(Form):
     """An entry added to a vocabulary, labelled in English and French (whether its code is
     new is the store's to say: fieldapp.contacts.places.add_vocabulary_entry)."""
-
-    class Meta:
-        csrf = False  # security.csrf checks every POST already
 
     vocabulary = StringField(validators=[AnyOf(list(vocab.VOCABULARIES),
                                                message=_l("Choose a vocabulary."))])
@@ -204,20 +195,14 @@ class VocabularyForm(FlaskForm):
 # --- the small forms of one button or one box -----------------------------------------------
 
 
-class NoteCheckForm(FlaskForm):
+class NoteCheckForm(Form):
     """The note, sent on change for the gentle warning under it (store.note_warnings)."""
-
-    class Meta:
-        csrf = False  # security.csrf checks every POST already
 
     note = TextAreaField(default="")
 
 
-class PeopleSearchForm(FlaskForm):
+class PeopleSearchForm(Form):
     """The people search (htmx): an alias, what the choice is for, and a person to leave out."""
-
-    class Meta:
-        csrf = False  # security.csrf checks every POST already
 
     q = StringField(default="")
     purpose = StringField()  # "merge" (coordinators), anything else: "attach"
@@ -228,31 +213,22 @@ class PeopleSearchForm(FlaskForm):
         return "merge" if self.purpose.data == "merge" else "attach"
 
 
-class FavouriteForm(FlaskForm):
+class FavouriteForm(Form):
     """A place starred or unstarred; `contact_id`: the contact page to go back to, if any."""
-
-    class Meta:
-        csrf = False  # security.csrf checks every POST already
 
     contact_id = HiddenField()
 
 
-class MergePersonForm(FlaskForm):
+class MergePersonForm(Form):
     """A duplicate person merged into the one chosen (`into_id`), or a search for that one."""
-
-    class Meta:
-        csrf = False  # security.csrf checks every POST already
 
     into_id = StringField(default="")
     q = StringField(default="", filters=[_strip])
     search_people = StringField()  # present when "Search" (no JavaScript) sent the form
 
 
-class ActiveForm(FlaskForm):
+class ActiveForm(Form):
     """A place hidden from the form ("0") or offered again ("1")."""
-
-    class Meta:
-        csrf = False  # security.csrf checks every POST already
 
     active = StringField()
 
@@ -261,11 +237,8 @@ class ActiveForm(FlaskForm):
         return self.active.data == "1"
 
 
-class RetiredForm(FlaskForm):
+class RetiredForm(Form):
     """A vocabulary entry retired ("1") or restored (anything else)."""
-
-    class Meta:
-        csrf = False  # security.csrf checks every POST already
 
     retired = StringField()
 
@@ -274,13 +247,10 @@ class RetiredForm(FlaskForm):
         return self.retired.data == "1"
 
 
-class ContactFilterForm(FlaskForm):
+class ContactFilterForm(Form):
     """The filters of the contacts list (a GET form), and the next page's cursor
     (`before_at`, `before_id`).  Nothing in it is refused: a date that cannot be read filters
     nothing."""
-
-    class Meta:
-        csrf = False  # a GET form: it reads, never writes
 
     kind = StringField(default="")
     place_id = StringField(default="")

@@ -14,7 +14,7 @@ import re
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from fieldapp.forms import Form
 from flask_wtf.file import MultipleFileField
 from wtforms import BooleanField, Field, StringField
 from wtforms.validators import AnyOf, DataRequired, StopValidation, ValidationError
@@ -107,9 +107,7 @@ class CodesField(Field):
         return self.data or []
 
 
-class DirectoryForm(FlaskForm):
-    class Meta:
-        csrf = False  # the global CSRFProtect (security.csrf) checks every POST already
+class DirectoryForm(Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

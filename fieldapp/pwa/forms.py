@@ -2,7 +2,7 @@
 install hint's Dismiss button.  CSRF is global (security.csrf); the templates keep their
 csrf_token input."""
 
-from flask_wtf import FlaskForm
+from fieldapp.forms import Form
 from wtforms import Field, HiddenField, StringField
 from wtforms.utils import unset_value
 
@@ -18,21 +18,15 @@ class PrefixedField(Field):
                      if key.startswith(prefix)}
 
 
-class ConflictForm(FlaskForm):
+class ConflictForm(Form):
     """Keep the stored version ("stored"), use the phone's ("phone"), or "merge" them with one
     pick per field (whether a choice is allowed for the record is versions.resolve's to say)."""
-
-    class Meta:
-        csrf = False  # security.csrf checks every POST already
 
     choice = StringField(default="")
     pick = PrefixedField()
 
 
-class DismissForm(FlaskForm):
+class DismissForm(Form):
     """The install hint's Dismiss; `next`: the page to go back to (checked by safe_next)."""
-
-    class Meta:
-        csrf = False  # security.csrf checks every POST already
 
     next = HiddenField()

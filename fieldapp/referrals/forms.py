@@ -11,7 +11,7 @@ CSRF is checked once for the whole app (security.csrf), so these forms do not ch
 the templates keep their csrf_token hidden input.
 """
 
-from flask_wtf import FlaskForm
+from fieldapp.forms import Form
 from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField
 
 from fieldapp.referrals import lifecycle, store
@@ -24,9 +24,7 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class _Form(FlaskForm):
-    class Meta:
-        csrf = False  # security.csrf already checks every POST
+class _Form(Form):
 
 
 class ReferralForm(_Form):

@@ -5,7 +5,7 @@ CSRF is global (security.csrf); the upload template keeps its csrf_token input."
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from fieldapp.forms import Form
 from flask_wtf.file import FileField, FileRequired
 from wtforms import StringField, ValidationError
 
@@ -25,13 +25,10 @@ PERIOD_ERROR_FIELD = {"dates": "start", "order": "end", "length": "end", "months
                       "quarter": "quarter"}
 
 
-class ReportFiltersForm(FlaskForm):
+class ReportFiltersForm(Form):
     """The period (a quarter, or whole months from `start` to `end`), police service and team
     of a report.  After validate(), `period` is the period asked for, or the current quarter
     when the dates were refused."""
-
-    class Meta:
-        csrf = False  # a GET form: it reads, never writes
 
     quarter = StringField(_l("Quarter"))
     start = StringField(_l("From"))
@@ -74,11 +71,8 @@ class ReportFiltersForm(FlaskForm):
         return None
 
 
-class CallsUploadForm(FlaskForm):
+class CallsUploadForm(Form):
     """A calls-for-service CSV to import (its rows are checked by reports/calls.py)."""
-
-    class Meta:
-        csrf = False  # checked globally by security.csrf; the template keeps its token
 
     file = FileField(_l("CSV file"), validators=[FileRequired(_l("Choose a CSV file to import."))])
 
@@ -87,11 +81,8 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class KeyForm(FlaskForm):
+class KeyForm(Form):
     """A records-system person key (its link removed)."""
-
-    class Meta:
-        csrf = False  # checked globally by security.csrf; the template keeps its token
 
     person_key = StringField(_l("Person key (records system)"), filters=[_strip])
 
