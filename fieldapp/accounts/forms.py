@@ -9,11 +9,11 @@ from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from fieldapp.forms import Form
 from sqlite_utils import Database
 from wtforms import HiddenField, PasswordField, StringField, ValidationError
 
 from fieldapp.accounts import store
+from fieldapp.forms import Form
 
 
 def _strip(value):
@@ -24,10 +24,7 @@ def _or_none(value):
     return value or None
 
 
-class _Form(Form):
-
-
-class LoginForm(_Form):
+class LoginForm(Form):
     """E-mail and password; what they are worth is the login view's question (throttles first)."""
 
     email = StringField(filters=[lambda value: store.normalize_email(value)[:254]])
@@ -39,7 +36,7 @@ class LoginForm(_Form):
         self.form_errors.append(message)
 
 
-class PasswordChangeForm(_Form):
+class PasswordChangeForm(Form):
     """One's own password: the current one, and a new one under the password rules."""
 
     current_password = PasswordField()
@@ -64,7 +61,7 @@ class PasswordChangeForm(_Form):
             raise ValidationError(_l("Choose a password different from the current one."))
 
 
-class UserForm(_Form):
+class UserForm(Form):
     """An account's editable fields: the coordinator's users page and `flask create-user`."""
 
     editable = ("email", "name", "role", "police_service", "organization_id", "language")
@@ -124,7 +121,7 @@ class UserForm(_Form):
         }
 
 
-class AuditFilterForm(_Form):
+class AuditFilterForm(Form):
     """The audit trail's filters, read from the query string (a GET form)."""
 
     action = StringField(filters=[_strip])
@@ -166,7 +163,7 @@ def _check_day(field) -> None:
         raise ValidationError(_l("Enter a date as YYYY-MM-DD.")) from None
 
 
-class LanguageForm(_Form):
+class LanguageForm(Form):
     """The interface language (every page's switch), and the page to go back to."""
 
     language = StringField()
@@ -177,7 +174,7 @@ class LanguageForm(_Form):
             raise ValidationError(_l("Choose English or French."))
 
 
-class ActiveForm(_Form):
+class ActiveForm(Form):
     """Disable ("0") or enable ("1") an account."""
 
     active = HiddenField(filters=[lambda value: value == "1"])

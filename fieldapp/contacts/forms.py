@@ -13,12 +13,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from fieldapp.forms import Form
 from wtforms import Field, HiddenField, StringField, TextAreaField
 from wtforms.validators import AnyOf, InputRequired, Length, Regexp
 
 from fieldapp.contacts import vocab
 from fieldapp.contacts.times import iso
+from fieldapp.forms import Form
 
 PLACE_NAME_MAX = 120
 LABEL_MAX = 80

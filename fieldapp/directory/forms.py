@@ -14,7 +14,6 @@ import re
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from fieldapp.forms import Form
 from flask_wtf.file import MultipleFileField
 from wtforms import BooleanField, Field, StringField
 from wtforms.validators import AnyOf, DataRequired, StopValidation, ValidationError
@@ -24,6 +23,7 @@ from fieldapp.directory import categories, hours, limits
 from fieldapp.directory.proposals import PROPOSABLE_FIELDS
 from fieldapp.directory.store import get_organization
 from fieldapp.directory.upkeep import LANGUAGES, ORGANIZATION_FIELDS, SERVICE_TEXT_FIELDS
+from fieldapp.forms import Form
 
 TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 PHONE = re.compile(r"^[0-9+()\-. ]{7,30}$")

@@ -2,9 +2,10 @@
 install hint's Dismiss button.  CSRF is global (security.csrf); the templates keep their
 csrf_token input."""
 
-from fieldapp.forms import Form
 from wtforms import Field, HiddenField, StringField
 from wtforms.utils import unset_value
+
+from fieldapp.forms import Form
 
 
 class PrefixedField(Field):

@@ -11,9 +11,9 @@ CSRF is checked once for the whole app (security.csrf), so these forms do not ch
 the templates keep their csrf_token hidden input.
 """
 
-from fieldapp.forms import Form
 from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField
 
+from fieldapp.forms import Form
 from fieldapp.referrals import lifecycle, store
 
 # The list filter's values: a status, or "unanswered" (sent or received).
@@ -24,10 +24,7 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class _Form(Form):
-
-
-class ReferralForm(_Form):
+class ReferralForm(Form):
     """A new referral: the service, the consent basis, what is shared, urgency, hand-off note."""
 
     id = HiddenField()
@@ -70,7 +67,7 @@ class ReferralForm(_Form):
                 self.form_errors.append(message)
 
 
-class TransitionForm(_Form):
+class TransitionForm(Form):
     """One tap on a referral: the reason (decline, close) and note, and where to answer."""
 
     reason = StringField(filters=[lambda value: value or None])
@@ -83,19 +80,19 @@ class TransitionForm(_Form):
         self.form_errors.append(message)
 
 
-class SearchForm(_Form):
+class SearchForm(Form):
     """The referral search (POSTed: a name never goes in a URL)."""
 
     q = StringField(filters=[lambda value: (value or "").strip()[:100]])
 
 
-class ReassignForm(_Form):
+class ReassignForm(Form):
     """The coordinator's new referral, to another service, for one declined for capacity."""
 
     service_id = StringField(filters=[_strip])
 
 
-class FilterForm(_Form):
+class FilterForm(Form):
     """The referral list's filters, read from the query string (a GET form); an empty or
     unknown status shows every status."""
 
@@ -104,13 +101,13 @@ class FilterForm(_Form):
     urgency = StringField(filters=[lambda value: value or None])
 
 
-class SettingsForm(_Form):
+class SettingsForm(Form):
     """The partner agency's choice: accept straight from the e-mailed link, or open it first."""
 
     accept_from_email = HiddenField(filters=[lambda value: value == "1"])
 
 
-class LinkForm(_Form):
+class LinkForm(Form):
     """The e-mailed link's page: mark received, or (when the agency chose it) accept too."""
 
     accept = HiddenField(filters=[lambda value: value == "1"])

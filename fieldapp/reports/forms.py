@@ -5,10 +5,10 @@ CSRF is global (security.csrf); the upload template keeps its csrf_token input."
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from fieldapp.forms import Form
 from flask_wtf.file import FileField, FileRequired
 from wtforms import StringField, ValidationError
 
+from fieldapp.forms import Form
 from fieldapp.reports import calls, calls_store
 from fieldapp.reports import period as periods
 
