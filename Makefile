@@ -6,6 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
 FLASK  := $(BIN)/flask --app fieldapp
+HSDS_VALIDATOR := .venv-hsds-validator
 
 .PHONY: run test setup setup-test chromium translations extract-messages bench lint clean
 
@@ -26,7 +27,7 @@ test: setup-test chromium
 
 setup: $(VENV)/.installed static/vendor/.copied translations
 
-setup-test: setup $(VENV)/.installed-test
+setup-test: setup $(VENV)/.installed-test $(HSDS_VALIDATOR)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +37,16 @@ $(VENV)/.installed: pyproject.toml
 
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+# hsds-validator (PyPI: Open Referral's pydantic models of HSDS 3.1), which
+# tests/test_hsds_profile.py runs as a program on the API's core view.  Its own venv: its pins
+# (pydantic, dydantic, click) must never move the test venv's.  --ignore-requires-python: it
+# declares Requires-Python >=3.13, yet its code needs nothing newer than 3.11 (it installs and
+# validates the official examples on 3.11; the test shows it passing and failing).
+$(HSDS_VALIDATOR)/.installed:
+	test -x $(HSDS_VALIDATOR)/bin/python || $(PYTHON) -m venv $(HSDS_VALIDATOR)
+	$(HSDS_VALIDATOR)/bin/pip install --quiet --ignore-requires-python hsds-validator==0.1.2
 	touch $@
 
 node_modules/.package-lock.json: package.json package-lock.json

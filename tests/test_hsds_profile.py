@@ -1,10 +1,14 @@
 """Issue 18: the fieldapp HSDS profile is published, served, named, and what the exports and the
 API write validates STRICTLY against it (additional properties false everywhere), and against
 the core schemas once the profile's fields are taken out; frictionless validates the export of
-a messy 2-1-1 package with the official 3.1 datapackage.json and with the profile's."""
+a messy 2-1-1 package with the official 3.1 datapackage.json and with the profile's;
+hsds-validator (PyPI, Open Referral's pydantic models of 3.1) passes the API's core view."""
 
 import csv
 import json
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 from frictionless import Package
@@ -181,3 +185,68 @@ def test_no_url_that_is_no_uri_and_every_time_hh_mm(messy_export):
                     assert len(schedule[field]) == 5 and schedule[field][2] == ":", schedule
 
 
+
+
+# Installed by `make setup-test` in its own venv (see the Makefile: its pins stay out of .venv).
+HSDS_VALIDATE = Path(__file__).parent.parent / ".venv-hsds-validator" / "bin" / "hsds-validate"
+
+
+def hsds_validate(services: list[dict], folder: Path) -> dict:
+    """hsds-validator's verdict on `services`, one file each in <folder>/service/ (it picks the
+    model by the folder's name), against the official 3.1 schemas only (it refuses any file of
+    the schema folder that is not an object schema: openapi.json, datapackage.json, SOURCE.txt)."""
+    schemas = folder / "schema"
+    schemas.mkdir(parents=True)
+    for path in SCHEMAS.glob("*.json"):
+        if path.name not in ("openapi.json", "datapackage.json"):
+            shutil.copy(path, schemas / path.name)
+    target = folder / "service"
+    target.mkdir()
+    for number, service in enumerate(services):
+        (target / f"{number:05}-{service.get('id', 'no-id')}.json").write_text(
+            json.dumps(service, ensure_ascii=False), encoding="utf-8")
+    done = subprocess.run([str(HSDS_VALIDATE), str(target), str(schemas)], capture_output=True,
+                          text=True, timeout=600, check=True)
+    out = done.stdout  # a few lines of progress, then the JSON verdict
+    return json.loads(out[out.index("\n{") + 1:])
+
+
+def test_hsds_validator_passes_every_api_service_in_the_core_view(messy_export, tmp_path):
+    """Every service of the messy fixture, as /services?full=true and as /services/{id} give it,
+    profile fields removed: hsds-validator finds no failure; and it does fail what it should."""
+    app, db, _root = messy_export
+    app.config["PUBLIC_DIRECTORY_API"] = True
+    client = app.test_client()
+    listed, page = [], 1
+    while True:
+        body = client.get(f"/api/hsds/services?full=true&per_page=100&page={page}").get_json()
+        listed += [core_view(s) for s in body["contents"]]
+        if body["last_page"]:
+            break
+        page += 1
+    messy = [s for s in listed if s["name"].startswith("Fictional service ")]
+    services = messy + [core_view(client.get(f"/api/hsds/services/{s['id']}").get_json())
+                        for s in messy]
+    assert 300 == len(messy)
+    verdict = hsds_validate(services, tmp_path / "messy")
+    assert verdict["success"], verdict["errors"][:5]
+    assert {"total_files": 600, "successful": 600, "failed": 0} == verdict["summary"]
+    # The demo directory's services fail on one thing only: their organizations' fictional
+    # addresses are on the reserved .test domain, which email-validator refuses as never
+    # deliverable (a policy beyond HSDS's `format: email`; real addresses pass).
+    demo = [s for s in listed if not s["name"].startswith("Fictional service ")]
+    verdict = hsds_validate(demo, tmp_path / "demo")
+    failing = {f"{n:05}-{s['id']}.json" for n, s in enumerate(demo)
+               if s.get("organization", {}).get("email", "").endswith(".test")}
+    assert failing == set(verdict["failed_files"])
+    assert {("organization.email", True)} == {
+        (e["column"], "special-use or reserved name" in e["error"])
+        for f in verdict["errors"] for e in f["errors"]}
+    # ... and it fails what it should: a profile field left in a core service, a missing name
+    broken = [dict(messy[0], accepts_referrals=True),
+              {k: v for k, v in messy[1].items() if k != "name"}, messy[2]]
+    verdict = hsds_validate(broken, tmp_path / "broken")
+    assert not verdict["success"]
+    assert {"total_files": 3, "successful": 1, "failed": 2} == verdict["summary"]
+    assert {("accepts_referrals", "Extra inputs are not permitted"), ("name", "Field required")
+            } == {(e["column"], e["error"]) for f in verdict["errors"] for e in f["errors"]}
