@@ -1,14 +1,16 @@
 """Issue 18: the whole read-only HSDS 3.1 API (organizations, taxonomies, taxonomy terms,
 services at locations, each by id), NDJSON, modified_after as an instant, Allow on 405, every
-body strictly valid against the fieldapp profile."""
+body strictly valid against the fieldapp profile; README lists it all and links the profile."""
 
 import json
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
 import fieldapp.accounts  # noqa: F401  (the foundation needs accounts imported before security)
 from fieldapp.directory import hsds
+from fieldapp.directory.hsds import profile
 from tests.support import make_app
 from tests.test_hsds_profile import core_view, strict_errors
 
@@ -146,3 +148,32 @@ def test_405_names_the_allowed_methods(api):
 
 def test_the_hsds_names_are_exported():
     assert hsds.parse_instant("2026-03-02") is not None
+
+
+def test_the_readme_lists_every_endpoint_and_parameter_and_links_the_profile():
+    """README's directory API section: one table row per endpoint of the app's own OpenAPI
+    (the profile's openapi.json), naming each of its parameters, and a link to the profile."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    section = readme.split("### The directory's HSDS 3.1 API and the fieldapp profile")[1]
+    section = section.split("\n### ")[0]
+    api = profile.read("openapi.json")
+
+    def name(parameter):
+        while "$ref" in parameter:
+            parameter = api["components"]["parameters"][parameter["$ref"].rsplit("/", 1)[-1]]
+        return parameter["name"]
+
+    rows = [line for line in section.splitlines() if line.startswith("| `GET /api/hsds/")]
+    for path, item in api["paths"].items():
+        if path == "/":
+            assert "| `GET /api/hsds/` |" in section
+            continue
+        base = path.removesuffix("/{id}")
+        [row] = [r for r in rows if r.startswith(f"| `GET /api/hsds{base}`")]
+        assert f"`{base}/{{id}}`" in row, path
+        for parameter in map(name, item["get"].get("parameters", [])):
+            where = section if parameter in ("page", "per_page", "format") else row
+            assert f"`{parameter}" in where, (path, parameter)
+    assert "format=ndjson" in section
+    assert "[`/api/hsds/profile/`](fieldapp/directory/profile/)" in section
+    assert (Path(__file__).parent.parent / "fieldapp/directory/profile/openapi.json").exists()

@@ -38,7 +38,8 @@ def import_hsds_command(path, dry_run) -> None:
                    "recorded in the audit trail).")
 @with_appcontext
 def export_hsds_command(outdir, fmt, internal) -> None:
-    """Export the directory as an HSDS 3.1 Tabular Data Package (csv) or services.json (json).
+    """Export the directory as an HSDS 3.1 Tabular Data Package (csv) or JSON (json: the nested
+    services.json, and tabular.json holding every row no service carries).
 
     The package is for sharing: no confidential location, no user account's e-mail, unless
     --internal."""
@@ -49,7 +50,8 @@ def export_hsds_command(outdir, fmt, internal) -> None:
                    ", ".join(f"{name} {n}" for name, n in counts.items() if n))
     else:
         n = hsds.export_json(db, outdir, internal=internal)
-        click.echo(f"Wrote {outdir}/services.json ({n} services)")
+        click.echo(f"Wrote {outdir}/services.json ({n} services) and {outdir}/tabular.json "
+                   "(every other row)")
     audit.record(db, at=clock.iso(), action="hsds_exported_internal" if internal else "hsds_export",
                  object_type="directory", detail={"format": fmt, "via": "cli"})
     if internal:

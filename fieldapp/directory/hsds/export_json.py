@@ -1,4 +1,6 @@
-"""Writing HSDS 3.1 JSON: fully nested services (the API and services.json)."""
+"""Writing HSDS 3.1 JSON: fully nested services (the API and services.json), and with them, in
+tabular.json, every row that no service carries (organizations without services, the whole
+taxonomy, rows kept unlinked, ...), so that a JSON export holds the whole directory."""
 
 from __future__ import annotations
 
@@ -13,14 +15,20 @@ from fieldapp.directory.hsds.export import (
     _restore,
     _service_extensions,
     category_taxonomy_rows,
+    export_tables,
 )
 from fieldapp.directory.hsds.load import _existing
+from fieldapp.directory.hsds.map_json import _flatten
 from fieldapp.directory.hsds.names import (
     CATEGORY_TAXONOMY_ID,
+    CSV_FILE,
     NUMBER_FIELDS,
+    ORDER,
     ORIGINAL,
     SERVICE_FLAGS,
 )
+from fieldapp.directory.hsds.read import Rows
+from fieldapp.directory.hsds.reconcile import ImportReport
 
 # --- nested JSON (full services) ----------------------------------------------------------------
 
@@ -255,7 +263,8 @@ def full_services(db, service_ids: list[str], rule: Disclosure | None = None) ->
 
 
 def export_json(db, outdir, *, internal: bool = False) -> int:
-    """Write services.json (every service, nested): shared, or with `internal` everything."""
+    """Write services.json (every service, nested) and tabular.json (every other row): shared,
+    or with `internal` everything.  Returns the number of services."""
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     rule = disclosure.Disclosure(db, internal=internal)
@@ -265,4 +274,40 @@ def export_json(db, outdir, *, internal: bool = False) -> int:
         services += full_services(db, ids[start:start + 500], rule)
     (outdir / "services.json").write_text(
         json.dumps(services, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (outdir / "tabular.json").write_text(
+        json.dumps(_rows_not_nested(db, services, rule), indent=2, ensure_ascii=False) + "\n",
+        encoding="utf-8")
     return len(services)
+
+
+def _rows_not_nested(db, services: list[dict], rule: Disclosure) -> dict[str, list[dict]]:
+    """HSDS 3.1's tabular JSON (keyed by CSV file name, as the specification's
+    examples/tabular.json) of every row the nested services do not carry: an organization's
+    own phones, contacts and programs, locations no service uses, every taxonomy term (used or
+    not, with its parents), rows kept unlinked.  Which rows the services carry is what the
+    importer reads from them (map_json), so the two files never hold one row twice."""
+    carried = Rows()
+    for service in services:
+        _flatten("service", service, carried, "services.json", ImportReport("export"))
+    nested = {table: {row["id"] for _where, row in rows}
+              for table, rows in carried.by_table.items()}
+    out = {}
+    for table, rows in export_tables(db, rule).items():
+        rest = [_tabular(table, row) for row in rows if row["id"] not in nested.get(table, ())]
+        if rest:
+            out[CSV_FILE[table]] = rest
+    return {name: out[name] for name in (CSV_FILE[t] for t in ORDER) if name in out}
+
+
+def _tabular(table: str, row: dict) -> dict:
+    """A CSV row of export_tables as a JSON object: empty cells left out, numbers as numbers,
+    `original_text` as the object it is."""
+    out = {}
+    for field, value in row.items():
+        if field == ORIGINAL and value:
+            out[field] = json.loads(value)
+            continue
+        value = _json_value(field, value)
+        if value is not None:
+            out[field] = value
+    return out

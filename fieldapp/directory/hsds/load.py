@@ -237,6 +237,11 @@ def write(db, tables: dict[str, list[dict]], derived: Derived, report: ImportRep
                 # fieldapp's own export writes its categories as attributes: already stored
                 report.count(table, "unchanged")  # as the service's categories
                 continue
+            if old is None and _project_category_row(table, row):
+                # ... and the taxonomy of its categories, which categories.py defines (exports
+                # and the API write it from there): the attribute becomes the service's
+                report.count(table, "unchanged")  # category (_derive_categories), not a row
+                continue
             if old is None:
                 inserts.append({**row, "created_at": now, "updated_at": now})
                 continue
@@ -290,6 +295,18 @@ def write(db, tables: dict[str, list[dict]], derived: Derived, report: ImportRep
         added = db.execute("SELECT count(*) FROM service_partnership").fetchone()[0] - before
         if added:
             report.count("service_partnership", "inserted", added)
+
+
+def _project_category_row(table: str, row: dict) -> bool:
+    """A row of fieldapp's own category taxonomy, as its exports write it (export.py)."""
+    if table == "taxonomy":
+        return row["id"] == CATEGORY_TAXONOMY_ID
+    if table == "taxonomy_term":
+        return row.get("taxonomy_id") == CATEGORY_TAXONOMY_ID and \
+            row["id"] == derived_id("taxonomy_term", "fieldapp-category", row.get("code"))
+    return table == "attribute" and row.get("link_type") == "category" and \
+        row.get("taxonomy_term_id") == derived_id("taxonomy_term", "fieldapp-category",
+                                                  row.get("value"))
 
 
 def _cmp(value):
