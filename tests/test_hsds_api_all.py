@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 import fieldapp.accounts  # noqa: F401  (the foundation needs accounts imported before security)
-from fieldapp.directory import hsds
+from bench.hsds_messy import write_messy
+from fieldapp.directory import api_bp, hsds
 from fieldapp.directory.hsds import profile
-from tests.support import make_app
+from tests.support import NOW, make_app
 from tests.test_hsds_profile import core_view, strict_errors
 
 
@@ -92,7 +93,52 @@ def test_ndjson_streams_every_result_without_pages(api):
                 "/api/hsds/service_at_locations"):
         response = client.get(url + "?format=ndjson")
         assert 200 == response.status_code and response.mimetype == "application/x-ndjson"
+        assert all(json.loads(line)["id"] for line in response.get_data(as_text=True).splitlines())
     assert 400 == client.get("/api/hsds/services?format=xml").status_code
+
+
+def test_ndjson_is_streamed_100_lines_at_a_time_as_they_are_made(api, db, tmp_path):
+    app, client = api
+    write_messy(tmp_path / "in", services=150)
+    with app.app_context():
+        hsds.import_package(db, tmp_path / "in", NOW)
+    total = client.get("/api/hsds/services").get_json()["total_items"]
+    assert total > 200
+    response = client.get("/api/hsds/services?format=ndjson", buffered=False)
+    assert response.is_streamed
+    chunks = iter(response.response)
+    first = next(chunks).decode()
+    assert 100 == len(first.splitlines())
+    # the lines not sent yet are not made yet: a change made now is in them
+    last = json.loads(first.splitlines()[-1])["id"]
+    ids = [s["id"] for s in pages(client, "/api/hsds/services")]
+    later = ids[ids.index(last) + 1:]
+    db.execute("update service set name = 'Renamed while streaming' where id = ?", [later[0]])
+    db.conn.commit()
+    rest = [json.loads(line) for chunk in chunks for line in chunk.decode().splitlines()]
+    response.close()
+    assert later == [s["id"] for s in rest]
+    assert "Renamed while streaming" == rest[0]["name"]
+
+
+def test_every_hsds_endpoint_follows_the_one_access_rule(tmp_path):
+    """Anonymous callers get 401 from every data endpoint unless PUBLIC_DIRECTORY_API; the
+    profile's files (no directory data) are open to anyone."""
+    closed = make_app(tmp_path / "closed")
+    opened = make_app(tmp_path / "open", PUBLIC_DIRECTORY_API=1)
+    rules = [r for r in closed.url_map.iter_rules() if r.endpoint.startswith(api_bp.name + ".")
+             and r.rule.startswith("/api/hsds/") and "GET" in r.methods]
+    assert len(rules) >= 13
+    for rule in rules:
+        url = rule.rule.replace("<path:name>", "openapi.json")
+        for name in rule.arguments - {"name"}:
+            url = url.replace(f"<{name}>", "no-such-id")
+        anonymous, public = closed.test_client().get(url), opened.test_client().get(url)
+        if rule.rule.startswith("/api/hsds/profile/"):
+            assert 200 == anonymous.status_code == public.status_code, url
+        else:
+            assert 401 == anonymous.status_code, url
+            assert public.status_code in (200, 404), url
 
 
 def test_modified_after_is_an_instant_in_any_utc_offset(api, db):
@@ -136,6 +182,39 @@ def test_proximity_in_km_around_the_postcode(api, db):
                             is not None])
     assert 400 == client.get(f"/api/hsds/service_at_locations?postcode={code}&proximity=far"
                              ).status_code
+
+
+def test_proximity_keeps_exactly_the_links_within_the_distance(api, db):
+    """Four locations on a meridian far from the demo's (1 degree of latitude: 111.2 km): at the
+    postcode, 3 km and 30 km north of it, and a confidential one 0.5 km south, never shown."""
+    _app, client = api
+    sid = next(db.query("select id from service where archived_at is null order by rowid"))["id"]
+    for n, (km, confidential) in enumerate([(0, 0), (3, 0), (30, 0), (-0.5, 1)]):
+        lid = f"00000000-0000-4000-8000-0000000001{n:02}"
+        db["location"].insert({"id": lid, "name": f"Point {n}", "location_type": "physical",
+                               "latitude": 47.0 + km / 111.195, "longitude": -66.0,
+                               "confidential": confidential})
+        db["address"].insert({"id": f"00000000-0000-4000-8000-0000000002{n:02}",
+                              "location_id": lid, "address_1": f"{n} Meridian Road",
+                              "city": "Nowhere", "state_province": "NB", "country": "CA",
+                              "address_type": "physical",
+                              "postal_code": "E9Z 9Z9" if n in (0, 3) else "E9Z 1A1"})
+        db["service_at_location"].insert({"id": f"00000000-0000-4000-8000-0000000003{n:02}",
+                                          "service_id": sid, "location_id": lid})
+    db.conn.commit()
+
+    def near(query):
+        return sorted(s["location"]["name"] for s in
+                      pages(client, f"/api/hsds/service_at_locations?{query}"))
+
+    assert ["Point 0"] == near("postcode=E9Z9Z9") == near("postcode=e9z 9z9")
+    assert ["Point 0"] == near("postcode=E9Z9Z9&proximity=1")
+    assert ["Point 0", "Point 1"] == near("postcode=E9Z9Z9&proximity=5")
+    assert ["Point 0", "Point 1", "Point 2"] == near("postcode=E9Z9Z9&proximity=31")
+    assert "Point 3" not in json.dumps(pages(client, "/api/hsds/service_at_locations?full=true"))
+    for bad in ("far", "-1", "nan", "20001"):
+        response = client.get(f"/api/hsds/service_at_locations?postcode=E9Z9Z9&proximity={bad}")
+        assert 400 == response.status_code, bad
 
 
 def test_405_names_the_allowed_methods(api):

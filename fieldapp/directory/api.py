@@ -1,11 +1,15 @@
 """JSON endpoints of the directory under /api: the read-only HSDS API and the phone's snapshot.
 
-HSDS API (follows HSDS 3.1 openapi.json): GET /api/hsds/, /api/hsds/services (Page envelope;
-search, page, per_page, taxonomy_term_id, taxonomy_id, organization_id, modified_after,
-full, minimal),
-/api/hsds/services/<id> (full nested service).  Logged-in users of every role; with
-PUBLIC_DIRECTORY_API (FIELDAPP_PUBLIC_DIRECTORY_API=1) also anonymous callers.  Every caller gets
-the same shared data (directory/disclosure.py): no confidential location, no staff e-mail.
+HSDS API (every GET of HSDS 3.1's openapi.json; this API's own description is the fieldapp
+profile's openapi.json, served under /api/hsds/profile/): GET /api/hsds/ (version, profile,
+openapi_url); /api/hsds/services and /services/<id>; /organizations and /organizations/<id>
+(full_service); /taxonomies and /taxonomies/<id>; /taxonomy_terms (taxonomy_id, top_only,
+parent_id) and /taxonomy_terms/<id>; /service_at_locations (postcode, proximity) and
+/service_at_locations/<id>.  Lists answer an HSDS Page, or with format=ndjson every result
+streamed one per line; modified_after is an instant (400 when it is not); a 405 names the
+allowed methods (errors.py).  Logged-in users of every role; with PUBLIC_DIRECTORY_API
+(FIELDAPP_PUBLIC_DIRECTORY_API=1) also anonymous callers.  Every caller gets the same shared
+data (directory/disclosure.py): no confidential location, no staff e-mail.
 Snapshot: GET /api/directory/snapshot (officers, partners, coordinators), ETag = version.
 """
 
@@ -18,6 +22,7 @@ from flask import (
     jsonify,
     request,
     send_from_directory,
+    stream_with_context,
 )
 from flask_login import current_user
 
@@ -126,13 +131,17 @@ def _modified_after():
 
 def _answer(ids: list, page: int, per_page: int | None, objects):
     """The HSDS Page of `ids` turned into objects by `objects(ids)`; with per_page None every
-    object as NDJSON (one per line, sent in chunks of 100).  The lines are made before the
-    answer starts: the request's database connection closes with the request."""
+    object as NDJSON, one per line, streamed: made and sent 100 at a time, in the request's
+    context (stream_with_context).  The request's teardown has closed its connection by then:
+    `objects` asks get_db() when called, which opens the stream's own, closed at its end."""
     if per_page is None:
-        chunks = ["".join(json.dumps(obj, ensure_ascii=False) + "\n"
-                          for obj in objects(ids[start:start + 100]))
-                  for start in range(0, len(ids), 100)]
-        return current_app.response_class(iter(chunks), mimetype="application/x-ndjson")
+        def lines():
+            for start in range(0, len(ids), 100):
+                yield "".join(json.dumps(obj, ensure_ascii=False) + "\n"
+                              for obj in objects(ids[start:start + 100]))
+
+        return current_app.response_class(stream_with_context(lines()),
+                                          mimetype="application/x-ndjson")
     chunk = ids[(page - 1) * per_page:page * per_page]
     return jsonify(hsds.page_envelope(len(ids), objects(chunk), page, per_page))
 
@@ -159,6 +168,7 @@ def hsds_services():
         modified_after=_modified_after(), page=1, per_page=10**9)["contents"]
 
     def objects(chunk):
+        db = get_db()  # when called: a streamed answer has its own connection (_answer)
         if minimal:
             rows = {r["id"]: r for r in db.query(
                 f"SELECT id, coalesce(updated_at, last_modified) AS modified FROM service "
@@ -194,7 +204,7 @@ def hsds_organizations():
                                 taxonomy_term_id=request.args.get("taxonomy_term_id", "")[:64],
                                 taxonomy_id=request.args.get("taxonomy_id", "")[:64])
     return _answer(ids, page, per_page,
-                   lambda chunk: hsds.organizations(db, chunk, full_service=full))
+                   lambda chunk: hsds.organizations(get_db(), chunk, full_service=full))
 
 
 @api_bp.get("/hsds/organizations/<organization_id>")
@@ -216,7 +226,7 @@ def hsds_taxonomies():
             if hsds.matches(r, request.args.get("search", "")[:200],
                             ("name", "description"))}
     return _answer(list(rows), page, per_page,
-                   lambda chunk: hsds.taxonomies(db, [rows[i] for i in chunk]))
+                   lambda chunk: hsds.taxonomies(get_db(), [rows[i] for i in chunk]))
 
 
 @api_bp.get("/hsds/taxonomies/<taxonomy_id>")
@@ -239,7 +249,7 @@ def hsds_taxonomy_terms():
         taxonomy_id=request.args.get("taxonomy_id", "")[:64], top_only=_flag("top_only"),
         parent_id=request.args.get("parent_id", "")[:64])}
     return _answer(list(rows), page, per_page,
-                   lambda chunk: hsds.taxonomy_terms(db, [rows[i] for i in chunk]))
+                   lambda chunk: hsds.taxonomy_terms(get_db(), [rows[i] for i in chunk]))
 
 
 @api_bp.get("/hsds/taxonomy_terms/<term_id>")
@@ -276,7 +286,7 @@ def hsds_service_at_locations():
         modified_after=_modified_after(), postcode=request.args.get("postcode", "")[:20],
         proximity_km=km)
     return _answer(ids, page, per_page,
-                   lambda chunk: hsds.services_at_locations(db, chunk, full=full))
+                   lambda chunk: hsds.services_at_locations(get_db(), chunk, full=full))
 
 
 @api_bp.get("/hsds/service_at_locations/<sal_id>")
