@@ -2,6 +2,8 @@
 "unchanged", every table's count kept, source_id kept, no taxonomy term or parent lost; and
 imported into a fresh directory it gives every row again, exactly."""
 
+import json
+
 import pytest
 
 import fieldapp.accounts  # noqa: F401  (the foundation needs accounts imported before security)
@@ -10,6 +12,7 @@ from fieldapp.db import connect, migrate
 from fieldapp.directory import hsds
 from tests.support import NOW
 from tests.support.hsds_schema import FIXTURES
+from tests.test_hsds_profile import strict_errors
 
 LATER = "2026-04-01T00:00:00+00:00"
 SOURCES = ["messy", "examples", "ohana"]
@@ -120,3 +123,10 @@ def test_every_taxonomy_term_and_parent_survives_the_json_route(app, tmp_path):
     assert 0 == dangling_parents(fresh) == dangling_parents(first)
     used = fresh.execute("select count(distinct taxonomy_term_id) from attribute").fetchone()[0]
     assert used < 10
+    # tabular.json: HSDS's tabular JSON (keyed by CSV file name), each row strictly valid
+    tabular = json.loads((tmp_path / "out" / "tabular.json").read_text())
+    assert 290 - used == len(tabular["taxonomy_terms.csv"])
+    assert set(tabular) <= set(hsds.CSV_FILE.values())
+    table = {file: t for t, file in hsds.CSV_FILE.items()}
+    assert [] == [e for file, rows in tabular.items() for row in rows
+                  for e in strict_errors(hsds.HSDS_NAME[table[file]], row)]
