@@ -23,7 +23,7 @@ from fieldapp.directory.hsds.names import (
 )
 from fieldapp.directory.hsds.read import Package, Rows, _csv_rows, held_rows, read_input
 from fieldapp.directory.hsds.reconcile import ImportReport
-from fieldapp.directory.hsds.values import number_text
+from fieldapp.directory.hsds.values import default_timezone, number_text, zone_shift
 from fieldapp.directory.hsds_tables import REFERENCE_COLUMNS
 
 # --- import -----------------------------------------------------------------------------------
@@ -49,7 +49,10 @@ OWNERS = {
 }
 
 
-def collect(package: Package, report: ImportReport) -> tuple[dict[str, list[dict]], Derived]:
+def collect(package: Package, report: ImportReport, *, zone: str = "", target: str = "",
+            on: str = "") -> tuple[dict[str, list[dict]], Derived]:
+    """Every row of the package, normalized; `zone`: the zone the package's local times mean,
+    `target` the directory's, `on` the import's date (values.zone_shift)."""
     rows = Rows(package.rows)
     usable = _csv_rows(package, rows, report)
     usable += _json_rows(package, rows, report)
@@ -65,7 +68,7 @@ def collect(package: Package, report: ImportReport) -> tuple[dict[str, list[dict
                                                             "physical_addresses.csv",
                                                             "taxonomy.csv", "mail_addresses.csv"))
                      else "csv-legacy")
-    derived = Derived()
+    derived = Derived(zone, target, on)
     tables: dict[str, dict[str, dict]] = {table: {} for table in ORDER}
     for table in ORDER:
         # raw rows of a table are dropped once normalized: the package is never held twice
@@ -337,16 +340,22 @@ def _derive_categories(db, tables: dict[str, list[dict]], derived: Derived) -> N
 
 def import_package(db, path, now: str, *, filename: str | None = None, police_services=None,
                    dry_run: bool = False, max_bytes: int = MAX_PACKAGE_BYTES,
-                   max_rows: int | None = None) -> ImportReport:
+                   max_rows: int | None = None, timezone: str | None = None) -> ImportReport:
     """Import an HSDS package (path, or bytes or a seekable binary stream + filename).  Raises
     NotHSDS when the input is not HSDS at all, uploads.UploadRefused when it is damaged or over
     `max_bytes` unpacked / `max_rows` rows (nothing written either way); otherwise imports
-    what is usable and reports the rest."""
+    what is usable and reports the rest.  `timezone` (an IANA zone, "America/Toronto"): the
+    zone the package's local times mean, FIELDAPP_TIMEZONE by default; its times are stored
+    in FIELDAPP_TIMEZONE's clock.  ZoneInfoNotFoundError for a zone that does not exist."""
     source = filename or (Path(path).name if isinstance(path, (str, Path)) else "")
     report = ImportReport(source)
+    target = default_timezone()
+    zone = timezone or target
+    zone_shift(zone, target, now)  # a zone that does not exist fails before anything is read
+    report.timezone = zone
     package = read_input(path, report, filename, max_bytes=max_bytes, max_rows=max_rows)
     try:
-        tables, derived = collect(package, report)
+        tables, derived = collect(package, report, zone=zone, target=target, on=now)
     finally:
         package.close()
     _check_references(db, tables, report)
