@@ -7,7 +7,7 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-from fieldapp.db import writing
+from fieldapp.db import insert, writing
 from fieldapp.directory import categories
 from fieldapp.directory.hsds.map_json import _json_rows
 from fieldapp.directory.hsds.map_rows import Derived, _normalize
@@ -71,6 +71,7 @@ def collect(package: Package, report: ImportReport, *, zone: str = "", target: s
     derived = Derived(zone, target, on)
     tables: dict[str, dict[str, dict]] = {table: {} for table in ORDER}
     for table in ORDER:
+        contents: dict[str, str] = {}
         # raw rows of a table are dropped once normalized: the package is never held twice
         for where, record in rows.by_table.pop(table, []):
             report.read(where)
@@ -80,7 +81,7 @@ def collect(package: Package, report: ImportReport, *, zone: str = "", target: s
                 report.count(table, "skipped")
                 report.settle(where, "refused", report.last_code or "unreadable")
                 continue
-            _place(table, where, row, tables[table], report)
+            _place(table, where, row, tables[table], report, contents)
     for table, derived_rows in derived.rows.items():
         for record in derived_rows:
             full = {field: record.get(field) for field in TABLES[table]}
@@ -133,17 +134,22 @@ def _content(row: dict) -> str:
 
 
 def _place(table: str, where: str, row: dict, rows: dict[str, dict],
-           report: ImportReport) -> None:
+           report: ImportReport, contents: dict[str, str] | None = None) -> None:
     """Keep one normalized row: new, an exact duplicate (merged), a copy of a nested JSON
     object (merged), or a child row reusing another row's id with other content (kept under a
-    derived id, its original id in source_id)."""
+    derived id, its original id in source_id).  `contents`: the content of rows already kept,
+    by id, computed once (a 1.x child file repeats one id for every row of a service)."""
     existing = rows.get(row["id"])
     if existing is None:
         rows[row["id"]] = row
         report.origin[(table, row["id"])] = where
         return
+    contents = {} if contents is None else contents
     content = _content(row)
-    if _content(existing) == content:
+    kept = contents.get(row["id"])
+    if kept is None:
+        kept = contents[row["id"]] = _content(existing)
+    if kept == content:
         report.settle(where, "merged", "exact duplicate")
         return
     # Nested JSON repeats objects (a phone under the service and its location): merge the
@@ -154,6 +160,7 @@ def _place(table: str, where: str, row: dict, rows: dict[str, dict],
         for key, value in row.items():
             if existing.get(key) is None and value is not None:
                 existing[key] = value
+        contents.pop(row["id"], None)  # the kept row changed
         report.settle(where, "merged", "same object repeated")
         return
     if table in ENTITIES:
@@ -169,6 +176,7 @@ def _place(table: str, where: str, row: dict, rows: dict[str, dict],
         report.settle(where, "merged", "exact duplicate")
         return
     rows[row["id"]] = row
+    contents[row["id"]] = content
     report.origin[(table, row["id"])] = where
 
 
@@ -252,8 +260,11 @@ def write(db, tables: dict[str, list[dict]], derived: Derived, report: ImportRep
         for row in inserts:
             columns.update(dict.fromkeys(row))
         if inserts:
-            db[table].insert_all([{c: r.get(c, _default(table, c)) for c in columns}
-                                  for r in inserts], batch_size=200)
+            # one prepared INSERT for the table (db.insert): sqlite-utils' insert_all looks
+            # at every value of every row, which cost more than SQLite's own work
+            defaults = {c: _default(table, c) for c in columns}
+            insert(db, table, *({c: r.get(c, d) for c, d in defaults.items()}
+                                for r in inserts))
             report.count(table, "inserted", len(inserts))
         for row_id, changes in updates:
             db[table].update(row_id, changes)

@@ -8,6 +8,7 @@ import json
 import re
 from collections import defaultdict
 from datetime import datetime
+from functools import lru_cache
 
 from fieldapp.directory import categories, languages, limits, phones
 from fieldapp.directory.hsds.names import (
@@ -72,6 +73,11 @@ def _source_values(table: str, record: dict) -> tuple[dict, bool]:
 
 
 
+@lru_cache(maxsize=4096)
+def _column(key) -> str:
+    return str(key).strip().lower()
+
+
 def _normalize(table: str, where: str, record: dict, report: ImportReport,
                derived: Derived) -> dict | None:
     fields = TABLES[table]
@@ -79,9 +85,20 @@ def _normalize(table: str, where: str, record: dict, report: ImportReport,
     extra: dict = {}
     row: dict = {}
     record, kept_source_id = _source_values(table, record)
-    padded = {str(k).strip().lower(): v for k, v in record.items()
-              if isinstance(v, str) and v.strip() and v != v.strip()}
-    record = {str(k).strip().lower(): _clean(v) for k, v in record.items()}
+    # one pass: column names as lower case, cells cleaned, padded values noted (most cells are
+    # text: the common case without a call)
+    padded: dict = {}
+    cleaned: dict = {}
+    for key, value in record.items():
+        key = _column(key)
+        if type(value) is str:
+            text = value.strip()
+            if text != value and text:
+                padded[key] = value
+            cleaned[key] = text or None
+        else:
+            cleaned[key] = _clean(value)
+    record = cleaned
     # Columns the source has: an update never blanks a field the package does not carry.
     present = set(record) | {"weekday", "number", "extension"}
     if padded:
