@@ -120,6 +120,8 @@ def test_upload_form_takes_a_zone_and_refuses_a_bad_one_with_422(login_as, db, t
     latest = db.execute("SELECT max(id) FROM hsds_import").fetchone()[0]
     kept = json.loads(db["hsds_import"].get(latest)["report_json"])
     assert "America/Toronto" == kept["timezone"]
+    page = client.get(f"/directory/manage/imports/{latest}").get_data(as_text=True)
+    assert "local times read in America/Toronto" in page
 
 
 # --- holidays ---------------------------------------------------------------------------
