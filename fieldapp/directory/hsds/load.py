@@ -154,9 +154,10 @@ def _place(table: str, where: str, row: dict, rows: dict[str, dict],
         return
     # Nested JSON repeats objects (a phone under the service and its location): merge the
     # copies; only conflicting values make another row.
-    conflict = [k for k, v in row.items() if v is not None and k != "extra_json"
-                and existing.get(k) is not None and _cmp(existing[k]) != _cmp(v)]
-    if not conflict and not where.endswith(".csv"):
+    # (a CSV file repeats no objects: its rows never merge this way)
+    if not where.endswith(".csv") and not any(
+            v is not None and k != "extra_json" and existing.get(k) is not None
+            and _cmp(existing[k]) != _cmp(v) for k, v in row.items()):
         for key, value in row.items():
             if existing.get(key) is None and value is not None:
                 existing[key] = value
@@ -307,8 +308,8 @@ def write(db, tables: dict[str, list[dict]], derived: Derived, report: ImportRep
 
 
 def _cmp(value):
-    if value is None:
-        return None
+    if value is None or type(value) is str:  # most values: no call
+        return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return number_text(value)
     return str(value)

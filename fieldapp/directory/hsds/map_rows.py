@@ -73,6 +73,11 @@ def _source_values(table: str, record: dict) -> tuple[dict, bool]:
 
 
 
+# per table, computed once: its fields but the id, and its fields holding numbers
+_FIELDS = {table: [f for f in fields if f != "id"] for table, fields in TABLES.items()}
+_NUMBERS = {table: [f for f in fields if f in NUMBER_FIELDS] for table, fields in TABLES.items()}
+
+
 @lru_cache(maxsize=4096)
 def _column(key) -> str:
     return str(key).strip().lower()
@@ -124,11 +129,12 @@ def _normalize(table: str, where: str, record: dict, report: ImportReport,
             row["source_id"] = None  # the original id is not unique within the package
     if kept_source_id is not False:
         row["source_id"] = kept_source_id
-    for field in fields:
-        if field == "id":
-            continue
+    for field in _FIELDS[table]:
         value = record.pop(field, None)
-        if isinstance(value, (dict, list)):
+        if value is None:
+            row[field] = None
+            continue
+        if type(value) is not str and isinstance(value, (dict, list)):
             extra[field] = value
             value = None
         if value is not None and field in REFERENCE_COLUMNS:
@@ -155,8 +161,8 @@ def _normalize(table: str, where: str, record: dict, report: ImportReport,
         row["resource_id"] = mapped
 
     # numbers: stored as compact text (latitude/longitude as REAL)
-    for field in fields:
-        if field in NUMBER_FIELDS and row.get(field) is not None:
+    for field in _NUMBERS[table]:
+        if row.get(field) is not None:
             text = number_text(row[field])
             if text is None:
                 report.problem("not_a_number", f"{where}:{field}", row[field])
