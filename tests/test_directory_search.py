@@ -338,7 +338,8 @@ def test_a_repeated_search_is_served_from_the_cache_until_a_listing_changes(
     db.execute("UPDATE phone SET number = '902-555-0777' WHERE service_id = ?",
                [listings["crisis"]])
     changed = _search_page(officer, "zephyr")
-    assert "902-555-0777" in changed and "902-555-0777" not in first
+    # the card shows the number in the national format (issue 12)
+    assert "(902) 555-0777" in changed and "(902) 555-0777" not in first
     upkeep.archive_service(db, listings["crisis"], now="2026-03-02T14:00:00+00:00")
     assert "Zephyr Crisis Line" not in _search_page(officer, "zephyr")
 

@@ -145,13 +145,14 @@ def test_a_kept_card_follows_its_listing_and_the_clock(tmp_path):
     client = app.test_client()
     login(client, "officer")
     first = _fragment(client, "numbat")
-    assert "Open now" in first and "902-555-0123" in first
+    # the card shows numbers in the national format (issue 12)
+    assert "Open now" in first and "(902) 555-0123" in first
     assert first == _fragment(client, "numbat")  # its card is kept
     app.config["NOW"] = "2026-03-02T21:00:00+00:00"  # 17:00: closed
     closed = _fragment(client, "numbat")
     assert "Closed now" in closed and "Open now" not in closed
     db.execute("UPDATE phone SET number = '902-555-0777' WHERE service_id = ?", [service])
-    assert "902-555-0777" in _fragment(client, "numbat")
+    assert "(902) 555-0777" in _fragment(client, "numbat")
     client.post("/language", data={"language": "fr"})
     assert "Fermé" in _fragment(client, "numbat")
     db.conn.close()

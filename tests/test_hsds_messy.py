@@ -198,3 +198,12 @@ def test_import_export_import_keeps_every_language_and_phone_and_validates(db, m
     assert 300 == before[0] == after[0]
     assert before[1] == after[1]
     assert before[2] == after[2]
+
+
+def test_ids_are_uuid5_of_the_namespace_as_before():
+    # names.uuid5_text hashes without building UUID objects: the same ids, so a package
+    # imported before keeps its rows
+    import uuid
+    for name in ("service:101", "language:collision|languages.csv|101|{}", "é|ü", ""):
+        assert str(uuid.uuid5(hsds.NAMESPACE, name)) == hsds.names.uuid5_text(name)
+    assert str(uuid.uuid5(hsds.NAMESPACE, "service:101")) == hsds.map_id("service", "101")

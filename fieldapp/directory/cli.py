@@ -10,15 +10,24 @@ from fieldapp.db import get_db
 from fieldapp.directory import hsds
 
 
+def _zone(_ctx, _param, value):
+    if value is not None and not hsds.is_zone(value):
+        raise click.BadParameter(f"{value!r} is not a time zone; give an IANA name such as "
+                                 "America/Toronto or America/Halifax.")
+    return value
+
+
 @click.command("import-hsds")
 @click.argument("path", type=click.Path(exists=True))
 @click.option("--dry-run", is_flag=True, help="Read and report, write nothing.")
+@click.option("--timezone", "zone", metavar="AREA/CITY", callback=_zone,
+              help="The time zone the package's local times mean (default: FIELDAPP_TIMEZONE).")
 @with_appcontext
-def import_hsds_command(path, dry_run) -> None:
+def import_hsds_command(path, dry_run, zone) -> None:
     """Import an HSDS package: folder or zip (datapackage), HSDS JSON, or 1.x/2.0 CSV."""
     try:
         config = current_app.config
-        report = hsds.import_package(get_db(), path, clock.iso(), dry_run=dry_run,
+        report = hsds.import_package(get_db(), path, clock.iso(), dry_run=dry_run, timezone=zone,
                                      police_services=list(config["POLICE_SERVICES"]),
                                      max_bytes=config["UPLOAD_MAX_UNPACKED_BYTES"],
                                      max_rows=config["UPLOAD_MAX_ROWS"])

@@ -20,6 +20,7 @@ from wtforms.validators import AnyOf, DataRequired, StopValidation, ValidationEr
 
 from fieldapp.db import get_db
 from fieldapp.directory import categories, hours, limits
+from fieldapp.directory.hsds.values import is_zone
 from fieldapp.directory.proposals import PROPOSABLE_FIELDS
 from fieldapp.directory.store import get_organization
 from fieldapp.directory.upkeep import LANGUAGES, ORGANIZATION_FIELDS, SERVICE_TEXT_FIELDS
@@ -454,6 +455,14 @@ class ImportForm(DirectoryForm):
 
     package = MultipleFileField()
     dry_run = StringField()
+    # the zone the package's local times mean; the directory's own (FIELDAPP_TIMEZONE) when
+    # left empty
+    timezone = StringField(filters=[lambda v: (v or "").strip() or None])
+
+    def validate_timezone(self, field) -> None:
+        if field.data is not None and not is_zone(field.data):
+            raise ValidationError(_l("Enter a time zone by its name, like America/Toronto or "
+                                     "America/Halifax."))
 
     @property
     def files(self) -> list:

@@ -8,10 +8,14 @@ time of the configured time zone), `freq` (WEEKLY or DAILY), optional `valid_fro
 - 00:00 to 24:00 (or 23:59, or opens_at equal to closes_at) is open all day; 24/7 when all
   seven days are.
 - A day without a row is a closed day.
+- Exceptional days (holidays): a row dated for less than EXCEPTION_DAYS days (`valid_from` and
+  `valid_to` both set) replaces the regular hours on the days it covers; without opening times
+  it means closed (an HSDS 1.x holiday schedule, `closed`).  The weekly hours leave them out.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -74,6 +78,44 @@ def days_of(row: dict) -> list[int]:
     return sorted(set(days))
 
 
+# A row dated for fewer days than this is an exception to the regular hours (a holiday, a
+# closure, the hours of one week); longer ones are regular hours for a season.
+EXCEPTION_DAYS = 31
+
+
+def exceptional(row: dict) -> bool:
+    """Is the row the hours (or closure) of a few given days rather than regular hours?"""
+    valid_from, valid_to = row.get("valid_from"), row.get("valid_to")
+    if not valid_from or not valid_to:
+        return False
+    try:
+        span = (date.fromisoformat(str(valid_to)[:10]) -
+                date.fromisoformat(str(valid_from)[:10])).days
+    except ValueError:
+        return False
+    return 0 <= span < EXCEPTION_DAYS
+
+
+def exceptions(rows: list[dict]) -> list[dict]:
+    """The exceptional days of a listing, by date: [{valid_from, valid_to, byday, closed,
+    shifts (labels), description}]."""
+    found = []
+    for row in rows:
+        if not exceptional(row):
+            continue
+        start, end = parse_time(row.get("opens_at")), parse_time(row.get("closes_at"))
+        label = None
+        if start is not None and end is not None:
+            label = Shift(0, start, end if end > start else end + DAY_MINUTES).label()
+        found.append({"valid_from": date.fromisoformat(str(row["valid_from"])[:10]),
+                      "valid_to": date.fromisoformat(str(row["valid_to"])[:10]),
+                      "byday": row.get("byday") or "",
+                      "closed": label is None and not (row.get("opens_at") or
+                                                       row.get("closes_at")),
+                      "hours": label, "description": row.get("description")})
+    return sorted(found, key=lambda e: (e["valid_from"], e["hours"] or ""))
+
+
 def _valid_on(row: dict, day: date) -> bool:
     valid_from, valid_to = row.get("valid_from"), row.get("valid_to")
     iso = day.isoformat()
@@ -85,14 +127,20 @@ def _valid_on(row: dict, day: date) -> bool:
 
 
 def shifts(rows: list[dict], on: date | None = None) -> list[Shift]:
-    """Every weekly shift in `rows` (rows not valid on `on` are left out), sorted."""
+    """Every weekly shift in `rows` (rows not valid on `on` are left out), sorted.  Without
+    `on`, the regular week (exceptional days left out); with it, an exceptional day that covers
+    `on` replaces that weekday's regular hours."""
     found: set[Shift] = set()
+    replaced = on.weekday() if on is not None and _excepted(rows, on) else None
     for row in rows:
         freq = (row.get("freq") or "WEEKLY").upper()
         if freq not in ("WEEKLY", "DAILY"):
             continue
+        if on is None and exceptional(row):
+            continue
         if on is not None and not _valid_on(row, on):
             continue
+        regular = not exceptional(row)
         start, end = parse_time(row.get("opens_at")), parse_time(row.get("closes_at"))
         if start is None or end is None:
             continue
@@ -101,7 +149,8 @@ def shifts(rows: list[dict], on: date | None = None) -> list[Shift]:
         if end <= start:
             end += DAY_MINUTES  # overnight, or opens_at == closes_at: round the clock
         for day in days_of(row):
-            found.add(Shift(day, start, end))
+            if not (regular and day == replaced):
+                found.add(Shift(day, start, end))
     return sorted(found, key=lambda s: (s.day, s.start, s.end))
 
 
@@ -112,12 +161,17 @@ def _local(now: datetime, tz: str) -> datetime:
 def is_open(rows: list[dict], now: datetime, tz: str) -> bool | None:
     """Open at `now`?  None when the listing has no usable hours (unknown, not closed)."""
     local = _local(now, tz)
-    return _open_at(shifts(rows, local.date()), local)
+    return _open_at(shifts(rows, local.date()), local, _excepted(rows, local.date()))
 
 
-def _open_at(weekly: list[Shift], local: datetime) -> bool | None:
+def _excepted(rows: list[dict], on: date) -> bool:
+    """Is `on` an exceptional day of the listing (its hours, or its closure, are known)?"""
+    return any(exceptional(r) and _valid_on(r, on) and on.weekday() in days_of(r) for r in rows)
+
+
+def _open_at(weekly: list[Shift], local: datetime, excepted: bool = False) -> bool | None:
     if not weekly:
-        return None
+        return False if excepted else None
     minute = local.hour * 60 + local.minute
     today, yesterday = local.weekday(), (local.weekday() - 1) % 7
     for shift in weekly:
@@ -184,11 +238,34 @@ def status(rows: list[dict], now: datetime, tz: str) -> dict:
     weekly = shifts(rows)
     valid_today = shifts(rows, local.date()) if any(
         r.get("valid_from") or r.get("valid_to") for r in rows) else weekly
-    always = bool(weekly) and _always(weekly)
+    excepted = _excepted(rows, local.date())
+    always = bool(weekly) and _always(weekly) and not excepted
     return {
-        "open": _open_at(valid_today, local),
+        "open": _open_at(valid_today, local, excepted),
         "always_open": always,
         "today": [s.label() for s in valid_today if s.day == local.weekday()],
         "known": bool(weekly),
         "next": {} if always or not valid_today else _next_change(valid_today, local),
     }
+
+
+def as_given(rows: list[dict]) -> list[dict]:
+    """Hours the source wrote that could not be read ("by appointment", "varies"): the raw
+    text the import kept (extra_json "_raw"), per row: [{days: [weekday], text}]."""
+    found = []
+    for row in rows:
+        if parse_time(row.get("opens_at")) is not None and \
+                parse_time(row.get("closes_at")) is not None:
+            continue
+        try:
+            raw = json.loads(row.get("extra_json") or "{}").get("_raw") or {}
+        except (TypeError, ValueError, AttributeError):
+            continue
+        if not isinstance(raw, dict) or row.get("opens_at") or row.get("closes_at"):
+            continue
+        parts = [str(raw[f]) for f in ("opens_at", "closes_at") if raw.get(f)]
+        if not parts or exceptional(row):
+            continue
+        found.append({"days": days_of(row) if row.get("byday") else [],
+                      "text": " – ".join(parts)})
+    return found

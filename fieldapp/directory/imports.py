@@ -44,6 +44,8 @@ PROBLEMS = {
     "time_normalized": _l("Times rewritten on a 24-hour clock"),
     "closing_time_assumed_pm": _l("Closing times read as afternoon (for example 5:00 as 17:00)"),
     "unreadable_time": _l("Times that could not be read (left empty, raw value kept)"),
+    "times_in_other_zone": _l("Opening times read in the file's time zone and stored in the "
+                              "directory's (raw value kept)"),
     "unreadable_date": _l("Dates that could not be read (left empty, raw value kept)"),
     "unreadable_weekday": _l("Weekdays that could not be read"),
     "url_normalized": _l("Web addresses without https:// (added)"),
@@ -85,13 +87,17 @@ def outcome_label(outcome: str) -> str:
 def hsds_import():
     """Upload an HSDS package (zip, JSON or one CSV) and see what was imported."""
     context = {"report": None, "error": None, "problem_label": problem_label,
-               "outcome_label": outcome_label, "dry_run": False}
+               "outcome_label": outcome_label, "dry_run": False, "form": ImportForm(),
+               "default_timezone": current_app.config["TIMEZONE"]}
     if request.method == "GET":
         return render("directory/import.html", "directory/_import_result.html", **context)
     form = ImportForm()  # no formdata given: Flask-WTF reads request.files with request.form
     chosen = form.files
     dry_run = form.dry_run.data == "1"
-    context["dry_run"] = dry_run
+    context.update(dry_run=dry_run, form=form)
+    if not form.validate():
+        return render("directory/import.html", "directory/_import_result.html", status=422,
+                      **context)
     if not chosen:
         context["error"] = _l("Choose a file to import: a zip of HSDS CSV files, HSDS JSON, "
                               "or one HSDS CSV file.")
@@ -107,7 +113,7 @@ def hsds_import():
         # the spooled uploads are read as streams, a file at a time, under the caps
         report = hsds.import_package(
             get_db(), source, clock.iso(), filename=str(name), dry_run=dry_run,
-            police_services=list(config["POLICE_SERVICES"]),
+            timezone=form.timezone.data, police_services=list(config["POLICE_SERVICES"]),
             max_bytes=config["UPLOAD_MAX_UNPACKED_BYTES"], max_rows=config["UPLOAD_MAX_ROWS"])
     except (hsds.NotHSDS, uploads.UploadRefused) as error:
         audit_event("hsds_import", object_type="directory", outcome="rejected")

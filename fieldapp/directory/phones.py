@@ -45,3 +45,12 @@ def tel_url(phone: dict) -> str:
         return f"tel:{parsed.e164}" + (f";ext={ext}" if ext else "")
     number = "".join(ch for ch in (phone.get("number") or "") if ch.isdigit() or ch == "+")
     return f"tel:{number}" + (f";ext={digits}" if digits else "")
+
+
+def national(phone: dict) -> str:
+    """A phone row as people read it: the national format ("(902) 555-0142"); the text as
+    given when it is no number that can be dialled."""
+    number = phone.get("number") or ""
+    digits = "".join(ch for ch in (phone.get("extension") or "") if ch.isdigit())
+    parsed = parse(number, digits or None)
+    return parsed.national or number

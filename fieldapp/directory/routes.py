@@ -149,9 +149,13 @@ def service_detail(service_id):
                                              _verify_days()))
     can_propose = (current_user.role == "partner"
                    and current_user.organization_id == service["organization_id"])
+    details = store.service_details(get_db(), service)
     return render(
         "directory/service.html",
         service=service,
+        details=details,
+        hours_as_given=hours.as_given(details["schedule_sources"]),
+        exceptions=[e for e in hours.exceptions(service["schedules"]) if e["valid_to"] >= today],
         week=hours.week(service["schedules"]),
         day_names=DAY_NAMES,
         police_services=_police_services(),

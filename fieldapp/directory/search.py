@@ -83,6 +83,13 @@ def _open_now_sql(now: datetime, tz: str, *, per_service: bool = False) -> tuple
         head = "EXISTS (SELECT 1 FROM schedule sch WHERE sch.service_id = s.id"
     else:
         head = "s.id IN (SELECT sch.service_id FROM schedule sch WHERE sch.service_id IS NOT NULL"
+    # An exceptional day (hours.exceptional: a row dated for a few days) replaces the regular
+    # hours of the days it covers; without times it is a closure.
+    exceptional = """({0}.valid_from IS NOT NULL AND {0}.valid_from != ''
+        AND {0}.valid_to IS NOT NULL AND {0}.valid_to != ''
+        AND julianday(substr({0}.valid_to, 1, 10)) - julianday(substr({0}.valid_from, 1, 10))
+            BETWEEN 0 AND :exception_days)"""
+    params["exception_days"] = hours.EXCEPTION_DAYS - 1
     sql = head + """
       AND sch.opens_at IS NOT NULL AND sch.closes_at IS NOT NULL
       AND (sch.freq IS NULL OR sch.freq IN ('WEEKLY', 'DAILY', ''))
@@ -91,7 +98,12 @@ def _open_now_sql(now: datetime, tz: str, *, per_service: bool = False) -> tuple
       AND (
         (sch.opens_at <= :on_hm
          AND (sch.closes_at > :on_hm OR sch.closes_at <= sch.opens_at OR sch.closes_at = '23:59')
-         AND (sch.byday IS NULL OR sch.byday = '' OR instr(sch.byday, :on_today) > 0))
+         AND (sch.byday IS NULL OR sch.byday = '' OR instr(sch.byday, :on_today) > 0)
+         AND (""" + exceptional.format("sch") + """ OR NOT EXISTS (
+            SELECT 1 FROM schedule x WHERE x.service_id = sch.service_id
+            AND x.valid_from <= :on_date AND substr(x.valid_to, 1, 10) >= :on_date
+            AND (x.byday IS NULL OR x.byday = '' OR instr(x.byday, :on_today) > 0)
+            AND """ + exceptional.format("x") + """)))
         OR
         (sch.closes_at < sch.opens_at AND :on_hm < sch.closes_at
          AND (sch.byday IS NULL OR sch.byday = '' OR instr(sch.byday, :on_yesterday) > 0))
@@ -236,7 +248,8 @@ def search_services(
             where.append("near.distance <= :km")
             order = ["near.distance", *order]
     columns = """s.id, s.name, s.organization_id, s.organization_name, s.description,
-        s.accepts_referrals, s.assured_date, s.intake_phone, s.populations, s.alert"""
+        s.accepts_referrals, s.assured_date, s.intake_phone, s.populations, s.alert,
+        s.interpretation_available"""
     rows = None
     if match and not near:
         # Rank in the FTS index alone, then read (and filter) only the service rows of the

@@ -105,3 +105,43 @@ def get_service(db: Database, service_id: str) -> dict | None:
 def get_organization(db: Database, organization_id: str) -> dict | None:
     rows = list(db.query("SELECT * FROM organization WHERE id = ?", [organization_id]))
     return rows[0] if rows else None
+
+
+def service_details(db: Database, service: dict) -> dict:
+    """What a service's page shows beyond its card, from the HSDS tables older exports fill:
+    required documents, service areas, funding, costs, its program, the accessibility of its
+    places, the rows of older files kept on it (extra_json: eligibility, payments accepted),
+    and its schedule rows with what the source wrote (extra_json, for "hours as given")."""
+    service_id = service["id"]
+
+    def rows(sql: str, params: list) -> list[dict]:
+        return list(db.query(sql, params))
+
+    try:
+        extra = json.loads(service.get("extra_json") or "{}")
+    except (TypeError, ValueError):
+        extra = {}
+    held = {key: [str(v) for v in extra.get(key, []) if v]
+            for key in ("eligibility", "payments_accepted")
+            if isinstance(extra, dict) and isinstance(extra.get(key), list)}
+    return {
+        "held": {k: v for k, v in held.items() if v},
+        "required_documents": rows("SELECT document, uri FROM required_document"
+                                   " WHERE service_id = ? ORDER BY document", [service_id]),
+        "service_areas": rows("SELECT name, description FROM service_area WHERE service_id = ?"
+                              " ORDER BY name", [service_id]),
+        "funding": rows("SELECT source FROM funding WHERE service_id = ? ORDER BY source",
+                        [service_id]),
+        "cost_options": rows("SELECT option, amount, currency, amount_description FROM"
+                             " cost_option WHERE service_id = ? ORDER BY option", [service_id]),
+        "program": next(iter(rows("SELECT name, description FROM program WHERE id = ?",
+                                  [service.get("program_id")])), None)
+        if service.get("program_id") else None,
+        "accessibility": rows(
+            "SELECT DISTINCT ac.description, ac.details FROM service_at_location sal"
+            " JOIN accessibility ac ON ac.location_id = sal.location_id"
+            " WHERE sal.service_id = ? ORDER BY ac.description", [service_id]),
+        "schedule_sources": rows(
+            "SELECT byday, opens_at, closes_at, valid_from, valid_to, extra_json FROM schedule"
+            " WHERE service_id = ? AND extra_json IS NOT NULL", [service_id]),
+    }

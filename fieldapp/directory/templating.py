@@ -62,6 +62,11 @@ def tel_url(phone: dict) -> str:
     return phones.tel_url(phone)  # E.164 and ;ext= (libphonenumber)
 
 
+@bp.app_template_global("directory_phone_text")
+def phone_text(phone: dict) -> str:
+    return phones.national(phone)  # "(902) 555-0142"; garbage stays as given
+
+
 @bp.app_template_global("directory_category_label")
 def category_label(code):
     return categories.label(code)

@@ -70,13 +70,14 @@ from fieldapp.directory.hsds.queries import (
 )
 from fieldapp.directory.hsds.read import read_input
 from fieldapp.directory.hsds.reconcile import ImportReport
-from fieldapp.directory.hsds.values import normalize_time
+from fieldapp.directory.hsds.values import is_zone, normalize_time
 
 __all__ = [
     "CATEGORY_TAXONOMY_ID", "CSV_FILE", "HSDS_NAME", "HSDS_VERSION", "NAMESPACE",
     "ORDER", "SPEC_URL", "TABLES", "ImportReport", "NotHSDS", "category_taxonomy_rows", "collect",
     "derived_id", "export_csv", "export_json", "export_tables", "fts_query", "full_services",
-    "import_package", "is_uuid", "list_services", "map_id", "normalize_time", "read_input",
+    "import_package", "is_uuid", "is_zone", "list_services", "map_id", "normalize_time",
+    "read_input",
     "service_summaries", "write", "matches", "organization_ids", "organizations",
     "page_envelope", "parse_instant", "service_at_location_ids", "services_at_locations",
     "taxonomies", "taxonomy_rows", "taxonomy_terms", "term_rows",

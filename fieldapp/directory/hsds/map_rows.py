@@ -8,6 +8,7 @@ import json
 import re
 from collections import defaultdict
 from datetime import datetime
+from functools import lru_cache
 
 from fieldapp.directory import categories, languages, limits, phones
 from fieldapp.directory.hsds.names import (
@@ -28,14 +29,17 @@ from fieldapp.directory.hsds.values import (
     URI_FIELDS,
     _clean,
     default_country,
+    is_zone,
     normalize_date,
     normalize_time,
     normalize_url,
     number_text,
+    shift_times,
     split_extension,
     split_list,
     split_time_range,
     truthy,
+    zone_shift,
 )
 from fieldapp.directory.hsds_tables import REFERENCE_COLUMNS
 
@@ -69,6 +73,16 @@ def _source_values(table: str, record: dict) -> tuple[dict, bool]:
 
 
 
+# per table, computed once: its fields but the id, and its fields holding numbers
+_FIELDS = {table: [f for f in fields if f != "id"] for table, fields in TABLES.items()}
+_NUMBERS = {table: [f for f in fields if f in NUMBER_FIELDS] for table, fields in TABLES.items()}
+
+
+@lru_cache(maxsize=4096)
+def _column(key) -> str:
+    return str(key).strip().lower()
+
+
 def _normalize(table: str, where: str, record: dict, report: ImportReport,
                derived: Derived) -> dict | None:
     fields = TABLES[table]
@@ -76,9 +90,20 @@ def _normalize(table: str, where: str, record: dict, report: ImportReport,
     extra: dict = {}
     row: dict = {}
     record, kept_source_id = _source_values(table, record)
-    padded = {str(k).strip().lower(): v for k, v in record.items()
-              if isinstance(v, str) and v.strip() and v != v.strip()}
-    record = {str(k).strip().lower(): _clean(v) for k, v in record.items()}
+    # one pass: column names as lower case, cells cleaned, padded values noted (most cells are
+    # text: the common case without a call)
+    padded: dict = {}
+    cleaned: dict = {}
+    for key, value in record.items():
+        key = _column(key)
+        if type(value) is str:
+            text = value.strip()
+            if text != value and text:
+                padded[key] = value
+            cleaned[key] = text or None
+        else:
+            cleaned[key] = _clean(value)
+    record = cleaned
     # Columns the source has: an update never blanks a field the package does not carry.
     present = set(record) | {"weekday", "number", "extension"}
     if padded:
@@ -104,11 +129,12 @@ def _normalize(table: str, where: str, record: dict, report: ImportReport,
             row["source_id"] = None  # the original id is not unique within the package
     if kept_source_id is not False:
         row["source_id"] = kept_source_id
-    for field in fields:
-        if field == "id":
-            continue
+    for field in _FIELDS[table]:
         value = record.pop(field, None)
-        if isinstance(value, (dict, list)):
+        if value is None:
+            row[field] = None
+            continue
+        if type(value) is not str and isinstance(value, (dict, list)):
             extra[field] = value
             value = None
         if value is not None and field in REFERENCE_COLUMNS:
@@ -135,8 +161,8 @@ def _normalize(table: str, where: str, record: dict, report: ImportReport,
         row["resource_id"] = mapped
 
     # numbers: stored as compact text (latitude/longitude as REAL)
-    for field in fields:
-        if field in NUMBER_FIELDS and row.get(field) is not None:
+    for field in _NUMBERS[table]:
+        if row.get(field) is not None:
             text = number_text(row[field])
             if text is None:
                 report.problem("not_a_number", f"{where}:{field}", row[field])
@@ -179,6 +205,11 @@ def _normalize(table: str, where: str, record: dict, report: ImportReport,
                 report.problem("unreadable_weekday", where, weekday)
         if weekday:
             raw["weekday"] = weekday
+        if truthy(record.get("closed")):  # 1.x holiday schedules: closed on those dates
+            for field in ("opens_at", "closes_at"):
+                if row.get(field) is not None:
+                    raw[field] = row[field]
+                    row[field] = None
         both = split_time_range(row.get("opens_at")) if not row.get("closes_at") else None
         if both:  # "8:00am-5:00pm" in one cell
             raw["opens_at"] = row["opens_at"]
@@ -223,6 +254,21 @@ def _normalize(table: str, where: str, record: dict, report: ImportReport,
             if byday != row["byday"]:
                 raw["byday"] = row["byday"]
             row["byday"] = byday
+        # the zone the row's local times mean: the import's, or the one fieldapp's own export
+        # kept for it (original_text), so that the export imports again unchanged
+        zone = record.pop("_timezone", None)
+        zone = zone if is_zone(zone) else derived.zone
+        shift = derived.shift_for(zone)
+        if shift and row.get("opens_at"):
+            # another zone's clock: the directory keeps its own zone's times
+            opens, closes, byday = shift_times(row["opens_at"], row.get("closes_at"),
+                                               row.get("byday"), shift, DAY_CODES)
+            for field, value in (("opens_at", opens), ("closes_at", closes), ("byday", byday)):
+                if value != row.get(field):
+                    raw.setdefault(field, row.get(field))
+                    row[field] = value
+            extra["_timezone"] = zone
+            report.problem("times_in_other_zone", where, zone)
 
     for field in URI_FIELDS.get(table, ()):
         if row.get(field) is not None:
@@ -365,11 +411,23 @@ def _too_long(table: str, where: str, row: dict, record: dict, report: ImportRep
 class Derived:
     """Rows implied by cells of older layouts, and app links (categories, partnerships)."""
 
-    def __init__(self):
+    def __init__(self, zone: str = "", target: str = "", on: str = ""):
+        self.zone = zone  # the zone the package's local times mean
+        self.target = target or zone  # the directory's zone
+        self.on = on  # the import's date: each zone's daylight saving as it is that day
+        self._shifts: dict[str, int] = {}
         self.rows: dict[str, list[dict]] = defaultdict(list)
         self.categories: set[tuple[str, str]] = set()
         self.partnerships: set[tuple[str, str]] = set()
         self.interpretation: set[str] = set()  # services that offer interpretation
+
+    def shift_for(self, zone: str) -> int:
+        """Minutes from `zone`'s clock to the directory's (0 for the directory's own)."""
+        if not zone or zone == self.target:
+            return 0
+        if zone not in self._shifts:
+            self._shifts[zone] = zone_shift(zone, self.target, self.on)
+        return self._shifts[zone]
 
     def add(self, table: str, row: dict) -> None:
         self.rows[table].append(row)

@@ -3,6 +3,7 @@ package's ids become the directory's (deterministic UUIDs)."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from functools import lru_cache
@@ -114,8 +115,22 @@ def map_id(table: str, raw) -> str | None:
 def _mapped(table: str, raw: str) -> str | None:
     if raw == "":
         return None
-    return raw if is_uuid(raw) else str(uuid.uuid5(NAMESPACE, f"{table}:{raw}"))
+    return raw if is_uuid(raw) else uuid5_text(f"{table}:{raw}")
 
 
 def derived_id(table: str, *parts) -> str:
-    return str(uuid.uuid5(NAMESPACE, f"{table}:" + "|".join(str(p) for p in parts)))
+    return uuid5_text(f"{table}:" + "|".join(str(p) for p in parts))
+
+
+_NAMESPACE_BYTES = NAMESPACE.bytes
+
+
+def uuid5_text(name: str) -> str:
+    """str(uuid.uuid5(NAMESPACE, name)), without building a UUID object (an import makes one
+    per row: the object and its str() cost more than the hash)."""
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name.encode("utf-8"),
+                                    usedforsecurity=False).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"

@@ -14,6 +14,7 @@ class ImportReport:
     def __init__(self, source: str = ""):
         self.source = source
         self.format = ""
+        self.timezone = ""  # the zone the package's local times were read in
         self.counts: dict[str, Counter] = defaultdict(Counter)
         self.problems: Counter = Counter()
         self.examples: dict[tuple, str] = {}
@@ -66,7 +67,7 @@ class ImportReport:
 
     def to_dict(self) -> dict:
         return {
-            "source": self.source, "format": self.format,
+            "source": self.source, "format": self.format, "timezone": self.timezone,
             "tables": {t: dict(c) for t, c in sorted(self.counts.items())},
             "changed": self.changed,
             "problems": [{"code": code, "where": where, "count": n,

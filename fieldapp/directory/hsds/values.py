@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo, available_timezones
 
 from flask import current_app, has_app_context
 
@@ -180,3 +182,55 @@ def default_country() -> str:
     if has_app_context():
         return str(current_app.config.get("COUNTRY") or "CA").upper()
     return "CA"
+
+
+def default_timezone() -> str:
+    """The deployment's time zone (FIELDAPP_TIMEZONE): the zone the directory's opening times
+    are in, and the zone a package's local times mean unless the import names another."""
+    if has_app_context():
+        return str(current_app.config.get("TIMEZONE") or "America/Halifax")
+    return "America/Halifax"
+
+
+def zone_shift(source: str, target: str, on: str) -> int:
+    """Minutes to add to a local time of zone `source` to read it in zone `target`, on the
+    date `on` (YYYY-MM-DD; the import's day: both zones' daylight saving as it is then)."""
+    if source == target:
+        return 0
+    moment = datetime.fromisoformat(f"{on[:10]}T12:00:00")
+    offsets = [moment.replace(tzinfo=ZoneInfo(zone)).utcoffset() for zone in (source, target)]
+    return int((offsets[1] - offsets[0]).total_seconds() // 60)
+
+
+def shift_times(opens: str | None, closes: str | None, byday: str | None, minutes: int,
+                day_codes: list[str]) -> tuple[str | None, str | None, str | None]:
+    """Opening hours ("HH:MM", RFC 5545 day codes) moved by `minutes` (another zone): a time
+    that passes midnight moves its days along; a closing time after midnight wraps (overnight)."""
+    if not minutes or opens is None:
+        return opens, closes, byday
+    start = int(opens[:2]) * 60 + int(opens[3:5]) + minutes
+    days = start // (24 * 60)
+    start -= days * 24 * 60
+
+    def text(value: int) -> str:
+        return f"{value // 60:02d}:{value % 60:02d}"
+
+    new_closes = closes
+    if closes is not None:
+        end = int(closes[:2]) * 60 + int(closes[3:5]) + minutes - days * 24 * 60
+        new_closes = "24:00" if end == 24 * 60 else text(end % (24 * 60))
+    if days and byday:
+        codes = [c.strip() for c in byday.split(",") if c.strip()]
+        byday = ",".join(day_codes[(day_codes.index(c[-2:]) + days) % 7] if c[-2:] in day_codes
+                         else c for c in codes)
+    return text(start), new_closes, byday
+
+
+@lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def is_zone(name) -> bool:
+    """An IANA time zone name this system knows ("America/Toronto")."""
+    return isinstance(name, str) and name in _zones()
