@@ -25,13 +25,14 @@ from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup
 
-from fieldapp.directory import snapshot
+from fieldapp.directory import categories
 from fieldapp.directory.search import local_now
 
 
-def rendered(template: str, criteria: dict, db, now: datetime, tz: str,
+def rendered(template: str, criteria: dict, version: int, now: datetime, tz: str,
              context: Callable[[], dict]) -> Markup:
-    """`template` rendered with `context()`, or taken from this worker's cache."""
+    """`template` rendered with `context()`, or taken from this worker's cache.  `version`: the
+    directory's version (snapshot.data_version), read once by the request."""
     size = int(current_app.config.get("DIRECTORY_RESULTS_CACHE", 0))
     if size <= 0:
         return Markup(render_template(template, **context()))
@@ -39,7 +40,7 @@ def rendered(template: str, criteria: dict, db, now: datetime, tz: str,
         "fieldapp.directory_results", (LRUCache(maxsize=size), threading.Lock()))
     key = (template, str(get_locale()), current_user.role,
            current_user.organization_id if current_user.role == "partner" else None,
-           tuple(sorted(criteria.items())), snapshot.data_version(db),
+           tuple(sorted(criteria.items())), version,
            local_now(now, tz).strftime("%Y-%m-%dT%H:%M"))
     with lock:
         html = cache.get(key)
@@ -89,3 +90,19 @@ def labels():
         module = found[locale] = current_app.jinja_env.get_template(
             "directory/_labels.html").make_module()
     return module
+
+
+def choices() -> dict:
+    """The search form's category and population options, their labels translated once per
+    worker and language (lazy strings would be translated again on every page).  Markup, as
+    the lazy strings were: a label is our own text, shown as it always was."""
+    found = current_app.extensions.setdefault("fieldapp.directory_choices", {})
+    locale = str(get_locale())
+    hit = found.get(locale)
+    if hit is None:
+        hit = found[locale] = {
+            "categories": [(c.code, Markup(str(c.label))) for c in categories.CATEGORIES],
+            "populations": [(code, Markup(str(label)))
+                            for code, label in categories.POPULATIONS.items()],
+        }
+    return hit
