@@ -4,10 +4,11 @@ client (the same app, middleware, session and templates as under gunicorn, no so
 
     .venv/bin/pip install pyinstrument        # or: .venv/bin/pip install -e '.[bench]'
     .venv/bin/python bench/search_profile.py [--size 4000] [--requests 600] [--db PATH]
-                                             [--fragment] [--no-profile]
+                                             [--fragment] [--no-profile] [--warm N]
 
 Prints ms per request (wall and CPU), the SQL statements per request, and pyinstrument's
-call tree of the hottest frames.
+call tree of the hottest frames.  --warm N: N requests before the measured ones (default 20:
+templates compiled, catalogues loaded; 2000: a worker that has run a while, its cards kept).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ def main() -> None:
     parser.add_argument("--db", help="reuse this rich directory (built there when missing)")
     parser.add_argument("--fragment", action="store_true", help="htmx fragment requests")
     parser.add_argument("--no-profile", action="store_true")
+    parser.add_argument("--warm", type=int, default=20,
+                        help="requests before the measured ones (the long-tail mix from its end)")
     args = parser.parse_args()
     path = Path(args.db) if args.db else Path(tempfile.mkdtemp(prefix="dirprof-")) / "dir.db"
     if not path.exists():
@@ -51,8 +54,8 @@ def main() -> None:
                                 "password": "fieldapp-demo-2026"})
     headers = {"HX-Request": "true"} if args.fragment else {}
     urls = [f"/directory/?q={q.replace(' ', '+')}" for q in queries]
-    for url in urls[:20]:  # warm-up: templates compiled, catalogues loaded
-        assert client.get(url, headers=headers).status_code == 200
+    for i in range(args.warm):  # warm-up: templates compiled, catalogues loaded (cards kept)
+        assert client.get(urls[-1 - i % len(urls)], headers=headers).status_code == 200
     log.clear()
     profiler = None
     if not args.no_profile:
@@ -72,7 +75,8 @@ def main() -> None:
         profiler.stop()
     statements = len(log) / args.requests
     print(f"{len(queries)} long-tail queries, {args.requests} requests "
-          f"({'htmx fragment' if args.fragment else 'full page'}), results cache off: "
+          f"({'htmx fragment' if args.fragment else 'full page'}, after {args.warm} warm-up "
+          f"requests), results cache off: "
           f"wall median {statistics.median(walls):.2f} ms, p95 "
           f"{base.percentile(walls, 95):.2f} ms; CPU {cpu_ms:.2f} ms/request "
           f"(profiler on: {bool(profiler)}); {statements:.1f} SQL statements/request")

@@ -114,6 +114,11 @@ DIRECTORY_RESULTS_CACHE = 256
 # distance and the language.  A long-tail search reuses the cards earlier searches rendered.
 # 0 turns it off.  About 1 KB per card.
 DIRECTORY_CARD_CACHE = 4096
+# The search page around the results (the form, its options and filters) kept rendered per
+# worker (directory/cache.py: around), keyed by the language, role, directory version and the
+# search's filters; the words typed and the results are filled in.  0 turns it off.  About 9 KB
+# per entry.
+DIRECTORY_FORM_CACHE = 128
 
 # FIELDAPP_PUBLIC_DIRECTORY_API=1 opens the read-only HSDS API without login (confidential
 # locations stay hidden).

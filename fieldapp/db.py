@@ -1,4 +1,12 @@
-"""One sqlite_utils.Database per request on g, the one write rule, and every area's migrations.
+"""One sqlite_utils.Database per thread (lent to each request on g), the one write rule, and
+every area's migrations.
+
+A connection is kept per thread and lent to one request at a time: opening one (the file, the
+schema of ~60 tables, the pragmas) and starting every request with a cold page cache cost about
+2 ms of CPU per request (bench/RESULTS.md, "search cold path").  When a request ends, every
+cursor it left open is closed (so no read snapshot outlives the request), an unfinished
+transaction is rolled back, and the next request gets the connection as new.  A database file
+replaced on disk (a restore) is noticed by its inode and opened afresh.
 
 The write rule: a transaction that writes takes SQLite's write lock up front (`BEGIN IMMEDIATE`)
 through `writing(db)`, never a deferred transaction that reads and then writes (in WAL mode that
@@ -20,6 +28,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import wraps
@@ -49,6 +58,37 @@ _lock_files: dict[str, int] = {}
 _held = threading.local()
 
 
+class _Connection(sqlite3.Connection):
+    """A connection that knows its open cursors, so that the end of a request can close those
+    a caller left unfinished: an unfinished cursor holds a read snapshot, and a kept connection
+    must not carry one into the next request.  (sqlite3's own `execute()` makes its cursor
+    without calling `cursor()`, hence the three shortcuts here.)"""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fieldapp_cursors: weakref.WeakSet = weakref.WeakSet()
+
+    def cursor(self, *args, **kwargs):
+        cursor = super().cursor(*args, **kwargs)
+        self.fieldapp_cursors.add(cursor)
+        return cursor
+
+    def execute(self, sql, parameters=(), /):
+        return self.cursor().execute(sql, parameters)
+
+    def executemany(self, sql, parameters, /):
+        return self.cursor().executemany(sql, parameters)
+
+    def executescript(self, script, /):
+        return self.cursor().executescript(script)
+
+    def close_cursors(self) -> None:
+        """Close every cursor still open (each one's statement is reset: no snapshot left)."""
+        for cursor in list(self.fieldapp_cursors):
+            cursor.close()
+        self.fieldapp_cursors.clear()
+
+
 def connect(path: str, synchronous: str = "FULL") -> sqlite_utils.Database:
     """Open the database with the pragmas every connection needs.
 
@@ -57,7 +97,8 @@ def connect(path: str, synchronous: str = "FULL") -> sqlite_utils.Database:
     """
     if synchronous.upper() not in SYNCHRONOUS_MODES:
         raise ValueError(f"synchronous must be one of {SYNCHRONOUS_MODES}, not {synchronous!r}")
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False,
+                           factory=_Connection)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -199,21 +240,68 @@ def migrate(db: sqlite_utils.Database) -> None:
 
 
 def get_db() -> sqlite_utils.Database:
-    """The request's database connection, opened on first use."""
+    """The request's database connection: this thread's kept connection, lent on first use."""
     if "db" not in g:
-        g.db = connect(current_app.config["DATABASE"], current_app.config["SQLITE_SYNCHRONOUS"])
+        g.db = _thread_connection(current_app)
         query_log = current_app.extensions.get("fieldapp.query_log")
         if query_log is not None:
             g.db.conn.set_trace_callback(query_log.append)
     return g.db
 
 
-def close_db(_error=None) -> None:
-    db = g.pop("db", None)
+def _file_identity(path: str) -> tuple[int, int] | None:
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+def _thread_connection(app: Flask) -> sqlite_utils.Database:
+    """This thread's connection to the app's database, opened when it has none yet, when the
+    configured file or settings changed, or when the file was replaced on disk (a restore)."""
+    kept = app.extensions["fieldapp.db_threads"]
+    path, synchronous = app.config["DATABASE"], app.config["SQLITE_SYNCHRONOUS"]
+    db = getattr(kept, "db", None)
+    identity = _file_identity(path)
     if db is not None:
-        if db.conn.in_transaction:  # never commit what a failed request left half done
-            db.conn.rollback()
+        if identity is not None and db.fieldapp_opened == (path, synchronous, BUSY_TIMEOUT_MS,
+                                                           identity):
+            return db
+        kept.db = None
         db.conn.close()
+    db = connect(path, synchronous)
+    db.fieldapp_opened = (path, synchronous, BUSY_TIMEOUT_MS, _file_identity(path))
+    kept.db = db
+    return db
+
+
+def drop_thread_connection(app: Flask) -> None:
+    """Close this thread's kept connection: its next request opens a new one (after a test has
+    changed how connections are opened)."""
+    kept = app.extensions["fieldapp.db_threads"]
+    db = getattr(kept, "db", None)
+    kept.db = None
+    if db is not None:
+        db.conn.close()
+
+
+def close_db(_error=None) -> None:
+    """Give the request's connection back: its leftover cursors closed, an unfinished
+    transaction rolled back (never commit what a failed request left half done)."""
+    db = g.pop("db", None)
+    if db is None:
+        return
+    try:
+        db.conn.set_trace_callback(None)
+        db.conn.close_cursors()
+        if db.conn.in_transaction:
+            db.conn.rollback()
+    except BaseException:
+        # Whatever state it is in, this connection is not lent again.
+        drop_thread_connection(current_app)
+        db.conn.close()
+        raise
 
 
 @click.command("init-db")
@@ -234,5 +322,7 @@ def init_app(app: Flask) -> None:
     # (So gunicorn must not `--preload` the app: a connection, like the writer lock file below,
     # must not cross a fork.  Each worker builds its own app.)
     app.extensions["fieldapp.db_keeper"] = db
+    # Each thread's connection (get_db), kept between requests; closed with its thread.
+    app.extensions["fieldapp.db_threads"] = threading.local()
     app.teardown_appcontext(close_db)
 

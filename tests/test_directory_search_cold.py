@@ -32,8 +32,9 @@ def _page(client, q: str) -> str:
 
 @pytest.fixture
 def cold(tmp_path):
-    """The app with both caches off: every request searches and renders every card."""
-    return make_app(tmp_path, NOW=NOW, DIRECTORY_RESULTS_CACHE=0, DIRECTORY_CARD_CACHE=0)
+    """The app with its caches off: every request searches and renders every card and form."""
+    return make_app(tmp_path, NOW=NOW, DIRECTORY_RESULTS_CACHE=0, DIRECTORY_CARD_CACHE=0,
+                    DIRECTORY_FORM_CACHE=0)
 
 
 @pytest.mark.parametrize("fragment", [True, False])
@@ -122,7 +123,8 @@ def _client(path, **config):
 
 def test_fixed_and_long_tail_queries_give_the_same_pages_with_the_caches_on_and_off(rich):
     path, queries = rich
-    _cold_app, cold = _client(path, DIRECTORY_RESULTS_CACHE=0, DIRECTORY_CARD_CACHE=0)
+    _cold_app, cold = _client(path, DIRECTORY_RESULTS_CACHE=0, DIRECTORY_CARD_CACHE=0,
+                              DIRECTORY_FORM_CACHE=0)
     _cards_app, cards = _client(path, DIRECTORY_RESULTS_CACHE=0)  # card cache only
     warm_app, warm = _client(path)  # both caches (the defaults)
     for q in queries:
@@ -134,6 +136,30 @@ def test_fixed_and_long_tail_queries_give_the_same_pages_with_the_caches_on_and_
         expected = _page(cold, q)
         assert expected == _page(warm, q) == _page(warm, q), q
     assert len(warm_app.extensions["fieldapp.directory_cards"][0]) > 100
+
+
+def test_the_kept_page_around_the_results_is_the_page_rendered_afresh(rich):
+    """cache.around keeps the form once per set of filters and fills in the words typed: the
+    same page as rendered afresh, for words HTML would read, with filters, a place, a position,
+    a page number, in both languages and for each role."""
+    path, queries = rich
+    searches = [queries[0], queries[1], "%3Cb%3E%22x%26y%27+%3C%2Fb%3E", "caf%C3%A9+%26amp%3B",
+                "", queries[2] + "&open=1&category=health", "&place=B3H+1A1&km=5",
+                queries[3] + "&lat=44.65&lon=-63.57&km=10", queries[4] + "&page=2&all=1",
+                queries[0] + "&language=fr&population=senior_65_plus&referrals=1"]
+    for who in ("officer", "partner", "coordinator"):
+        for language in ("en", "fr"):
+            pages = {}
+            for name, config in (("afresh", {"DIRECTORY_FORM_CACHE": 0}),
+                                 ("kept", {"DIRECTORY_RESULTS_CACHE": 0})):
+                app = make_app(path, NOW=NOW, **config)
+                client = app.test_client()
+                login(client, who)
+                client.post("/language", data={"language": language})
+                pages[name] = [_page(client, q) for q in searches + searches]
+            assert pages["afresh"] == pages["kept"], (who, language)
+            assert "&lt;b&gt;&#34;x&amp;y&#39; &lt;/b&gt;" in pages["kept"][2]
+            assert ("Rechercher des services" in pages["kept"][0]) == (language == "fr")
 
 
 def test_a_kept_card_follows_its_listing_and_the_clock(tmp_path):

@@ -241,6 +241,7 @@ def test_a_database_at_its_page_limit_answers_507(app, login_as, monkeypatch):
 
     officer = login_as("officer")
     monkeypatch.setattr(dbmodule, "connect", capped)
+    dbmodule.drop_thread_connection(app)  # the next request opens a (capped) connection
     batch = {"contacts": [contact(note="n" * 900) for _ in range(300)]}
     response = officer.post("/api/sync", json=batch)
     assert 507 == response.status_code

@@ -6,6 +6,9 @@ minute (open-now badges, "opens at", "verified N days ago"), the page's language
 role (and a partner's organization: its own listings), and the search.
 FIELDAPP_DIRECTORY_RESULTS_CACHE=0 turns it off.
 
+`around`: the search page around the results (the form, its options), kept whatever the words
+typed: they and the results are filled in.  FIELDAPP_DIRECTORY_FORM_CACHE=0 turns it off.
+
 `card`: one result card, kept across searches (a long-tail search shows cards that other
 searches showed).  Its key is what the card shows: the listing at the directory's version, its
 hours and verification as computed for now (so a card changes only when its badge does, not
@@ -15,6 +18,7 @@ FIELDAPP_DIRECTORY_CARD_CACHE=0 turns it off.
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -23,40 +27,69 @@ from cachetools import LRUCache
 from flask import current_app, get_template_attribute, render_template
 from flask_babel import get_locale
 from flask_login import current_user
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
-from fieldapp.directory import snapshot
+from fieldapp.directory import categories
 from fieldapp.directory.search import local_now
 
 
-def rendered(template: str, criteria: dict, db, now: datetime, tz: str,
-             context: Callable[[], dict]) -> Markup:
-    """`template` rendered with `context()`, or taken from this worker's cache."""
+def rendered(template: str, criteria: dict, version: int, now: datetime, tz: str,
+             make: Callable[[], Markup]) -> Markup:
+    """`make()` (`template` rendered for this search), or this worker's copy of it.
+    `version`: the directory's version (snapshot.data_version), read once by the request."""
     size = int(current_app.config.get("DIRECTORY_RESULTS_CACHE", 0))
     if size <= 0:
-        return Markup(render_template(template, **context()))
+        return make()
     cache, lock = current_app.extensions.setdefault(
         "fieldapp.directory_results", (LRUCache(maxsize=size), threading.Lock()))
     key = (template, str(get_locale()), current_user.role,
            current_user.organization_id if current_user.role == "partner" else None,
-           tuple(sorted(criteria.items())), snapshot.data_version(db),
+           tuple(sorted(criteria.items())), version,
            local_now(now, tz).strftime("%Y-%m-%dT%H:%M"))
     with lock:
         html = cache.get(key)
     if html is None:
-        html = Markup(render_template(template, **context()))
+        html = make()
         with lock:
             cache[key] = html
     return html
 
 
-def _frozen(value):
-    """A hashable copy of a card's computed parts (dicts and lists of plain values)."""
-    if isinstance(value, dict):
-        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
-    if isinstance(value, list | tuple):
-        return tuple(_frozen(v) for v in value)
-    return value
+# Stand-ins for the words typed and the results while the page around them is rendered: random
+# per process, so no text a user types or a listing holds can be taken for them.
+_WORDS, _RESULTS = (f"fieldapp-{secrets.token_hex(12)}" for _ in range(2))
+
+
+def around(template: str, criteria: dict, version: int, results_html: Markup,
+           context: Callable[[dict, Markup], dict]) -> Markup:
+    """`template` (the search page's content) rendered with `context(criteria, results_html)`,
+    or this worker's copy of it rendered for the same filters with the words and results filled
+    in.  The words appear once in the page (the search box), escaped as Jinja escapes them; with
+    a position (near), they are also in a link, so that page is kept per search."""
+    size = int(current_app.config.get("DIRECTORY_FORM_CACHE", 0))
+    if size <= 0:
+        return Markup(render_template(template, **context(criteria, results_html)))
+    cache, lock = current_app.extensions.setdefault(
+        "fieldapp.directory_around", (LRUCache(maxsize=size), threading.Lock()))
+    general = criteria if criteria["near"] else {**criteria, "q": _WORDS}
+    key = (template, str(get_locale()), current_user.role,
+           current_user.organization_id if current_user.role == "partner" else None,
+           tuple(sorted(general.items())), version)
+    with lock:
+        parts = cache.get(key)
+    if parts is None:
+        html = render_template(template, **context(general, Markup(_RESULTS)))
+        if html.count(_RESULTS) != 1 or html.count(_WORDS) != (0 if criteria["near"] else 1):
+            # Not the page this was made for (a template changed): rendered as it is.
+            return Markup(render_template(template, **context(criteria, results_html)))
+        head, tail = html.split(_RESULTS)
+        parts = tuple(Markup(part) for part in (
+            (*head.split(_WORDS), tail) if not criteria["near"] else (head, tail)))
+        with lock:
+            cache[key] = parts
+    if len(parts) == 3:
+        return Markup(parts[0] + escape(criteria["q"]) + parts[1] + results_html + parts[2])
+    return Markup(parts[0] + results_html + parts[1])
 
 
 def card(service: dict, labels, level: str, version) -> Markup:
@@ -68,8 +101,10 @@ def card(service: dict, labels, level: str, version) -> Markup:
         return Markup(macro(service, labels, level))
     cache, lock = current_app.extensions.setdefault(
         "fieldapp.directory_cards", (LRUCache(maxsize=size), threading.Lock()))
+    # The hours status as its repr (plain values, built the same way every time): a fast
+    # hashable copy; two equal statuses that differ in it could only cost a miss.
     key = (service["id"], version, str(get_locale()), level, service.get("distance"),
-           _frozen(service["hours"]), service.get("verified_days"), service.get("stale"))
+           repr(service["hours"]), service.get("verified_days"), service.get("stale"))
     with lock:
         html = cache.get(key)
     if html is None:
@@ -89,3 +124,19 @@ def labels():
         module = found[locale] = current_app.jinja_env.get_template(
             "directory/_labels.html").make_module()
     return module
+
+
+def choices() -> dict:
+    """The search form's category and population options, their labels translated once per
+    worker and language (lazy strings would be translated again on every page).  Markup, as
+    the lazy strings were: a label is our own text, shown as it always was."""
+    found = current_app.extensions.setdefault("fieldapp.directory_choices", {})
+    locale = str(get_locale())
+    hit = found.get(locale)
+    if hit is None:
+        hit = found[locale] = {
+            "categories": [(c.code, Markup(str(c.label))) for c in categories.CATEGORIES],
+            "populations": [(code, Markup(str(label)))
+                            for code, label in categories.POPULATIONS.items()],
+        }
+    return hit

@@ -7,7 +7,7 @@ templating.py; the rendered-search cache in cache.py."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, redirect, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -32,7 +32,7 @@ from fieldapp.directory import (
     upkeep,
     verification,
 )
-from fieldapp.directory.cache import rendered
+from fieldapp.directory.cache import around, choices, rendered
 from fieldapp.directory.forms import (
     PHONE_TYPE_CHOICES,
     ArchiveForm,
@@ -76,10 +76,16 @@ def search_page():
     db = get_db()
     criteria = near.locate(db, SearchForm(request.args).criteria(), current_user.police_service)
     now, tz = clock.now(), _tz()
+    # The cards are kept rendered per directory version (cache.card), and the results and page
+    # per version too (cache.rendered).  Read once, before the search: a listing written in
+    # between then files fresh cards under the old version (never looked up again), never
+    # stale cards under the new one.
+    version = snapshot.data_version(db)
 
     def results_html() -> Markup:
-        return rendered("directory/_results.html", criteria, db, now, tz,
-                        lambda: _results_context(db, criteria, now, tz))
+        return rendered("directory/_results.html", criteria, version, now, tz, lambda: Markup(
+            render_template("directory/_results.html",
+                            **_results_context(db, criteria, version, now, tz))))
 
     # A history restore (back button after hx-push-url) needs the whole page.
     if is_htmx() and not is_history_restore():
@@ -88,25 +94,28 @@ def search_page():
             render("directory/search.html", "directory/_results_slot.html",
                    results_html=results_html()),
             push_url=url_for("directory.search", **SearchForm.query_args(criteria)))
-    content_html = rendered("directory/_search_content.html", criteria, db, now, tz, lambda: {
-        "criteria": criteria,
-        "results_html": results_html(),
-        "clear_near_args": SearchForm.query_args(criteria, near=None, place="", page=1),
-        "radius_choices": RADIUS_CHOICES,
-        "category_options": [(c.code, c.label) for c in categories.CATEGORIES],
-        "population_options": list(categories.POPULATIONS.items()),
-        "language_options": languages.options(db, get_locale().language),
-        "own_listings": upkeep.services_of_organization(db, current_user.organization_id)
-        if current_user.role == "partner" else [],
-    })
+
+    def content(shown: dict, results: Markup) -> dict:
+        return {
+            "criteria": shown,
+            "results_html": results,
+            "clear_near_args": SearchForm.query_args(shown, near=None, place="", page=1),
+            "radius_choices": RADIUS_CHOICES,
+            "category_options": choices()["categories"],
+            "population_options": choices()["populations"],
+            "language_options": languages.options(db, get_locale().language),
+            "own_listings": upkeep.services_of_organization(db, current_user.organization_id)
+            if current_user.role == "partner" else [],
+        }
+
+    content_html = rendered(
+        "directory/_search_content.html", criteria, version, now, tz,
+        lambda: around("directory/_search_content.html", criteria, version, results_html(),
+                       content))
     return render("directory/search.html", content_html=content_html)
 
 
-def _results_context(db, criteria: dict, now, tz: str) -> dict:
-    # The cards are kept rendered per directory version (cache.card). Read before the search:
-    # a listing written in between then files fresh cards under the old version (never looked
-    # up again), never stale cards under the new one.
-    version = snapshot.data_version(db)
+def _results_context(db, criteria: dict, version: int, now, tz: str) -> dict:
     # Nothing asked yet: the crisis services (open ones first) and the categories, rather
     # than the first names of an alphabetical list of hundreds.  ?all=1 lists everything.
     browsing = not (search.fts_query(criteria["q"]) or criteria["category"]
@@ -128,7 +137,7 @@ def _results_context(db, criteria: dict, now, tz: str) -> dict:
         "clear_place_args": SearchForm.query_args(criteria, near=None, place="", page=1),
         "browsing": browsing,
         "directory_version": version,
-        "browse_categories": [(c.code, c.label) for c in categories.CATEGORIES],
+        "browse_categories": choices()["categories"],
         "results": found[:PAGE_SIZE],
         "more": more,
         "next_args": SearchForm.query_args(criteria, page=criteria["page"] + 1) if more else None,

@@ -17,12 +17,7 @@ from sqlite_utils import Database
 
 from fieldapp.db import select
 from fieldapp.directory import hours
-from fieldapp.directory.store import (
-    address_with_text,
-    json_list,
-    language_names,
-    placeholders,
-)
+from fieldapp.directory.store import json_list, placeholders
 from fieldapp.directory.verification import verification
 
 CRISIS_CATEGORY = "mental_health_crisis"
@@ -323,18 +318,13 @@ def _children_sql(marks: str) -> str:
     ]) + " ORDER BY 1, 4, 2, 3"
 
 
-def _as_dict(keys: tuple, values: list) -> dict:
-    """A child row as a dict (its values are padded with NULLs to _CHILD_COLUMNS)."""
-    return dict(zip(keys, values, strict=False))
-
-
 _HOURS: dict = {}
 
 
-def _hours_status(schedules: list[dict], now: datetime, tz: str) -> dict:
-    """hours.status, kept per opening pattern and minute: most listings share a few patterns."""
-    key = (tuple((r["freq"], r["byday"], r["opens_at"], r["closes_at"], r["valid_from"],
-                  r["valid_to"]) for r in schedules), now.replace(second=0, microsecond=0), tz)
+def _hours_status(pattern: tuple, schedules: list[dict], now: datetime, tz: str) -> dict:
+    """hours.status, kept per opening pattern and minute: most listings share a few patterns.
+    `pattern`: the (freq, byday, opens_at, closes_at, valid_from, valid_to) of each row."""
+    key = (pattern, now.replace(second=0, microsecond=0), tz)
     found = _HOURS.get(key)
     if found is None:
         if len(_HOURS) > 5000:
@@ -344,29 +334,61 @@ def _hours_status(schedules: list[dict], now: datetime, tz: str) -> dict:
     return {**found, "next": dict(found["next"])}
 
 
+def _address_text(row: tuple) -> str:
+    """store.address_with_text's "text" of a child address row: its non-empty parts (address_1,
+    address_2, city, state_province, postal_code) joined by commas."""
+    return ", ".join(p.strip() for p in row[9:14] if p and str(p).strip())
+
+
 def _with_card_details(db: Database, services: list[dict], now: datetime, tz: str) -> list[dict]:
-    """Phones, hours, languages, address, categories of a page of services: one query."""
+    """Phones, hours, languages, address, categories of a page of services: one query.
+
+    The rows become the cards' dicts here, in one pass (a page has a few hundred)."""
     if not services:
         return []
     ids = [s["id"] for s in services]
     marks = placeholders(ids)
-    children: dict[int, dict[str, list]] = {kind: {} for kind in range(5)}
-    for kind, _s1, _s2, *values in db.conn.execute(_children_sql(marks), ids * 5):
-        children[kind].setdefault(values[0], []).append(values)
+    phones: dict = {}
+    schedules: dict = {}
+    patterns: dict = {}
+    languages: dict = {}
+    seen_languages: dict = {}
+    addresses: dict = {}
+    categories: dict = {}
+    for row in db.conn.execute(_children_sql(marks), ids * 5):
+        kind, sid = row[0], row[3]
+        if kind == _PHONE:
+            phones.setdefault(sid, []).append(dict(zip(_PHONE_KEYS, row[3:8], strict=True)))
+        elif kind == _SCHEDULE:
+            schedules.setdefault(sid, []).append(dict(zip(_SCHEDULE_KEYS, row[3:11], strict=True)))
+            patterns.setdefault(sid, []).append(row[4:10])
+        elif kind == _LANGUAGE:
+            # store.language_names: each language once, by code (else name), in name order.
+            name, code = row[4], row[5]
+            key = (code or name or "").lower()
+            seen = seen_languages.setdefault(sid, set())
+            if key and key not in seen:
+                seen.add(key)
+                languages.setdefault(sid, []).append({"code": (code or "").lower(),
+                                                      "name": name or ""})
+        elif kind == _ADDRESS:
+            # Search results never carry a confidential location (a shelter's street address).
+            if not row[8]:
+                address = dict(zip(_ADDRESS_KEYS, row[3:16], strict=True))
+                address["text"] = _address_text(row)
+                addresses.setdefault(sid, []).append(address)
+        else:
+            categories.setdefault(sid, []).append(row[4])
     today = local_now(now, tz).date()
     for service in services:
         sid = service["id"]
-        service["phones"] = [_as_dict(_PHONE_KEYS, v) for v in children[_PHONE].get(sid, ())]
-        service["schedules"] = [_as_dict(_SCHEDULE_KEYS, v)
-                                for v in children[_SCHEDULE].get(sid, ())]
-        service["hours"] = _hours_status(service["schedules"], now, tz)
-        service["languages"] = language_names(
-            [_as_dict(_LANGUAGE_KEYS, v) for v in children[_LANGUAGE].get(sid, ())])
-        # Search results never carry a confidential location (a shelter's street address).
-        service["addresses"] = [address_with_text(_as_dict(_ADDRESS_KEYS, v))
-                                for v in children[_ADDRESS].get(sid, ()) if not v[5]]
-        service["address"] = next((a for a in service["addresses"] if a["text"]), None)
-        service["categories"] = [v[1] for v in children[_CATEGORY].get(sid, ())]
+        service["phones"] = phones.get(sid, [])
+        service["schedules"] = rows = schedules.get(sid, [])
+        service["hours"] = _hours_status(tuple(patterns.get(sid, ())), rows, now, tz)
+        service["languages"] = languages.get(sid, [])
+        service["addresses"] = found = addresses.get(sid, [])
+        service["address"] = next((a for a in found if a["text"]), None)
+        service["categories"] = categories.get(sid, [])
         service["populations"] = json_list(service.get("populations"))
         service.update(verification(service.get("assured_date"), today))
     return services
