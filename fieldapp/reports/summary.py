@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from fieldapp import police
 from fieldapp.reports import period as periods
 from fieldapp.reports import store, tables
-from fieldapp.reports.suppression import COUNT, Cell, change, count, rate
+from fieldapp.reports.suppression import COUNT, Cell, change, count, distinct_count, rate
 
 # The board's populations (issue 21) and the codes of fieldapp/contacts/vocab.py they are.
 POPULATIONS = [
@@ -80,11 +80,12 @@ def period_queries(filters: store.Filters, period) -> dict:
     return {
         # As in the full report: the total is a sum of the grid, suppressed across reports
         # (no kinds needed: the month × police service × team grid is enough and cheaper).
-        "mental_health": lambda d: store.mental_health(d, filters),
+        "mental_health": lambda d: store.mental_health(d, filters, months),
         "grid": lambda d: store.contact_grid(d, filters, months, by_kind=False),
         "populations": lambda d: store.populations(d, filters, populations),
-        "referred": lambda d: store.referred_by_population(d, filters, codes),
-        "referrals": lambda d: store.referrals(d, filters),
+        "population_cells": lambda d: store.population_cells(d, filters, months),
+        "referred": lambda d: store.referred_by_population(d, filters, codes, months),
+        "referrals": lambda d: store.referrals(d, filters, months),
     }
 
 
@@ -93,15 +94,18 @@ def period_cells(data: dict, config: dict) -> dict[str, Cell]:
     period shows them."""
     cells = {"contacts": tables.contacts_total(data["grid"])}
     # Only the population table of the people section is used: no need for its people query.
-    people = tables.people_section({"unique_people": 0, "repeat_people": 0,
-                                    "populations": data["populations"]},
+    people = tables.people_section({"unique_people": 0, "repeat_people": 0, "cells": [],
+                                    "populations": data["populations"],
+                                    "population_cells": data["population_cells"]},
                                    int(config.get("REPEAT_CONTACTS", 2)),
                                    int(config.get("REPEAT_DAYS", 60)))
     by_population = {row[0].key: row for row in people.tables[1].rows}
     for code, _label in POPULATIONS:
         row = by_population.get(code)
         cells[f"people_contacted_{code}"] = row[2] if row else count(0)
-        cells[f"people_referred_{code}"] = count(data["referred"][code]["people"])
+        referred = data["referred"][code]
+        cells[f"people_referred_{code}"] = distinct_count(
+            referred["people"], tables.cell_grid(referred["cells"], "people").values())
     total = tables.referrals_section(data["referrals"]).tables[0].rows[-1]
     cells.update({"referrals_made": total[_MADE], "referrals_accepted": total[_ACCEPTED],
                   "referrals_connected": total[_CONNECTED],
@@ -213,8 +217,8 @@ def build(db, filters: store.Filters, period, config: dict, open_db=None) -> Sum
         queries.update({(i, name): query for name, query in period_queries(each, p).items()})
     window_days = int(config.get("REPEAT_CALL_WINDOW_DAYS", store.WINDOW_DAYS))
     caller_calls = int(config.get("REPEAT_CALLER_CALLS", store.REPEAT_CALLER_CALLS))
-    queries[("repeat", "repeat_calls")] = lambda d: store.repeat_calls(d, filters, window_days,
-                                                                       caller_calls)
+    queries[("repeat", "repeat_calls")] = lambda d: store.repeat_calls(
+        d, filters, window_days, caller_calls, period.months())
     results = tables.run_queries(queries, db, open_db)
     cells = [period_cells({name: result for (i, name), result in results.items() if i == n},
                           config) for n in range(len(chosen))]
