@@ -262,5 +262,6 @@ def test_summary_repeat_calls_are_the_full_reports(coordinator):
 
 def test_summary_partnerships_are_the_registers_totals(coordinator):
     html = coordinator.get("/reports/summary?quarter=2026-Q1").get_data(as_text=True)
-    assert ("Partnered by HRP: 6; Partnered by RCMP: &lt;5; Partnered by all police services "
-            "(overlaps): &lt;5.") in html
+    # The register at the end of 2026-Q1, public directory data: not suppressed.
+    assert ("Partnered by HRP: 7; Partnered by RCMP: 4; Partnered by all police services "
+            "(overlaps): 3; Overlaps resolved in the period: 0.") in html

@@ -110,8 +110,12 @@ def _sum_cells(cells: list[dict], keys) -> dict:
     return {key: sum(row[key] or 0 for row in cells) for key in keys}
 
 
-def table_exists(db: Database, name: str) -> bool:
-    return db[name].exists()
+def table_exists(db: Database, *names: str) -> bool:
+    """Whether every table of `names` exists (one look at the schema)."""
+    marks = ", ".join("?" for _ in names)
+    return len(names) == db.execute(
+        f"select count(*) from sqlite_master where type = 'table' and name in ({marks})",
+        list(names)).fetchone()[0]
 
 
 def teams(db: Database) -> list[str]:
@@ -640,28 +644,71 @@ def repeat_calls(db: Database, f: Filters, window_days: int = WINDOW_DAYS,
 # --- 6 Partnerships --------------------------------------------------------------------------
 
 
-def partnerships(db: Database, police_services: list[str]) -> dict | None:
-    """Active services partnered by each police service, per category; overlaps (partnered by
-    every police service) and gaps (a category with services but none partnered by one police
-    service).  None when the directory's register is not there."""
-    if not all(table_exists(db, t) for t in ("service", "service_category",
-                                             "service_partnership")):
+def _register_at(at: str | None) -> tuple[str, str]:
+    """(CTE, params) of the partnership register as it was at `at` (UTC ISO; None: today's):
+    `sp` the partnerships of that moment (report_partnership_history), `live` the services
+    then in the directory (created before, not yet archived)."""
+    if at is None:
+        return ("sp as (select service_id, police_service from service_partnership), "
+                "live as (select s.id from service s where s.archived_at is null)"), ""
+    return ("""sp as (select distinct service_id, police_service
+                      from report_partnership_history h
+                      where h.added_at < :at and (h.removed_at is null or h.removed_at >= :at)),
+               live as (select s.id from service s
+                        where (s.archived_at is null or s.archived_at >= :at)
+                          and (s.created_at is null or s.created_at = ''
+                               or s.created_at < :at))"""), at
+
+
+def partnerships(db: Database, police_services: list[str], at: str | None = None,
+                 with_names: bool = True) -> dict | None:
+    """Services of the directory partnered by each police service, per category, as the
+    register was at `at` (the end of the period, UTC ISO; None: today's): overlaps
+    (partnered by every police service, listed by name in `overlapping`) and gaps (a category
+    with services but none partnered by one police service).  Public directory data: not
+    suppressed.  None when the directory's register is not there."""
+    if not table_exists(db, "service", "service_category", "service_partnership",
+                        "report_partnership_history"):
         return None
+    cte, moment = _register_at(at)
     params = {f"ps{i}": code for i, code in enumerate(police_services)}
-    per_ps = ", ".join(
-        f"""sum(exists(select 1 from service_partnership sp where sp.service_id = s.id
-                       and sp.police_service = :ps{i})) as ps{i}"""
-        for i in range(len(police_services)))
-    all_ps = " and ".join(
-        f"""exists(select 1 from service_partnership sp where sp.service_id = s.id
-                   and sp.police_service = :ps{i})""" for i in range(len(police_services)))
-    select = f"count(*) as services, {per_ps}, sum({all_ps}) as overlap"
-    categories = list(db.query(f"""
-        select sc.category, {select}
-        from service_category sc join service s on s.id = sc.service_id
-        where s.archived_at is null group by sc.category order by sc.category""", params))
-    total = _one(db, f"select {select} from service s where s.archived_at is null", params)
-    return {"categories": categories, "total": total}
+    params["at"] = moment
+    flags = "".join(f", exists(select 1 from sp where sp.service_id = s.id "
+                    f"and sp.police_service = :ps{i}) as ps{i}"
+                    for i in range(len(police_services)))
+    # One row per service and category (services are hundreds): added up here.
+    rows = list(db.query(f"""
+        with {cte}
+        select s.id, sc.category {flags}
+        from service s left join service_category sc on sc.service_id = s.id
+        where s.id in (select id from live)""", params))
+    keys = [f"ps{i}" for i in range(len(police_services))]
+
+    def empty():
+        return {"services": 0, **dict.fromkeys(keys, 0), "overlap": 0}
+
+    by_category: dict = {}
+    services: dict = {}
+    for row in rows:
+        partnered = [bool(row[k]) for k in keys]
+        services[row["id"]] = partnered
+        if row["category"] is not None:
+            figures = by_category.setdefault(row["category"], empty())
+            figures["services"] += 1
+            for key, flag in zip(keys, partnered, strict=True):
+                figures[key] += flag
+            figures["overlap"] += bool(keys) and all(partnered)
+    total = empty()
+    for partnered in services.values():
+        total["services"] += 1
+        for key, flag in zip(keys, partnered, strict=True):
+            total[key] += flag
+        total["overlap"] += bool(keys) and all(partnered)
+    ids = sorted(i for i, partnered in services.items() if keys and all(partnered))
+    names = service_names(db, ids) if with_names else {}
+    return {"categories": [{"category": c, **f} for c, f in sorted(by_category.items())],
+            "total": total, "overlapping_ids": set(ids),
+            "overlapping": sorted((names.get(i, i) for i in ids), key=str.casefold)}
 
 
 def set_joint_police_health(db: Database, service_id: str, joint: bool = True) -> bool:

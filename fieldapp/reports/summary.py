@@ -59,7 +59,7 @@ class Summary:
     periods: tuple  # this period, the previous period, a year before
     groups: list[Group]
     findings: list[str]
-    partnerships: list[tuple[str, Cell]] | None  # (label, count), the directory today
+    partnerships: list[tuple[str, Cell]] | None  # (label, count), the period's directory
     repeat_calls: list[tuple[str, Cell]] = field(default_factory=list)  # this period only
     repeat_callers: list[tuple[str, Cell]] = field(default_factory=list)  # people, not calls
 
@@ -191,19 +191,26 @@ def _measure_name(measure: Measure, groups: list[Group]) -> str:
     return measure.label.lower()
 
 
-def partnership_cells(db, police_services: dict) -> list[tuple[str, Cell]] | None:
-    """(label, count) of the active services each police service partners with, and of those
-    every police service partners with (the overlaps), as the full report's register shows
-    them; None without the directory's register."""
-    data = store.partnerships(db, list(police_services))
+def partnership_cells(db, police_services: dict, filters: store.Filters | None = None
+                      ) -> list[tuple[str, Cell]] | None:
+    """(label, count) of the services each police service partnered with at the end of the
+    period, of those every police service partnered with (the overlaps), and the overlaps
+    resolved in the period, as the full report's register shows them (the directory as it
+    was then; today's without `filters`); None without the directory's register."""
+    codes = list(police_services)
+    data = store.partnerships(db, codes, filters.end if filters else None)
     if data is None:
         return None
-    total = tables.partnerships_section(data, police_services).tables[0].rows[-1]
-    codes = list(police_services)
+    before = (store.partnerships(db, codes, filters.start, with_names=False) if filters
+              else None)
+    section = tables.partnerships_section(data, police_services, before)
+    total = section.tables[0].rows[-1]
+    overlaps = {row[0].key: row[1] for row in section.tables[1].rows}
     items = [(_("Partnered by %(police_service)s",
                 police_service=police.abbreviation(police_services, code)), total[2 + i])
              for i, code in enumerate(codes)]
     items.append((_("Partnered by all police services (overlaps)"), total[2 + len(codes)]))
+    items.append((_("Overlaps resolved in the period"), overlaps["resolved"]))
     return items
 
 
@@ -224,7 +231,7 @@ def build(db, filters: store.Filters, period, config: dict, open_db=None) -> Sum
                           config) for n in range(len(chosen))]
     groups = _groups(cells)
     return Summary(chosen, groups, findings(groups),
-                   partnership_cells(db, config["POLICE_SERVICES"]),
+                   partnership_cells(db, config["POLICE_SERVICES"], filters),
                    *repeat_call_cells(results[("repeat", "repeat_calls")], window_days,
                                       caller_calls))
 

@@ -79,6 +79,13 @@ def count(n: int | None) -> Cell:
     return Cell(n, formats.count(n))
 
 
+def public(n: int | None) -> Cell:
+    """A count of public directory data (services and their partnerships, not people or
+    events): shown as it is, never suppressed."""
+    n = int(n or 0)
+    return Cell(n, formats.count(n))
+
+
 def derived_withheld(unit: str) -> Cell:
     """A rate, median or change that would reveal (or rests on) a hidden count."""
     return Cell(None, DERIVED_WITHHELD, True, unit)

@@ -26,6 +26,7 @@ from fieldapp.reports.suppression import (
     distinct_count,
     grid_count,
     protect,
+    public,
     publication_order,
     rate,
     sensitive_cells,
@@ -525,11 +526,17 @@ def repeat_calls_section(data: dict, window_days: int,
     return section
 
 
-def partnerships_section(data: dict | None, police_services: dict) -> Section:
+def partnerships_section(data: dict | None, police_services: dict,
+                         before: dict | None = None) -> Section:
+    """The partnership register as it was at the end of the period (`data`), and at its
+    start (`before`: for the overlaps resolved and added in the period).  Public directory
+    data: counts are shown as they are."""
     section = Section("partnerships", _("6. Partnerships"), _(
-        "Active directory services that each police service has a partnership with, by "
-        "category of service. Partnered by all means every police service partners with it; "
-        "a gap is a category where a police service has no partnered service."))
+        "Directory services that each police service had a partnership with at the end of "
+        "the period, by category of service (the directory as it was then, from its history, "
+        "not as it is today). Partnered by all means every police service partners with it: "
+        "an overlap; a gap is a category where a police service has no partnered service. "
+        "Public directory data: these counts are not suppressed."))
     if data is None:
         section.notes = [_("The directory's partnership register is not available yet.")]
         return section
@@ -541,22 +548,37 @@ def partnerships_section(data: dict | None, police_services: dict) -> Section:
     rows = []
     for r in data["categories"]:
         gaps = [label for i, label in enumerate(labels) if not r[f"ps{i}"]]
-        rows.append([text(category_label(r["category"]), r["category"]), count(r["services"])]
-                    + [count(r[f"ps{i}"]) for i in range(len(codes))]
-                    + [count(r["overlap"]), text(", ".join(gaps) or "—")])
+        rows.append([text(category_label(r["category"]), r["category"]), public(r["services"])]
+                    + [public(r[f"ps{i}"]) for i in range(len(codes))]
+                    + [public(r["overlap"]), text(", ".join(gaps) or "—")])
     t = data["total"]
-    rows.append([text(_("All services"), ALL), count(t["services"])]
-                + [count(t[f"ps{i}"]) for i in range(len(codes))]
-                + [count(t["overlap"]), text("")])
+    rows.append([text(_("All services"), ALL), public(t["services"])]
+                + [public(t[f"ps{i}"]) for i in range(len(codes))]
+                + [public(t["overlap"]), text("")])
     table = Table("partnerships", _("Partnered services by category"), columns, rows,
                   column_keys=["category", "services"] + codes + ["partnered_by_all", "gaps"])
-    section.tables = [table]
+    section.tables = [table, overlaps_table(data, before)]
+    if data["overlapping"]:
+        section.notes.append(_("Services partnered by every police service at the end of the "
+                               "period: %(names)s.", names="; ".join(data["overlapping"])))
     per_category = Table(table.id, table.title, columns, rows[:-1])
     table.chart = _chart(
         per_category, _("Partnered services by category"),
         _("Horizontal bars: for each category, services partnered by each police service."),
         list(range(2, 2 + len(codes))))
     return section
+
+
+def overlaps_table(data: dict, before: dict | None) -> Table:
+    """Overlaps (services partnered by every police service) open at the end of the period,
+    resolved in it (an overlap at its start that no longer is) and new in it."""
+    now = data["overlapping_ids"]
+    then = before["overlapping_ids"] if before else now
+    return _measures("partnership_overlaps", _("Overlapping partnerships in the period"), [
+        ("open_at_end", _("Overlaps open at the end of the period"), public(len(now))),
+        ("resolved", _("Overlaps resolved in the period"), public(len(then - now))),
+        ("added", _("New overlaps in the period"), public(len(now - then))),
+    ])
 
 
 def data_quality_section(data: dict) -> Section:
@@ -588,6 +610,7 @@ SECTION_OF_TABLE = {
     "people_by_population": "people", "referrals_by_service": "referrals",
     "diversion": "diversion", "repeat_calls": "repeat-calls",
     "repeat_callers": "repeat-calls", "partnerships": "partnerships",
+    "partnership_overlaps": "partnerships",
     "data_quality": "data-quality",
 }
 
@@ -598,7 +621,8 @@ QUERIES_OF_SECTION = {
     "activity": ["cells"], "people": ["people", "people_cells", "populations",
                                       "population_cells"],
     "referrals": ["referrals"], "diversion": ["cells", "mental_health"],
-    "repeat-calls": ["repeat_calls"], "partnerships": ["partnerships"],
+    "repeat-calls": ["repeat_calls"],
+    "partnerships": ["partnerships", "partnerships_before"],
     "data-quality": ["cells", "quality"],
 }
 
@@ -661,7 +685,9 @@ def build(db, filters: store.Filters, period, config: dict, now_iso: str,
         "population_cells": lambda d: store.population_cells(d, filters, months),
         "people_cells": lambda d: store.people_cells(d, filters, months),
         "quality": lambda d: store.data_quality(d, filters, now_iso, today),
-        "partnerships": lambda d: store.partnerships(d, police_services),
+        "partnerships": lambda d: store.partnerships(d, police_services, filters.end),
+        "partnerships_before": lambda d: store.partnerships(d, police_services,
+                                                            filters.start, with_names=False),
     }
     data = run_queries({name: q for name, q in queries.items() if name in needed}, db, open_db)
     if "cells" in data:
@@ -680,7 +706,8 @@ def build(db, filters: store.Filters, period, config: dict, now_iso: str,
         "repeat-calls": lambda: repeat_calls_section(data["repeat_calls"], window_days,
                                                      caller_calls),
         "partnerships": lambda: partnerships_section(data["partnerships"],
-                                                     config["POLICE_SERVICES"]),
+                                                     config["POLICE_SERVICES"],
+                                                     data["partnerships_before"]),
         "data-quality": lambda: data_quality_section(
             {**data["quality"], "no_kind": kind_count(data["overview"], None),
              "no_outcome": contact_classes(data["overview"], "no_outcome"),
