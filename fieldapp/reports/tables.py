@@ -10,7 +10,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from fieldapp import police
+from fieldapp import formats, police
 from fieldapp.contacts import vocab
 from fieldapp.directory import categories
 from fieldapp.reports import charts, store
@@ -479,7 +479,8 @@ def repeat_calls_section(data: dict, window_days: int,
     ]
     if data["records_from"]:
         section.notes.append(_("Call records imported: %(start)s to %(end)s (UTC).",
-                               start=data["records_from"][:10], end=data["records_to"][:10]))
+                               start=formats.day(date.fromisoformat(data["records_from"][:10])),
+                               end=formats.day(date.fromisoformat(data["records_to"][:10]))))
     else:
         section.notes.append(_("No calls for service have been imported yet."))
     # The people first engaged in the period split into classes (not linked, no calls at
