@@ -18,7 +18,7 @@ from fieldapp.reports import bp, calls, calls_store, export, store, summary, tab
 from fieldapp.reports import period as periods
 from fieldapp.reports.forms import CallsUploadForm, KeyForm, KeyLinkForm, ReportFiltersForm
 from fieldapp.security import audit_event, role_required
-from fieldapp.views import render
+from fieldapp.views import is_htmx, render
 
 
 def _today():
@@ -90,6 +90,7 @@ def board():
     now = clock.now()
     return render("reports/board.html", "reports/_board.html", status=status,
                   title=_("Board report"), sections=sections, period=period,
+                  fragment_only=is_htmx(),
                   selection=selection, csv_args=csv_args, error=error, filters_form=form,
                   generated_at=format_datetime(now, "medium"), generated_iso=clock.iso(now),
                   period_label=_period_label(period),
