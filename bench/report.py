@@ -226,15 +226,19 @@ def section_cpu(app, path: str, runs: int) -> dict:
         year = period.parse({"start": "2025-01-01", "end": "2025-12-31"},
                             datetime(2026, 1, 15).date(), app.config["TIMEZONE"])
         f = store.Filters(year.start_utc, year.end_utc)
+        months = year.months()
         queries = {
             "people": lambda db: store.people(db, f),
-            "repeat_calls": lambda db: store.repeat_calls(db, f),
+            "people_cells": lambda db: store.people_cells(db, f, months),
+            "repeat_calls": lambda db: store.repeat_calls(db, f, months=months),
             # as the page: every activity figure from the grid's one scan
-            "contact_cells": lambda db: store.contact_cells(db, f, year.months()),
-            "mental_health": lambda db: store.mental_health(db, f),
-            "referrals": lambda db: store.referrals(db, f),
+            "contact_cells": lambda db: store.contact_cells(db, f, months),
+            "mental_health": lambda db: store.mental_health(db, f, months),
+            "referrals": lambda db: store.referrals(db, f, months),
             "populations": lambda db: store.populations(db, f, tables.known_populations()),
+            "population_cells": lambda db: store.population_cells(db, f, months),
             "data_quality": lambda db: store.data_quality(db, f, NOW, "2026-01-15"),
+            "partnerships": lambda db: store.partnerships(db, ["HRP", "RCMP"], f.end),
         }
         seconds = {}
         for name, query in queries.items():
@@ -256,13 +260,18 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=100000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--measure", help=argparse.SUPPRESS)
+    parser.add_argument("--db", help="keep the built database at this path, and reuse it "
+                        "when it exists (to profile the same data again)")
     args = parser.parse_args()
     if args.measure:
         print(json.dumps(measure(args.measure, args.runs)))
         return
     with tempfile.TemporaryDirectory() as tmp:
-        path = str(Path(tmp) / "bench.db")
-        built = build(path, args.contacts, args.referrals, args.calls)
+        path = args.db or str(Path(tmp) / "bench.db")
+        if args.db and Path(args.db).exists():
+            built = {"counts": "reused " + args.db, "seconds": 0}
+        else:
+            built = build(path, args.contacts, args.referrals, args.calls)
         build_rss = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         size_mb = round(Path(path).stat().st_size / 1e6, 1)
         child = subprocess.run([sys.executable, __file__, "--measure", path, "--runs",

@@ -9,7 +9,7 @@ from babel.messages.mofile import read_mo
 
 from fieldapp import formats, i18n_tools
 from tests.conftest import login, make_app
-from tests.support.reports import HRP_Q1, REPORT_NOW, load
+from tests.support.reports import REPORT_NOW, add_cases, load
 
 
 def test_two_catalogues_never_translate_one_msgid_differently():
@@ -114,15 +114,19 @@ def test_numbers_dates_and_quarters_follow_the_readers_language(app):
 def test_the_board_report_shows_french_numbers_and_dates(tmp_path):
     app = make_app(tmp_path, NOW=REPORT_NOW)
     load(app.config["DATABASE"])
+    # February 2026 with the diversion cases: no month × police service × team cell from 1
+    # to 4, so rates and hours are shown (the quarter's are withheld on the dataset, issue 21).
+    add_cases(app.config["DATABASE"])
+    february = "start=2026-02-01&end=2026-02-28&police_service=HRP"
     coordinator = app.test_client()
     login(coordinator, "coordinator")
-    english = coordinator.get(f"/reports/?{HRP_Q1}").get_data(as_text=True)
-    csv_english = coordinator.get(f"/reports/board.csv?{HRP_Q1}").get_data(as_text=True)
+    english = coordinator.get(f"/reports/?{february}").get_data(as_text=True)
+    csv_english = coordinator.get(f"/reports/board.csv?{february}").get_data(as_text=True)
     coordinator.post("/language", data={"language": "fr"})
-    french = coordinator.get(f"/reports/?{HRP_Q1}").get_data(as_text=True)
-    csv_french = coordinator.get(f"/reports/board.csv?{HRP_Q1}").get_data(as_text=True)
-    assert "January 1, 2026" in english and "Q1 2026" in english and ">2026-Q1<" not in english
-    assert "1er janvier 2026" in french and "T1 2026" in french and ">2026-Q1<" not in french
+    french = coordinator.get(f"/reports/?{february}").get_data(as_text=True)
+    csv_french = coordinator.get(f"/reports/board.csv?{february}").get_data(as_text=True)
+    assert "February 1, 2026" in english and "Q1 2026" in english and ">2026-Q1<" not in english
+    assert "1er février 2026" in french and "T1 2026" in french and ">2026-Q1<" not in french
     assert re.search(r">\d+\.\d%<", english) and not re.search(r">\d+,\d\u00a0%<", english)
     assert re.search(r">\d+,\d\u00a0%<", french) and not re.search(r">\d+\.\d%<", french)
     assert re.search(r">\d+,\d\u00a0h<", french) and re.search(r">\d+\.\d h<", english)

@@ -70,5 +70,23 @@ def test_multi_series_chart_has_a_legend_and_empty_chart_is_valid():
 def test_long_labels_are_shortened_in_the_chart_only():
     label = "Harbourside Mobile Crisis Team (demo) — Mobile crisis response"
     svg = charts.bar_chart("c5", "t", "d", ["n"], [(label, [count(5)])])
-    assert label not in svg
-    assert label[: charts.LABEL_CHARS - 1].rstrip() + "…" in svg
+    drawn = re.findall(r'class="chart-label"[^>]*>([^<]*)<', svg)
+    assert [label[: charts.LABEL_CHARS - 1].rstrip() + "…"] == drawn
+    # Issue 19: the full label is the row's tooltip.
+    assert f"<title>{label} — n: 5</title>" in svg
+
+
+def test_labels_that_would_be_cut_the_same_are_drawn_whole():
+    """Issue 19: two partners' services must never share a cut label."""
+    one = "Harbourside Mobile Crisis Team (demo) — Mobile crisis response, east"
+    two = "Harbourside Mobile Crisis Team (demo) — Mobile crisis response, west"
+    other = "A short one"
+    svg = charts.bar_chart("c6", "t", "d", ["n"], [(one, [count(5)]), (two, [count(6)]),
+                                                   (other, [count(7)])])
+    drawn = re.findall(r'class="chart-label"[^>]*>([^<]*)<', svg)
+    assert "…" not in "".join(drawn)
+    assert ["Harbourside Mobile Crisis Team (demo) —", "Mobile crisis response, east",
+            "Harbourside Mobile Crisis Team (demo) —", "Mobile crisis response, west",
+            other] == drawn
+    rows = [[line for line in group] for group in charts.label_lines([one, two, other])]
+    assert len({" ".join(r) for r in rows}) == 3

@@ -16,6 +16,8 @@ and <desc> referenced by aria-labelledby, and the page shows the same numbers in
 next to it.
 """
 
+import textwrap
+
 from markupsafe import Markup, escape
 
 from fieldapp.reports.suppression import Cell
@@ -35,6 +37,25 @@ def _scale(rows: list[tuple[str, list[Cell]]]) -> float:
     return (WIDTH - VALUE_ROOM) / longest if longest > 0 else 0.0
 
 
+def shortened(label: str) -> str:
+    """A label cut to LABEL_CHARS with "…" (the table and the tooltip have it whole)."""
+    if len(label) <= LABEL_CHARS:
+        return label
+    return label[: LABEL_CHARS - 1].rstrip() + "…"
+
+
+def label_lines(labels: list[str]) -> list[list[str]]:
+    """The lines each label is drawn on: shortened to one line, unless two labels would then
+    read the same (issue 19: "Harbourside Mobile Crisis Team (demo) — …" for two of its
+    services), in which case those are drawn whole over as many lines as they need."""
+    cut = [shortened(label) for label in labels]
+    seen: dict[str, int] = {}
+    for text in cut:
+        seen[text] = seen.get(text, 0) + 1
+    return [textwrap.wrap(label, LABEL_CHARS) or [""] if seen[text] > 1 and text != label
+            else [text] for label, text in zip(labels, cut, strict=True)]
+
+
 def bar_chart(chart_id: str, title: str, desc: str, series: list[str],
               rows: list[tuple[str, list[Cell]]]) -> Markup:
     """A horizontal bar chart: `rows` are (category label, one Cell per series)."""
@@ -51,11 +72,15 @@ def bar_chart(chart_id: str, title: str, desc: str, series: list[str],
                 f'<text class="chart-legend" x="{x + 16}" y="{y + 13}">{escape(name)}</text>')
             x += 28 + 8 * len(name)
         y += LEGEND_HEIGHT
-    for label, cells in rows:
-        if len(label) > LABEL_CHARS:
-            label = label[: LABEL_CHARS - 1].rstrip() + "…"
-        y += LABEL_HEIGHT
-        parts.append(f'<text class="chart-label" x="0" y="{y - 5}">{escape(label)}</text>')
+    for (label, cells), lines in zip(rows, label_lines([label for label, _ in rows]),
+                                     strict=True):
+        # The full label and the row's values as the row's tooltip (the table has them too).
+        values = ", ".join(f"{name}: {cell.text}" for name, cell in zip(series, cells,
+                                                                         strict=False))
+        parts.append(f'<g class="chart-row"><title>{escape(label)} — {escape(values)}</title>')
+        for line in lines:
+            y += LABEL_HEIGHT
+            parts.append(f'<text class="chart-label" x="0" y="{y - 5}">{escape(line)}</text>')
         for i, cell in enumerate(cells):
             length = round(cell.chart_value * scale, 1)
             css = f"chart-bar chart-s{i % MAX_SERIES_CLASSES}"
@@ -69,6 +94,7 @@ def bar_chart(chart_id: str, title: str, desc: str, series: list[str],
             parts.append(f'<text class="chart-value" x="{length + 4}" '
                          f'y="{y + BAR_HEIGHT - 5}">{escape(cell.text)}</text>')
             y += BAR_HEIGHT
+        parts.append("</g>")
         y += GAP
     height = max(y, 1)
     hatch = (f'<defs><pattern id="{chart_id}-hatch" width="6" height="6" '

@@ -167,3 +167,40 @@ def create_referral_contact_report_index(db: Database) -> None:
     db.execute("create index if not exists idx_referral_contact_report on referral "
                "(contact_id, accepted_at, service_id)")
     db.execute("drop index if exists idx_referral_contact")
+
+
+@migrations()
+def create_partnership_history(db: Database) -> None:
+    # The board report shows the partnership register as it was at the end of the period
+    # (issue 21), not today's.  The directory keeps only today's service_partnership rows, so
+    # this table keeps each partnership's life: added_at, removed_at (null while it lasts).
+    # Triggers on service_partnership write it in the same transaction as the directory's
+    # own write (the one write rule), whoever writes (the service form, the HSDS import, a
+    # merge of duplicates).  The time is the service's updated_at, which the directory stamps
+    # with the app's clock before it changes links; '' (since ever) when the service has
+    # none, and SQLite's clock for a removal whose service is gone.  Partnerships already
+    # there when the history starts count from the start.
+    db.execute("""
+        create table if not exists report_partnership_history (
+            service_id text not null, police_service text not null,
+            added_at text not null, removed_at text)""")
+    db.execute("create index if not exists idx_report_partnership_history on "
+               "report_partnership_history (service_id, police_service, removed_at)")
+    stamp = ("(select nullif(s.updated_at, '') from service s "
+             "where s.id = {row}.service_id)")
+    add = ("insert into report_partnership_history (service_id, police_service, added_at) "
+           f"values (new.service_id, new.police_service, coalesce({stamp.format(row='new')}, "
+           "''));")
+    remove = ("update report_partnership_history set removed_at = coalesce("
+              f"{stamp.format(row='old')}, strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')) "
+              "where service_id = old.service_id and police_service = old.police_service "
+              "and removed_at is null;")
+    triggers = {
+        "report_partnership_inserted": ("after insert on service_partnership", add),
+        "report_partnership_updated": ("after update on service_partnership", remove + add),
+        "report_partnership_deleted": ("after delete on service_partnership", remove),
+    }
+    for name, (event, body) in triggers.items():
+        db.execute(f"create trigger if not exists {name} {event} begin {body} end")
+    db.execute("insert into report_partnership_history (service_id, police_service, added_at) "
+               "select service_id, police_service, '' from service_partnership")

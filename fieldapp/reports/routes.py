@@ -2,7 +2,7 @@
 
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,7 +18,7 @@ from fieldapp.reports import bp, calls, calls_store, export, store, summary, tab
 from fieldapp.reports import period as periods
 from fieldapp.reports.forms import CallsUploadForm, KeyForm, KeyLinkForm, ReportFiltersForm
 from fieldapp.security import audit_event, role_required
-from fieldapp.views import render
+from fieldapp.views import is_htmx, render
 
 
 def _today():
@@ -90,6 +90,7 @@ def board():
     now = clock.now()
     return render("reports/board.html", "reports/_board.html", status=status,
                   title=_("Board report"), sections=sections, period=period,
+                  fragment_only=is_htmx(),
                   selection=selection, csv_args=csv_args, error=error, filters_form=form,
                   generated_at=format_datetime(now, "medium"), generated_iso=clock.iso(now),
                   period_label=_period_label(period),
@@ -217,10 +218,21 @@ def _calls_page(status=200, upload_form=None, **context):
     db = get_db()
     context.setdefault("link_form", KeyLinkForm(None, db=db,
                                                 police_service=current_user.police_service))
+    summary = calls_store.calls_summary(db, current_user.police_service)
+    # Dates in the reader's language ("1er octobre 2026"), never raw ISO (issue 22).
+    days = {"first": _iso_day(summary["first_call"]), "last": _iso_day(summary["last_call"])}
+    links = [{**link, "linked_day": _iso_day(link["linked_at"])}
+             for link in calls_store.key_links(db, current_user.police_service)]
     return render("reports/calls.html", status=status, title=_("Calls for service"),
                   upload_form=upload_form or CallsUploadForm(formdata=None),
-                  summary=calls_store.calls_summary(db, current_user.police_service),
-                  links=calls_store.key_links(db, current_user.police_service), **context)
+                  summary=summary, days=days, links=links, **context)
+
+
+def _iso_day(moment: str | None) -> str:
+    """The day of an ISO time stamp in the reader's language, or a dash."""
+    if not moment:
+        return "—"
+    return formats.day(date.fromisoformat(moment[:10]), "medium")
 
 
 @bp.get("/calls")

@@ -92,8 +92,30 @@ def _one(db: Database, sql: str, params: dict) -> dict:
     return next(db.query(sql, params))
 
 
-def table_exists(db: Database, name: str) -> bool:
-    return db[name].exists()
+def _month_case(months, column: str, params: dict) -> str:
+    """The index of the period's month that `column` (a UTC ISO time inside the period) falls
+    in, as SQL (binding the months' ends in `params`); 0 when no months are given (the whole
+    period as one cell)."""
+    if not months:
+        return "0"
+    branches = []
+    for i, (_label, _start, end) in enumerate(months):
+        params[f"ge{i}"] = end
+        branches.append(f"when {column} < :ge{i} then {i}")
+    return f"case {' '.join(branches)} end"
+
+
+def _sum_cells(cells: list[dict], keys) -> dict:
+    """The totals of `keys` over per-cell rows."""
+    return {key: sum(row[key] or 0 for row in cells) for key in keys}
+
+
+def table_exists(db: Database, *names: str) -> bool:
+    """Whether every table of `names` exists (one look at the schema)."""
+    marks = ", ".join("?" for _ in names)
+    return len(names) == db.execute(
+        f"select count(*) from sqlite_master where type = 'table' and name in ({marks})",
+        list(names)).fetchone()[0]
 
 
 def teams(db: Database) -> list[str]:
@@ -155,14 +177,24 @@ def contacts_overview(db: Database, f: Filters, months: list[tuple[str, str, str
     }
 
 
-def mental_health(db: Database, f: Filters) -> dict:
+MH_KEYS = ("mh_contacts", "mh_escalated", "mh_diverted", "mh_joint")
+
+
+def mental_health(db: Database, f: Filters, months=None) -> dict:
     """Mental-health contacts (the kind, or a mental-health population) and what happened:
     escalated, diverted, joint (see DIVERSION; they never overlap).  A pass of its own over
     the period's contacts, so that the population test is evaluated once per contact; the
     contacts naming the population are found in the period's range of the populations
-    mirror (report_contact_population), not among all contacts ever."""
-    return _one(db, f"""
-        select count(*) as mh_contacts,
+    mirror (report_contact_population), not among all contacts ever.
+
+    Counted per month × police service × team cell (`mh_cells`: rows with `m`, `ps`, `team`
+    and the counts), the grid the report suppresses them on (tables.diversion_cells); the
+    totals are the sums of the cells."""
+    params = {**f.params(), "escalated": ESCALATED_POLICE}
+    month = _month_case(months, "c.occurred_at", params)
+    cells = list(db.query(f"""
+        select {month} as m, c.police_service as ps, c.team as team,
+               count(*) as mh_contacts,
                count(*) filter (where c.outcome = :escalated) as mh_escalated,
                count(*) filter (where {DIVERTED}) as mh_diverted,
                count(*) filter (where {JOINT}) as mh_joint
@@ -170,8 +202,9 @@ def mental_health(db: Database, f: Filters) -> dict:
         where {_contacts_where(f)} and (c.kind = 'mental_health' or c.id in (
             select cp.contact_id from report_contact_population cp
             where cp.occurred_at >= :start and cp.occurred_at < :end
-              and cp.population = 'mental_health'))""",
-                {**f.params(), "escalated": ESCALATED_POLICE})
+              and cp.population = 'mental_health'))
+        group by 1, 2, 3""", params))
+    return {**_sum_cells(cells, MH_KEYS), "mh_cells": cells}
 
 
 def contacts_by_month(db: Database, f: Filters, months: list[tuple[str, str, str]]) -> list:
@@ -298,6 +331,37 @@ def people(db: Database, f: Filters, repeat_contacts: int = 2, repeat_days: int 
         """, params)
 
 
+def people_cells(db: Database, f: Filters, months=None) -> list[dict]:
+    """Different people (merged people once) met in each month × police service × team cell
+    of the period (rows with `m`, `ps`, `team`, `people`): the grid the people figures are
+    suppressed on (tables.people_section).  One range scan of the covering index."""
+    params = dict(f.params())
+    month = _month_case(months, "c.occurred_at", params)
+    return list(db.query(f"""
+        with {MERGED}
+        select {month} as m, c.police_service as ps, c.team as team,
+               count(distinct coalesce(p.merged_into_id, c.person_id)) as people
+        from contact c left join merged p on p.id = c.person_id
+        where {_contacts_where(f)} and c.person_id is not null
+        group by 1, 2, 3""", params))
+
+
+def population_cells(db: Database, f: Filters, months=None) -> list[dict]:
+    """Contacts and different people per month × police service × team × population cell
+    (rows with `m`, `ps`, `team`, `population`, `contacts`, `people`): the grid the
+    population figures are suppressed on."""
+    params = dict(f.params())
+    month = _month_case(months, "cp.occurred_at", params)
+    return list(db.query(f"""
+        with {MERGED}
+        select {month} as m, cp.police_service as ps, cp.team as team, cp.population,
+               count(*) as contacts,
+               count(distinct coalesce(p.merged_into_id, cp.person_id)) as people
+        from report_contact_population cp left join merged p on p.id = cp.person_id
+        where {_contacts_where(f, "cp")}
+        group by 1, 2, 3, 4""", params))
+
+
 def populations(db: Database, f: Filters, known: list[str] = ()) -> list[dict]:
     """Contacts and people per population, most contacts first, from one range scan of
     report_contact_population (each contact's populations with the contact's columns, kept by
@@ -326,9 +390,11 @@ def populations(db: Database, f: Filters, known: list[str] = ()) -> list[dict]:
     return sorted(rows, key=lambda r: (-r["contacts"], r["population"]))
 
 
-def referred_by_population(db: Database, f: Filters, codes: list[str]) -> dict:
-    """{population: {"referrals", "people"}}: referrals sent in the period from a contact naming
-    the population, and the different people (merged people once) those contacts name.  A
+def referred_by_population(db: Database, f: Filters, codes: list[str], months=None) -> dict:
+    """{population: {"referrals", "people", "cells"}}: referrals sent in the period from a
+    contact naming the population, and the different people (merged people once) those
+    contacts name; `cells` counts both per month × police service × team (the officer's)
+    cell, the grid they are suppressed on.  A
     referral has one contact and a contact names a population once (its primary key): each
     row is a different referral, counted without a DISTINCT sort."""
     codes = [code for code in dict.fromkeys(codes) if code]
@@ -346,8 +412,23 @@ def referred_by_population(db: Database, f: Filters, codes: list[str]) -> dict:
         where {_referrals_where(f)} and cp.population in ({marks})
         group by cp.population""", params)
     found = {row["population"]: row for row in rows}
-    return {code: {"referrals": found.get(code, {}).get("referrals", 0),
-                   "people": found.get(code, {}).get("people", 0)} for code in codes}
+    result = {code: {"referrals": found.get(code, {}).get("referrals", 0),
+                     "people": found.get(code, {}).get("people", 0)} for code in codes}
+    month = _month_case(months, "r.sent_at", params)
+    cells = list(db.query(f"""
+        with {MERGED}
+        select {month} as m, r.police_service as ps, u.team as team, cp.population,
+               count(*) as referrals,
+               count(distinct coalesce(m.merged_into_id, c.person_id)) as people
+        from referral r join contact c on c.id = r.contact_id and c.deleted_at is null
+        join contact_population cp on cp.contact_id = c.id
+        left join merged m on m.id = c.person_id
+        left join user u on u.id = r.officer_id
+        where {_referrals_where(f)} and cp.population in ({marks})
+        group by 1, 2, 3, 4""", params))
+    for code in codes:
+        result[code]["cells"] = [row for row in cells if row["population"] == code]
+    return result
 
 
 # --- 3 Referrals -----------------------------------------------------------------------------
@@ -357,11 +438,12 @@ REFERRAL_COUNTS = ("made", "received", "accepted", "connected", "connected_48h",
                    "declined_partner", "declined_person")
 
 
-def _referral_counts_sql(where: str) -> str:
+def _referral_counts_sql(where: str, month: str) -> str:
     partner = ", ".join(f"'{r}'" for r in PARTNER_DECLINE_REASONS)
     person = ", ".join(f"'{r}'" for r in PERSON_DECLINE_REASONS)
     return f"""
-        select r.service_id as g, count(*) as made,
+        select {month} as m, r.police_service as ps, u.team as team, r.service_id as g,
+          count(*) as made,
           count(*) filter (where coalesce(r.received_at, r.accepted_at, r.declined_at,
                                           r.attempted_at, r.connected_at) is not null)
               as received,
@@ -375,7 +457,8 @@ def _referral_counts_sql(where: str) -> str:
               as declined_partner,
           count(*) filter (where r.declined_at is not null and r.status_reason in ({person}))
               as declined_person
-        from referral r where {where} group by r.service_id"""
+        from referral r left join user u on u.id = r.officer_id
+        where {where} group by 1, 2, 3, 4"""
 
 
 def _hours_sql(where: str, column: str) -> str:
@@ -409,12 +492,20 @@ def _median(db: Database, where: str, column: str, n: int, params: dict) -> floa
                 params)["median"]
 
 
-def referrals(db: Database, f: Filters) -> dict:
+def referrals(db: Database, f: Filters, months=None) -> dict:
     """Per partner service and in total: made, received, accepted, connected, within 48 h,
-    declines by reason, and median hours sent -> accepted and sent -> connected."""
+    declines by reason, and median hours sent -> accepted and sent -> connected.  The counts
+    come from one grouped scan per month × police service × team (the officer's) × service
+    cell (`cells`), the grid the report suppresses them on."""
     where = _referrals_where(f)
-    params = f.params()
-    rows = {row["g"]: row for row in db.query(_referral_counts_sql(where), params)}
+    params = dict(f.params())
+    month = _month_case(months, "r.sent_at", params)
+    cells = list(db.query(_referral_counts_sql(where, month), params))
+    rows: dict = {}
+    for cell in cells:
+        row = rows.setdefault(cell["g"], {"g": cell["g"], **dict.fromkeys(REFERRAL_COUNTS, 0)})
+        for key in REFERRAL_COUNTS:
+            row[key] += cell[key]
     # Every count is a sum over referrals, so the total is the sum of the services' rows.
     total = {key: sum(row[key] for row in rows.values()) for key in REFERRAL_COUNTS}
     total["g"] = "*"
@@ -430,7 +521,7 @@ def referrals(db: Database, f: Filters) -> dict:
     services = sorted(rows.values(), key=lambda r: (-r["made"], names.get(r["g"], r["g"])))
     for row in services:
         row["service"] = names.get(row["g"], row["g"])
-    return {"services": services, "total": total}
+    return {"services": services, "total": total, "cells": cells}
 
 
 def service_names(db: Database, service_ids: list[str]) -> dict:
@@ -449,8 +540,13 @@ def service_names(db: Database, service_ids: list[str]) -> dict:
 # --- 5 Repeat-call effect --------------------------------------------------------------------
 
 
+REPEAT_CALL_KEYS = ("cohort", "linked", "compared", "early", "open", "calls_before",
+                    "calls_after", "people_before", "people_after", "callers_before",
+                    "callers_after")
+
+
 def repeat_calls(db: Database, f: Filters, window_days: int = WINDOW_DAYS,
-                 caller_calls: int = REPEAT_CALLER_CALLS) -> dict:
+                 caller_calls: int = REPEAT_CALLER_CALLS, months=None) -> dict:
     """Calls for service involving engaged people, 90 days before vs after first engagement,
     and the repeat callers among them: people compared with `caller_calls` or more calls in
     the window before (`callers_before`) and in the window after (`callers_after`).  A
@@ -465,6 +561,8 @@ def repeat_calls(db: Database, f: Filters, window_days: int = WINDOW_DAYS,
     or "after-window not yet over".
     """
     fmt = "'%Y-%m-%dT%H:%M:%S'"
+    params = {**f.params(), "callers": int(caller_calls)}
+    month = _month_case(months, "fc.first_at", params)
     ps_filter = " and fc.ps = :ps" if f.police_service else ""
     team_filter = " and fc.team = :team" if f.team else ""
     days = int(window_days)
@@ -485,7 +583,8 @@ def repeat_calls(db: Database, f: Filters, window_days: int = WINDOW_DAYS,
                from first_contacts r left join merged p on p.id = r.person_id
                group by coalesce(p.merged_into_id, r.person_id)),
         cohort as (
-            select fc.pid, strftime({fmt}, fc.first_at) as t0 from fc
+            select fc.pid, strftime({fmt}, fc.first_at) as t0, {month} as m, fc.ps, fc.team
+            from fc
             where 1 = 1 {ps_filter} {team_filter}
               and not exists (select 1 from contact e where e.person_id = fc.pid
                               and e.deleted_at is null and e.occurred_at < :start)
@@ -516,48 +615,100 @@ def repeat_calls(db: Database, f: Filters, window_days: int = WINDOW_DAYS,
             join calls_for_service f on f.person_key = k.person_key
                 and f.called_at >= strftime({fmt}, k.t0, '-{days} days')
                 and f.called_at < strftime({fmt}, k.t0, '+{days} days')
-            group by k.pid)
-        select (select count(*) from cohort) as cohort,
-               (select count(*) from classified) as linked,
-               (select count(*) from classified where cls = 'compared') as compared,
-               (select count(*) from classified where cls = 'early') as early,
-               (select count(*) from classified where cls = 'open') as open,
-               (select coalesce(sum(before_calls), 0) from counted) as calls_before,
-               (select coalesce(sum(after_calls), 0) from counted) as calls_after,
-               (select count(*) from counted where before_calls > 0) as people_before,
-               (select count(*) from counted where after_calls > 0) as people_after,
-               (select count(*) from counted where before_calls >= :callers) as callers_before,
-               (select count(*) from counted where after_calls >= :callers) as callers_after,
-               (select lo from bounds) as records_from,
-               (select hi from bounds) as records_to"""
-    return _one(db, sql, {**f.params(), "callers": int(caller_calls)})
+            group by k.pid),
+        cells as (
+            select co.m, co.ps, co.team, count(*) as cohort,
+                   count(cl.pid) as linked,
+                   count(*) filter (where cl.cls = 'compared') as compared,
+                   count(*) filter (where cl.cls = 'early') as early,
+                   count(*) filter (where cl.cls = 'open') as open,
+                   coalesce(sum(ct.before_calls), 0) as calls_before,
+                   coalesce(sum(ct.after_calls), 0) as calls_after,
+                   count(*) filter (where ct.before_calls > 0) as people_before,
+                   count(*) filter (where ct.after_calls > 0) as people_after,
+                   count(*) filter (where ct.before_calls >= :callers) as callers_before,
+                   count(*) filter (where ct.after_calls >= :callers) as callers_after
+            from cohort co left join classified cl on cl.pid = co.pid
+            left join counted ct on ct.pid = co.pid
+            group by 1, 2, 3)
+        select cells.*, (select lo from bounds) as records_from,
+               (select hi from bounds) as records_to
+        from (select 1) left join cells"""
+    rows = list(db.query(sql, params))
+    bounds = rows[0]
+    cells = [row for row in rows if row["m"] is not None]
+    return {**_sum_cells(cells, REPEAT_CALL_KEYS), "cells": cells,
+            "records_from": bounds["records_from"], "records_to": bounds["records_to"]}
 
 
 # --- 6 Partnerships --------------------------------------------------------------------------
 
 
-def partnerships(db: Database, police_services: list[str]) -> dict | None:
-    """Active services partnered by each police service, per category; overlaps (partnered by
-    every police service) and gaps (a category with services but none partnered by one police
-    service).  None when the directory's register is not there."""
-    if not all(table_exists(db, t) for t in ("service", "service_category",
-                                             "service_partnership")):
+def _register_at(at: str | None) -> tuple[str, str]:
+    """(CTE, params) of the partnership register as it was at `at` (UTC ISO; None: today's):
+    `sp` the partnerships of that moment (report_partnership_history), `live` the services
+    then in the directory (created before, not yet archived)."""
+    if at is None:
+        return ("sp as (select service_id, police_service from service_partnership), "
+                "live as (select s.id from service s where s.archived_at is null)"), ""
+    return ("""sp as (select distinct service_id, police_service
+                      from report_partnership_history h
+                      where h.added_at < :at and (h.removed_at is null or h.removed_at >= :at)),
+               live as (select s.id from service s
+                        where (s.archived_at is null or s.archived_at >= :at)
+                          and (s.created_at is null or s.created_at = ''
+                               or s.created_at < :at))"""), at
+
+
+def partnerships(db: Database, police_services: list[str], at: str | None = None,
+                 with_names: bool = True) -> dict | None:
+    """Services of the directory partnered by each police service, per category, as the
+    register was at `at` (the end of the period, UTC ISO; None: today's): overlaps
+    (partnered by every police service, listed by name in `overlapping`) and gaps (a category
+    with services but none partnered by one police service).  Public directory data: not
+    suppressed.  None when the directory's register is not there."""
+    if not table_exists(db, "service", "service_category", "service_partnership",
+                        "report_partnership_history"):
         return None
+    cte, moment = _register_at(at)
     params = {f"ps{i}": code for i, code in enumerate(police_services)}
-    per_ps = ", ".join(
-        f"""sum(exists(select 1 from service_partnership sp where sp.service_id = s.id
-                       and sp.police_service = :ps{i})) as ps{i}"""
-        for i in range(len(police_services)))
-    all_ps = " and ".join(
-        f"""exists(select 1 from service_partnership sp where sp.service_id = s.id
-                   and sp.police_service = :ps{i})""" for i in range(len(police_services)))
-    select = f"count(*) as services, {per_ps}, sum({all_ps}) as overlap"
-    categories = list(db.query(f"""
-        select sc.category, {select}
-        from service_category sc join service s on s.id = sc.service_id
-        where s.archived_at is null group by sc.category order by sc.category""", params))
-    total = _one(db, f"select {select} from service s where s.archived_at is null", params)
-    return {"categories": categories, "total": total}
+    params["at"] = moment
+    flags = "".join(f", exists(select 1 from sp where sp.service_id = s.id "
+                    f"and sp.police_service = :ps{i}) as ps{i}"
+                    for i in range(len(police_services)))
+    # One row per service and category (services are hundreds): added up here.
+    rows = list(db.query(f"""
+        with {cte}
+        select s.id, sc.category {flags}
+        from service s left join service_category sc on sc.service_id = s.id
+        where s.id in (select id from live)""", params))
+    keys = [f"ps{i}" for i in range(len(police_services))]
+
+    def empty():
+        return {"services": 0, **dict.fromkeys(keys, 0), "overlap": 0}
+
+    by_category: dict = {}
+    services: dict = {}
+    for row in rows:
+        partnered = [bool(row[k]) for k in keys]
+        services[row["id"]] = partnered
+        if row["category"] is not None:
+            figures = by_category.setdefault(row["category"], empty())
+            figures["services"] += 1
+            for key, flag in zip(keys, partnered, strict=True):
+                figures[key] += flag
+            figures["overlap"] += bool(keys) and all(partnered)
+    total = empty()
+    for partnered in services.values():
+        total["services"] += 1
+        for key, flag in zip(keys, partnered, strict=True):
+            total[key] += flag
+        total["overlap"] += bool(keys) and all(partnered)
+    ids = sorted(i for i, partnered in services.items() if keys and all(partnered))
+    names = service_names(db, ids) if with_names else {}
+    return {"categories": [{"category": c, **f} for c, f in sorted(by_category.items())],
+            "total": total, "overlapping_ids": set(ids),
+            "overlapping": sorted((names.get(i, i) for i in ids), key=str.casefold)}
 
 
 def set_joint_police_health(db: Database, service_id: str, joint: bool = True) -> bool:

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from fieldapp import police
 from fieldapp.reports import period as periods
 from fieldapp.reports import store, tables
-from fieldapp.reports.suppression import COUNT, Cell, change, count, rate
+from fieldapp.reports.suppression import COUNT, Cell, change, count, distinct_count, rate
 
 # The board's populations (issue 21) and the codes of fieldapp/contacts/vocab.py they are.
 POPULATIONS = [
@@ -59,7 +59,7 @@ class Summary:
     periods: tuple  # this period, the previous period, a year before
     groups: list[Group]
     findings: list[str]
-    partnerships: list[tuple[str, Cell]] | None  # (label, count), the directory today
+    partnerships: list[tuple[str, Cell]] | None  # (label, count), the period's directory
     repeat_calls: list[tuple[str, Cell]] = field(default_factory=list)  # this period only
     repeat_callers: list[tuple[str, Cell]] = field(default_factory=list)  # people, not calls
 
@@ -80,11 +80,12 @@ def period_queries(filters: store.Filters, period) -> dict:
     return {
         # As in the full report: the total is a sum of the grid, suppressed across reports
         # (no kinds needed: the month × police service × team grid is enough and cheaper).
-        "mental_health": lambda d: store.mental_health(d, filters),
+        "mental_health": lambda d: store.mental_health(d, filters, months),
         "grid": lambda d: store.contact_grid(d, filters, months, by_kind=False),
         "populations": lambda d: store.populations(d, filters, populations),
-        "referred": lambda d: store.referred_by_population(d, filters, codes),
-        "referrals": lambda d: store.referrals(d, filters),
+        "population_cells": lambda d: store.population_cells(d, filters, months),
+        "referred": lambda d: store.referred_by_population(d, filters, codes, months),
+        "referrals": lambda d: store.referrals(d, filters, months),
     }
 
 
@@ -93,15 +94,18 @@ def period_cells(data: dict, config: dict) -> dict[str, Cell]:
     period shows them."""
     cells = {"contacts": tables.contacts_total(data["grid"])}
     # Only the population table of the people section is used: no need for its people query.
-    people = tables.people_section({"unique_people": 0, "repeat_people": 0,
-                                    "populations": data["populations"]},
+    people = tables.people_section({"unique_people": 0, "repeat_people": 0, "cells": [],
+                                    "populations": data["populations"],
+                                    "population_cells": data["population_cells"]},
                                    int(config.get("REPEAT_CONTACTS", 2)),
                                    int(config.get("REPEAT_DAYS", 60)))
     by_population = {row[0].key: row for row in people.tables[1].rows}
     for code, _label in POPULATIONS:
         row = by_population.get(code)
         cells[f"people_contacted_{code}"] = row[2] if row else count(0)
-        cells[f"people_referred_{code}"] = count(data["referred"][code]["people"])
+        referred = data["referred"][code]
+        cells[f"people_referred_{code}"] = distinct_count(
+            referred["people"], tables.cell_grid(referred["cells"], "people").values())
     total = tables.referrals_section(data["referrals"]).tables[0].rows[-1]
     cells.update({"referrals_made": total[_MADE], "referrals_accepted": total[_ACCEPTED],
                   "referrals_connected": total[_CONNECTED],
@@ -187,19 +191,26 @@ def _measure_name(measure: Measure, groups: list[Group]) -> str:
     return measure.label.lower()
 
 
-def partnership_cells(db, police_services: dict) -> list[tuple[str, Cell]] | None:
-    """(label, count) of the active services each police service partners with, and of those
-    every police service partners with (the overlaps), as the full report's register shows
-    them; None without the directory's register."""
-    data = store.partnerships(db, list(police_services))
+def partnership_cells(db, police_services: dict, filters: store.Filters | None = None
+                      ) -> list[tuple[str, Cell]] | None:
+    """(label, count) of the services each police service partnered with at the end of the
+    period, of those every police service partnered with (the overlaps), and the overlaps
+    resolved in the period, as the full report's register shows them (the directory as it
+    was then; today's without `filters`); None without the directory's register."""
+    codes = list(police_services)
+    data = store.partnerships(db, codes, filters.end if filters else None)
     if data is None:
         return None
-    total = tables.partnerships_section(data, police_services).tables[0].rows[-1]
-    codes = list(police_services)
+    before = (store.partnerships(db, codes, filters.start, with_names=False) if filters
+              else None)
+    section = tables.partnerships_section(data, police_services, before)
+    total = section.tables[0].rows[-1]
+    overlaps = {row[0].key: row[1] for row in section.tables[1].rows}
     items = [(_("Partnered by %(police_service)s",
                 police_service=police.abbreviation(police_services, code)), total[2 + i])
              for i, code in enumerate(codes)]
     items.append((_("Partnered by all police services (overlaps)"), total[2 + len(codes)]))
+    items.append((_("Overlaps resolved in the period"), overlaps["resolved"]))
     return items
 
 
@@ -213,14 +224,14 @@ def build(db, filters: store.Filters, period, config: dict, open_db=None) -> Sum
         queries.update({(i, name): query for name, query in period_queries(each, p).items()})
     window_days = int(config.get("REPEAT_CALL_WINDOW_DAYS", store.WINDOW_DAYS))
     caller_calls = int(config.get("REPEAT_CALLER_CALLS", store.REPEAT_CALLER_CALLS))
-    queries[("repeat", "repeat_calls")] = lambda d: store.repeat_calls(d, filters, window_days,
-                                                                       caller_calls)
+    queries[("repeat", "repeat_calls")] = lambda d: store.repeat_calls(
+        d, filters, window_days, caller_calls, period.months())
     results = tables.run_queries(queries, db, open_db)
     cells = [period_cells({name: result for (i, name), result in results.items() if i == n},
                           config) for n in range(len(chosen))]
     groups = _groups(cells)
     return Summary(chosen, groups, findings(groups),
-                   partnership_cells(db, config["POLICE_SERVICES"]),
+                   partnership_cells(db, config["POLICE_SERVICES"], filters),
                    *repeat_call_cells(results[("repeat", "repeat_calls")], window_days,
                                       caller_calls))
 

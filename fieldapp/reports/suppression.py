@@ -79,6 +79,13 @@ def count(n: int | None) -> Cell:
     return Cell(n, formats.count(n))
 
 
+def public(n: int | None) -> Cell:
+    """A count of public directory data (services and their partnerships, not people or
+    events): shown as it is, never suppressed."""
+    n = int(n or 0)
+    return Cell(n, formats.count(n))
+
+
 def derived_withheld(unit: str) -> Cell:
     """A rate, median or change that would reveal (or rests on) a hidden count."""
     return Cell(None, DERIVED_WITHHELD, True, unit)
@@ -195,6 +202,39 @@ def dataset_count(cells: dict[tuple, int], sensitive: frozenset) -> Cell:
     if any(key in sensitive for key in cells):
         return withheld()
     return count(total)
+
+
+def distinct_count(n: int | None, cells) -> Cell:
+    """A count of different people over a view (`n`: not a sum, people met in two cells count
+    once), suppressed on the grid as `grid_count`: "<5" when from 1 to 4, withheld when one
+    of the cells it covers (`cells`: each cell's own count of different people) is from 1 to
+    4, else shown.  Every figure shown is then a function of cells of 5 or more only."""
+    n = int(n or 0)
+    if is_small(n):
+        return count(n)
+    if any(is_small(c) for c in cells):
+        return withheld()
+    return count(n)
+
+
+def covered_count(n: int | None, keys, sensitive: frozenset) -> Cell:
+    """A count (`n`, however computed) of a view covering the finest-grid cells `keys`: "<5"
+    when from 1 to 4, withheld when it covers a `sensitive` cell, else shown (as
+    `dataset_count`, for figures that are not plain sums, such as different people)."""
+    n = int(n or 0)
+    if is_small(n):
+        return count(n)
+    if any(key in sensitive for key in keys):
+        return withheld()
+    return count(n)
+
+
+def derived(cell: Cell, *bases: Cell) -> Cell:
+    """`cell` (a rate, a median, a change) unless a count it rests on (`bases`) is hidden: then
+    withheld ("–"), so that no derived figure gives a hidden count back."""
+    if cell.unit != COUNT and any(base.value is None and base.suppressed for base in bases):
+        return derived_withheld(cell.unit)
+    return cell
 
 
 def protect(parts: list[Cell], total: Cell, keep=()) -> tuple[list[Cell], Cell]:

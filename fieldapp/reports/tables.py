@@ -10,20 +10,23 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from fieldapp import police
+from fieldapp import formats, police
 from fieldapp.contacts import vocab
 from fieldapp.directory import categories
 from fieldapp.reports import charts, store
 from fieldapp.reports.suppression import (
-    PERCENT,
     WITHHELD,
     Cell,
     change,
     count,
+    covered_count,
     dataset_count,
+    derived,
     derived_withheld,
+    distinct_count,
     grid_count,
     protect,
+    public,
     publication_order,
     rate,
     sensitive_cells,
@@ -142,6 +145,42 @@ def month_blocks(grid: dict) -> dict[tuple, int]:
     return blocks
 
 
+def block(row: dict) -> tuple:
+    """The month × police service × team cell of a store row of cells."""
+    return (row["m"], row["ps"], row["team"])
+
+
+def cell_grid(rows: list[dict], value: str, category: str | None = None) -> dict:
+    """{(month, police service, team[, category]): n} of a store's per-cell rows (adding up
+    rows that share a key)."""
+    grid: dict = {}
+    for row in rows:
+        key = block(row) + ((row[category],) if category else ())
+        grid[key] = grid.get(key, 0) + int(row[value] or 0)
+    return grid
+
+
+def class_counts(rows: list[dict], classes: dict) -> dict[str, Cell]:
+    """Counts of classes that split a whole (`classes`: {name: function of a per-cell row
+    giving the cell's count}), each suppressed on the month × police service × team × class
+    grid with complementary cells (`sensitive_cells`), so that the whole (a `grid_count`)
+    less the classes shown never gives a hidden one, whatever views are put side by side."""
+    grid: dict = {}
+    for row in rows:
+        for name, of in classes.items():
+            key = block(row) + (name,)
+            grid[key] = grid.get(key, 0) + int(of(row) or 0)
+    sensitive = sensitive_cells(grid)
+    return {name: dataset_count({key: n for key, n in grid.items() if key[3] == name},
+                                sensitive) for name in classes}
+
+
+def block_count(rows: list[dict], value: str) -> Cell:
+    """A count published as the sum of per-cell rows' `value`, suppressed on the month ×
+    police service × team grid (`grid_count`)."""
+    return grid_count(cell_grid(rows, value).values())
+
+
 def contacts_total(grid: dict) -> Cell:
     """The period's contacts as every report shows them (`contact_counts`)."""
     return grid_count(month_blocks(grid).values())
@@ -172,8 +211,9 @@ def activity_section(data: dict) -> Section:
         ("contacts", _("Contacts"), contacts),
         ("school_engagements", _("School engagements"),
          _kind_count(kind_count(data, "school_visit"), kinds_withheld)),
-        ("group_contacts", _("Group contacts"), count(data["group_contacts"])),
-        ("group_headcount", _("People reached in groups (headcount)"), count(data["headcount"])),
+        ("group_contacts", _("Group contacts"), contact_classes(data, "group_contacts")),
+        ("group_headcount", _("People reached in groups (headcount)"),
+         block_count(data["cells"], "headcount")),
     ])
     by_kind = Table("activity_by_kind", _("Contacts by kind"), [_("Kind"), _("Contacts")],
                     publication_order([[text(vocab_label("kind", r["kind"]),
@@ -195,22 +235,41 @@ def activity_section(data: dict) -> Section:
     return section
 
 
+def population_rows(data: dict) -> list[list[Cell]]:
+    """[label, contacts, people] per population: contacts suppressed on the month × police
+    service × team × population grid with complementary cells, people on the same grid of
+    different people (`data["population_cells"]`: store.population_cells)."""
+    cells = data["population_cells"]
+    contacts = cell_grid(cells, "contacts", "population")
+    people = cell_grid(cells, "people", "population")
+    contacts_sensitive, people_sensitive = sensitive_cells(contacts), sensitive_cells(people)
+    rows = []
+    for r in data["populations"]:
+        code = r["population"]
+        rows.append([text(vocab_label("population", code), code or NOT_RECORDED),
+                     dataset_count({k: n for k, n in contacts.items() if k[3] == code},
+                                   contacts_sensitive),
+                     covered_count(r["people"], [k for k in people if k[3] == code],
+                                   people_sensitive)])
+    return rows
+
+
 def people_section(data: dict, repeat_contacts: int, repeat_days: int) -> Section:
     section = Section("people", _("2. People"), _(
         "How many different people officers met, and how many came back: a repeat person had "
         "%(n)s or more contacts within %(days)s days, both in the period. People whose records "
         "were merged count once.", n=repeat_contacts, days=repeat_days))
+    # Different people are not sums: a figure of people is shown only when every month ×
+    # police service × team cell it covers has no people or 5 or more (distinct_count).
+    blocks = list(cell_grid(data["cells"], "people").values())
     summary = _measures("people_summary", _("People in the period"), [
-        ("unique_people", _("Unique people"), count(data["unique_people"])),
-        ("repeat_people", _("Repeat people"), count(data["repeat_people"])),
+        ("unique_people", _("Unique people"), distinct_count(data["unique_people"], blocks)),
+        ("repeat_people", _("Repeat people"), distinct_count(data["repeat_people"], blocks)),
     ])
     populations = Table(
         "people_by_population", _("Contacts and people by population"),
         [_("Population"), _("Contacts"), _("People")],
-        publication_order([[text(vocab_label("population", r["population"]),
-                                 r["population"] or NOT_RECORDED),
-                            count(r["contacts"]), count(r["people"])]
-                           for r in data["populations"]], 1),
+        publication_order(population_rows(data), 1),
         column_keys=["population", "contacts", "people"])
     section.tables = [summary, populations]
     summary.chart = _chart(summary, _("Unique and repeat people"),
@@ -228,14 +287,39 @@ REFERRAL_COLUMN_KEYS = [
     "declined_partner", "declined_person"]
 
 
-def _referral_row(key: str, label: str, r: dict) -> list[Cell]:
+# The referral counts suppressed on the month × police service × team × service grid.
+REFERRAL_GRID_COUNTS = ("made", "received", "accepted", "connected", "connected_48h",
+                        "declined_partner", "declined_person")
+
+
+def referral_counts(data: dict) -> tuple[dict, dict]:
+    """({service: {count key: Cell}}, {count key: Cell} of all services): each count is a sum
+    of the month × police service × team (the officer's) × service grid (`data["cells"]`),
+    suppressed on it with complementary cells (`sensitive_cells`, `dataset_count`), and the
+    total on the month × police service × team grid (`grid_count`): the same in every
+    report, so that no period, police service or team less another gives a hidden count."""
+    by_service: dict = {}
+    total = {}
+    for key in REFERRAL_GRID_COUNTS:
+        grid = cell_grid(data["cells"], key, "g")
+        sensitive = sensitive_cells(grid)
+        for service in {k[3] for k in grid}:
+            by_service.setdefault(service, {})[key] = dataset_count(
+                {k: n for k, n in grid.items() if k[3] == service}, sensitive)
+        total[key] = block_count(data["cells"], key)
+    return by_service, total
+
+
+def _referral_row(key: str, label: str, r: dict, counts: dict) -> list[Cell]:
+    made, connected = counts["made"], counts["connected"]
+    accepted = counts["accepted"]
     return [
-        text(label, key), count(r["made"]), count(r["received"]), count(r["accepted"]),
-        count(r["connected"]), rate(r["connected"], r["made"]),
-        statistic(r.get("accept_median"), r.get("accept_n"), " h"),
-        statistic(r.get("connect_median"), r.get("connect_n"), " h"),
-        rate(r["connected_48h"], r["made"]),
-        count(r["declined_partner"]), count(r["declined_person"]),
+        text(label, key), made, counts["received"], accepted, connected,
+        derived(rate(r["connected"], r["made"]), connected, made),
+        derived(statistic(r.get("accept_median"), r.get("accept_n"), " h"), accepted),
+        derived(statistic(r.get("connect_median"), r.get("connect_n"), " h"), connected),
+        derived(rate(r["connected_48h"], r["made"]), counts["connected_48h"], made),
+        counts["declined_partner"], counts["declined_person"],
     ]
 
 
@@ -250,9 +334,10 @@ def referrals_section(data: dict) -> Section:
                _("Connected ÷ made"), _("Median hours sent → accepted"),
                _("Median hours sent → connected"), _("Connected within 48 h"),
                _("Declined: partner reasons"), _("Declined: person's choice")]
-    rows = [_referral_row(r["g"] or NOT_RECORDED, r["service"] or _("Not recorded"), r)
-            for r in data["services"]]
-    rows.append(_referral_row(ALL, _("All services"), data["total"]))
+    by_service, total = referral_counts(data)
+    rows = [_referral_row(r["g"] or NOT_RECORDED, r["service"] or _("Not recorded"), r,
+                          by_service[r["g"]]) for r in data["services"]]
+    rows.append(_referral_row(ALL, _("All services"), data["total"], total))
     _protect_referrals(rows)
     rows[:-1] = publication_order(rows[:-1], 1)
     table = Table("referrals_by_service", _("Referrals by partner service"), columns, rows,
@@ -268,7 +353,7 @@ def referrals_section(data: dict) -> Section:
 
 # Count columns of a referral row, and the rates derived from each count column.
 REFERRAL_COUNTS = (1, 2, 3, 4, 9, 10)
-REFERRAL_RATES = {1: (5, 8), 4: (5,)}
+REFERRAL_RATES = {1: (5, 8), 3: (6,), 4: (5, 7)}
 
 
 def _protect_referrals(rows: list[list[Cell]]) -> None:
@@ -283,27 +368,54 @@ def _protect_referrals(rows: list[list[Cell]]) -> None:
             if row[column].text == WITHHELD:
                 for rate_column in rates:
                     if not row[rate_column].suppressed:
-                        row[rate_column] = derived_withheld(PERCENT)
+                        row[rate_column] = derived_withheld(row[rate_column].unit)
+
+
+def mental_health_counts(data: dict) -> dict[str, Cell]:
+    """The mental-health counts of `store.mental_health`: the contacts on the month × police
+    service × team grid (`grid_count`), and diverted, joint and escalated (which never
+    overlap) as classes of them (`class_counts`), the same in every report."""
+    cells = data["mh_cells"]
+    classes = class_counts(cells, {
+        "mh_diverted": lambda r: r["mh_diverted"], "mh_joint": lambda r: r["mh_joint"],
+        "mh_escalated": lambda r: r["mh_escalated"],
+        "other": lambda r: r["mh_contacts"] - r["mh_diverted"] - r["mh_joint"]
+        - r["mh_escalated"]})
+    return {"mh_contacts": block_count(cells, "mh_contacts"), **classes}
 
 
 def mental_health_items(data: dict) -> list[tuple[str, str, Cell]]:
     """(key, label, Cell) of the mental-health measures of `store.mental_health`: the
     diversion table's first rows, and the summary's."""
+    c = mental_health_counts(data)
+    contacts = c["mh_contacts"]
+
+    def share(key):
+        return derived(rate(data[key], data["mh_contacts"]), c[key], contacts)
+
     return [
-        ("mh_contacts", _("Mental-health-related contacts"), count(data["mh_contacts"])),
+        ("mh_contacts", _("Mental-health-related contacts"), contacts),
         ("mh_diverted", _("Diverted to non-police services (referral accepted, not escalated)"),
-         count(data["mh_diverted"])),
+         c["mh_diverted"]),
         ("mh_diverted_share", _("Share diverted to non-police services"),
-         rate(data["mh_diverted"], data["mh_contacts"])),
+         share("mh_diverted")),
         ("mh_joint",
          _("Handled with a joint police–health team (referral accepted, not escalated)"),
-         count(data["mh_joint"])),
+         c["mh_joint"]),
         ("mh_joint_share", _("Share handled with a joint police–health team"),
-         rate(data["mh_joint"], data["mh_contacts"])),
-        ("mh_escalated", _("Escalated to police enforcement"), count(data["mh_escalated"])),
+         share("mh_joint")),
+        ("mh_escalated", _("Escalated to police enforcement"), c["mh_escalated"]),
         ("mh_escalation_rate", _("Police-escalation rate (mental-health contacts)"),
-         rate(data["mh_escalated"], data["mh_contacts"])),
+         share("mh_escalated")),
     ]
+
+
+def contact_classes(data: dict, value: str) -> Cell:
+    """The period's contacts with a property (`value`: a per-cell count of store.contact_cells,
+    such as escalated or group contacts), as a class of the contacts (`class_counts`)."""
+    cells = data["cells"]
+    return class_counts(cells, {"yes": lambda r: r[value],
+                                "no": lambda r: r["n"] - r[value]})["yes"]
 
 
 def diversion_section(data: dict) -> Section:
@@ -317,13 +429,13 @@ def diversion_section(data: dict) -> Section:
         "not as diversion. The police-escalation rate is the share whose outcome was "
         "escalation to police enforcement."))
     contacts = contact_counts(data)[0]
+    escalated = contact_classes(data, "escalated")
     table = _measures("diversion", _("Mental-health contacts and diversion"), [
         *mental_health_items(data),
         ("contacts", _("All contacts"), contacts),
-        ("escalated", _("All contacts escalated to police enforcement"), count(data["escalated"])),
+        ("escalated", _("All contacts escalated to police enforcement"), escalated),
         ("escalation_rate", _("Police-escalation rate (all contacts)"),
-         derived_withheld(PERCENT) if contacts.text == WITHHELD
-         else rate(data["escalated"], data["contacts"])),
+         derived(rate(data["escalated"], data["contacts"]), escalated, contacts)),
     ])
     section.tables = [table]
     counts = Table(table.id, table.title, table.columns, [table.rows[i] for i in (0, 1, 3, 5)])
@@ -338,15 +450,17 @@ def diversion_section(data: dict) -> Section:
 def repeat_callers_table(data: dict, window_days: int, caller_calls: int) -> Table:
     """Repeat callers (people compared with `caller_calls` or more calls in a window) before
     and after first engagement: callers counted, not calls."""
+    before, after = (block_count(data["cells"], key)
+                     for key in ("callers_before", "callers_after"))
     return _measures("repeat_callers", _("Repeat callers before and after first engagement"), [
         ("callers_before",
          _("Repeat callers in the %(days)s days before (%(n)s or more calls)",
-           days=window_days, n=caller_calls), count(data["callers_before"])),
+           days=window_days, n=caller_calls), before),
         ("callers_after",
          _("Repeat callers in the %(days)s days after (%(n)s or more calls)",
-           days=window_days, n=caller_calls), count(data["callers_after"])),
+           days=window_days, n=caller_calls), after),
         ("callers_change", _("Change in repeat callers"),
-         change(data["callers_before"], data["callers_after"])),
+         derived(change(data["callers_before"], data["callers_after"]), before, after)),
     ])
 
 
@@ -365,27 +479,43 @@ def repeat_calls_section(data: dict, window_days: int,
     ]
     if data["records_from"]:
         section.notes.append(_("Call records imported: %(start)s to %(end)s (UTC).",
-                               start=data["records_from"][:10], end=data["records_to"][:10]))
+                               start=formats.day(date.fromisoformat(data["records_from"][:10])),
+                               end=formats.day(date.fromisoformat(data["records_to"][:10]))))
     else:
         section.notes.append(_("No calls for service have been imported yet."))
-    # Compared, early and open add up to the linked people.
+    # The people first engaged in the period split into classes (not linked, no calls at
+    # all, compared, early, open), each suppressed on the month × police service × team ×
+    # class grid (the month of first engagement); compared, early and open add up to the
+    # linked people, also protected in the table.
+    cells = data["cells"]
+    classes = class_counts(cells, {
+        "compared": lambda r: r["compared"], "early": lambda r: r["early"],
+        "open": lambda r: r["open"],
+        "no_calls": lambda r: r["linked"] - r["compared"] - r["early"] - r["open"],
+        "not_linked": lambda r: r["cohort"] - r["linked"]})
+    linked_grid = {block(r): r["linked"] for r in cells}
+    linked = grid_count(linked_grid.values())
+    if linked.value is not None and classes["no_calls"].value is None:
+        linked = withheld()  # linked less compared, early and open would give it
     (compared, early, still_open), linked = protect(
-        [count(data["compared"]), count(data["early"]), count(data["open"])],
-        count(data["linked"]))
+        [classes["compared"], classes["early"], classes["open"]], linked)
+    calls_before, calls_after, people_before, people_after = (
+        block_count(cells, key) for key in ("calls_before", "calls_after", "people_before",
+                                            "people_after"))
     table = _measures("repeat_calls", _("Calls before and after first engagement"), [
-        ("cohort", _("People first engaged in the period"), count(data["cohort"])),
+        ("cohort", _("People first engaged in the period"), block_count(cells, "cohort")),
         ("linked", _("… with a linked records-system key"), linked),
         ("compared", _("… compared (both windows within the call records)"), compared),
         ("not_compared_early",
          _("… not compared: before-window starts before the call records"), early),
         ("not_compared_open", _("… not compared: after-window not over yet"), still_open),
         ("calls_before", _("Calls in the %(days)s days before", days=window_days),
-         count(data["calls_before"])),
-        ("calls_after", _("Calls in the %(days)s days after", days=window_days),
-         count(data["calls_after"])),
-        ("calls_change", _("Change in calls"), change(data["calls_before"], data["calls_after"])),
-        ("people_with_call_before", _("People with a call before"), count(data["people_before"])),
-        ("people_with_call_after", _("People with a call after"), count(data["people_after"])),
+         calls_before),
+        ("calls_after", _("Calls in the %(days)s days after", days=window_days), calls_after),
+        ("calls_change", _("Change in calls"),
+         derived(change(data["calls_before"], data["calls_after"]), calls_before, calls_after)),
+        ("people_with_call_before", _("People with a call before"), people_before),
+        ("people_with_call_after", _("People with a call after"), people_after),
     ])
     section.tables = [table, repeat_callers_table(data, window_days, caller_calls)]
     chart_rows = Table(table.id, table.title, table.columns,
@@ -397,11 +527,17 @@ def repeat_calls_section(data: dict, window_days: int,
     return section
 
 
-def partnerships_section(data: dict | None, police_services: dict) -> Section:
+def partnerships_section(data: dict | None, police_services: dict,
+                         before: dict | None = None) -> Section:
+    """The partnership register as it was at the end of the period (`data`), and at its
+    start (`before`: for the overlaps resolved and added in the period).  Public directory
+    data: counts are shown as they are."""
     section = Section("partnerships", _("6. Partnerships"), _(
-        "Active directory services that each police service has a partnership with, by "
-        "category of service. Partnered by all means every police service partners with it; "
-        "a gap is a category where a police service has no partnered service."))
+        "Directory services that each police service had a partnership with at the end of "
+        "the period, by category of service (the directory as it was then, from its history, "
+        "not as it is today). Partnered by all means every police service partners with it: "
+        "an overlap; a gap is a category where a police service has no partnered service. "
+        "Public directory data: these counts are not suppressed."))
     if data is None:
         section.notes = [_("The directory's partnership register is not available yet.")]
         return section
@@ -413,22 +549,37 @@ def partnerships_section(data: dict | None, police_services: dict) -> Section:
     rows = []
     for r in data["categories"]:
         gaps = [label for i, label in enumerate(labels) if not r[f"ps{i}"]]
-        rows.append([text(category_label(r["category"]), r["category"]), count(r["services"])]
-                    + [count(r[f"ps{i}"]) for i in range(len(codes))]
-                    + [count(r["overlap"]), text(", ".join(gaps) or "—")])
+        rows.append([text(category_label(r["category"]), r["category"]), public(r["services"])]
+                    + [public(r[f"ps{i}"]) for i in range(len(codes))]
+                    + [public(r["overlap"]), text(", ".join(gaps) or "—")])
     t = data["total"]
-    rows.append([text(_("All services"), ALL), count(t["services"])]
-                + [count(t[f"ps{i}"]) for i in range(len(codes))]
-                + [count(t["overlap"]), text("")])
+    rows.append([text(_("All services"), ALL), public(t["services"])]
+                + [public(t[f"ps{i}"]) for i in range(len(codes))]
+                + [public(t["overlap"]), text("")])
     table = Table("partnerships", _("Partnered services by category"), columns, rows,
                   column_keys=["category", "services"] + codes + ["partnered_by_all", "gaps"])
-    section.tables = [table]
+    section.tables = [table, overlaps_table(data, before)]
+    if data["overlapping"]:
+        section.notes.append(_("Services partnered by every police service at the end of the "
+                               "period: %(names)s.", names="; ".join(data["overlapping"])))
     per_category = Table(table.id, table.title, columns, rows[:-1])
     table.chart = _chart(
         per_category, _("Partnered services by category"),
         _("Horizontal bars: for each category, services partnered by each police service."),
         list(range(2, 2 + len(codes))))
     return section
+
+
+def overlaps_table(data: dict, before: dict | None) -> Table:
+    """Overlaps (services partnered by every police service) open at the end of the period,
+    resolved in it (an overlap at its start that no longer is) and new in it."""
+    now = data["overlapping_ids"]
+    then = before["overlapping_ids"] if before else now
+    return _measures("partnership_overlaps", _("Overlapping partnerships in the period"), [
+        ("open_at_end", _("Overlaps open at the end of the period"), public(len(now))),
+        ("resolved", _("Overlaps resolved in the period"), public(len(then - now))),
+        ("added", _("New overlaps in the period"), public(len(now - then))),
+    ])
 
 
 def data_quality_section(data: dict) -> Section:
@@ -439,7 +590,7 @@ def data_quality_section(data: dict) -> Section:
     items = [
         ("contacts_without_kind", _("Contacts without a kind"),
          _kind_count(data["no_kind"], data["kinds_withheld"])),
-        ("contacts_without_outcome", _("Contacts without an outcome"), count(data["no_outcome"])),
+        ("contacts_without_outcome", _("Contacts without an outcome"), data["no_outcome"]),
         ("referrals_unanswered_7d", _("Referrals without an answer after 7 days"),
          count(data["unanswered"])),
     ]
@@ -460,6 +611,7 @@ SECTION_OF_TABLE = {
     "people_by_population": "people", "referrals_by_service": "referrals",
     "diversion": "diversion", "repeat_calls": "repeat-calls",
     "repeat_callers": "repeat-calls", "partnerships": "partnerships",
+    "partnership_overlaps": "partnerships",
     "data_quality": "data-quality",
 }
 
@@ -467,9 +619,11 @@ SECTION_OF_TABLE = {
 # The store queries behind each section.  They are independent of one another, so that they
 # can run at the same time (see run_queries).
 QUERIES_OF_SECTION = {
-    "activity": ["cells"], "people": ["people", "populations"],
+    "activity": ["cells"], "people": ["people", "people_cells", "populations",
+                                      "population_cells"],
     "referrals": ["referrals"], "diversion": ["cells", "mental_health"],
-    "repeat-calls": ["repeat_calls"], "partnerships": ["partnerships"],
+    "repeat-calls": ["repeat_calls"],
+    "partnerships": ["partnerships", "partnerships_before"],
     "data-quality": ["cells", "quality"],
 }
 
@@ -494,7 +648,7 @@ def overview(cells: list[dict], months: list, mental_health: dict) -> dict:
                     sorted(by_kind.items(), key=lambda item: (-item[1], item[0] or "")) if n],
         "by_month": [{"month": label, "n": sum(n for (m, *_rest), n in grid.items() if m == i)}
                      for i, (label, _start, _end) in enumerate(months)],
-        "grid": grid,
+        "grid": grid, "cells": cells,
     }
 
 
@@ -522,14 +676,19 @@ def build(db, filters: store.Filters, period, config: dict, now_iso: str,
                                          (None, split)),
         "people_2": lambda d: store.people(d, filters, repeat_contacts, repeat_days,
                                            (split, None)),
-        "repeat_calls": lambda d: store.repeat_calls(d, filters, window_days, caller_calls),
+        "repeat_calls": lambda d: store.repeat_calls(d, filters, window_days, caller_calls,
+                                                     months),
         # The activity figures, kinds and months all come from the grid's one scan.
         "cells": lambda d: store.contact_cells(d, filters, months),
-        "mental_health": lambda d: store.mental_health(d, filters),
-        "referrals": lambda d: store.referrals(d, filters),
+        "mental_health": lambda d: store.mental_health(d, filters, months),
+        "referrals": lambda d: store.referrals(d, filters, months),
         "populations": lambda d: store.populations(d, filters, populations),
+        "population_cells": lambda d: store.population_cells(d, filters, months),
+        "people_cells": lambda d: store.people_cells(d, filters, months),
         "quality": lambda d: store.data_quality(d, filters, now_iso, today),
-        "partnerships": lambda d: store.partnerships(d, police_services),
+        "partnerships": lambda d: store.partnerships(d, police_services, filters.end),
+        "partnerships_before": lambda d: store.partnerships(d, police_services,
+                                                            filters.start, with_names=False),
     }
     data = run_queries({name: q for name, q in queries.items() if name in needed}, db, open_db)
     if "cells" in data:
@@ -539,18 +698,20 @@ def build(db, filters: store.Filters, period, config: dict, now_iso: str,
                           for key in data["people"]}
     builders = {
         "activity": lambda: activity_section(data["overview"]),
-        "people": lambda: people_section({**data["people"],
-                                          "populations": data["populations"]},
+        "people": lambda: people_section({**data["people"], "cells": data["people_cells"],
+                                          "populations": data["populations"],
+                                          "population_cells": data["population_cells"]},
                                          repeat_contacts, repeat_days),
         "referrals": lambda: referrals_section(data["referrals"]),
         "diversion": lambda: diversion_section(data["overview"]),
         "repeat-calls": lambda: repeat_calls_section(data["repeat_calls"], window_days,
                                                      caller_calls),
         "partnerships": lambda: partnerships_section(data["partnerships"],
-                                                     config["POLICE_SERVICES"]),
+                                                     config["POLICE_SERVICES"],
+                                                     data["partnerships_before"]),
         "data-quality": lambda: data_quality_section(
             {**data["quality"], "no_kind": kind_count(data["overview"], None),
-             "no_outcome": data["overview"]["no_outcome"],
+             "no_outcome": contact_classes(data["overview"], "no_outcome"),
              "kinds_withheld": contact_counts(data["overview"])[3]}),
     }
     return [builders[sid]() for sid in section_ids]
