@@ -34,7 +34,7 @@ from flask_babel import force_locale, gettext
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlite_utils import Database
 
-from fieldapp import clock
+from fieldapp import clock, formats
 from fieldapp.db import get_db
 from fieldapp.referrals import outbox
 
@@ -79,7 +79,13 @@ def link_url(link_id: str) -> str | None:
 
 def compose(facts: dict, url: str | None, hours: int, message_id: str) -> EmailMessage:
     """The message: urgency and the link only, in English and French (without a link when
-    there is no BASE_URL to put it on: then the inbox is where to look)."""
+    there is no BASE_URL to put it on: then the inbox is where to look).
+
+    The recipient is an agency's intake mailbox, whose language the app does not know, so
+    the message speaks both; each part is wholly in its own language: its words (with French
+    typography, from the compiled catalogue) and its numbers and dates (fieldapp/formats.py:
+    "expires in 72 hours (October 1, 2026, 14:00)" / "expire dans 72 heures (1er octobre
+    2026 à 14 h)")."""
     parts, subjects = [], []
     for language in current_app.config.get("LANGUAGES", ["en", "fr"]):
         with force_locale(language):
@@ -97,7 +103,8 @@ def compose(facts: dict, url: str | None, hours: int, message_id: str) -> EmailM
                 lead,
                 gettext("Open it in fieldapp (you will be asked to log in):"),
                 url,
-                gettext("This link works once and expires in %(hours)s hours.", hours=hours),
+                gettext("This link works once and expires in %(hours)s hours (%(when)s).",
+                        hours=formats.count(hours), when=formats.moment(facts["expires_at"])),
             ]))
     message = EmailMessage()
     message["Subject"] = " / ".join(subjects)
