@@ -7,8 +7,22 @@ from datetime import date
 
 from babel.messages.mofile import read_mo
 
+import fieldapp.accounts  # noqa: F401  (blueprint imports must start at accounts)
+
+# isort: split
 from fieldapp import formats, i18n_tools
+from fieldapp.db import connect
+from fieldapp.referrals import store as referrals_store
 from tests.conftest import login, make_app
+from tests.support.referrals import (
+    OFFICER_ID,
+    add_services,
+    body_of,
+    forget_queued_mail,
+    referral_item,
+    send_mail,
+    user_row,
+)
 from tests.support.reports import HRP_Q1, REPORT_NOW, load
 
 
@@ -129,3 +143,39 @@ def test_the_board_report_shows_french_numbers_and_dates(tmp_path):
     # The CSV keeps its keys and plain numbers; only labels follow the language.
     assert csv_english.splitlines()[0] == csv_french.splitlines()[0]
     assert not re.search(r"\d,\d\u00a0%", csv_french)
+
+
+def test_the_referral_e_mail_speaks_french_with_french_numbers_dates_and_typography(
+        tmp_path, smtp):
+    # The link lives 72 hours: made on September 28 at 14:00 in Halifax, it expires on the
+    # first of October, which French writes "1er octobre".
+    inbox, port = smtp
+    now = "2026-09-28T17:00:00+00:00"
+    app = make_app(tmp_path, NOW=now, SMTP_HOST="127.0.0.1", SMTP_PORT=port,
+                   SMTP_FROM="fieldapp@demo.test", MAIL_SEND_AFTER_REQUEST=False)
+    db = connect(app.config["DATABASE"])
+    add_services(db)
+    forget_queued_mail(db)
+    with app.test_request_context():
+        referrals_store.apply_referral(db, referral_item(created_at="2026-09-28T16:00:00+00:00"),
+                                       user_row(db, OFFICER_ID), now)
+    db.conn.close()
+    send_mail(app)
+    [(_, message)] = inbox.messages
+    english, french = body_of(message).replace("\r\n", "\n").split("\n---\n")
+    assert "expires in 72 hours (October 1, 2026, 14:00)" in english
+    assert "expire dans 72\u00a0heures (1er octobre 2026 à 14\u00a0h)" in french
+    assert "(vous devrez vous connecter)\u00a0:" in french  # no-break space before the colon
+    assert "qu’une fois" in french and "'" not in french  # curly apostrophes
+    assert [] == i18n_tools.typography_problems(french)
+    assert "New urgent referral / Nouvelle orientation urgente" == message["Subject"]
+
+
+def test_the_glossary_names_whose_usage_each_term_follows_and_says_it_was_not_checked_online():
+    bodies = ("RCMP", "Veterans Affairs Canada", "OQLF Grand dictionnaire terminologique",
+              "Termium Plus", "Halifax Regional Municipality", "Project decision")
+    for term in i18n_tools.glossary():
+        assert any(body in term["source"] for body in bodies), term["english"]
+        assert "http" not in term["source"], term["english"]  # no address was checked
+    header = i18n_tools.GLOSSARY.read_text(encoding="utf-8").split("\nenglish,")[0]
+    assert "NOT checked online" in header
