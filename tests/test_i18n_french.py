@@ -14,6 +14,8 @@ from fieldapp import formats, i18n_tools
 from fieldapp.db import connect
 from fieldapp.referrals import store as referrals_store
 from tests.conftest import login, make_app
+from tests.support.i18n import TextNodes
+from tests.support.pages import html_pages
 from tests.support.referrals import (
     OFFICER_ID,
     add_services,
@@ -179,3 +181,24 @@ def test_the_glossary_names_whose_usage_each_term_follows_and_says_it_was_not_ch
         assert "http" not in term["source"], term["english"]  # no address was checked
     header = i18n_tools.GLOSSARY.read_text(encoding="utf-8").split("\nenglish,")[0]
     assert "NOT checked online" in header
+
+
+def test_no_french_page_names_a_police_service_in_english(app, db, login_as):
+    # Every page of the policy table, as the first user allowed to see it: the police services
+    # are GRC and PRH (their codes stay only in URLs, form values and CSV keys).
+    english = re.compile(r"\bRCMP\b|\bHRP\b|Halifax Regional Police|Royal Canadian Mounted")
+    clients, found, checked = {}, [], 0
+    for url, user in html_pages(app, db):
+        if user not in clients:
+            client = app.test_client() if user == "anonymous" else login_as(user)
+            client.post("/language", data={"language": "fr"})
+            clients[user] = client
+        response = clients[user].get(url)
+        if response.mimetype != "text/html" or response.status_code >= 400:
+            continue
+        checked += 1
+        parser = TextNodes()
+        parser.feed(response.get_data(as_text=True))
+        found += [f"{url}: {text!r}" for text in parser.texts if english.search(text)]
+    assert checked > 30
+    assert [] == found
