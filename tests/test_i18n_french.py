@@ -18,6 +18,7 @@ from tests.support.i18n import TextNodes
 from tests.support.pages import html_pages
 from tests.support.referrals import (
     OFFICER_ID,
+    SVC_CRISIS,
     add_services,
     body_of,
     forget_queued_mail,
@@ -161,7 +162,6 @@ def test_the_referral_e_mail_speaks_french_with_french_numbers_dates_and_typogra
     with app.test_request_context():
         referrals_store.apply_referral(db, referral_item(created_at="2026-09-28T16:00:00+00:00"),
                                        user_row(db, OFFICER_ID), now)
-    db.conn.close()
     send_mail(app)
     [(_, message)] = inbox.messages
     english, french = body_of(message).replace("\r\n", "\n").split("\n---\n")
@@ -171,6 +171,18 @@ def test_the_referral_e_mail_speaks_french_with_french_numbers_dates_and_typogra
     assert "qu’une fois" in french and "'" not in french  # curly apostrophes
     assert [] == i18n_tools.typography_problems(french)
     assert "New urgent referral / Nouvelle orientation urgente" == message["Subject"]
+
+    # A service whose listing gives French as its language reads French first.
+    db["language"].insert({"id": "lang-fr-crisis", "service_id": SVC_CRISIS, "name": "French",
+                           "code": "fr"})
+    with app.test_request_context():
+        referrals_store.apply_referral(db, referral_item(created_at="2026-09-28T16:30:00+00:00"),
+                                       user_row(db, OFFICER_ID), now)
+    db.conn.close()
+    send_mail(app)
+    _, to_french_service = inbox.messages[1]
+    assert "Nouvelle orientation urgente / New urgent referral" == to_french_service["Subject"]
+    assert body_of(to_french_service).startswith("Une nouvelle orientation urgente")
 
 
 def test_the_glossary_names_whose_usage_each_term_follows_and_says_it_was_not_checked_online():
