@@ -214,3 +214,19 @@ def test_no_french_page_names_a_police_service_in_english(app, db, login_as):
         found += [f"{url}: {text!r}" for text in parser.texts if english.search(text)]
     assert checked > 30
     assert [] == found
+
+
+def test_times_and_instants_follow_the_readers_language(app):
+    # Stored instants are UTC text; people read them in the team's zone (Halifax, UTC-3 in
+    # October), on the police's 24-hour clock: "14:05" / "14 h 05", and "14 h" on the hour.
+    stored = "2026-10-01T17:05:00+00:00"
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        english = (formats.time(stored), formats.moment(stored), formats.day(stored, "medium"),
+                   formats.number(2.5), formats.number(10.0), formats.decimal(1234.5))
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        french = (formats.time(stored), formats.moment(stored), formats.day(stored, "medium"),
+                  formats.number(2.5), formats.number(10.0), formats.decimal(1234.5),
+                  formats.time("2026-10-01T17:00:00+00:00"))
+    assert ("14:05", "October 1, 2026, 14:05", "Oct 1, 2026", "2.5", "10", "1,234.5") == english
+    assert ("14\u00a0h\u00a005", "1er octobre 2026 à 14\u00a0h\u00a005", "1er oct. 2026", "2,5",
+            "10", "1\u202f234,5", "14\u00a0h") == french
