@@ -61,5 +61,6 @@ def init_app(app: Flask) -> None:
         pgettext=lambda c, s: _translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
     )
-    for name in ("decimal", "count", "percent", "hours", "day", "quarter_label"):
+    for name in ("decimal", "count", "number", "percent", "hours", "day", "time", "moment",
+                 "quarter_label"):
         app.jinja_env.filters[name] = getattr(formats, name)

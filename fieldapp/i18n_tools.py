@@ -172,8 +172,9 @@ def conflicts(lang: str = "fr") -> list[str]:
 
 
 def glossary() -> list[dict[str, str]]:
+    """The glossary's terms (its first lines, starting with #, say where they come from)."""
     with GLOSSARY.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+        return list(csv.DictReader(line for line in handle if not line.startswith("#")))
 
 
 def glossary_problems(lang: str = "fr") -> list[str]:

@@ -18,6 +18,8 @@ from typing import BinaryIO
 
 from flask_babel import gettext as _
 
+from fieldapp import formats
+
 # A physical CSV line longer than this is no table a person wrote (a value may be up to the csv
 # module's field limit, 128 KB, so this is well above it).
 LINE_LIMIT = 1024 * 1024
@@ -42,8 +44,8 @@ class UploadTooLarge(UploadRefused):
 
 def size_text(limit: int) -> str:
     if limit >= 1024 * 1024:
-        return _("%(n)s MB", n=limit // (1024 * 1024))
-    return _("%(n)s KB", n=max(1, limit // 1024))
+        return _("%(n)s MB", n=formats.count(limit // (1024 * 1024)))
+    return _("%(n)s KB", n=formats.count(max(1, limit // 1024)))
 
 
 def too_many_rows(name: str, limit: int) -> UploadTooLarge:

@@ -12,6 +12,8 @@ import json
 from flask import make_response, render_template, request
 from flask_babel import gettext as _
 
+from fieldapp import formats
+
 
 def render(page: str, fragment: str | None = None, *, status: int = 200, **context):
     """Render `page`, or only `fragment` when htmx asked for it (the page includes the fragment).
@@ -43,12 +45,12 @@ def json_body(max_bytes: int, max_depth: int):
     recursion limit as a 500."""
     length = request.content_length
     if length is not None and length > max_bytes:
-        raise BadJson(_("The batch is too large (at most %(mb).1f MB); send fewer records at once.",
-                        mb=max_bytes / 1024 / 1024), 413)
+        raise BadJson(_("The batch is too large (at most %(mb)s MB); send fewer records at once.",
+                        mb=formats.decimal(max_bytes / 1024 / 1024, 1)), 413)
     data = request.get_data(cache=True)
     if len(data) > max_bytes:
-        raise BadJson(_("The batch is too large (at most %(mb).1f MB); send fewer records at once.",
-                        mb=max_bytes / 1024 / 1024), 413)
+        raise BadJson(_("The batch is too large (at most %(mb)s MB); send fewer records at once.",
+                        mb=formats.decimal(max_bytes / 1024 / 1024, 1)), 413)
     try:
         value = json.loads(data)
     except RecursionError:

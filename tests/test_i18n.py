@@ -4,12 +4,12 @@ English string of the catalogue."""
 import subprocess
 import sys
 import tempfile
-from html.parser import HTMLParser
 from pathlib import Path
 
 from babel.messages.pofile import read_po
 
 from fieldapp import i18n_tools
+from tests.support.i18n import TextNodes
 from tests.support.pages import html_pages
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,30 +46,6 @@ def test_every_string_in_the_code_is_in_a_catalogue():
                          if m.id}
     known = set(catalogue_pairs())
     assert [] == sorted(extracted - known), "run: python -m fieldapp.i18n_tools extract"
-
-
-class TextNodes(HTMLParser):
-    """Visible text and the attributes people read (labels, placeholders, titles)."""
-
-    def __init__(self):
-        super().__init__()
-        self.texts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style"):
-            self._skip += 1
-        for name, value in attrs:
-            if name in ("title", "aria-label", "placeholder", "alt") and value:
-                self.texts.append(value.strip())
-
-    def handle_endtag(self, tag):
-        if tag in ("script", "style"):
-            self._skip -= 1
-
-    def handle_data(self, data):
-        if not self._skip and data.strip():
-            self.texts.append(" ".join(data.split()))
 
 
 def test_french_pages_show_no_english_catalogue_string(app, db, login_as):

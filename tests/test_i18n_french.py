@@ -7,9 +7,26 @@ from datetime import date
 
 from babel.messages.mofile import read_mo
 
+import fieldapp.accounts  # noqa: F401  (blueprint imports must start at accounts)
+
+# isort: split
 from fieldapp import formats, i18n_tools
+from fieldapp.db import connect
+from fieldapp.referrals import store as referrals_store
 from tests.conftest import login, make_app
-from tests.support.reports import REPORT_NOW, add_cases, load
+from tests.support.i18n import TextNodes
+from tests.support.pages import html_pages
+from tests.support.referrals import (
+    OFFICER_ID,
+    SVC_CRISIS,
+    add_services,
+    body_of,
+    forget_queued_mail,
+    referral_item,
+    send_mail,
+    user_row,
+)
+from tests.support.reports import HRP_Q1, REPORT_NOW, add_cases, load
 
 
 def test_two_catalogues_never_translate_one_msgid_differently():
@@ -133,3 +150,87 @@ def test_the_board_report_shows_french_numbers_and_dates(tmp_path):
     # The CSV keeps its keys and plain numbers; only labels follow the language.
     assert csv_english.splitlines()[0] == csv_french.splitlines()[0]
     assert not re.search(r"\d,\d\u00a0%", csv_french)
+
+
+def test_the_referral_e_mail_speaks_french_with_french_numbers_dates_and_typography(
+        tmp_path, smtp):
+    # The link lives 72 hours: made on September 28 at 14:00 in Halifax, it expires on the
+    # first of October, which French writes "1er octobre".
+    inbox, port = smtp
+    now = "2026-09-28T17:00:00+00:00"
+    app = make_app(tmp_path, NOW=now, SMTP_HOST="127.0.0.1", SMTP_PORT=port,
+                   SMTP_FROM="fieldapp@demo.test", MAIL_SEND_AFTER_REQUEST=False)
+    db = connect(app.config["DATABASE"])
+    add_services(db)
+    forget_queued_mail(db)
+    with app.test_request_context():
+        referrals_store.apply_referral(db, referral_item(created_at="2026-09-28T16:00:00+00:00"),
+                                       user_row(db, OFFICER_ID), now)
+    send_mail(app)
+    [(_, message)] = inbox.messages
+    english, french = body_of(message).replace("\r\n", "\n").split("\n---\n")
+    assert "expires in 72 hours (October 1, 2026, 14:00)" in english
+    assert "expire dans 72\u00a0heures (1er octobre 2026 à 14\u00a0h)" in french
+    assert "(vous devrez vous connecter)\u00a0:" in french  # no-break space before the colon
+    assert "qu’une fois" in french and "'" not in french  # curly apostrophes
+    assert [] == i18n_tools.typography_problems(french)
+    assert "New urgent referral / Nouvelle orientation urgente" == message["Subject"]
+
+    # A service whose listing gives French as its language reads French first.
+    db["language"].insert({"id": "lang-fr-crisis", "service_id": SVC_CRISIS, "name": "French",
+                           "code": "fr"})
+    with app.test_request_context():
+        referrals_store.apply_referral(db, referral_item(created_at="2026-09-28T16:30:00+00:00"),
+                                       user_row(db, OFFICER_ID), now)
+    db.conn.close()
+    send_mail(app)
+    _, to_french_service = inbox.messages[1]
+    assert "Nouvelle orientation urgente / New urgent referral" == to_french_service["Subject"]
+    assert body_of(to_french_service).startswith("Une nouvelle orientation urgente")
+
+
+def test_the_glossary_names_whose_usage_each_term_follows_and_says_it_was_not_checked_online():
+    bodies = ("RCMP", "Veterans Affairs Canada", "OQLF Grand dictionnaire terminologique",
+              "Termium Plus", "Halifax Regional Municipality", "Project decision")
+    for term in i18n_tools.glossary():
+        assert any(body in term["source"] for body in bodies), term["english"]
+        assert "http" not in term["source"], term["english"]  # no address was checked
+    header = i18n_tools.GLOSSARY.read_text(encoding="utf-8").split("\nenglish,")[0]
+    assert "NOT checked online" in header
+
+
+def test_no_french_page_names_a_police_service_in_english(app, db, login_as):
+    # Every page of the policy table, as the first user allowed to see it: the police services
+    # are GRC and PRH (their codes stay only in URLs, form values and CSV keys).
+    english = re.compile(r"\bRCMP\b|\bHRP\b|Halifax Regional Police|Royal Canadian Mounted")
+    clients, found, checked = {}, [], 0
+    for url, user in html_pages(app, db):
+        if user not in clients:
+            client = app.test_client() if user == "anonymous" else login_as(user)
+            client.post("/language", data={"language": "fr"})
+            clients[user] = client
+        response = clients[user].get(url)
+        if response.mimetype != "text/html" or response.status_code >= 400:
+            continue
+        checked += 1
+        parser = TextNodes()
+        parser.feed(response.get_data(as_text=True))
+        found += [f"{url}: {text!r}" for text in parser.texts if english.search(text)]
+    assert checked > 30
+    assert [] == found
+
+
+def test_times_and_instants_follow_the_readers_language(app):
+    # Stored instants are UTC text; people read them in the team's zone (Halifax, UTC-3 in
+    # October), on the police's 24-hour clock: "14:05" / "14 h 05", and "14 h" on the hour.
+    stored = "2026-10-01T17:05:00+00:00"
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        english = (formats.time(stored), formats.moment(stored), formats.day(stored, "medium"),
+                   formats.number(2.5), formats.number(10.0), formats.decimal(1234.5))
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        french = (formats.time(stored), formats.moment(stored), formats.day(stored, "medium"),
+                  formats.number(2.5), formats.number(10.0), formats.decimal(1234.5),
+                  formats.time("2026-10-01T17:00:00+00:00"))
+    assert ("14:05", "October 1, 2026, 14:05", "Oct 1, 2026", "2.5", "10", "1,234.5") == english
+    assert ("14\u00a0h\u00a005", "1er octobre 2026 à 14\u00a0h\u00a005", "1er oct. 2026", "2,5",
+            "10", "1\u202f234,5", "14\u00a0h") == french

@@ -43,7 +43,7 @@ def test_csv_keys_are_identical_in_english_and_french(coordinator):
     assert "Contacts" == english[0]["row_label"]
     assert "Contacts" == french[0]["row_label"]  # the app's one French term (issue 22)
     assert "All contacts escalated to police enforcement" in {r["row_label"] for r in english}
-    assert "Interventions transférées à l’application de la loi (toutes)" in {
+    assert "Contacts transférés à l’application de la loi (tous)" in {
         r["row_label"] for r in french}
     assert "board-2026Q1-HRP-all.csv" in french_response.headers["Content-Disposition"]
 

@@ -12,7 +12,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from werkzeug.datastructures import MultiDict
 
-from fieldapp import clock, csv_safe
+from fieldapp import clock, csv_safe, formats
 from fieldapp.accounts import bp, store
 from fieldapp.accounts.forms import (
     ActiveForm,
@@ -306,9 +306,8 @@ def _audit_page_number() -> int:
 
 
 def _audit_rows(rows: list[dict]) -> list[dict]:
-    tz = ZoneInfo(current_app.config["TIMEZONE"])
-    for row in rows:
-        row["when"] = datetime.fromisoformat(row["at"]).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    for row in rows:  # "Oct 1, 2026, 14:05" / "1er oct. 2026 à 14 h 05", the team's zone
+        row["when"] = formats.moment(row["at"], "medium")
     return rows
 
 

@@ -9,7 +9,6 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, request, url_for
-from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -57,8 +56,8 @@ def contacts_when(value: str | None, style: str = "short") -> str:
     if moment is None:
         return ""
     if style == "day":
-        return formats.ordinal_first(format_date(moment, "medium"))  # "1er oct. 2026"
-    return formats.ordinal_first(format_datetime(moment, style))
+        return formats.day(moment, "medium")  # "Oct 1, 2026" / "1er oct. 2026"
+    return formats.moment(moment, style)  # "10/1/26, 14:05" / "01/10/2026 à 14 h 05"
 
 
 @bp.app_template_filter("contacts_json_list")

@@ -34,7 +34,7 @@ from flask_babel import force_locale, gettext
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlite_utils import Database
 
-from fieldapp import clock
+from fieldapp import clock, formats
 from fieldapp.db import get_db
 from fieldapp.referrals import outbox
 
@@ -79,9 +79,16 @@ def link_url(link_id: str) -> str | None:
 
 def compose(facts: dict, url: str | None, hours: int, message_id: str) -> EmailMessage:
     """The message: urgency and the link only, in English and French (without a link when
-    there is no BASE_URL to put it on: then the inbox is where to look)."""
+    there is no BASE_URL to put it on: then the inbox is where to look).
+
+    The recipient is an agency's intake mailbox: the message speaks both languages, the
+    service's own first (the languages its directory listing gives, in `service_languages`:
+    a French-speaking service reads French first).  Each part is wholly in its own language:
+    its words (with French typography, from the compiled catalogue) and its numbers and dates
+    (fieldapp/formats.py: "expires in 72 hours (October 1, 2026, 14:00)" / "expire dans
+    72 heures (1er octobre 2026 à 14 h)")."""
     parts, subjects = [], []
-    for language in current_app.config.get("LANGUAGES", ["en", "fr"]):
+    for language in languages_for(facts):
         with force_locale(language):
             if facts["urgency"] == "urgent":
                 subjects.append(gettext("New urgent referral"))
@@ -97,7 +104,8 @@ def compose(facts: dict, url: str | None, hours: int, message_id: str) -> EmailM
                 lead,
                 gettext("Open it in fieldapp (you will be asked to log in):"),
                 url,
-                gettext("This link works once and expires in %(hours)s hours.", hours=hours),
+                gettext("This link works once and expires in %(hours)s hours (%(when)s).",
+                        hours=formats.count(hours), when=formats.moment(facts["expires_at"])),
             ]))
     message = EmailMessage()
     message["Subject"] = " / ".join(subjects)
@@ -110,6 +118,13 @@ def compose(facts: dict, url: str | None, hours: int, message_id: str) -> EmailM
     # 8bit keeps the link on one line for any mail reader (quoted-printable would fold it).
     message.set_content("\n\n---\n\n".join(parts) + "\n", cte="8bit")
     return message
+
+
+def languages_for(facts: dict) -> list[str]:
+    """The app's languages, those the recipient's service lists first (stable otherwise)."""
+    languages = list(current_app.config.get("LANGUAGES", ["en", "fr"]))
+    spoken = set((facts.get("service_languages") or "").split(","))
+    return sorted(languages, key=lambda language: language not in spoken)
 
 
 def send_due(db: Database, *, only: list[int] | None = None, limit: int = 1000) -> Counter:

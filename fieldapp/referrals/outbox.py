@@ -66,9 +66,14 @@ def claim_next(db: Database, *, now: str, lease_until: str, claimer: str,
 
 
 def _with_facts(db: Database, mail_id: int) -> dict:
-    """The row, with the link's expiry and use and the referral's urgency: nothing personal."""
+    """The row, with the link's expiry and use, the referral's urgency and the languages the
+    service lists (ISO 639-1 codes, comma-separated: its intake reads these first): nothing
+    personal."""
     return next(db.query(
-        "select m.*, l.expires_at, l.used_at, r.urgency from mail_outbox m"
+        "select m.*, l.expires_at, l.used_at, r.urgency,"
+        " (select group_concat(distinct lower(substr(code, 1, 2))) from language"
+        "  where service_id = r.service_id and code is not null) as service_languages"
+        " from mail_outbox m"
         " join referral_link l on l.id = m.link_id join referral r on r.id = m.referral_id"
         " where m.id = ?", [mail_id]))
 

@@ -12,13 +12,9 @@ import hashlib
 import io
 import re
 import uuid
-from datetime import date, datetime, timedelta
-from functools import lru_cache
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
-from babel.dates import format_date
 from flask import Response, current_app, flash, redirect, request, url_for
-from flask_babel import format_timedelta, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -69,14 +65,14 @@ def _labels() -> dict:
 
 @bp.app_template_filter("referral_time")
 def referral_time(value: str | None) -> str:
-    """Local time of a stored instant: HH:MM today, else the date too (config TIMEZONE)."""
-    if not value:
+    """Local time of a stored instant: its time today ("14:05" / "14 h 05"), else the day
+    too ("Oct 1, 14:05" / "1er oct. à 14 h 05"), in the team's zone (config TIMEZONE)."""
+    moment = formats.instant(value)
+    if moment is None:
         return ""
-    tz = ZoneInfo(current_app.config["TIMEZONE"])
-    moment = datetime.fromisoformat(value).astimezone(tz)
-    if moment.date() == clock.now().astimezone(tz).date():
-        return moment.strftime("%H:%M")
-    return f"{_day_month(moment.date(), str(get_locale()))} {moment:%H:%M}"
+    if moment.date() == formats.instant(clock.now()).date():
+        return formats.time(moment)
+    return formats.moment(moment, "d MMM")
 
 
 CSRF_VALUE = re.compile(r'name="csrf_token" value="[^"]*"')
@@ -85,15 +81,7 @@ CSRF_VALUE = re.compile(r'name="csrf_token" value="[^"]*"')
 @bp.app_template_filter("referral_ago")
 def referral_ago(value: str | None) -> str:
     """How long ago a stored instant was, in the user's language ("12 minutes ago")."""
-    if not value:
-        return ""
-    moment = datetime.fromisoformat(value)
-    return format_timedelta(moment - clock.now(), granularity="minute", add_direction=True)
-
-
-@lru_cache(maxsize=512)
-def _day_month(day: date, locale: str) -> str:
-    return formats.ordinal_first(format_date(day, "d MMM", locale=locale), locale[:2])
+    return formats.ago(value, clock.now())
 
 
 # A request's new e-mails go out from a thread once it has committed (MAIL_SEND_AFTER_REQUEST).
