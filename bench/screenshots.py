@@ -40,8 +40,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve_demo(folder: Path) -> tuple[subprocess.Popen, str]:
-    """gunicorn on a fresh demo database in `folder`; returns (process, base URL)."""
+def serve_demo(folder: Path, workers: int = 1) -> tuple[subprocess.Popen, str]:
+    """gunicorn on a fresh demo database in `folder`; returns (process, base URL).  (Also
+    bench/lighthouse.py's server.)"""
     env = {**os.environ, "FIELDAPP_DATABASE": str(folder / "screenshots.db"),
            "FIELDAPP_SECRET_KEY": "screenshots-only", "FIELDAPP_DEMO_PASSWORD": PASSWORD}
     for command in ("init-db", "demo"):
@@ -49,7 +50,7 @@ def serve_demo(folder: Path) -> tuple[subprocess.Popen, str]:
                        check=True, stdout=subprocess.DEVNULL)
     port = free_port()
     server = subprocess.Popen(
-        [BIN / "gunicorn", "--no-control-socket", "--workers", "1", "--threads", "4",
+        [BIN / "gunicorn", "--no-control-socket", "--workers", str(workers), "--threads", "4",
          "--bind", f"127.0.0.1:{port}", "fieldapp:create_app()"],
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
