@@ -28,14 +28,18 @@ def test_the_fragment_offers_the_nearest_places_not_already_first(login_as):
     first_row = form.split('id="near-places"')[0]
     offered = set(re.findall(r'name="place_id" value="([^"]+)"', first_row))
     assert offered  # the officer's favourites and latest places
-    answer = client.get("/contacts/places/near?lat={}&lon={}".format(*SENIORS_HALL))
+    url = "/contacts/places/near?lat={}&lon={}".format(*SENIORS_HALL)
+    page = client.get(url).get_data(as_text=True)  # without htmx: a page listing them
+    assert "<h1>Nearest places</h1>" in page and "Bayview Seniors" in page
+    answer = client.get(url, headers={"HX-Request": "true"})
     assert 200 == answer.status_code
     html = answer.get_data(as_text=True)
     ids = re.findall(r'name="place_id" value="([^"]+)"', html)
     assert demo.PLACE_SENIORS_HALL == ids[0]
     assert not offered & set(ids)
     assert "0 km" in html or "0.0 km" in html
-    assert 422 == client.get("/contacts/places/near?lat=91&lon=0").status_code
+    assert 422 == client.get("/contacts/places/near?lat=91&lon=0",
+                             headers={"HX-Request": "true"}).status_code
     assert 422 == client.get("/contacts/places/near?lat=x").status_code
 
 

@@ -268,11 +268,11 @@ def new_contact():
 @role_required(*STAFF)
 def near_places():
     """After "Use my location": the nearest known places not already offered first, as chips
-    for the form's place choice (static/js/contacts.js; offline the phone ranks the places of
-    the cached form itself)."""
+    for the form's place choice (htmx fragment, asked by static/js/contacts.js; offline the
+    phone ranks the places of the cached form itself), or as a page."""
     form = NearForm(request.args)
     if not form.validate():
-        return render("contacts/_near_places.html", status=422, places=[])
+        return render("contacts/near.html", "contacts/_near_places.html", status=422, places=[])
     db = get_db()
     user = _user()
     by_id = {p["id"]: p for p in places.places(db, user["police_service"])}
@@ -281,7 +281,7 @@ def near_places():
                                     exclude=set(offered))
     for place in nearest:
         place["distance"] = formats.decimal(place["km"])
-    return render("contacts/_near_places.html", places=nearest)
+    return render("contacts/near.html", "contacts/_near_places.html", places=nearest)
 
 
 @bp.post("/note-check")

@@ -60,7 +60,8 @@ async function showNearest(form, lat, lon) {
   if (navigator.onLine) {
     try {
       const query = new URLSearchParams({ lat: lat.toFixed(6), lon: lon.toFixed(6) });
-      const response = await fetch(box.dataset.url + "?" + query, { credentials: "same-origin" });
+      const response = await fetch(box.dataset.url + "?" + query,
+        { credentials: "same-origin", headers: { "HX-Request": "true" } });
       if (response.ok) {
         const found = new DOMParser().parseFromString(await response.text(), "text/html");
         chips = [...found.body.querySelectorAll("label.chip")];
