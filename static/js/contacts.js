@@ -123,7 +123,8 @@ function saveSummary(form) {
       picked.push(input.nextElementSibling.textContent.trim());
     });
   }
-  what.textContent = picked.length ? what.dataset.separator + picked.join(" · ") : "";
+  const text = picked.length ? what.dataset.separator + picked.join(" · ") : "";
+  if (what.textContent !== text) what.textContent = text;  // (a write lays the page out again)
 }
 
 document.addEventListener("change", (event) => {

@@ -143,10 +143,12 @@
     }
     if (sending) { state = "sending"; text = t("sending") + " " + text; }
     showWaitingContacts(entries);
-    bar.dataset.state = state;
-    bar.dataset.count = String(entries.length);
-    $("syncbar-text").textContent = text;
-    $("syncbar-send").hidden = !entries.length;
+    // Only what changed is written: each write lays the page out again (Lighthouse's TBT).
+    const set = (element, key, value) => { if (element[key] !== value) element[key] = value; };
+    set(bar.dataset, "state", state);
+    set(bar.dataset, "count", String(entries.length));
+    set($("syncbar-text"), "textContent", text);
+    set($("syncbar-send"), "hidden", !entries.length);
     let receipts = [];
     try {
       const dayAgo = Date.now() - 24 * 3600 * 1000;
@@ -154,7 +156,7 @@
         .filter((r) => r.userKey === userKey && r.sentAt > dayAgo).reverse();
     } catch (e) { receipts = []; }
     const details = $("syncbar-details");
-    details.hidden = !entries.length && !receipts.length;
+    set(details, "hidden", !entries.length && !receipts.length);
     const list = $("syncbar-list");
     const when = (ms) => {
       const date = new Date(ms);
@@ -176,6 +178,7 @@
       return li;
     });
     askPartnerStatus(receipts.filter((r) => r.kind === "referrals").map((r) => r.id));
+    if (!entries.length && !sentItems.length && !list.childElementCount) return;
     list.replaceChildren(...entries.map((entry) => {
       const li = document.createElement("li");
       li.dataset.id = entry.id;
