@@ -8,7 +8,7 @@ PORT   ?= 5000
 FLASK  := $(BIN)/flask --app fieldapp
 HSDS_VALIDATOR := .venv-hsds-validator
 
-.PHONY: run test setup setup-test chromium translations extract-messages bench lint clean
+.PHONY: run test setup setup-test chromium translations extract-messages bench lint clean screenshots
 
 run: setup
 	$(FLASK) init-db
@@ -77,6 +77,10 @@ chromium:
 
 bench: setup-test
 	$(BIN)/python bench/run_all.py
+
+# The README's phone screenshots (static/img/readme/), taken from the demo app in Chromium.
+screenshots: setup-test chromium
+	$(BIN)/python bench/screenshots.py
 
 lint: setup-test
 	$(BIN)/ruff check fieldapp tests bench

@@ -13,8 +13,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from wtforms import Field, HiddenField, StringField, TextAreaField
-from wtforms.validators import AnyOf, InputRequired, Length, Regexp
+from wtforms import Field, FloatField, HiddenField, StringField, TextAreaField
+from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Regexp
 
 from fieldapp.contacts import vocab
 from fieldapp.contacts.times import iso
@@ -263,3 +263,10 @@ class ContactFilterForm(Form):
         """The filters by their query-string names, as the form shows them again."""
         return {"kind": self.kind.data or "", "place_id": self.place_id.data or "",
                 "from": self.since.data or "", "to": self.until.data or ""}
+
+
+class NearForm(Form):
+    """The phone's position (a GET after "Use my location"), for the nearest known places."""
+
+    lat = FloatField(validators=[InputRequired(), NumberRange(-90, 90)])
+    lon = FloatField(validators=[InputRequired(), NumberRange(-180, 180)])

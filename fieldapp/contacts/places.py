@@ -8,8 +8,10 @@ from sqlite_utils import Database
 
 from fieldapp.contacts import vocab
 from fieldapp.db import writing
+from fieldapp.directory.search import distance_km
 
 PLACE_TEXT_MAX = 120
+NEAREST = 3  # nearest known places offered after "Use my location"
 
 
 def places(db: Database, police_service: str | None, *, include_inactive: bool = False) -> list:
@@ -18,6 +20,16 @@ def places(db: Database, police_service: str | None, *, include_inactive: bool =
     return list(db.query(
         "select * from place where (police_service = ? or police_service is null)"
         f"{active} order by kind desc, name", [police_service]))
+
+
+def nearest_places(db: Database, police_service: str | None, lat: float, lon: float, *,
+                   exclude: tuple | list | set = (), limit: int = NEAREST) -> list[dict]:
+    """The team's active places with a position, nearest first (the directory's distance,
+    directory/search.py), each with its `km`; `exclude`: ids already offered (favourites)."""
+    found = [{**p, "km": distance_km(lat, lon, p["lat"], p["lon"])}
+             for p in places(db, police_service)
+             if p["lat"] is not None and p["lon"] is not None and p["id"] not in exclude]
+    return sorted(found, key=lambda p: (p["km"], p["name"]))[:limit]
 
 
 def recent_places(db: Database, user_id: str, limit: int = 4) -> list[dict]:

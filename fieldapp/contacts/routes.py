@@ -23,6 +23,7 @@ from fieldapp.contacts.forms import (
     ContactForm,
     FavouriteForm,
     MergePersonForm,
+    NearForm,
     NoteCheckForm,
     PeopleSearchForm,
     PlaceForm,
@@ -108,6 +109,15 @@ def _warning_text(codes: list[str]) -> str:
 # --- the log-contact form ------------------------------------------------------------------
 
 
+def _quick_place_ids(db, user: dict, favourites: list[str], by_id: dict) -> list[str]:
+    """The places the form offers first: favourites, then the latest used, three at most."""
+    quick_ids = [pid for pid in favourites if pid in by_id]
+    for place in places.recent_places(db, user["id"]):
+        if place["id"] not in quick_ids and place["id"] in by_id:
+            quick_ids.append(place["id"])
+    return quick_ids[:3]  # the common contact fits one phone screen (issue 15)
+
+
 def _form_context(db, form: ContactEditForm, *, editing=None, people_found=None) -> dict:
     """What the log-contact form shows (new and edit), around the form's own values and
     errors; `people_found`: the people search's results, when a search ran."""
@@ -117,11 +127,7 @@ def _form_context(db, form: ContactEditForm, *, editing=None, people_found=None)
     favourites = places.favourite_place_ids(db, user["id"])
     all_places = places.places(db, user["police_service"])
     by_id = {p["id"]: p for p in all_places}
-    quick_ids = [pid for pid in favourites if pid in by_id]
-    for place in places.recent_places(db, user["id"]):
-        if place["id"] not in quick_ids and place["id"] in by_id:
-            quick_ids.append(place["id"])
-    quick_ids = quick_ids[:3]  # the common contact fits one phone screen (issue 15)
+    quick_ids = _quick_place_ids(db, user, favourites, by_id)
     chosen = values.get("place_id")
     if chosen and chosen in by_id and chosen not in quick_ids:
         quick_ids.append(chosen)
@@ -143,6 +149,7 @@ def _form_context(db, form: ContactEditForm, *, editing=None, people_found=None)
         "other_places": [p for p in all_places if p["id"] not in quick_ids],
         "favourites": set(favourites),
         "templates": [(code, t["label"]) for code, t in vocab.TEMPLATES.items()],
+        "offline_templates": _offline_templates(values),
         "has_last": store.last_contact(db, user["id"]) is not None,
         "crisis": _crisis_services(),
         "note_warning": _warning_text(store.note_warnings(values.get("note"))),
@@ -150,6 +157,31 @@ def _form_context(db, form: ContactEditForm, *, editing=None, people_found=None)
         "editing": editing,
         "people_query": form.people_query() if people_found is not None else "",
         "people": people_found,
+    }
+
+
+def _offline_templates(values: dict) -> dict:
+    """What the form's script needs to fill in a template on a page from the phone's cache
+    (which was cached without one): each template's values, and what this page applied."""
+    applied = ""
+    if request.method == "GET":
+        if request.args.get("template", "") in vocab.TEMPLATES:
+            applied = request.args["template"]
+        elif request.args.get("repeat") == "last" and values.get("kind"):
+            applied = "repeat"
+    return {
+        "applied": applied,
+        "templates": {code: {"label": str(t["label"]),
+                             "values": {k: [str(x) for x in v] if isinstance(v, list) else str(v)
+                                        for k, v in t["values"].items()}}
+                      for code, t in vocab.TEMPLATES.items()},
+        "words": {
+            "filled": _("“%(name)s” filled in from this phone: check it before saving.",
+                        name="{name}"),
+            "unknown": _("This template is not on this phone: fill in the form."),
+            "repeat": _("The last contact is not on this phone, so it could not be repeated: "
+                        "fill in the form."),
+        },
     }
 
 
@@ -229,6 +261,26 @@ def new_contact():
             audit_event("person_linked", object_type="person", object_id=result["person_id"])
     refer = _referral_url(result["id"]) if form.then.data == "refer" else None
     return redirect(refer or url_for("contacts.detail", contact_id=result["id"]), code=303)
+
+
+@bp.get("/places/near")
+@role_required(*STAFF)
+def near_places():
+    """After "Use my location": the nearest known places not already offered first, as chips
+    for the form's place choice (htmx fragment, asked by static/js/contacts.js; offline the
+    phone ranks the places of the cached form itself), or as a page."""
+    form = NearForm(request.args)
+    if not form.validate():
+        return render("contacts/near.html", "contacts/_near_places.html", status=422, places=[])
+    db = get_db()
+    user = _user()
+    by_id = {p["id"]: p for p in places.places(db, user["police_service"])}
+    offered = _quick_place_ids(db, user, places.favourite_place_ids(db, user["id"]), by_id)
+    nearest = places.nearest_places(db, user["police_service"], form.lat.data, form.lon.data,
+                                    exclude=set(offered))
+    for place in nearest:
+        place["distance"] = formats.decimal(place["km"])
+    return render("contacts/near.html", "contacts/_near_places.html", places=nearest)
 
 
 @bp.post("/note-check")
@@ -390,12 +442,21 @@ def my_contacts():
     if before is not None and is_htmx():
         return render("contacts/_rows.html", rows=rows, next_url=next_url, mine=mine)
     rows_vocab = vocab.extensions(db)
+    kinds = [(c, vocab.label("kind", c, rows_vocab))
+             for c in sorted(vocab.known_codes("kind", rows_vocab))]
+    all_places = places.places(db, current_user.police_service, include_inactive=True)
+    # The contacts still in the phone's outbox are listed by offline-app.js, in these words.
+    waiting = {
+        "kind": dict(kinds),
+        "outcome": {c: vocab.label("outcome", c, rows_vocab)
+                    for c in vocab.known_codes("outcome", rows_vocab)},
+        "place": {p["id"]: p["name"] for p in all_places},
+        "words": {"waiting": _("Waiting to send"),
+                  "attention": _("Not accepted: see the sync bar")},
+    } if mine else None
     return render(
         "contacts/list.html", "contacts/_list.html", rows=rows, next_url=next_url, mine=mine,
-        kinds=[(c, vocab.label("kind", c, rows_vocab))
-               for c in sorted(vocab.known_codes("kind", rows_vocab))],
-        places=places.places(db, current_user.police_service, include_inactive=True),
-        filters=shown,
+        kinds=kinds, places=all_places, filters=shown, waiting=waiting,
     )
 
 

@@ -34,6 +34,8 @@ def _translated() -> dict[str, str]:
                             "recovered."),
         "sending": _("Sending…"),
         "offline": _("Offline"),
+        "offline_empty": _("Offline · nothing waiting · what you save stays on this phone"),
+        "send_failed_retry": _("Not sent yet · trying again"),
         "login_needed": _("Log in again to send them; they stay on this phone."),
         "saved_offline": _("Saved on this phone — will send when online."),
         "on_phone": _("On this phone"),

@@ -122,23 +122,33 @@
     let entries = [];
     try { entries = await Outbox.entriesFor(userKey); } catch (e) { return; }
     const attention = entries.filter((e) => e.state === "attention");
+    // Every state in words and an icon (templates/pwa/_shell.html), never by colour alone, and
+    // never "All sent" while the phone has no network.
+    const offline = !navigator.onLine || lastResult.state === "offline";
     let text;
     let state;
     if (!entries.length) {
-      state = "sent";
-      text = t("all_sent");
+      state = offline ? "offline" : "sent";
+      text = offline ? t("offline_empty") : t("all_sent");
     } else {
-      state = attention.length ? "attention" : "waiting";
-      text = t("waiting", { n: entries.length }) + " · " + t("oldest", { age: age(entries[0].createdAt) });
-      if (attention.length) text += " · " + t("attention", { n: attention.length });
-      if (lastResult.state === "login") text += " · " + t("login_needed");
-      else if (!navigator.onLine) text += " · " + t("offline");
+      state = attention.length ? "attention" : offline ? "offline"
+        : lastResult.state === "failed" ? "failed" : "waiting";
+      const parts = [];
+      if (offline) parts.push(t("offline"));
+      else if (lastResult.state === "failed") parts.push(t("send_failed_retry"));
+      parts.push(t("waiting", { n: entries.length }), t("oldest", { age: age(entries[0].createdAt) }));
+      if (attention.length) parts.push(t("attention", { n: attention.length }));
+      if (lastResult.state === "login") parts.push(t("login_needed"));
+      text = parts.join(" · ");
     }
     if (sending) { state = "sending"; text = t("sending") + " " + text; }
-    bar.dataset.state = state;
-    bar.dataset.count = String(entries.length);
-    $("syncbar-text").textContent = text;
-    $("syncbar-send").hidden = !entries.length;
+    showWaitingContacts(entries);
+    // Only what changed is written: each write lays the page out again (Lighthouse's TBT).
+    const set = (element, key, value) => { if (element[key] !== value) element[key] = value; };
+    set(bar.dataset, "state", state);
+    set(bar.dataset, "count", String(entries.length));
+    set($("syncbar-text"), "textContent", text);
+    set($("syncbar-send"), "hidden", !entries.length);
     let receipts = [];
     try {
       const dayAgo = Date.now() - 24 * 3600 * 1000;
@@ -146,7 +156,7 @@
         .filter((r) => r.userKey === userKey && r.sentAt > dayAgo).reverse();
     } catch (e) { receipts = []; }
     const details = $("syncbar-details");
-    details.hidden = !entries.length && !receipts.length;
+    set(details, "hidden", !entries.length && !receipts.length);
     const list = $("syncbar-list");
     const when = (ms) => {
       const date = new Date(ms);
@@ -168,6 +178,7 @@
       return li;
     });
     askPartnerStatus(receipts.filter((r) => r.kind === "referrals").map((r) => r.id));
+    if (!entries.length && !sentItems.length && !list.childElementCount) return;
     list.replaceChildren(...entries.map((entry) => {
       const li = document.createElement("li");
       li.dataset.id = entry.id;
@@ -194,6 +205,46 @@
       }
       return li;
     }), ...sentItems);
+  }
+
+  // "My contacts": the contacts still in the outbox, first, marked "waiting to send" (the list
+  // page carries the labels of their codes, so this works from the phone's cache).
+  function showWaitingContacts(entries) {
+    const section = $("contacts-waiting");
+    const island = $("contacts-waiting-words");
+    if (!section || !island) return;
+    const L = JSON.parse(island.textContent);
+    const items = [];
+    for (const entry of entries) {
+      for (const record of (entry.records && entry.records.contacts) || []) {
+        const data = Object.fromEntries(record.entries || []);
+        const li = document.createElement("li");
+        li.className = "contacts-row contacts-row-waiting";
+        li.dataset.id = record.id;
+        const when = document.createElement("span");
+        when.className = "contacts-row-when";
+        const at = Date.parse(data.occurred_at || "") || entry.createdAt;
+        when.textContent = new Date(at).toLocaleString(document.documentElement.lang || undefined,
+          { dateStyle: "medium", timeStyle: "short" });
+        const kind = document.createElement("strong");
+        kind.textContent = L.kind[data.kind] || data.kind || "";
+        const place = document.createElement("span");
+        place.textContent = L.place[data.place_id] || data.place_text || "";
+        const outcome = document.createElement("span");
+        outcome.className = "hint";
+        outcome.textContent = L.outcome[data.outcome] || data.outcome || "";
+        const badge = document.createElement("span");
+        badge.className = "badge badge-warn";
+        badge.textContent = entry.state === "attention" ? L.words.attention : L.words.waiting;
+        const row = document.createElement("div");
+        row.className = "contacts-row-plain";
+        row.append(when, kind, place, outcome, badge);
+        li.append(row);
+        items.push(li);
+      }
+    }
+    $("contacts-waiting-list").replaceChildren(...items);
+    section.hidden = !items.length;
   }
 
   // The officer may give up a record the server refused; the server audits the choice.
@@ -249,7 +300,7 @@
     if (!force && Date.now() < nextAt) return schedule(nextAt - Date.now());
     let entries;
     try { entries = await Outbox.entriesFor(userKey); } catch (e) { return; }
-    if (!entries.length) { failures = 0; refresh(); return schedule(TICK); }
+    if (!entries.length) { failures = 0; lastResult = { state: "empty" }; refresh(); return schedule(TICK); }
     sending = true;
     refresh();
     let result;
@@ -332,7 +383,9 @@
   if (typeof BroadcastChannel !== "undefined") {
     new BroadcastChannel(Outbox.LOCK).onmessage = () => refresh();
   }
-  window.addEventListener("online", () => { nextAt = 0; trigger(true); refreshTokens(); checkClock(); });
+  window.addEventListener("online", () => {
+    if (lastResult.state === "offline") lastResult = { state: "" };
+    nextAt = 0; trigger(true); refreshTokens(); checkClock(); });
   window.addEventListener("offline", refresh);
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState !== "visible") return;

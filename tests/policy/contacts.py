@@ -23,6 +23,8 @@ POLICY = {
     "contacts.new_contact": {"roles": STAFF},
     "contacts.my_contacts": {"roles": STAFF},
     "contacts.note_check": {"roles": STAFF},
+    # the nearest known places to a position (the query string, as the form's script sends it)
+    "contacts.near_places": {"roles": STAFF, "args": lambda db: {"lat": 44.648, "lon": -63.625}},
     "contacts.search_people": {"roles": STAFF},
     # officer's own contact with no person: officer2 has not worked with anyone in it.
     "contacts.detail": {
