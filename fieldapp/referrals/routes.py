@@ -318,9 +318,10 @@ def create():
 @role_required("officer", "coordinator")
 def service_options():
     """Services that accept referrals, matching `q` (crisis services first for a crisis)."""
+    q = request.args.get("q", "")
     return render("referrals/_service_options.html", selected=request.args.get("service_id"),
-                  services=_service_choices(
-                      request.args.get("q", ""), request.args.get("contact_id"),
+                  searched=bool(q.strip()), services=_service_choices(
+                      q, request.args.get("contact_id"),
                       mental_health=request.args.get("path") == "mental_health"))
 
 
@@ -352,7 +353,8 @@ def _form_page(form: ReferralForm, *, status: int = 200, q: str = "", notices=()
     services = [] if service else _service_choices(q, form.contact_id.data,
                                                    mental_health=mental_health)
     return render("referrals/new.html", status=status, title=_("New referral"), form=form,
-                  service=service, services=services, q=q, contact=contact,
+                  service=service, services=services, q=q, searched=bool(q.strip()),
+                  contact=contact,
                   notices=notices, mental_health=mental_health, **_labels())
 
 

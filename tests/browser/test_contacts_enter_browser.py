@@ -88,7 +88,9 @@ def test_enter_in_the_referral_form_sends_the_referral_not_another_action(live_s
                   "#preferred_contact"):
         page.goto(referral_url)
         page.locator("#referral-form input[name=service_id]").first.check()
-        page.check("#referral-form input[name=consent][value=verbal]")
+        # (the reason field shows only when consent could not be obtained)
+        page.check("#referral-form input[name=consent][value=%s]"
+                   % ("not_obtainable" if field == "#consent_reason" else "verbal"))
         page.fill(field, "1990" if "year" in field else "Sam")
         with page.expect_request(lambda r: r.method == "POST") as sent:
             page.press(field, "Enter")
