@@ -26,7 +26,7 @@ from tests.support.referrals import (
     send_mail,
     user_row,
 )
-from tests.support.reports import HRP_Q1, REPORT_NOW, add_cases, load
+from tests.support.reports import REPORT_NOW, add_cases, load
 
 
 def test_two_catalogues_never_translate_one_msgid_differently():
