@@ -58,7 +58,7 @@ def test_french_page_charts_and_csv_labels_follow_babel(client):
     assert month_chart["tooltips"] and month_chart["tooltips"][0].startswith("février 2026 — ")
     assert ["February 2026"] == charts(english)["chart-activity_by_month"]["labels"]
     diversion_chart = charts(french)["chart-diversion"]
-    assert diversion_chart["labels"][0] == "Interventions liées à la santé mentale"
+    assert diversion_chart["labels"][0] == "Contacts liés à la santé mentale"
     assert not any(re.search(r"\d\.\d", v) for c in charts(french).values()
                    for v in c["values"])
     # The CSV: labels in the reader's language, keys and numbers the same in both.
