@@ -215,3 +215,18 @@ def test_card_shows_the_national_format_and_interpretation(login_as, db, messy_f
     assert 'href="tel:+19025550110;ext=110"' in card
     assert "Call (902) 555-0110 ext. 110" in card
     assert "Interpretation available" not in card
+
+
+def test_editing_the_weekly_hours_keeps_the_holidays(login_as, db, tmp_path):
+    from tests.support.directory import service_form
+    small_package(tmp_path / "kept", holiday="H1,10,true,,,2026-12-25,2026-12-25\n")
+    hsds.import_package(db, tmp_path / "kept", NOW)
+    sid = hsds.map_id("service", "10")
+    coordinator = login_as("coordinator")
+    assert 303 == coordinator.post(f"/directory/manage/services/{sid}",
+                                   data=service_form(always_open="1")).status_code
+    rows = [(r["byday"], r["opens_at"], r["closes_at"], r["valid_from"]) for r in
+            db["schedule"].rows_where("service_id = ?", [sid], order_by="valid_from")]
+    assert ("MO,TU,WE,TH,FR,SA,SU", "00:00", "24:00", None) in rows
+    assert ("FR", None, None, "2026-12-25") in rows  # the closure stays
+    assert ("MO", "09:00", "17:00", None) not in rows
