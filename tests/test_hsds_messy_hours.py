@@ -230,3 +230,41 @@ def test_editing_the_weekly_hours_keeps_the_holidays(login_as, db, tmp_path):
     assert ("MO,TU,WE,TH,FR,SA,SU", "00:00", "24:00", None) in rows
     assert ("FR", None, None, "2026-12-25") in rows  # the closure stays
     assert ("MO", "09:00", "17:00", None) not in rows
+
+
+def test_older_files_show_on_the_service_page(login_as, db, tmp_path):
+    folder = tmp_path / "older"
+    small_package(folder)
+    files = {
+        "programs.csv": "id,organization_id,name,description\nP1,1,Fictional outreach program,"
+                        "Street outreach\n",
+        "locations.csv": "id,organization_id,name\nL1,1,Main office\n",
+        "services_at_location.csv": "id,service_id,location_id\nSL1,10,L1\n",
+        "accessibility_for_disabilities.csv": "id,location_id,accessibility,details\n"
+                                              "AC1,L1,Ramp,At the side door\n",
+        "required_documents.csv": "id,service_id,document\nRD1,10,Health card\n",
+        "service_areas.csv": "id,service_id,service_area,description\nSA1,10,Halifax County,\n",
+        "funding.csv": "id,service_id,source\nF1,10,Fictional Foundation\n",
+        "payment_accepted.csv": "id,service_id,payment\nPA1,10,Cash\nPA2,,Cheque\n",
+        "eligibility.csv": "id,service_id,eligibility\nE1,10,Adults 18 and over\n",
+    }
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    services = (folder / "services.csv").read_text().replace(
+        "id,organization_id,name", "id,organization_id,program_id,name").replace(
+        "10,1,Fictional", "10,1,P1,Fictional")
+    (folder / "services.csv").write_text(services)
+    report = hsds.import_package(db, folder, NOW)
+    assert {"read": 2, "imported": 1, "unlinked": 1} == dict(report.files["payment_accepted.csv"])
+    sid = hsds.map_id("service", "10")
+    page = login_as("officer").get(f"/directory/services/{sid}").get_data(as_text=True)
+    for text in ("Documents to bring", "Health card", "Area served", "Halifax County",
+                 "Funding", "Fictional Foundation", "Payment accepted", "Cash",
+                 "Accessibility", "Ramp — At the side door", "Program",
+                 "Fictional outreach program", "Who can use it", "Adults 18 and over"):
+        assert text in page, text
+    assert "Cheque" not in page  # names no service: kept unlinked in the import's record
+    french = login_as("officer")
+    french.post("/language", data={"language": "fr"})
+    page = french.get(f"/directory/services/{sid}").get_data(as_text=True)
+    assert "Documents à apporter" in page and "Territoire desservi" in page
