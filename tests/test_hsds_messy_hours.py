@@ -268,3 +268,20 @@ def test_older_files_show_on_the_service_page(login_as, db, tmp_path):
     french.post("/language", data={"language": "fr"})
     page = french.get(f"/directory/services/{sid}").get_data(as_text=True)
     assert "Documents à apporter" in page and "Territoire desservi" in page
+
+
+def test_the_messy_exports_holidays_close_and_shorten_days(db, messy_folder):
+    folder, expected = messy_folder
+    report = hsds.import_package(db, folder, NOW)
+    assert {"read": 21, "imported": 21} == {k: v for k, v in report.files[
+        "holiday_schedules.csv"].items() if v}  # 15 closures, 6 Christmas Eves
+    sid = hsds.map_id("service", "200")  # service 100: both
+    rows = list(db["schedule"].rows_where("service_id = ?", [sid]))
+    christmas = datetime(2026, 12, 25, 15, tzinfo=UTC)  # a Friday, 11:00 in Halifax
+    eve = datetime(2026, 12, 24, 19, tzinfo=UTC)  # a Thursday, 15:00: after the short day
+    assert False is hours.is_open(rows, christmas, TZ)
+    assert False is hours.is_open(rows, eve, TZ)
+    assert True is hours.is_open(rows, datetime(2026, 12, 24, 15, tzinfo=UTC), TZ)
+    other = hsds.map_id("service", "101")
+    assert True is hours.is_open(list(db["schedule"].rows_where("service_id = ?", [other])),
+                                 datetime(2026, 12, 28, 15, tzinfo=UTC), TZ)  # a Monday
