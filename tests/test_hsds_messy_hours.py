@@ -178,6 +178,12 @@ def test_service_page_shows_hours_as_given_and_the_older_files(login_as, db, mes
     # unreadable hours are counted, file by file (every 10th service: "by appointment")
     assert 30 == report.problems[("unreadable_time", "regular_schedules.csv:opens_at")]
     assert 30 == report.problems[("unreadable_time", "regular_schedules.csv:closes_at")]
+    kept = login_as("coordinator").get(f"/directory/manage/imports/{report.import_id}")
+    kept = kept.get_data(as_text=True)
+    lines = [line for line in kept.split("<li>") if "Times that could not be read" in line]
+    assert 2 == len(lines)
+    assert all('<span class="badge badge-warn">30</span>' in line for line in lines)
+    assert "regular_schedules.csv:opens_at" in lines[1] and "by appointment" in lines[1]
     client = login_as("officer")
 
     def page(i):
