@@ -8,10 +8,11 @@ data/) and 8 declared resources with no file at all; HSDS 1.1 file names; child 
 ids repeat the service id (languages, phones, schedules); free-text languages ("Spanish
 (limited)", "other languages available upon request", "Creole", "American Sign Language");
 phone extensions in the `extension` column and inside the number text, toll-free, vanity and
-garbage numbers; unreadable opening hours and `8:00am`, `8 AM`, `0800`, `noon`, `24:00` and
-`8:00am-5:00pm` in one cell; bare domains (`www.agency1.example.test`) and text that is no URL
-as web addresses; addresses without a country; eligibility rows with a blank service id; exact
-duplicate rows; rows pointing to services that do not exist.
+garbage numbers; holiday schedules (closed days, shorter hours, US-style dates); unreadable
+opening hours and `8:00am`, `8 AM`, `0800`, `noon`, `24:00` and `8:00am-5:00pm` in one cell;
+bare domains (`www.agency1.example.test`) and text that is no URL as web addresses; addresses
+without a country; eligibility rows with a blank service id; exact duplicate rows; rows
+pointing to services that do not exist.
 
 The generator keeps its own book of what must become of every row it writes (imported,
 merged, unlinked, refused) per file: the tests compare the importer's reconciliation with it.
@@ -36,7 +37,7 @@ MISSING_DECLARED = ["programs.csv", "funding.csv", "fees.csv", "service_areas.cs
                     "payment_accepted.csv"]
 FILES = ["organizations.csv", "locations.csv", "services.csv", "services_at_location.csv",
          "physical_addresses.csv", "phones.csv", "languages.csv", "regular_schedules.csv",
-         "eligibility.csv"]
+         "holiday_schedules.csv", "eligibility.csv"]
 
 
 def phone_for(i: int) -> dict:
@@ -109,6 +110,14 @@ def write_messy(folder, services: int = 300) -> dict[str, Counter]:
         opens, closes = [("8:00am-5:00pm", ""), ("8 AM", "noon"), ("0800", "24:00"),
                          ("8:00am", "5:00pm")][i % 4]
         add("regular_schedules.csv", [sid, sid, "Tuesday", opens, closes], "imported")
+        # holiday_schedules.csv, its ids repeating the service id too: closed on Christmas
+        # Day (every 20th), shorter hours on Christmas Eve (every 50th)
+        if i % 20 == 0:
+            add("holiday_schedules.csv", [sid, sid, "true", "", "", "2026-12-25", "2026-12-25"],
+                "imported")
+        if i % 50 == 0:
+            add("holiday_schedules.csv", [sid, sid, "false", "10:00", "14:00", "12/24/2026",
+                                          "12/24/2026"], "imported")
         if i % 4 == 0:
             add("eligibility.csv", [f"E{i}", "", f"Fictional residents of area {i % 7}"],
                 "unlinked")
@@ -128,6 +137,8 @@ def write_messy(folder, services: int = 300) -> dict[str, Counter]:
         "languages.csv": ["id", "service_id", "language"],
         "phones.csv": ["id", "service_id", "number", "extension", "type"],
         "regular_schedules.csv": ["id", "service_id", "weekday", "opens_at", "closes_at"],
+        "holiday_schedules.csv": ["id", "service_id", "closed", "opens_at", "closes_at",
+                                  "start_date", "end_date"],
         "eligibility.csv": ["id", "service_id", "eligibility"],
     }
     for file in FILES:

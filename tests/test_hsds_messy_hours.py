@@ -178,6 +178,12 @@ def test_service_page_shows_hours_as_given_and_the_older_files(login_as, db, mes
     # unreadable hours are counted, file by file (every 10th service: "by appointment")
     assert 30 == report.problems[("unreadable_time", "regular_schedules.csv:opens_at")]
     assert 30 == report.problems[("unreadable_time", "regular_schedules.csv:closes_at")]
+    kept = login_as("coordinator").get(f"/directory/manage/imports/{report.import_id}")
+    kept = kept.get_data(as_text=True)
+    lines = [line for line in kept.split("<li>") if "Times that could not be read" in line]
+    assert 2 == len(lines)
+    assert all('<span class="badge badge-warn">30</span>' in line for line in lines)
+    assert "regular_schedules.csv:opens_at" in lines[1] and "by appointment" in lines[1]
     client = login_as("officer")
 
     def page(i):
@@ -215,3 +221,73 @@ def test_card_shows_the_national_format_and_interpretation(login_as, db, messy_f
     assert 'href="tel:+19025550110;ext=110"' in card
     assert "Call (902) 555-0110 ext. 110" in card
     assert "Interpretation available" not in card
+
+
+def test_editing_the_weekly_hours_keeps_the_holidays(login_as, db, tmp_path):
+    from tests.support.directory import service_form
+    small_package(tmp_path / "kept", holiday="H1,10,true,,,2026-12-25,2026-12-25\n")
+    hsds.import_package(db, tmp_path / "kept", NOW)
+    sid = hsds.map_id("service", "10")
+    coordinator = login_as("coordinator")
+    assert 303 == coordinator.post(f"/directory/manage/services/{sid}",
+                                   data=service_form(always_open="1")).status_code
+    rows = [(r["byday"], r["opens_at"], r["closes_at"], r["valid_from"]) for r in
+            db["schedule"].rows_where("service_id = ?", [sid], order_by="valid_from")]
+    assert ("MO,TU,WE,TH,FR,SA,SU", "00:00", "24:00", None) in rows
+    assert ("FR", None, None, "2026-12-25") in rows  # the closure stays
+    assert ("MO", "09:00", "17:00", None) not in rows
+
+
+def test_older_files_show_on_the_service_page(login_as, db, tmp_path):
+    folder = tmp_path / "older"
+    small_package(folder)
+    files = {
+        "programs.csv": "id,organization_id,name,description\nP1,1,Fictional outreach program,"
+                        "Street outreach\n",
+        "locations.csv": "id,organization_id,name\nL1,1,Main office\n",
+        "services_at_location.csv": "id,service_id,location_id\nSL1,10,L1\n",
+        "accessibility_for_disabilities.csv": "id,location_id,accessibility,details\n"
+                                              "AC1,L1,Ramp,At the side door\n",
+        "required_documents.csv": "id,service_id,document\nRD1,10,Health card\n",
+        "service_areas.csv": "id,service_id,service_area,description\nSA1,10,Halifax County,\n",
+        "funding.csv": "id,service_id,source\nF1,10,Fictional Foundation\n",
+        "payment_accepted.csv": "id,service_id,payment\nPA1,10,Cash\nPA2,,Cheque\n",
+        "eligibility.csv": "id,service_id,eligibility\nE1,10,Adults 18 and over\n",
+    }
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    services = (folder / "services.csv").read_text().replace(
+        "id,organization_id,name", "id,organization_id,program_id,name").replace(
+        "10,1,Fictional", "10,1,P1,Fictional")
+    (folder / "services.csv").write_text(services)
+    report = hsds.import_package(db, folder, NOW)
+    assert {"read": 2, "imported": 1, "unlinked": 1} == dict(report.files["payment_accepted.csv"])
+    sid = hsds.map_id("service", "10")
+    page = login_as("officer").get(f"/directory/services/{sid}").get_data(as_text=True)
+    for text in ("Documents to bring", "Health card", "Area served", "Halifax County",
+                 "Funding", "Fictional Foundation", "Payment accepted", "Cash",
+                 "Accessibility", "Ramp — At the side door", "Program",
+                 "Fictional outreach program", "Who can use it", "Adults 18 and over"):
+        assert text in page, text
+    assert "Cheque" not in page  # names no service: kept unlinked in the import's record
+    french = login_as("officer")
+    french.post("/language", data={"language": "fr"})
+    page = french.get(f"/directory/services/{sid}").get_data(as_text=True)
+    assert "Documents à apporter" in page and "Territoire desservi" in page
+
+
+def test_the_messy_exports_holidays_close_and_shorten_days(db, messy_folder):
+    folder, expected = messy_folder
+    report = hsds.import_package(db, folder, NOW)
+    assert {"read": 21, "imported": 21} == {k: v for k, v in report.files[
+        "holiday_schedules.csv"].items() if v}  # 15 closures, 6 Christmas Eves
+    sid = hsds.map_id("service", "200")  # service 100: both
+    rows = list(db["schedule"].rows_where("service_id = ?", [sid]))
+    christmas = datetime(2026, 12, 25, 15, tzinfo=UTC)  # a Friday, 11:00 in Halifax
+    eve = datetime(2026, 12, 24, 19, tzinfo=UTC)  # a Thursday, 15:00: after the short day
+    assert False is hours.is_open(rows, christmas, TZ)
+    assert False is hours.is_open(rows, eve, TZ)
+    assert True is hours.is_open(rows, datetime(2026, 12, 24, 15, tzinfo=UTC), TZ)
+    other = hsds.map_id("service", "101")
+    assert True is hours.is_open(list(db["schedule"].rows_where("service_id = ?", [other])),
+                                 datetime(2026, 12, 28, 15, tzinfo=UTC), TZ)  # a Monday

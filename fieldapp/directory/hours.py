@@ -97,8 +97,8 @@ def exceptional(row: dict) -> bool:
 
 
 def exceptions(rows: list[dict]) -> list[dict]:
-    """The exceptional days of a listing, by date: [{valid_from, valid_to, byday, closed,
-    shifts (labels), description}]."""
+    """The exceptional days of a listing, by date: [{valid_from, valid_to (dates), byday,
+    closed, hours (a label, None when closed), description}]."""
     found = []
     for row in rows:
         if not exceptional(row):
@@ -261,11 +261,11 @@ def as_given(rows: list[dict]) -> list[dict]:
             raw = json.loads(row.get("extra_json") or "{}").get("_raw") or {}
         except (TypeError, ValueError, AttributeError):
             continue
-        if not isinstance(raw, dict) or row.get("opens_at") or row.get("closes_at"):
-            continue
-        parts = [str(raw[f]) for f in ("opens_at", "closes_at") if raw.get(f)]
-        if not parts or exceptional(row):
-            continue
+        fields = ("opens_at", "closes_at")
+        if not isinstance(raw, dict) or exceptional(row) or not any(
+                parse_time(row.get(f)) is None and raw.get(f) for f in fields):
+            continue  # nothing the source wrote was lost
+        parts = [str(raw.get(f) or row.get(f)) for f in fields if raw.get(f) or row.get(f)]
         found.append({"days": days_of(row) if row.get("byday") else [],
                       "text": " – ".join(parts)})
     return found

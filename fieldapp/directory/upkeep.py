@@ -213,7 +213,13 @@ def _save_schedule(db: Database, service_id: str, schedule: dict, before, now: s
     if before is not None and (schedule_form_values(before["schedules"])
                                == schedule_form_values(_as_rows(schedule))):
         return  # unchanged hours: keep the stored rows
-    db.execute("DELETE FROM schedule WHERE service_id = ?", [service_id])
+    # the form edits the regular week: exceptional days (holidays, hours.exceptional) stay
+    regular = [row["id"] for row in db.query(
+        "SELECT id, valid_from, valid_to FROM schedule WHERE service_id = ?", [service_id])
+        if not hours.exceptional(row)]
+    for start in range(0, len(regular), 500):
+        chunk = regular[start:start + 500]
+        db.execute(f"DELETE FROM schedule WHERE id IN ({', '.join('?' * len(chunk))})", chunk)
     for byday, opens, closes in _schedule_rows(schedule):
         db["schedule"].insert({"id": new_id(), "service_id": service_id, "freq": "WEEKLY",
                                "byday": byday, "opens_at": opens, "closes_at": closes,

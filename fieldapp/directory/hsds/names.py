@@ -76,6 +76,7 @@ FILES.update({
     "taxonomy.csv": ("taxonomy_term", {}, {"vocabulary": "taxonomy"}),
     "accessibility_for_disabilities.csv": ("accessibility", {}, {"accessibility": "description"}),
     "service_area.csv": ("service_area", {}, {"service_area": "name"}),
+    "service_areas.csv": ("service_area", {}, {"service_area": "name"}),  # 2-1-1 exports
     "languages.csv": ("language", {}, {"language": "name"}),
     "phones.csv": ("phone", {}, {"number_type": "type"}),
 })
