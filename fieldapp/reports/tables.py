@@ -619,8 +619,7 @@ SECTION_OF_TABLE = {
 # The store queries behind each section.  They are independent of one another, so that they
 # can run at the same time (see run_queries).
 QUERIES_OF_SECTION = {
-    "activity": ["cells"], "people": ["people", "people_cells", "populations",
-                                      "population_cells"],
+    "activity": ["cells"], "people": ["people", "people_cells", "population_cells"],
     "referrals": ["referrals"], "diversion": ["cells", "mental_health"],
     "repeat-calls": ["repeat_calls"],
     "partnerships": ["partnerships", "partnerships_before"],
@@ -660,7 +659,7 @@ def build(db, filters: store.Filters, period, config: dict, now_iso: str,
     repeat_days = int(config.get("REPEAT_DAYS", 60))
     window_days = int(config.get("REPEAT_CALL_WINDOW_DAYS", store.WINDOW_DAYS))
     caller_calls = int(config.get("REPEAT_CALLER_CALLS", store.REPEAT_CALLER_CALLS))
-    months, populations = period.months(), known_populations()
+    months = period.months()
     police_services = list(config["POLICE_SERVICES"])
     section_ids = [sid for sid in QUERIES_OF_SECTION if only is None or sid == only]
     needed = {name for sid in section_ids for name in QUERIES_OF_SECTION[sid]}
@@ -682,7 +681,6 @@ def build(db, filters: store.Filters, period, config: dict, now_iso: str,
         "cells": lambda d: store.contact_cells(d, filters, months),
         "mental_health": lambda d: store.mental_health(d, filters, months),
         "referrals": lambda d: store.referrals(d, filters, months),
-        "populations": lambda d: store.populations(d, filters, populations),
         "population_cells": lambda d: store.population_cells(d, filters, months),
         "people_cells": lambda d: store.people_cells(d, filters, months),
         "quality": lambda d: store.data_quality(d, filters, now_iso, today),
@@ -699,8 +697,10 @@ def build(db, filters: store.Filters, period, config: dict, now_iso: str,
     builders = {
         "activity": lambda: activity_section(data["overview"]),
         "people": lambda: people_section({**data["people"], "cells": data["people_cells"],
-                                          "populations": data["populations"],
-                                          "population_cells": data["population_cells"]},
+                                          "populations":
+                                              data["population_cells"]["populations"],
+                                          "population_cells":
+                                              data["population_cells"]["cells"]},
                                          repeat_contacts, repeat_days),
         "referrals": lambda: referrals_section(data["referrals"]),
         "diversion": lambda: diversion_section(data["overview"]),
