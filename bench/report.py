@@ -220,7 +220,7 @@ def section_cpu(app, path: str, runs: int) -> dict:
     """CPU seconds (median of runs) of each of the report's store queries for the whole year,
     one after the other on a fresh connection each (the page runs them concurrently)."""
     from fieldapp.db import connect
-    from fieldapp.reports import period, store, tables
+    from fieldapp.reports import period, store
 
     with app.app_context():
         year = period.parse({"start": "2025-01-01", "end": "2025-12-31"},
@@ -235,8 +235,7 @@ def section_cpu(app, path: str, runs: int) -> dict:
             "contact_cells": lambda db: store.contact_cells(db, f, months),
             "mental_health": lambda db: store.mental_health(db, f, months),
             "referrals": lambda db: store.referrals(db, f, months),
-            "populations": lambda db: store.populations(db, f, tables.known_populations()),
-            "population_cells": lambda db: store.population_cells(db, f, months),
+            "populations (and population_cells)": lambda db: store.population_cells(db, f, months),
             "data_quality": lambda db: store.data_quality(db, f, NOW, "2026-01-15"),
             "partnerships": lambda db: store.partnerships(db, ["HRP", "RCMP"], f.end),
         }

@@ -1,6 +1,6 @@
 """Issue 21: the attacks of tests/test_reports_differencing.py on every other published table —
 people, contacts and people by population, referrals by partner service, diversion and the
-repeat-call cohort.
+repeat-call effect (the cohort, calls and repeat callers before and after first engagement).
 
 A year of seeded random contacts (each naming a person of their own, a population or none,
 some about mental health, some with a referral to one of three partner services in every
@@ -42,6 +42,9 @@ REFERRAL_COLUMNS = {"made": None, "received": 0, "accepted": 1, "connected": 2,
                     "declined_partner": 3}
 CLASSES = ["mh_diverted", "mh_joint", "mh_escalated", "other"]
 SIZES = [0, 1, 1, 2, 3, 4, 5, 6, 7, 9, 12, 20]
+FAMILIES = ["people", "population", "diversion",
+            *(f"referrals_{c}" for c in REFERRAL_COLUMNS),
+            "calls_before", "calls_after", "callers_before", "callers_after"]
 
 
 def month_period(first: int, last: int) -> Period:
@@ -68,8 +71,7 @@ def published(tmp_path_factory):
     app = make_app(folder, NOW=REPORT_NOW)
     load(app.config["DATABASE"])
     rng = random.Random(2121)
-    truth = {"people": {}, "population": {}, "diversion": {},
-             **{f"referrals_{c}": {} for c in REFERRAL_COLUMNS}}
+    truth = {family: {} for family in FAMILIES}
 
     def add(family, key, n=1):
         truth[family][key] = truth[family].get(key, 0) + n
@@ -83,6 +85,11 @@ def published(tmp_path_factory):
         db["service"].insert({"id": JOINT, "organization_id": db.execute(
             "select organization_id from service where id = ?", [S1]).fetchone()[0],
             "name": "Joint team (differencing)", "joint_police_health": 1})
+        # The call records run from mid-2023 to mid-2025: every 2024 window lies inside them.
+        for i, called in enumerate(("2023-06-01T00:00:00+00:00", "2025-06-30T00:00:00+00:00")):
+            db["calls_for_service"].insert({"id": f"bound-{i}", "called_at": called,
+                                            "call_type": "x", "person_key": None,
+                                            "imported_at": REPORT_NOW})
         for month, (group, officer) in itertools.product(MONTHS, GROUPS.items()):
             ps, team = group
             for i in range(rng.choice(SIZES)):
@@ -101,6 +108,20 @@ def published(tmp_path_factory):
                     "outcome": "escalated_police" if escalated else "information_given",
                     "is_group": 0})
                 add("people", (month, *group))
+                if rng.random() < 0.6:  # a linked records-system key, and calls around t0
+                    before, after = rng.choice([0, 1, 2, 3]), rng.choice([0, 1, 2, 3])
+                    db["person_key"].insert({"person_key": f"k-{cid}", "person_id": f"p-{cid}",
+                                             "linked_at": "2026-01-01T00:00:00+00:00"})
+                    for j, days in enumerate([-5] * before + [5] * after):
+                        day = date.fromisoformat(at[:10]).toordinal() + days
+                        called = f"{date.fromordinal(day).isoformat()}T12:00:00+00:00"
+                        db["calls_for_service"].insert({
+                            "id": f"call-{cid}-{j}", "called_at": called, "call_type": "x",
+                            "person_key": f"k-{cid}", "imported_at": REPORT_NOW})
+                    add("calls_before", (month, *group), before)
+                    add("calls_after", (month, *group), after)
+                    add("callers_before", (month, *group), int(before >= 2))
+                    add("callers_after", (month, *group), int(after >= 2))
                 if population:
                     db["contact_population"].insert({"contact_id": cid,
                                                      "population": population})
@@ -151,8 +172,7 @@ def view_figures(by_id: dict, period: Period, ps, team) -> dict:
     def cells(rows):
         return frozenset((m, *g, r) for m in months for g in groups for r in rows)
 
-    figures = {family: [] for family in ("people", "population", "diversion",
-                                         *(f"referrals_{c}" for c in REFERRAL_COLUMNS))}
+    figures = {family: [] for family in FAMILIES}
     people = frozenset((m, *g) for m in months for g in groups)
     # Every contact names a person of its own, first engaged then: people, contacts and the
     # repeat-call cohort are the same sums of the month × police service × team cells.
@@ -160,6 +180,13 @@ def view_figures(by_id: dict, period: Period, ps, team) -> dict:
             for row in by_id[t].rows}
     for key in ("contacts", "unique_people", "cohort"):
         figures["people"].append((people, rows[key][1].text, rows[key][1].value))
+    # The repeat-call effect: sums over the people first engaged in each cell.
+    calls = {row[0].key: row[1] for t in ("repeat_calls", "repeat_callers")
+             for row in by_id[t].rows}
+    for family, key in (("calls_before", "calls_before"), ("calls_after", "calls_after"),
+                        ("callers_before", "callers_before"),
+                        ("callers_after", "callers_after")):
+        figures[family].append((people, calls[key].text, calls[key].value))
     for row in by_id["activity_by_month"].rows:
         month_cover = frozenset((row[0].key, *g) for g in groups)
         figures["people"].append((month_cover, row[1].text, row[1].value))
@@ -236,8 +263,6 @@ def secrets(family: str, truth: dict, figures: list) -> dict:
     return hidden
 
 
-FAMILIES = ["people", "population", "diversion",
-            *(f"referrals_{c}" for c in REFERRAL_COLUMNS)]
 
 
 @pytest.mark.parametrize("family", FAMILIES)

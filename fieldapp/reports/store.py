@@ -346,20 +346,32 @@ def people_cells(db: Database, f: Filters, months=None) -> list[dict]:
         group by 1, 2, 3""", params))
 
 
-def population_cells(db: Database, f: Filters, months=None) -> list[dict]:
-    """Contacts and different people per month × police service × team × population cell
-    (rows with `m`, `ps`, `team`, `population`, `contacts`, `people`): the grid the
-    population figures are suppressed on."""
+def population_cells(db: Database, f: Filters, months=None) -> dict:
+    """Contacts and different people per population (`populations`: rows with `population`,
+    `contacts`, `people`, most contacts first) and per month × police service × team ×
+    population cell (`cells`: rows with `m`, `ps`, `team`, `population`, `contacts`,
+    `people`: the grid the population figures are suppressed on), from one range scan of
+    report_contact_population: its (population, person, cell) groups, added up per cell and,
+    with different people, per population."""
     params = dict(f.params())
     month = _month_case(months, "cp.occurred_at", params)
-    return list(db.query(f"""
-        with {MERGED}
-        select {month} as m, cp.police_service as ps, cp.team as team, cp.population,
-               count(*) as contacts,
-               count(distinct coalesce(p.merged_into_id, cp.person_id)) as people
-        from report_contact_population cp left join merged p on p.id = cp.person_id
-        where {_contacts_where(f, "cp")}
-        group by 1, 2, 3, 4""", params))
+    rows = list(db.query(f"""
+        with {MERGED},
+        base as materialized (
+            select cp.population, coalesce(p.merged_into_id, cp.person_id) as pid,
+                   {month} as m, cp.police_service as ps, cp.team as team, count(*) as n
+            from report_contact_population cp left join merged p on p.id = cp.person_id
+            where {_contacts_where(f, "cp")}
+            group by 1, 2, 3, 4, 5)
+        select 0 as whole, m, ps, team, population, sum(n) as contacts, count(pid) as people
+        from base group by m, ps, team, population
+        union all
+        select 1, null, null, null, population, sum(n), count(distinct pid)
+        from base group by population""", params))
+    totals = [{"population": r["population"], "contacts": r["contacts"], "people": r["people"]}
+              for r in rows if r["whole"] and r["contacts"]]
+    return {"populations": sorted(totals, key=lambda r: (-r["contacts"], r["population"])),
+            "cells": [r for r in rows if not r["whole"]]}
 
 
 def populations(db: Database, f: Filters, known: list[str] = ()) -> list[dict]:
@@ -402,32 +414,32 @@ def referred_by_population(db: Database, f: Filters, codes: list[str], months=No
         return {}
     params = {**f.params(), **{f"p{i}": code for i, code in enumerate(codes)}}
     marks = ", ".join(f":p{i}" for i in range(len(codes)))
-    rows = db.query(f"""
-        with {MERGED}
-        select cp.population, count(*) as referrals,
-               count(distinct coalesce(m.merged_into_id, c.person_id)) as people
-        from referral r join contact c on c.id = r.contact_id and c.deleted_at is null
-        join contact_population cp on cp.contact_id = c.id
-        left join merged m on m.id = c.person_id
-        where {_referrals_where(f)} and cp.population in ({marks})
-        group by cp.population""", params)
-    found = {row["population"]: row for row in rows}
-    result = {code: {"referrals": found.get(code, {}).get("referrals", 0),
-                     "people": found.get(code, {}).get("people", 0)} for code in codes}
     month = _month_case(months, "r.sent_at", params)
-    cells = list(db.query(f"""
-        with {MERGED}
-        select {month} as m, r.police_service as ps, u.team as team, cp.population,
-               count(*) as referrals,
-               count(distinct coalesce(m.merged_into_id, c.person_id)) as people
-        from referral r join contact c on c.id = r.contact_id and c.deleted_at is null
-        join contact_population cp on cp.contact_id = c.id
-        left join merged m on m.id = c.person_id
-        left join user u on u.id = r.officer_id
-        where {_referrals_where(f)} and cp.population in ({marks})
-        group by 1, 2, 3, 4""", params))
-    for code in codes:
-        result[code]["cells"] = [row for row in cells if row["population"] == code]
+    # One pass: the period's (population, person, cell) groups, then added up per cell and,
+    # with different people, per population.
+    rows = db.query(f"""
+        with {MERGED},
+        base as materialized (
+            select cp.population, coalesce(mg.merged_into_id, c.person_id) as pid,
+                   {month} as m, r.police_service as ps, u.team as team, count(*) as n
+            from referral r join contact c on c.id = r.contact_id and c.deleted_at is null
+            join contact_population cp on cp.contact_id = c.id
+            left join merged mg on mg.id = c.person_id
+            left join user u on u.id = r.officer_id
+            where {_referrals_where(f)} and cp.population in ({marks})
+            group by 1, 2, 3, 4, 5)
+        select 0 as whole, m, ps, team, population, sum(n) as referrals,
+               count(pid) as people
+        from base group by m, ps, team, population
+        union all
+        select 1, null, null, null, population, sum(n), count(distinct pid)
+        from base group by population""", params)
+    result = {code: {"referrals": 0, "people": 0, "cells": []} for code in codes}
+    for row in rows:
+        if row["whole"]:
+            result[row["population"]].update(referrals=row["referrals"], people=row["people"])
+        else:
+            result[row["population"]]["cells"].append(row)
     return result
 
 
@@ -492,7 +504,7 @@ def _median(db: Database, where: str, column: str, n: int, params: dict) -> floa
                 params)["median"]
 
 
-def referrals(db: Database, f: Filters, months=None) -> dict:
+def referrals(db: Database, f: Filters, months=None, per_service: bool = True) -> dict:
     """Per partner service and in total: made, received, accepted, connected, within 48 h,
     declines by reason, and median hours sent -> accepted and sent -> connected.  The counts
     come from one grouped scan per month × police service × team (the officer's) × service
@@ -511,7 +523,7 @@ def referrals(db: Database, f: Filters, months=None) -> dict:
     total["g"] = "*"
     for column, key, counted in (("accepted_at", "accept", "accepted"),
                                  ("connected_at", "connect", "connected")):
-        for m in db.query(_medians_sql(where, column), params):
+        for m in (db.query(_medians_sql(where, column), params) if per_service else ()):
             if m["g"] in rows:
                 rows[m["g"]][f"{key}_n"], rows[m["g"]][f"{key}_median"] = m["n"], m["median"]
         if total[counted]:

@@ -76,16 +76,15 @@ def direction(before: Cell, now: Cell) -> str | None:
 def period_queries(filters: store.Filters, period) -> dict:
     """The store queries of one period's measures (independent: they may run at once)."""
     codes = [code for code, _label in POPULATIONS]
-    months, populations = period.months(), tables.known_populations()
+    months = period.months()
     return {
         # As in the full report: the total is a sum of the grid, suppressed across reports
         # (no kinds needed: the month × police service × team grid is enough and cheaper).
         "mental_health": lambda d: store.mental_health(d, filters, months),
         "grid": lambda d: store.contact_grid(d, filters, months, by_kind=False),
-        "populations": lambda d: store.populations(d, filters, populations),
         "population_cells": lambda d: store.population_cells(d, filters, months),
         "referred": lambda d: store.referred_by_population(d, filters, codes, months),
-        "referrals": lambda d: store.referrals(d, filters, months),
+        "referrals": lambda d: store.referrals(d, filters, months, per_service=False),
     }
 
 
@@ -95,8 +94,8 @@ def period_cells(data: dict, config: dict) -> dict[str, Cell]:
     cells = {"contacts": tables.contacts_total(data["grid"])}
     # Only the population table of the people section is used: no need for its people query.
     people = tables.people_section({"unique_people": 0, "repeat_people": 0, "cells": [],
-                                    "populations": data["populations"],
-                                    "population_cells": data["population_cells"]},
+                                    "populations": data["population_cells"]["populations"],
+                                    "population_cells": data["population_cells"]["cells"]},
                                    int(config.get("REPEAT_CONTACTS", 2)),
                                    int(config.get("REPEAT_DAYS", 60)))
     by_population = {row[0].key: row for row in people.tables[1].rows}

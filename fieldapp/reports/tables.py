@@ -160,6 +160,15 @@ def cell_grid(rows: list[dict], value: str, category: str | None = None) -> dict
     return grid
 
 
+def by_row(grid: dict) -> dict:
+    """{row: {cell key: n}}: a grid whose keys end with the row (kind, service, ...) split by
+    row in one pass."""
+    rows: dict = {}
+    for key, n in grid.items():
+        rows.setdefault(key[-1], {})[key] = n
+    return rows
+
+
 def class_counts(rows: list[dict], classes: dict) -> dict[str, Cell]:
     """Counts of classes that split a whole (`classes`: {name: function of a per-cell row
     giving the cell's count}), each suppressed on the month × police service × team × class
@@ -171,8 +180,8 @@ def class_counts(rows: list[dict], classes: dict) -> dict[str, Cell]:
             key = block(row) + (name,)
             grid[key] = grid.get(key, 0) + int(of(row) or 0)
     sensitive = sensitive_cells(grid)
-    return {name: dataset_count({key: n for key, n in grid.items() if key[3] == name},
-                                sensitive) for name in classes}
+    split = by_row(grid)
+    return {name: dataset_count(split.get(name, {}), sensitive) for name in classes}
 
 
 def block_count(rows: list[dict], value: str) -> Cell:
@@ -192,8 +201,8 @@ def kind_count(data: dict, kind: str | None) -> Cell:
     grid = data["grid"]
     if "sensitive" not in data:
         data["sensitive"] = sensitive_cells(grid)
-    return dataset_count({key: n for key, n in grid.items() if key[3] == kind},
-                         data["sensitive"])
+        data["grid_by_kind"] = by_row(grid)
+    return dataset_count(data["grid_by_kind"].get(kind, {}), data["sensitive"])
 
 
 def _kind_count(cell: Cell, kinds_withheld: bool) -> Cell:
@@ -243,14 +252,13 @@ def population_rows(data: dict) -> list[list[Cell]]:
     contacts = cell_grid(cells, "contacts", "population")
     people = cell_grid(cells, "people", "population")
     contacts_sensitive, people_sensitive = sensitive_cells(contacts), sensitive_cells(people)
+    contacts_of, people_of = by_row(contacts), by_row(people)
     rows = []
     for r in data["populations"]:
         code = r["population"]
         rows.append([text(vocab_label("population", code), code or NOT_RECORDED),
-                     dataset_count({k: n for k, n in contacts.items() if k[3] == code},
-                                   contacts_sensitive),
-                     covered_count(r["people"], [k for k in people if k[3] == code],
-                                   people_sensitive)])
+                     dataset_count(contacts_of.get(code, {}), contacts_sensitive),
+                     covered_count(r["people"], people_of.get(code, {}), people_sensitive)])
     return rows
 
 
@@ -303,9 +311,8 @@ def referral_counts(data: dict) -> tuple[dict, dict]:
     for key in REFERRAL_GRID_COUNTS:
         grid = cell_grid(data["cells"], key, "g")
         sensitive = sensitive_cells(grid)
-        for service in {k[3] for k in grid}:
-            by_service.setdefault(service, {})[key] = dataset_count(
-                {k: n for k, n in grid.items() if k[3] == service}, sensitive)
+        for service, cells in by_row(grid).items():
+            by_service.setdefault(service, {})[key] = dataset_count(cells, sensitive)
         total[key] = block_count(data["cells"], key)
     return by_service, total
 
@@ -619,8 +626,7 @@ SECTION_OF_TABLE = {
 # The store queries behind each section.  They are independent of one another, so that they
 # can run at the same time (see run_queries).
 QUERIES_OF_SECTION = {
-    "activity": ["cells"], "people": ["people", "people_cells", "populations",
-                                      "population_cells"],
+    "activity": ["cells"], "people": ["people", "people_cells", "population_cells"],
     "referrals": ["referrals"], "diversion": ["cells", "mental_health"],
     "repeat-calls": ["repeat_calls"],
     "partnerships": ["partnerships", "partnerships_before"],
@@ -660,7 +666,7 @@ def build(db, filters: store.Filters, period, config: dict, now_iso: str,
     repeat_days = int(config.get("REPEAT_DAYS", 60))
     window_days = int(config.get("REPEAT_CALL_WINDOW_DAYS", store.WINDOW_DAYS))
     caller_calls = int(config.get("REPEAT_CALLER_CALLS", store.REPEAT_CALLER_CALLS))
-    months, populations = period.months(), known_populations()
+    months = period.months()
     police_services = list(config["POLICE_SERVICES"])
     section_ids = [sid for sid in QUERIES_OF_SECTION if only is None or sid == only]
     needed = {name for sid in section_ids for name in QUERIES_OF_SECTION[sid]}
@@ -682,7 +688,6 @@ def build(db, filters: store.Filters, period, config: dict, now_iso: str,
         "cells": lambda d: store.contact_cells(d, filters, months),
         "mental_health": lambda d: store.mental_health(d, filters, months),
         "referrals": lambda d: store.referrals(d, filters, months),
-        "populations": lambda d: store.populations(d, filters, populations),
         "population_cells": lambda d: store.population_cells(d, filters, months),
         "people_cells": lambda d: store.people_cells(d, filters, months),
         "quality": lambda d: store.data_quality(d, filters, now_iso, today),
@@ -699,8 +704,10 @@ def build(db, filters: store.Filters, period, config: dict, now_iso: str,
     builders = {
         "activity": lambda: activity_section(data["overview"]),
         "people": lambda: people_section({**data["people"], "cells": data["people_cells"],
-                                          "populations": data["populations"],
-                                          "population_cells": data["population_cells"]},
+                                          "populations":
+                                              data["population_cells"]["populations"],
+                                          "population_cells":
+                                              data["population_cells"]["cells"]},
                                          repeat_contacts, repeat_days),
         "referrals": lambda: referrals_section(data["referrals"]),
         "diversion": lambda: diversion_section(data["overview"]),
