@@ -1,7 +1,9 @@
 """The nearest known places on the log-contact form (issue 15): favourites first, then, after
 "Use my location", the team's places nearest the phone (the directory's distance), then "other
-place".  Browser side: tests/browser/test_contacts_near_browser.py."""
+place".  Browser side: tests/browser/test_contacts_near_browser.py.  Also what the form hands
+its script for templates opened offline (tests/browser/test_offline_says_browser.py)."""
 
+import json
 import re
 
 from fieldapp.contacts import demo, places
@@ -52,3 +54,19 @@ def test_the_form_never_asks_for_the_position_and_carries_the_places_positions(l
 
 def test_partners_never_see_the_places(login_as):
     assert 404 == login_as("partner").get("/contacts/places/near?lat=44.6&lon=-63.6").status_code
+
+
+def test_the_form_tells_its_script_what_the_server_applied(login_as):
+    client = login_as("officer")
+
+    def island(url):
+        html = client.get(url).get_data(as_text=True)
+        return json.loads(re.search(r'id="contact-templates">(.*?)</script>', html).group(1))
+
+    assert "" == island("/contacts/new")["applied"]  # (the page the phone caches)
+    data = island("/contacts/new?template=wellness_senior")
+    assert "wellness_senior" == data["applied"]
+    assert {"kind": "wellness_check", "populations": ["senior_65_plus"],
+            "outcome": "information_given", "is_group": "0"} == \
+        data["templates"]["wellness_senior"]["values"]
+    assert "repeat" == island("/contacts/new?repeat=last")["applied"]

@@ -149,7 +149,7 @@ def _form_context(db, form: ContactEditForm, *, editing=None, people_found=None)
         "other_places": [p for p in all_places if p["id"] not in quick_ids],
         "favourites": set(favourites),
         "templates": [(code, t["label"]) for code, t in vocab.TEMPLATES.items()],
-        "offline_templates": _offline_templates(values),
+        "offline_templates": _offline_templates(),
         "has_last": store.last_contact(db, user["id"]) is not None,
         "crisis": _crisis_services(),
         "note_warning": _warning_text(store.note_warnings(values.get("note"))),
@@ -160,14 +160,14 @@ def _form_context(db, form: ContactEditForm, *, editing=None, people_found=None)
     }
 
 
-def _offline_templates(values: dict) -> dict:
+def _offline_templates() -> dict:
     """What the form's script needs to fill in a template on a page from the phone's cache
     (which was cached without one): each template's values, and what this page applied."""
-    applied = ""
+    applied = ""  # what the server was asked for (and did, when it could)
     if request.method == "GET":
-        if request.args.get("template", "") in vocab.TEMPLATES:
+        if request.args.get("template"):
             applied = request.args["template"]
-        elif request.args.get("repeat") == "last" and values.get("kind"):
+        elif request.args.get("repeat") == "last":
             applied = "repeat"
     return {
         "applied": applied,

@@ -165,3 +165,27 @@ def test_my_contacts_offline_lists_the_contacts_waiting_to_send(server, phone):
     page.wait_for_selector("#contacts-waiting", state="hidden")
     page.reload()
     assert "Waiting list place (demo)" in page.locator("#contacts-list").inner_text()
+
+
+def test_in_french_offline_says_so_in_french(server, phone):
+    page = phone.new_page()
+    officer_ready(page, server.url)
+    with page.expect_navigation():
+        page.tap("button[name=language][value=fr]")
+    page.wait_for_function("() => document.documentElement.lang === 'fr'")
+    # The pages on the phone follow the language (the service worker fetches them again).
+    wait_until(page, """async () => {
+      for (const name of await caches.keys()) {
+        if (!name.startsWith('fieldapp-user-')) continue;
+        const hit = await (await caches.open(name)).match('/contacts/new', {ignoreVary: true});
+        if (hit && (await hit.text()).includes('lang="fr"')) return true;
+      }
+      return false;
+    }""", timeout=30)
+    phone.set_offline(True)
+    wait_state(page, "offline")
+    assert bar(page)["text"].startswith("Hors ligne")
+    page.goto(f"{server.url}/contacts/new?template=wellness_senior")
+    page.wait_for_selector("#template-note:not([hidden])")
+    assert "rempli à partir de ce téléphone" in page.locator("#template-note").inner_text()
+    assert page.locator("input[name=kind][value=wellness_check]").is_checked()
