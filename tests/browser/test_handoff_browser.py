@@ -10,6 +10,7 @@ import pytest
 
 from fieldapp.referrals import store
 from tests.support import browser_login, screenshot
+from tests.support.browser import officer_ready, wait_until
 from tests.support.referrals import (
     OFFICER_ID,
     add_contact,
@@ -69,6 +70,11 @@ def _rgb(css: str):
 
 def _now(minutes_ago: int = 0) -> str:
     return (datetime.now(UTC) - timedelta(minutes=minutes_ago)).isoformat(timespec="seconds")
+
+
+def outbox_size(page) -> int:
+    return page.evaluate("FieldappOutbox.entriesFor(document.body.dataset.userKey)"
+                         ".then((e) => e.length)")
 
 
 def _in_language(page, language):
@@ -249,3 +255,93 @@ def test_a_refused_referral_moves_focus_to_the_summary_and_its_links_focus_field
     assert "form-errors" == page.evaluate("document.activeElement.id")
     page.locator('#form-errors a[href="#consent"]').click()
     assert "consent" == page.evaluate("document.activeElement.id")
+
+
+CACHED_FRENCH = """async (url) => {
+  const names = (await caches.keys()).filter((n) => n.startsWith("fieldapp-user-"));
+  for (const name of names) {
+    const hit = await (await caches.open(name)).match(location.origin + url);
+    if (hit) return (/<html lang="([^"]*)"/.exec(await hit.text()) || [])[1] === "fr";
+  }
+  return false;
+}"""
+
+
+def _fill_referral(page, service_id: str):
+    radio = page.locator(f'input[name="service_id"][value="{service_id}"]')
+    if not radio.is_visible():
+        page.locator("details.ref-more summary").click()  # "More services"
+    radio.check()
+    page.check('input[name="consent"][value="verbal"]', force=True)
+    for code in ("name", "phone"):
+        page.check(f'#ref-shared input[value="{code}"]', force=True)
+    page.fill("#person_name", "Sam Offline (demo)")
+    page.fill("#person_phone", "902-555-0142")
+    page.fill("#person_birth_year", "1990")  # its box unticked: stays with the police
+    page.fill("#handoff_note", "Prefers a call after 5 pm (demo)")
+    page.locator("#referral-form .ref-send button.primary").click()
+
+
+def _summary(page, receives: str, kept: str) -> tuple[dict, dict]:
+    def pairs(selector):
+        keys = page.locator(f"{selector} dd[data-field]").evaluate_all(
+            "dds => dds.map(d => [d.dataset.field, d.textContent.replace(/\\s+/g, ' ').trim()])")
+        return dict(keys)
+    return pairs(receives), pairs(kept)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_save_and_refer_offline_shows_the_summary_then_goes_through_the_outbox(
+        server, phone, language):
+    """Offline, "Check and send" shows what the partner will receive from the page the phone
+    kept, the same fields and words as online; its Send puts the referral in the outbox."""
+    page = phone.new_page()
+    officer_ready(page, server.url)
+    if language == "fr":
+        _in_language(page, language)
+        for url in ("/contacts/new", "/referrals/new"):  # the phone keeps the French pages
+            wait_until(page, CACHED_FRENCH, url)
+    service_id = next(server.db().query(
+        "select id from service where accepts_referrals = 1 and archived_at is null "
+        "order by name limit 1"))["id"]
+    page.goto(f"{server.url}/referrals/new")
+    _fill_referral(page, service_id)
+    page.wait_for_selector("#ref-receives")
+    online = _summary(page, "#ref-receives", "#ref-kept")
+    title = page.locator("#ref-receives-title").inner_text()
+    assert "Sam Offline (demo)" == online[0]["person_name"]
+    assert "person_birth_year" in online[1]
+
+    phone.set_offline(True)
+    page.goto(f"{server.url}/contacts/new")  # from the phone's cache
+    page.check('input[name="place_id"][value=""]', force=True)
+    page.fill("#place_text", "Offline hand-off place (demo)")
+    page.locator('label.chip:has(input[name="kind"][value="mental_health"])').click()
+    page.locator('label.chip:has(input[name="outcome"][value="information_given"])').click()
+    page.locator('button[name="then"][value="refer"]').click()
+    page.wait_for_url("**/referrals/new?contact_id=*")
+    contact_id = page.evaluate("new URLSearchParams(location.search).get('contact_id')")
+    assert 1 == outbox_size(page)
+    _fill_referral(page, service_id)
+    review = page.locator("#ref-offline-review")
+    review.wait_for()
+    assert page.locator("#referral-form").is_hidden()
+    assert "ref-offline-title" == page.evaluate("document.activeElement.id")
+    offline = _summary(page, "#ref-offline-receives", "#ref-offline-kept")
+    assert online[0] | {"urgency": offline[0]["urgency"]} == offline[0]  # (the path's urgency)
+    assert online[1] == offline[1]
+    assert title == page.locator("#ref-offline-receives-title").inner_text()
+    assert 1 == outbox_size(page)  # nothing queued before Send
+    screenshot(page, f"referrals_offline_summary_{language}")
+    page.locator("#ref-offline-send").click()
+    page.wait_for_selector(".pwa-saved")
+    assert 2 == outbox_size(page)
+    assert page.locator("#ref-offline-review").is_hidden()
+
+    phone.set_offline(False)
+    page.wait_for_function("() => document.getElementById('syncbar').dataset.state === 'sent'",
+                           timeout=15000)
+    row = server.db().execute(
+        "select person_name, person_phone, person_birth_year, urgency from referral "
+        "where contact_id = ?", [contact_id]).fetchone()
+    assert ("Sam Offline (demo)", "902-555-0142", None, "urgent") == tuple(row)
