@@ -350,3 +350,26 @@ def test_saving_an_unchanged_edit_form_changes_nothing(login_as, db):
         response = coordinator.post(f"/directory/manage/services/{service_id}", data=data)
         assert 303 == response.status_code, (service_id, response.get_data(as_text=True)[:2000])
         assert before == snapshot(store.get_service(db, service_id)), service_id
+
+
+def test_the_verification_queue_calls_and_answers_changed_in_one_tap(login_as, db):
+    """Issue 19: each row has the number to call; "Changed" is logged and leads to the edit
+    form (the row with htmx, the page without), the listing staying in the queue."""
+    stale = add_service(db, "Quillfeather Changed", verified="2020-01-01")
+    db.execute("UPDATE service SET intake_phone = '902-555-0199' WHERE id = ?", [stale])
+    db.conn.commit()
+    coordinator = login_as("coordinator")
+    html = coordinator.get("/directory/manage/verify").get_data(as_text=True)
+    assert 'href="tel:902-555-0199"' in html
+    response = coordinator.post(f"/directory/manage/services/{stale}/changed",
+                                headers={"HX-Request": "true"})
+    row = response.get_data(as_text=True)
+    assert 200 == response.status_code and row.startswith(f'<tr id="verify-{stale}"')
+    assert f'id="verify-changed-{stale}" href="/directory/manage/services/{stale}"' in row
+    assert [stale] == [e["object_id"] for e in audit.events(db, "directory_service_changed")]
+    assert "2020-01-01" == store.get_service(db, stale)["assured_date"]
+    response = coordinator.post(f"/directory/manage/services/{stale}/changed")
+    assert 303 == response.status_code
+    assert f"/directory/manage/services/{stale}" == response.headers["Location"]
+    assert "Quillfeather Changed" in coordinator.get("/directory/manage/verify").get_data(
+        as_text=True)

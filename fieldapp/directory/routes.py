@@ -359,6 +359,21 @@ def verify_service(service_id):
                   rows=verification.needs_verification(db, today=today, days=_verify_days()))
 
 
+@bp.post("/manage/services/<service_id>/changed")
+@role_required("coordinator")
+def service_changed(service_id):
+    """One tap: the call found the listing out of date.  Logged; the listing stays in the
+    queue until corrected and verified; the row (htmx) or the page (no JS) leads to its edit
+    form."""
+    _managed_service(service_id)
+    audit_event("directory_service_changed", object_type="service", object_id=service_id)
+    if not is_htmx():
+        return redirect(url_for("directory.edit_service", service_id=service_id), 303)
+    today = search.local_now(clock.now(), _tz()).date()
+    return render("directory/manage/_verify_row.html", changed=True,
+                  row=verification.queue_row(get_db(), service_id, today=today))
+
+
 @bp.get("/manage/duplicates", endpoint="duplicates")
 @role_required("coordinator")
 def duplicates_page():

@@ -11,6 +11,7 @@ import pytest
 from fieldapp.referrals import store
 from tests.support import browser_login, screenshot
 from tests.support.browser import officer_ready, wait_until
+from tests.support.directory import add_service as add_directory_service
 from tests.support.referrals import (
     OFFICER_ID,
     add_contact,
@@ -345,3 +346,33 @@ def test_save_and_refer_offline_shows_the_summary_then_goes_through_the_outbox(
         "select person_name, person_phone, person_birth_year, urgency from referral "
         "where contact_id = ?", [contact_id]).fetchone()
     assert ("Sam Offline (demo)", "902-555-0142", None, "urgent") == tuple(row)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_coordinator_verifies_or_flags_a_listing_in_one_tap_on_a_phone(live_server, phone,
+                                                                           language):
+    db = live_server.db()
+    stale = [add_directory_service(db, f"Quillfeather Queue {n}", verified="2020-01-01",
+                                   phones=["902-555-0177"]) for n in (1, 2)]
+    db.conn.commit()
+    db.conn.close()
+    page = phone.new_page()
+    browser_login(page, live_server.url, "coordinator")
+    page.wait_for_load_state()
+    _in_language(page, language)
+    page.goto(f"{live_server.url}/directory/manage/verify")
+    assert 0 == page.evaluate("document.documentElement.scrollWidth - innerWidth")
+    for service_id in stale:
+        call = page.locator(f"#verify-{service_id} a.dir-verify-call").bounding_box()
+        assert call["width"] >= 44 and call["height"] >= 44
+        assert "tel:902-555-0177" == page.locator(
+            f"#verify-{service_id} a.dir-verify-call").get_attribute("href")
+    page.locator(f"#verify-done-{stale[0]}").click()
+    page.locator(f"#verify-{stale[0]} .badge-ok").wait_for()
+    assert f"verify-done-{stale[0]}" == page.evaluate("document.activeElement.id")
+    page.locator(f"#verify-changed-{stale[1]}").click()
+    page.locator(f"a#verify-changed-{stale[1]}").wait_for()
+    assert f"verify-changed-{stale[1]}" == page.evaluate("document.activeElement.id")
+    screenshot(page, f"directory_verify_queue_phone_{language}")
+    page.keyboard.press("Enter")  # the focused link: the listing's edit form
+    page.wait_for_url(f"{live_server.url}/directory/manage/services/{stale[1]}")
