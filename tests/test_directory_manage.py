@@ -373,3 +373,35 @@ def test_the_verification_queue_calls_and_answers_changed_in_one_tap(login_as, d
     assert f"/directory/manage/services/{stale}" == response.headers["Location"]
     assert "Quillfeather Changed" in coordinator.get("/directory/manage/verify").get_data(
         as_text=True)
+
+
+def test_a_section_of_the_service_form_saves_on_its_own(login_as, db):
+    """Issue 19: a section's Save stores that section only (the others' unsaved edits are
+    neither saved nor checked), refuses with that section's errors (422), and says Saved."""
+    service_id = add_service(db, "Quillfeather Sections", phones=["902-555-0101"])
+    coordinator = login_as("coordinator")
+    page = coordinator.get(f"/directory/manage/services/{service_id}").get_data(as_text=True)
+    assert 'id="save-phones"' in page and 'class="dir-section-save"' in page
+    values = FormValues()
+    values.feed(page)
+    form = MultiDict(values.pairs)
+    form.setlist("phone_number", ["902-555-0202", ""])
+    form["name"] = "Quillfeather Renamed But Not Saved"
+    form["email"] = "not an e-mail"  # the listing section's error: not this section's
+    url = f"/directory/manage/services/{service_id}/sections/phones"
+    response = coordinator.post(url, data=form, headers={"HX-Request": "true"})
+    assert 200 == response.status_code
+    html = response.get_data(as_text=True)
+    assert 'id="svc-phones"' in html and "Saved." in html
+    service = store.get_service(db, service_id)
+    assert ["902-555-0202"] == [p["number"] for p in service["phones"]]
+    assert "Quillfeather Sections" == service["name"]  # the listing section was not saved
+    assert '{"created": false, "section": "phones"}' == audit.events(
+        db, "directory_service_saved")[-1]["detail"]
+    form.setlist("phone_number", ["call me", ""])
+    response = coordinator.post(url, data=form, headers={"HX-Request": "true"})
+    assert 422 == response.status_code
+    assert "Enter a phone number like 902-555-0100." in response.get_data(as_text=True)
+    assert ["902-555-0202"] == [p["number"] for p in store.get_service(db, service_id)["phones"]]
+    assert 404 == coordinator.post(f"/directory/manage/services/{service_id}/sections/nope",
+                                   data=form).status_code

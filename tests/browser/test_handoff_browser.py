@@ -14,6 +14,7 @@ from tests.support.browser import officer_ready, wait_until
 from tests.support.directory import add_service as add_directory_service
 from tests.support.referrals import (
     OFFICER_ID,
+    Thumb,
     add_contact,
     add_person,
     add_services,
@@ -376,3 +377,49 @@ def test_the_coordinator_verifies_or_flags_a_listing_in_one_tap_on_a_phone(live_
     screenshot(page, f"directory_verify_queue_phone_{language}")
     page.keyboard.press("Enter")  # the focused link: the listing's edit form
     page.wait_for_url(f"{live_server.url}/directory/manage/services/{stale[1]}")
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("width,height", [(390, 844), (320, 568)])
+def test_the_coordinator_changes_one_phone_number_on_a_phone(live_server, browser, width,
+                                                             height, language):
+    """From the verification queue: Changed, the listing, its Phones section, the number,
+    that section's Save; the section says Saved and keeps focus, the rest is untouched."""
+    db = live_server.db()
+    service_id = add_directory_service(db, "Quillfeather Phone Edit", verified="2020-01-01",
+                                       phones=["902-555-0101"])
+    db.conn.commit()
+    db.conn.close()
+    context = browser.new_context(viewport={"width": width, "height": height}, is_mobile=True,
+                                  has_touch=True)
+    page = context.new_page()
+    browser_login(page, live_server.url, "coordinator")
+    page.wait_for_load_state()
+    _in_language(page, language)
+    page.goto(f"{live_server.url}/directory/manage/verify")
+    thumb = Thumb(page)
+    thumb.tap(page.locator(f"#verify-changed-{service_id}"))
+    link = page.locator(f"a#verify-changed-{service_id}")
+    thumb.tap(link)
+    page.wait_for_url(f"{live_server.url}/directory/manage/services/{service_id}")
+    thumb.tap(page.locator('.dir-sections a[href="#svc-phones"]'))
+    number = page.locator("#phone_number_0")
+    thumb.tap(number)
+    number.fill("902-555-0303")
+    thumb.tap(page.locator("#save-phones"))
+    page.locator("#svc-phones .dir-section-status").wait_for()
+    assert "save-phones" == page.evaluate("document.activeElement.id")
+    screenshot(page, f"directory_phone_edit_{width}_{language}")
+    print(f"coordinator's phone edit at {width} px ({language}): {thumb.taps} taps, "
+          f"{thumb.scrolled} px scrolled")
+    assert thumb.taps <= 5 and thumb.scrolled <= height
+    db = live_server.db()
+    assert [("902-555-0303",)] == db.execute(
+        "select number from phone where service_id = ?", [service_id]).fetchall()
+    # A refused section answers in place with its error, nothing saved.
+    number.fill("call me")
+    page.locator("#save-phones").click()
+    page.locator("#svc-phones .field-error:not(:empty)").first.wait_for()
+    assert [("902-555-0303",)] == db.execute(
+        "select number from phone where service_id = ?", [service_id]).fetchall()
+    context.close()
