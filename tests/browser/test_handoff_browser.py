@@ -14,6 +14,7 @@ from tests.support.browser import officer_ready, wait_until
 from tests.support.directory import add_service as add_directory_service
 from tests.support.referrals import (
     OFFICER_ID,
+    SVC_CRISIS,
     Thumb,
     add_contact,
     add_person,
@@ -86,9 +87,10 @@ def _in_language(page, language):
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
-@pytest.mark.parametrize("width,height", [(390, 844), (320, 568)])
+@pytest.mark.parametrize("width,height,scheme", [(390, 844, "light"), (320, 568, "light"),
+                                                 (320, 568, "dark")])
 def test_from_a_saved_contact_to_a_sent_referral_with_a_summary(live_server, browser, width,
-                                                                 height, language):
+                                                                 height, scheme, language):
     db = live_server.db()
     add_services(db)
     person = add_person(db, alias="Robin Alias")
@@ -98,7 +100,7 @@ def test_from_a_saved_contact_to_a_sent_referral_with_a_summary(live_server, bro
     crisis = crisis_ids(db)
     db.conn.close()
     page = browser.new_context(viewport={"width": width, "height": height}, is_mobile=True,
-                               has_touch=True).new_page()
+                               has_touch=True, color_scheme=scheme).new_page()
     browser_login(page, live_server.url, "officer")
     page.wait_for_url(re.compile(r".*/contacts/.*"))
     _in_language(page, language)
@@ -108,7 +110,7 @@ def test_from_a_saved_contact_to_a_sent_referral_with_a_summary(live_server, bro
     assert page.locator('input[name="service_id"]').first.get_attribute("value") in crisis
     # No full page load from here to the sent referral: the marker survives (htmx swaps).
     page.evaluate("window.sameDocument = true")
-    screenshot(page, f"referrals_form_{width}_{language}")
+    screenshot(page, f"referrals_form_{width}_{language}_{scheme}")
     taps, scrolled, at = 0, 0, 0
 
     def tap(locator, check=False):
@@ -129,17 +131,29 @@ def test_from_a_saved_contact_to_a_sent_referral_with_a_summary(live_server, bro
     page.wait_for_selector("#ref-receives")
     page.wait_for_function("() => scrollY === 0")  # the summary opens at its top (htmx boost)
     at = 0
-    received = page.locator("#ref-receives dd[data-field]").all_inner_texts()
-    assert "Robin Alias" in received
-    screenshot(page, f"referrals_summary_{width}_{language}")
+    received = page.locator("#ref-receives dd[data-field]").evaluate_all(
+        "dds => dds.map(d => [d.dataset.field, d.innerText.trim()])")
+    assert "Robin Alias" in dict(received).values()
+    screenshot(page, f"referrals_summary_{width}_{language}_{scheme}")
     tap(page.locator("#ref-send"))
     page.wait_for_url(re.compile(r".*/referrals/[0-9a-f-]{36}$"))
     page.locator(".ref-status-box, .ref-warm-call").first.wait_for()
     assert page.evaluate("window.sameDocument === true")
-    print(f"referral from a saved contact at {width} px ({language}): {taps} taps, "
+    print(f"referral from a saved contact at {width} px ({language}, {scheme}): {taps} taps, "
           f"{scrolled} px scrolled")
     assert taps <= 6
     assert scrolled <= height  # at most one screen in all (bench/RESULTS.md)
+    # The partner's page shows exactly the summary's fields, field by field.
+    referral_id = page.url.rsplit("/", 1)[1]
+    partner = browser.new_context(viewport={"width": width, "height": height}, is_mobile=True,
+                                  has_touch=True, color_scheme=scheme).new_page()
+    browser_login(partner, live_server.url, "partner")
+    partner.wait_for_load_state()
+    _in_language(partner, language)
+    partner.goto(f"{live_server.url}/referrals/{referral_id}")
+    assert received == partner.locator(".ref-fields dd[data-field]").evaluate_all(
+        "dds => dds.map(d => [d.dataset.field, d.innerText.trim()])")
+    partner.context.close()
     # Information only disables the personal fields at once.
     page.goto(f"{live_server.url}/referrals/new?contact_id={contact}")
     page.locator('input[name="consent"][value="none"]').check()
@@ -226,7 +240,9 @@ def test_every_tab_is_visible_at_320_px(live_server, browser, who, language):
     ("officer", ["/contacts/new", "/referrals/new", "/referrals/", "/directory/",
                  "/contacts/"]),
     ("partner", ["/referrals/", "/directory/"]),
-    ("coordinator", ["/directory/", "/referrals/", "/contacts/", "/reports/"]),
+    ("coordinator", ["/directory/", "/referrals/", "/contacts/", "/reports/",
+                     "/directory/manage/verify",
+                     f"/directory/manage/services/{SVC_CRISIS}"]),  # sticky section Saves
 ])
 def test_a_tab_walk_finds_no_focus_hidden_behind_the_bars(live_server, phone, who, paths):
     db = live_server.db()
