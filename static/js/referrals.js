@@ -116,6 +116,19 @@ document.addEventListener("click", (event) => {
 });
 document.addEventListener("fieldapp:queued", closeOfflineReview);
 
+// The top few services stay large choices, the rest under "More services", also after
+// offline-app.js moved the crisis services first for the mental-health path offline.
+document.addEventListener("DOMContentLoaded", () => {
+  const list = document.getElementById("service-options");
+  const more = list && list.querySelector(":scope > details.ref-more");
+  if (!more) return;
+  const top = list.querySelectorAll(":scope > label.ref-service");
+  [...top].slice(3).reverse().forEach((label) => more.querySelector("summary").after(label));
+  const first = list.querySelector('input[name="service_id"]');
+  list.querySelectorAll('input[name="service_id"][id="service_id"]').forEach((i) => i.removeAttribute("id"));
+  if (first) first.id = "service_id";
+});
+
 // After Accept, Decline or Undo swaps an inbox row, focus stays on that row (its Undo when
 // offered); the Undo goes away when its few seconds are over (the server refuses it after).
 document.addEventListener("htmx:afterSwap", (event) => {

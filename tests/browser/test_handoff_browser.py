@@ -340,6 +340,11 @@ def test_save_and_refer_offline_shows_the_summary_then_goes_through_the_outbox(
     page.wait_for_url("**/referrals/new?contact_id=*")
     contact_id = page.evaluate("new URLSearchParams(location.search).get('contact_id')")
     assert 1 == outbox_size(page)
+    # The mental-health path offline: crisis services first, the top three as large choices.
+    assert page.locator("#service-options > label.ref-service").count() == 3
+    assert page.locator('input[name="urgency"][value="urgent"]').is_checked()
+    assert "1" == page.locator("#service-options > label.ref-service").first.get_attribute(
+        "data-crisis")
     _fill_referral(page, service_id)
     review = page.locator("#ref-offline-review")
     review.wait_for()
