@@ -161,7 +161,14 @@ def test_from_a_saved_contact_to_a_sent_referral_with_a_summary(live_server, bro
     assert page.locator('#ref-shared input[value="name"]').is_disabled()
 
 
-def test_partner_queue_three_urgent_by_waiting_time_call_and_undo(live_server, browser):
+# (French typography: a no-break space before "min")
+QUEUE_WORDS = {"en": ("waiting 62 min", "Overdue", "Accept"),
+               "fr": ("en attente depuis 62\u00a0min", "En retard", "Accepter")}
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_partner_queue_three_urgent_by_waiting_time_call_and_undo(live_server, browser,
+                                                                  language):
     db = live_server.db()
     add_services(db)
     clear_demo_referrals(db)
@@ -178,13 +185,15 @@ def test_partner_queue_three_urgent_by_waiting_time_call_and_undo(live_server, b
     page = context.new_page()
     browser_login(page, live_server.url, "partner")
     page.wait_for_url(f"{live_server.url}/referrals/")
+    _in_language(page, language)
+    waiting, overdue, accept = QUEUE_WORDS[language]
     rows = page.locator("tr.ref-row").evaluate_all("rows => rows.map(r => r.id)")
     assert [f"referral-{ids[m]}" for m in (62, 30, 5)] == rows[:3]
     oldest = page.locator(f"#referral-{ids[62]}")
-    assert "waiting 62 min" in oldest.inner_text() and "Overdue" in oldest.inner_text()
+    assert waiting in oldest.inner_text() and overdue in oldest.inner_text()
     call = oldest.locator("a.ref-tel").bounding_box()
     assert call["width"] >= 44 and call["height"] >= 44
-    oldest.get_by_role("button", name="Accept").click()
+    oldest.get_by_role("button", name=accept).click()
     undo = page.locator(f"#referral-{ids[62]} .ref-undo-button")
     undo.wait_for()
     assert page.evaluate(f"document.getElementById('referral-{ids[62]}')"
@@ -193,8 +202,8 @@ def test_partner_queue_three_urgent_by_waiting_time_call_and_undo(live_server, b
     page.locator(f"#referral-{ids[62]} .ref-undone").wait_for()
     assert page.evaluate(f"document.getElementById('referral-{ids[62]}')"
                          ".contains(document.activeElement)")
-    assert page.locator(f"#referral-{ids[62]}").get_by_role("button", name="Accept").is_visible()
-    screenshot(page, "referrals_partner_queue_phone")
+    assert page.locator(f"#referral-{ids[62]}").get_by_role("button", name=accept).is_visible()
+    screenshot(page, f"referrals_partner_queue_phone_{language}")
     # On the referral's page too, the phone is a call button of at least 44 x 44 px.
     page.goto(f"{live_server.url}/referrals/{ids[62]}")
     call = page.locator(".ref-fields a.ref-tel").bounding_box()
