@@ -405,3 +405,20 @@ def test_a_section_of_the_service_form_saves_on_its_own(login_as, db):
     assert ["902-555-0202"] == [p["number"] for p in store.get_service(db, service_id)["phones"]]
     assert 404 == coordinator.post(f"/directory/manage/services/{service_id}/sections/nope",
                                    data=form).status_code
+
+
+def test_a_refused_service_form_links_each_error_to_its_field(login_as, db):
+    """One error pattern (issue 19): the refused whole form has the focusable summary whose
+    links lead to the fields (phones too)."""
+    service_id = add_service(db, "Quillfeather Summary", phones=["902-555-0101"])
+    coordinator = login_as("coordinator")
+    values = FormValues()
+    values.feed(coordinator.get(f"/directory/manage/services/{service_id}").get_data(
+        as_text=True))
+    form = MultiDict(values.pairs)
+    form["email"] = "not an e-mail"
+    form.setlist("phone_number", ["call me", ""])
+    html = coordinator.post(f"/directory/manage/services/{service_id}",
+                            data=form).get_data(as_text=True)
+    assert 'id="form-errors" tabindex="-1"' in html
+    assert '<a href="#email">' in html and '<a href="#phone_number_0">' in html
