@@ -350,3 +350,75 @@ def test_saving_an_unchanged_edit_form_changes_nothing(login_as, db):
         response = coordinator.post(f"/directory/manage/services/{service_id}", data=data)
         assert 303 == response.status_code, (service_id, response.get_data(as_text=True)[:2000])
         assert before == snapshot(store.get_service(db, service_id)), service_id
+
+
+def test_the_verification_queue_calls_and_answers_changed_in_one_tap(login_as, db):
+    """Issue 19: each row has the number to call; "Changed" is logged and leads to the edit
+    form (the row with htmx, the page without), the listing staying in the queue."""
+    stale = add_service(db, "Quillfeather Changed", verified="2020-01-01")
+    db.execute("UPDATE service SET intake_phone = '902-555-0199' WHERE id = ?", [stale])
+    db.conn.commit()
+    coordinator = login_as("coordinator")
+    html = coordinator.get("/directory/manage/verify").get_data(as_text=True)
+    assert 'href="tel:902-555-0199"' in html
+    response = coordinator.post(f"/directory/manage/services/{stale}/changed",
+                                headers={"HX-Request": "true"})
+    row = response.get_data(as_text=True)
+    assert 200 == response.status_code and row.startswith(f'<tr id="verify-{stale}"')
+    assert f'id="verify-changed-{stale}" href="/directory/manage/services/{stale}"' in row
+    assert [stale] == [e["object_id"] for e in audit.events(db, "directory_service_changed")]
+    assert "2020-01-01" == store.get_service(db, stale)["assured_date"]
+    response = coordinator.post(f"/directory/manage/services/{stale}/changed")
+    assert 303 == response.status_code
+    assert f"/directory/manage/services/{stale}" == response.headers["Location"]
+    assert "Quillfeather Changed" in coordinator.get("/directory/manage/verify").get_data(
+        as_text=True)
+
+
+def test_a_section_of_the_service_form_saves_on_its_own(login_as, db):
+    """Issue 19: a section's Save stores that section only (the others' unsaved edits are
+    neither saved nor checked), refuses with that section's errors (422), and says Saved."""
+    service_id = add_service(db, "Quillfeather Sections", phones=["902-555-0101"])
+    coordinator = login_as("coordinator")
+    page = coordinator.get(f"/directory/manage/services/{service_id}").get_data(as_text=True)
+    assert 'id="save-phones"' in page and 'class="dir-section-save"' in page
+    values = FormValues()
+    values.feed(page)
+    form = MultiDict(values.pairs)
+    form.setlist("phone_number", ["902-555-0202", ""])
+    form["name"] = "Quillfeather Renamed But Not Saved"
+    form["email"] = "not an e-mail"  # the listing section's error: not this section's
+    url = f"/directory/manage/services/{service_id}/sections/phones"
+    response = coordinator.post(url, data=form, headers={"HX-Request": "true"})
+    assert 200 == response.status_code
+    html = response.get_data(as_text=True)
+    assert 'id="svc-phones"' in html and "Saved." in html
+    service = store.get_service(db, service_id)
+    assert ["902-555-0202"] == [p["number"] for p in service["phones"]]
+    assert "Quillfeather Sections" == service["name"]  # the listing section was not saved
+    assert '{"created": false, "section": "phones"}' == audit.events(
+        db, "directory_service_saved")[-1]["detail"]
+    form.setlist("phone_number", ["call me", ""])
+    response = coordinator.post(url, data=form, headers={"HX-Request": "true"})
+    assert 422 == response.status_code
+    assert "Enter a phone number like 902-555-0100." in response.get_data(as_text=True)
+    assert ["902-555-0202"] == [p["number"] for p in store.get_service(db, service_id)["phones"]]
+    assert 404 == coordinator.post(f"/directory/manage/services/{service_id}/sections/nope",
+                                   data=form).status_code
+
+
+def test_a_refused_service_form_links_each_error_to_its_field(login_as, db):
+    """One error pattern (issue 19): the refused whole form has the focusable summary whose
+    links lead to the fields (phones too)."""
+    service_id = add_service(db, "Quillfeather Summary", phones=["902-555-0101"])
+    coordinator = login_as("coordinator")
+    values = FormValues()
+    values.feed(coordinator.get(f"/directory/manage/services/{service_id}").get_data(
+        as_text=True))
+    form = MultiDict(values.pairs)
+    form["email"] = "not an e-mail"
+    form.setlist("phone_number", ["call me", ""])
+    html = coordinator.post(f"/directory/manage/services/{service_id}",
+                            data=form).get_data(as_text=True)
+    assert 'id="form-errors" tabindex="-1"' in html
+    assert '<a href="#email">' in html and '<a href="#phone_number_0">' in html

@@ -7,7 +7,7 @@ templating.py; the rendered-search cache in cache.py."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -178,14 +178,16 @@ def service_detail(service_id):
 # --- upkeep (coordinators) --------------------------------------------------------------------
 
 
-def _service_form_page(db, form: ServiceForm, service=None, status: int = 200):
+def _service_form_page(db, form: ServiceForm, service=None, status: int = 200, *,
+                       section: str | None = None, saved: bool = False):
+    """The service form; `section` and `saved`: the section just saved (or refused)."""
     if service is not None:
         today = search.local_now(clock.now(), _tz()).date()
         service = {**service, **verification.verification(service.get("assured_date"), today,
                                                           _verify_days())}
     return render(
         "directory/manage/service_form.html", status=status,
-        form=form, values=form.values(), service=service,
+        form=form, values=form.values(), service=service, section=section, saved=saved,
         organizations=upkeep.organization_choices(db),
         category_options=[(c.code, c.label) for c in categories.CATEGORIES],
         population_options=list(categories.POPULATIONS.items()),
@@ -226,6 +228,7 @@ def _save_service_response(service_id: str | None):
     saved_id = upkeep.save_service(db, form.values(), service_id=service_id, now=clock.iso())
     audit_event("directory_service_saved", object_type="service", object_id=saved_id,
                 detail={"created": service_id is None})
+    flash(_("Listing saved."), "ok")
     url = url_for("directory.service_detail", service_id=saved_id)
     if is_htmx():
         return htmx_response("", 204, redirect=url)
@@ -251,6 +254,30 @@ def edit_service(service_id):
         return _save_service_response(service_id)
     form = ServiceForm.of(upkeep.service_form_values(service), _police_services())
     return _service_form_page(get_db(), form, service)
+
+
+@bp.post("/manage/services/<service_id>/sections/<section>")
+@role_required("coordinator")
+def save_service_section(service_id, section):
+    """Save one section of the service form (htmx: the section's Save; the page answers and
+    htmx keeps the section): its errors alone refuse it (422), the other sections' unsaved
+    edits are neither saved nor checked.  Without JavaScript the section's Save posts the
+    whole form to edit_service, as one plain form."""
+    if section not in upkeep.SERVICE_SECTIONS:
+        abort(404)
+    db = get_db()
+    service = _managed_service(service_id)
+    form = ServiceForm(request.form, police_services=_police_services())
+    form.validate()
+    if upkeep.section_errors(section, form.errors, form.row_errors):
+        return _service_form_page(db, form, service, status=422, section=section)
+    values = upkeep.section_values(section, upkeep.service_form_values(service), form.values())
+    upkeep.save_service(db, values, service_id=service_id, now=clock.iso())
+    audit_event("directory_service_saved", object_type="service", object_id=service_id,
+                detail={"created": False, "section": section})
+    service = _managed_service(service_id)
+    saved = ServiceForm.of(upkeep.service_form_values(service), _police_services())
+    return _service_form_page(db, saved, service, section=section, saved=True)
 
 
 def _field_error(form, name: str):
@@ -370,6 +397,21 @@ def verify_service(service_id):
     return render("directory/manage/verify.html", "directory/manage/_verify_row.html",
                   row=row, days=_verify_days(),
                   rows=verification.needs_verification(db, today=today, days=_verify_days()))
+
+
+@bp.post("/manage/services/<service_id>/changed")
+@role_required("coordinator")
+def service_changed(service_id):
+    """One tap: the call found the listing out of date.  Logged; the listing stays in the
+    queue until corrected and verified; the row (htmx) or the page (no JS) leads to its edit
+    form."""
+    _managed_service(service_id)
+    audit_event("directory_service_changed", object_type="service", object_id=service_id)
+    if not is_htmx():
+        return redirect(url_for("directory.edit_service", service_id=service_id), 303)
+    today = search.local_now(clock.now(), _tz()).date()
+    return render("directory/manage/_verify_row.html", changed=True,
+                  row=verification.queue_row(get_db(), service_id, today=today))
 
 
 @bp.get("/manage/duplicates", endpoint="duplicates")

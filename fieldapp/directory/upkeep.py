@@ -139,6 +139,40 @@ def _schedule_rows(schedule: dict) -> list[tuple[str, str, str]]:
     return rows
 
 
+# The service form's sections, each saved on its own (issue 19): section -> (the keys of
+# ServiceForm.values() it owns, the form fields and row-error prefixes whose errors are its).
+SERVICE_SECTIONS = {
+    "listing": (["organization_id", "name", "alternate_name", "description", "keywords",
+                 "alert", "url", "email"], ()),
+    "intake": (["accepts_referrals", "joint_police_health", "intake_phone", "intake_email",
+                "intake_instructions", "eligibility_description", "minimum_age",
+                "maximum_age", "fees_description", "application_process"], ()),
+    "categories": (["categories"], ()),
+    "populations": (["populations"], ()),
+    "partners": (["partnered_with"], ()),
+    "languages": (["languages"], ()),
+    "phones": (["phones"], ("phone_number_",)),
+    "address": (["address", "confidential", "address_1", "address_2", "city",
+                 "state_province", "postal_code", "latitude", "longitude"], ()),
+    "hours": (["schedule", "always_open"], tuple(f"{code}_" for code in hours.DAY_CODES)),
+}
+
+
+def section_errors(section: str, errors: dict, row_errors: dict) -> dict:
+    """The errors of one section of the service form (field errors and row errors)."""
+    keys, prefixes = SERVICE_SECTIONS[section]
+    found = {name: e for name, e in errors.items() if name in keys}
+    found.update({name: e for name, e in row_errors.items()
+                  if any(name.startswith(p) for p in prefixes)})
+    return found
+
+
+def section_values(section: str, stored: dict, posted: dict) -> dict:
+    """The stored values of a service with one section's posted values over them."""
+    keys, _prefixes = SERVICE_SECTIONS[section]
+    return {**stored, **{key: posted[key] for key in keys if key in posted}}
+
+
 def save_service(db: Database, values: dict, *, service_id: str | None, now: str) -> str:
     """Create or update a service with its categories, populations, partnerships, phones,
     address, languages and weekly hours, all or nothing.  `values` is already validated."""

@@ -25,13 +25,20 @@ def verification(assured_date: str | None, today: date,
     return {"verified_days": days, "stale": days > stale_after}
 
 
+# The number to call to check a listing: its intake line, else its first phone.
+_PHONE = """coalesce(nullif(intake_phone, ''), (SELECT number FROM phone
+             WHERE phone.service_id = service.id AND coalesce(number, '') != ''
+             ORDER BY CASE type WHEN 'voice' THEN 0 ELSE 1 END, created_at, id LIMIT 1))
+           AS call_phone"""
+
+
 def needs_verification(db: Database, *, today: date, days: int, limit: int = 200) -> list[dict]:
     """Active services never verified or verified more than `days` days before `today`,
     the oldest first."""
     cutoff = (today - timedelta(days=days)).isoformat()
     rows = list(db.query(
-        """SELECT id, name, organization_name, assured_date, assurer_email FROM service
-        WHERE archived_at IS NULL AND (assured_date IS NULL OR assured_date = ''
+        f"""SELECT id, name, organization_name, assured_date, assurer_email, {_PHONE}
+        FROM service WHERE archived_at IS NULL AND (assured_date IS NULL OR assured_date = ''
               OR substr(assured_date, 1, 10) < ?)
         ORDER BY coalesce(assured_date, '') , name COLLATE NOCASE LIMIT ?""", [cutoff, limit]))
     for row in rows:
@@ -47,7 +54,12 @@ def mark_verified(db: Database, service_id: str, *, today: date, by_user: dict, 
         db["service_verification"].insert({"service_id": service_id,
                                            "verified_on": today.isoformat(),
                                            "verified_by": by_user.get("id"), "at": now})
-    row = next(db.query("SELECT id, name, organization_name, assured_date, assurer_email"
-                        " FROM service WHERE id = ?", [service_id]))
+    return queue_row(db, service_id, today=today)
+
+
+def queue_row(db: Database, service_id: str, *, today: date) -> dict:
+    """One row of the queue as it stands (after a tap)."""
+    row = next(db.query(f"SELECT id, name, organization_name, assured_date, assurer_email,"
+                        f" {_PHONE} FROM service WHERE id = ?", [service_id]))
     row.update(verification(row["assured_date"], today))
     return row

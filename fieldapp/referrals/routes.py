@@ -352,7 +352,10 @@ def _form_page(form: ReferralForm, *, status: int = 200, q: str = "", notices=()
         contact and contact.get("kind") == "mental_health")
     services = [] if service else _service_choices(q, form.contact_id.data,
                                                    mental_health=mental_health)
+    # The offline summary (referrals.js) is built from the same list as the online one.
+    partner_fields = [[key, str(label), code] for key, label, code in store.PARTNER_VIEW]
     return render("referrals/new.html", status=status, title=_("New referral"), form=form,
+                  partner_fields=partner_fields, typed_fields=list(store.TYPED_FIELDS),
                   service=service, services=services, q=q, searched=bool(q.strip()),
                   contact=contact,
                   notices=notices, mental_health=mental_health, **_labels())

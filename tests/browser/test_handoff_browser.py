@@ -10,8 +10,12 @@ import pytest
 
 from fieldapp.referrals import store
 from tests.support import browser_login, screenshot
+from tests.support.browser import officer_ready, wait_until
+from tests.support.directory import add_service as add_directory_service
 from tests.support.referrals import (
     OFFICER_ID,
+    SVC_CRISIS,
+    Thumb,
     add_contact,
     add_person,
     add_services,
@@ -71,6 +75,11 @@ def _now(minutes_ago: int = 0) -> str:
     return (datetime.now(UTC) - timedelta(minutes=minutes_ago)).isoformat(timespec="seconds")
 
 
+def outbox_size(page) -> int:
+    return page.evaluate("FieldappOutbox.entriesFor(document.body.dataset.userKey)"
+                         ".then((e) => e.length)")
+
+
 def _in_language(page, language):
     if language == "fr" and page.locator("html").get_attribute("lang") != "fr":
         with page.expect_navigation():
@@ -78,9 +87,10 @@ def _in_language(page, language):
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
-@pytest.mark.parametrize("width,height", [(390, 844), (320, 568)])
+@pytest.mark.parametrize("width,height,scheme", [(390, 844, "light"), (320, 568, "light"),
+                                                 (320, 568, "dark")])
 def test_from_a_saved_contact_to_a_sent_referral_with_a_summary(live_server, browser, width,
-                                                                 height, language):
+                                                                 height, scheme, language):
     db = live_server.db()
     add_services(db)
     person = add_person(db, alias="Robin Alias")
@@ -90,7 +100,7 @@ def test_from_a_saved_contact_to_a_sent_referral_with_a_summary(live_server, bro
     crisis = crisis_ids(db)
     db.conn.close()
     page = browser.new_context(viewport={"width": width, "height": height}, is_mobile=True,
-                               has_touch=True).new_page()
+                               has_touch=True, color_scheme=scheme).new_page()
     browser_login(page, live_server.url, "officer")
     page.wait_for_url(re.compile(r".*/contacts/.*"))
     _in_language(page, language)
@@ -100,7 +110,7 @@ def test_from_a_saved_contact_to_a_sent_referral_with_a_summary(live_server, bro
     assert page.locator('input[name="service_id"]').first.get_attribute("value") in crisis
     # No full page load from here to the sent referral: the marker survives (htmx swaps).
     page.evaluate("window.sameDocument = true")
-    screenshot(page, f"referrals_form_{width}_{language}")
+    screenshot(page, f"referrals_form_{width}_{language}_{scheme}")
     taps, scrolled, at = 0, 0, 0
 
     def tap(locator, check=False):
@@ -121,17 +131,29 @@ def test_from_a_saved_contact_to_a_sent_referral_with_a_summary(live_server, bro
     page.wait_for_selector("#ref-receives")
     page.wait_for_function("() => scrollY === 0")  # the summary opens at its top (htmx boost)
     at = 0
-    received = page.locator("#ref-receives dd[data-field]").all_inner_texts()
-    assert "Robin Alias" in received
-    screenshot(page, f"referrals_summary_{width}_{language}")
+    received = page.locator("#ref-receives dd[data-field]").evaluate_all(
+        "dds => dds.map(d => [d.dataset.field, d.innerText.trim()])")
+    assert "Robin Alias" in dict(received).values()
+    screenshot(page, f"referrals_summary_{width}_{language}_{scheme}")
     tap(page.locator("#ref-send"))
     page.wait_for_url(re.compile(r".*/referrals/[0-9a-f-]{36}$"))
     page.locator(".ref-status-box, .ref-warm-call").first.wait_for()
     assert page.evaluate("window.sameDocument === true")
-    print(f"referral from a saved contact at {width} px ({language}): {taps} taps, "
+    print(f"referral from a saved contact at {width} px ({language}, {scheme}): {taps} taps, "
           f"{scrolled} px scrolled")
     assert taps <= 6
     assert scrolled <= height  # at most one screen in all (bench/RESULTS.md)
+    # The partner's page shows exactly the summary's fields, field by field.
+    referral_id = page.url.rsplit("/", 1)[1]
+    partner = browser.new_context(viewport={"width": width, "height": height}, is_mobile=True,
+                                  has_touch=True, color_scheme=scheme).new_page()
+    browser_login(partner, live_server.url, "partner")
+    partner.wait_for_load_state()
+    _in_language(partner, language)
+    partner.goto(f"{live_server.url}/referrals/{referral_id}")
+    assert received == partner.locator(".ref-fields dd[data-field]").evaluate_all(
+        "dds => dds.map(d => [d.dataset.field, d.innerText.trim()])")
+    partner.context.close()
     # Information only disables the personal fields at once.
     page.goto(f"{live_server.url}/referrals/new?contact_id={contact}")
     page.locator('input[name="consent"][value="none"]').check()
@@ -139,7 +161,14 @@ def test_from_a_saved_contact_to_a_sent_referral_with_a_summary(live_server, bro
     assert page.locator('#ref-shared input[value="name"]').is_disabled()
 
 
-def test_partner_queue_three_urgent_by_waiting_time_call_and_undo(live_server, browser):
+# (French typography: a no-break space before "min")
+QUEUE_WORDS = {"en": ("waiting 62 min", "Overdue", "Accept"),
+               "fr": ("en attente depuis 62\u00a0min", "En retard", "Accepter")}
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_partner_queue_three_urgent_by_waiting_time_call_and_undo(live_server, browser,
+                                                                  language):
     db = live_server.db()
     add_services(db)
     clear_demo_referrals(db)
@@ -156,13 +185,15 @@ def test_partner_queue_three_urgent_by_waiting_time_call_and_undo(live_server, b
     page = context.new_page()
     browser_login(page, live_server.url, "partner")
     page.wait_for_url(f"{live_server.url}/referrals/")
+    _in_language(page, language)
+    waiting, overdue, accept = QUEUE_WORDS[language]
     rows = page.locator("tr.ref-row").evaluate_all("rows => rows.map(r => r.id)")
     assert [f"referral-{ids[m]}" for m in (62, 30, 5)] == rows[:3]
     oldest = page.locator(f"#referral-{ids[62]}")
-    assert "waiting 62 min" in oldest.inner_text() and "Overdue" in oldest.inner_text()
+    assert waiting in oldest.inner_text() and overdue in oldest.inner_text()
     call = oldest.locator("a.ref-tel").bounding_box()
     assert call["width"] >= 44 and call["height"] >= 44
-    oldest.get_by_role("button", name="Accept").click()
+    oldest.get_by_role("button", name=accept).click()
     undo = page.locator(f"#referral-{ids[62]} .ref-undo-button")
     undo.wait_for()
     assert page.evaluate(f"document.getElementById('referral-{ids[62]}')"
@@ -171,8 +202,8 @@ def test_partner_queue_three_urgent_by_waiting_time_call_and_undo(live_server, b
     page.locator(f"#referral-{ids[62]} .ref-undone").wait_for()
     assert page.evaluate(f"document.getElementById('referral-{ids[62]}')"
                          ".contains(document.activeElement)")
-    assert page.locator(f"#referral-{ids[62]}").get_by_role("button", name="Accept").is_visible()
-    screenshot(page, "referrals_partner_queue_phone")
+    assert page.locator(f"#referral-{ids[62]}").get_by_role("button", name=accept).is_visible()
+    screenshot(page, f"referrals_partner_queue_phone_{language}")
     # On the referral's page too, the phone is a call button of at least 44 x 44 px.
     page.goto(f"{live_server.url}/referrals/{ids[62]}")
     call = page.locator(".ref-fields a.ref-tel").bounding_box()
@@ -218,7 +249,9 @@ def test_every_tab_is_visible_at_320_px(live_server, browser, who, language):
     ("officer", ["/contacts/new", "/referrals/new", "/referrals/", "/directory/",
                  "/contacts/"]),
     ("partner", ["/referrals/", "/directory/"]),
-    ("coordinator", ["/directory/", "/referrals/", "/contacts/", "/reports/"]),
+    ("coordinator", ["/directory/", "/referrals/", "/contacts/", "/reports/",
+                     "/directory/manage/verify",
+                     f"/directory/manage/services/{SVC_CRISIS}"]),  # sticky section Saves
 ])
 def test_a_tab_walk_finds_no_focus_hidden_behind_the_bars(live_server, phone, who, paths):
     db = live_server.db()
@@ -249,3 +282,174 @@ def test_a_refused_referral_moves_focus_to_the_summary_and_its_links_focus_field
     assert "form-errors" == page.evaluate("document.activeElement.id")
     page.locator('#form-errors a[href="#consent"]').click()
     assert "consent" == page.evaluate("document.activeElement.id")
+
+
+CACHED_FRENCH = """async (url) => {
+  const names = (await caches.keys()).filter((n) => n.startsWith("fieldapp-user-"));
+  for (const name of names) {
+    const hit = await (await caches.open(name)).match(location.origin + url);
+    if (hit) return (/<html lang="([^"]*)"/.exec(await hit.text()) || [])[1] === "fr";
+  }
+  return false;
+}"""
+
+
+def _fill_referral(page, service_id: str):
+    radio = page.locator(f'input[name="service_id"][value="{service_id}"]')
+    if not radio.is_visible():
+        page.locator("details.ref-more summary").click()  # "More services"
+    radio.check()
+    page.check('input[name="consent"][value="verbal"]', force=True)
+    for code in ("name", "phone"):
+        page.check(f'#ref-shared input[value="{code}"]', force=True)
+    page.fill("#person_name", "Sam Offline (demo)")
+    page.fill("#person_phone", "902-555-0142")
+    page.fill("#person_birth_year", "1990")  # its box unticked: stays with the police
+    page.fill("#handoff_note", "Prefers a call after 5 pm (demo)")
+    page.locator("#referral-form .ref-send button.primary").click()
+
+
+def _summary(page, receives: str, kept: str) -> tuple[dict, dict]:
+    def pairs(selector):
+        keys = page.locator(f"{selector} dd[data-field]").evaluate_all(
+            "dds => dds.map(d => [d.dataset.field, d.textContent.replace(/\\s+/g, ' ').trim()])")
+        return dict(keys)
+    return pairs(receives), pairs(kept)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_save_and_refer_offline_shows_the_summary_then_goes_through_the_outbox(
+        server, phone, language):
+    """Offline, "Check and send" shows what the partner will receive from the page the phone
+    kept, the same fields and words as online; its Send puts the referral in the outbox."""
+    page = phone.new_page()
+    officer_ready(page, server.url)
+    if language == "fr":
+        _in_language(page, language)
+        for url in ("/contacts/new", "/referrals/new"):  # the phone keeps the French pages
+            wait_until(page, CACHED_FRENCH, url)
+    service_id = next(server.db().query(
+        "select id from service where accepts_referrals = 1 and archived_at is null "
+        "order by name limit 1"))["id"]
+    page.goto(f"{server.url}/referrals/new")
+    _fill_referral(page, service_id)
+    page.wait_for_selector("#ref-receives")
+    online = _summary(page, "#ref-receives", "#ref-kept")
+    title = page.locator("#ref-receives-title").inner_text()
+    assert "Sam Offline (demo)" == online[0]["person_name"]
+    assert "person_birth_year" in online[1]
+
+    phone.set_offline(True)
+    page.goto(f"{server.url}/contacts/new")  # from the phone's cache
+    page.check('input[name="place_id"][value=""]', force=True)
+    page.fill("#place_text", "Offline hand-off place (demo)")
+    page.locator('label.chip:has(input[name="kind"][value="mental_health"])').click()
+    page.locator('label.chip:has(input[name="outcome"][value="information_given"])').click()
+    page.locator('button[name="then"][value="refer"]').click()
+    page.wait_for_url("**/referrals/new?contact_id=*")
+    contact_id = page.evaluate("new URLSearchParams(location.search).get('contact_id')")
+    assert 1 == outbox_size(page)
+    # The mental-health path offline: crisis services first, the top three as large choices.
+    assert page.locator("#service-options > label.ref-service").count() == 3
+    assert page.locator('input[name="urgency"][value="urgent"]').is_checked()
+    assert "1" == page.locator("#service-options > label.ref-service").first.get_attribute(
+        "data-crisis")
+    _fill_referral(page, service_id)
+    review = page.locator("#ref-offline-review")
+    review.wait_for()
+    assert page.locator("#referral-form").is_hidden()
+    assert "ref-offline-title" == page.evaluate("document.activeElement.id")
+    offline = _summary(page, "#ref-offline-receives", "#ref-offline-kept")
+    assert online[0] | {"urgency": offline[0]["urgency"]} == offline[0]  # (the path's urgency)
+    assert online[1] == offline[1]
+    assert title == page.locator("#ref-offline-receives-title").inner_text()
+    assert 1 == outbox_size(page)  # nothing queued before Send
+    screenshot(page, f"referrals_offline_summary_{language}")
+    page.locator("#ref-offline-send").click()
+    page.wait_for_selector(".pwa-saved")
+    assert 2 == outbox_size(page)
+    assert page.locator("#ref-offline-review").is_hidden()
+
+    phone.set_offline(False)
+    page.wait_for_function("() => document.getElementById('syncbar').dataset.state === 'sent'",
+                           timeout=15000)
+    row = server.db().execute(
+        "select person_name, person_phone, person_birth_year, urgency from referral "
+        "where contact_id = ?", [contact_id]).fetchone()
+    assert ("Sam Offline (demo)", "902-555-0142", None, "urgent") == tuple(row)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_coordinator_verifies_or_flags_a_listing_in_one_tap_on_a_phone(live_server, phone,
+                                                                           language):
+    db = live_server.db()
+    stale = [add_directory_service(db, f"Quillfeather Queue {n}", verified="2020-01-01",
+                                   phones=["902-555-0177"]) for n in (1, 2)]
+    db.conn.commit()
+    db.conn.close()
+    page = phone.new_page()
+    browser_login(page, live_server.url, "coordinator")
+    page.wait_for_load_state()
+    _in_language(page, language)
+    page.goto(f"{live_server.url}/directory/manage/verify")
+    assert 0 == page.evaluate("document.documentElement.scrollWidth - innerWidth")
+    for service_id in stale:
+        call = page.locator(f"#verify-{service_id} a.dir-verify-call").bounding_box()
+        assert call["width"] >= 44 and call["height"] >= 44
+        assert "tel:902-555-0177" == page.locator(
+            f"#verify-{service_id} a.dir-verify-call").get_attribute("href")
+    page.locator(f"#verify-done-{stale[0]}").click()
+    page.locator(f"#verify-{stale[0]} .badge-ok").wait_for()
+    assert f"verify-done-{stale[0]}" == page.evaluate("document.activeElement.id")
+    page.locator(f"#verify-changed-{stale[1]}").click()
+    page.locator(f"a#verify-changed-{stale[1]}").wait_for()
+    assert f"verify-changed-{stale[1]}" == page.evaluate("document.activeElement.id")
+    screenshot(page, f"directory_verify_queue_phone_{language}")
+    page.keyboard.press("Enter")  # the focused link: the listing's edit form
+    page.wait_for_url(f"{live_server.url}/directory/manage/services/{stale[1]}")
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("width,height", [(390, 844), (320, 568)])
+def test_the_coordinator_changes_one_phone_number_on_a_phone(live_server, browser, width,
+                                                             height, language):
+    """From the verification queue: Changed, the listing, its Phones section, the number,
+    that section's Save; the section says Saved and keeps focus, the rest is untouched."""
+    db = live_server.db()
+    service_id = add_directory_service(db, "Quillfeather Phone Edit", verified="2020-01-01",
+                                       phones=["902-555-0101"])
+    db.conn.commit()
+    db.conn.close()
+    context = browser.new_context(viewport={"width": width, "height": height}, is_mobile=True,
+                                  has_touch=True)
+    page = context.new_page()
+    browser_login(page, live_server.url, "coordinator")
+    page.wait_for_load_state()
+    _in_language(page, language)
+    page.goto(f"{live_server.url}/directory/manage/verify")
+    thumb = Thumb(page)
+    thumb.tap(page.locator(f"#verify-changed-{service_id}"))
+    link = page.locator(f"a#verify-changed-{service_id}")
+    thumb.tap(link)
+    page.wait_for_url(f"{live_server.url}/directory/manage/services/{service_id}")
+    thumb.tap(page.locator('.dir-sections a[href="#svc-phones"]'))
+    number = page.locator("#phone_number_0")
+    thumb.tap(number)
+    number.fill("902-555-0303")
+    thumb.tap(page.locator("#save-phones"))
+    page.locator("#svc-phones .dir-section-status").wait_for()
+    assert "save-phones" == page.evaluate("document.activeElement.id")
+    screenshot(page, f"directory_phone_edit_{width}_{language}")
+    print(f"coordinator's phone edit at {width} px ({language}): {thumb.taps} taps, "
+          f"{thumb.scrolled} px scrolled")
+    assert thumb.taps <= 5 and thumb.scrolled <= height
+    db = live_server.db()
+    assert [("902-555-0303",)] == db.execute(
+        "select number from phone where service_id = ?", [service_id]).fetchall()
+    # A refused section answers in place with its error, nothing saved.
+    number.fill("call me")
+    page.locator("#save-phones").click()
+    page.locator("#svc-phones .field-error:not(:empty)").first.wait_for()
+    assert [("902-555-0303",)] == db.execute(
+        "select number from phone where service_id = ?", [service_id]).fetchall()
+    context.close()

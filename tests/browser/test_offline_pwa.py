@@ -113,6 +113,7 @@ def log_referral_offline(page, base_url, service):
     page.fill("#person_name", "Offline Person (demo)")
     page.fill("#handoff_note", "Offline referral (demo)")
     page.locator("#referral-form .ref-send button.primary").click()
+    page.locator("#ref-offline-send").click()  # from the summary (issue 19)
     page.wait_for_selector(".pwa-saved")
 
 
@@ -536,6 +537,7 @@ def test_save_and_refer_offline_links_the_referral_to_its_contact(server, phone)
     page.locator('input[name="service_id"]').first.check(force=True)
     page.check('input[name="consent"][value="verbal"]', force=True)
     page.locator("#referral-form .ref-send button.primary").click()
+    page.locator("#ref-offline-send").click()  # from the summary (issue 19)
     page.wait_for_selector(".pwa-saved")
     assert 2 == outbox_size(page)
 

@@ -30,6 +30,9 @@ POLICY = {
     "directory.archive_organization": {"roles": COORDINATOR},
     "directory.verify_queue": {"roles": COORDINATOR},
     "directory.verify_service": {"roles": COORDINATOR},
+    "directory.service_changed": {"roles": COORDINATOR},
+    "directory.save_service_section": {
+        "roles": COORDINATOR, "args": lambda db: crisis_service(db) | {"section": "phones"}},
     "directory.duplicates": {"roles": COORDINATOR},
     "directory.merge": {"roles": COORDINATOR},
     "directory.keep_apart": {"roles": COORDINATOR},

@@ -157,3 +157,20 @@ def body_of(message) -> str:
 def link_path(message) -> str:
     url = re.search(r"https?://\S+/referrals/link/\S+", body_of(message)).group(0)
     return re.sub(r"^https?://[^/]+", "", url)
+
+
+class Thumb:
+    """Taps and the scrolling a thumb does to bring each target in sight (a sticky button is
+    in sight already; a jump to an anchor or a new page is no thumb work)."""
+
+    def __init__(self, page):
+        self.page, self.taps, self.scrolled = page, 0, 0
+
+    def tap(self, locator, check=False):
+        before = self.page.evaluate("scrollY")
+        locator.evaluate("""el => { const r = el.getBoundingClientRect();
+            if (r.top < 0 || r.bottom > innerHeight - 60) {
+              el.scrollIntoView({block: 'nearest'}); } }""")
+        self.scrolled += abs(self.page.evaluate("scrollY") - before)
+        self.taps += 1
+        locator.check() if check else locator.click()
