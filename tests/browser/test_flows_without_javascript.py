@@ -27,7 +27,9 @@ class Mode:
             context = self.browser.new_context(**PHONE, java_script_enabled=self.js)
             page = context.new_page()
             browser_login(page, self.url, role)
-            page.wait_for_load_state()
+            # The login page is already loaded: wait for the landing page, or the next goto
+            # races the login's redirect.
+            page.wait_for_url(lambda url: "/login" not in url)
             self.pages[role] = page
         return self.pages[role]
 
