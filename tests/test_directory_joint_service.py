@@ -15,7 +15,7 @@ from fieldapp.directory import hsds, proposals
 from fieldapp.directory.demo import CRISIS_TEAM_ID
 from fieldapp.directory.demo_build import uid
 from tests.support import login, make_app
-from tests.support.directory import FormValues, service_form
+from tests.support.directory import FormValues, edit_form, service_form
 from tests.support.reports import (
     HRP_Q1,
     JOINT,
@@ -40,18 +40,6 @@ def create_service(client, **overrides) -> str:
     response = client.post("/directory/manage/services/new", data=service_form(**overrides))
     assert 303 == response.status_code, response.get_data(as_text=True)[:500]
     return response.headers["Location"].rsplit("/", 1)[1]
-
-
-def edit_form(client, service_id, *, joint: bool) -> MultiDict:
-    """The service's edit page posted back as a browser would, the joint box (un)ticked."""
-    page = FormValues()
-    page.feed(client.get(f"/directory/manage/services/{service_id}").get_data(as_text=True))
-    # The client sends its own CSRF token (tests/conftest.py CsrfClient).
-    data = MultiDict([pair for pair in page.pairs
-                      if pair[0] not in ("joint_police_health", "csrf_token")])
-    if joint:
-        data.add("joint_police_health", "1")
-    return data
 
 
 def test_coordinator_marks_a_new_service_joint_through_the_form(login_as, db):

@@ -13,7 +13,7 @@ from bench.hsds_messy import write_messy
 from fieldapp.directory import api_bp, hsds
 from fieldapp.directory.hsds import profile
 from tests.support import NOW, make_app
-from tests.test_hsds_profile import core_view, strict_errors
+from tests.support.hsds_schema import core_view, strict_errors
 
 
 @pytest.fixture

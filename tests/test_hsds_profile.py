@@ -12,9 +12,6 @@ from pathlib import Path
 
 import pytest
 from frictionless import Package
-from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 
 import fieldapp.accounts  # noqa: F401  (the foundation needs accounts imported before security)
 from bench.hsds_messy import write_messy
@@ -23,52 +20,12 @@ from fieldapp.directory import hsds
 from fieldapp.directory.hsds import profile
 from fieldapp.directory.hsds.names import HSDS_NAME, ORDER, ORIGINAL
 from tests.support import NOW, make_app
-from tests.support.hsds_schema import SCHEMAS
-
-PROFILE_FIELDS = {HSDS_NAME[t]: {f[0] for f in profile.profile_fields(t)} for t in ORDER}
-ALL_PROFILE_FIELDS = set().union(*PROFILE_FIELDS.values())
-
-
-def strict(schema):
-    """The schema with additional properties false on every object, as the specification
-    validates its own examples (compiletojsonschema
-    --set-additional-properties-false-everywhere)."""
-    if isinstance(schema, dict):
-        out = {k: strict(v) for k, v in schema.items()}
-        if "properties" in out and "additionalProperties" not in out:
-            out["additionalProperties"] = False
-        return out
-    if isinstance(schema, list):
-        return [strict(v) for v in schema]
-    return schema
-
-
-def registry(folder):
-    resources = [(p.name, Resource.from_contents(strict(json.loads(p.read_text())),
-                                                 default_specification=DRAFT202012))
-                 for p in folder.glob("*.json") if p.name not in ("openapi.json",
-                                                                  "datapackage.json")]
-    return Registry().with_resources(resources)
-
-
-PROFILE_REGISTRY = registry(profile.PROFILE_DIR / "schema")
-CORE_REGISTRY = registry(SCHEMAS)
-
-
-def strict_errors(name, obj, *, core=False):
-    reg = CORE_REGISTRY if core else PROFILE_REGISTRY
-    schema = reg.contents(f"{name}.json")
-    return [f"{name}: {'/'.join(map(str, e.absolute_path))}: {e.message}"
-            for e in Draft202012Validator(schema, registry=reg).iter_errors(obj)]
-
-
-def core_view(value):
-    """What a core-only consumer keeps: the object without the profile's fields."""
-    if isinstance(value, list):
-        return [core_view(v) for v in value]
-    if isinstance(value, dict):
-        return {k: core_view(v) for k, v in value.items() if k not in ALL_PROFILE_FIELDS}
-    return value
+from tests.support.hsds_schema import (
+    ALL_PROFILE_FIELDS,
+    SCHEMAS,
+    core_view,
+    strict_errors,
+)
 
 
 def test_the_committed_profile_is_what_build_makes(tmp_path):

@@ -11,8 +11,7 @@ from bench.hsds_messy import write_messy
 from fieldapp.db import connect, migrate
 from fieldapp.directory import hsds
 from tests.support import NOW
-from tests.support.hsds_schema import FIXTURES
-from tests.test_hsds_profile import strict_errors
+from tests.support.hsds_schema import FIXTURES, strict_errors
 
 LATER = "2026-04-01T00:00:00+00:00"
 SOURCES = ["messy", "examples", "ohana"]

@@ -9,8 +9,8 @@ from fieldapp.db import connect
 from fieldapp.reports import store
 from fieldapp.reports.period import quarter
 from tests.support import login, make_app
+from tests.support.directory import edit_form
 from tests.support.reports import HRP_Q1, Q1, REPORT_NOW, html_tables, load
-from tests.test_directory_joint_service import edit_form
 
 Q3 = "quarter=2026-Q3"
 

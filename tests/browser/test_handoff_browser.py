@@ -271,17 +271,25 @@ def test_a_tab_walk_finds_no_focus_hidden_behind_the_bars(live_server, phone, wh
     assert [] == hidden
 
 
+@pytest.mark.parametrize("width,language,scheme", [(390, "en", "light"), (320, "fr", "dark")])
 def test_a_refused_referral_moves_focus_to_the_summary_and_its_links_focus_fields(
-        live_server, phone):
-    page = phone.new_page()
+        live_server, browser, width, language, scheme):
+    context = browser.new_context(viewport={"width": width, "height": 844 if width == 390 else 568},
+                                  is_mobile=True, has_touch=True, color_scheme=scheme)
+    page = context.new_page()
     browser_login(page, live_server.url, "officer")
     page.wait_for_url(re.compile(r".*/contacts/.*"))
+    if language == "fr":
+        with page.expect_navigation():
+            page.locator('button[name="language"][value="fr"]').click()
     page.goto(f"{live_server.url}/referrals/new")
+    assert language == page.locator("html").get_attribute("lang")
     page.locator(".ref-send button.primary").click()
     page.wait_for_selector("#form-errors")
     assert "form-errors" == page.evaluate("document.activeElement.id")
     page.locator('#form-errors a[href="#consent"]').click()
     assert "consent" == page.evaluate("document.activeElement.id")
+    context.close()
 
 
 CACHED_FRENCH = """async (url) => {

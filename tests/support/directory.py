@@ -6,6 +6,8 @@ import zipfile
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 
+from werkzeug.datastructures import MultiDict
+
 import fieldapp.accounts  # noqa: F401  (the foundation's import order: accounts first)
 from fieldapp.directory import search as directory_search
 from fieldapp.directory import upkeep
@@ -143,3 +145,15 @@ def zipped(folder) -> bytes:
         for path in folder.iterdir():
             archive.write(path, path.name)
     return buffer.getvalue()
+
+
+def edit_form(client, service_id, *, joint: bool) -> MultiDict:
+    """The service's edit page posted back as a browser would, the joint box (un)ticked."""
+    page = FormValues()
+    page.feed(client.get(f"/directory/manage/services/{service_id}").get_data(as_text=True))
+    # The client sends its own CSRF token (tests/conftest.py CsrfClient).
+    data = MultiDict([pair for pair in page.pairs
+                      if pair[0] not in ("joint_police_health", "csrf_token")])
+    if joint:
+        data.add("joint_police_health", "1")
+    return data
