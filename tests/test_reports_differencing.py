@@ -20,7 +20,15 @@ from fieldapp.reports import store, suppression, tables
 from fieldapp.reports.period import Period, quarter
 from fieldapp.reports.suppression import SUPPRESSED
 from tests.support import login, make_app
-from tests.support.reports import OFFICER_A, OFFICER_B, REPORT_NOW, html_tables, load
+from tests.support.reports import (
+    OFFICER_A,
+    OFFICER_B,
+    PRIME,
+    REPORT_NOW,
+    html_tables,
+    load,
+    reduce_row,
+)
 
 TZ = "America/Halifax"
 YEAR = 2024
@@ -175,28 +183,13 @@ def test_differencing_periods_services_and_teams_recovers_no_small_count(publish
     assert {} == recovered
 
 
-def _reduce(row: dict, basis: dict, prime: int) -> dict:
-    row = dict(row)
-    while row:
-        pivot = min(row)
-        if pivot not in basis:
-            return row
-        factor = row[pivot]
-        for column, value in basis[pivot].items():
-            row[column] = (row.get(column, 0) - factor * value) % prime
-            if not row[column]:
-                del row[column]
-    return row
-
-
-PRIME = (1 << 61) - 1
 
 
 def span(figures: list) -> dict:
     """An echelon basis (modulo PRIME) of the cells of every published figure."""
     basis = {}
     for cover in shown(figures):
-        row = _reduce({INDEX[u]: 1 for u in cover}, basis, PRIME)
+        row = reduce_row({INDEX[u]: 1 for u in cover}, basis)
         if row:
             pivot = min(row)
             inverse = pow(row[pivot], PRIME - 2, PRIME)
@@ -205,7 +198,7 @@ def span(figures: list) -> dict:
 
 
 def solvable(cover, basis: dict) -> bool:
-    return not _reduce({INDEX[u]: 1 for u in cover}, basis, PRIME)
+    return not reduce_row({INDEX[u]: 1 for u in cover}, basis)
 
 
 def test_no_combination_of_published_figures_gives_a_small_count(published):

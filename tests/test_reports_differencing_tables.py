@@ -25,7 +25,16 @@ from fieldapp.reports import store, tables
 from fieldapp.reports.period import Period, quarter
 from fieldapp.reports.suppression import SUPPRESSED
 from tests.support import make_app
-from tests.support.reports import OFFICER_A, OFFICER_B, REPORT_NOW, S1, S2, load
+from tests.support.reports import (
+    OFFICER_A,
+    OFFICER_B,
+    PRIME,
+    REPORT_NOW,
+    S1,
+    S2,
+    load,
+    reduce_row,
+)
 
 TZ = "America/Halifax"
 YEAR = 2024
@@ -207,23 +216,6 @@ def view_figures(by_id: dict, period: Period, ps, team) -> dict:
     return figures
 
 
-PRIME = (1 << 61) - 1
-
-
-def _reduce(row: dict, basis: dict) -> dict:
-    row = dict(row)
-    while row:
-        pivot = min(row)
-        if pivot not in basis:
-            return row
-        factor = row[pivot]
-        for column, value in basis[pivot].items():
-            row[column] = (row.get(column, 0) - factor * value) % PRIME
-            if not row[column]:
-                del row[column]
-    return row
-
-
 class System:
     """The linear system of a family's published figures (an echelon basis modulo PRIME)."""
 
@@ -232,7 +224,7 @@ class System:
         self.basis: dict = {}
         for cover, _text, value in figures:
             if value is not None:
-                row = _reduce(self.vector(cover), self.basis)
+                row = reduce_row(self.vector(cover), self.basis)
                 if row:
                     pivot = min(row)
                     inverse = pow(row[pivot], PRIME - 2, PRIME)
@@ -242,7 +234,7 @@ class System:
         return {self.index.setdefault(u, len(self.index)): 1 for u in cover}
 
     def solvable(self, cover) -> bool:
-        return not _reduce(self.vector(cover), self.basis)
+        return not reduce_row(self.vector(cover), self.basis)
 
 
 def secrets(family: str, truth: dict, figures: list) -> dict:

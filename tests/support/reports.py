@@ -348,3 +348,25 @@ CASES = {
     # accepted by a non-police partner (and also by the joint team): diverted
     "diverted": ("deescalated", [(S1, True), (JOINT, True)]),
 }
+
+
+# The differencing attacks (tests/test_reports_differencing*.py) solve the published figures as
+# one linear system: each figure a row over the hidden cells, reduced to echelon form modulo a
+# large prime (exact, no floating point).
+PRIME = (1 << 61) - 1
+
+
+def reduce_row(row: dict, basis: dict) -> dict:
+    """What is left of `row` (cell -> coefficient) once the basis's rows are taken out; empty
+    when the basis already determines it."""
+    row = dict(row)
+    while row:
+        pivot = min(row)
+        if pivot not in basis:
+            return row
+        factor = row[pivot]
+        for column, value in basis[pivot].items():
+            row[column] = (row.get(column, 0) - factor * value) % PRIME
+            if not row[column]:
+                del row[column]
+    return row
