@@ -17,12 +17,16 @@ import pytest
 import fieldapp.cli  # noqa: F401  (imports the areas in the app's order)
 from fieldapp.db import connect
 from fieldapp.reports import store, suppression, tables
-from fieldapp.reports.period import Period, quarter
+from fieldapp.reports.period import Period
 from fieldapp.reports.suppression import SUPPRESSED
 from tests.support import login, make_app
 from tests.support.reports import (
+    ATTACK_TZ,
+    ATTACK_YEAR,
+    FILTERS,
     OFFICER_A,
     OFFICER_B,
+    PERIODS,
     PRIME,
     REPORT_NOW,
     html_tables,
@@ -30,8 +34,7 @@ from tests.support.reports import (
     reduce_row,
 )
 
-TZ = "America/Halifax"
-YEAR = 2024
+TZ, YEAR = ATTACK_TZ, ATTACK_YEAR
 MONTHS = [f"{YEAR}-{m:02d}" for m in range(1, 13)]
 # (police service, team) of the contacts: HRP has two teams, so a team view differs from HRP.
 GROUPS = [("HRP", "Hand"), ("HRP", "Other"), ("RCMP", "Other")]
@@ -40,18 +43,6 @@ KINDS = ["mental_health", "wellness_check", "school_visit", None]
 SIZES = [0, 1, 1, 2, 3, 4, 5, 6, 7, 9, 12, 20]
 
 
-def month_period(first: int, last: int) -> Period:
-    from datetime import date
-
-    end = date(YEAR + (last == 12), last % 12 + 1, 1)
-    return Period(date(YEAR, first, 1), end, f"{YEAR}-{first:02d}..{YEAR}-{last:02d}", TZ)
-
-
-PERIODS = ([month_period(m, m) for m in range(1, 13)]
-           + [quarter(YEAR, q, TZ) for q in range(1, 5)]
-           + [month_period(1, 12)]
-           + [month_period(m, m + 1) for m in range(1, 12)])
-FILTERS = list(itertools.product([None, "HRP", "RCMP"], [None, "Hand", "Other"]))
 
 
 def unknown(month: str, group: tuple, kind) -> tuple:

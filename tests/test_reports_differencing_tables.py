@@ -22,12 +22,16 @@ import pytest
 import fieldapp.cli  # noqa: F401  (imports the areas in the app's order)
 from fieldapp.db import connect
 from fieldapp.reports import store, tables
-from fieldapp.reports.period import Period, quarter
+from fieldapp.reports.period import Period
 from fieldapp.reports.suppression import SUPPRESSED
 from tests.support import make_app
 from tests.support.reports import (
+    ATTACK_TZ,
+    ATTACK_YEAR,
+    FILTERS,
     OFFICER_A,
     OFFICER_B,
+    PERIODS,
     PRIME,
     REPORT_NOW,
     S1,
@@ -36,8 +40,7 @@ from tests.support.reports import (
     reduce_row,
 )
 
-TZ = "America/Halifax"
-YEAR = 2024
+TZ, YEAR = ATTACK_TZ, ATTACK_YEAR
 MONTHS = [f"{YEAR}-{m:02d}" for m in range(1, 13)]
 OFFICER_C = "c0000000-0000-4000-8000-00000000000c"  # HRP, team Other
 GROUPS = {("HRP", "Hand"): OFFICER_A, ("HRP", "Other"): OFFICER_C, ("RCMP", "Other"): OFFICER_B}
@@ -56,16 +59,6 @@ FAMILIES = ["people", "population", "diversion",
             "calls_before", "calls_after", "callers_before", "callers_after"]
 
 
-def month_period(first: int, last: int) -> Period:
-    end = date(YEAR + (last == 12), last % 12 + 1, 1)
-    return Period(date(YEAR, first, 1), end, f"{YEAR}-{first:02d}..{YEAR}-{last:02d}", TZ)
-
-
-PERIODS = ([month_period(m, m) for m in range(1, 13)]
-           + [quarter(YEAR, q, TZ) for q in range(1, 5)]
-           + [month_period(1, 12)]
-           + [month_period(m, m + 1) for m in range(1, 12)])
-FILTERS = list(itertools.product([None, "HRP", "RCMP"], [None, "Hand", "Other"]))
 
 
 def groups_of(ps, team) -> list[tuple]:

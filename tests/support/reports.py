@@ -7,13 +7,15 @@ Report: 2026-Q1 (America/Halifax: 2026-01-01T04:00Z up to 2026-04-01T03:00Z, day
 
 import csv
 import io
+import itertools
+from datetime import date
 from html.parser import HTMLParser
 
 import fieldapp.cli  # noqa: F401  (imports the areas in the app's order)
 from fieldapp.db import connect
 from fieldapp.directory.demo import CRISIS_TEAM_ID, YOUTH_SHELTER_ID
 from fieldapp.reports import calls, store
-from fieldapp.reports.period import quarter
+from fieldapp.reports.period import Period, quarter
 
 REPORT_NOW = "2026-07-20T12:00:00+00:00"
 Q1 = "quarter=2026-Q1"
@@ -370,3 +372,22 @@ def reduce_row(row: dict, basis: dict) -> dict:
             if not row[column]:
                 del row[column]
     return row
+
+
+# The year the differencing attacks publish (tests/test_reports_differencing*.py): every month,
+# quarter, the year and every two-month run, for every police service and team filter.
+ATTACK_YEAR = 2024
+ATTACK_TZ = "America/Halifax"
+
+
+def month_period(first: int, last: int) -> Period:
+    end = date(ATTACK_YEAR + (last == 12), last % 12 + 1, 1)
+    return Period(date(ATTACK_YEAR, first, 1), end,
+                  f"{ATTACK_YEAR}-{first:02d}..{ATTACK_YEAR}-{last:02d}", ATTACK_TZ)
+
+
+PERIODS = ([month_period(m, m) for m in range(1, 13)]
+           + [quarter(ATTACK_YEAR, q, ATTACK_TZ) for q in range(1, 5)]
+           + [month_period(1, 12)]
+           + [month_period(m, m + 1) for m in range(1, 12)])
+FILTERS = list(itertools.product([None, "HRP", "RCMP"], [None, "Hand", "Other"]))
