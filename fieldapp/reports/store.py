@@ -13,6 +13,7 @@ Conventions:
 - referrals belong to the period in which they were sent (sent_at).
 """
 
+import json
 from dataclasses import dataclass
 
 from sqlite_utils import Database
@@ -220,32 +221,100 @@ def contacts_by_month(db: Database, f: Filters, months: list[tuple[str, str, str
     return [{"month": label, "n": row[f"m{i}"]} for i, (label, _s, _e) in enumerate(months)]
 
 
+CELL_MEASURES = ("n", "group_contacts", "headcount", "no_outcome", "escalated")
+# The report's index of contacts by grid cell then time (reports/migrations.py).
+CELLS_INDEX = "idx_contact_cells_report"
+
+
+def _cell_combos(db: Database, f: Filters) -> list[list]:
+    """Every (police service, team, kind) that any contact ever had, within the filters: a
+    skip-scan of the cells index in Python (one seek per value found, a few hundred at most),
+    so that its cost does not grow with the contacts."""
+    combos = []
+    columns = ("police_service", "team", "kind")
+    fixed = (f.police_service, f.team)
+
+    def walk(prefix: list) -> None:
+        if len(prefix) == len(columns):
+            combos.append(prefix)
+            return
+        column = columns[len(prefix)]
+        where = "".join(f"{c} is ? and " for c in columns[:len(prefix)])
+        if len(prefix) < len(fixed) and fixed[len(prefix)]:
+            values = [fixed[len(prefix)]]
+        else:
+            values = []
+            if db.execute(f"select exists (select 1 from contact indexed by {CELLS_INDEX} "
+                          f"where {where}{column} is null)", prefix).fetchone()[0]:
+                values.append(None)
+            least = f"select min({column}) from contact indexed by {CELLS_INDEX} where {where}"
+            value = db.execute(f"{least}{column} is not null", prefix).fetchone()[0]
+            while value is not None:
+                values.append(value)
+                value = db.execute(f"{least}{column} > ?", [*prefix, value]).fetchone()[0]
+        for value in values:
+            walk([*prefix, value])
+
+    walk([])
+    return combos
+
+
 def contact_cells(db: Database, f: Filters, months: list[tuple[str, str, str]],
                   by_kind: bool = True) -> list[dict]:
     """Contacts of the finest cells the board report publishes sums of, one dict per (month
     index `m`, police service `ps`, `team`, `kind` (None: not recorded; left out unless
-    `by_kind`)) with contacts in the filters: `n` contacts, and with `by_kind` also
-    `group_contacts`, `headcount`, `no_outcome` and `escalated`, so that the activity
-    figures come from this one range scan of the covering index (grouped).  See
-    suppression.grid_count and suppression.sensitive_cells for what the grid is for."""
+    `by_kind`)) with contacts in the filters: `n` contacts, `group_contacts`, `headcount`,
+    `no_outcome` and `escalated`, so that the activity figures come from this one pass.  See
+    suppression.grid_count and suppression.sensitive_cells for what the grid is for.
+
+    No GROUP BY (a sort of every contact of the period, the cost of this query when it had
+    one): each (police service, team, kind) of the filters that has contacts at all, times
+    each month, is one range of the cells index, counted by one correlated subquery (a seek
+    and an index-only walk); its five figures come back as one JSON array.  Empty cells are
+    left out; kinds '' and NULL (not recorded) are added together here."""
     if not months:
         return []
     params = {**f.params(), "escalated": ESCALATED_POLICE}
-    branches = []
-    for i, (_label, _start, end) in enumerate(months):
-        params[f"ge{i}"] = end
-        branches.append(f"when c.occurred_at < :ge{i} then {i}")
-    kind = "nullif(c.kind, '') as kind," if by_kind else ""
-    measures = """,
-               count(*) filter (where c.is_group = 1) as group_contacts,
-               coalesce(sum(c.headcount) filter (where c.is_group = 1), 0) as headcount,
-               count(*) filter (where c.outcome is null or c.outcome = '') as no_outcome,
-               count(*) filter (where c.outcome = :escalated) as escalated""" if by_kind else ""
+    values = []
+    for i, (_label, start, end) in enumerate(months):
+        params.update({f"s{i}": start, f"e{i}": end})
+        values.append(f"({i}, max(:start, :s{i}), min(:end, :e{i}))")
+    params["combos"] = json.dumps(_cell_combos(db, f))
     sql = f"""
-        select case {' '.join(branches)} end as m, c.police_service as ps, c.team as team,
-               {kind} count(*) as n {measures}
-        from contact c where {_contacts_where(f)} group by 1, 2, 3{', 4' if by_kind else ''}"""
-    return list(db.query(sql, params))
+        with co as (select j.value ->> 0 as ps, j.value ->> 1 as team, j.value ->> 2 as kind
+                    from json_each(:combos) j),
+             mo(m, s, e) as (values {', '.join(values)})
+        select mo.m, co.ps, co.team, co.kind, (
+            select json_array(count(*),
+                   count(*) filter (where c.is_group = 1),
+                   coalesce(sum(c.headcount) filter (where c.is_group = 1), 0),
+                   count(*) filter (where c.outcome is null or c.outcome = ''),
+                   count(*) filter (where c.outcome = :escalated))
+            from contact c indexed by {CELLS_INDEX}
+            where c.police_service is co.ps and c.team is co.team and c.kind is co.kind
+              and c.occurred_at >= mo.s and c.occurred_at < mo.e and c.deleted_at is null)
+        from co, mo"""
+    cells: dict = {}
+    for m, ps, team, kind, figures in db.execute(sql, params):
+        counts = json.loads(figures)
+        if not counts[0]:
+            continue
+        key = (m, ps, team, (kind or None) if by_kind else None)
+        cell = cells.get(key)
+        if cell is None:
+            cells[key] = counts
+        else:
+            cells[key] = [a + b for a, b in zip(cell, counts, strict=True)]
+    rows = []
+    # In the order a GROUP BY gave them (NULL first), as before.
+    for (m, ps, team, kind), counts in sorted(cells.items(), key=lambda item: (item[0][0], *(
+            (value is not None, value or "") for value in item[0][1:]))):
+        row = {"m": m, "ps": ps, "team": team}
+        if by_kind:
+            row["kind"] = kind
+        row.update(zip(CELL_MEASURES, counts, strict=True))
+        rows.append(row)
+    return rows
 
 
 def contact_grid(db: Database, f: Filters, months: list[tuple[str, str, str]],
