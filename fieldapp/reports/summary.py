@@ -73,6 +73,13 @@ def direction(before: Cell, now: Cell) -> str | None:
     return DOWN if now.value < before.value else SAME
 
 
+# The summary's queries by thread CPU for a quarter of a year of 250,000 contacts (referred
+# and population_cells 0.1 s each, repeat_calls 0.08, mental_health 0.05, referrals 0.035,
+# grid 0.015).
+LONGEST_FIRST = ("referred", "population_cells", "repeat_calls", "mental_health", "referrals",
+                 "grid")
+
+
 def period_queries(filters: store.Filters, period) -> dict:
     """The store queries of one period's measures (independent: they may run at once)."""
     codes = [code for code, _label in POPULATIONS]
@@ -225,6 +232,8 @@ def build(db, filters: store.Filters, period, config: dict, open_db=None) -> Sum
     caller_calls = int(config.get("REPEAT_CALLER_CALLS", store.REPEAT_CALLER_CALLS))
     queries[("repeat", "repeat_calls")] = lambda d: store.repeat_calls(
         d, filters, window_days, caller_calls, period.months())
+    # Longest first, whatever the period, so that the threads finish together.
+    queries = dict(sorted(queries.items(), key=lambda item: LONGEST_FIRST.index(item[0][1])))
     results = tables.run_queries(queries, db, open_db)
     cells = [period_cells({name: result for (i, name), result in results.items() if i == n},
                           config) for n in range(len(chosen))]
