@@ -34,6 +34,8 @@ CANONICAL = "coalesce(p.merged_into_id, c.person_id)"
 # cheaper to probe per contact than the whole person table.
 MERGED = ("merged(id, merged_into_id) as materialized (select id, merged_into_id from person "
           "where merged_into_id is not null)")
+# People involved in a merge (merged into another, or merged into): few, counted apart.
+INVOLVED = "involved(id) as (select id from merged union select merged_into_id from merged)"
 SECONDS = "(cast(strftime('%s', {b}) as integer) - cast(strftime('%s', {a}) as integer))"
 # The report's index of contacts by person then time (reports/migrations.py).
 PERSON_INDEX = "idx_contact_person_report"
@@ -226,37 +228,60 @@ CELL_MEASURES = ("n", "group_contacts", "headcount", "no_outcome", "escalated")
 CELLS_INDEX = "idx_contact_cells_report"
 
 
+CELL_COLUMNS = ("police_service", "team", "kind")
+
+
 def _cell_combos(db: Database, f: Filters) -> list[list]:
     """Every (police service, team, kind) that any contact ever had, within the filters: a
-    skip-scan of the cells index in Python (one seek per value found, a few hundred at most),
-    so that its cost does not grow with the contacts."""
-    combos = []
-    columns = ("police_service", "team", "kind")
-    fixed = (f.police_service, f.team)
+    skip-scan of the cells index in one recursive query (one seek per value found, a few
+    hundred at most), so that its cost does not grow with the contacts.
 
-    def walk(prefix: list) -> None:
-        if len(prefix) == len(columns):
-            combos.append(prefix)
-            return
-        column = columns[len(prefix)]
-        where = "".join(f"{c} is ? and " for c in columns[:len(prefix)])
-        if len(prefix) < len(fixed) and fixed[len(prefix)]:
-            values = [fixed[len(prefix)]]
-        else:
-            values = []
-            if db.execute(f"select exists (select 1 from contact indexed by {CELLS_INDEX} "
-                          f"where {where}{column} is null)", prefix).fetchone()[0]:
-                values.append(None)
-            least = f"select min({column}) from contact indexed by {CELLS_INDEX} where {where}"
-            value = db.execute(f"{least}{column} is not null", prefix).fetchone()[0]
-            while value is not None:
-                values.append(value)
-                value = db.execute(f"{least}{column} > ?", [*prefix, value]).fetchone()[0]
-        for value in values:
-            walk([*prefix, value])
+    Level d lists the distinct prefixes of d+1 columns: for each prefix of level d-1, the
+    least value of column d (then the least one above it, and so on: `w<d>`), and NULL when
+    some contact has it (`l<d>`).  A police service or team of the filters is taken as the
+    only value of its column."""
+    ctes = []
+    for depth, column in enumerate(CELL_COLUMNS):
+        # The prefix of the level above, and the test of each of its columns on the index.
+        above = [f"p.c{i}" for i in range(depth)]
+        same = "".join(f"{col} is p.c{i} and " for i, col in enumerate(CELL_COLUMNS[:depth]))
+        least = f"select min({column}) from contact indexed by {CELLS_INDEX} where {same}"
+        prefix = "".join(f"{ref}, " for ref in above)
+        source = f"from l{depth - 1} p" if depth else "from (select 1) p"
+        names = ", ".join(f"c{i}" for i in range(depth + 1))
+        ctes.append(f"""w{depth}({names}) as (
+            select {prefix}({least}{column} is not null) {source}
+            union all
+            select {"".join(f"p.c{i}, " for i in range(depth))}({least}{column} > p.c{depth})
+            from w{depth} p where p.c{depth} is not null)""")
+        found = f"""select * from w{depth} where c{depth} is not null
+            union all
+            select {prefix}null {source} where exists (
+                select 1 from contact indexed by {CELLS_INDEX} where {same}{column} is null)"""
+        fixed = {0: ":ps", 1: ":team"}.get(depth)
+        if fixed:
+            found = f"""select {prefix}{fixed} {source} where {fixed} is not null
+                union all
+                select * from ({found}) where {fixed} is null"""
+        ctes.append(f"l{depth}({names}) as ({found})")
+    sql = f"with recursive {', '.join(ctes)} select c0, c1, c2 from l2 order by 1, 2, 3"
+    params = {"ps": f.police_service or None, "team": f.team or None}  # as _contacts_where
+    return [list(row) for row in db.execute(sql, params)]
 
-    walk([])
-    return combos
+
+# The (police service, team, kind) cells of `_cell_combos`, bound as JSON in :combos.
+_COMBOS = ("co as (select j.value ->> 0 as ps, j.value ->> 1 as team, j.value ->> 2 as kind "
+           "from json_each(:combos) j)")
+
+
+def _months_values(months: list[tuple[str, str, str]], params: dict) -> str:
+    """A CTE `mo(m, s, e)`: each month's index and UTC bounds within the period (binding them
+    in `params`)."""
+    values = []
+    for i, (_label, start, end) in enumerate(months):
+        params.update({f"s{i}": start, f"e{i}": end})
+        values.append(f"({i}, max(:start, :s{i}), min(:end, :e{i}))")
+    return f"mo(m, s, e) as (values {', '.join(values)})"
 
 
 def contact_cells(db: Database, f: Filters, months: list[tuple[str, str, str]],
@@ -274,16 +299,10 @@ def contact_cells(db: Database, f: Filters, months: list[tuple[str, str, str]],
     left out; kinds '' and NULL (not recorded) are added together here."""
     if not months:
         return []
-    params = {**f.params(), "escalated": ESCALATED_POLICE}
-    values = []
-    for i, (_label, start, end) in enumerate(months):
-        params.update({f"s{i}": start, f"e{i}": end})
-        values.append(f"({i}, max(:start, :s{i}), min(:end, :e{i}))")
-    params["combos"] = json.dumps(_cell_combos(db, f))
+    params = {**f.params(), "escalated": ESCALATED_POLICE,
+              "combos": json.dumps(_cell_combos(db, f))}
     sql = f"""
-        with co as (select j.value ->> 0 as ps, j.value ->> 1 as team, j.value ->> 2 as kind
-                    from json_each(:combos) j),
-             mo(m, s, e) as (values {', '.join(values)})
+        with {_COMBOS}, {_months_values(months, params)}
         select mo.m, co.ps, co.team, co.kind, (
             select json_array(count(*),
                    count(*) filter (where c.is_group = 1),
@@ -376,8 +395,7 @@ def people(db: Database, f: Filters, repeat_contacts: int = 2, repeat_days: int 
     repeat = (f"exists ({later})" if lag == 1
               else f"(select count(*) from ({later} limit {lag})) = {lag}")
     return _one(db, f"""
-        with {MERGED},
-        involved(id) as (select id from merged union select merged_into_id from merged),
+        with {MERGED}, {INVOLVED},
         plain as (
             select c.person_id, max({repeat}) as is_repeat
             from contact c indexed by {PERSON_INDEX}
@@ -403,16 +421,44 @@ def people(db: Database, f: Filters, repeat_contacts: int = 2, repeat_days: int 
 def people_cells(db: Database, f: Filters, months=None) -> list[dict]:
     """Different people (merged people once) met in each month × police service × team cell
     of the period (rows with `m`, `ps`, `team`, `people`): the grid the people figures are
-    suppressed on (tables.people_section).  One range scan of the covering index."""
-    params = dict(f.params())
+    suppressed on (tables.people_section).
+
+    No GROUP BY over the period's contacts (a sort of every one of them): each cell is the
+    ranges of the cells index of its kinds in its month (as in contact_cells), its people
+    counted by one correlated subquery, index only.  People involved in a merge (few) are
+    counted apart, under the surviving person, by a small grouped query of the person index;
+    they are never among the others, so the two counts add up."""
+    if not months:
+        months = [("", f.start, f.end)]
+    params = {**f.params(), "combos": json.dumps(_cell_combos(db, f))}
+    people: dict = {}
+    for m, ps, team, n in db.execute(f"""
+            with {MERGED}, {INVOLVED}, {_COMBOS}, {_months_values(months, params)},
+            pt as (select distinct ps, team from co)
+            select mo.m, pt.ps, pt.team, (
+                select count(distinct c.person_id)
+                from (select kind from co where co.ps is pt.ps and co.team is pt.team) k
+                cross join contact c indexed by {CELLS_INDEX}
+                  on c.police_service is pt.ps and c.team is pt.team and c.kind is k.kind
+                    and c.occurred_at >= mo.s and c.occurred_at < mo.e
+                    and c.deleted_at is null and c.person_id is not null
+                where c.person_id not in (select id from involved))
+            from mo, pt""", params):
+        if n:
+            people[(m, ps, team)] = n
     month = _month_case(months, "c.occurred_at", params)
-    return list(db.query(f"""
-        with {MERGED}
-        select {month} as m, c.police_service as ps, c.team as team,
-               count(distinct coalesce(p.merged_into_id, c.person_id)) as people
-        from contact c left join merged p on p.id = c.person_id
-        where {_contacts_where(f)} and c.person_id is not null
-        group by 1, 2, 3""", params))
+    for m, ps, team, n in db.execute(f"""
+            with {MERGED}, {INVOLVED}
+            select {month}, c.police_service, c.team,
+                   count(distinct coalesce(p.merged_into_id, c.person_id))
+            from contact c indexed by {PERSON_INDEX} left join merged p on p.id = c.person_id
+            where {_contacts_where(f)} and c.person_id in (select id from involved)
+            group by 1, 2, 3""", params):
+        people[(m, ps, team)] = people.get((m, ps, team), 0) + n
+    # In the order of a GROUP BY (NULL first), as before.
+    return [{"m": m, "ps": ps, "team": team, "people": n}
+            for (m, ps, team), n in sorted(people.items(), key=lambda item: (item[0][0], *(
+                (value is not None, value or "") for value in item[0][1:])))]
 
 
 def population_cells(db: Database, f: Filters, months=None) -> dict:
