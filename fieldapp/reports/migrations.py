@@ -218,3 +218,15 @@ def create_contact_cells_report_index(db: Database) -> None:
     db.execute(
         "create index if not exists idx_contact_cells_report on contact (police_service, team, "
         "kind, occurred_at, deleted_at, is_group, headcount, outcome, person_id, id)")
+
+
+@migrations()
+def create_population_cells_report_index(db: Database) -> None:
+    # The population grid (store.population_cells: month × police service × team ×
+    # population, contacts and different people) was a GROUP BY over every (contact,
+    # population) of the period: a sort of every row, 0.43 s CPU for a year of 250,000
+    # contacts.  With the grid's columns leading this index of the populations mirror, each
+    # cell is one range of it, counted by a seek and an index-only walk with no sort.
+    db.execute(
+        "create index if not exists idx_report_population_cells on report_contact_population "
+        "(population, police_service, team, occurred_at, deleted_at, person_id)")

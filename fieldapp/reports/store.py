@@ -228,45 +228,52 @@ CELL_MEASURES = ("n", "group_contacts", "headcount", "no_outcome", "escalated")
 CELLS_INDEX = "idx_contact_cells_report"
 
 
-CELL_COLUMNS = ("police_service", "team", "kind")
-
-
-def _cell_combos(db: Database, f: Filters) -> list[list]:
-    """Every (police service, team, kind) that any contact ever had, within the filters: a
-    skip-scan of the cells index in one recursive query (one seek per value found, a few
-    hundred at most), so that its cost does not grow with the contacts.
+def _distinct_prefixes(db: Database, table: str, index: str, columns: tuple[str, ...],
+                       fixed: dict[str, str | None]) -> list[list]:
+    """Every distinct value of `columns` (the leading columns of `index` on `table`) in the
+    table, a value of `fixed` (column: value; None or '': any) being the only one of its
+    column: a skip-scan of the index in one recursive query (one seek per value found, a few
+    hundred at most), so that its cost does not grow with the rows.  In index order (NULL
+    first).
 
     Level d lists the distinct prefixes of d+1 columns: for each prefix of level d-1, the
     least value of column d (then the least one above it, and so on: `w<d>`), and NULL when
-    some contact has it (`l<d>`).  A police service or team of the filters is taken as the
-    only value of its column."""
+    some row has it (`l<d>`)."""
     ctes = []
-    for depth, column in enumerate(CELL_COLUMNS):
+    params = {}
+    for depth, column in enumerate(columns):
         # The prefix of the level above, and the test of each of its columns on the index.
         above = [f"p.c{i}" for i in range(depth)]
-        same = "".join(f"{col} is p.c{i} and " for i, col in enumerate(CELL_COLUMNS[:depth]))
-        least = f"select min({column}) from contact indexed by {CELLS_INDEX} where {same}"
+        same = "".join(f"{col} is p.c{i} and " for i, col in enumerate(columns[:depth]))
+        least = f"select min({column}) from {table} indexed by {index} where {same}"
         prefix = "".join(f"{ref}, " for ref in above)
         source = f"from l{depth - 1} p" if depth else "from (select 1) p"
         names = ", ".join(f"c{i}" for i in range(depth + 1))
         ctes.append(f"""w{depth}({names}) as (
             select {prefix}({least}{column} is not null) {source}
             union all
-            select {"".join(f"p.c{i}, " for i in range(depth))}({least}{column} > p.c{depth})
+            select {prefix}({least}{column} > p.c{depth})
             from w{depth} p where p.c{depth} is not null)""")
         found = f"""select * from w{depth} where c{depth} is not null
             union all
             select {prefix}null {source} where exists (
-                select 1 from contact indexed by {CELLS_INDEX} where {same}{column} is null)"""
-        fixed = {0: ":ps", 1: ":team"}.get(depth)
-        if fixed:
-            found = f"""select {prefix}{fixed} {source} where {fixed} is not null
-                union all
-                select * from ({found}) where {fixed} is null"""
+                select 1 from {table} indexed by {index} where {same}{column} is null)"""
+        if fixed.get(column):
+            params[f"v{depth}"] = fixed[column]
+            found = f"select {prefix}:v{depth} {source}"
         ctes.append(f"l{depth}({names}) as ({found})")
-    sql = f"with recursive {', '.join(ctes)} select c0, c1, c2 from l2 order by 1, 2, 3"
-    params = {"ps": f.police_service or None, "team": f.team or None}  # as _contacts_where
+    last = len(columns) - 1
+    order = ", ".join(str(i + 1) for i in range(len(columns)))
+    sql = (f"with recursive {', '.join(ctes)} select {', '.join(f'c{i}' for i in range(last + 1))}"
+           f" from l{last} order by {order}")
     return [list(row) for row in db.execute(sql, params)]
+
+
+def _cell_combos(db: Database, f: Filters) -> list[list]:
+    """Every (police service, team, kind) that any contact ever had, within the filters (the
+    cells index's leading columns)."""
+    return _distinct_prefixes(db, "contact", CELLS_INDEX, ("police_service", "team", "kind"),
+                              {"police_service": f.police_service, "team": f.team})
 
 
 # The (police service, team, kind) cells of `_cell_combos`, bound as JSON in :combos.
@@ -461,32 +468,91 @@ def people_cells(db: Database, f: Filters, months=None) -> list[dict]:
                 (value is not None, value or "") for value in item[0][1:])))]
 
 
+# The populations mirror's index by grid cell then time (reports/migrations.py).
+POPULATION_CELLS_INDEX = "idx_report_population_cells"
+
+
+def _grid_order(key: tuple) -> tuple:
+    """The order of a GROUP BY of a cell key (month index, then values, NULL first)."""
+    return (key[0], *((value is not None, value or "") for value in key[1:]))
+
+
 def population_cells(db: Database, f: Filters, months=None) -> dict:
     """Contacts and different people per population (`populations`: rows with `population`,
     `contacts`, `people`, most contacts first) and per month × police service × team ×
     population cell (`cells`: rows with `m`, `ps`, `team`, `population`, `contacts`,
-    `people`: the grid the population figures are suppressed on), from one range scan of
-    report_contact_population: its (population, person, cell) groups, added up per cell and,
-    with different people, per population."""
-    params = dict(f.params())
-    month = _month_case(months, "cp.occurred_at", params)
-    rows = list(db.query(f"""
-        with {MERGED},
-        base as materialized (
-            select cp.population, coalesce(p.merged_into_id, cp.person_id) as pid,
-                   {month} as m, cp.police_service as ps, cp.team as team, count(*) as n
-            from report_contact_population cp left join merged p on p.id = cp.person_id
-            where {_contacts_where(f, "cp")}
-            group by 1, 2, 3, 4, 5)
-        select 0 as whole, m, ps, team, population, sum(n) as contacts, count(pid) as people
-        from base group by m, ps, team, population
-        union all
-        select 1, null, null, null, population, sum(n), count(distinct pid)
-        from base group by population""", params))
-    totals = [{"population": r["population"], "contacts": r["contacts"], "people": r["people"]}
-              for r in rows if r["whole"] and r["contacts"]]
+    `people`: the grid the population figures are suppressed on), from the populations
+    mirror (report_contact_population) with no GROUP BY over the period's rows (a sort of
+    every one of them, the cost of this query when it had one): each (population, police
+    service, team) of its index, times each month, is one range of the index, counted by one
+    correlated subquery (index only); each population's people over the period likewise.
+    People involved in a merge (few) are counted apart, under the surviving person, by a
+    small grouped query; they are never among the others, so the counts add up."""
+    if not months:
+        months = [("", f.start, f.end)]
+    combos = _distinct_prefixes(db, "report_contact_population", POPULATION_CELLS_INDEX,
+                                ("population", "police_service", "team"),
+                                {"police_service": f.police_service, "team": f.team})
+    params = {**f.params(), "combos": json.dumps(combos)}
+    cells_of = f"""
+        with {MERGED}, {INVOLVED},
+        co as (select j.value ->> 0 as pop, j.value ->> 1 as ps, j.value ->> 2 as team
+               from json_each(:combos) j), {_months_values(months, params)}"""
+    plain = "case when cp.person_id not in (select id from involved) then cp.person_id end"
+    cells: dict = {}
+    for m, population, ps, team, figures in db.execute(f"""
+            {cells_of}
+            select mo.m, co.pop, co.ps, co.team, (
+                select json_array(count(*), count(distinct {plain}))
+                from report_contact_population cp indexed by {POPULATION_CELLS_INDEX}
+                where cp.population = co.pop and cp.police_service is co.ps
+                  and cp.team is co.team and cp.occurred_at >= mo.s and cp.occurred_at < mo.e
+                  and cp.deleted_at is null)
+            from mo, co""", params):
+        contacts, people = json.loads(figures)
+        if contacts:
+            cells[(m, ps, team, population)] = [contacts, people]
+    people_of = dict(db.execute(f"""
+            {cells_of}
+            select p.pop, (
+                select count(distinct {plain})
+                from (select ps, team from co where co.pop = p.pop) k
+                cross join report_contact_population cp indexed by {POPULATION_CELLS_INDEX}
+                  on cp.population = p.pop and cp.police_service is k.ps and cp.team is k.team
+                    and cp.occurred_at >= :start and cp.occurred_at < :end
+                    and cp.deleted_at is null)
+            from (select distinct pop from co) p""", params).fetchall())
+    month = _month_case(months, "c.occurred_at", params)
+    for whole, m, ps, team, population, people in db.execute(f"""
+            with {MERGED}, {INVOLVED},
+            base as materialized (
+                select {month} as m, c.police_service as ps, c.team as team,
+                       coalesce(cp.population, '') as population,
+                       coalesce(p.merged_into_id, c.person_id) as pid
+                from contact c indexed by {PERSON_INDEX}
+                join contact_population cp on cp.contact_id = c.id
+                left join merged p on p.id = c.person_id
+                where {_contacts_where(f)} and c.person_id in (select id from involved))
+            select 0, m, ps, team, population, count(distinct pid) from base
+            group by m, ps, team, population
+            union all
+            select 1, null, null, null, population, count(distinct pid) from base
+            group by population""", params):
+        if whole:
+            people_of[population] = people_of.get(population, 0) + people
+        else:
+            cells[(m, ps, team, population)][1] += people
+    rows = [{"whole": 0, "m": m, "ps": ps, "team": team, "population": population,
+             "contacts": contacts, "people": people}
+            for (m, ps, team, population), (contacts, people)
+            in sorted(cells.items(), key=lambda item: _grid_order(item[0]))]
+    contacts_of: dict = {}
+    for row in rows:
+        contacts_of[row["population"]] = contacts_of.get(row["population"], 0) + row["contacts"]
+    totals = [{"population": code, "contacts": n, "people": people_of.get(code, 0)}
+              for code, n in contacts_of.items() if n]
     return {"populations": sorted(totals, key=lambda r: (-r["contacts"], r["population"])),
-            "cells": [r for r in rows if not r["whole"]]}
+            "cells": rows}
 
 
 def populations(db: Database, f: Filters, known: list[str] = ()) -> list[dict]:
