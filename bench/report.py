@@ -211,8 +211,53 @@ def measure(path: str, runs: int) -> dict:
                          "max_s": round(max(times), 3),
                          "cpu_s": round(statistics.median(cpu), 3), "bytes": len(response.data)}
     results["sections"] = section_cpu(app, path, runs)
+    results["threads"] = thread_cpu(app, client, runs, {
+        "page, whole year 2025": urls["page, whole year 2025"],
+        "one-page summary, quarter (3 periods)": urls["one-page summary, quarter (3 periods)"]})
     results["load"] = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     results["peak_rss_mb"] = peak_rss_mb()
+    return results
+
+
+def thread_cpu(app, client, runs: int, urls: dict) -> dict:
+    """For each of `urls`: the CPU seconds of each report thread (median of runs; the wall
+    of the queries is about the busier one's) and of the requesting thread (the Python
+    around the queries: suppression, tables, rendering)."""
+    import threading
+
+    from fieldapp.reports import tables
+
+    run_queries = tables.run_queries
+    spent: dict = {}
+
+    def timed(queries, db, open_db=None, workers=None):
+        def wrap(query):
+            def run(connection):
+                began = time.thread_time()
+                try:
+                    return query(connection)
+                finally:
+                    name = threading.current_thread().name
+                    spent[name] = spent.get(name, 0) + time.thread_time() - began
+            return run
+        return run_queries({name: wrap(q) for name, q in queries.items()}, db, open_db,
+                           workers)
+
+    tables.run_queries = timed
+    results = {}
+    try:
+        for name, url in urls.items():
+            per_run = []
+            for _ in range(runs):
+                spent.clear()
+                began = time.thread_time()
+                client.get(url)
+                per_run.append({"request": time.thread_time() - began,
+                                **{k: v for k, v in sorted(spent.items())}})
+            results[name] = {key: round(statistics.median(run.get(key, 0) for run in per_run), 3)
+                             for key in per_run[0]}
+    finally:
+        tables.run_queries = run_queries
     return results
 
 
@@ -288,6 +333,10 @@ def main() -> None:
             print(f"| {name} | {figures['median_s']} s | {figures['max_s']} s | "
                   f"{figures['cpu_s']} s | {figures['bytes']:,} |")
     print(f"| peak RSS of the measuring process | {measured['peak_rss_mb']} MB | | | |")
+    print()
+    for name, threads in measured["threads"].items():
+        print(f"{name}, CPU of each thread (median): "
+              + ", ".join(f"{thread} {cpu} s" for thread, cpu in threads.items()))
     print()
     print("Whole year, CPU of each store query run alone (median): "
           + ", ".join(f"{name} {cpu} s" for name, cpu in measured["sections"].items()))
