@@ -230,3 +230,18 @@ def create_population_cells_report_index(db: Database) -> None:
     db.execute(
         "create index if not exists idx_report_population_cells on report_contact_population "
         "(population, police_service, team, occurred_at, deleted_at, person_id)")
+
+
+@migrations()
+def create_referred_report_indexes(db: Database) -> None:
+    # People referred by population (store.referred_by_population, the summary's costliest
+    # query) looked up, for each referral of the period, its row (for contact_id), its
+    # contact (for deleted_at and person_id: a wide row) and the contact's populations: three
+    # random look-ups per referral.  With contact_id in an index by sending time, and the
+    # populations mirror indexed by contact with the contact's deleted_at and person_id, it
+    # is one index-only probe per referral (measured on a quarter of 10,000 referrals:
+    # 0.08 s -> 0.035 s CPU).
+    db.execute("create index if not exists idx_referral_sent_contact on referral "
+               "(sent_at, contact_id, officer_id, police_service)")
+    db.execute("create index if not exists idx_report_population_contact on "
+               "report_contact_population (contact_id, population, deleted_at, person_id)")
