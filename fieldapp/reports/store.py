@@ -796,8 +796,10 @@ def repeat_calls(db: Database, f: Filters, window_days: int = WINDOW_DAYS,
             union
             select co.pid, co.t0, k.person_key from cohort co
             join person m on m.merged_into_id = co.pid join person_key k on k.person_id = m.id),
-        bounds as (select strftime({fmt}, min(called_at)) as lo,
-                          strftime({fmt}, max(called_at)) as hi from calls_for_service),
+        -- min() and max() apart: each is one seek of the index (together, a scan of it).
+        bounds as (select strftime({fmt}, (select min(called_at) from calls_for_service)) as lo,
+                          strftime({fmt}, (select max(called_at) from calls_for_service))
+                            as hi),
         classified as (
             select l.pid, l.t0,
                    case when b.lo is null then 'no_calls'
