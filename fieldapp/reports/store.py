@@ -223,6 +223,11 @@ def contacts_by_month(db: Database, f: Filters, months: list[tuple[str, str, str
     return [{"month": label, "n": row[f"m{i}"]} for i, (label, _s, _e) in enumerate(months)]
 
 
+def _grid_order(key: tuple) -> tuple:
+    """The order of a GROUP BY of a cell key (month index, then values, NULL first)."""
+    return (key[0], *((value is not None, value or "") for value in key[1:]))
+
+
 CELL_MEASURES = ("n", "group_contacts", "headcount", "no_outcome", "escalated")
 # The report's index of contacts by grid cell then time (reports/migrations.py).
 CELLS_INDEX = "idx_contact_cells_report"
@@ -332,9 +337,9 @@ def contact_cells(db: Database, f: Filters, months: list[tuple[str, str, str]],
         else:
             cells[key] = [a + b for a, b in zip(cell, counts, strict=True)]
     rows = []
-    # In the order a GROUP BY gave them (NULL first), as before.
-    for (m, ps, team, kind), counts in sorted(cells.items(), key=lambda item: (item[0][0], *(
-            (value is not None, value or "") for value in item[0][1:]))):
+    # In the order a GROUP BY gave them, as before.
+    for (m, ps, team, kind), counts in sorted(cells.items(),
+                                              key=lambda item: _grid_order(item[0])):
         row = {"m": m, "ps": ps, "team": team}
         if by_kind:
             row["kind"] = kind
@@ -462,19 +467,13 @@ def people_cells(db: Database, f: Filters, months=None) -> list[dict]:
             where {_contacts_where(f)} and c.person_id in (select id from involved)
             group by 1, 2, 3""", params):
         people[(m, ps, team)] = people.get((m, ps, team), 0) + n
-    # In the order of a GROUP BY (NULL first), as before.
+    # In the order a GROUP BY gave them, as before.
     return [{"m": m, "ps": ps, "team": team, "people": n}
-            for (m, ps, team), n in sorted(people.items(), key=lambda item: (item[0][0], *(
-                (value is not None, value or "") for value in item[0][1:])))]
+            for (m, ps, team), n in sorted(people.items(), key=lambda item: _grid_order(item[0]))]
 
 
 # The populations mirror's index by grid cell then time (reports/migrations.py).
 POPULATION_CELLS_INDEX = "idx_report_population_cells"
-
-
-def _grid_order(key: tuple) -> tuple:
-    """The order of a GROUP BY of a cell key (month index, then values, NULL first)."""
-    return (key[0], *((value is not None, value or "") for value in key[1:]))
 
 
 def population_cells(db: Database, f: Filters, months=None) -> dict:
