@@ -273,6 +273,19 @@ def build_rich(path: Path, size: int, seed: int = 13) -> float:
     return elapsed
 
 
+def migrate_kept(path: Path) -> None:
+    """Apply the migrations added since a kept directory was built, and refresh the planner's
+    statistics (as the build does)."""
+    _create_app, connect = _app_modules()
+    from fieldapp.db import migrate
+
+    db = connect(str(path))
+    migrate(db)
+    db.execute("ANALYZE")
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.conn.close()
+
+
 def add_rich_services(db, size: int, seed: int = 13) -> None:
     """`size` realistic 2-1-1 style services inserted through the real schema: descriptions
     of 8-12 sentences (a third also in French), 4-9 taxonomy terms each (HSDS attribute rows
@@ -609,14 +622,26 @@ def main() -> None:
                         "the long-tail mix beside the fixed one (in-process and over HTTP)")
     parser.add_argument("--long-tail", type=int, default=320,
                         help="distinct queries of the long-tail mix (with --rich)")
+    parser.add_argument("--db-dir", type=Path, default=None,
+                        help="keep the built directories in this folder and reuse those "
+                        "already there (dir-<size>[-rich].db) instead of building them afresh "
+                        "in a temporary folder that is removed at the end")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
     make = build_rich if args.rich else build
-    tmp = Path(tempfile.mkdtemp(prefix="dirbench-"))
+    keep = args.db_dir is not None
+    tmp = args.db_dir if keep else Path(tempfile.mkdtemp(prefix="dirbench-"))
+    tmp.mkdir(parents=True, exist_ok=True)
+    suffix = "-rich" if args.rich else ""
     rows = []
     for size in sizes:
-        path = tmp / f"dir-{size}.db"
-        build_s = make(path, size)
+        path = tmp / f"dir-{size}{suffix}.db"
+        if keep and path.exists():
+            build_s = 0.0  # reused, with the migrations added since it was built
+            migrate_kept(path)
+            print(f"{size:>7} services: reusing {path}", flush=True)
+        else:
+            build_s = make(path, size)
         timing = time_queries(path, args.rounds)
         mb = path.stat().st_size / 2**20
         rows.append((size, build_s, timing, mb))
@@ -639,7 +664,7 @@ def main() -> None:
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"bench process peak RSS: {rss:.1f} MB")
     if args.http_size:
-        path = tmp / f"dir-{args.http_size}.db"
+        path = tmp / f"dir-{args.http_size}{suffix}.db"
         if not path.exists():
             make(path, args.http_size)
         mixes = {"fixed": HTTP_QUERIES}
@@ -656,9 +681,10 @@ def main() -> None:
                       f"{mix['p95']:.1f} ms; statuses {mix['statuses']}", flush=True)
             print("         worker peak RSS (MB) "
                   + ", ".join(f"{p:.1f}" for p in result["worker_peak_mb"]), flush=True)
-    for path in tmp.glob("*"):
-        path.unlink()
-    tmp.rmdir()
+    if not keep:
+        for path in tmp.glob("*"):
+            path.unlink()
+        tmp.rmdir()
 
 
 if __name__ == "__main__":
