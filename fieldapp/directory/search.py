@@ -145,6 +145,9 @@ def bounding_box(lat: float, lon: float, km: float) -> tuple[float, float, float
     return lat - dlat, lat + dlat, lon - dlon, lon + dlon
 
 
+# The first pass of a word search ranks this many best hits (with filters: HITS_FILTERED);
+# a search without words first looks at the HEAD first services by name.
+HITS, HITS_FILTERED, HEAD = 200, 400, 1000
 _COLUMNS = """s.id, s.name, s.organization_id, s.organization_name, s.description,
     s.accepts_referrals, s.assured_date, s.intake_phone, s.populations, s.alert,
     s.interpretation_available"""
@@ -159,8 +162,9 @@ def _ranked_page(db: Database, where: list[str], params: dict, limit: int, offse
     hits were cut off and fewer than a page survive the filters (a selective filter, archived
     listings), over every hit.  The result is the same: a service beyond the cut ranks below
     every hit kept."""
-    for hits in ((max(400, 10 * (limit + offset)) if filtered else max(200, 2 * (limit + offset))),
-                 None):
+    first = (max(HITS_FILTERED, 10 * (limit + offset)) if filtered
+             else max(HITS, 2 * (limit + offset)))
+    for hits in (first, None):
         cut = "ORDER BY rank LIMIT :hits" if hits else ""
         rows = select(db, f"""WITH hits AS MATERIALIZED (
                 SELECT rowid, {BM25} AS rank FROM service_fts
@@ -232,6 +236,38 @@ def _near_page(db: Database, where: list[str], params: dict, match: str,
         radius *= 2
 
 
+def _listed_page(db: Database, per_row: list[str], by_set: list[str], params: dict,
+                 limit: int, offset: int, filtered: bool) -> list[dict]:
+    """A page of a search without words or place: services by name (then id).
+
+    First over the first services by name only (the name index, no sort), each checked by
+    indexed look-ups; if those were cut off and fewer than a page pass the filters (a
+    selective filter), over every service, the filters as sets of ids.  The result is the
+    same: the services that pass among the first by name are the first that pass.  Either
+    way the page's ids are sorted first and its wide columns read only for the page."""
+    head = max(HEAD, 20 * (limit + offset)) if filtered else None
+    if head is not None:
+        rows = select(db, f"""WITH head AS MATERIALIZED (
+                SELECT rowid AS rid FROM service ORDER BY name COLLATE NOCASE, id LIMIT :head),
+            page AS MATERIALIZED (
+                SELECT s.rowid AS rid FROM head JOIN service s ON s.rowid = head.rid
+                WHERE {' AND '.join(per_row)}
+                ORDER BY s.name COLLATE NOCASE, s.id LIMIT :limit OFFSET :offset)
+            SELECT {_COLUMNS}, (SELECT count(*) FROM head) AS head_count
+            FROM page JOIN service s ON s.rowid = page.rid
+            ORDER BY s.name COLLATE NOCASE, s.id""", {**params, "head": head})
+        cut = not rows or rows[0]["head_count"] >= head
+        for row in rows:
+            del row["head_count"]
+        if len(rows) >= limit or not cut:
+            return rows
+    return select(db, f"""WITH page AS MATERIALIZED (
+            SELECT s.rowid AS rid FROM service s WHERE {' AND '.join(by_set)}
+            ORDER BY s.name COLLATE NOCASE, s.id LIMIT :limit OFFSET :offset)
+        SELECT {_COLUMNS} FROM page JOIN service s ON s.rowid = page.rid
+        ORDER BY s.name COLLATE NOCASE, s.id""", params)
+
+
 def search_services(
     db: Database,
     q: str = "",
@@ -253,50 +289,49 @@ def search_services(
     `near` (lat, lon, km) the nearest first, then an exact name, then a word in the name.
     Words in `q` are prefix-matched and quoted.
     """
-    where = ["s.archived_at IS NULL",
-             "coalesce(s.status, 'active') NOT IN ('inactive', 'defunct')"]
     params: dict = {"limit": int(limit), "offset": int(offset)}
     match = fts_query(q)
     if match:
         params.update(match=match, exact=(q or "").strip().lower())
-    # With words or a position, the candidates are few (the best FTS hits, the services near
-    # the place): each is checked by an indexed look-up (EXISTS); without them, one pass
-    # builds the set of ids (IN), so the planner can start from the smallest set.
-    few = bool(match or near)
-    if category:
-        where.append("EXISTS (SELECT 1 FROM service_category sc WHERE sc.service_id = s.id"
-                     " AND sc.category = :category)" if few else
-                     "s.id IN (SELECT service_id FROM service_category WHERE category = :category)")
-        params["category"] = category
-    if population:
-        # populations is a JSON list of codes (validated identifiers): '"code"' is in the text.
-        where.append("instr(s.populations, :population) > 0")
-        params["population"] = json.dumps(str(population))
-    if accepts_referrals:
-        where.append("s.accepts_referrals = 1")
-    if language:
-        where.append("EXISTS (SELECT 1 FROM language lg WHERE lg.service_id = s.id"
-                     " AND (lower(lg.code) = :language OR lower(lg.name) = :language))" if few
-                     else "s.id IN (SELECT service_id FROM language"
-                     " WHERE lower(code) = :language OR lower(name) = :language)")
-        params["language"] = language.strip().lower()
-    if open_now:
-        sql, open_params = _open_now_sql(now, tz, per_service=bool(few or category))
-        where.append(sql)
-        params.update(open_params)
+    filtered = bool(category or population or accepts_referrals or language or open_now)
+
+    def conditions(few: bool) -> list[str]:
+        """The filters in SQL.  With `few` candidates (the best FTS hits, the services near the
+        place, the first services by name) each is checked by an indexed look-up (EXISTS);
+        otherwise one pass builds the set of ids (IN), so the planner can start from the
+        smallest set."""
+        where = ["s.archived_at IS NULL",
+                 "coalesce(s.status, 'active') NOT IN ('inactive', 'defunct')"]
+        if category:
+            where.append("EXISTS (SELECT 1 FROM service_category sc WHERE sc.service_id = s.id"
+                         " AND sc.category = :category)" if few else "s.id IN (SELECT"
+                         " service_id FROM service_category WHERE category = :category)")
+            params["category"] = category
+        if population:
+            # populations is a JSON list of codes (validated identifiers): '"code"' is in it.
+            where.append("instr(s.populations, :population) > 0")
+            params["population"] = json.dumps(str(population))
+        if accepts_referrals:
+            where.append("s.accepts_referrals = 1")
+        if language:
+            where.append("EXISTS (SELECT 1 FROM language lg WHERE lg.service_id = s.id"
+                         " AND (lower(lg.code) = :language OR lower(lg.name) = :language))"
+                         if few else "s.id IN (SELECT service_id FROM language"
+                         " WHERE lower(code) = :language OR lower(name) = :language)")
+            params["language"] = language.strip().lower()
+        if open_now:
+            sql, open_params = _open_now_sql(now, tz, per_service=bool(few or category))
+            where.append(sql)
+            params.update(open_params)
+        return where
+
     if near:
-        rows = _near_page(db, where, params, match, near, int(limit), int(offset))
+        rows = _near_page(db, conditions(True), params, match, near, int(limit), int(offset))
     elif match:
-        filtered = bool(category or population or accepts_referrals or language or open_now)
-        rows = _ranked_page(db, where, params, int(limit), int(offset), filtered)
+        rows = _ranked_page(db, conditions(True), params, int(limit), int(offset), filtered)
     else:
-        # The page's ids first (a sort of narrow rows), then its columns: the sort never
-        # carries the descriptions of every service that passes the filters.
-        rows = select(db, f"""WITH page AS MATERIALIZED (
-                SELECT s.rowid AS rid FROM service s WHERE {' AND '.join(where)}
-                ORDER BY s.name COLLATE NOCASE, s.id LIMIT :limit OFFSET :offset)
-            SELECT {_COLUMNS} FROM page JOIN service s ON s.rowid = page.rid
-            ORDER BY s.name COLLATE NOCASE, s.id""", params)
+        rows = _listed_page(db, conditions(True), conditions(False), params, int(limit),
+                            int(offset), filtered)
     return _with_card_details(db, rows, now, tz)
 
 
