@@ -121,6 +121,13 @@ def _app_modules():
     return create_app, connect
 
 
+def merge_index(db) -> None:
+    # Lazy, like _app_modules: the app is imported in the foundation's order, on first use.
+    from fieldapp.directory.search import merge_index as merge
+
+    merge(db)
+
+
 def build(path: Path, size: int, seed: int = 3) -> float:
     """A directory of `size` synthetic services (plus the demo data and users) at `path`."""
     create_app, connect = _app_modules()
@@ -188,6 +195,7 @@ def build(path: Path, size: int, seed: int = 3) -> float:
                             ("service_at_location", sals), ("phone", phones),
                             ("language", langs), ("schedule", schedules)):
             db[table].insert_all(rows, batch_size=1000)
+    merge_index(db)  # as the HSDS import and the migration leave the words index
     db.execute("ANALYZE")
     db.execute("PRAGMA optimize")
     elapsed = time.perf_counter() - started
@@ -266,6 +274,7 @@ def build_rich(path: Path, size: int, seed: int = 13) -> float:
     db = connect(str(path))
     demo.load(db, app.config, "2026-03-04T15:00:00+00:00")
     add_rich_services(db, size, seed)
+    merge_index(db)  # as the HSDS import and the migration leave the words index
     db.execute("ANALYZE")
     db.execute("PRAGMA optimize")
     elapsed = time.perf_counter() - started

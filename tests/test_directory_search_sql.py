@@ -161,3 +161,15 @@ def test_the_directory_exercises_the_cut_and_the_steps(directory):
     # ... and a short radius holds a few services, a long one many.
     assert 0 < len(reference(db, near=(*HERE, 2.0), limit=1000)) < 100
     assert len(reference(db, near=(*HERE, 40.0), limit=1000)) > 500
+
+
+def test_merging_the_words_index_changes_no_result(directory):
+    db, queries = directory
+    segments = "SELECT count(DISTINCT segid) FROM service_fts_idx"
+    searches = [(q, filters) for q in WORDS + queries for filters in FILTERS[:3]]
+    before = [page(db, q, **filters) for q, filters in searches]
+    assert db.execute(segments).fetchone()[0] > 1  # the bulk load left several
+    with db.atomic():
+        directory_search.merge_index(db)
+    assert 1 == db.execute(segments).fetchone()[0]
+    assert before == [page(db, q, **filters) for q, filters in searches]

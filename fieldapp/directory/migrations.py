@@ -5,6 +5,7 @@ from sqlite_utils.migrations import Migrations
 
 from fieldapp.directory.categories import category_rows
 from fieldapp.directory.hsds_tables import HSDS_TABLES, REFERENCE_COLUMNS
+from fieldapp.directory.search import merge_index
 
 migrations = Migrations("directory")
 
@@ -196,3 +197,10 @@ def add_search_indexes(db: Database) -> None:
                " ON service_at_location(location_id, service_id)")
     db.execute("CREATE INDEX IF NOT EXISTS idx_service_name_nocase"
                " ON service(name COLLATE NOCASE, id)")
+
+
+@migrations()
+def merge_search_index(db: Database) -> None:
+    """The words index of a directory loaded before this version, in one segment (search.py:
+    merge_index; results unchanged)."""
+    merge_index(db)
