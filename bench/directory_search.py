@@ -4,6 +4,10 @@ hello-world route on the same server in the same run.
 
     .venv/bin/python bench/directory_search.py [--sizes 1000,10000,100000] [--rounds 30]
                                                [--http-size 10000] [--http-requests 600]
+                                               [--rich] [--db-dir /tmp/you]
+
+`--db-dir` keeps the built directories there and reuses them on the next run (the 100,000
+rich one takes minutes to build), applying the migrations added since.
 
 - Directories are synthetic but realistic (names, descriptions, categories, populations,
   languages, weekly hours incl. split/overnight/24-7, phones, geolocated addresses around
