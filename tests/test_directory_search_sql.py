@@ -173,3 +173,10 @@ def test_merging_the_words_index_changes_no_result(directory):
         directory_search.merge_index(db)
     assert 1 == db.execute(segments).fetchone()[0]
     assert before == [page(db, q, **filters) for q, filters in searches]
+
+
+@pytest.mark.parametrize("km", [0.0, 0.001])
+def test_a_zero_or_tiny_radius_is_answered(directory, km):
+    db, _queries = directory
+    assert reference(db, near=(*HERE, km)) == page(db, near=(*HERE, km))
+    assert reference(db, "shelter", near=(*HERE, km)) == page(db, "shelter", near=(*HERE, km))

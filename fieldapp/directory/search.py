@@ -220,10 +220,9 @@ def _near_page(db: Database, where: list[str], params: dict, match: str,
                   " :name_match) DESC"]
     order += ["s.name COLLATE NOCASE", "s.id"]
     params.update(lat=lat, lon=lon, km=km)
-    radius = km / 8
-    while True:
-        last = radius * 2 > km
-        r = km if last else radius
+    steps = [km / 8, km / 4, km / 2] if km > 0 else []  # (never a zero step repeated)
+    for n, r in enumerate([*steps, km]):
+        last = n == len(steps)
         # A step's box has a margin (the box is an approximation of the circle); the last is
         # the whole radius's own box.
         min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, km if last else r * 1.05)
@@ -242,7 +241,7 @@ def _near_page(db: Database, where: list[str], params: dict, match: str,
                        "min_lon": min_lon, "max_lon": max_lon})
         if last or len(rows) >= limit:
             return rows
-        radius *= 2
+    return []  # pragma: no cover (the last step returns)
 
 
 def _listed_page(db: Database, per_row: list[str], by_set: list[str], params: dict,
