@@ -4,6 +4,10 @@ hello-world route on the same server in the same run.
 
     .venv/bin/python bench/directory_search.py [--sizes 1000,10000,100000] [--rounds 30]
                                                [--http-size 10000] [--http-requests 600]
+                                               [--rich] [--db-dir /tmp/you]
+
+`--db-dir` keeps the built directories there and reuses them on the next run (the 100,000
+rich one takes minutes to build), applying the migrations added since.
 
 - Directories are synthetic but realistic (names, descriptions, categories, populations,
   languages, weekly hours incl. split/overnight/24-7, phones, geolocated addresses around
@@ -121,6 +125,13 @@ def _app_modules():
     return create_app, connect
 
 
+def merge_index(db) -> None:
+    # Lazy, like _app_modules: the app is imported in the foundation's order, on first use.
+    from fieldapp.directory.search import merge_index as merge
+
+    merge(db)
+
+
 def build(path: Path, size: int, seed: int = 3) -> float:
     """A directory of `size` synthetic services (plus the demo data and users) at `path`."""
     create_app, connect = _app_modules()
@@ -188,6 +199,7 @@ def build(path: Path, size: int, seed: int = 3) -> float:
                             ("service_at_location", sals), ("phone", phones),
                             ("language", langs), ("schedule", schedules)):
             db[table].insert_all(rows, batch_size=1000)
+    merge_index(db)  # as the HSDS import and the migration leave the words index
     db.execute("ANALYZE")
     db.execute("PRAGMA optimize")
     elapsed = time.perf_counter() - started
@@ -266,11 +278,25 @@ def build_rich(path: Path, size: int, seed: int = 13) -> float:
     db = connect(str(path))
     demo.load(db, app.config, "2026-03-04T15:00:00+00:00")
     add_rich_services(db, size, seed)
+    merge_index(db)  # as the HSDS import and the migration leave the words index
     db.execute("ANALYZE")
     db.execute("PRAGMA optimize")
     elapsed = time.perf_counter() - started
     db.conn.close()
     return elapsed
+
+
+def migrate_kept(path: Path) -> None:
+    """Apply the migrations added since a kept directory was built, and refresh the planner's
+    statistics (as the build does)."""
+    _create_app, connect = _app_modules()
+    from fieldapp.db import migrate
+
+    db = connect(str(path))
+    migrate(db)
+    db.execute("ANALYZE")
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.conn.close()
 
 
 def add_rich_services(db, size: int, seed: int = 13) -> None:
@@ -609,14 +635,26 @@ def main() -> None:
                         "the long-tail mix beside the fixed one (in-process and over HTTP)")
     parser.add_argument("--long-tail", type=int, default=320,
                         help="distinct queries of the long-tail mix (with --rich)")
+    parser.add_argument("--db-dir", type=Path, default=None,
+                        help="keep the built directories in this folder and reuse those "
+                        "already there (dir-<size>[-rich].db) instead of building them afresh "
+                        "in a temporary folder that is removed at the end")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
     make = build_rich if args.rich else build
-    tmp = Path(tempfile.mkdtemp(prefix="dirbench-"))
+    keep = args.db_dir is not None
+    tmp = args.db_dir if keep else Path(tempfile.mkdtemp(prefix="dirbench-"))
+    tmp.mkdir(parents=True, exist_ok=True)
+    suffix = "-rich" if args.rich else ""
     rows = []
     for size in sizes:
-        path = tmp / f"dir-{size}.db"
-        build_s = make(path, size)
+        path = tmp / f"dir-{size}{suffix}.db"
+        if keep and path.exists():
+            build_s = 0.0  # reused, with the migrations added since it was built
+            migrate_kept(path)
+            print(f"{size:>7} services: reusing {path}", flush=True)
+        else:
+            build_s = make(path, size)
         timing = time_queries(path, args.rounds)
         mb = path.stat().st_size / 2**20
         rows.append((size, build_s, timing, mb))
@@ -639,7 +677,7 @@ def main() -> None:
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"bench process peak RSS: {rss:.1f} MB")
     if args.http_size:
-        path = tmp / f"dir-{args.http_size}.db"
+        path = tmp / f"dir-{args.http_size}{suffix}.db"
         if not path.exists():
             make(path, args.http_size)
         mixes = {"fixed": HTTP_QUERIES}
@@ -656,9 +694,10 @@ def main() -> None:
                       f"{mix['p95']:.1f} ms; statuses {mix['statuses']}", flush=True)
             print("         worker peak RSS (MB) "
                   + ", ".join(f"{p:.1f}" for p in result["worker_peak_mb"]), flush=True)
-    for path in tmp.glob("*"):
-        path.unlink()
-    tmp.rmdir()
+    if not keep:
+        for path in tmp.glob("*"):
+            path.unlink()
+        tmp.rmdir()
 
 
 if __name__ == "__main__":

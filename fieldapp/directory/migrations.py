@@ -5,6 +5,7 @@ from sqlite_utils.migrations import Migrations
 
 from fieldapp.directory.categories import category_rows
 from fieldapp.directory.hsds_tables import HSDS_TABLES, REFERENCE_COLUMNS
+from fieldapp.directory.search import merge_index
 
 migrations = Migrations("directory")
 
@@ -181,3 +182,25 @@ def add_interpretation_available(db: Database) -> None:
     """A service offers interpretation or other languages on request (read from language
     cells such as "other languages available upon request"; shown on the card)."""
     db["service"].add_column("interpretation_available", int, not_null_default=0)
+
+
+@migrations()
+def add_search_indexes(db: Database) -> None:
+    """Indexes the search reads alone (covering, no table row): the locations inside a box
+    around a place with their confidentiality and id, the services at a location, and the
+    services in the order of a search without words.  The first replaces the index on
+    (latitude, longitude), which it starts with."""
+    db.execute("CREATE INDEX IF NOT EXISTS idx_location_position"
+               " ON location(latitude, longitude, confidential, id)")
+    db.execute("DROP INDEX IF EXISTS idx_location_latitude_longitude")
+    db.execute("CREATE INDEX IF NOT EXISTS idx_service_at_location_location_service"
+               " ON service_at_location(location_id, service_id)")
+    db.execute("CREATE INDEX IF NOT EXISTS idx_service_name_nocase"
+               " ON service(name COLLATE NOCASE, id)")
+
+
+@migrations()
+def merge_search_index(db: Database) -> None:
+    """The words index of a directory loaded before this version, in one segment (search.py:
+    merge_index; results unchanged)."""
+    merge_index(db)

@@ -56,6 +56,15 @@ def fts_query(q: str) -> str:
     return " AND ".join(parts)
 
 
+def merge_index(db: Database) -> None:
+    """Merge the words index's segments into one (FTS5 'optimize').  A bulk load leaves a
+    dozen or more, and a search reads each word's list from every one of them; merged, the
+    long-tail mix costs about a sixth less CPU.  What the index holds, and so every bm25
+    value and every result, is unchanged; later writes add small segments that FTS5 merges
+    as it goes."""
+    db.execute("INSERT INTO service_fts(service_fts) VALUES('optimize')")
+
+
 def local_now(now: datetime, tz: str) -> datetime:
     return now.astimezone(ZoneInfo(tz))
 
@@ -145,6 +154,128 @@ def bounding_box(lat: float, lon: float, km: float) -> tuple[float, float, float
     return lat - dlat, lat + dlat, lon - dlon, lon + dlon
 
 
+# The first pass of a word search ranks this many best hits (with filters: HITS_FILTERED);
+# a search without words first looks at the HEAD first services by name.
+HITS, HITS_FILTERED, HEAD = 200, 400, 1000
+_COLUMNS = """s.id, s.name, s.organization_id, s.organization_name, s.description,
+    s.accepts_referrals, s.assured_date, s.intake_phone, s.populations, s.alert,
+    s.interpretation_available"""
+
+
+def _ranked_page(db: Database, where: list[str], params: dict, limit: int, offset: int,
+                 filtered: bool) -> list[dict]:
+    """A page of a word search: exact name first, then bm25, then name and id.
+
+    Ranked in the FTS index alone (rowid, bm25), the filters checked on those ids, the page
+    cut, and only then the page's wide columns read.  First over the best hits only: if the
+    hits were cut off and fewer than a page survive the filters (a selective filter, archived
+    listings), over every hit.  The result is the same: a service beyond the cut ranks below
+    every hit kept."""
+    first = (max(HITS_FILTERED, 10 * (limit + offset)) if filtered
+             else max(HITS, 2 * (limit + offset)))
+    for hits in (first, None):
+        cut = "ORDER BY rank LIMIT :hits" if hits else ""
+        rows = select(db, f"""WITH hits AS MATERIALIZED (
+                SELECT rowid, {BM25} AS rank FROM service_fts
+                WHERE service_fts MATCH :match {cut}),
+            page AS MATERIALIZED (
+                SELECT hits.rowid AS rid, hits.rank AS rank FROM hits
+                JOIN service s ON s.rowid = hits.rowid
+                WHERE {' AND '.join(where)}
+                ORDER BY lower(s.name) = :exact DESC, hits.rank, s.name COLLATE NOCASE, s.id
+                LIMIT :limit OFFSET :offset)
+            SELECT {_COLUMNS}, page.rank AS rank, (SELECT count(*) FROM hits) AS hit_count
+            FROM page JOIN service s ON s.rowid = page.rid
+            ORDER BY lower(s.name) = :exact DESC, page.rank, s.name COLLATE NOCASE, s.id""",
+                      {**params, "hits": hits})
+        truncated = hits is not None and (not rows or rows[0]["hit_count"] >= hits)
+        for row in rows:
+            del row["hit_count"]
+        if len(rows) >= limit or not truncated:
+            return rows
+    return rows  # pragma: no cover (the loop's last pass returns)
+
+
+def _near_page(db: Database, where: list[str], params: dict, match: str,
+               near: tuple[float, float, float], limit: int, offset: int) -> list[dict]:
+    """A page of the services within `km` of (lat, lon), nearest first (then an exact name,
+    then a word in the name, then name and id).
+
+    Starts from the locations in a box around the place (the position index) and widens it:
+    within km/8, km/4, km/2, then km.  The services within r are the first ones of the whole
+    ordered list (distance comes first), so once they fill the page, that page is the one the
+    whole radius would give; the last step is the whole radius.  A service's distance is its
+    nearest non-confidential location's, whichever step finds it."""
+    lat, lon, km = near
+    distance = _distance_sql(db)
+    where = list(where)
+    order = ["near.distance"]
+    if match:
+        # The words only select (no bm25 for every hit); at one address, the services with a
+        # word in their name before the others.
+        where.append("s.rowid IN (SELECT rowid FROM service_fts WHERE service_fts MATCH :match)")
+        params["name_match"] = "name : (" + match.replace(" AND ", " OR ") + ")"
+        order += ["lower(s.name) = :exact DESC",
+                  "s.rowid IN (SELECT rowid FROM service_fts WHERE service_fts MATCH"
+                  " :name_match) DESC"]
+    order += ["s.name COLLATE NOCASE", "s.id"]
+    params.update(lat=lat, lon=lon, km=km)
+    steps = [km / 8, km / 4, km / 2] if km > 0 else []  # (never a zero step repeated)
+    for n, r in enumerate([*steps, km]):
+        last = n == len(steps)
+        # A step's box has a margin (the box is an approximation of the circle); the last is
+        # the whole radius's own box.
+        min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, km if last else r * 1.05)
+        rows = select(db, f"""SELECT {_COLUMNS}, near.distance AS distance
+            FROM (SELECT sal.service_id, min({distance}) AS distance
+                  FROM location lo JOIN service_at_location sal ON sal.location_id = lo.id
+                  WHERE lo.latitude BETWEEN :min_lat AND :max_lat
+                    AND lo.longitude BETWEEN :min_lon AND :max_lon
+                    AND coalesce(lo.confidential, 0) = 0
+                  GROUP BY sal.service_id) AS near
+            JOIN service s ON s.id = near.service_id
+            WHERE near.distance <= :radius AND {' AND '.join(where)}
+            ORDER BY {', '.join(order)}
+            LIMIT :limit OFFSET :offset""",
+                      {**params, "radius": r, "min_lat": min_lat, "max_lat": max_lat,
+                       "min_lon": min_lon, "max_lon": max_lon})
+        if last or len(rows) >= limit:
+            return rows
+    return []  # pragma: no cover (the last step returns)
+
+
+def _listed_page(db: Database, per_row: list[str], by_set: list[str], params: dict,
+                 limit: int, offset: int, filtered: bool) -> list[dict]:
+    """A page of a search without words or place: services by name (then id).
+
+    First over the first services by name only (the name index, no sort), each checked by
+    indexed look-ups; if those were cut off and fewer than a page pass the filters (a
+    selective filter), over every service, the filters as sets of ids.  The result is the
+    same: the services that pass among the first by name are the first that pass.  Either
+    way the page's ids are sorted first and its wide columns read only for the page."""
+    head = max(HEAD, 20 * (limit + offset)) if filtered else None
+    if head is not None:
+        rows = select(db, f"""WITH head AS MATERIALIZED (
+                SELECT rowid AS rid FROM service ORDER BY name COLLATE NOCASE, id LIMIT :head),
+            page AS MATERIALIZED (
+                SELECT s.rowid AS rid FROM head JOIN service s ON s.rowid = head.rid
+                WHERE {' AND '.join(per_row)}
+                ORDER BY s.name COLLATE NOCASE, s.id LIMIT :limit OFFSET :offset)
+            SELECT {_COLUMNS}, (SELECT count(*) FROM head) AS head_count
+            FROM page JOIN service s ON s.rowid = page.rid
+            ORDER BY s.name COLLATE NOCASE, s.id""", {**params, "head": head})
+        cut = not rows or rows[0]["head_count"] >= head
+        for row in rows:
+            del row["head_count"]
+        if len(rows) >= limit or not cut:
+            return rows
+    return select(db, f"""WITH page AS MATERIALIZED (
+            SELECT s.rowid AS rid FROM service s WHERE {' AND '.join(by_set)}
+            ORDER BY s.name COLLATE NOCASE, s.id LIMIT :limit OFFSET :offset)
+        SELECT {_COLUMNS} FROM page JOIN service s ON s.rowid = page.rid
+        ORDER BY s.name COLLATE NOCASE, s.id""", params)
+
+
 def search_services(
     db: Database,
     q: str = "",
@@ -166,115 +297,49 @@ def search_services(
     `near` (lat, lon, km) the nearest first, then an exact name, then a word in the name.
     Words in `q` are prefix-matched and quoted.
     """
-    where = ["s.archived_at IS NULL",
-             "coalesce(s.status, 'active') NOT IN ('inactive', 'defunct')"]
     params: dict = {"limit": int(limit), "offset": int(offset)}
-    select_extra, joins, order = "", "", ["s.name COLLATE NOCASE", "s.id"]
-    # Filters on other tables are "s.id IN (one pass over an indexed table)" rather than a
-    # correlated EXISTS per service: the planner can then start from the smallest set.
     match = fts_query(q)
     if match:
-        joins = "JOIN service_fts ON service_fts.rowid = s.rowid"
-        where.append("service_fts MATCH :match")
         params.update(match=match, exact=(q or "").strip().lower())
-        select_extra += f", {BM25} AS rank"
-        order = ["lower(s.name) = :exact DESC", "rank", *order]
-    # With words, the candidates are few (the best FTS hits): each is checked by an indexed
-    # look-up (EXISTS); without words, one pass builds the set of ids (IN).
-    if category:
-        where.append("EXISTS (SELECT 1 FROM service_category sc WHERE sc.service_id = s.id"
-                     " AND sc.category = :category)" if match else
-                     "s.id IN (SELECT service_id FROM service_category WHERE category = :category)")
-        params["category"] = category
-    if population:
-        # populations is a JSON list of codes (validated identifiers): '"code"' is in the text.
-        where.append("instr(s.populations, :population) > 0")
-        params["population"] = json.dumps(str(population))
-    if accepts_referrals:
-        where.append("s.accepts_referrals = 1")
-    if language:
-        where.append("EXISTS (SELECT 1 FROM language lg WHERE lg.service_id = s.id"
-                     " AND (lower(lg.code) = :language OR lower(lg.name) = :language))" if match
-                     else "s.id IN (SELECT service_id FROM language"
-                     " WHERE lower(code) = :language OR lower(name) = :language)")
-        params["language"] = language.strip().lower()
-    if open_now:
-        sql, open_params = _open_now_sql(now, tz, per_service=bool(match or category))
-        where.append(sql)
-        params.update(open_params)
-    source, with_clause = "service s", ""
+    filtered = bool(category or population or accepts_referrals or language or open_now)
+
+    def conditions(few: bool) -> list[str]:
+        """The filters in SQL.  With `few` candidates (the best FTS hits, the services near the
+        place, the first services by name) each is checked by an indexed look-up (EXISTS);
+        otherwise one pass builds the set of ids (IN), so the planner can start from the
+        smallest set."""
+        where = ["s.archived_at IS NULL",
+                 "coalesce(s.status, 'active') NOT IN ('inactive', 'defunct')"]
+        if category:
+            where.append("EXISTS (SELECT 1 FROM service_category sc WHERE sc.service_id = s.id"
+                         " AND sc.category = :category)" if few else "s.id IN (SELECT"
+                         " service_id FROM service_category WHERE category = :category)")
+            params["category"] = category
+        if population:
+            # populations is a JSON list of codes (validated identifiers): '"code"' is in it.
+            where.append("instr(s.populations, :population) > 0")
+            params["population"] = json.dumps(str(population))
+        if accepts_referrals:
+            where.append("s.accepts_referrals = 1")
+        if language:
+            where.append("EXISTS (SELECT 1 FROM language lg WHERE lg.service_id = s.id"
+                         " AND (lower(lg.code) = :language OR lower(lg.name) = :language))"
+                         if few else "s.id IN (SELECT service_id FROM language"
+                         " WHERE lower(code) = :language OR lower(name) = :language)")
+            params["language"] = language.strip().lower()
+        if open_now:
+            sql, open_params = _open_now_sql(now, tz, per_service=bool(few or category))
+            where.append(sql)
+            params.update(open_params)
+        return where
+
     if near:
-        lat, lon, km = near
-        min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, km)
-        params.update(lat=lat, lon=lon, km=km, min_lat=min_lat, max_lat=max_lat,
-                      min_lon=min_lon, max_lon=max_lon)
-        distance = _distance_sql(db)
-        in_box = """lo.latitude BETWEEN :min_lat AND :max_lat
-              AND lo.longitude BETWEEN :min_lon AND :max_lon
-              AND coalesce(lo.confidential, 0) = 0"""
-        if match:
-            # Measure from each service that has the words, once (a materialized step: the
-            # distance is not computed again for the WHERE and the ORDER BY).  The nearest
-            # come first, so the words only select (no bm25 for every hit); at one address,
-            # the services with a word in their name before the others.
-            with_clause = f"""WITH near AS MATERIALIZED (
-                SELECT s2.rowid AS rid, (SELECT min({distance})
-                    FROM service_at_location sal JOIN location lo ON lo.id = sal.location_id
-                    WHERE sal.service_id = s2.id AND {in_box}) AS distance
-                FROM service_fts JOIN service s2 ON s2.rowid = service_fts.rowid
-                WHERE service_fts MATCH :match)"""
-            source = "near JOIN service s ON s.rowid = near.rid"
-            joins = ""
-            where = [w for w in where if "MATCH" not in w]
-            select_extra = ", near.distance AS distance"
-            params["name_match"] = "name : (" + match.replace(" AND ", " OR ") + ")"
-            order = ["near.distance", "lower(s.name) = :exact DESC",
-                     "s.rowid IN (SELECT rowid FROM service_fts WHERE service_fts MATCH"
-                     " :name_match) DESC", "s.name COLLATE NOCASE", "s.id"]
-            where.append("near.distance <= :km")
-        else:
-            # Start from the locations inside the bounding box (the latitude/longitude index);
-            # the exact distance runs only on those.  Confidential locations are never used.
-            source = f"""(SELECT sal.service_id, min({distance}) AS distance
-                FROM location lo JOIN service_at_location sal ON sal.location_id = lo.id
-                WHERE {in_box} GROUP BY sal.service_id) AS near
-                JOIN service s ON s.id = near.service_id"""
-            select_extra += ", near.distance AS distance"
-            where.append("near.distance <= :km")
-            order = ["near.distance", *order]
-    columns = """s.id, s.name, s.organization_id, s.organization_name, s.description,
-        s.accepts_referrals, s.assured_date, s.intake_phone, s.populations, s.alert,
-        s.interpretation_available"""
-    rows = None
-    if match and not near:
-        # Rank in the FTS index alone, then read (and filter) only the service rows of the
-        # best hits: the cost stays bounded however many services contain a common word.
-        # If the hits were cut off and fewer than a page survive the filters (a selective
-        # filter, archived listings), the full query below decides.  The result is the same:
-        # a service beyond the cut ranks below every hit kept.
-        words_only = not (category or population or accepts_referrals or language or open_now)
-        params["hits"] = (max(200, 2 * (int(limit) + int(offset))) if words_only
-                          else max(400, 10 * (int(limit) + int(offset))))
-        filters = [w for w in where if "MATCH" not in w]
-        rows = select(db, f"""WITH hits AS MATERIALIZED (
-                SELECT rowid, {BM25} AS rank FROM service_fts
-                WHERE service_fts MATCH :match ORDER BY rank LIMIT :hits)
-            SELECT {columns}, hits.rank AS rank, (SELECT count(*) FROM hits) AS hit_count
-            FROM hits JOIN service s ON s.rowid = hits.rowid
-            WHERE {' AND '.join(filters)}
-            ORDER BY lower(s.name) = :exact DESC, hits.rank, s.name COLLATE NOCASE, s.id
-            LIMIT :limit OFFSET :offset""", params)
-        truncated = not rows or rows[0]["hit_count"] >= params["hits"]
-        for row in rows:
-            row.pop("hit_count", None)
-        if len(rows) < int(limit) and truncated:
-            rows = None
-    if rows is None:
-        rows = select(db, f"""{with_clause} SELECT {columns}{select_extra}
-            FROM {source} {joins}
-            WHERE {' AND '.join(where)}
-            ORDER BY {', '.join(order)}
-            LIMIT :limit OFFSET :offset""", params)
+        rows = _near_page(db, conditions(True), params, match, near, int(limit), int(offset))
+    elif match:
+        rows = _ranked_page(db, conditions(True), params, int(limit), int(offset), filtered)
+    else:
+        rows = _listed_page(db, conditions(True), conditions(False), params, int(limit),
+                            int(offset), filtered)
     return _with_card_details(db, rows, now, tz)
 
 

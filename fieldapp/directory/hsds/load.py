@@ -25,6 +25,7 @@ from fieldapp.directory.hsds.read import Package, Rows, _csv_rows, held_rows, re
 from fieldapp.directory.hsds.reconcile import ImportReport
 from fieldapp.directory.hsds.values import default_timezone, number_text, zone_shift
 from fieldapp.directory.hsds_tables import REFERENCE_COLUMNS
+from fieldapp.directory.search import merge_index
 
 # --- import -----------------------------------------------------------------------------------
 
@@ -403,6 +404,7 @@ def import_package(db, path, now: str, *, filename: str | None = None, police_se
     with writing(db):
         if not dry_run:
             write(db, tables, derived, report, now, police_services)
+            merge_index(db)  # a bulk load leaves the words index in many segments
         report.import_id = db["hsds_import"].insert({
             "at": now, "source": report.source, "format": report.format,
             "dry_run": int(dry_run),
