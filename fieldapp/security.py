@@ -1,10 +1,13 @@
 """Who may do what: login sessions, role checks, the 404 loader rule, CSRF, headers, audit."""
 
+import threading
+import time
 from functools import wraps
 
-from flask import Flask, abort, current_app, redirect, request, url_for
+from cachetools import LRUCache
+from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from flask_login import AnonymousUserMixin, LoginManager, UserMixin, current_user
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFProtect, generate_csrf
 
 from fieldapp import audit, clock
 from fieldapp.db import get_db
@@ -153,11 +156,44 @@ def set_security_headers(response):
     return response
 
 
+# A session's signed CSRF token is reused for a minute (per worker) rather than signed again on
+# every page: the same secret, a signature at most a minute older than a fresh one (the time
+# limit, WTF_CSRF_TIME_LIMIT, an hour by default, still counts from its signing).
+CSRF_SIGNED_REUSE_SECONDS = 60
+
+
+def csrf_token() -> str:
+    """The templates' csrf_token(): Flask-WTF's generate_csrf, its signature kept per session's
+    raw token for CSRF_SIGNED_REUSE_SECONDS (at most a tenth of the time limit)."""
+    name = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    if name in g:
+        return g.get(name)
+    raw = session.get(name)
+    kept, lock = current_app.extensions.setdefault(
+        "fieldapp.csrf_signed", (LRUCache(maxsize=4096), threading.Lock()))
+    limit = current_app.config.get("WTF_CSRF_TIME_LIMIT", 3600)
+    reuse = CSRF_SIGNED_REUSE_SECONDS if limit is None else min(CSRF_SIGNED_REUSE_SECONDS,
+                                                                 limit / 10)
+    if isinstance(raw, str):
+        with lock:
+            hit = kept.get(raw)
+        if hit is not None and 0 <= time.monotonic() - hit[1] < reuse:
+            setattr(g, name, hit[0])
+            return hit[0]
+    token = generate_csrf()
+    raw = session.get(name)
+    if isinstance(raw, str):
+        with lock:
+            kept[raw] = (token, time.monotonic())
+    return token
+
+
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.anonymous_user = Anonymous
     login_manager.session_protection = None  # the server-side session row is the protection
     csrf.init_app(app)
+    app.jinja_env.globals["csrf_token"] = csrf_token
     if app.config.get("PREFERRED_URL_SCHEME") == "https":
         app.config["SESSION_COOKIE_SECURE"] = True
     app.before_request(require_login_everywhere)

@@ -27,7 +27,7 @@ from fieldapp.accounts.routes import safe_next
 from fieldapp.db import get_db
 from fieldapp.pwa import bp, store, versions
 from fieldapp.pwa.forms import ConflictForm, DismissForm
-from fieldapp.pwa.strings import client_strings
+from fieldapp.pwa.strings import client_strings, shell_parts
 from fieldapp.referrals import lifecycle
 from fieldapp.referrals import store as referrals_store
 from fieldapp.security import audit_event, found_or_404, public, role_required
@@ -72,7 +72,7 @@ def user_key(user_id: str) -> str:
 def pwa_context():
     """What base.html needs for the sync bar and the service worker."""
     key = user_key(current_user.id) if current_user.is_authenticated else ""
-    return {"pwa_user_key": key, "pwa_strings": client_strings,
+    return {"pwa_user_key": key, "pwa_strings": client_strings, "pwa_shell_parts": shell_parts,
             "pwa_records_to_review": _records_to_review,
             "item_type_labels": versions.ITEM_TYPES,
             "pwa_backoff_ms": current_app.config.get("PWA_BACKOFF_BASE_MS", 2000),
