@@ -193,7 +193,10 @@ def init_app(app: Flask) -> None:
     login_manager.anonymous_user = Anonymous
     login_manager.session_protection = None  # the server-side session row is the protection
     csrf.init_app(app)
+    # Flask-WTF hands generate_csrf to the templates twice (a global and a context
+    # processor); this one comes after and wins.
     app.jinja_env.globals["csrf_token"] = csrf_token
+    app.context_processor(lambda: {"csrf_token": csrf_token})
     if app.config.get("PREFERRED_URL_SCHEME") == "https":
         app.config["SESSION_COOKIE_SECURE"] = True
     app.before_request(require_login_everywhere)
