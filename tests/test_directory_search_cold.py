@@ -10,6 +10,9 @@ import pytest
 import fieldapp.accounts  # noqa: F401  (the foundation's import order: accounts first)
 from bench.directory_search import HTTP_QUERIES, add_rich_services, long_tail_queries
 from fieldapp.db import connect
+from fieldapp.directory import cache as directory_cache
+from fieldapp.directory import search as directory_search
+from fieldapp.directory import snapshot
 from fieldapp.directory.demo import YOUTH_SHELTER_ID
 from tests.conftest import login, make_app, selects
 from tests.support.directory import MONDAY_10, WEEKDAYS, add_service, hours_for, ids, search
@@ -181,4 +184,56 @@ def test_a_kept_card_follows_its_listing_and_the_clock(tmp_path):
     assert "(902) 555-0777" in _fragment(client, "numbat")
     client.post("/language", data={"language": "fr"})
     assert "Fermé" in _fragment(client, "numbat")
+    db.conn.close()
+
+
+def test_kept_card_details_give_the_same_services_as_read_afresh(rich):
+    """cache.details keeps each listing's children per directory version: search_services with
+    it gives the same services, key for key and in the same key order, as without it, when it
+    misses and when it hits."""
+    path, queries = rich
+    app = make_app(path, NOW=NOW)
+    db = connect(app.config["DATABASE"])
+    words = [q.replace("+", " ") for q in queries if "&" not in q and "=" not in q]
+    with app.test_request_context():
+        kept = directory_cache.details(snapshot.data_version(db))
+        for q in words + words:  # misses, then hits
+            afresh = directory_search.search_services(db, q, now=MONDAY_10, tz="America/Halifax")
+            from_kept = directory_search.search_services(db, q, now=MONDAY_10,
+                                                         tz="America/Halifax", kept=kept)
+            assert afresh == from_kept, q
+            assert [list(s) for s in afresh] == [list(s) for s in from_kept], q
+    db.conn.close()
+
+
+def test_a_search_showing_kept_cards_reads_no_children(tmp_path):
+    """With the results cache off, a search whose cards an earlier search showed runs the
+    session, the directory's version and the FTS page: no statement for the cards' children;
+    a listing written since is read again."""
+    app = make_app(tmp_path, NOW=NOW, DIRECTORY_RESULTS_CACHE=0)
+    db = connect(app.config["DATABASE"])
+    for n in range(5):
+        add_service(db, f"Wombat Place {n}", phones=["902-555-0100"], languages=["en"],
+                    schedule=hours_for(WEEKDAYS, ("09:00", "17:00")), categories=["health"])
+    client = app.test_client()
+    login(client, "officer")
+    app.extensions["fieldapp.query_log"] = log = []
+
+    def statements(q: str) -> tuple[list[str], str]:
+        log.clear()
+        html = _fragment(client, q)
+        return [sql for sql in selects(log) if not sql.lstrip().startswith("--")], html
+
+    _fragment(client, "zephyr")  # the session's once-a-minute refresh is not counted
+    first, first_html = statements("wombat")
+    again, again_html = statements("wombat+place")
+    assert 1 == sum("UNION ALL" in sql for sql in first)
+    assert 0 == sum("UNION ALL" in sql for sql in again), again
+    assert len(again) <= 3, again  # the session, the directory's version, the FTS page
+    assert first_html.count('class="dir-card"') == again_html.count('class="dir-card"') == 5
+    db.execute("UPDATE phone SET number = '902-555-0777' WHERE service_id IN"
+               " (SELECT id FROM service WHERE name = 'Wombat Place 3')")
+    changed, changed_html = statements("wombat")
+    assert 1 == sum("UNION ALL" in sql for sql in changed)
+    assert "(902) 555-0777" in changed_html
     db.conn.close()

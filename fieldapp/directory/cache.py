@@ -14,6 +14,10 @@ searches showed).  Its key is what the card shows: the listing at the directory'
 hours and verification as computed for now (so a card changes only when its badge does, not
 every minute), the distance, the heading level and the language.
 FIELDAPP_DIRECTORY_CARD_CACHE=0 turns it off.
+
+`details`: a listing's card details (phones, schedules, languages, addresses, categories) as
+search.py reads them, kept per listing and directory version: a search reads its page's
+children only for the listings no earlier search showed.  Its size is the card cache's.
 """
 
 from __future__ import annotations
@@ -92,10 +96,50 @@ def around(template: str, criteria: dict, version: int, results_html: Markup,
     return Markup(parts[0] + results_html + parts[1])
 
 
+class _Details:
+    """The card details of the listings at one directory version (search._with_card_details
+    reads them through get and put).  The details are shared, never changed."""
+
+    def __init__(self, cache: LRUCache, lock: threading.Lock, version: int):
+        self.cache, self.lock, self.version = cache, lock, version
+
+    def get(self, service_id: str):
+        with self.lock:
+            return self.cache.get((service_id, self.version))
+
+    def put(self, service_id: str, details: tuple) -> None:
+        with self.lock:
+            self.cache[(service_id, self.version)] = details
+
+
+def details(version) -> _Details | None:
+    """The card details kept for the directory at `version` (read once by the request: a
+    listing written since then files its details under the old version, never looked up
+    again), or None when the card cache is off."""
+    size = int(current_app.config.get("DIRECTORY_CARD_CACHE", 0))
+    if size <= 0 or version is None:
+        return None
+    cache, lock = current_app.extensions.setdefault(
+        "fieldapp.directory_details", (LRUCache(maxsize=size), threading.Lock()))
+    return _Details(cache, lock, version)
+
+
+def _card_macro():
+    """The `card` macro of directory/_card.html, looked up once per app (every time when the
+    templates reload: debug)."""
+    if current_app.jinja_env.auto_reload:
+        return get_template_attribute("directory/_card.html", "card")
+    found = current_app.extensions.get("fieldapp.directory_card_macro")
+    if found is None:
+        found = current_app.extensions["fieldapp.directory_card_macro"] = \
+            get_template_attribute("directory/_card.html", "card")
+    return found
+
+
 def card(service: dict, labels, level: str, version) -> Markup:
     """The result card of `service` (the `card` macro of directory/_card.html), or this
     worker's copy of it.  `version`: the directory's version the page was searched at."""
-    macro = get_template_attribute("directory/_card.html", "card")
+    macro = _card_macro()
     size = int(current_app.config.get("DIRECTORY_CARD_CACHE", 0))
     if size <= 0 or version is None:
         return Markup(macro(service, labels, level))

@@ -159,8 +159,10 @@ def search_services(
     tz: str,
     limit: int = 50,
     offset: int = 0,
+    kept=None,
 ) -> list[dict]:
     """Active services matching `q` and the filters, best first, each with its card details.
+    `kept`: the card details kept per worker (directory/cache.py: details), or None.
 
     Ranking: exact name match, then bm25 (name over organization over description); with
     `near` (lat, lon, km) the nearest first, then an exact name, then a word in the name.
@@ -275,7 +277,7 @@ def search_services(
             WHERE {' AND '.join(where)}
             ORDER BY {', '.join(order)}
             LIMIT :limit OFFSET :offset""", params)
-    return _with_card_details(db, rows, now, tz)
+    return _with_card_details(db, rows, now, tz, kept)
 
 
 # The children of a page of services in one statement: (kind, service_id, sort keys, values).
@@ -340,13 +342,47 @@ def _address_text(row: tuple) -> str:
     return ", ".join(p.strip() for p in row[9:14] if p and str(p).strip())
 
 
-def _with_card_details(db: Database, services: list[dict], now: datetime, tz: str) -> list[dict]:
-    """Phones, hours, languages, address, categories of a page of services: one query.
+def _with_card_details(db: Database, services: list[dict], now: datetime, tz: str,
+                       kept=None) -> list[dict]:
+    """Phones, hours, languages, address, categories of a page of services: one query, for the
+    services whose details `kept` (directory/cache.py: details; get(id), put(id, details)) does
+    not hold already; none when it holds them all.
 
     The rows become the cards' dicts here, in one pass (a page has a few hundred)."""
     if not services:
         return []
-    ids = [s["id"] for s in services]
+    found = {}
+    if kept is not None:
+        for service in services:
+            hit = kept.get(service["id"])
+            if hit is not None:
+                found[service["id"]] = hit
+    missing = [s["id"] for s in services if s["id"] not in found]
+    if missing:
+        read = _read_card_details(db, missing)
+        found.update(read)
+        if kept is not None:
+            for sid, details in read.items():
+                kept.put(sid, details)
+    today = local_now(now, tz).date()
+    for service in services:
+        phones, rows, pattern, languages, addresses, address, categories = found[service["id"]]
+        # The keys in the order they always had (a dict's order shows in JSON).
+        service["phones"] = phones
+        service["schedules"] = rows
+        service["hours"] = _hours_status(pattern, rows, now, tz)
+        service["languages"] = languages
+        service["addresses"] = addresses
+        service["address"] = address
+        service["categories"] = categories
+        service["populations"] = json_list(service.get("populations"))
+        service.update(verification(service.get("assured_date"), today))
+    return services
+
+
+def _read_card_details(db: Database, ids: list[str]) -> dict[str, tuple]:
+    """{service id: (phones, schedules, opening pattern, languages, addresses, address,
+    categories)} of `ids`, in one statement.  Kept per worker (the lists are never changed)."""
     marks = placeholders(ids)
     phones: dict = {}
     schedules: dict = {}
@@ -379,19 +415,13 @@ def _with_card_details(db: Database, services: list[dict], now: datetime, tz: st
                 addresses.setdefault(sid, []).append(address)
         else:
             categories.setdefault(sid, []).append(row[4])
-    today = local_now(now, tz).date()
-    for service in services:
-        sid = service["id"]
-        service["phones"] = phones.get(sid, [])
-        service["schedules"] = rows = schedules.get(sid, [])
-        service["hours"] = _hours_status(tuple(patterns.get(sid, ())), rows, now, tz)
-        service["languages"] = languages.get(sid, [])
-        service["addresses"] = found = addresses.get(sid, [])
-        service["address"] = next((a for a in found if a["text"]), None)
-        service["categories"] = categories.get(sid, [])
-        service["populations"] = json_list(service.get("populations"))
-        service.update(verification(service.get("assured_date"), today))
-    return services
+    found = {}
+    for sid in ids:
+        listed = addresses.get(sid, [])
+        found[sid] = (phones.get(sid, []), schedules.get(sid, []),
+                      tuple(patterns.get(sid, ())), languages.get(sid, []), listed,
+                      next((a for a in listed if a["text"]), None), categories.get(sid, []))
+    return found
 
 
 def _open_first(services: list[dict]) -> list[dict]:
