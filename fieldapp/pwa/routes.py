@@ -63,9 +63,17 @@ def _offline_dir() -> Path:
 
 
 def user_key(user_id: str) -> str:
-    """An opaque per-user key naming the phone's cache of that user's pages (not the user id)."""
-    secret = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(secret, f"pwa-user:{user_id}".encode(), hashlib.sha256).hexdigest()[:20]
+    """An opaque per-user key naming the phone's cache of that user's pages (not the user id).
+    Computed once per user and app (every page and its headers carry it)."""
+    kept = current_app.extensions.setdefault("fieldapp.pwa_user_keys", {})
+    key = kept.get(user_id)
+    if key is None:
+        if len(kept) > 10_000:
+            kept.clear()
+        secret = current_app.config["SECRET_KEY"].encode()
+        key = kept[user_id] = hmac.new(secret, f"pwa-user:{user_id}".encode(),
+                                       hashlib.sha256).hexdigest()[:20]
+    return key
 
 
 @bp.app_context_processor
