@@ -119,6 +119,10 @@ DIRECTORY_CARD_CACHE = 4096
 # search's filters; the words typed and the results are filled in.  0 turns it off.  About 9 KB
 # per entry.
 DIRECTORY_FORM_CACHE = 128
+# The search page around its content (base.html's head, menu and sync bar) kept rendered per
+# worker (directory/cache.py: page), keyed by the user, language and what else it shows; the
+# CSRF token, clock, address and content are filled in.  0 turns it off.  About 8 KB per entry.
+DIRECTORY_PAGE_CACHE = 256
 
 # FIELDAPP_PUBLIC_DIRECTORY_API=1 opens the read-only HSDS API without login (confidential
 # locations stay hidden).

@@ -237,3 +237,43 @@ def test_a_search_showing_kept_cards_reads_no_children(tmp_path):
     assert 1 == sum("UNION ALL" in sql for sql in changed)
     assert "(902) 555-0777" in changed_html
     db.conn.close()
+
+
+def test_the_kept_page_around_the_content_is_the_page_rendered_afresh(rich):
+    """cache.page keeps base.html around the search per session and fills in the CSRF token,
+    the clock, the address (words HTML would read included) and the content: the same pages,
+    for each role and language, as rendered afresh; a HEAD request and a page with a flashed
+    message too; two users never share a page."""
+    path, queries = rich
+    searches = [queries[0], "%3Cb%3E%22x%26y%27+%3C%2Fb%3E", "o'neil&x=\"<b>", "",
+                queries[2] + "&open=1", queries[3] + "&lat=44.65&lon=-63.57&km=10"]
+    for who in ("officer", "partner", "coordinator"):
+        for language in ("en", "fr"):
+            pages = {}
+            for name, config in (("afresh", {"DIRECTORY_PAGE_CACHE": 0}), ("kept", {})):
+                app = make_app(path, NOW=NOW, **config)
+                client = app.test_client()
+                login(client, who)
+                client.post("/language", data={"language": language})
+                pages[name] = [_page(client, q) for q in searches + searches]
+                pages[name].append(client.head(f"/directory/?q={searches[0]}").headers["Vary"])
+                with client.session_transaction() as session:
+                    session["_flashes"] = [("info", "Saved <now>.")]
+                pages[name].append(_page(client, queries[0]))
+                pages[name].append(_page(client, queries[0]))
+                if name == "kept":
+                    assert len(app.extensions["fieldapp.directory_page"][0]) >= 1
+            assert pages["afresh"] == pages["kept"], (who, language)
+            kept = pages["kept"]
+            assert 'name="next" value="/directory/?q=%3Cb%3E%22x%26y%27+%3C%2Fb%3E"' in kept[1]
+            assert 'value="/directory/?q=o&#39;neil&amp;x=&#34;&lt;b&gt;"' in kept[2]
+            assert "Saved &lt;now&gt;." in kept[-2] and "Saved &lt;now&gt;." not in kept[-1]
+    app = make_app(path, NOW=NOW)
+    officer, coordinator = app.test_client(), app.test_client()
+    login(officer, "officer")
+    login(coordinator, "coordinator")
+    for _ in range(2):
+        mine, theirs = _page(officer, queries[0]), _page(coordinator, queries[0])
+        assert 'data-role="officer"' in mine and 'data-role="coordinator"' in theirs
+        assert re.search(r'data-user-key="(\w+)"', mine).group(1) != \
+            re.search(r'data-user-key="(\w+)"', theirs).group(1)

@@ -15,6 +15,10 @@ hours and verification as computed for now (so a card changes only when its badg
 every minute), the distance, the heading level and the language.
 FIELDAPP_DIRECTORY_CARD_CACHE=0 turns it off.
 
+`page`: the whole search page around its content (base.html: head, menu, sync bar), kept per
+user, language and what else it shows; the CSRF token, the server's clock, the address and the
+content are filled in.  FIELDAPP_DIRECTORY_PAGE_CACHE=0 turns it off.
+
 `details`: a listing's card details (phones, schedules, languages, addresses, categories) as
 search.py reads them, kept per listing and directory version: a search reads its page's
 children only for the listings no earlier search showed.  Its size is the card cache's.
@@ -22,13 +26,14 @@ children only for the listings no earlier search showed.  Its size is the card c
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 from collections.abc import Callable
 from datetime import datetime
 
 from cachetools import LRUCache
-from flask import current_app, get_template_attribute, render_template
+from flask import current_app, get_template_attribute, render_template, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -134,6 +139,74 @@ def _card_macro():
         found = current_app.extensions["fieldapp.directory_card_macro"] = \
             get_template_attribute("directory/_card.html", "card")
     return found
+
+
+# Stand-ins for the live parts of the page around the content (random per process).
+_CSRF, _NOW, _FULL_PATH, _PATH, _CONTENT = (f"fieldapp-{secrets.token_hex(12)}" for _ in range(5))
+_LIVE = re.compile("(" + "|".join((_CSRF, _NOW, _FULL_PATH, _PATH, _CONTENT)) + ")")
+
+
+class _RequestStandIn:
+    """The request as the page around the content reads it, its path and full path (with the
+    query string: the words typed) replaced by stand-ins."""
+
+    full_path = _FULL_PATH
+    path = _PATH
+
+    def __init__(self, real):
+        self._real = real
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+
+def page(template: str, content_html: Markup) -> str:
+    """`template` (a page that extends base.html) rendered around `content_html`, or this
+    worker's copy of it for the same user, language and request shape with the live parts
+    filled in: the CSRF token, the server's clock, the page's path and full path (escaped as
+    Jinja escapes them) and the content.
+
+    The key holds everything else the page shows: every plain value the context processors
+    give (the pwa user key, role flags, settings), the user, role and organization, the
+    language, the method, endpoint and script root, whether there is a query string, the
+    install-hint cookie and the count of records to review.  Pages with flashed messages are
+    rendered as they are.  A copy is kept only when, filled in, it equals the page rendered
+    afresh in the same request."""
+    size = int(current_app.config.get("DIRECTORY_PAGE_CACHE", 0))
+    if size <= 0 or session.get("_flashes"):
+        return render_template(template, content_html=content_html)
+    context: dict = {}
+    current_app.update_template_context(context)
+    to_review = context.get("pwa_records_to_review")
+    count = to_review() if callable(to_review) and context.get("pwa_can_sync") else 0
+    now = context.get("pwa_server_now")
+    token = context["csrf_token"]()
+    plain = tuple(sorted((name, value) for name, value in context.items()
+                         if isinstance(value, (str, int, float, bool, type(None)))
+                         and name != "pwa_server_now"))
+    key = (template, str(get_locale()), current_user.get_id(), current_user.role,
+           getattr(current_user, "organization_id", None), request.method, request.endpoint,
+           request.script_root, bool(request.query_string),
+           bool(request.cookies.get("fieldapp_install_hint")), count, plain)
+    live = {_CSRF: escape(token), _NOW: escape(now), _FULL_PATH: escape(request.full_path),
+            _PATH: escape(request.path), _CONTENT: content_html}
+    cache, lock = current_app.extensions.setdefault(
+        "fieldapp.directory_page", (LRUCache(maxsize=size), threading.Lock()))
+    with lock:
+        parts = cache.get(key)
+    if parts is not None:
+        return "".join(live.get(part, part) for part in parts)
+    kept_count = (lambda: count)  # noqa: E731 - read once above, not again per render
+    html = render_template(template, content_html=content_html, pwa_server_now=now,
+                           pwa_records_to_review=kept_count)
+    shell = render_template(template, content_html=Markup(_CONTENT), pwa_server_now=_NOW,
+                            pwa_records_to_review=kept_count, csrf_token=lambda: _CSRF,
+                            request=_RequestStandIn(request._get_current_object()))
+    parts = tuple(_LIVE.split(shell))
+    if parts.count(_CONTENT) == 1 and "".join(live.get(p, p) for p in parts) == html:
+        with lock:
+            cache[key] = parts
+    return html
 
 
 def card(service: dict, labels, level: str, version) -> Markup:

@@ -35,7 +35,7 @@ from fieldapp.directory import (
     upkeep,
     verification,
 )
-from fieldapp.directory.cache import around, choices, details, rendered
+from fieldapp.directory.cache import around, choices, details, page, rendered
 from fieldapp.directory.forms import (
     PHONE_TYPE_CHOICES,
     ArchiveForm,
@@ -54,7 +54,7 @@ from fieldapp.directory.forms import (
 )
 from fieldapp.directory.templating import DAY_NAMES
 from fieldapp.security import audit_event, found_or_404, role_required
-from fieldapp.views import htmx_trigger_name, is_history_restore, is_htmx, render
+from fieldapp.views import htmx_trigger_name, is_history_restore, is_htmx, render, render_page
 
 PAGE_SIZE = 20
 RADIUS_CHOICES = (2, 5, 10, 25)
@@ -136,7 +136,7 @@ def search_page():
         "directory/_search_content.html", criteria, version, now, tz,
         lambda: around("directory/_search_content.html", criteria, version, results_html(),
                        content))
-    return render("directory/search.html", content_html=content_html)
+    return render_page(page("directory/search.html", content_html))
 
 
 def _results_context(db, criteria: dict, version: int, now, tz: str) -> dict:
