@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 import secrets
 import threading
+import weakref
 from collections.abc import Callable
 from datetime import datetime
 
@@ -103,14 +104,16 @@ def around(template: str, criteria: dict, version: int, results_html: Markup,
 
 class _Details:
     """The card details of the listings at one directory version (search._with_card_details
-    reads them through get and put).  The details are shared, never changed."""
+    reads them through get_many and put).  The details are shared, never changed."""
 
     def __init__(self, cache: LRUCache, lock: threading.Lock, version: int):
         self.cache, self.lock, self.version = cache, lock, version
 
-    def get(self, service_id: str):
+    def get_many(self, service_ids: list[str]) -> dict:
+        """{id: details} of the ids kept (one lock for a page)."""
         with self.lock:
-            return self.cache.get((service_id, self.version))
+            found = ((sid, self.cache.get((sid, self.version))) for sid in service_ids)
+            return {sid: details for sid, details in found if details is not None}
 
     def put(self, service_id: str, details: tuple) -> None:
         with self.lock:
@@ -220,7 +223,10 @@ def card(service: dict, labels, level: str, version) -> Markup:
         "fieldapp.directory_cards", (LRUCache(maxsize=size), threading.Lock()))
     # The hours status as its repr (plain values, built the same way every time): a fast
     # hashable copy; two equal statuses that differ in it could only cost a miss.
-    key = (service["id"], version, str(get_locale()), level, service.get("distance"),
+    # The language: `labels` is the module labels() keeps per app and language, so the same
+    # object for the same language (get_locale per card cost more than the card's look-up).
+    key = (service["id"], version, labels if labels in _LABEL_MODULES else str(get_locale()),
+           level, service.get("distance"),
            repr(service["hours"]), service.get("verified_days"), service.get("stale"))
     with lock:
         html = cache.get(key)
@@ -240,7 +246,13 @@ def labels():
     if module is None:
         module = found[locale] = current_app.jinja_env.get_template(
             "directory/_labels.html").make_module()
+        _LABEL_MODULES.add(module)
     return module
+
+
+# The label modules labels() made (one per app and language): a card keyed by one of them is
+# keyed by its language.
+_LABEL_MODULES: weakref.WeakSet = weakref.WeakSet()
 
 
 def choices() -> dict:

@@ -345,18 +345,13 @@ def _address_text(row: tuple) -> str:
 def _with_card_details(db: Database, services: list[dict], now: datetime, tz: str,
                        kept=None) -> list[dict]:
     """Phones, hours, languages, address, categories of a page of services: one query, for the
-    services whose details `kept` (directory/cache.py: details; get(id), put(id, details)) does
-    not hold already; none when it holds them all.
+    services whose details `kept` (directory/cache.py: details; get_many(ids), put(id,
+    details)) does not hold already; none when it holds them all.
 
     The rows become the cards' dicts here, in one pass (a page has a few hundred)."""
     if not services:
         return []
-    found = {}
-    if kept is not None:
-        for service in services:
-            hit = kept.get(service["id"])
-            if hit is not None:
-                found[service["id"]] = hit
+    found = kept.get_many([s["id"] for s in services]) if kept is not None else {}
     missing = [s["id"] for s in services if s["id"] not in found]
     if missing:
         read = _read_card_details(db, missing)
