@@ -77,9 +77,10 @@ def role_required(*roles: str):
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
-            if not current_user.is_authenticated:
+            user = current_user._get_current_object()  # once: each proxy look-up costs
+            if not user.is_authenticated:
                 return unauthorized()
-            if not current_user.has_role(*roles):
+            if not user.has_role(*roles):
                 audit_event("access_denied", object_type="route", object_id=request.endpoint,
                             outcome="404")
                 abort(404)
@@ -123,9 +124,10 @@ def require_login_everywhere():
     view = current_app.view_functions.get(endpoint)
     if getattr(view, "public", False):
         return None
-    if not current_user.is_authenticated:
+    user = current_user._get_current_object()  # once: each proxy look-up costs
+    if not user.is_authenticated:
         return unauthorized()
-    if current_user.must_change_password and endpoint not in (
+    if user.must_change_password and endpoint not in (
         "accounts.change_password", "accounts.logout", "accounts.set_language",
     ):
         return redirect(url_for("accounts.change_password"))
@@ -145,9 +147,11 @@ def set_security_headers(response):
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(self)")
-    if current_user and current_user.is_authenticated and "Cache-Control" not in headers:
+    user = current_user._get_current_object()  # once: each proxy look-up costs
+    signed_in = bool(user and user.is_authenticated)
+    if signed_in and "Cache-Control" not in headers:
         headers["Cache-Control"] = "no-store"
-    elif current_user and current_user.is_authenticated and request.endpoint != "static":
+    elif signed_in and request.endpoint != "static":
         # Authenticated responses never sit in shared caches, whatever a view asked for.
         if "private" not in headers["Cache-Control"] and "no-store" not in headers["Cache-Control"]:
             headers["Cache-Control"] = "private, " + headers["Cache-Control"]

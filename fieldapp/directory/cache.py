@@ -52,8 +52,9 @@ def rendered(template: str, criteria: dict, version: int, now: datetime, tz: str
         return make()
     cache, lock = current_app.extensions.setdefault(
         "fieldapp.directory_results", (LRUCache(maxsize=size), threading.Lock()))
-    key = (template, str(get_locale()), current_user.role,
-           current_user.organization_id if current_user.role == "partner" else None,
+    user = current_user._get_current_object()
+    key = (template, str(get_locale()), user.role,
+           user.organization_id if user.role == "partner" else None,
            tuple(sorted(criteria.items())), version,
            local_now(now, tz).strftime("%Y-%m-%dT%H:%M"))
     with lock:
@@ -82,8 +83,9 @@ def around(template: str, criteria: dict, version: int, results_html: Markup,
     cache, lock = current_app.extensions.setdefault(
         "fieldapp.directory_around", (LRUCache(maxsize=size), threading.Lock()))
     general = criteria if criteria["near"] else {**criteria, "q": _WORDS}
-    key = (template, str(get_locale()), current_user.role,
-           current_user.organization_id if current_user.role == "partner" else None,
+    user = current_user._get_current_object()
+    key = (template, str(get_locale()), user.role,
+           user.organization_id if user.role == "partner" else None,
            tuple(sorted(general.items())), version)
     with lock:
         parts = cache.get(key)
@@ -187,8 +189,9 @@ def page(template: str, content_html: Markup) -> str:
     plain = tuple(sorted((name, value) for name, value in context.items()
                          if isinstance(value, (str, int, float, bool, type(None)))
                          and name != "pwa_server_now"))
-    key = (template, str(get_locale()), current_user.get_id(), current_user.role,
-           getattr(current_user, "organization_id", None), request.method, request.endpoint,
+    user = current_user._get_current_object()
+    key = (template, str(get_locale()), user.get_id(), user.role,
+           getattr(user, "organization_id", None), request.method, request.endpoint,
            request.script_root, bool(request.query_string),
            bool(request.cookies.get("fieldapp_install_hint")), count, plain)
     live = {_CSRF: escape(token), _NOW: escape(now), _FULL_PATH: escape(request.full_path),

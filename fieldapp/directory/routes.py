@@ -98,7 +98,8 @@ def _search_criteria() -> dict:
 def search_page():
     """Search the directory of partner services (active search; a plain GET form without JS)."""
     db = get_db()
-    criteria = near.locate(db, _search_criteria(), current_user.police_service)
+    user = current_user._get_current_object()
+    criteria = near.locate(db, _search_criteria(), user.police_service)
     now, tz = clock.now(), _tz()
     # The cards are kept rendered per directory version (cache.card), and the results and page
     # per version too (cache.rendered).  Read once, before the search: a listing written in
@@ -128,8 +129,8 @@ def search_page():
             "category_options": choices()["categories"],
             "population_options": choices()["populations"],
             "language_options": languages.options(db, get_locale().language),
-            "own_listings": upkeep.services_of_organization(db, current_user.organization_id)
-            if current_user.role == "partner" else [],
+            "own_listings": upkeep.services_of_organization(db, user.organization_id)
+            if user.role == "partner" else [],
         }
 
     content_html = rendered(

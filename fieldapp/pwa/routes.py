@@ -79,21 +79,23 @@ def user_key(user_id: str) -> str:
 @bp.app_context_processor
 def pwa_context():
     """What base.html needs for the sync bar and the service worker."""
-    key = user_key(current_user.id) if current_user.is_authenticated else ""
+    user = current_user._get_current_object()  # once: each proxy look-up costs
+    key = user_key(user.id) if user.is_authenticated else ""
     return {"pwa_user_key": key, "pwa_strings": client_strings, "pwa_shell_parts": shell_parts,
             "pwa_records_to_review": _records_to_review,
             "item_type_labels": versions.ITEM_TYPES,
             "pwa_backoff_ms": current_app.config.get("PWA_BACKOFF_BASE_MS", 2000),
             "pwa_server_now": clock.iso(),
-            "pwa_can_sync": bool(current_user.is_authenticated
-                                 and current_user.role in ("officer", "coordinator"))}
+            "pwa_can_sync": bool(user.is_authenticated
+                                 and user.role in ("officer", "coordinator"))}
 
 
 def _records_to_review() -> int:
     """Open conflicts the user may resolve (called by the full page only, not by fragments)."""
-    if not (current_user.is_authenticated and current_user.role in ("officer", "coordinator")):
+    user = current_user._get_current_object()
+    if not (user.is_authenticated and user.role in ("officer", "coordinator")):
         return 0
-    return store.open_conflict_count(get_db(), current_user.row)
+    return store.open_conflict_count(get_db(), user.row)
 
 
 @bp.after_app_request
@@ -101,8 +103,8 @@ def pwa_headers(response):
     """Tell the service worker whose page this is; wipe the device's data at logout."""
     if request.endpoint == "accounts.logout":
         response.headers["Clear-Site-Data"] = '"cache", "storage"'
-    elif current_user and current_user.is_authenticated:
-        response.headers["X-Fieldapp-User"] = user_key(current_user.id)
+    elif (user := current_user._get_current_object()) and user.is_authenticated:
+        response.headers["X-Fieldapp-User"] = user_key(user.id)
     return response
 
 
