@@ -114,6 +114,10 @@ DIRECTORY_RESULTS_CACHE = 256
 # distance and the language.  A long-tail search reuses the cards earlier searches rendered.
 # 0 turns it off.  About 1 KB per card.
 DIRECTORY_CARD_CACHE = 4096
+# The card details (phones, hours, languages, addresses, categories) of listings kept per worker
+# and directory version (directory/cache.py: details), so a search reads the children only of
+# listings no earlier search showed.  0 turns it off.  About 3 KB per listing.
+DIRECTORY_DETAILS_CACHE = 2048
 # The search page around the results (the form, its options and filters) kept rendered per
 # worker (directory/cache.py: around), keyed by the language, role, directory version and the
 # search's filters; the words typed and the results are filled in.  0 turns it off.  About 9 KB

@@ -37,7 +37,7 @@ def _page(client, q: str) -> str:
 def cold(tmp_path):
     """The app with its caches off: every request searches and renders every card and form."""
     return make_app(tmp_path, NOW=NOW, DIRECTORY_RESULTS_CACHE=0, DIRECTORY_CARD_CACHE=0,
-                    DIRECTORY_FORM_CACHE=0)
+                    DIRECTORY_FORM_CACHE=0, DIRECTORY_DETAILS_CACHE=0, DIRECTORY_PAGE_CACHE=0)
 
 
 @pytest.mark.parametrize("fragment", [True, False])
@@ -127,7 +127,8 @@ def _client(path, **config):
 def test_fixed_and_long_tail_queries_give_the_same_pages_with_the_caches_on_and_off(rich):
     path, queries = rich
     _cold_app, cold = _client(path, DIRECTORY_RESULTS_CACHE=0, DIRECTORY_CARD_CACHE=0,
-                              DIRECTORY_FORM_CACHE=0)
+                              DIRECTORY_FORM_CACHE=0, DIRECTORY_DETAILS_CACHE=0,
+                              DIRECTORY_PAGE_CACHE=0)
     _cards_app, cards = _client(path, DIRECTORY_RESULTS_CACHE=0)  # card cache only
     warm_app, warm = _client(path)  # both caches (the defaults)
     for q in queries:

@@ -20,8 +20,9 @@ user, language and what else it shows; the CSRF token, the server's clock, the a
 content are filled in.  FIELDAPP_DIRECTORY_PAGE_CACHE=0 turns it off.
 
 `details`: a listing's card details (phones, schedules, languages, addresses, categories) as
-search.py reads them, kept per listing and directory version: a search reads its page's
-children only for the listings no earlier search showed.  Its size is the card cache's.
+search.py reads them, kept per listing and directory version (compact tuples, about 3 KB
+each): a search reads its page's children only for the listings no earlier search showed.
+FIELDAPP_DIRECTORY_DETAILS_CACHE=0 turns it off.
 """
 
 from __future__ import annotations
@@ -125,8 +126,8 @@ class _Details:
 def details(version) -> _Details | None:
     """The card details kept for the directory at `version` (read once by the request: a
     listing written since then files its details under the old version, never looked up
-    again), or None when the card cache is off."""
-    size = int(current_app.config.get("DIRECTORY_CARD_CACHE", 0))
+    again), or None when it is off."""
+    size = int(current_app.config.get("DIRECTORY_DETAILS_CACHE", 0))
     if size <= 0 or version is None:
         return None
     cache, lock = current_app.extensions.setdefault(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -292,6 +293,7 @@ _LANGUAGE_KEYS = ("service_id", "name", "code")
 _ADDRESS_KEYS = ("service_id", "location_id", "location_name", "latitude", "longitude",
                  "confidential", "address_1", "address_2", "city", "state_province",
                  "postal_code", "country", "address_type")
+_ADDRESS_TEXT_KEYS = (*_ADDRESS_KEYS, "text")
 
 
 def _children_sql(marks: str) -> str:
@@ -361,23 +363,28 @@ def _with_card_details(db: Database, services: list[dict], now: datetime, tz: st
                 kept.put(sid, details)
     today = local_now(now, tz).date()
     for service in services:
-        phones, rows, pattern, languages, addresses, address, categories = found[service["id"]]
-        # The keys in the order they always had (a dict's order shows in JSON).
-        service["phones"] = phones
-        service["schedules"] = rows
+        phones, schedules, pattern, languages, addresses, first, categories = \
+            found[service["id"]]
+        # The dicts built from the kept tuples (compact: a worker keeps thousands), with
+        # their keys in the order they always had (a dict's order shows in JSON).
+        service["phones"] = [dict(zip(_PHONE_KEYS, row, strict=True)) for row in phones]
+        service["schedules"] = rows = [dict(zip(_SCHEDULE_KEYS, row, strict=True))
+                                       for row in schedules]
         service["hours"] = _hours_status(pattern, rows, now, tz)
-        service["languages"] = languages
-        service["addresses"] = addresses
-        service["address"] = address
-        service["categories"] = categories
+        service["languages"] = [{"code": code, "name": name} for code, name in languages]
+        service["addresses"] = listed = [dict(zip(_ADDRESS_TEXT_KEYS, row, strict=True))
+                                         for row in addresses]
+        service["address"] = listed[first] if first is not None else None
+        service["categories"] = list(categories)
         service["populations"] = json_list(service.get("populations"))
         service.update(verification(service.get("assured_date"), today))
     return services
 
 
 def _read_card_details(db: Database, ids: list[str]) -> dict[str, tuple]:
-    """{service id: (phones, schedules, opening pattern, languages, addresses, address,
-    categories)} of `ids`, in one statement.  Kept per worker (the lists are never changed)."""
+    """{service id: (phone rows, schedule rows, opening pattern, (code, name) of each language,
+    address rows (with their text), the index of the first address with a text or None,
+    categories)} of `ids`, in one statement: tuples, kept per worker (cache.details)."""
     marks = placeholders(ids)
     phones: dict = {}
     schedules: dict = {}
@@ -387,11 +394,13 @@ def _read_card_details(db: Database, ids: list[str]) -> dict[str, tuple]:
     addresses: dict = {}
     categories: dict = {}
     for row in db.conn.execute(_children_sql(marks), ids * 5):
+        # Short texts shared (ids, kinds, times, cities recur on every row): kept compact.
+        row = tuple(sys.intern(v) if type(v) is str and len(v) < 64 else v for v in row)
         kind, sid = row[0], row[3]
         if kind == _PHONE:
-            phones.setdefault(sid, []).append(dict(zip(_PHONE_KEYS, row[3:8], strict=True)))
+            phones.setdefault(sid, []).append(row[3:8])
         elif kind == _SCHEDULE:
-            schedules.setdefault(sid, []).append(dict(zip(_SCHEDULE_KEYS, row[3:11], strict=True)))
+            schedules.setdefault(sid, []).append(row[3:11])
             patterns.setdefault(sid, []).append(row[4:10])
         elif kind == _LANGUAGE:
             # store.language_names: each language once, by code (else name), in name order.
@@ -400,22 +409,20 @@ def _read_card_details(db: Database, ids: list[str]) -> dict[str, tuple]:
             seen = seen_languages.setdefault(sid, set())
             if key and key not in seen:
                 seen.add(key)
-                languages.setdefault(sid, []).append({"code": (code or "").lower(),
-                                                      "name": name or ""})
+                languages.setdefault(sid, []).append(((code or "").lower(), name or ""))
         elif kind == _ADDRESS:
             # Search results never carry a confidential location (a shelter's street address).
             if not row[8]:
-                address = dict(zip(_ADDRESS_KEYS, row[3:16], strict=True))
-                address["text"] = _address_text(row)
-                addresses.setdefault(sid, []).append(address)
+                addresses.setdefault(sid, []).append((*row[3:16], _address_text(row)))
         else:
             categories.setdefault(sid, []).append(row[4])
     found = {}
     for sid in ids:
-        listed = addresses.get(sid, [])
-        found[sid] = (phones.get(sid, []), schedules.get(sid, []),
-                      tuple(patterns.get(sid, ())), languages.get(sid, []), listed,
-                      next((a for a in listed if a["text"]), None), categories.get(sid, []))
+        listed = tuple(addresses.get(sid, ()))
+        first = next((i for i, address in enumerate(listed) if address[-1]), None)
+        found[sid] = (tuple(phones.get(sid, ())), tuple(schedules.get(sid, ())),
+                      tuple(patterns.get(sid, ())), tuple(languages.get(sid, ())), listed,
+                      first, tuple(categories.get(sid, ())))
     return found
 
 
