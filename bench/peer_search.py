@@ -4,6 +4,7 @@ Datasette serving the same services with FTS5, in one run, on one machine.
     .venv/bin/pip install -e '.[bench]'      # Datasette: a bench-only extra, never at run time
     .venv/bin/python bench/peer_search.py [--size 4000] [--duration 10] [--workers 2]
                                           [--connections 8] [--loader auto|wrk|python]
+                                          [--keep DIR] [--only hello,datasette,fieldapp]
 
 - Data: a generated directory of --size services (bench/directory_search.py's generator, made
   richer here: long bilingual descriptions, 3-5 taxonomy terms, 2-3 locations and 2-3 phones
@@ -20,6 +21,9 @@ Datasette serving the same services with FTS5, in one run, on one machine.
   in both fieldapp's index and Datasette's.
 - fieldapp runs with its results cache on (the default) and off
   (FIELDAPP_DIRECTORY_RESULTS_CACHE=0).
+- --keep DIR: build the two databases there once and reuse them on later runs (else a
+  temporary directory, removed at the end).  --only: the servers to run (ratios need hello and
+  Datasette in the same run).
 - Printed per run: req/s, ratio to hello, ratio to Datasette JSON on the same mix, CPU ms per
   request (utime + stime of the worker processes over the run / requests), p50 and p95.
 """
@@ -42,6 +46,8 @@ import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
+
+import sqlite_utils
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -363,13 +369,23 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--loader", choices=["auto", "wrk", "python"], default="auto")
+    parser.add_argument("--keep", help="build the databases in this directory once, reuse them")
+    parser.add_argument("--only", default="hello,datasette,fieldapp",
+                        help="the servers to run, separated by commas")
     args = parser.parse_args()
+    only = set(args.only.split(","))
     use_wrk = args.loader == "wrk" or (args.loader == "auto" and shutil.which("wrk"))
     loader = run_wrk if use_wrk else run_python
-    tmp = Path(tempfile.mkdtemp(prefix="peerbench-"))
+    tmp = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="peerbench-"))
+    tmp.mkdir(parents=True, exist_ok=True)
     app_db, peer_db = tmp / "fieldapp.db", tmp / "peer.db"
-    build_s = build(app_db, args.size)
-    exported = export_for_datasette(app_db, peer_db)
+    build_s = 0.0
+    if not (app_db.exists() and peer_db.exists()):
+        app_db.unlink(missing_ok=True)
+        peer_db.unlink(missing_ok=True)
+        build_s = build(app_db, args.size)
+        export_for_datasette(app_db, peer_db)
+    exported = sqlite_utils.Database(peer_db)["services"].count
     tail = long_tail(app_db, peer_db)
     fixed_words = [urllib.parse.parse_qs("q=" + q).get("q", [""])[0]
                    for q in base.HTTP_QUERIES]
@@ -382,19 +398,23 @@ def main() -> None:
     env = {"FIELDAPP_DATABASE": str(app_db), "FIELDAPP_SECRET_KEY": "bench-only",
            "FIELDAPP_NOW": base.NOW.isoformat()}
     try:
-        hello = Server("bench.peer_search:hello_app()", args.workers, {})
-        hello.wait("/")
-        results["hello"] = measure(loader, hello, ["/"], "", args.duration, args.connections)
-        hello.stop()
-        peer = Server("bench.peer_search:datasette_app()", args.workers,
-                      {"PEER_DB": str(peer_db)}, asgi=True)
-        peer.wait("/peer/services.json?_size=1")
-        results["datasette fixed"] = measure(loader, peer, datasette_paths(fixed_words), "",
-                                             args.duration, args.connections)
-        results["datasette long-tail"] = measure(loader, peer, datasette_paths(tail), "",
+        if "hello" in only:
+            hello = Server("bench.peer_search:hello_app()", args.workers, {})
+            hello.wait("/")
+            results["hello"] = measure(loader, hello, ["/"], "", args.duration,
+                                       args.connections)
+            hello.stop()
+        peer = None if "datasette" not in only else Server(
+            "bench.peer_search:datasette_app()", args.workers, {"PEER_DB": str(peer_db)},
+            asgi=True)
+        if peer:
+            peer.wait("/peer/services.json?_size=1")
+            results["datasette fixed"] = measure(loader, peer, datasette_paths(fixed_words), "",
                                                  args.duration, args.connections)
-        peer.stop()
-        for cache in (True, False):
+            results["datasette long-tail"] = measure(loader, peer, datasette_paths(tail), "",
+                                                     args.duration, args.connections)
+            peer.stop()
+        for cache in (True, False) if "fieldapp" in only else ():
             app = Server("bench.directory_search:wsgi_app()", args.workers,
                          {**env, **({} if cache else {"FIELDAPP_DIRECTORY_RESULTS_CACHE": "0"})})
             app.wait("/bench-hello")
@@ -408,15 +428,17 @@ def main() -> None:
                 loader, app, fieldapp_paths(tail), cookie, args.duration, args.connections)
             app.stop()
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    hello_rps = results["hello"]["rps"]
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+    hello_rps = results.get("hello", {}).get("rps")
     print(f"{'run':<30} {'req/s':>8} {'×hello':>7} {'×Datasette':>10} {'CPU ms/req':>10} "
           f"{'p50 ms':>7} {'p95 ms':>7} {'errors':>6} {'non-2xx':>7}")
     for name, r in results.items():
         mix = "long-tail" if "long-tail" in name else "fixed"
         peer_rps = results.get(f"datasette {mix}", {}).get("rps")
         vs_peer = f"{r['rps'] / peer_rps:.2f}" if peer_rps and name != "hello" else "-"
-        print(f"{name:<30} {r['rps']:>8.0f} {r['rps'] / hello_rps:>7.2f} {vs_peer:>10} "
+        vs_hello = f"{r['rps'] / hello_rps:.2f}" if hello_rps else "-"
+        print(f"{name:<30} {r['rps']:>8.0f} {vs_hello:>7} {vs_peer:>10} "
               f"{r['cpu_ms']:>10.2f} {r['p50_ms']:>7.1f} {r['p95_ms']:>7.1f} "
               f"{r['errors']:>6} {r['non2xx']:>7}", flush=True)
 

@@ -5,10 +5,13 @@ client (the same app, middleware, session and templates as under gunicorn, no so
     .venv/bin/pip install pyinstrument        # or: .venv/bin/pip install -e '.[bench]'
     .venv/bin/python bench/search_profile.py [--size 4000] [--requests 600] [--db PATH]
                                              [--fragment] [--no-profile] [--warm N]
+                                             [--mix long-tail|fixed] [--cache]
 
 Prints ms per request (wall and CPU), the SQL statements per request, and pyinstrument's
 call tree of the hottest frames.  --warm N: N requests before the measured ones (default 20:
 templates compiled, catalogues loaded; 2000: a worker that has run a while, its cards kept).
+--mix fixed --cache: the 8 fixed queries with the results cache on (the peer benchmark's
+cache-hit run, in process).
 """
 
 from __future__ import annotations
@@ -36,15 +39,19 @@ def main() -> None:
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument("--warm", type=int, default=20,
                         help="requests before the measured ones (the long-tail mix from its end)")
+    parser.add_argument("--mix", choices=("long-tail", "fixed"), default="long-tail")
+    parser.add_argument("--cache", action="store_true", help="results cache on (the default "
+                        "of a deployment; off here unless asked)")
     args = parser.parse_args()
     path = Path(args.db) if args.db else Path(tempfile.mkdtemp(prefix="dirprof-")) / "dir.db"
     if not path.exists():
         base.build_rich(path, args.size)
-    queries = base.long_tail_queries(path)
+    queries = (base.long_tail_queries(path) if args.mix == "long-tail"
+               else base.HTTP_QUERIES)
 
     create_app, _connect = base._app_modules()
     app = create_app({"DATABASE": str(path), "SECRET_KEY": "bench", "NOW": base.NOW.isoformat(),
-                      "DIRECTORY_RESULTS_CACHE": 0})
+                      **({} if args.cache else {"DIRECTORY_RESULTS_CACHE": 0})})
     log: list[str] = []
     app.extensions["fieldapp.query_log"] = log
     client = app.test_client()
@@ -74,9 +81,9 @@ def main() -> None:
     if profiler:
         profiler.stop()
     statements = len(log) / args.requests
-    print(f"{len(queries)} long-tail queries, {args.requests} requests "
+    print(f"{len(queries)} {args.mix} queries, {args.requests} requests "
           f"({'htmx fragment' if args.fragment else 'full page'}, after {args.warm} warm-up "
-          f"requests), results cache off: "
+          f"requests), results cache {'on' if args.cache else 'off'}: "
           f"wall median {statistics.median(walls):.2f} ms, p95 "
           f"{base.percentile(walls, 95):.2f} ms; CPU {cpu_ms:.2f} ms/request "
           f"(profiler on: {bool(profiler)}); {statements:.1f} SQL statements/request")

@@ -101,9 +101,10 @@ def trusted_hosts(config) -> list[str] | None:
 
 
 def _template_globals(app: Flask) -> None:
-    from fieldapp.navigation import nav_for, role_label
+    from fieldapp.navigation import fixed_url, nav_for, role_label
 
     app.jinja_env.globals["nav_for"] = nav_for
+    app.jinja_env.globals["fixed_url"] = fixed_url
     app.jinja_env.globals["role_label"] = role_label
     app.jinja_env.globals["languages"] = app.config["LANGUAGES"]
     app.jinja_env.policies["ext.i18n.trimmed"] = True

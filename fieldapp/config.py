@@ -114,11 +114,19 @@ DIRECTORY_RESULTS_CACHE = 256
 # distance and the language.  A long-tail search reuses the cards earlier searches rendered.
 # 0 turns it off.  About 1 KB per card.
 DIRECTORY_CARD_CACHE = 4096
+# The card details (phones, hours, languages, addresses, categories) of listings kept per worker
+# and directory version (directory/cache.py: details), so a search reads the children only of
+# listings no earlier search showed.  0 turns it off.  About 3 KB per listing.
+DIRECTORY_DETAILS_CACHE = 2048
 # The search page around the results (the form, its options and filters) kept rendered per
 # worker (directory/cache.py: around), keyed by the language, role, directory version and the
 # search's filters; the words typed and the results are filled in.  0 turns it off.  About 9 KB
 # per entry.
 DIRECTORY_FORM_CACHE = 128
+# The search page around its content (base.html's head, menu and sync bar) kept rendered per
+# worker (directory/cache.py: page), keyed by the user, language and what else it shows; the
+# CSRF token, clock, address and content are filled in.  0 turns it off.  About 8 KB per entry.
+DIRECTORY_PAGE_CACHE = 256
 
 # FIELDAPP_PUBLIC_DIRECTORY_API=1 opens the read-only HSDS API without login (confidential
 # locations stay hidden).

@@ -17,8 +17,9 @@ def select_locale() -> str:
     if not has_request_context():  # CLI commands speak the default language
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     try:
-        if current_user and current_user.is_authenticated and current_user.language in languages:
-            return current_user.language
+        user = current_user._get_current_object()  # once: each proxy look-up costs
+        if user and user.is_authenticated and user.language in languages:
+            return user.language
     except sqlite3.Error:  # the database failed: the error page still speaks the session's language
         pass
     if session.get("language") in languages:

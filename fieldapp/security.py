@@ -1,10 +1,13 @@
 """Who may do what: login sessions, role checks, the 404 loader rule, CSRF, headers, audit."""
 
+import threading
+import time
 from functools import wraps
 
-from flask import Flask, abort, current_app, redirect, request, url_for
+from cachetools import LRUCache
+from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from flask_login import AnonymousUserMixin, LoginManager, UserMixin, current_user
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFProtect, generate_csrf
 
 from fieldapp import audit, clock
 from fieldapp.db import get_db
@@ -74,9 +77,10 @@ def role_required(*roles: str):
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
-            if not current_user.is_authenticated:
+            user = current_user._get_current_object()  # once: each proxy look-up costs
+            if not user.is_authenticated:
                 return unauthorized()
-            if not current_user.has_role(*roles):
+            if not user.has_role(*roles):
                 audit_event("access_denied", object_type="route", object_id=request.endpoint,
                             outcome="404")
                 abort(404)
@@ -120,9 +124,10 @@ def require_login_everywhere():
     view = current_app.view_functions.get(endpoint)
     if getattr(view, "public", False):
         return None
-    if not current_user.is_authenticated:
+    user = current_user._get_current_object()  # once: each proxy look-up costs
+    if not user.is_authenticated:
         return unauthorized()
-    if current_user.must_change_password and endpoint not in (
+    if user.must_change_password and endpoint not in (
         "accounts.change_password", "accounts.logout", "accounts.set_language",
     ):
         return redirect(url_for("accounts.change_password"))
@@ -142,9 +147,11 @@ def set_security_headers(response):
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(self)")
-    if current_user and current_user.is_authenticated and "Cache-Control" not in headers:
+    user = current_user._get_current_object()  # once: each proxy look-up costs
+    signed_in = bool(user and user.is_authenticated)
+    if signed_in and "Cache-Control" not in headers:
         headers["Cache-Control"] = "no-store"
-    elif current_user and current_user.is_authenticated and request.endpoint != "static":
+    elif signed_in and request.endpoint != "static":
         # Authenticated responses never sit in shared caches, whatever a view asked for.
         if "private" not in headers["Cache-Control"] and "no-store" not in headers["Cache-Control"]:
             headers["Cache-Control"] = "private, " + headers["Cache-Control"]
@@ -153,11 +160,47 @@ def set_security_headers(response):
     return response
 
 
+# A session's signed CSRF token is reused for a minute (per worker) rather than signed again on
+# every page: the same secret, a signature at most a minute older than a fresh one (the time
+# limit, WTF_CSRF_TIME_LIMIT, an hour by default, still counts from its signing).
+CSRF_SIGNED_REUSE_SECONDS = 60
+
+
+def csrf_token() -> str:
+    """The templates' csrf_token(): Flask-WTF's generate_csrf, its signature kept per session's
+    raw token for CSRF_SIGNED_REUSE_SECONDS (at most a tenth of the time limit)."""
+    name = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    if name in g:
+        return g.get(name)
+    raw = session.get(name)
+    kept, lock = current_app.extensions.setdefault(
+        "fieldapp.csrf_signed", (LRUCache(maxsize=4096), threading.Lock()))
+    limit = current_app.config.get("WTF_CSRF_TIME_LIMIT", 3600)
+    reuse = CSRF_SIGNED_REUSE_SECONDS if limit is None else min(CSRF_SIGNED_REUSE_SECONDS,
+                                                                 limit / 10)
+    if isinstance(raw, str):
+        with lock:
+            hit = kept.get(raw)
+        if hit is not None and 0 <= time.monotonic() - hit[1] < reuse:
+            setattr(g, name, hit[0])
+            return hit[0]
+    token = generate_csrf()
+    raw = session.get(name)
+    if isinstance(raw, str):
+        with lock:
+            kept[raw] = (token, time.monotonic())
+    return token
+
+
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.anonymous_user = Anonymous
     login_manager.session_protection = None  # the server-side session row is the protection
     csrf.init_app(app)
+    # Flask-WTF hands generate_csrf to the templates twice (a global and a context
+    # processor); this one comes after and wins.
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.context_processor(lambda: {"csrf_token": csrf_token})
     if app.config.get("PREFERRED_URL_SCHEME") == "https":
         app.config["SESSION_COOKIE_SECURE"] = True
     app.before_request(require_login_everywhere)

@@ -21,7 +21,13 @@ def render(page: str, fragment: str | None = None, *, status: int = 200, **conte
     The response varies on HX-Request so that no cache serves a fragment as a page.
     """
     template = fragment if fragment and is_htmx() else page
-    response = make_response(render_template(template, **context), status)
+    return render_page(render_template(template, **context), status=status)
+
+
+def render_page(html: str, *, status: int = 200):
+    """A full page already rendered (a kept copy, see directory/cache.py: page) as render()
+    answers it: varying on HX-Request."""
+    response = make_response(html, status)
     response.headers.add("Vary", "HX-Request")
     return response
 

@@ -10,6 +10,9 @@ import pytest
 import fieldapp.accounts  # noqa: F401  (the foundation's import order: accounts first)
 from bench.directory_search import HTTP_QUERIES, add_rich_services, long_tail_queries
 from fieldapp.db import connect
+from fieldapp.directory import cache as directory_cache
+from fieldapp.directory import search as directory_search
+from fieldapp.directory import snapshot
 from fieldapp.directory.demo import YOUTH_SHELTER_ID
 from tests.conftest import login, make_app, selects
 from tests.support.directory import MONDAY_10, WEEKDAYS, add_service, hours_for, ids, search
@@ -34,7 +37,7 @@ def _page(client, q: str) -> str:
 def cold(tmp_path):
     """The app with its caches off: every request searches and renders every card and form."""
     return make_app(tmp_path, NOW=NOW, DIRECTORY_RESULTS_CACHE=0, DIRECTORY_CARD_CACHE=0,
-                    DIRECTORY_FORM_CACHE=0)
+                    DIRECTORY_FORM_CACHE=0, DIRECTORY_DETAILS_CACHE=0, DIRECTORY_PAGE_CACHE=0)
 
 
 @pytest.mark.parametrize("fragment", [True, False])
@@ -124,7 +127,8 @@ def _client(path, **config):
 def test_fixed_and_long_tail_queries_give_the_same_pages_with_the_caches_on_and_off(rich):
     path, queries = rich
     _cold_app, cold = _client(path, DIRECTORY_RESULTS_CACHE=0, DIRECTORY_CARD_CACHE=0,
-                              DIRECTORY_FORM_CACHE=0)
+                              DIRECTORY_FORM_CACHE=0, DIRECTORY_DETAILS_CACHE=0,
+                              DIRECTORY_PAGE_CACHE=0)
     _cards_app, cards = _client(path, DIRECTORY_RESULTS_CACHE=0)  # card cache only
     warm_app, warm = _client(path)  # both caches (the defaults)
     for q in queries:
@@ -182,3 +186,95 @@ def test_a_kept_card_follows_its_listing_and_the_clock(tmp_path):
     client.post("/language", data={"language": "fr"})
     assert "Fermé" in _fragment(client, "numbat")
     db.conn.close()
+
+
+def test_kept_card_details_give_the_same_services_as_read_afresh(rich):
+    """cache.details keeps each listing's children per directory version: search_services with
+    it gives the same services, key for key and in the same key order, as without it, when it
+    misses and when it hits."""
+    path, queries = rich
+    app = make_app(path, NOW=NOW)
+    db = connect(app.config["DATABASE"])
+    words = [q.replace("+", " ") for q in queries if "&" not in q and "=" not in q]
+    with app.test_request_context():
+        kept = directory_cache.details(snapshot.data_version(db))
+        for q in words + words:  # misses, then hits
+            afresh = directory_search.search_services(db, q, now=MONDAY_10, tz="America/Halifax")
+            from_kept = directory_search.search_services(db, q, now=MONDAY_10,
+                                                         tz="America/Halifax", kept=kept)
+            assert afresh == from_kept, q
+            assert [list(s) for s in afresh] == [list(s) for s in from_kept], q
+    db.conn.close()
+
+
+def test_a_search_showing_kept_cards_reads_no_children(tmp_path):
+    """With the results cache off, a search whose cards an earlier search showed runs the
+    session, the directory's version and the FTS page: no statement for the cards' children;
+    a listing written since is read again."""
+    app = make_app(tmp_path, NOW=NOW, DIRECTORY_RESULTS_CACHE=0)
+    db = connect(app.config["DATABASE"])
+    for n in range(5):
+        add_service(db, f"Wombat Place {n}", phones=["902-555-0100"], languages=["en"],
+                    schedule=hours_for(WEEKDAYS, ("09:00", "17:00")), categories=["health"])
+    client = app.test_client()
+    login(client, "officer")
+    app.extensions["fieldapp.query_log"] = log = []
+
+    def statements(q: str) -> tuple[list[str], str]:
+        log.clear()
+        html = _fragment(client, q)
+        return [sql for sql in selects(log) if not sql.lstrip().startswith("--")], html
+
+    _fragment(client, "zephyr")  # the session's once-a-minute refresh is not counted
+    first, first_html = statements("wombat")
+    again, again_html = statements("wombat+place")
+    assert 1 == sum("UNION ALL" in sql for sql in first)
+    assert 0 == sum("UNION ALL" in sql for sql in again), again
+    assert len(again) <= 3, again  # the session, the directory's version, the FTS page
+    assert first_html.count('class="dir-card"') == again_html.count('class="dir-card"') == 5
+    db.execute("UPDATE phone SET number = '902-555-0777' WHERE service_id IN"
+               " (SELECT id FROM service WHERE name = 'Wombat Place 3')")
+    changed, changed_html = statements("wombat")
+    assert 1 == sum("UNION ALL" in sql for sql in changed)
+    assert "(902) 555-0777" in changed_html
+    db.conn.close()
+
+
+def test_the_kept_page_around_the_content_is_the_page_rendered_afresh(rich):
+    """cache.page keeps base.html around the search per session and fills in the CSRF token,
+    the clock, the address (words HTML would read included) and the content: the same pages,
+    for each role and language, as rendered afresh; a HEAD request and a page with a flashed
+    message too; two users never share a page."""
+    path, queries = rich
+    searches = [queries[0], "%3Cb%3E%22x%26y%27+%3C%2Fb%3E", "o'neil&x=\"<b>", "",
+                queries[2] + "&open=1", queries[3] + "&lat=44.65&lon=-63.57&km=10"]
+    for who in ("officer", "partner", "coordinator"):
+        for language in ("en", "fr"):
+            pages = {}
+            for name, config in (("afresh", {"DIRECTORY_PAGE_CACHE": 0}), ("kept", {})):
+                app = make_app(path, NOW=NOW, **config)
+                client = app.test_client()
+                login(client, who)
+                client.post("/language", data={"language": language})
+                pages[name] = [_page(client, q) for q in searches + searches]
+                pages[name].append(client.head(f"/directory/?q={searches[0]}").headers["Vary"])
+                with client.session_transaction() as session:
+                    session["_flashes"] = [("info", "Saved <now>.")]
+                pages[name].append(_page(client, queries[0]))
+                pages[name].append(_page(client, queries[0]))
+                if name == "kept":
+                    assert len(app.extensions["fieldapp.directory_page"][0]) >= 1
+            assert pages["afresh"] == pages["kept"], (who, language)
+            kept = pages["kept"]
+            assert 'name="next" value="/directory/?q=%3Cb%3E%22x%26y%27+%3C%2Fb%3E"' in kept[1]
+            assert 'value="/directory/?q=o&#39;neil&amp;x=&#34;&lt;b&gt;"' in kept[2]
+            assert "Saved &lt;now&gt;." in kept[-2] and "Saved &lt;now&gt;." not in kept[-1]
+    app = make_app(path, NOW=NOW)
+    officer, coordinator = app.test_client(), app.test_client()
+    login(officer, "officer")
+    login(coordinator, "coordinator")
+    for _ in range(2):
+        mine, theirs = _page(officer, queries[0]), _page(coordinator, queries[0])
+        assert 'data-role="officer"' in mine and 'data-role="coordinator"' in theirs
+        assert re.search(r'data-user-key="(\w+)"', mine).group(1) != \
+            re.search(r'data-user-key="(\w+)"', theirs).group(1)

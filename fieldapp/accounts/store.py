@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlite_utils import Database
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from fieldapp.db import writing
+from fieldapp.db import select, writing
 
 ROLES = ("officer", "partner", "coordinator")
 LANGUAGES = ("en", "fr")
@@ -223,18 +223,18 @@ def load_session(
 
     Refreshes last_seen_at at most once a minute, so most requests write nothing.
     """
-    rows = list(
-        db.query(
-            """select user_session.created_at as session_created_at,
-                      user_session.last_seen_at as session_last_seen_at, user.*
-               from user_session join user on user.id = user_session.user_id
-               where user_session.id = ? and user.active = 1""",
-            [token],
-        )
+    # Every request runs this: one statement (no savepoint around it, see db.select).
+    rows = select(
+        db,
+        """select user_session.created_at as session_created_at,
+                  user_session.last_seen_at as session_last_seen_at, user.*
+           from user_session join user on user.id = user_session.user_id
+           where user_session.id = ? and user.active = 1""",
+        [token],
     )
     if not rows:
         return None
-    row = dict(rows[0])
+    row = rows[0]
     created = datetime.fromisoformat(row["session_created_at"])
     last_seen = datetime.fromisoformat(row["session_last_seen_at"])
     if now - last_seen > idle or now - created > absolute:

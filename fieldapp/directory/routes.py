@@ -7,6 +7,9 @@ templating.py; the rendered-search cache in cache.py."""
 
 from __future__ import annotations
 
+import threading
+
+from cachetools import LRUCache
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -32,7 +35,7 @@ from fieldapp.directory import (
     upkeep,
     verification,
 )
-from fieldapp.directory.cache import around, choices, rendered
+from fieldapp.directory.cache import around, choices, details, page, rendered
 from fieldapp.directory.forms import (
     PHONE_TYPE_CHOICES,
     ArchiveForm,
@@ -51,7 +54,7 @@ from fieldapp.directory.forms import (
 )
 from fieldapp.directory.templating import DAY_NAMES
 from fieldapp.security import audit_event, found_or_404, role_required
-from fieldapp.views import htmx_trigger_name, is_history_restore, is_htmx, render
+from fieldapp.views import htmx_trigger_name, is_history_restore, is_htmx, render, render_page
 
 PAGE_SIZE = 20
 RADIUS_CHOICES = (2, 5, 10, 25)
@@ -69,12 +72,34 @@ def _police_services() -> dict:
     return current_app.config.get("POLICE_SERVICES", {})
 
 
+_CRITERIA_KEPT = 1024
+_criteria_kept: LRUCache = LRUCache(maxsize=_CRITERIA_KEPT)
+_criteria_lock = threading.Lock()
+
+
+def _search_criteria() -> dict:
+    """SearchForm(request.args).criteria(), kept per worker by the raw query string (which
+    alone decides it: no language, user or database is read).  A search asked again (paging,
+    the fixed links, htmx's active search) skips the form's binding (≈ 0.2 ms)."""
+    key = request.query_string
+    if len(key) > 600:  # no longer search is kept (q is cut at 200 characters anyway)
+        return SearchForm(request.args).criteria()
+    with _criteria_lock:
+        found = _criteria_kept.get(key)
+    if found is None:
+        found = SearchForm(request.args).criteria()
+        with _criteria_lock:
+            _criteria_kept[key] = found
+    return dict(found)
+
+
 @bp.get("/", endpoint="search")
 @role_required("officer", "partner", "coordinator")
 def search_page():
     """Search the directory of partner services (active search; a plain GET form without JS)."""
     db = get_db()
-    criteria = near.locate(db, SearchForm(request.args).criteria(), current_user.police_service)
+    user = current_user._get_current_object()
+    criteria = near.locate(db, _search_criteria(), user.police_service)
     now, tz = clock.now(), _tz()
     # The cards are kept rendered per directory version (cache.card), and the results and page
     # per version too (cache.rendered).  Read once, before the search: a listing written in
@@ -104,15 +129,15 @@ def search_page():
             "category_options": choices()["categories"],
             "population_options": choices()["populations"],
             "language_options": languages.options(db, get_locale().language),
-            "own_listings": upkeep.services_of_organization(db, current_user.organization_id)
-            if current_user.role == "partner" else [],
+            "own_listings": upkeep.services_of_organization(db, user.organization_id)
+            if user.role == "partner" else [],
         }
 
     content_html = rendered(
         "directory/_search_content.html", criteria, version, now, tz,
         lambda: around("directory/_search_content.html", criteria, version, results_html(),
                        content))
-    return render("directory/search.html", content_html=content_html)
+    return render_page(page("directory/search.html", content_html))
 
 
 def _results_context(db, criteria: dict, version: int, now, tz: str) -> dict:
@@ -130,6 +155,7 @@ def _results_context(db, criteria: dict, version: int, now, tz: str) -> dict:
             open_now=criteria["open_now"], accepts_referrals=criteria["accepts_referrals"],
             language=criteria["language"], near=criteria["near"], now=now, tz=tz,
             limit=PAGE_SIZE + 1, offset=(criteria["page"] - 1) * PAGE_SIZE,
+            kept=details(version),
         )
     more = len(found) > PAGE_SIZE
     return {

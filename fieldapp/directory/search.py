@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -290,8 +291,10 @@ def search_services(
     tz: str,
     limit: int = 50,
     offset: int = 0,
+    kept=None,
 ) -> list[dict]:
     """Active services matching `q` and the filters, best first, each with its card details.
+    `kept`: the card details kept per worker (directory/cache.py: details), or None.
 
     Ranking: exact name match, then bm25 (name over organization over description); with
     `near` (lat, lon, km) the nearest first, then an exact name, then a word in the name.
@@ -340,7 +343,7 @@ def search_services(
     else:
         rows = _listed_page(db, conditions(True), conditions(False), params, int(limit),
                             int(offset), filtered)
-    return _with_card_details(db, rows, now, tz)
+    return _with_card_details(db, rows, now, tz, kept)
 
 
 # The children of a page of services in one statement: (kind, service_id, sort keys, values).
@@ -355,6 +358,7 @@ _LANGUAGE_KEYS = ("service_id", "name", "code")
 _ADDRESS_KEYS = ("service_id", "location_id", "location_name", "latitude", "longitude",
                  "confidential", "address_1", "address_2", "city", "state_province",
                  "postal_code", "country", "address_type")
+_ADDRESS_TEXT_KEYS = (*_ADDRESS_KEYS, "text")
 
 
 def _children_sql(marks: str) -> str:
@@ -405,13 +409,47 @@ def _address_text(row: tuple) -> str:
     return ", ".join(p.strip() for p in row[9:14] if p and str(p).strip())
 
 
-def _with_card_details(db: Database, services: list[dict], now: datetime, tz: str) -> list[dict]:
-    """Phones, hours, languages, address, categories of a page of services: one query.
+def _with_card_details(db: Database, services: list[dict], now: datetime, tz: str,
+                       kept=None) -> list[dict]:
+    """Phones, hours, languages, address, categories of a page of services: one query, for the
+    services whose details `kept` (directory/cache.py: details; get_many(ids), put(id,
+    details)) does not hold already; none when it holds them all.
 
     The rows become the cards' dicts here, in one pass (a page has a few hundred)."""
     if not services:
         return []
-    ids = [s["id"] for s in services]
+    found = kept.get_many([s["id"] for s in services]) if kept is not None else {}
+    missing = [s["id"] for s in services if s["id"] not in found]
+    if missing:
+        read = _read_card_details(db, missing)
+        found.update(read)
+        if kept is not None:
+            for sid, details in read.items():
+                kept.put(sid, details)
+    today = local_now(now, tz).date()
+    for service in services:
+        phones, schedules, pattern, languages, addresses, first, categories = \
+            found[service["id"]]
+        # The dicts built from the kept tuples (compact: a worker keeps thousands), with
+        # their keys in the order they always had (a dict's order shows in JSON).
+        service["phones"] = [dict(zip(_PHONE_KEYS, row, strict=True)) for row in phones]
+        service["schedules"] = rows = [dict(zip(_SCHEDULE_KEYS, row, strict=True))
+                                       for row in schedules]
+        service["hours"] = _hours_status(pattern, rows, now, tz)
+        service["languages"] = [{"code": code, "name": name} for code, name in languages]
+        service["addresses"] = listed = [dict(zip(_ADDRESS_TEXT_KEYS, row, strict=True))
+                                         for row in addresses]
+        service["address"] = listed[first] if first is not None else None
+        service["categories"] = list(categories)
+        service["populations"] = json_list(service.get("populations"))
+        service.update(verification(service.get("assured_date"), today))
+    return services
+
+
+def _read_card_details(db: Database, ids: list[str]) -> dict[str, tuple]:
+    """{service id: (phone rows, schedule rows, opening pattern, (code, name) of each language,
+    address rows (with their text), the index of the first address with a text or None,
+    categories)} of `ids`, in one statement: tuples, kept per worker (cache.details)."""
     marks = placeholders(ids)
     phones: dict = {}
     schedules: dict = {}
@@ -421,11 +459,13 @@ def _with_card_details(db: Database, services: list[dict], now: datetime, tz: st
     addresses: dict = {}
     categories: dict = {}
     for row in db.conn.execute(_children_sql(marks), ids * 5):
+        # Short texts shared (ids, kinds, times, cities recur on every row): kept compact.
+        row = tuple(sys.intern(v) if type(v) is str and len(v) < 64 else v for v in row)
         kind, sid = row[0], row[3]
         if kind == _PHONE:
-            phones.setdefault(sid, []).append(dict(zip(_PHONE_KEYS, row[3:8], strict=True)))
+            phones.setdefault(sid, []).append(row[3:8])
         elif kind == _SCHEDULE:
-            schedules.setdefault(sid, []).append(dict(zip(_SCHEDULE_KEYS, row[3:11], strict=True)))
+            schedules.setdefault(sid, []).append(row[3:11])
             patterns.setdefault(sid, []).append(row[4:10])
         elif kind == _LANGUAGE:
             # store.language_names: each language once, by code (else name), in name order.
@@ -434,29 +474,21 @@ def _with_card_details(db: Database, services: list[dict], now: datetime, tz: st
             seen = seen_languages.setdefault(sid, set())
             if key and key not in seen:
                 seen.add(key)
-                languages.setdefault(sid, []).append({"code": (code or "").lower(),
-                                                      "name": name or ""})
+                languages.setdefault(sid, []).append(((code or "").lower(), name or ""))
         elif kind == _ADDRESS:
             # Search results never carry a confidential location (a shelter's street address).
             if not row[8]:
-                address = dict(zip(_ADDRESS_KEYS, row[3:16], strict=True))
-                address["text"] = _address_text(row)
-                addresses.setdefault(sid, []).append(address)
+                addresses.setdefault(sid, []).append((*row[3:16], _address_text(row)))
         else:
             categories.setdefault(sid, []).append(row[4])
-    today = local_now(now, tz).date()
-    for service in services:
-        sid = service["id"]
-        service["phones"] = phones.get(sid, [])
-        service["schedules"] = rows = schedules.get(sid, [])
-        service["hours"] = _hours_status(tuple(patterns.get(sid, ())), rows, now, tz)
-        service["languages"] = languages.get(sid, [])
-        service["addresses"] = found = addresses.get(sid, [])
-        service["address"] = next((a for a in found if a["text"]), None)
-        service["categories"] = categories.get(sid, [])
-        service["populations"] = json_list(service.get("populations"))
-        service.update(verification(service.get("assured_date"), today))
-    return services
+    found = {}
+    for sid in ids:
+        listed = tuple(addresses.get(sid, ()))
+        first = next((i for i, address in enumerate(listed) if address[-1]), None)
+        found[sid] = (tuple(phones.get(sid, ())), tuple(schedules.get(sid, ())),
+                      tuple(patterns.get(sid, ())), tuple(languages.get(sid, ())), listed,
+                      first, tuple(categories.get(sid, ())))
+    return found
 
 
 def _open_first(services: list[dict]) -> list[dict]:

@@ -27,7 +27,7 @@ from fieldapp.accounts.routes import safe_next
 from fieldapp.db import get_db
 from fieldapp.pwa import bp, store, versions
 from fieldapp.pwa.forms import ConflictForm, DismissForm
-from fieldapp.pwa.strings import client_strings
+from fieldapp.pwa.strings import client_strings, shell_parts
 from fieldapp.referrals import lifecycle
 from fieldapp.referrals import store as referrals_store
 from fieldapp.security import audit_event, found_or_404, public, role_required
@@ -63,29 +63,39 @@ def _offline_dir() -> Path:
 
 
 def user_key(user_id: str) -> str:
-    """An opaque per-user key naming the phone's cache of that user's pages (not the user id)."""
-    secret = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(secret, f"pwa-user:{user_id}".encode(), hashlib.sha256).hexdigest()[:20]
+    """An opaque per-user key naming the phone's cache of that user's pages (not the user id).
+    Computed once per user and app (every page and its headers carry it)."""
+    kept = current_app.extensions.setdefault("fieldapp.pwa_user_keys", {})
+    key = kept.get(user_id)
+    if key is None:
+        if len(kept) > 10_000:
+            kept.clear()
+        secret = current_app.config["SECRET_KEY"].encode()
+        key = kept[user_id] = hmac.new(secret, f"pwa-user:{user_id}".encode(),
+                                       hashlib.sha256).hexdigest()[:20]
+    return key
 
 
 @bp.app_context_processor
 def pwa_context():
     """What base.html needs for the sync bar and the service worker."""
-    key = user_key(current_user.id) if current_user.is_authenticated else ""
-    return {"pwa_user_key": key, "pwa_strings": client_strings,
+    user = current_user._get_current_object()  # once: each proxy look-up costs
+    key = user_key(user.id) if user.is_authenticated else ""
+    return {"pwa_user_key": key, "pwa_strings": client_strings, "pwa_shell_parts": shell_parts,
             "pwa_records_to_review": _records_to_review,
             "item_type_labels": versions.ITEM_TYPES,
             "pwa_backoff_ms": current_app.config.get("PWA_BACKOFF_BASE_MS", 2000),
             "pwa_server_now": clock.iso(),
-            "pwa_can_sync": bool(current_user.is_authenticated
-                                 and current_user.role in ("officer", "coordinator"))}
+            "pwa_can_sync": bool(user.is_authenticated
+                                 and user.role in ("officer", "coordinator"))}
 
 
 def _records_to_review() -> int:
     """Open conflicts the user may resolve (called by the full page only, not by fragments)."""
-    if not (current_user.is_authenticated and current_user.role in ("officer", "coordinator")):
+    user = current_user._get_current_object()
+    if not (user.is_authenticated and user.role in ("officer", "coordinator")):
         return 0
-    return store.open_conflict_count(get_db(), current_user.row)
+    return store.open_conflict_count(get_db(), user.row)
 
 
 @bp.after_app_request
@@ -93,8 +103,8 @@ def pwa_headers(response):
     """Tell the service worker whose page this is; wipe the device's data at logout."""
     if request.endpoint == "accounts.logout":
         response.headers["Clear-Site-Data"] = '"cache", "storage"'
-    elif current_user and current_user.is_authenticated:
-        response.headers["X-Fieldapp-User"] = user_key(current_user.id)
+    elif (user := current_user._get_current_object()) and user.is_authenticated:
+        response.headers["X-Fieldapp-User"] = user_key(user.id)
     return response
 
 

@@ -1,6 +1,7 @@
 """The interface strings of the offline scripts, translated on the server and handed to the
-page as a JSON island (the scripts themselves hold no words)."""
+page as a JSON island (the scripts themselves hold no words); the sync bar's parts per language."""
 
+from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -15,6 +16,18 @@ def client_strings() -> dict[str, str]:
     if strings is None:
         strings = _BY_LOCALE[locale] = _translated()
     return strings
+
+
+def shell_parts():
+    """templates/pwa/_shell_parts.html as a module (its `strings`, `bars`, `dialog`: Markup),
+    rendered once per language and app: the sync bar's words are the same on every page."""
+    found = current_app.extensions.setdefault("fieldapp.pwa_shell_parts", {})
+    locale = str(get_locale())
+    module = found.get(locale)
+    if module is None:
+        module = found[locale] = current_app.jinja_env.get_template(
+            "pwa/_shell_parts.html").make_module({"pwa_strings": client_strings})
+    return module
 
 
 def _translated() -> dict[str, str]:
