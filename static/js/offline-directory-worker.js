@@ -1,0 +1,145 @@
+// fieldapp offline directory search, in a dedicated Web Worker (started by offline-directory.js):
+// the directory snapshot the phone keeps in IndexedDB, indexed with MiniSearch once per
+// snapshot, off the page's thread.  The page posts the words typed and the services its
+// filters allow; the worker answers with the ids of the services found, best first.
+"use strict";
+
+// Both files are in the service worker's precache, so this works with no network.
+importScripts("/static/vendor/minisearch.js", "/offline/outbox.js");
+
+// A word in the name counts most, then the organization, the categories, the description, as
+// the server's bm25 weights do.
+const BOOST = { name: 10, org: 3, cats: 2, desc: 1 };
+const FIELDS = Object.keys(BOOST);
+const MAX_WORDS = 10;
+const FEW = 5;
+
+// Lower case without accents ("Sécurité" -> "securite"); plain ASCII text skips normalize().
+const fold = (text) => {
+  const value = String(text || "");
+  return /[^\x00-\x7f]/.test(value)
+    ? value.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase() : value.toLowerCase();
+};
+
+// A light English stemmer for query words: plural, -ing, -ed endings off, a doubled last
+// consonant undone ("counselling" -> "counsel", "families" -> "famil"); at least 4 letters.
+function stem(word) {
+  if (word.length < 6) return word;
+  const root = word.replace(/(ings?|ies|ed|s)$/, "");
+  const single = /([^aeiou])\1$/.test(root) ? root.slice(0, -1) : root;
+  return single.length >= 4 ? single : word;
+}
+
+// --- the index: one per snapshot (and set of category labels) --------------------------------
+
+// {version, labelsKey, index, names: Map id -> folded name, order: Map id -> rank by name}
+let current = null;
+
+// The index of the page's snapshot (`version`, as the page read it; undefined: the one indexed
+// last, if any): the stored snapshot is read again only when the page has another version or
+// other category labels.
+async function indexFor(version, labels) {
+  const labelsKey = JSON.stringify(labels);
+  if (current && (version === undefined || current.version === version)
+      && current.labelsKey === labelsKey) return current;
+  const stored = await FieldappOutbox.getKv("directory").catch(() => null);
+  const services = stored ? stored.services || [] : [];
+  const index = new MiniSearch({
+    fields: FIELDS,
+    extractField: (service, field) => field === "cats"
+      ? (service.cats || []).map((c) => labels[c] || c.replace(/_/g, " ")).join(" ")
+      : service[field],
+    processTerm: (term) => fold(term) || null,
+  });
+  index.addAll(services);
+  // Ties go by name as the page lists them (case and accents ignored), then by id.
+  const collator = new Intl.Collator(undefined, { sensitivity: "base" });
+  const sorted = services.slice().sort((a, b) => collator.compare(String(a.name), String(b.name))
+    || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  current = { version: stored ? stored.version : null, labelsKey, index,
+    names: new Map(services.map((s) => [s.id, fold(s.name)])),
+    order: new Map(sorted.map((s, i) => [s.id, i])) };
+  return current;
+}
+
+// --- searching it ---------------------------------------------------------------------------
+
+// The ids of the services with the words, best first, among `allowed` (a Set; null: all):
+// every word must match (as typed, as a prefix, or within one or two typos for long words).
+// An exact name comes first, then the score, then the name.
+function search({ index, names, order }, q, allowed) {
+  const words = (fold(q).match(/[\p{L}\p{N}_]+/gu) || []).slice(0, MAX_WORDS);
+  if (!words.length) return [];
+  const exact = fold(q).trim();
+  // A word also matches its stem as a prefix ("counselling" finds "counsellors" and
+  // "counsel", as the server's stemmed index does), scored below the word itself.
+  const queries = words.map((word) => {
+    const root = stem(word);
+    return root === word ? word
+      : { combineWith: "OR", queries: [word, { queries: [root], fuzzy: false }] };
+  });
+  const options = {
+    boost: BOOST,
+    // A one-letter word is taken as typed (as on the server), longer ones as prefixes.
+    prefix: (term) => term.length > 1,
+    weights: { prefix: 0.375, fuzzy: 0.1 },
+    filter: allowed ? (hit) => allowed.has(hit.id) : undefined,
+  };
+  // Typos are looked for only when the words as typed find few services (fuzzy matching
+  // costs most), and then count well below the words themselves ("mental" before "dental").
+  const typos = { ...options,
+    fuzzy: (term) => (term.length >= 7 ? 2 : term.length >= 5 ? 1 : false) };
+  const ranked = (hits) => hits
+    .map((hit) => [names.get(hit.id) === exact, hit.score, order.get(hit.id), hit.id])
+    .sort((a, b) => (b[0] - a[0]) || (b[1] - a[1]) || (a[2] - b[2]))
+    .map((row) => row[3]);
+  let found = ranked(index.search({ combineWith: "AND", queries }, options));
+  // While a word is being started (one or two letters), no second try: it would be slow
+  // and the next keystroke narrows the search anyway.
+  if (found.length >= FEW || words[words.length - 1].length < 3) return found;
+  if (words.some((word) => word.length >= 5)) {
+    found = ranked(index.search({ combineWith: "AND", queries }, typos));
+    if (found.length >= FEW) return found;
+  }
+  if (words.length < 2) return found;
+  // Few services have every word: the server also matches the categories' synonyms in both
+  // languages, which the snapshot does not carry; services with some of the words follow.
+  const seen = new Set(found);
+  return found.concat(ranked(index.search({ combineWith: "OR", queries }, options))
+    .filter((id) => !seen.has(id)));
+}
+
+// --- the page's messages, answered in order ---------------------------------------------------
+
+// {type: "prepare", version, labels}: build the index now (the page is idle).
+// {type: "search", seq, version, q, labels, allowed: null | [ids] | undefined (as last time), limit}:
+//   answered {seq, version, ids (at most `limit`), total}.
+// {type: "time", n}: a fixed loop, timed (the bench's proof that CPU throttling reaches here).
+let allowed = null;
+let queue = Promise.resolve();
+
+self.addEventListener("message", (event) => {
+  const data = event.data || {};
+  queue = queue.then(() => answer(data)).catch((error) => {
+    self.postMessage({ seq: data.seq, error: String(error && error.message || error) });
+  });
+});
+
+async function answer(data) {
+  if (data.type === "prepare") {
+    const found = await indexFor(data.version, data.labels || {});
+    self.postMessage({ seq: data.seq, version: found.version });
+  } else if (data.type === "search") {
+    if (data.allowed !== undefined) allowed = data.allowed ? new Set(data.allowed) : null;
+    const started = performance.now();
+    const found = await indexFor(data.version, data.labels || {});
+    const ids = search(found, data.q, allowed);
+    self.postMessage({ seq: data.seq, version: found.version, total: ids.length,
+      ids: data.limit ? ids.slice(0, data.limit) : ids, ms: performance.now() - started });
+  } else if (data.type === "time") {
+    const started = performance.now();
+    let x = 0;
+    for (let i = 0; i < data.n; i += 1) x = (x * 31 + i) % 1000003;
+    self.postMessage({ seq: data.seq, ms: performance.now() - started, x });
+  }
+}
