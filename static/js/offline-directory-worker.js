@@ -113,8 +113,7 @@ function search({ index, names, order }, q, allowed) {
 
 // {type: "prepare", version, labels}: build the index now (the page is idle).
 // {type: "search", seq, version, q, labels, allowed: null | [ids] | undefined (as last time), limit}:
-//   answered {seq, version, ids (at most `limit`), total}.
-// {type: "time", n}: a fixed loop, timed (the bench's proof that CPU throttling reaches here).
+//   answered {seq, version, ids (at most `limit`), total, ms (the worker's time)}.
 let allowed = null;
 let queue = Promise.resolve();
 
@@ -127,8 +126,9 @@ self.addEventListener("message", (event) => {
 
 async function answer(data) {
   if (data.type === "prepare") {
+    const started = performance.now();
     const found = await indexFor(data.version, data.labels || {});
-    self.postMessage({ seq: data.seq, version: found.version });
+    self.postMessage({ seq: data.seq, version: found.version, ms: performance.now() - started });
   } else if (data.type === "search") {
     if (data.allowed !== undefined) allowed = data.allowed ? new Set(data.allowed) : null;
     const started = performance.now();
@@ -136,10 +136,5 @@ async function answer(data) {
     const ids = search(found, data.q, allowed);
     self.postMessage({ seq: data.seq, version: found.version, total: ids.length,
       ids: data.limit ? ids.slice(0, data.limit) : ids, ms: performance.now() - started });
-  } else if (data.type === "time") {
-    const started = performance.now();
-    let x = 0;
-    for (let i = 0; i < data.n; i += 1) x = (x * 31 + i) % 1000003;
-    self.postMessage({ seq: data.seq, ms: performance.now() - started, x });
   }
 }
