@@ -32,7 +32,7 @@ function stem(word) {
 
 // --- the index: one per snapshot (and set of category labels) --------------------------------
 
-// {version, labelsKey, index, names: Map id -> folded name, order: Map id -> rank by name}
+// {version, labelsKey, index, exactNames: folded name -> Set of ids, order: id -> rank by name}
 let current = null;
 
 // The index of the page's snapshot (`version`, as the page read it; undefined: the one indexed
@@ -56,20 +56,41 @@ async function indexFor(version, labels) {
   const collator = new Intl.Collator(undefined, { sensitivity: "base" });
   const sorted = services.slice().sort((a, b) => collator.compare(String(a.name), String(b.name))
     || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  current = { version: stored ? stored.version : null, labelsKey, index,
-    names: new Map(services.map((s) => [s.id, fold(s.name)])),
+  // The services by their name as typed (folded), for an exact name to come first.
+  const exactNames = new Map();
+  services.forEach((s) => {
+    const name = fold(s.name);
+    if (!exactNames.has(name)) exactNames.set(name, new Set());
+    exactNames.get(name).add(s.id);
+  });
+  current = { version: stored ? stored.version : null, labelsKey, index, exactNames,
     order: new Map(sorted.map((s, i) => [s.id, i])) };
   return current;
 }
 
 // --- searching it ---------------------------------------------------------------------------
 
-// The ids of the services with the words, best first, among `allowed` (a Set; null: all):
-// every word must match (as typed, as a prefix, or within one or two typos for long words).
-// An exact name comes first, then the score, then the name.
-function search({ index, names, order }, q, allowed) {
+// The services MiniSearch found (`hits`, best score first), ranked: an exact name first, then
+// the score, then the name.  Only the first `limit` are put in order (0: all), and a tie at
+// the limit is settled as a full sort would: {ids, total}.
+function ranked({ exactNames, order }, hits, exact, limit) {
+  const named = exactNames.get(exact);
+  const firsts = named ? hits.filter((hit) => named.has(hit.id)) : [];
+  const rest = firsts.length ? hits.filter((hit) => !named.has(hit.id)) : hits;
+  const byScoreThenName = (a, b) => (b.score - a.score) || (order.get(a.id) - order.get(b.id));
+  let end = limit ? Math.min(rest.length, Math.max(0, limit - firsts.length)) : rest.length;
+  while (end > 0 && end < rest.length && rest[end].score === rest[end - 1].score) end += 1;
+  const ids = firsts.sort(byScoreThenName).concat(rest.slice(0, end).sort(byScoreThenName))
+    .map((hit) => hit.id);
+  return { ids: limit ? ids.slice(0, limit) : ids, total: hits.length };
+}
+
+// The services with the words among `allowed` (a Set; null: all), best first: every word
+// must match (as typed, as a prefix, or within one or two typos for long words): {ids, total}.
+function search(found, q, allowed, limit) {
+  const { index } = found;
   const words = (fold(q).match(/[\p{L}\p{N}_]+/gu) || []).slice(0, MAX_WORDS);
-  if (!words.length) return [];
+  if (!words.length) return { ids: [], total: 0 };
   const exact = fold(q).trim();
   // A word also matches its stem as a prefix ("counselling" finds "counsellors" and
   // "counsel", as the server's stemmed index does), scored below the word itself.
@@ -89,24 +110,25 @@ function search({ index, names, order }, q, allowed) {
   // costs most), and then count well below the words themselves ("mental" before "dental").
   const typos = { ...options,
     fuzzy: (term) => (term.length >= 7 ? 2 : term.length >= 5 ? 1 : false) };
-  const ranked = (hits) => hits
-    .map((hit) => [names.get(hit.id) === exact, hit.score, order.get(hit.id), hit.id])
-    .sort((a, b) => (b[0] - a[0]) || (b[1] - a[1]) || (a[2] - b[2]))
-    .map((row) => row[3]);
-  let found = ranked(index.search({ combineWith: "AND", queries }, options));
+  let hits = index.search({ combineWith: "AND", queries }, options);
   // While a word is being started (one or two letters), no second try: it would be slow
   // and the next keystroke narrows the search anyway.
-  if (found.length >= FEW || words[words.length - 1].length < 3) return found;
-  if (words.some((word) => word.length >= 5)) {
-    found = ranked(index.search({ combineWith: "AND", queries }, typos));
-    if (found.length >= FEW) return found;
+  if (hits.length >= FEW || words[words.length - 1].length < 3) {
+    return ranked(found, hits, exact, limit);
   }
-  if (words.length < 2) return found;
+  if (words.some((word) => word.length >= 5)) {
+    hits = index.search({ combineWith: "AND", queries }, typos);
+    if (hits.length >= FEW) return ranked(found, hits, exact, limit);
+  }
+  if (words.length < 2) return ranked(found, hits, exact, limit);
+  const all = ranked(found, hits, exact, 0);
   // Few services have every word: the server also matches the categories' synonyms in both
   // languages, which the snapshot does not carry; services with some of the words follow.
-  const seen = new Set(found);
-  return found.concat(ranked(index.search({ combineWith: "OR", queries }, options))
-    .filter((id) => !seen.has(id)));
+  const seen = new Set(all.ids);
+  const some = ranked(found, index.search({ combineWith: "OR", queries }, options)
+    .filter((hit) => !seen.has(hit.id)), exact, limit ? Math.max(0, limit - all.total) : 0);
+  const ids = all.ids.concat(some.ids);
+  return { ids: limit ? ids.slice(0, limit) : ids, total: all.total + some.total };
 }
 
 // --- the page's messages, answered in order ---------------------------------------------------
@@ -133,8 +155,8 @@ async function answer(data) {
     if (data.allowed !== undefined) allowed = data.allowed ? new Set(data.allowed) : null;
     const started = performance.now();
     const found = await indexFor(data.version, data.labels || {});
-    const ids = search(found, data.q, allowed);
-    self.postMessage({ seq: data.seq, version: found.version, total: ids.length,
-      ids: data.limit ? ids.slice(0, data.limit) : ids, ms: performance.now() - started });
+    const { ids, total } = search(found, data.q, allowed, data.limit || 0);
+    self.postMessage({ seq: data.seq, version: found.version, total, ids,
+      ms: performance.now() - started });
   }
 }

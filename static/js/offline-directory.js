@@ -244,8 +244,9 @@
     return li;
   }
 
-  const FIRST_CARDS = 20;
+  const FIRST_CARDS = 10;
   const MAX_CARDS = 100;
+  const IDLE_CARDS = 5;
   let rendered = ""; // the criteria (and snapshot, and minute) the results on screen are for
   let view = null; // the offline results' elements, kept and refilled at every keystroke
   let drawn = 0;
@@ -284,7 +285,7 @@
     return node;
   }
 
-  const idle = self.requestIdleCallback || ((fn) => setTimeout(() => fn({ timeRemaining: () => 8 }), 0));
+  const idle = self.requestIdleCallback || ((fn) => setTimeout(fn, 0));
 
   function draw(snapshot, found, now) {
     const shown = viewFor(snapshot);
@@ -301,13 +302,13 @@
       shown.wrap.replaceChildren(shown.note, shown.count, shown.list);
     }
     // The first screenful at once; the rest (up to 100) when the page is idle, a few at a
-    // time, unless other results were drawn meanwhile.
+    // time (a keystroke never waits long behind them), unless other results came meanwhile.
     let next = FIRST_CARDS;
-    const more = (deadline) => {
+    const more = () => {
       if (drawn !== pass) return;
       const end = Math.min(found.length, MAX_CARDS);
       const chunk = [];
-      while (next < end && (chunk.length < 5 || deadline.timeRemaining() > 4)) {
+      while (next < end && chunk.length < IDLE_CARDS) {
         chunk.push(cardFor(found[next], now, cardsKey));
         next += 1;
       }
