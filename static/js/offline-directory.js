@@ -276,10 +276,6 @@
     let node = cards.byId.get(service.id);
     if (!node) {
       node = card(service, now);
-      // Off screen, a card costs no layout or paint until it is scrolled near (CSSOM, not a
-      // style attribute: the CSP allows it).
-      node.style.contentVisibility = "auto";
-      node.style.containIntrinsicSize = "auto 12rem";
       cards.byId.set(service.id, node);
     }
     return node;
