@@ -84,8 +84,7 @@ async function load(version, labels, labelsKey) {
 // The index of the page's snapshot (`version`, as the page read it; undefined: the one indexed
 // last, if any): built again only when the page has another version or other category labels
 // (its language) and none is kept for them.
-async function indexFor(version, labels) {
-  const labelsKey = JSON.stringify(labels);
+async function indexFor(version, labels, labelsKey = JSON.stringify(labels)) {
   if (current && (version === undefined || current.version === version)
       && current.labelsKey === labelsKey) return current;
   if (version === undefined) { // (asked without a snapshot: the stored one's)
@@ -166,8 +165,8 @@ function search(found, q, allowed, limit) {
 
 // --- the page's messages, answered in order ---------------------------------------------------
 
-// {type: "prepare", version, labels}: build the index now (the page is idle).
-// {type: "search", seq, version, q, labels, allowed: null | [ids] | undefined (as last time), limit}:
+// {type: "prepare", version, labels?}: build the index now (the page is idle).
+// {type: "search", seq, version, q, labels?, allowed: null | [ids] | undefined (as last time), limit}:
 //   answered {seq, version, ids (at most `limit`), total, ms (the worker's time)}.
 let allowed = null;
 let queue = Promise.resolve();
@@ -179,15 +178,23 @@ self.addEventListener("message", (event) => {
   });
 });
 
+// The category labels the page indexes the services with (sent once per worker).
+let labels = {};
+let labelsKey = "{}";
+
 async function answer(data) {
+  if (data.labels) {
+    labels = data.labels;
+    labelsKey = JSON.stringify(labels);
+  }
   if (data.type === "prepare") {
     const started = performance.now();
-    const found = await indexFor(data.version, data.labels || {});
+    const found = await indexFor(data.version, labels, labelsKey);
     self.postMessage({ seq: data.seq, version: found.version, ms: performance.now() - started });
   } else if (data.type === "search") {
     if (data.allowed !== undefined) allowed = data.allowed ? new Set(data.allowed) : null;
     const started = performance.now();
-    const found = await indexFor(data.version, data.labels || {});
+    const found = await indexFor(data.version, labels, labelsKey);
     const { ids, total } = search(found, data.q, allowed, data.limit || 0);
     self.postMessage({ seq: data.seq, version: found.version, total, ids,
       ms: performance.now() - started });

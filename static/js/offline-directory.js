@@ -79,6 +79,7 @@
   let asked = 0;
   const waiting = new Map(); // seq -> resolve
   let allowedSent; // the `allowed` key the worker last had (undefined: none yet)
+  let labelsSent = null; // the worker that has the category labels
   const stats = { workerMs: 0 }; // the worker's time spent on searches (bench/offline_search.py)
 
   function searcher() {
@@ -106,9 +107,13 @@
   function ask(message) {
     asked += 1;
     const seq = asked;
+    const started = searcher();
+    // The worker indexes the categories with this page's labels (sent to each worker once).
+    const labels = labelsSent === started ? undefined : labelsOfCategories();
+    labelsSent = started;
     return new Promise((resolve) => {
       waiting.set(seq, resolve);
-      searcher().postMessage({ ...message, seq });
+      started.postMessage({ labels, ...message, seq });
     });
   }
 
@@ -172,7 +177,7 @@
       allowed.ids = filtered ? services.filter(passes).map((s) => s.id) : null;
     }
     const message = { type: "search", version: prep.version, q: criteria.q,
-      labels: labelsOfCategories(), limit: limit || 0 };
+      limit: limit || 0 };
     const sentKey = prep.version + "\n" + key;
     if (allowedSent !== sentKey) {
       message.allowed = allowed.ids;
@@ -283,6 +288,10 @@
 
   const idle = self.requestIdleCallback || ((fn) => setTimeout(fn, 0));
 
+  // The results drawn: the cards already in the list that stay in place are left alone (a
+  // keystroke often keeps the first cards), the others go; the first screenful is added at
+  // once, the rest (up to 100) when the page is idle, a few at a time (a keystroke never waits
+  // long behind them), unless other results came meanwhile.
   function draw(snapshot, found, now) {
     const shown = viewFor(snapshot);
     drawn += 1;
@@ -292,26 +301,32 @@
       shown.wrap.replaceChildren(shown.note, shown.none);
       return;
     }
-    shown.count.textContent = t("results", { n: found.total });
-    shown.list.replaceChildren(...found.slice(0, FIRST_CARDS).map((s) => cardFor(s, now, cardsKey)));
-    if (shown.wrap.childNodes.length !== 3 || shown.wrap.lastChild !== shown.list) {
-      shown.wrap.replaceChildren(shown.note, shown.count, shown.list);
+    const count = t("results", { n: found.total });
+    if (shown.count.textContent !== count) shown.count.textContent = count;
+    const list = shown.list;
+    const end = Math.min(found.length, MAX_CARDS);
+    let same = 0;
+    while (same < list.childElementCount && same < end
+           && list.children[same] === cardFor(found[same], now, cardsKey)) same += 1;
+    while (list.childElementCount > same) list.lastElementChild.remove();
+    if (same < FIRST_CARDS) {
+      list.append(...found.slice(same, FIRST_CARDS).map((s) => cardFor(s, now, cardsKey)));
     }
-    // The first screenful at once; the rest (up to 100) when the page is idle, a few at a
-    // time (a keystroke never waits long behind them), unless other results came meanwhile.
-    let next = FIRST_CARDS;
+    if (shown.wrap.childNodes.length !== 3 || shown.wrap.lastChild !== list) {
+      shown.wrap.replaceChildren(shown.note, shown.count, list);
+    }
+    let next = list.childElementCount;
     const more = () => {
       if (drawn !== pass) return;
-      const end = Math.min(found.length, MAX_CARDS);
       const chunk = [];
       while (next < end && chunk.length < IDLE_CARDS) {
         chunk.push(cardFor(found[next], now, cardsKey));
         next += 1;
       }
-      shown.list.append(...chunk);
+      list.append(...chunk);
       if (next < end) idle(more);
     };
-    if (found.length > FIRST_CARDS) idle(more);
+    if (next < end) idle(more);
   }
 
   function showMissing() {
@@ -351,7 +366,7 @@
     // The index is built while the officer looks at the page, not at the first keystroke.
     if (!indexed.has(snapshot.version)) {
       indexed.add(snapshot.version);
-      ask({ type: "prepare", version: snapshot.version, labels: labelsOfCategories() });
+      ask({ type: "prepare", version: snapshot.version });
     }
   }
 
