@@ -84,8 +84,8 @@
 
   function searcher() {
     if (!worker) {
-      worker = new Worker(WORKER);
-      worker.addEventListener("message", (event) => {
+      const started = new Worker(WORKER);
+      started.addEventListener("message", (event) => {
         const answer = event.data || {};
         stats.workerMs += answer.ms || 0;
         const resolve = waiting.get(answer.seq);
@@ -93,13 +93,16 @@
         waiting.delete(answer.seq);
         resolve(answer);
       });
-      worker.addEventListener("error", () => {
-        // A worker that cannot start (its file missing) answers nothing: no results, not a hang.
+      started.addEventListener("error", () => {
+        // A worker that failed (its file missing, say) answers nothing: no results rather
+        // than a hang, and the next search starts a new one.
+        started.terminate();
+        if (worker === started) worker = null;
         waiting.forEach((resolve) => resolve({ ids: [], total: 0, error: "worker" }));
         waiting.clear();
-        worker = null;
         allowedSent = undefined;
       });
+      worker = started;
     }
     return worker;
   }
@@ -129,15 +132,22 @@
     return categoryLabels;
   }
 
-  // Per services array: by id, and the order by name (case and accents ignored, then id).
+  // Per services array: by id, the order by name (case and accents ignored, then id: made
+  // when a listing without words first needs it), the ids the filters allowed last.
   const prepared = new WeakMap();
   function preparedFor(services) {
     let found = prepared.get(services);
     if (!found) {
-      const collator = new Intl.Collator(undefined, { sensitivity: "base" });
+      let sorted = null;
       found = { byId: new Map(services.map((s) => [s.id, s])),
-        byName: services.slice().sort((a, b) => collator.compare(String(a.name), String(b.name))
-          || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+        byName: () => {
+          if (!sorted) {
+            const collator = new Intl.Collator(undefined, { sensitivity: "base" });
+            sorted = services.slice().sort((a, b) => collator.compare(String(a.name),
+              String(b.name)) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+          }
+          return sorted;
+        },
         allowed: { key: null, ids: null }, version: undefined };
       prepared.set(services, found);
     }
@@ -162,7 +172,7 @@
     const prep = preparedFor(services);
     const { byId, byName, allowed } = prep;
     if (!hasWords(criteria.q)) {
-      const listed = byName.filter(passes);
+      const listed = byName().filter(passes);
       const found = limit ? listed.slice(0, limit) : listed;
       found.total = listed.length;
       return found;
