@@ -73,12 +73,17 @@ async function build(labels, labelsKey) {
     kept: { version, labelsKey, index: JSON.stringify(index), names, order } };
 }
 
-// The index kept for this snapshot and these labels, loaded; null if there is none.
+// The index kept for this snapshot and these labels, loaded; null if there is none (or it
+// cannot be read: it is built again).
 async function load(version, labels, labelsKey) {
   const kept = await FieldappOutbox.getKv(KEPT).catch(() => null);
   if (!kept || kept.labelsKey !== labelsKey || kept.version !== version) return null;
-  return ready(kept.version, labelsKey, MiniSearch.loadJSON(kept.index, indexOptions(labels)),
-    kept.names, kept.order);
+  try {
+    return ready(kept.version, labelsKey, MiniSearch.loadJSON(kept.index, indexOptions(labels)),
+      kept.names, kept.order);
+  } catch (error) {
+    return null;
+  }
 }
 
 // The index of the page's snapshot (`version`, as the page read it; undefined: the one indexed
@@ -165,9 +170,10 @@ function search(found, q, allowed, limit) {
 
 // --- the page's messages, answered in order ---------------------------------------------------
 
-// {type: "prepare", version, labels?}: build the index now (the page is idle).
-// {type: "search", seq, version, q, labels?, allowed: null | [ids] | undefined (as last time), limit}:
-//   answered {seq, version, ids (at most `limit`), total, ms (the worker's time)}.
+// {type: "prepare", version, labels?}: load or build the index now (the page is idle).
+// {type: "search", seq, version, q, labels?, allowed, limit}: `allowed`, the ids the page's
+//   filters allow (null: all; left out: as last time); answered {seq, version, ids (at most
+//   `limit`; 0: all), total, ms (the worker's time)}.
 let allowed = null;
 let queue = Promise.resolve();
 

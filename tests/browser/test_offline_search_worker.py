@@ -80,6 +80,13 @@ def test_the_index_is_kept_for_its_snapshot_and_rebuilt_for_another(server, phon
     page.reload()
     assert shown_for(page, "shel") == first
     assert kept_index(page)["version"] == version  # built again, and kept for this snapshot
+
+    # One that cannot be read is built again too.
+    page.evaluate("""() => FieldappOutbox.getKv('directory-index').then((kept) =>
+      FieldappOutbox.setKv('directory-index', {...kept, index: 'not an index'}))""")
+    page.reload()
+    assert shown_for(page, "shel") == first
+    assert kept_index(page)["size"] == kept["size"]
     phone.set_offline(False)
 
 
