@@ -107,17 +107,35 @@ async function indexFor(version, labels, labelsKey = JSON.stringify(labels)) {
 
 // --- searching it ---------------------------------------------------------------------------
 
-// The services MiniSearch found (`hits`, best score first), ranked: an exact name first, then
-// the score, then the name.  Only the first `limit` are put in order (0: all), and a tie at
-// the limit is settled as a full sort would: {ids, total}.
+// The services a query finds among `allowed`: [{id, score}], in no order.  MiniSearch's own
+// search() makes a result object per hit (matched terms and fields, stored fields) and sorts
+// them all, which was most of a two-letter word's time; only ids and scores are needed here,
+// so they come from its executeQuery (MiniSearch 7.2.0, pinned in package.json), scored as
+// search() scores them (times the number of query words matched).
+function hitsOf(index, query, options, allowed) {
+  const hits = [];
+  for (const [short, { score, terms }] of index.executeQuery(query, options)) {
+    const id = index._documentIds.get(short);
+    if (!allowed || allowed.has(id)) hits.push({ id, score: score * (terms.length || 1) });
+  }
+  return hits;
+}
+
+// Hits ranked: an exact name first, then the score, then the name.  Only the first `limit`
+// (0: all) are put in order, with any tied with the last of them, so that the ids are those a
+// full sort would give: {ids, total}.
 function ranked({ exactNames, order }, hits, exact, limit) {
   const named = exactNames.get(exact);
   const firsts = named ? hits.filter((hit) => named.has(hit.id)) : [];
-  const rest = firsts.length ? hits.filter((hit) => !named.has(hit.id)) : hits;
+  let rest = firsts.length ? hits.filter((hit) => !named.has(hit.id)) : hits;
+  const room = limit ? Math.max(0, limit - firsts.length) : rest.length;
+  if (room < rest.length) {
+    const scores = Float64Array.from(rest, (hit) => hit.score).sort();
+    const least = room ? scores[scores.length - room] : Infinity;
+    rest = rest.filter((hit) => hit.score >= least);
+  }
   const byScoreThenName = (a, b) => (b.score - a.score) || (order.get(a.id) - order.get(b.id));
-  let end = limit ? Math.min(rest.length, Math.max(0, limit - firsts.length)) : rest.length;
-  while (end > 0 && end < rest.length && rest[end].score === rest[end - 1].score) end += 1;
-  const ids = firsts.sort(byScoreThenName).concat(rest.slice(0, end).sort(byScoreThenName))
+  const ids = firsts.sort(byScoreThenName).concat(rest.sort(byScoreThenName))
     .map((hit) => hit.id);
   return { ids: limit ? ids.slice(0, limit) : ids, total: hits.length };
 }
@@ -141,20 +159,19 @@ function search(found, q, allowed, limit) {
     // A one-letter word is taken as typed (as on the server), longer ones as prefixes.
     prefix: (term) => term.length > 1,
     weights: { prefix: 0.375, fuzzy: 0.1 },
-    filter: allowed ? (hit) => allowed.has(hit.id) : undefined,
   };
   // Typos are looked for only when the words as typed find few services (fuzzy matching
   // costs most), and then count well below the words themselves ("mental" before "dental").
   const typos = { ...options,
     fuzzy: (term) => (term.length >= 7 ? 2 : term.length >= 5 ? 1 : false) };
-  let hits = index.search({ combineWith: "AND", queries }, options);
+  let hits = hitsOf(index, { combineWith: "AND", queries }, options, allowed);
   // While a word is being started (one or two letters), no second try: it would be slow
   // and the next keystroke narrows the search anyway.
   if (hits.length >= FEW || words[words.length - 1].length < 3) {
     return ranked(found, hits, exact, limit);
   }
   if (words.some((word) => word.length >= 5)) {
-    hits = index.search({ combineWith: "AND", queries }, typos);
+    hits = hitsOf(index, { combineWith: "AND", queries }, typos, allowed);
     if (hits.length >= FEW) return ranked(found, hits, exact, limit);
   }
   if (words.length < 2) return ranked(found, hits, exact, limit);
@@ -162,7 +179,7 @@ function search(found, q, allowed, limit) {
   // Few services have every word: the server also matches the categories' synonyms in both
   // languages, which the snapshot does not carry; services with some of the words follow.
   const seen = new Set(all.ids);
-  const some = ranked(found, index.search({ combineWith: "OR", queries }, options)
+  const some = ranked(found, hitsOf(index, { combineWith: "OR", queries }, options, allowed)
     .filter((hit) => !seen.has(hit.id)), exact, limit ? Math.max(0, limit - all.total) : 0);
   const ids = all.ids.concat(some.ids);
   return { ids: limit ? ids.slice(0, limit) : ids, total: all.total + some.total };
