@@ -111,3 +111,24 @@ def test_typing_fast_shows_the_last_words(server, phone):
     }""")
     assert names_shown(page) == expected
     phone.set_offline(False)
+
+
+def test_the_first_results_are_those_of_the_whole_ranking(server, phone):
+    """The worker orders only the results shown (and their ties): the first five asked alone
+    are the first five of the whole list, for every prefix of a few searches."""
+    page = phone.new_page()
+    officer_ready(page, server.url)
+    page.goto(f"{server.url}/directory/")
+    words = [text[:end] for text in ("shelter", "food bank", "mental health", "youth", "legal")
+             for end in range(1, len(text) + 1)]
+    differ = page.evaluate("""(words) => FieldappOutbox.getKv('directory').then(async (d) => {
+      const differ = [];
+      for (const q of words) {
+        const all = await FieldappDirectory.search(d.services, {q});
+        const five = await FieldappDirectory.search(d.services, {q}, 5);
+        const ids = (list) => list.map((s) => s.id).join();
+        if (ids(five) !== ids(all.slice(0, 5)) || five.total !== all.length) differ.push(q);
+      }
+      return differ;
+    })""", words)
+    assert [] == differ
