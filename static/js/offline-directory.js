@@ -15,8 +15,8 @@
 
   // --- keeping the snapshot -------------------------------------------------------------------
 
-  // The snapshot this page searches: read from IndexedDB once (not at every keystroke), so its
-  // search index is built once; replaced when a newer snapshot is stored.
+  // The snapshot this page searches: read from IndexedDB once (not at every keystroke);
+  // replaced when a newer snapshot is stored.  (The search worker reads its own copy.)
   let loaded = null;
 
   async function currentSnapshot() {
