@@ -45,7 +45,8 @@ PRECACHE = {
     "/offline/outbox.js": "offline/outbox.js",
     "/static/js/offline-app.js": "static/js/offline-app.js",
     "/static/js/offline-directory.js": "static/js/offline-directory.js",
-    # The offline directory's search library (vendored from npm).
+    # The offline directory's search worker and its library (vendored from npm).
+    "/static/js/offline-directory-worker.js": "static/js/offline-directory-worker.js",
     "/static/vendor/minisearch.js": "static/vendor/minisearch.js",
     "/manifest.webmanifest": "offline/manifest.webmanifest",
     "/static/icons/icon-192.png": "static/icons/icon-192.png",

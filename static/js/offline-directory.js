@@ -15,8 +15,8 @@
 
   // --- keeping the snapshot -------------------------------------------------------------------
 
-  // The snapshot this page searches: read from IndexedDB once (not at every keystroke), so its
-  // search index is built once; replaced when a newer snapshot is stored.
+  // The snapshot this page searches: read from IndexedDB once (not at every keystroke);
+  // replaced when a newer snapshot is stored.  (The search worker reads its own copy.)
   let loaded = null;
 
   async function currentSnapshot() {
@@ -48,17 +48,12 @@
 
   // --- searching it ---------------------------------------------------------------------------
 
-  // Lower case without accents ("Sécurité" -> "securite"); plain ASCII text skips normalize().
-  const fold = (text) => {
-    const value = String(text || "");
-    return /[^\x00-\x7f]/.test(value)
-      ? value.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase() : value.toLowerCase();
-  };
-
+  let clock = null; // one formatter (making one costs more than a search)
   function localNow() {
     const parts = {};
-    new Intl.DateTimeFormat("en-GB", { timeZone: timezone, weekday: "short", hour: "2-digit",
-      minute: "2-digit", hourCycle: "h23" }).formatToParts(new Date())
+    clock = clock || new Intl.DateTimeFormat("en-GB", { timeZone: timezone, weekday: "short",
+      hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+    clock.formatToParts(new Date())
       .forEach((p) => { parts[p.type] = p.value; });
     const day = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"].indexOf(parts.weekday);
     return { day, time: parts.hour + ":" + parts.minute };
@@ -75,121 +70,135 @@
     });
   }
 
-  // The snapshot is searched with MiniSearch (static/vendor/minisearch.js, vendored from npm):
-  // every word must match (as typed, as a prefix, or within one or two typos for long words),
-  // accents folded; a word in the name counts most, then the organization, the categories,
-  // the description, as the server's bm25 weights do.  An exact name comes first; ties by name.
-  // One index per snapshot, built when the page is idle or at the first search.  The library
-  // is loaded only when a search needs it (the service worker keeps it on the phone), not on
-  // every page.
-  const LIBRARY = "/static/vendor/minisearch.js";
-  const BOOST = { name: 10, org: 3, cats: 2, desc: 1 };
-  const MAX_WORDS = 10;
-  const FEW = 5;
-  const indexes = new WeakMap();
+  // Words are searched by a dedicated worker (offline-directory-worker.js: MiniSearch, vendored
+  // from npm, over the stored snapshot), so neither building the index nor searching it holds
+  // up the page; the page filters, asks, and draws the cards.  Every prefix, typo and ranking
+  // rule is in the worker's file.
+  const WORKER = "/static/js/offline-directory-worker.js";
+  let worker = null;
+  let asked = 0;
+  const waiting = new Map(); // seq -> resolve
+  let allowedSent; // the `allowed` key the worker last had (undefined: none yet)
+  let labelsSent = null; // the worker that has the category labels
+  const stats = { workerMs: 0 }; // the worker's time spent on searches (bench/offline_search.py)
 
-  let library = null;
+  function searcher() {
+    if (!worker) {
+      const started = new Worker(WORKER);
+      started.addEventListener("message", (event) => {
+        const answer = event.data || {};
+        stats.workerMs += answer.ms || 0;
+        const resolve = waiting.get(answer.seq);
+        if (!resolve) return;
+        waiting.delete(answer.seq);
+        resolve(answer);
+      });
+      started.addEventListener("error", () => {
+        // A worker that failed (its file missing, say) answers nothing: no results rather
+        // than a hang, and the next search starts a new one.
+        started.terminate();
+        if (worker === started) worker = null;
+        waiting.forEach((resolve) => resolve({ ids: [], total: 0, error: "worker" }));
+        waiting.clear();
+        allowedSent = undefined;
+      });
+      worker = started;
+    }
+    return worker;
+  }
 
-  function ready() {
-    if (self.MiniSearch) return Promise.resolve();
-    if (!library) {
-      library = new Promise((resolve, reject) => {
-        const script = document.createElement("script");
-        script.src = LIBRARY;
-        script.onload = () => resolve();
-        script.onerror = () => { library = null; reject(new Error("search library missing")); };
-        document.head.append(script);
+  function ask(message) {
+    asked += 1;
+    const seq = asked;
+    const started = searcher();
+    // The worker indexes the categories with this page's labels (sent to each worker once).
+    const labels = labelsSent === started ? undefined : labelsOfCategories();
+    labelsSent = started;
+    return new Promise((resolve) => {
+      waiting.set(seq, resolve);
+      started.postMessage({ labels, ...message, seq });
+    });
+  }
+
+  // The category labels of the page's search form, indexed with the services' categories.
+  let categoryLabels = null;
+  function labelsOfCategories() {
+    if (!categoryLabels) {
+      categoryLabels = {};
+      document.querySelectorAll('select[name="category"] option[value]').forEach((option) => {
+        if (option.value) categoryLabels[option.value] = option.textContent.trim();
       });
     }
-    return library;
+    return categoryLabels;
   }
 
-  function categoryLabels() {
-    const labels = {};
-    document.querySelectorAll('select[name="category"] option[value]').forEach((option) => {
-      if (option.value) labels[option.value] = option.textContent.trim();
-    });
-    return labels;
-  }
-
-  function indexFor(services) {
-    let found = indexes.get(services);
-    if (found) return found;
-    const labels = categoryLabels();
-    const index = new self.MiniSearch({
-      fields: Object.keys(BOOST),
-      extractField: (service, field) => field === "cats"
-        ? (service.cats || []).map((c) => labels[c] || c.replace(/_/g, " ")).join(" ")
-        : service[field],
-      processTerm: (term) => fold(term) || null,
-    });
-    index.addAll(services);
-    found = { index, byId: new Map(services.map((s) => [s.id, s])),
-      names: new Map(services.map((s) => [s.id, fold(s.name)])) };
-    indexes.set(services, found);
+  // Per services array: by id, the order by name (case and accents ignored, then id: made
+  // when a listing without words first needs it), the ids the filters allowed last.
+  const prepared = new WeakMap();
+  function preparedFor(services) {
+    let found = prepared.get(services);
+    if (!found) {
+      let sorted = null;
+      found = { byId: new Map(services.map((s) => [s.id, s])),
+        byName: () => {
+          if (!sorted) {
+            const collator = new Intl.Collator(undefined, { sensitivity: "base" });
+            sorted = services.slice().sort((a, b) => collator.compare(String(a.name),
+              String(b.name)) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+          }
+          return sorted;
+        },
+        allowed: { key: null, ids: null }, version: undefined };
+      prepared.set(services, found);
+    }
     return found;
   }
 
-  // A light English stemmer for query words: plural, -ing, -ed endings off, a doubled last
-  // consonant undone ("counselling" -> "counsel", "families" -> "famil"); at least 4 letters.
-  function stem(word) {
-    if (word.length < 6) return word;
-    const root = word.replace(/(ings?|ies|ed|s)$/, "");
-    const single = /([^aeiou])\1$/.test(root) ? root.slice(0, -1) : root;
-    return single.length >= 4 ? single : word;
-  }
-
-  const byName = (a, b) => String(a.name).localeCompare(String(b.name), undefined,
-    { sensitivity: "base" }) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-
-  // Services matching the criteria, best first (call ready() first when there are words).
-  function search(services, criteria) {
-    const now = localNow();
-    const passes = (s) => !((criteria.category && !(s.cats || []).includes(criteria.category))
+  function passesFor(criteria, now) {
+    return (s) => !((criteria.category && !(s.cats || []).includes(criteria.category))
       || (criteria.population && !(s.pops || []).includes(criteria.population))
       || (criteria.language && !(s.langs || []).includes(criteria.language))
       || (criteria.referrals && !s.ref)
       || (criteria.open && !isOpen(s.hours, now)));
-    const words = (fold(criteria.q).match(/[\p{L}\p{N}_]+/gu) || []).slice(0, MAX_WORDS);
-    if (!words.length) return services.filter(passes).sort(byName);
-    const { index, byId, names } = indexFor(services);
-    const exact = fold(criteria.q).trim();
-    // A word also matches its stem as a prefix ("counselling" finds "counsellors" and
-    // "counsel", as the server's stemmed index does), scored below the word itself.
-    const queries = words.map((word) => {
-      const root = stem(word);
-      return root === word ? word
-        : { combineWith: "OR", queries: [word, { queries: [root], fuzzy: false }] };
-    });
-    const options = {
-      boost: BOOST,
-      // A one-letter word is taken as typed (as on the server), longer ones as prefixes.
-      prefix: (term) => term.length > 1,
-      weights: { prefix: 0.375, fuzzy: 0.1 },
-      filter: (hit) => passes(byId.get(hit.id)),
-    };
-    // Typos are looked for only when the words as typed find few services (fuzzy matching
-    // costs most), and then count well below the words themselves ("mental" before "dental").
-    const typos = { ...options,
-      fuzzy: (term) => (term.length >= 7 ? 2 : term.length >= 5 ? 1 : false) };
-    const ranked = (hits) => hits
-      .map((hit) => [names.get(hit.id) === exact, hit.score, byId.get(hit.id)])
-      .sort((a, b) => (b[0] - a[0]) || (b[1] - a[1]) || byName(a[2], b[2]))
-      .map((row) => row[2]);
-    let found = ranked(index.search({ combineWith: "AND", queries }, options));
-    // While a word is being started (one or two letters), no second try: it would be slow
-    // and the next keystroke narrows the search anyway.
-    if (found.length >= FEW || words[words.length - 1].length < 3) return found;
-    if (words.some((word) => word.length >= 5)) {
-      found = ranked(index.search({ combineWith: "AND", queries }, typos));
-      if (found.length >= FEW) return found;
+  }
+
+  const hasWords = (q) => /[\p{L}\p{N}_]/u.test(String(q || ""));
+
+  // Services matching the criteria, best first: at once (an array) when there are no words,
+  // else a promise of them from the worker.  `limit`: at most that many (all by default).
+  function search(services, criteria, limit) {
+    const now = localNow();
+    const passes = passesFor(criteria, now);
+    const prep = preparedFor(services);
+    const { byId, byName, allowed } = prep;
+    if (!hasWords(criteria.q)) {
+      const listed = byName().filter(passes);
+      const found = limit ? listed.slice(0, limit) : listed;
+      found.total = listed.length;
+      return found;
     }
-    if (words.length < 2) return found;
-    // Few services have every word: the server also matches the categories' synonyms in both
-    // languages, which the snapshot does not carry; services with some of the words follow.
-    const seen = new Set(found.map((s) => s.id));
-    return found.concat(ranked(index.search({ combineWith: "OR", queries }, options))
-      .filter((s) => !seen.has(s.id)));
+    // The services the filters allow, sent to the worker only when they change.
+    const filtered = criteria.category || criteria.population || criteria.language
+      || criteria.referrals || criteria.open;
+    const key = filtered ? JSON.stringify([criteria.category, criteria.population,
+      criteria.language, criteria.referrals, criteria.open && now]) : "";
+    if (allowed.key !== key) {
+      allowed.key = key;
+      allowed.ids = filtered ? services.filter(passes).map((s) => s.id) : null;
+    }
+    const message = { type: "search", version: prep.version, q: criteria.q,
+      limit: limit || 0 };
+    const sentKey = prep.version + "\n" + key;
+    if (allowedSent !== sentKey) {
+      message.allowed = allowed.ids;
+      allowedSent = sentKey;
+    }
+    return ask(message).then((answer) => {
+      const found = (answer.ids || []).map((id) => byId.get(id)).filter(Boolean);
+      found.total = answer.total || 0;
+      found.version = answer.version;
+      return found;
+    });
   }
 
   // --- the directory page ---------------------------------------------------------------------
@@ -250,48 +259,143 @@
     return li;
   }
 
-  let rendered = "";
-  const FIRST_CARDS = 20;
+  const FIRST_CARDS = 10;
+  const MAX_CARDS = 100;
+  const IDLE_CARDS = 5;
+  let rendered = ""; // the criteria (and snapshot, and minute) the results on screen are for
+  let view = null; // the offline results' elements, kept and refilled at every keystroke
+  let drawn = 0;
+  // Cards drawn for this snapshot and minute, by service id: moved back, not rebuilt.
+  let cards = { key: "", byId: new Map() };
+  const indexed = new Set(); // snapshot versions the worker was asked to index
 
-  async function renderOffline() {
-    if (!form || !results) return;
-    const [snapshot] = await Promise.all([currentSnapshot(), ready()]);
-    const wrap = el("div", "pwa-offline-directory");
-    if (!snapshot) {
-      wrap.append(el("p", "notice pwa-directory-note", t("directory_missing")));
+  function viewFor(snapshot) {
+    if (!view || !results.contains(view.wrap)) {
+      const wrap = el("div", "pwa-offline-directory");
+      view = { wrap, note: el("p", "notice pwa-directory-note"), count: el("p", "muted"),
+        none: el("p", "dir-none", t("directory_none")), list: el("ul", "dir-list"), when: "" };
+      wrap.append(view.note);
       results.replaceChildren(wrap);
+    }
+    const when = snapshot.generatedAt || snapshot.checkedAt;
+    if (view.when !== when) {
+      view.when = when;
+      view.note.textContent = t("directory_as_of", { time: new Date(when).toLocaleString(
+        document.documentElement.lang || undefined, { dateStyle: "medium", timeStyle: "short" }) });
+    }
+    return view;
+  }
+
+  function cardFor(service, now, key) {
+    if (cards.key !== key || cards.byId.size > 1000) cards = { key, byId: new Map() };
+    let node = cards.byId.get(service.id);
+    if (!node) {
+      node = card(service, now);
+      cards.byId.set(service.id, node);
+    }
+    return node;
+  }
+
+  const idle = self.requestIdleCallback || ((fn) => setTimeout(fn, 0));
+
+  // The results drawn: the cards already in the list that stay in place are left alone (a
+  // keystroke often keeps the first cards), the others go; the first screenful is added at
+  // once, the rest (up to 100) when the page is idle, a few at a time (a keystroke never waits
+  // long behind them), unless other results came meanwhile.
+  function draw(snapshot, found, now) {
+    const shown = viewFor(snapshot);
+    drawn += 1;
+    const pass = drawn;
+    const cardsKey = snapshot.version + " " + now.day + " " + now.time;
+    if (!found.length) {
+      shown.wrap.replaceChildren(shown.note, shown.none);
       return;
     }
-    const when = new Date(snapshot.generatedAt || snapshot.checkedAt)
-      .toLocaleString(document.documentElement.lang || undefined, { dateStyle: "medium", timeStyle: "short" });
-    wrap.append(el("p", "notice pwa-directory-note", t("directory_as_of", { time: when })));
+    const count = t("results", { n: found.total });
+    if (shown.count.textContent !== count) shown.count.textContent = count;
+    const list = shown.list;
+    const end = Math.min(found.length, MAX_CARDS);
+    let same = 0;
+    while (same < list.childElementCount && same < end
+           && list.children[same] === cardFor(found[same], now, cardsKey)) same += 1;
+    while (list.childElementCount > same) list.lastElementChild.remove();
+    if (same < FIRST_CARDS) {
+      list.append(...found.slice(same, FIRST_CARDS).map((s) => cardFor(s, now, cardsKey)));
+    }
+    if (shown.wrap.childNodes.length !== 3 || shown.wrap.lastChild !== list) {
+      shown.wrap.replaceChildren(shown.note, shown.count, list);
+    }
+    let next = list.childElementCount;
+    const more = () => {
+      if (drawn !== pass) return;
+      const chunk = [];
+      while (next < end && chunk.length < IDLE_CARDS) {
+        chunk.push(cardFor(found[next], now, cardsKey));
+        next += 1;
+      }
+      list.append(...chunk);
+      if (next < end) idle(more);
+    };
+    if (next < end) idle(more);
+  }
+
+  function showMissing() {
+    view = null;
+    rendered = "";
+    const wrap = el("div", "pwa-offline-directory");
+    wrap.append(el("p", "notice pwa-directory-note", t("directory_missing")));
+    results.replaceChildren(wrap);
+  }
+
+  // One pass: the results for the form as it is now.  `again`: renderOffline was called
+  // during the pass; another pass follows at once.
+  let again = false;
+  let running = null;
+
+  async function renderOnce() {
+    const snapshot = await currentSnapshot();
+    if (!snapshot) {
+      showMissing();
+      return;
+    }
     const criteria = criteriaFrom(form);
     const now = localNow();
-    // A keystroke fires both the input event and htmx's search request: render once.
     const key = JSON.stringify([snapshot.version, criteria, now]);
-    if (key === rendered && results.querySelector(".pwa-offline-directory")) return;
-    rendered = key;
-    const found = search(snapshot.services, criteria);
-    if (!found.length) {
-      wrap.append(el("p", "dir-none", t("directory_none")));
-    } else {
-      wrap.append(el("p", "muted", t("results", { n: found.length })));
-      const list = el("ul", "dir-list");
-      found.slice(0, FIRST_CARDS).forEach((service) => list.append(card(service, now)));
-      wrap.append(list);
-      // The first screenful at once; the rest (up to 100) just after, unless typing went on.
-      if (found.length > FIRST_CARDS) {
-        setTimeout(() => {
-          if (rendered !== key) return;
-          const more = document.createDocumentFragment();
-          found.slice(FIRST_CARDS, 100).forEach((service) => more.append(card(service, now)));
-          list.append(more);
-        }, 0);
-      }
+    if (key === rendered && view && results.contains(view.wrap)) return;
+    preparedFor(snapshot.services).version = snapshot.version;
+    const found = await search(snapshot.services, criteria, MAX_CARDS);
+    // The form changed while the worker searched: this answer is not drawn, the next pass is.
+    if (again && JSON.stringify(criteriaFrom(form)) !== JSON.stringify(criteria)) return;
+    if (found.version !== undefined && found.version !== snapshot.version && loaded === snapshot) {
+      loaded = null; // the phone stored a newer snapshot meanwhile: read it and search again
+      again = true;
+      return;
     }
-    results.replaceChildren(wrap);
+    draw(snapshot, found, now);
+    rendered = key;
     // The index is built while the officer looks at the page, not at the first keystroke.
-    (self.requestIdleCallback || ((fn) => setTimeout(fn, 200)))(() => indexFor(snapshot.services));
+    if (!indexed.has(snapshot.version)) {
+      indexed.add(snapshot.version);
+      ask({ type: "prepare", version: snapshot.version });
+    }
+  }
+
+  // The offline results for the form; resolves once the screen shows them.  A keystroke
+  // fires both the input event and htmx's search request: one pass, and one search in the
+  // worker at a time, the last words winning.
+  function renderOffline() {
+    if (!form || !results) return Promise.resolve();
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        await renderOnce();
+      } while (again);
+    })().finally(() => { running = null; });
+    return running;
   }
 
   if (form && results) {
@@ -317,5 +421,5 @@
 
   refreshSnapshot(Boolean(form)).catch(() => {});
   window.addEventListener("online", () => refreshSnapshot(false).catch(() => {}));
-  self.FieldappDirectory = { search, ready, isOpen, refreshSnapshot, renderOffline };
+  self.FieldappDirectory = { search, isOpen, refreshSnapshot, renderOffline, worker: searcher, ask, stats };
 })();

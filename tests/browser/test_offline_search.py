@@ -51,10 +51,8 @@ def test_offline_search_finds_typos_and_prefixes_filters_open_now_and_calls(serv
     assert any("Emergency" in name for name in offline_names(page))
 
     search_offline(page, "shel")
-    expected = page.evaluate("""() => FieldappOutbox.getKv('directory').then(async (d) => {
-      await FieldappDirectory.ready();
-      return FieldappDirectory.search(d.services, {q: 'shel', open: true}).map((s) => s.name);
-    })""")
+    expected = page.evaluate("""() => FieldappOutbox.getKv('directory').then(async (d) =>
+      (await FieldappDirectory.search(d.services, {q: 'shel', open: true})).map((s) => s.name))""")
     page.locator('input[name="open"]').check(force=True)
     page.wait_for_function(
         "(n) => document.querySelectorAll('.pwa-offline-directory .dir-card').length === n",
@@ -98,10 +96,10 @@ def test_offline_top_five_overlaps_the_servers_on_the_fixed_mix(server, phone): 
     mix = fixed_mix()
     assert 8 == len(mix)
     offline = page.evaluate("""(mix) => FieldappOutbox.getKv('directory').then(async (d) => {
-      await FieldappDirectory.ready();
-      return mix.map((c) => FieldappDirectory.search(d.services, c).slice(0, 5).map((s) => s.id));
-    })""",
-                            mix)
+      const found = [];
+      for (const c of mix) found.push((await FieldappDirectory.search(d.services, c)).slice(0, 5));
+      return found.map((services) => services.map((s) => s.id));
+    })""", mix)
     db = server.db()
     tz = server.app.config["TIMEZONE"]
     for criteria, phone_top in zip(mix, offline, strict=True):
