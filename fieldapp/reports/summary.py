@@ -112,7 +112,7 @@ def period_cells(data: dict, config: dict) -> dict[str, Cell]:
         referred = data["referred"][code]
         cells[f"people_referred_{code}"] = distinct_count(
             referred["people"], tables.cell_grid(referred["cells"], "people").values())
-    total = tables.referrals_section(data["referrals"]).tables[0].rows[-1]
+    total = tables.referrals_total(data["referrals"])
     cells.update({"referrals_made": total[_MADE], "referrals_accepted": total[_ACCEPTED],
                   "referrals_connected": total[_CONNECTED],
                   "median_hours_to_connect": total[_CONNECT_MEDIAN]})

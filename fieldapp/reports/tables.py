@@ -306,14 +306,25 @@ def referral_counts(data: dict) -> tuple[dict, dict]:
     suppressed on it with complementary cells (`sensitive_cells`, `dataset_count`), and the
     total on the month × police service × team grid (`grid_count`): the same in every
     report, so that no period, police service or team less another gives a hidden count."""
+    # Every count's grid by service and by month × police service × team, in one pass.
+    grids: dict = {key: {} for key in REFERRAL_GRID_COUNTS}
+    blocks: dict = {key: {} for key in REFERRAL_GRID_COUNTS}
+    for row in data["cells"]:
+        cell = block(row)
+        by_service_cell = cell + (row["g"],)
+        for key in REFERRAL_GRID_COUNTS:
+            n = int(row[key] or 0)
+            grid, block_grid = grids[key], blocks[key]
+            grid[by_service_cell] = grid.get(by_service_cell, 0) + n
+            block_grid[cell] = block_grid.get(cell, 0) + n
     by_service: dict = {}
     total = {}
     for key in REFERRAL_GRID_COUNTS:
-        grid = cell_grid(data["cells"], key, "g")
+        grid = grids[key]
         sensitive = sensitive_cells(grid)
         for service, cells in by_row(grid).items():
             by_service.setdefault(service, {})[key] = dataset_count(cells, sensitive)
-        total[key] = block_count(data["cells"], key)
+        total[key] = grid_count(blocks[key].values())
     return by_service, total
 
 
@@ -328,6 +339,26 @@ def _referral_row(key: str, label: str, r: dict, counts: dict) -> list[Cell]:
         derived(rate(r["connected_48h"], r["made"]), counts["connected_48h"], made),
         counts["declined_partner"], counts["declined_person"],
     ]
+
+
+# A rate or median of a service's row that referrals_total does not format (never shown).
+_NOT_FORMATTED = Cell(None, "", True)
+
+
+def referrals_total(data: dict) -> list[Cell]:
+    """The "All services" row of referrals_section's table, as that table shows it (its
+    counts protected down each column with the services'), without formatting the services'
+    rates and medians, which it does not show (the one-page summary)."""
+    by_service, total = referral_counts(data)
+    rows = []
+    for r in data["services"]:
+        counts = by_service[r["g"]]
+        rows.append([None, counts["made"], counts["received"], counts["accepted"],
+                     counts["connected"], *[_NOT_FORMATTED] * 4,
+                     counts["declined_partner"], counts["declined_person"]])
+    rows.append(_referral_row(ALL, _("All services"), data["total"], total))
+    _protect_referrals(rows)
+    return rows[-1]
 
 
 def referrals_section(data: dict) -> Section:
