@@ -1,8 +1,9 @@
 """Directory search: words (FTS5, bm25), filters, distance and open-now, then the cards.
 
 No Flask here: routes pass `now` (aware UTC datetime) and `tz` (the configured time zone) in.
-A search runs a fixed number of queries whatever the page size: one for the matching services,
-then one each for the page's phones, schedules, languages, addresses and categories.
+A search runs a bounded number of queries whatever the page size: one for the page of matching
+services (a second when a first pass over the best hits or the first services by name falls
+short; near a place, up to four widening steps), then one for all the page's children.
 """
 
 from __future__ import annotations
