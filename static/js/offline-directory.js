@@ -421,5 +421,6 @@
 
   refreshSnapshot(Boolean(form)).catch(() => {});
   window.addEventListener("online", () => refreshSnapshot(false).catch(() => {}));
-  self.FieldappDirectory = { search, isOpen, refreshSnapshot, renderOffline, worker: searcher, ask, stats };
+  self.FieldappDirectory = { search, isOpen, refreshSnapshot, renderOffline,
+    worker: searcher, ask, stats };
 })();
