@@ -4,6 +4,7 @@ sync bar, offline directory, logout clearing, installability."""
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.support import (
     CHROMIUM_ARGS,
@@ -107,7 +108,10 @@ def test_officer_works_offline_and_everything_arrives_once(server, phone):
 
 def log_referral_offline(page, base_url, service):
     page.goto(f"{base_url}/referrals/new")
-    page.locator('input[name="service_id"]').first.check(force=True)
+    # A tap on the first service's choice, as a person does (the label: Playwright waits
+    # until nothing covers it, where a forced click on the hidden radio could land elsewhere).
+    page.locator("#service-options label.ref-service").first.click()
+    expect(page.locator('input[name="service_id"]:checked')).to_have_count(1)
     page.check('input[name="consent"][value="verbal"]', force=True)
     page.check('input[name="shared"][value="name"]', force=True)
     page.fill("#person_name", "Offline Person (demo)")
@@ -534,7 +538,10 @@ def test_save_and_refer_offline_links_the_referral_to_its_contact(server, phone)
     page.wait_for_url("**/referrals/new?contact_id=*")
     contact_id = page.evaluate("new URLSearchParams(location.search).get('contact_id')")
     assert contact_id == page.locator('#referral-form input[name="contact_id"]').input_value()
-    page.locator('input[name="service_id"]').first.check(force=True)
+    # A tap on the first service's choice, as a person does (the label: Playwright waits
+    # until nothing covers it, where a forced click on the hidden radio could land elsewhere).
+    page.locator("#service-options label.ref-service").first.click()
+    expect(page.locator('input[name="service_id"]:checked')).to_have_count(1)
     page.check('input[name="consent"][value="verbal"]', force=True)
     page.locator("#referral-form .ref-send button.primary").click()
     page.locator("#ref-offline-send").click()  # from the summary (issue 19)
