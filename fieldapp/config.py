@@ -107,8 +107,10 @@ REFERRAL_EXPIRE_DAYS = 7
 DIRECTORY_VERIFY_DAYS = 180
 # Rendered directory search pages and results kept per worker process (entries; 0 turns the
 # cache off).  Exact: keyed by the directory's version, the local minute, language, role (and
-# a partner's organization) and the search.
-DIRECTORY_RESULTS_CACHE = 256
+# a partner's organization) and the search.  An entry is about 60 KB and lives one minute at
+# most (the minute is in its key), so a few dozen cover a shift's searches in any minute and
+# keep a worker's memory well under its budget (bench/RESULTS.md, worker RSS).
+DIRECTORY_RESULTS_CACHE = 64
 # Result cards kept rendered per worker (directory/cache.py: card), each keyed by everything it
 # shows: the listing at this directory version, its hours and verification as shown now, the
 # distance and the language.  A long-tail search reuses the cards earlier searches rendered.

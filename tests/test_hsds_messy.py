@@ -3,6 +3,9 @@ layout: every row of every file is accounted for, exactly as the generator's own
 
 import io
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -122,6 +125,19 @@ def test_language_filter_lists_only_languages_named_in_the_interface_language(db
     assert {"espagnol", "créole haïtien", "langue des signes américaine"} <= \
         {o["name"].lower() for o in french}
     assert [o["n"] for o in english] == sorted((o["n"] for o in english), reverse=True)
+
+
+def test_language_names_do_not_load_langcodes_name_table():
+    """A web worker names the filter's languages from Babel's CLDR names: langcodes' own name
+    table (about 20 MB of objects once read) stays unread for the languages Babel names (a
+    fresh interpreter, since other tests read it when they import)."""
+    code = ("import sys; from fieldapp.directory import languages; "
+            "names = [languages.label(c, l) for c in ('es', 'ht', 'pt-BR', 'zh-Hant', 'ase') "
+            "for l in ('en', 'fr')]; "
+            "print(names[1], names[5], 'language_data.name_data' in sys.modules, sep='|')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parent.parent).stdout
+    assert "Espagnol|Portugais (Brésil)|False" == out.strip()
 
 
 def test_tel_links_carry_e164_and_the_extension(db, messy):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import langcodes
+from babel import Locale
 
 # The text says more than a language: these notes (in order) and whether they mean the
 # service offers interpretation beyond its listed languages.
@@ -66,8 +67,21 @@ def code_of(text: str) -> str | None:
 
 
 def label(code: str, locale: str) -> str:
-    """A language's name in the interface language ("Spanish" / "espagnol")."""
-    name = langcodes.Language.get(code).display_name(locale)
+    """A language's name in the interface language ("Spanish" / "espagnol"; "Portuguese
+    (Brazil)"), from Babel's CLDR names, which the app has loaded anyway.  langcodes names the
+    same languages from its own table, about 20 MB in every web worker once read: it is asked
+    only for the rare language Babel does not name (a sign language code, say)."""
+    names = Locale.parse(locale)
+    tag = langcodes.Language.get(langcodes.standardize_tag(code))
+    name = names.languages.get(tag.language or "")
+    if name is None:
+        name = langcodes.Language.get(code).display_name(locale)
+    else:
+        extra = [part for part in (names.scripts.get(tag.script) if tag.script else None,
+                                   names.territories.get(tag.territory) if tag.territory
+                                   else None) if part]
+        if extra:
+            name = f"{name} ({', '.join(extra)})"
     return name[:1].upper() + name[1:]
 
 
