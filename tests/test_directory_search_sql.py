@@ -8,6 +8,7 @@ filter, near and paging searches: the same ids in the same order, the same bm25 
 """
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -173,6 +174,27 @@ def test_merging_the_words_index_changes_no_result(directory):
         directory_search.merge_index(db)
     assert 1 == db.execute(segments).fetchone()[0]
     assert before == [page(db, q, **filters) for q, filters in searches]
+
+
+def test_the_prefix_indexes_change_no_result(directory, tmp_path):
+    """The words index keeps prefix indexes (migrations.py: add_search_prefix_index); the same
+    directory indexed without them gives the same pages, bm25 values included."""
+    db, queries = directory
+    table = "SELECT sql FROM sqlite_master WHERE name = 'service_fts'"
+    assert "prefix='2 3 4 5 6 7 8 9 10'" in db.execute(table).fetchone()[0]
+    searches = [(q, filters) for q in WORDS + queries for filters in FILTERS[:3]]
+    with_prefixes = [page(db, q, **filters) for q, filters in searches]
+    copy = tmp_path / "without-prefixes.db"
+    db.execute("VACUUM INTO ?", [str(copy)])
+    plain = connect(str(copy))
+    sql = plain.execute(table).fetchone()[0]
+    with plain.atomic():
+        plain.execute("DROP TABLE service_fts")
+        plain.execute(re.sub(r"prefix='[^']*',\s*", "", sql))
+        plain.execute("INSERT INTO service_fts(service_fts) VALUES('rebuild')")
+    assert "prefix" not in plain.execute(table).fetchone()[0]
+    assert with_prefixes == [page(plain, q, **filters) for q, filters in searches]
+    plain.conn.close()
 
 
 @pytest.mark.parametrize("km", [0.0, 0.001])

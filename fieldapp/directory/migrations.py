@@ -5,7 +5,7 @@ from sqlite_utils.migrations import Migrations
 
 from fieldapp.directory.categories import category_rows
 from fieldapp.directory.hsds_tables import HSDS_TABLES, REFERENCE_COLUMNS
-from fieldapp.directory.search import merge_index
+from fieldapp.directory.search import PREFIX_LENGTHS, merge_index
 
 migrations = Migrations("directory")
 
@@ -203,4 +203,21 @@ def add_search_indexes(db: Database) -> None:
 def merge_search_index(db: Database) -> None:
     """The words index of a directory loaded before this version, in one segment (search.py:
     merge_index; results unchanged)."""
+    merge_index(db)
+
+
+@migrations()
+def add_search_prefix_index(db: Database) -> None:
+    """The words index with prefix indexes (search.py: PREFIX_LENGTHS): every word of a search
+    is prefix-matched ("shelt"*), and without them FTS5 gathers the entries of every word that
+    starts so from the whole index on each search.  The same entries, kept per prefix: the
+    same rows match and every bm25 value is unchanged, at about a fifth more index on disk.
+    The table is made again with the option and filled from the services (its triggers stay)."""
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE name = 'service_fts'").fetchone()[0]
+    if "prefix=" in sql:
+        return
+    lengths = " ".join(str(n) for n in PREFIX_LENGTHS)
+    db.execute("DROP TABLE service_fts")
+    db.execute(sql.replace("tokenize=", f"prefix='{lengths}',\n    tokenize=", 1))
+    db.execute("INSERT INTO service_fts(service_fts) VALUES('rebuild')")
     merge_index(db)

@@ -26,6 +26,10 @@ CRISIS_CATEGORY = "mental_health_crisis"
 # bm25 weights, in the column order of service_fts:
 # name, alternate_name, organization_name, description, category_text, keywords
 BM25 = "bm25(service_fts, 10.0, 4.0, 3.0, 1.0, 2.0, 2.0)"
+# The words index keeps a prefix index for stems of these lengths (migrations.py:
+# add_search_prefix_index): a prefix-matched word of 2-10 letters ("counsel"*, "hous"*) reads
+# one precomputed list instead of gathering every word that starts so.  Results unchanged.
+PREFIX_LENGTHS = (2, 3, 4, 5, 6, 7, 8, 9, 10)
 WORD = re.compile(r"\w+", re.UNICODE)
 # Letters an unfinished English suffix is made of ("housi|ng", "shelt|er", "counsel|ling").
 SUFFIX_LETTERS = set("aeiouylnsgr")
