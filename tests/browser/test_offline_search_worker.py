@@ -35,6 +35,17 @@ def kept_index(page):
       && {version: kept.version, labels: kept.labelsKey, size: kept.index.length})""")
 
 
+def offline_directory(phone, server):
+    """An officer's phone that opened the directory online (its snapshot stored), then opens
+    it again with no signal: the page from the phone's cache."""
+    page = phone.new_page()
+    officer_ready(page, server.url)
+    page.goto(f"{server.url}/directory/")
+    phone.set_offline(True)
+    page.goto(f"{server.url}/directory/")
+    return page
+
+
 def test_search_runs_in_a_worker_from_the_cache_under_the_csp(server, phone):
     page = phone.new_page()
     problems = []
@@ -57,11 +68,7 @@ def test_search_runs_in_a_worker_from_the_cache_under_the_csp(server, phone):
 
 
 def test_the_index_is_kept_for_its_snapshot_and_rebuilt_for_another(server, phone):
-    page = phone.new_page()
-    officer_ready(page, server.url)
-    page.goto(f"{server.url}/directory/")
-    phone.set_offline(True)
-    page.goto(f"{server.url}/directory/")
+    page = offline_directory(phone, server)
     first = shown_for(page, "shel")
     version = page.evaluate("FieldappOutbox.getKv('directory').then((d) => d.version)")
     kept = kept_index(page)
@@ -91,11 +98,7 @@ def test_the_index_is_kept_for_its_snapshot_and_rebuilt_for_another(server, phon
 
 
 def test_typing_fast_shows_the_last_words(server, phone):
-    page = phone.new_page()
-    officer_ready(page, server.url)
-    page.goto(f"{server.url}/directory/")
-    phone.set_offline(True)
-    page.goto(f"{server.url}/directory/")
+    page = offline_directory(phone, server)
     expected = searched(page, "food")[:10]
     assert expected
     # Every keystroke at once, none waiting for the one before: only "food"'s results stay.
