@@ -23,6 +23,7 @@ from tests.support import (  # noqa: F401  (re-exported for tests that import th
     selects,
 )
 from tests.support.referrals import Inbox, add_services, clear_demo_referrals, free_port
+from tests.support.reports import REPORT_NOW, load
 
 
 @pytest.fixture
@@ -92,6 +93,23 @@ def referral_app(frozen):
     clear_demo_referrals(db)
     yield frozen, db
     db.conn.close()
+
+
+@pytest.fixture
+def report_app(tmp_path):
+    """An app at REPORT_NOW on the board report tests' hand-built dataset
+    (tests/support/reports.py: load)."""
+    app = make_app(tmp_path, NOW=REPORT_NOW)
+    load(app.config["DATABASE"])
+    return app
+
+
+@pytest.fixture
+def coordinator(report_app):
+    """A coordinator's client of `report_app`."""
+    client = report_app.test_client()
+    login(client, "coordinator")
+    return client
 
 
 @pytest.fixture

@@ -10,25 +10,11 @@ import fieldapp.cli  # noqa: F401  (imports the areas in the app's order)
 from fieldapp import audit
 from fieldapp.directory.demo import CRISIS_TEAM_ID
 from fieldapp.reports.tables import category_label, vocab_label
-from tests.support import login, make_app, selects
-from tests.support.reports import HRP_Q1, Q1, REPORT_NOW, csv_records, html_tables, load
+from tests.support import selects
+from tests.support.reports import HRP_Q1, Q1, csv_records, html_tables
 
 CRISIS = "Harbourside Mobile Crisis Team (demo) — Service s1-crisis-line (test)"
 YOUTH = "Northwind Youth Shelter (demo) — Service s2-youth-beds (test)"
-
-
-@pytest.fixture
-def report_app(tmp_path):
-    app = make_app(tmp_path, NOW=REPORT_NOW)
-    load(app.config["DATABASE"])
-    return app
-
-
-@pytest.fixture
-def coordinator(report_app):
-    client = report_app.test_client()
-    login(client, "coordinator")
-    return client
 
 
 def expected_hrp(app) -> dict:

@@ -2,31 +2,15 @@
 today's table), the overlapping services by name, and no suppression of public directory
 data."""
 
-import pytest
 
 import fieldapp.cli  # noqa: F401  (imports the areas in the app's order)
 from fieldapp.db import connect
 from fieldapp.reports import store
 from fieldapp.reports.period import quarter
-from tests.support import login, make_app
 from tests.support.directory import edit_form
-from tests.support.reports import HRP_Q1, Q1, REPORT_NOW, html_tables, load
+from tests.support.reports import HRP_Q1, Q1, html_tables
 
 Q3 = "quarter=2026-Q3"
-
-
-@pytest.fixture
-def report_app(tmp_path):
-    app = make_app(tmp_path, NOW=REPORT_NOW)
-    load(app.config["DATABASE"])
-    return app
-
-
-@pytest.fixture
-def coordinator(report_app):
-    client = report_app.test_client()
-    login(client, "coordinator")
-    return client
 
 
 def register(client, query: str) -> dict:
