@@ -1,9 +1,14 @@
-"""Time, CPU time and peak memory of importing a messy HSDS 1.1 export of N services (default
-5,000), the layout a regional 2-1-1 ships (bench/hsds_messy.py: a folder with data/, wrong
-descriptor paths, ids repeating the service id, free-text languages, extensions, unreadable
-hours).
+"""Time, CPU time and peak memory of importing N services (default 5,000) from one of two
+sources:
 
-    .venv/bin/python bench/import_hsds.py [--services 5000] [--runs 3] [--profile]
+- `messy` (default): a messy HSDS 1.1 export, the layout a regional 2-1-1 ships
+  (bench/hsds_messy.py: a folder with data/, wrong descriptor paths, ids repeating the service
+  id, free-text languages, extensions, unreadable hours);
+- `package`: a clean HSDS 3.1 Tabular Data Package, written by `flask export-hsds` from
+  bench/directory_search.py's realistic generated directory.
+
+    .venv/bin/python bench/import_hsds.py [--source messy|package] [--services 5000] [--runs 3]
+                                          [--profile]
 
 Runs `flask import-hsds` on the folder into a fresh database in a child process, then again
 (the second import must change nothing), `--runs` times, and reports the median wall time,
@@ -71,16 +76,33 @@ def profile(package: Path, tmp: Path, top: int = 15) -> None:
     stats.sort_stats("tottime").print_stats(top)
 
 
+def write_package(package: Path, tmp: Path, services: int) -> str:
+    """A clean HSDS 3.1 package of `services` generated services (plus the demo listings),
+    exported by `flask export-hsds`; its description."""
+    from bench import directory_search  # lazy: only this source needs the generator
+
+    source = tmp / "source.db"
+    directory_search.build(source, services)
+    run({**os.environ, "FIELDAPP_SECRET_KEY": "bench-only", "FIELDAPP_DATABASE": str(source)},
+        "export-hsds", str(package))
+    return f"{services} generated services plus the demo listings, as an HSDS 3.1 package"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--source", choices=("messy", "package"), default="messy")
     parser.add_argument("--services", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         package = Path(tmp) / "export"
-        expected = write_messy(package, services=args.services)
-        rows = sum(c["read"] for c in expected.values())
+        if args.source == "messy":
+            expected = write_messy(package, services=args.services)
+            rows = sum(c["read"] for c in expected.values())
+            what = f"{args.services} messy services, {rows} rows in {len(expected)} files"
+        else:
+            what = write_package(package, Path(tmp), args.services)
         size = sum(f.stat().st_size for f in package.rglob("*") if f.is_file()) / 1e6
         firsts, agains, output = [], [], ""
         for n in range(args.runs):
@@ -94,7 +116,7 @@ def main() -> None:
         load = os.getloadavg()
         if args.profile:
             profile(package, Path(tmp))
-    print(f"package: {args.services} messy services, {rows} rows in {len(expected)} files, "
+    print(f"package: {what}, "
           f"{size:.1f} MB; load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
           f"on {os.cpu_count()} cores")
     for name, runs in (("first import ", firsts), ("second import", agains)):
@@ -102,7 +124,7 @@ def main() -> None:
         print(f"{name}: median of {len(runs)}: wall {statistics.median(walls):.1f} s, "
               f"CPU {statistics.median(cpus):.2f} s (runs {', '.join(f'{c:.2f}' for c in cpus)}),"
               f" peak RSS {max(rss):.1f} MB")
-    print("first import reconciliation:")
+    print("first import report:")
     print("\n".join(output.splitlines()[:40]))
 
 
