@@ -31,15 +31,11 @@ from tests.support.referrals import (  # noqa: E402
     add_contact,
     add_person,
     add_services,
+    in_language,
+    phone_edit,
 )
 
 SIZES = [(390, 844), (320, 568)]
-
-
-def in_language(page, language: str) -> None:
-    if language == "fr" and page.locator("html").get_attribute("lang") != "fr":
-        with page.expect_navigation():
-            page.locator('button[name="language"][value="fr"]').click()
 
 
 def contact(page, url: str) -> Thumb:
@@ -65,21 +61,6 @@ def referral(page, url: str, contact_id: str) -> Thumb:
     page.wait_for_function("() => scrollY === 0")
     thumb.tap(page.locator("#ref-send"))
     page.wait_for_url(re.compile(r".*/referrals/[0-9a-f-]{36}$"))
-    return thumb
-
-
-def phone_edit(page, url: str, service_id: str) -> Thumb:
-    page.goto(f"{url}/directory/manage/verify")
-    thumb = Thumb(page)
-    thumb.tap(page.locator(f"#verify-changed-{service_id}"))
-    thumb.tap(page.locator(f"a#verify-changed-{service_id}"))
-    page.wait_for_url(f"{url}/directory/manage/services/{service_id}")
-    thumb.tap(page.locator('.dir-sections a[href="#svc-phones"]'))
-    number = page.locator("#phone_number_0")
-    thumb.tap(number)
-    number.fill("902-555-0303")
-    thumb.tap(page.locator("#save-phones"))
-    page.locator("#svc-phones .dir-section-status").wait_for()
     return thumb
 
 

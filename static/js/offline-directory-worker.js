@@ -38,6 +38,11 @@ let current = null;
 // faster than building it again (bench/offline_search.py), and every visit to the directory
 // page starts a new worker.  Gone with the snapshot when the phone is cleared (logout).
 const KEPT = "directory-index";
+// What it is for, {version, labelsKey}: a small record the page reads to know, without loading
+// the index, whether one is kept for its snapshot.
+const KEPT_FOR = "directory-index-for";
+// How the index in use came: "kept" (loaded) or "built" (bench/offline_search.py, the tests).
+let came = null;
 
 const indexOptions = (labels) => ({
   fields: FIELDS,
@@ -97,10 +102,14 @@ async function indexFor(version, labels, labelsKey = JSON.stringify(labels)) {
     version = stored ? stored.version : null;
   }
   current = await load(version, labels, labelsKey);
+  came = "kept";
   if (!current) {
     const { found, kept } = await build(labels, labelsKey);
     current = found;
-    await FieldappOutbox.setKv(KEPT, kept).catch(() => {});
+    came = "built";
+    await FieldappOutbox.setKv(KEPT, kept)
+      .then(() => FieldappOutbox.setKv(KEPT_FOR, { version: kept.version, labelsKey }))
+      .catch(() => {});
   }
   return current;
 }
@@ -213,13 +222,14 @@ async function answer(data) {
   if (data.type === "prepare") {
     const started = performance.now();
     const found = await indexFor(data.version, labels, labelsKey);
-    self.postMessage({ seq: data.seq, version: found.version, ms: performance.now() - started });
+    self.postMessage({ seq: data.seq, version: found.version, index: came,
+      ms: performance.now() - started });
   } else if (data.type === "search") {
     if (data.allowed !== undefined) allowed = data.allowed ? new Set(data.allowed) : null;
     const started = performance.now();
     const found = await indexFor(data.version, labels, labelsKey);
     const { ids, total } = search(found, data.q, allowed, data.limit || 0);
-    self.postMessage({ seq: data.seq, version: found.version, total, ids,
+    self.postMessage({ seq: data.seq, version: found.version, total, ids, index: came,
       ms: performance.now() - started });
   }
 }

@@ -75,6 +75,8 @@
   // up the page; the page filters, asks, and draws the cards.  Every prefix, typo and ranking
   // rule is in the worker's file.
   const WORKER = "/static/js/offline-directory-worker.js";
+  // What the worker's kept index is for ({version, labelsKey}; written by the worker beside it).
+  const KEPT_FOR = "directory-index-for";
   let worker = null;
   let asked = 0;
   const waiting = new Map(); // seq -> resolve
@@ -88,6 +90,7 @@
       started.addEventListener("message", (event) => {
         const answer = event.data || {};
         stats.workerMs += answer.ms || 0;
+      if (answer.index) stats.index = answer.index;
         const resolve = waiting.get(answer.seq);
         if (!resolve) return;
         waiting.delete(answer.seq);
@@ -380,6 +383,29 @@
     }
   }
 
+  // Online, on the directory page: when the stored snapshot has no index kept for it (and this
+  // page's language), the worker builds and keeps one while the page is idle, so that the first
+  // search with no signal loads it instead of building it.  The worker then stops (the page
+  // searches on the server while online); a later offline search starts another, which loads it.
+  async function keepIndexWhileOnline() {
+    const snapshot = await currentSnapshot();
+    if (!navigator.onLine || !snapshot || indexed.has(snapshot.version)) return;
+    const kept = await Outbox.getKv(KEPT_FOR).catch(() => null);
+    if (kept && kept.version === snapshot.version
+        && kept.labelsKey === JSON.stringify(labelsOfCategories())) return;
+    indexed.add(snapshot.version);
+    idle(async () => {
+      const answer = await ask({ type: "prepare", version: snapshot.version });
+      if (navigator.onLine && waiting.size === 0 && worker) {
+        worker.terminate();
+        worker = null;
+        labelsSent = null;
+        allowedSent = undefined;
+      }
+      stats.keptWhileOnline = answer.version;
+    });
+  }
+
   // The offline results for the form; resolves once the screen shows them.  A keystroke
   // fires both the input event and htmx's search request: one pass, and one search in the
   // worker at a time, the last words winning.
@@ -419,7 +445,8 @@
     if (!navigator.onLine) renderOffline();
   }
 
-  refreshSnapshot(Boolean(form)).catch(() => {});
+  refreshSnapshot(Boolean(form))
+    .then(() => (form && results ? keepIndexWhileOnline() : null)).catch(() => {});
   window.addEventListener("online", () => refreshSnapshot(false).catch(() => {}));
   self.FieldappDirectory = { search, isOpen, refreshSnapshot, renderOffline,
     worker: searcher, ask, stats };

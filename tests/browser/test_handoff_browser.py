@@ -15,12 +15,13 @@ from tests.support.directory import add_service as add_directory_service
 from tests.support.referrals import (
     OFFICER_ID,
     SVC_CRISIS,
-    Thumb,
     add_contact,
     add_person,
     add_services,
     clear_demo_referrals,
     crisis_ids,
+    in_language,
+    phone_edit,
     referral_item,
     user_row,
 )
@@ -80,12 +81,6 @@ def outbox_size(page) -> int:
                          ".then((e) => e.length)")
 
 
-def _in_language(page, language):
-    if language == "fr" and page.locator("html").get_attribute("lang") != "fr":
-        with page.expect_navigation():
-            page.locator('button[name="language"][value="fr"]').click()
-
-
 @pytest.mark.parametrize("language", ["en", "fr"])
 @pytest.mark.parametrize("width,height,scheme", [(390, 844, "light"), (320, 568, "light"),
                                                  (320, 568, "dark")])
@@ -103,7 +98,7 @@ def test_from_a_saved_contact_to_a_sent_referral_with_a_summary(live_server, bro
                                has_touch=True, color_scheme=scheme).new_page()
     browser_login(page, live_server.url, "officer")
     page.wait_for_url(re.compile(r".*/contacts/.*"))
-    _in_language(page, language)
+    in_language(page, language)
     page.goto(f"{live_server.url}/referrals/new?contact_id={contact}")
     assert page.locator('input[name="urgency"][value="urgent"]').is_checked()
     assert "Robin Alias" == page.input_value("#person_name")
@@ -149,7 +144,7 @@ def test_from_a_saved_contact_to_a_sent_referral_with_a_summary(live_server, bro
                                   has_touch=True, color_scheme=scheme).new_page()
     browser_login(partner, live_server.url, "partner")
     partner.wait_for_load_state()
-    _in_language(partner, language)
+    in_language(partner, language)
     partner.goto(f"{live_server.url}/referrals/{referral_id}")
     assert received == partner.locator(".ref-fields dd[data-field]").evaluate_all(
         "dds => dds.map(d => [d.dataset.field, d.innerText.trim()])")
@@ -185,7 +180,7 @@ def test_partner_queue_three_urgent_by_waiting_time_call_and_undo(live_server, b
     page = context.new_page()
     browser_login(page, live_server.url, "partner")
     page.wait_for_url(f"{live_server.url}/referrals/")
-    _in_language(page, language)
+    in_language(page, language)
     waiting, overdue, accept = QUEUE_WORDS[language]
     rows = page.locator("tr.ref-row").evaluate_all("rows => rows.map(r => r.id)")
     assert [f"referral-{ids[m]}" for m in (62, 30, 5)] == rows[:3]
@@ -333,7 +328,7 @@ def test_save_and_refer_offline_shows_the_summary_then_goes_through_the_outbox(
     page = phone.new_page()
     officer_ready(page, server.url)
     if language == "fr":
-        _in_language(page, language)
+        in_language(page, language)
         for url in ("/contacts/new", "/referrals/new"):  # the phone keeps the French pages
             wait_until(page, CACHED_FRENCH, url)
     service_id = next(server.db().query(
@@ -398,7 +393,7 @@ def test_the_coordinator_verifies_or_flags_a_listing_in_one_tap_on_a_phone(live_
     page = phone.new_page()
     browser_login(page, live_server.url, "coordinator")
     page.wait_for_load_state()
-    _in_language(page, language)
+    in_language(page, language)
     page.goto(f"{live_server.url}/directory/manage/verify")
     assert 0 == page.evaluate("document.documentElement.scrollWidth - innerWidth")
     for service_id in stale:
@@ -433,19 +428,8 @@ def test_the_coordinator_changes_one_phone_number_on_a_phone(live_server, browse
     page = context.new_page()
     browser_login(page, live_server.url, "coordinator")
     page.wait_for_load_state()
-    _in_language(page, language)
-    page.goto(f"{live_server.url}/directory/manage/verify")
-    thumb = Thumb(page)
-    thumb.tap(page.locator(f"#verify-changed-{service_id}"))
-    link = page.locator(f"a#verify-changed-{service_id}")
-    thumb.tap(link)
-    page.wait_for_url(f"{live_server.url}/directory/manage/services/{service_id}")
-    thumb.tap(page.locator('.dir-sections a[href="#svc-phones"]'))
-    number = page.locator("#phone_number_0")
-    thumb.tap(number)
-    number.fill("902-555-0303")
-    thumb.tap(page.locator("#save-phones"))
-    page.locator("#svc-phones .dir-section-status").wait_for()
+    in_language(page, language)
+    thumb = phone_edit(page, live_server.url, service_id)
     assert "save-phones" == page.evaluate("document.activeElement.id")
     screenshot(page, f"directory_phone_edit_{width}_{language}")
     print(f"coordinator's phone edit at {width} px ({language}): {thumb.taps} taps, "
@@ -455,7 +439,7 @@ def test_the_coordinator_changes_one_phone_number_on_a_phone(live_server, browse
     assert [("902-555-0303",)] == db.execute(
         "select number from phone where service_id = ?", [service_id]).fetchall()
     # A refused section answers in place with its error, nothing saved.
-    number.fill("call me")
+    page.locator("#phone_number_0").fill("call me")
     page.locator("#save-phones").click()
     page.locator("#svc-phones .field-error:not(:empty)").first.wait_for()
     assert [("902-555-0303",)] == db.execute(

@@ -97,6 +97,27 @@ def test_the_index_is_kept_for_its_snapshot_and_rebuilt_for_another(server, phon
     phone.set_offline(False)
 
 
+def test_the_index_is_kept_while_online_for_the_first_search_with_no_signal(server, phone):
+    page = phone.new_page()
+    officer_ready(page, server.url)
+    page.goto(f"{server.url}/directory/")  # online: the snapshot is stored, then indexed
+    page.wait_for_function("() => FieldappDirectory.stats.keptWhileOnline")
+    version = page.evaluate("FieldappOutbox.getKv('directory').then((d) => d.version)")
+    assert page.evaluate("FieldappDirectory.stats.keptWhileOnline") == version
+    assert kept_index(page)["version"] == version
+    assert not page.workers  # its work done, the worker stopped: the page searches online
+
+    page.reload()  # online again: an index is kept for this snapshot, no worker starts
+    page.wait_for_timeout(500)
+    assert not page.workers
+
+    phone.set_offline(True)
+    page.reload()
+    assert shown_for(page, "shel")
+    assert page.evaluate("FieldappDirectory.stats.index") == "kept"  # loaded, not built
+    phone.set_offline(False)
+
+
 def test_typing_fast_shows_the_last_words(server, phone):
     page = offline_directory(phone, server)
     expected = searched(page, "food")[:10]

@@ -174,3 +174,27 @@ class Thumb:
         self.scrolled += abs(self.page.evaluate("scrollY") - before)
         self.taps += 1
         locator.check() if check else locator.click()
+
+
+def in_language(page, language: str) -> None:
+    """The page in French when `language` is fr (the language switch), else as it is."""
+    if language == "fr" and page.locator("html").get_attribute("lang") != "fr":
+        with page.expect_navigation():
+            page.locator('button[name="language"][value="fr"]').click()
+
+
+def phone_edit(page, url: str, service_id: str) -> Thumb:
+    """The coordinator changes one phone number on a phone: from the verification queue's
+    "Changed", the listing, its Phones section, the number, that section's Save."""
+    page.goto(f"{url}/directory/manage/verify")
+    thumb = Thumb(page)
+    thumb.tap(page.locator(f"#verify-changed-{service_id}"))
+    thumb.tap(page.locator(f"a#verify-changed-{service_id}"))
+    page.wait_for_url(f"{url}/directory/manage/services/{service_id}")
+    thumb.tap(page.locator('.dir-sections a[href="#svc-phones"]'))
+    number = page.locator("#phone_number_0")
+    thumb.tap(number)
+    number.fill("902-555-0303")
+    thumb.tap(page.locator("#save-phones"))
+    page.locator("#svc-phones .dir-section-status").wait_for()
+    return thumb
