@@ -375,7 +375,8 @@ def search_services(
 
     Ranking: exact name match, then bm25 (name over organization over description); with
     `near` (lat, lon, km) the nearest first, then an exact name, then a word in the name.
-    Words in `q` are prefix-matched and quoted.
+    Words in `q` are prefix-matched and quoted; every typed word counts once in bm25 (one
+    phrase per stem of the word being typed: fts_query).
     """
     params: dict = {"limit": int(limit), "offset": int(offset)}
     match = fts_query(q)
