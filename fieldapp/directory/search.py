@@ -243,26 +243,25 @@ def _ranked_page(db: Database, where: list[str], params: dict, limit: int, offse
     every hit kept.
 
     The ranked hits are read once, as they come (a co-routine: the CROSS JOIN keeps them the
-    outer loop, and nothing else reads them), and counted on the way (count(*) OVER ()); the
-    filters are a column, checked after the count.  Kept in a table for a second reader, the
-    ranked statement built each hit's row before its cut: about 2 ms more for the slowest
-    searches at 100,000 services."""
+    outer loop, and nothing else reads them); whether they were cut off is a count of the
+    first hits by rowid, up to the cut, which FTS5 stops listing there.  Kept in a table for a
+    second reader (the count), the ranked statement built each hit's row before its cut:
+    about 2 ms more for the slowest searches at 100,000 services."""
     first = (max(HITS_FILTERED, 10 * (limit + offset)) if filtered
              else max(HITS, 2 * (limit + offset)))
     for hits in (first, None):
         cut = "ORDER BY rank LIMIT :hits" if hits else ""
+        count = ("(SELECT count(*) FROM (SELECT 1 FROM service_fts WHERE service_fts MATCH"
+                 " :match LIMIT :hits))" if hits else "NULL")
         rows = select(db, f"""WITH page AS MATERIALIZED (
-                SELECT rid, rank, hit_count FROM (
-                    SELECT hits.rowid AS rid, hits.rank AS rank, count(*) OVER () AS hit_count,
-                        lower(s.name) = :exact AS exact, s.name AS name, s.id AS id,
-                        {' AND '.join(where)} AS kept
-                    FROM (SELECT rowid, {BM25} AS rank FROM service_fts
-                          WHERE service_fts MATCH :match {cut}) AS hits
-                    CROSS JOIN service s ON s.rowid = hits.rowid)
-                WHERE kept
-                ORDER BY exact DESC, rank, name COLLATE NOCASE, id
+                SELECT hits.rowid AS rid, hits.rank AS rank FROM (
+                    SELECT rowid, {BM25} AS rank FROM service_fts
+                    WHERE service_fts MATCH :match {cut}) AS hits
+                CROSS JOIN service s ON s.rowid = hits.rowid
+                WHERE {' AND '.join(where)}
+                ORDER BY lower(s.name) = :exact DESC, hits.rank, s.name COLLATE NOCASE, s.id
                 LIMIT :limit OFFSET :offset)
-            SELECT {_COLUMNS}, page.rank AS rank, page.hit_count AS hit_count
+            SELECT {_COLUMNS}, page.rank AS rank, {count} AS hit_count
             FROM page JOIN service s ON s.rowid = page.rid
             ORDER BY lower(s.name) = :exact DESC, page.rank, s.name COLLATE NOCASE, s.id""",
                       {**params, "hits": hits})
