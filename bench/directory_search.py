@@ -5,9 +5,12 @@ hello-world route on the same server in the same run.
     .venv/bin/python bench/directory_search.py [--sizes 1000,10000,100000] [--rounds 30]
                                                [--http-size 10000] [--http-requests 600]
                                                [--rich] [--db-dir /tmp/you]
+                                               [--versus /tmp/you/search_main.py]
 
 `--db-dir` keeps the built directories there and reuses them on the next run (the 100,000
-rich one takes minutes to build), applying the migrations added since.
+rich one takes minutes to build), applying the migrations added since.  `--versus FILE` times
+the long-tail mix with another search.py too (`git show main:fieldapp/directory/search.py >
+FILE`), interleaved query by query with this tree's: a before/after at the same load.
 
 - Directories are synthetic but realistic (names, descriptions, categories, populations,
   languages, weekly hours incl. split/overnight/24-7, phones, geolocated addresses around
@@ -602,26 +605,63 @@ def http_bench(path: Path, requests: int, cache: bool = True,
             "worker_peak_mb": peaks}
 
 
-def time_long_tail(path: Path, queries: list[str], rounds: int = 1) -> dict:
+def _load_search(path: Path):
+    """search.py loaded from another file (e.g. main's, `git show main:fieldapp/directory/
+    search.py > /tmp/you/search_main.py`) as a module of its own, beside this tree's."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("search_versus", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def time_long_tail(path: Path, queries: list[str], rounds: int = 1,
+                   versus: Path | None = None) -> dict:
     """In-process server time of the long-tail mix (search_services with its card details),
-    after one warm-up pass over other queries."""
+    after one warm-up pass over other queries; per query its wall and CPU time and its number
+    of hits (for the slowest).  With `versus`, that file's search_services too, interleaved
+    query by query with this tree's (alternating which goes first), on the same connection:
+    a before/after at the same load."""
     _create_app, connect = _app_modules()
     from fieldapp.directory import search
 
+    versions = {"this": search}
+    if versus is not None:
+        versions["versus"] = _load_search(versus)
     db = connect(str(path))
-    for q in ("shelter", "food bank", "crisis"):
-        search.search_services(db, q, now=NOW, tz="America/Halifax", limit=21)
-    timings = []
-    cpu_started = time.process_time()
-    for _ in range(rounds):
-        for q in queries:
-            started = time.perf_counter()
-            search.search_services(db, q, now=NOW, tz="America/Halifax", limit=21)
-            timings.append((time.perf_counter() - started) * 1000)
-    cpu_ms = (time.process_time() - cpu_started) * 1000 / len(timings)
+    for module in versions.values():
+        for q in ("shelter", "food bank", "crisis"):
+            module.search_services(db, q, now=NOW, tz="America/Halifax", limit=21)
+    timings = {name: [] for name in versions}
+    cpu = dict.fromkeys(versions, 0.0)
+    per_query: dict[str, dict[str, list[tuple[float, float]]]] = {}
+    for round_number in range(rounds):
+        for n, q in enumerate(queries):
+            names = list(versions)
+            if (n + round_number) % 2:
+                names.reverse()
+            for name in names:
+                cpu_started, started = time.process_time(), time.perf_counter()
+                versions[name].search_services(db, q, now=NOW, tz="America/Halifax", limit=21)
+                wall = (time.perf_counter() - started) * 1000
+                spent = (time.process_time() - cpu_started) * 1000
+                cpu[name] += spent
+                timings[name].append(wall)
+                per_query.setdefault(q, {}).setdefault(name, []).append((wall, spent))
+    slowest = sorted(per_query, key=lambda q: -min(c for _w, c in per_query[q]["this"]))[:8]
+    slow = []
+    for q in slowest:
+        match = search.fts_query(q)
+        hits = db.execute("SELECT count(*) FROM service_fts WHERE service_fts MATCH ?",
+                          [match]).fetchone()[0]
+        slow.append((q, match, hits, {name: min(c for _w, c in per_query[q][name])
+                                      for name in versions}))
     db.conn.close()
-    return {"p50": percentile(timings, 50), "p95": percentile(timings, 95),
-            "max": max(timings), "n": len(timings), "cpu_ms": cpu_ms}
+    return {name: {"p50": percentile(timings[name], 50), "p95": percentile(timings[name], 95),
+                   "max": max(timings[name]), "n": len(timings[name]),
+                   "cpu_ms": cpu[name] / len(timings[name])} for name in versions} | {
+        "slowest": slow}
 
 
 def main() -> None:
@@ -635,6 +675,10 @@ def main() -> None:
                         "the long-tail mix beside the fixed one (in-process and over HTTP)")
     parser.add_argument("--long-tail", type=int, default=320,
                         help="distinct queries of the long-tail mix (with --rich)")
+    parser.add_argument("--versus", type=Path, default=None,
+                        help="with --rich: also time the long-tail mix with search_services "
+                        "loaded from this file (e.g. main's search.py), interleaved query by "
+                        "query with this tree's, on the same connection")
     parser.add_argument("--db-dir", type=Path, default=None,
                         help="keep the built directories in this folder and reuse those "
                         "already there (dir-<size>[-rich].db) instead of building them afresh "
@@ -670,10 +714,20 @@ def main() -> None:
                   f"{timing['results'][query]} results", flush=True)
         if args.rich:
             queries = long_tail_queries(path, args.long_tail)
-            tail = time_long_tail(path, queries)
-            print(f"         long-tail mix ({len(queries)} distinct two-word queries, each "
-                  f">= 2 matches): search p50 {tail['p50']:.2f} ms, p95 {tail['p95']:.2f} ms, "
-                  f"max {tail['max']:.1f} ms; CPU {tail['cpu_ms']:.2f} ms/search", flush=True)
+            tails = time_long_tail(path, queries, versus=args.versus)
+            for name, label in (("this", ""), ("versus", f" ({args.versus}, interleaved)")):
+                if name not in tails:
+                    continue
+                tail = tails[name]
+                print(f"         long-tail mix{label} ({len(queries)} distinct two-word queries,"
+                      f" each >= 2 matches): search p50 {tail['p50']:.2f} ms, p95 "
+                      f"{tail['p95']:.2f} ms, max {tail['max']:.1f} ms; CPU "
+                      f"{tail['cpu_ms']:.2f} ms/search", flush=True)
+            print("         slowest long-tail searches (CPU ms, best of the rounds):", flush=True)
+            for q, match, hits, spent in tails["slowest"]:
+                versus = f" (versus {spent['versus']:.1f})" if "versus" in spent else ""
+                print(f"           {q!r}: {spent['this']:.1f}{versus}, {hits} hits, {match}",
+                      flush=True)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"bench process peak RSS: {rss:.1f} MB")
     if args.http_size:

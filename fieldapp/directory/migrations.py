@@ -5,7 +5,7 @@ from sqlite_utils.migrations import Migrations
 
 from fieldapp.directory.categories import category_rows
 from fieldapp.directory.hsds_tables import HSDS_TABLES, REFERENCE_COLUMNS
-from fieldapp.directory.search import PREFIX_LENGTHS, merge_index
+from fieldapp.directory.search import PREFIX_LENGTHS, TOKENIZE, merge_index
 
 migrations = Migrations("directory")
 
@@ -124,7 +124,7 @@ def create_hsds_tables(db: Database) -> None:
     """)
     db["service"].enable_fts(
         ["name", "alternate_name", "organization_name", "description", "category_text", "keywords"],
-        tokenize="porter unicode61 remove_diacritics 2", create_triggers=True,
+        tokenize=TOKENIZE, create_triggers=True,
     )
 
 

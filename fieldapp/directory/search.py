@@ -8,10 +8,13 @@ short; near a place, up to four widening steps), then one for all the page's chi
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
+import sqlite3
 import sys
+import threading
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -26,6 +29,9 @@ CRISIS_CATEGORY = "mental_health_crisis"
 # bm25 weights, in the column order of service_fts:
 # name, alternate_name, organization_name, description, category_text, keywords
 BM25 = "bm25(service_fts, 10.0, 4.0, 3.0, 1.0, 2.0, 2.0)"
+# The words index's tokenizer (migrations.py: create_hsds_tables); fts_query stems the forms of
+# a word being typed with the same one.
+TOKENIZE = "porter unicode61 remove_diacritics 2"
 # The words index keeps a prefix index for stems of these lengths (migrations.py:
 # add_search_prefix_index): a prefix-matched word of 2-10 letters ("counsel"*, "hous"*) reads
 # one precomputed list instead of gathering every word that starts so.  Results unchanged.
@@ -41,7 +47,16 @@ def fts_query(q: str) -> str:
 
     Only word characters survive, so `"`, `*`, `-`, `(`, `AND`, `NEAR(` can never be FTS syntax.
     The last word is being typed: the index is stemmed (porter), so "housi" must also try
-    "hous"* to reach "housing"; shorter stems of the last word are OR-ed in for that.
+    "hous"* to reach "housing"; shorter forms of the last word are OR-ed in for that, but only
+    those that can match more (`_last_word_forms`).
+
+    Every typed word counts once in the ranking (a product decision): bm25 scores each phrase
+    of the query, and FTS5 stems a prefix term too, so "services"* OR "service"* OR "servic"*
+    were three times "servic"*: that word weighed three times the others, and only when its
+    shorter forms happened to stem alike ("food services", not "food bank"), and FTS5 read and
+    scored its list three times.  Now one phrase per stem, and none whose matches another kept
+    phrase already has: the same services match, and the last word weighs as much as the
+    others.
     """
     words = [w.replace('"', "") for w in WORD.findall(q or "")]
     words = [w for w in words if w.strip("_")][:MAX_WORDS]
@@ -52,14 +67,63 @@ def fts_query(q: str) -> str:
     last = words[-1]
     if len(last) == 1:
         return " AND ".join([*parts, f'"{last}"*' if len(words) == 1 else f'"{last}"'])
+    options = _last_word_forms(last)
+    parts.append("(" + " OR ".join(f'"{o}"*' for o in options) + ")" if len(options) > 1
+                 else f'"{options[0]}"*')
+    return " AND ".join(parts)
+
+
+@functools.lru_cache(maxsize=4096)
+def _last_word_forms(last: str) -> tuple[str, ...]:
+    """The forms of a word being typed to OR in the query: the word and its shorter forms
+    (up to two letters of an unfinished English suffix off: "housi|ng", "counsel|ling"), less
+    each form whose terms, as the words index stems them, a kept form's already match: the
+    same terms ("services", "service", "servic": all "servic"), or a longer last term (a
+    prefix term "housi"* matches a subset of "hou"*, the stem of "hous").  The OR of the
+    kept forms matches exactly what the OR of all did, with one phrase per distinct stem."""
     options = [last]
     stem = last
     while len(stem) > 4 and len(last) - len(stem) < 2 and stem[-1].lower() in SUFFIX_LETTERS:
         stem = stem[:-1]
         options.append(stem)
-    parts.append("(" + " OR ".join(f'"{o}"*' for o in options) + ")" if len(options) > 1
-                 else f'"{last}"*')
-    return " AND ".join(parts)
+    if len(options) == 1:
+        return (last,)
+    terms = _index_terms(tuple(options))
+    kept: list[int] = []
+    # Shortest stems first: a form is dropped when a kept one's terms are its terms but the
+    # last, which it starts with (a kept form's matches include its matches).
+    for i in sorted(range(len(options)), key=lambda i: len("".join(terms[i]))):
+        mine = terms[i]
+        if not mine or not any(
+                terms[k] and terms[k][:-1] == mine[:-1] and mine[-1].startswith(terms[k][-1])
+                for k in kept):
+            kept.append(i)
+    return tuple(options[i] for i in sorted(kept))
+
+
+_TOKENIZER = threading.local()
+
+
+def _index_terms(forms: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """The terms the words index's tokenizer (TOKENIZE: SQLite's own porter and unicode61)
+    makes of each form, read back from a private in-memory FTS5 table (one per thread; the
+    rows are rolled back).  About 30 µs of CPU, once per word: _last_word_forms is cached."""
+    conn = getattr(_TOKENIZER, "conn", None)
+    if conn is None:
+        conn = sqlite3.connect(":memory:", isolation_level=None)
+        conn.execute(f"CREATE VIRTUAL TABLE words USING fts5(word, tokenize='{TOKENIZE}')")
+        conn.execute("CREATE VIRTUAL TABLE terms USING fts5vocab(words, 'instance')")
+        _TOKENIZER.conn = conn
+    conn.execute("BEGIN")
+    try:
+        conn.executemany("INSERT INTO words(rowid, word) VALUES (?, ?)", enumerate(forms))
+        rows = conn.execute("SELECT doc, term FROM terms ORDER BY doc, offset").fetchall()
+    finally:
+        conn.execute("ROLLBACK")
+    terms: list[list[str]] = [[] for _ in forms]
+    for doc, term in rows:
+        terms[doc].append(term)
+    return [tuple(t) for t in terms]
 
 
 def merge_index(db: Database) -> None:
@@ -176,21 +240,28 @@ def _ranked_page(db: Database, where: list[str], params: dict, limit: int, offse
     cut, and only then the page's wide columns read.  First over the best hits only: if the
     hits were cut off and fewer than a page survive the filters (a selective filter, archived
     listings), over every hit.  The result is the same: a service beyond the cut ranks below
-    every hit kept."""
+    every hit kept.
+
+    The ranked hits are read once, as they come (a co-routine: the CROSS JOIN keeps them the
+    outer loop, and nothing else reads them); whether they were cut off is a count of the
+    first hits by rowid, up to the cut, which FTS5 stops listing there.  Kept in a table for a
+    second reader (the count), the ranked statement built each hit's row before its cut:
+    about 2 ms more for the slowest searches at 100,000 services."""
     first = (max(HITS_FILTERED, 10 * (limit + offset)) if filtered
              else max(HITS, 2 * (limit + offset)))
     for hits in (first, None):
         cut = "ORDER BY rank LIMIT :hits" if hits else ""
-        rows = select(db, f"""WITH hits AS MATERIALIZED (
-                SELECT rowid, {BM25} AS rank FROM service_fts
-                WHERE service_fts MATCH :match {cut}),
-            page AS MATERIALIZED (
-                SELECT hits.rowid AS rid, hits.rank AS rank FROM hits
-                JOIN service s ON s.rowid = hits.rowid
+        count = ("(SELECT count(*) FROM (SELECT 1 FROM service_fts WHERE service_fts MATCH"
+                 " :match LIMIT :hits))" if hits else "NULL")
+        rows = select(db, f"""WITH page AS MATERIALIZED (
+                SELECT hits.rowid AS rid, hits.rank AS rank FROM (
+                    SELECT rowid, {BM25} AS rank FROM service_fts
+                    WHERE service_fts MATCH :match {cut}) AS hits
+                CROSS JOIN service s ON s.rowid = hits.rowid
                 WHERE {' AND '.join(where)}
                 ORDER BY lower(s.name) = :exact DESC, hits.rank, s.name COLLATE NOCASE, s.id
                 LIMIT :limit OFFSET :offset)
-            SELECT {_COLUMNS}, page.rank AS rank, (SELECT count(*) FROM hits) AS hit_count
+            SELECT {_COLUMNS}, page.rank AS rank, {count} AS hit_count
             FROM page JOIN service s ON s.rowid = page.rid
             ORDER BY lower(s.name) = :exact DESC, page.rank, s.name COLLATE NOCASE, s.id""",
                       {**params, "hits": hits})
@@ -303,7 +374,8 @@ def search_services(
 
     Ranking: exact name match, then bm25 (name over organization over description); with
     `near` (lat, lon, km) the nearest first, then an exact name, then a word in the name.
-    Words in `q` are prefix-matched and quoted.
+    Words in `q` are prefix-matched and quoted; every typed word counts once in bm25 (one
+    phrase per stem of the word being typed: fts_query).
     """
     params: dict = {"limit": int(limit), "offset": int(offset)}
     match = fts_query(q)
