@@ -35,7 +35,7 @@ from fieldapp.directory import (
     upkeep,
     verification,
 )
-from fieldapp.directory.cache import around, choices, details, page, rendered
+from fieldapp.directory.cache import around, card_details, choices, page, rendered
 from fieldapp.directory.forms import (
     PHONE_TYPE_CHOICES,
     ArchiveForm,
@@ -155,7 +155,7 @@ def _results_context(db, criteria: dict, version: int, now, tz: str) -> dict:
             open_now=criteria["open_now"], accepts_referrals=criteria["accepts_referrals"],
             language=criteria["language"], near=criteria["near"], now=now, tz=tz,
             limit=PAGE_SIZE + 1, offset=(criteria["page"] - 1) * PAGE_SIZE,
-            kept=details(version),
+            kept=card_details(version),
         )
     more = len(found) > PAGE_SIZE
     return {
