@@ -490,12 +490,13 @@ def _read_card_details(db: Database, ids: list[str]) -> dict[str, tuple]:
     addresses: dict = {}
     categories: dict = {}
     for row in db.conn.execute(_children_sql(marks), ids * 5):
-        # Short texts shared (ids, kinds, times, cities recur on every row): kept compact.
-        row = tuple(sys.intern(v) if type(v) is str and len(v) < 64 else v for v in row)
         kind, sid = row[0], row[3]
         if kind == _PHONE:
             phones.setdefault(sid, []).append(row[3:8])
         elif kind == _SCHEDULE:
+            # Kept as they are (cache.details packs the rest): their short texts (ids, days,
+            # times) recur on every listing, shared.
+            row = tuple(sys.intern(v) if type(v) is str and len(v) < 64 else v for v in row)
             schedules.setdefault(sid, []).append(row[3:11])
             patterns.setdefault(sid, []).append(row[4:10])
         elif kind == _LANGUAGE:
