@@ -5,6 +5,7 @@ Datasette serving the same services with FTS5, in one run, on one machine.
     .venv/bin/python bench/peer_search.py [--size 4000] [--duration 10] [--workers 2]
                                           [--connections 8] [--loader auto|wrk|python]
                                           [--keep DIR] [--only hello,datasette,fieldapp]
+                                          [--warm SECONDS]
 
 - Data: a generated directory of --size services (bench/directory_search.py's generator, made
   richer here: long bilingual descriptions, 3-5 taxonomy terms, 2-3 locations and 2-3 phones
@@ -21,6 +22,10 @@ Datasette serving the same services with FTS5, in one run, on one machine.
   in both fieldapp's index and Datasette's.
 - fieldapp runs with its results cache on (the default) and off
   (FIELDAPP_DIRECTORY_RESULTS_CACHE=0).
+- --warm SECONDS: before each run, that many seconds over the whole mix (every server alike:
+  workers that have run a while, their caches and SQLite's page cache warm); by default 1 s
+  over the mix's first 50 paths (fresh workers: fieldapp renders most cards for the first
+  time during the run).
 - --keep DIR: build the two databases there once and reuse them on later runs (else a
   temporary directory, removed at the end).  --only: the servers to run (ratios need hello and
   Datasette in the same run).
@@ -341,8 +346,13 @@ def run_python(server: Server, paths: list[str], cookie: str, seconds: float,
 
 
 def measure(loader, server: Server, paths: list[str], cookie: str, seconds: float,
-            connections: int) -> dict:
-    loader(server, paths[:50], cookie, 1, connections)  # warm-up
+            connections: int, warm: float = 0) -> dict:
+    """One run after a warm-up: 1 s over the mix's first 50 paths, or with `warm`, that many
+    seconds over the whole mix (every server alike: a worker that has run a while)."""
+    if warm:
+        loader(server, paths, cookie, warm, connections)
+    else:
+        loader(server, paths[:50], cookie, 1, connections)
     cpu = server.cpu_seconds()
     result = loader(server, paths, cookie, seconds, connections)
     result["cpu_ms"] = (server.cpu_seconds() - cpu) * 1000 / max(1, result["requests"])
@@ -370,6 +380,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--loader", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument("--keep", help="build the databases in this directory once, reuse them")
+    parser.add_argument("--warm", type=float, default=0,
+                        help="seconds of warm-up over the whole mix before each run, every "
+                        "server alike (default: 1 s over the mix's first 50 paths)")
     parser.add_argument("--only", default="hello,datasette,fieldapp",
                         help="the servers to run, separated by commas")
     args = parser.parse_args()
@@ -402,7 +415,7 @@ def main() -> None:
             hello = Server("bench.peer_search:hello_app()", args.workers, {})
             hello.wait("/")
             results["hello"] = measure(loader, hello, ["/"], "", args.duration,
-                                       args.connections)
+                                       args.connections, args.warm)
             hello.stop()
         peer = None if "datasette" not in only else Server(
             "bench.peer_search:datasette_app()", args.workers, {"PEER_DB": str(peer_db)},
@@ -410,9 +423,9 @@ def main() -> None:
         if peer:
             peer.wait("/peer/services.json?_size=1")
             results["datasette fixed"] = measure(loader, peer, datasette_paths(fixed_words), "",
-                                                 args.duration, args.connections)
+                                                 args.duration, args.connections, args.warm)
             results["datasette long-tail"] = measure(loader, peer, datasette_paths(tail), "",
-                                                     args.duration, args.connections)
+                                                     args.duration, args.connections, args.warm)
             peer.stop()
         for cache in (True, False) if "fieldapp" in only else ():
             app = Server("bench.directory_search:wsgi_app()", args.workers,
@@ -422,10 +435,11 @@ def main() -> None:
             cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
             label = "cache on" if cache else "cache off"
             fixed = [f"/directory/?q={q}" for q in base.HTTP_QUERIES]
-            results[f"fieldapp fixed, {label}"] = measure(loader, app, fixed, cookie,
-                                                          args.duration, args.connections)
+            results[f"fieldapp fixed, {label}"] = measure(
+                loader, app, fixed, cookie, args.duration, args.connections, args.warm)
             results[f"fieldapp long-tail, {label}"] = measure(
-                loader, app, fieldapp_paths(tail), cookie, args.duration, args.connections)
+                loader, app, fieldapp_paths(tail), cookie, args.duration, args.connections,
+                args.warm)
             app.stop()
     finally:
         if not args.keep:
