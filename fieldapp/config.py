@@ -125,7 +125,8 @@ DIRECTORY_DETAILS_CACHE = 8192
 # The search page around the results (the form, its options and filters) kept rendered per
 # worker (directory/cache.py: around), keyed by the language, role, directory version and the
 # search's filters; the words typed and the results are filled in.  0 turns it off.  About 9 KB
-# per entry.
+# per entry.  Also the results around their cards (cache.results), per language and shape (how
+# many, which page links): the cards and links are filled in; under 1 KB each.
 DIRECTORY_FORM_CACHE = 128
 # The search page around its content (base.html's head, menu and sync bar) kept rendered per
 # worker (directory/cache.py: page), keyed by the user, language and what else it shows; the

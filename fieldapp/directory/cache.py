@@ -7,7 +7,9 @@ role (and a partner's organization: its own listings), and the search.
 FIELDAPP_DIRECTORY_RESULTS_CACHE=0 turns it off.
 
 `around`: the search page around the results (the form, its options), kept whatever the words
-typed: they and the results are filled in.  FIELDAPP_DIRECTORY_FORM_CACHE=0 turns it off.
+typed: they and the results are filled in.  `results`: the results around their cards, kept
+per language and shape (how many, which page links); the cards and links are filled in.
+FIELDAPP_DIRECTORY_FORM_CACHE=0 turns both off.
 
 `cards`: the result cards, kept across searches (a long-tail search shows cards that other
 searches showed): the parts that show the listing per listing, directory version, language
@@ -36,7 +38,14 @@ from collections.abc import Callable
 from datetime import datetime
 
 from cachetools import LRUCache
-from flask import current_app, get_template_attribute, render_template, request, session
+from flask import (
+    current_app,
+    get_template_attribute,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -106,6 +115,66 @@ def around(template: str, criteria: dict, version: int, results_html: Markup,
     return Markup(parts[0] + results_html + parts[1])
 
 
+# Stand-ins for the cards and the links to the previous and next page of results.
+_CARDS, _PREV, _NEXT = (f"fieldapp-{secrets.token_hex(12)}" for _ in range(3))
+_RESULTS_LIVE = re.compile("(" + "|".join((_CARDS, _PREV, _NEXT)) + ")")
+
+
+def results(template: str, context: dict) -> Markup:
+    """`template` (the results) rendered with `context`, or this worker's copy of it for
+    results of the same shape with the cards and the links to the previous and next page
+    filled in.  The key: the language and every plain value of the context (a list by its
+    length, a dict by whether it is empty), so the count, the headings and which links show.
+    A list of results around a place, or the browsing page, is rendered as it is.  A copy is
+    kept only when, filled in, it equals the results rendered afresh in the same request.
+    FIELDAPP_DIRECTORY_FORM_CACHE=0 turns it off (with `around`)."""
+    size = int(current_app.config.get("DIRECTORY_FORM_CACHE", 0))
+    if size <= 0 or context.get("place") or context.get("browsing"):
+        return Markup(render_template(template, **context))
+    key = (template, str(get_locale()), tuple(sorted(
+        (name, len(value) if isinstance(value, list)
+         else bool(value) if isinstance(value, dict) else value)
+        for name, value in context.items()
+        if isinstance(value, (str, int, float, bool, type(None), list, dict)))))
+    cache, lock = current_app.extensions.setdefault(
+        "fieldapp.directory_results_around", (LRUCache(maxsize=size), threading.Lock()))
+    with lock:
+        kept = cache.get(key)
+    if kept is not None:
+        return _filled(*kept, context)
+    html = render_template(template, **context)
+    called = []
+
+    def cards_stand_in(services, labels_module, level="h2", version=None):
+        called.append(level)
+        return Markup(_CARDS)
+
+    def url_stand_in(endpoint, **values):
+        if endpoint == "directory.search" and values and values == context.get("prev_args"):
+            return _PREV
+        if endpoint == "directory.search" and values and values == context.get("next_args"):
+            return _NEXT
+        return url_for(endpoint, **values)
+
+    shell = render_template(template, **context, directory_cards=cards_stand_in,
+                            url_for=url_stand_in)
+    parts = tuple(_RESULTS_LIVE.split(shell))
+    if len(called) == 1 and parts.count(_CARDS) == 1 and _filled(parts, called[0],
+                                                                  context) == html:
+        with lock:
+            cache[key] = (parts, called[0])
+    return Markup(html)
+
+
+def _filled(parts: tuple, level: str, context: dict) -> Markup:
+    """The results kept as `parts` with their cards (heading `level`) and links filled in."""
+    live = {_CARDS: cards(context["results"], labels(), level, context["directory_version"])}
+    for stand_in, args in ((_PREV, context.get("prev_args")), (_NEXT, context.get("next_args"))):
+        if args:
+            live[stand_in] = escape(url_for("directory.search", **args))
+    return Markup("".join([live.get(part, part) for part in parts]))
+
+
 class Kept:
     """A dict kept per worker and bounded: when full, the entry kept first leaves first.  Reads
     take no lock (a dict's get is atomic); writes take it."""
@@ -143,12 +212,26 @@ class _Entry:
 
     __slots__ = ("schedules", "pattern", "packed")
 
-    def __init__(self, details: tuple):
+    def __init__(self, details: tuple, packed: bytes | None = None):
         self.schedules, self.pattern = details[1], details[2]
-        self.packed = marshal.dumps(details)
+        self.packed = marshal.dumps(details) if packed is None else packed
 
     def details(self) -> tuple:
         return marshal.loads(self.packed)
+
+
+class _ReadEntry(_Entry):
+    """An entry as `put` gives it back to the search that read its details: the same, with the
+    details it was made from (not unpacked again for its first card; never kept)."""
+
+    __slots__ = ("read",)
+
+    def __init__(self, details: tuple):
+        super().__init__(details)
+        self.read = details
+
+    def details(self) -> tuple:
+        return self.read
 
 
 class _Details:
@@ -184,8 +267,8 @@ class _CardDetails(_Details):
         return {sid: entry for sid, entry in self._entries(service_ids) if entry}
 
     def put(self, service_id: str, details: tuple) -> _Entry:
-        entry = _Entry(details)
-        self.kept.put((service_id, self.version), entry)
+        entry = _ReadEntry(details)
+        self.kept.put((service_id, self.version), _Entry(details, entry.packed))
         return entry
 
 
