@@ -5,14 +5,15 @@ Datasette serving the same services with FTS5, in one run, on one machine.
     .venv/bin/python bench/peer_search.py [--size 4000] [--duration 10] [--workers 2]
                                           [--connections 8] [--loader auto|wrk|python]
                                           [--keep DIR] [--only hello,datasette,fieldapp]
-                                          [--warm SECONDS]
+                                          [--warm SECONDS] [--threads N]
 
 - Data: a generated directory of --size services (bench/directory_search.py's generator, made
   richer here: long bilingual descriptions, 3-5 taxonomy terms, 2-3 locations and 2-3 phones
   per service, 2-4 languages, keywords), inserted through the real schema (FTS triggers).
   Datasette gets the same services exported to its own SQLite file with FTS5 on name +
   description (sqlite-utils), served immutable.
-- Servers: gunicorn with the same --workers for all three (sync workers for the WSGI apps,
+- Servers: gunicorn with the same --workers for all three (sync workers for the WSGI apps
+  unless --threads,
   uvicorn workers for Datasette, which is ASGI), 127.0.0.1 only.
 - Load: wrk (if installed; a Lua script cycles through the mix, p95 from wrk's histogram),
   else a small keep-alive Python load generator; the output says which.
@@ -22,6 +23,8 @@ Datasette serving the same services with FTS5, in one run, on one machine.
   in both fieldapp's index and Datasette's.
 - fieldapp runs with its results cache on (the default) and off
   (FIELDAPP_DIRECTORY_RESULTS_CACHE=0).
+- --threads N: gunicorn gthread workers with N threads for hello and fieldapp alike (what
+  deploy/fieldapp.service runs: --threads 4); by default sync workers.
 - --warm SECONDS: before each run, that many seconds over the whole mix (every server alike:
   workers that have run a while, their caches and SQLite's page cache warm); by default 1 s
   over the mix's first 50 paths (fresh workers: fieldapp renders most cards for the first
@@ -220,9 +223,11 @@ def datasette_app():
 
 
 class Server:
-    def __init__(self, target: str, workers: int, env: dict, asgi: bool = False):
+    def __init__(self, target: str, workers: int, env: dict, asgi: bool = False,
+                 threads: int = 1):
         self.port = base.free_port()
-        kind = ["-k", "uvicorn.workers.UvicornWorker"] if asgi else []
+        kind = (["-k", "uvicorn.workers.UvicornWorker"] if asgi
+                else ["--threads", str(threads)] if threads > 1 else [])
         self.process = subprocess.Popen(
             [str(BIN / "gunicorn"), "--no-control-socket", "--workers", str(workers), *kind,
              "--bind", f"127.0.0.1:{self.port}", target],
@@ -380,6 +385,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--loader", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument("--keep", help="build the databases in this directory once, reuse them")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="gunicorn threads per worker for hello and fieldapp alike (> 1: "
+                        "gthread workers, as deploy/fieldapp.service runs; default: sync)")
     parser.add_argument("--warm", type=float, default=0,
                         help="seconds of warm-up over the whole mix before each run, every "
                         "server alike (default: 1 s over the mix's first 50 paths)")
@@ -412,7 +420,8 @@ def main() -> None:
            "FIELDAPP_NOW": base.NOW.isoformat()}
     try:
         if "hello" in only:
-            hello = Server("bench.peer_search:hello_app()", args.workers, {})
+            hello = Server("bench.peer_search:hello_app()", args.workers, {},
+                           threads=args.threads)
             hello.wait("/")
             results["hello"] = measure(loader, hello, ["/"], "", args.duration,
                                        args.connections, args.warm)
@@ -429,7 +438,8 @@ def main() -> None:
             peer.stop()
         for cache in (True, False) if "fieldapp" in only else ():
             app = Server("bench.directory_search:wsgi_app()", args.workers,
-                         {**env, **({} if cache else {"FIELDAPP_DIRECTORY_RESULTS_CACHE": "0"})})
+                         {**env, **({} if cache else {"FIELDAPP_DIRECTORY_RESULTS_CACHE": "0"})},
+                         threads=args.threads)
             app.wait("/bench-hello")
             jar = base.login(app.base)
             cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
