@@ -395,12 +395,14 @@ def _children_sql(marks: str) -> str:
 _HOURS: dict = {}
 
 
-def _hours_status(pattern: tuple, schedules: tuple, now: datetime, tz: str) -> dict:
+def _hours_status(pattern: tuple, schedules: tuple, now: datetime, tz: str,
+                  minute: datetime | None = None) -> dict:
     """hours.status, kept per opening pattern and minute: most listings share a few patterns.
     `pattern`: the (freq, byday, opens_at, closes_at, valid_from, valid_to) of each row;
-    `schedules`: the schedule rows (tuples of _SCHEDULE_KEYS), made dicts only on a miss.
+    `schedules`: the schedule rows (tuples of _SCHEDULE_KEYS), made dicts only on a miss;
+    `minute`: `now` without its seconds (a page computes it once).
     The status returned is shared: never changed by its callers."""
-    key = (pattern, now.replace(second=0, microsecond=0), tz)
+    key = (pattern, now.replace(second=0, microsecond=0) if minute is None else minute, tz)
     found = _HOURS.get(key)
     if found is None:
         if len(_HOURS) > 5000:
@@ -436,17 +438,23 @@ def _with_card_details(db: Database, services: list[dict], now: datetime, tz: st
         for sid, details in _read_card_details(db, missing).items():
             found[sid] = kept.put(sid, details) if kept is not None else details
     today = local_now(now, tz).date()
+    minute = now.replace(second=0, microsecond=0)
+    verified: dict = {}  # per verification date: a page's listings share a few
     if getattr(kept, "cards", False):
         for service in services:
             entry = found[service["id"]]
-            service["hours"] = _hours_status(entry.pattern, entry.schedules, now, tz)
-            service.update(verification(service.get("assured_date"), today))
+            service["hours"] = _hours_status(entry.pattern, entry.schedules, now, tz, minute)
+            assured = service.get("assured_date")
+            if assured not in verified:
+                verified[assured] = verification(assured, today)
+            service.update(verified[assured])
             service["card_details"] = entry
         return services
     for service in services:
         _card_dicts(service, found[service["id"]])
         # A copy per card: callers may add to it; the lists inside are never changed.
-        status = _hours_status(found[service["id"]][2], found[service["id"]][1], now, tz)
+        status = _hours_status(found[service["id"]][2], found[service["id"]][1], now, tz,
+                               minute)
         service["hours"] = {**status, "next": dict(status["next"])}
         service.update(verification(service.get("assured_date"), today))
     return services
