@@ -5,13 +5,15 @@ Datasette serving the same services with FTS5, in one run, on one machine.
     .venv/bin/python bench/peer_search.py [--size 4000] [--duration 10] [--workers 2]
                                           [--connections 8] [--loader auto|wrk|python]
                                           [--keep DIR] [--only hello,datasette,fieldapp]
+                                          [--warm SECONDS] [--threads N]
 
 - Data: a generated directory of --size services (bench/directory_search.py's generator, made
   richer here: long bilingual descriptions, 3-5 taxonomy terms, 2-3 locations and 2-3 phones
   per service, 2-4 languages, keywords), inserted through the real schema (FTS triggers).
   Datasette gets the same services exported to its own SQLite file with FTS5 on name +
   description (sqlite-utils), served immutable.
-- Servers: gunicorn with the same --workers for all three (sync workers for the WSGI apps,
+- Servers: gunicorn with the same --workers for all three (sync workers for the WSGI apps
+  unless --threads,
   uvicorn workers for Datasette, which is ASGI), 127.0.0.1 only.
 - Load: wrk (if installed; a Lua script cycles through the mix, p95 from wrk's histogram),
   else a small keep-alive Python load generator; the output says which.
@@ -21,6 +23,12 @@ Datasette serving the same services with FTS5, in one run, on one machine.
   in both fieldapp's index and Datasette's.
 - fieldapp runs with its results cache on (the default) and off
   (FIELDAPP_DIRECTORY_RESULTS_CACHE=0).
+- --threads N: gunicorn gthread workers with N threads for hello and fieldapp alike (what
+  deploy/fieldapp.service runs: --threads 4); by default sync workers.
+- --warm SECONDS: before each run, that many seconds over the whole mix (every server alike:
+  workers that have run a while, their caches and SQLite's page cache warm); by default 1 s
+  over the mix's first 50 paths (fresh workers: fieldapp renders most cards for the first
+  time during the run).
 - --keep DIR: build the two databases there once and reuse them on later runs (else a
   temporary directory, removed at the end).  --only: the servers to run (ratios need hello and
   Datasette in the same run).
@@ -215,9 +223,11 @@ def datasette_app():
 
 
 class Server:
-    def __init__(self, target: str, workers: int, env: dict, asgi: bool = False):
+    def __init__(self, target: str, workers: int, env: dict, asgi: bool = False,
+                 threads: int = 1):
         self.port = base.free_port()
-        kind = ["-k", "uvicorn.workers.UvicornWorker"] if asgi else []
+        kind = (["-k", "uvicorn.workers.UvicornWorker"] if asgi
+                else ["--threads", str(threads)] if threads > 1 else [])
         self.process = subprocess.Popen(
             [str(BIN / "gunicorn"), "--no-control-socket", "--workers", str(workers), *kind,
              "--bind", f"127.0.0.1:{self.port}", target],
@@ -341,8 +351,13 @@ def run_python(server: Server, paths: list[str], cookie: str, seconds: float,
 
 
 def measure(loader, server: Server, paths: list[str], cookie: str, seconds: float,
-            connections: int) -> dict:
-    loader(server, paths[:50], cookie, 1, connections)  # warm-up
+            connections: int, warm: float = 0) -> dict:
+    """One run after a warm-up: 1 s over the mix's first 50 paths, or with `warm`, that many
+    seconds over the whole mix (every server alike: a worker that has run a while)."""
+    if warm:
+        loader(server, paths, cookie, warm, connections)
+    else:
+        loader(server, paths[:50], cookie, 1, connections)
     cpu = server.cpu_seconds()
     result = loader(server, paths, cookie, seconds, connections)
     result["cpu_ms"] = (server.cpu_seconds() - cpu) * 1000 / max(1, result["requests"])
@@ -370,6 +385,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--loader", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument("--keep", help="build the databases in this directory once, reuse them")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="gunicorn threads per worker for hello and fieldapp alike (> 1: "
+                        "gthread workers, as deploy/fieldapp.service runs; default: sync)")
+    parser.add_argument("--warm", type=float, default=0,
+                        help="seconds of warm-up over the whole mix before each run, every "
+                        "server alike (default: 1 s over the mix's first 50 paths)")
     parser.add_argument("--only", default="hello,datasette,fieldapp",
                         help="the servers to run, separated by commas")
     args = parser.parse_args()
@@ -399,10 +420,11 @@ def main() -> None:
            "FIELDAPP_NOW": base.NOW.isoformat()}
     try:
         if "hello" in only:
-            hello = Server("bench.peer_search:hello_app()", args.workers, {})
+            hello = Server("bench.peer_search:hello_app()", args.workers, {},
+                           threads=args.threads)
             hello.wait("/")
             results["hello"] = measure(loader, hello, ["/"], "", args.duration,
-                                       args.connections)
+                                       args.connections, args.warm)
             hello.stop()
         peer = None if "datasette" not in only else Server(
             "bench.peer_search:datasette_app()", args.workers, {"PEER_DB": str(peer_db)},
@@ -410,22 +432,24 @@ def main() -> None:
         if peer:
             peer.wait("/peer/services.json?_size=1")
             results["datasette fixed"] = measure(loader, peer, datasette_paths(fixed_words), "",
-                                                 args.duration, args.connections)
+                                                 args.duration, args.connections, args.warm)
             results["datasette long-tail"] = measure(loader, peer, datasette_paths(tail), "",
-                                                     args.duration, args.connections)
+                                                     args.duration, args.connections, args.warm)
             peer.stop()
         for cache in (True, False) if "fieldapp" in only else ():
             app = Server("bench.directory_search:wsgi_app()", args.workers,
-                         {**env, **({} if cache else {"FIELDAPP_DIRECTORY_RESULTS_CACHE": "0"})})
+                         {**env, **({} if cache else {"FIELDAPP_DIRECTORY_RESULTS_CACHE": "0"})},
+                         threads=args.threads)
             app.wait("/bench-hello")
             jar = base.login(app.base)
             cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
             label = "cache on" if cache else "cache off"
             fixed = [f"/directory/?q={q}" for q in base.HTTP_QUERIES]
-            results[f"fieldapp fixed, {label}"] = measure(loader, app, fixed, cookie,
-                                                          args.duration, args.connections)
+            results[f"fieldapp fixed, {label}"] = measure(
+                loader, app, fixed, cookie, args.duration, args.connections, args.warm)
             results[f"fieldapp long-tail, {label}"] = measure(
-                loader, app, fieldapp_paths(tail), cookie, args.duration, args.connections)
+                loader, app, fieldapp_paths(tail), cookie, args.duration, args.connections,
+                args.warm)
             app.stop()
     finally:
         if not args.keep:

@@ -111,19 +111,22 @@ DIRECTORY_VERIFY_DAYS = 180
 # most (the minute is in its key), so a few dozen cover a shift's searches in any minute and
 # keep a worker's memory well under its budget (bench/RESULTS.md, worker RSS).
 DIRECTORY_RESULTS_CACHE = 64
-# Result cards kept rendered per worker (directory/cache.py: card), each keyed by everything it
-# shows: the listing at this directory version, its hours and verification as shown now, the
-# distance and the language.  A long-tail search reuses the cards earlier searches rendered.
-# 0 turns it off.  About 1 KB per card.
-DIRECTORY_CARD_CACHE = 4096
+# Result cards kept rendered per worker (directory/cache.py: cards): the parts that show the
+# listing, per listing, directory version, language and heading level (the hours, distance and
+# verification are filled in per search).  A long-tail search reuses the cards earlier searches
+# rendered.  0 turns it off.  About 1.1 KB per card: every listing of a directory of 4,000 in
+# both languages.
+DIRECTORY_CARD_CACHE = 8192
 # The card details (phones, hours, languages, addresses, categories) of listings kept per worker
 # and directory version (directory/cache.py: details), so a search reads the children only of
-# listings no earlier search showed.  0 turns it off.  About 3 KB per listing.
-DIRECTORY_DETAILS_CACHE = 2048
+# listings no earlier search showed.  0 turns it off.  About 2 KB per listing (the details
+# packed, the schedules as they are): every listing of a directory of 8,000.
+DIRECTORY_DETAILS_CACHE = 8192
 # The search page around the results (the form, its options and filters) kept rendered per
 # worker (directory/cache.py: around), keyed by the language, role, directory version and the
 # search's filters; the words typed and the results are filled in.  0 turns it off.  About 9 KB
-# per entry.
+# per entry.  Also the results around their cards (cache.results), per language and shape (how
+# many, which page links): the cards and links are filled in; under 1 KB each.
 DIRECTORY_FORM_CACHE = 128
 # The search page around its content (base.html's head, menu and sync bar) kept rendered per
 # worker (directory/cache.py: page), keyed by the user, language and what else it shows; the

@@ -279,3 +279,37 @@ def test_the_kept_page_around_the_content_is_the_page_rendered_afresh(rich):
         assert 'data-role="officer"' in mine and 'data-role="coordinator"' in theirs
         assert re.search(r'data-user-key="(\w+)"', mine).group(1) != \
             re.search(r'data-user-key="(\w+)"', theirs).group(1)
+
+
+def test_cards_kept_in_tiny_caches_are_the_cards_rendered_afresh(rich):
+    """The kept cards and details are bounded (the first kept leaves first): with room for
+    one card, one listing and a few live parts, every fragment is the one rendered afresh, in
+    both languages, with a place (distance) and for a partner."""
+    path, queries = rich
+    searches = [*queries[:12], "&lat=44.65&lon=-63.57&km=10", queries[3] + "&open=1", ""]
+    for who, language in (("officer", "en"), ("partner", "fr")):
+        fragments = {}
+        for name, config in (("afresh", {"DIRECTORY_CARD_CACHE": 0,
+                                         "DIRECTORY_DETAILS_CACHE": 0}),
+                             ("tiny", {"DIRECTORY_CARD_CACHE": 1,
+                                       "DIRECTORY_DETAILS_CACHE": 1})):
+            app = make_app(path, NOW=NOW, DIRECTORY_RESULTS_CACHE=0, **config)
+            client = app.test_client()
+            login(client, who)
+            client.post("/language", data={"language": language})
+            fragments[name] = [_fragment(client, q) for q in searches + searches]
+            if name == "tiny":
+                assert len(app.extensions["fieldapp.directory_cards"][0]) == 1
+                assert len(app.extensions["fieldapp.directory_details"][0]) == 1
+        assert fragments["afresh"] == fragments["tiny"], (who, language)
+        assert "dir-distance" in fragments["tiny"][12]
+
+
+def test_kept_leaves_first_in_first_out():
+    kept = directory_cache.Kept(2)
+    for key in "abc":
+        kept.put(key, key.upper())
+    kept.put("b", "B2")  # kept again: it keeps its place (b came in before c)
+    kept.put("d", "D")
+    assert [None, None, "C", "D"] == [kept.get(k) for k in "abcd"]
+    assert 2 == len(kept)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 
 from cachetools import LRUCache
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -35,7 +35,7 @@ from fieldapp.directory import (
     upkeep,
     verification,
 )
-from fieldapp.directory.cache import around, choices, details, page, rendered
+from fieldapp.directory.cache import around, card_details, choices, page, rendered, results
 from fieldapp.directory.forms import (
     PHONE_TYPE_CHOICES,
     ArchiveForm,
@@ -101,16 +101,15 @@ def search_page():
     user = current_user._get_current_object()
     criteria = near.locate(db, _search_criteria(), user.police_service)
     now, tz = clock.now(), _tz()
-    # The cards are kept rendered per directory version (cache.card), and the results and page
-    # per version too (cache.rendered).  Read once, before the search: a listing written in
-    # between then files fresh cards under the old version (never looked up again), never
-    # stale cards under the new one.
+    # The cards are kept rendered per directory version (cache.cards; the results around them
+    # per shape: cache.results), and the results and page per version too (cache.rendered).
+    # Read once, before the search: a listing written in between then files fresh cards under
+    # the old version (never looked up again), never stale cards under the new one.
     version = snapshot.data_version(db)
 
     def results_html() -> Markup:
-        return rendered("directory/_results.html", criteria, version, now, tz, lambda: Markup(
-            render_template("directory/_results.html",
-                            **_results_context(db, criteria, version, now, tz))))
+        return rendered("directory/_results.html", criteria, version, now, tz, lambda: results(
+            "directory/_results.html", _results_context(db, criteria, version, now, tz)))
 
     # A history restore (back button after hx-push-url) needs the whole page.
     if is_htmx() and not is_history_restore():
@@ -155,7 +154,7 @@ def _results_context(db, criteria: dict, version: int, now, tz: str) -> dict:
             open_now=criteria["open_now"], accepts_referrals=criteria["accepts_referrals"],
             language=criteria["language"], near=criteria["near"], now=now, tz=tz,
             limit=PAGE_SIZE + 1, offset=(criteria["page"] - 1) * PAGE_SIZE,
-            kept=details(version),
+            kept=card_details(version),
         )
     more = len(found) > PAGE_SIZE
     return {

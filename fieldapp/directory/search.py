@@ -467,17 +467,21 @@ def _children_sql(marks: str) -> str:
 _HOURS: dict = {}
 
 
-def _hours_status(pattern: tuple, schedules: list[dict], now: datetime, tz: str) -> dict:
+def _hours_status(pattern: tuple, schedules: tuple, now: datetime, tz: str,
+                  minute: datetime | None = None) -> dict:
     """hours.status, kept per opening pattern and minute: most listings share a few patterns.
-    `pattern`: the (freq, byday, opens_at, closes_at, valid_from, valid_to) of each row."""
-    key = (pattern, now.replace(second=0, microsecond=0), tz)
+    `pattern`: the (freq, byday, opens_at, closes_at, valid_from, valid_to) of each row;
+    `schedules`: the schedule rows (tuples of _SCHEDULE_KEYS), made dicts only on a miss;
+    `minute`: `now` without its seconds (a page computes it once).
+    The status returned is shared: never changed by its callers."""
+    key = (pattern, now.replace(second=0, microsecond=0) if minute is None else minute, tz)
     found = _HOURS.get(key)
     if found is None:
         if len(_HOURS) > 5000:
             _HOURS.clear()
-        found = _HOURS[key] = hours.status(schedules, now, tz)
-    # A copy per card: callers may add to it; the lists inside are never changed.
-    return {**found, "next": dict(found["next"])}
+        found = _HOURS[key] = hours.status(
+            [dict(zip(_SCHEDULE_KEYS, row, strict=True)) for row in schedules], now, tz)
+    return found
 
 
 def _address_text(row: tuple) -> str:
@@ -489,38 +493,68 @@ def _address_text(row: tuple) -> str:
 def _with_card_details(db: Database, services: list[dict], now: datetime, tz: str,
                        kept=None) -> list[dict]:
     """Phones, hours, languages, address, categories of a page of services: one query, for the
-    services whose details `kept` (directory/cache.py: details; get_many(ids), put(id,
-    details)) does not hold already; none when it holds them all.
+    services whose details `kept` does not hold already; none when it holds them all.
 
-    The rows become the cards' dicts here, in one pass (a page has a few hundred)."""
+    `kept` (directory/cache.py): get_many(ids) gives what it holds, put(id, details) keeps the
+    details `_read_card_details` read and gives back what get_many will give for them.
+    cache.details: the details tuples, and each service gets its card's dicts here, in one
+    pass.  cache.cards (`kept.cards`, the search page, whose cards cache.cards keeps
+    rendered): an entry with the listing's `schedules` and `pattern`, and each service gets
+    only what changes with the clock (its hours and verification) and the entry
+    ("card_details"); `card_fields` makes the rest when a card must be rendered."""
     if not services:
         return []
     found = kept.get_many([s["id"] for s in services]) if kept is not None else {}
     missing = [s["id"] for s in services if s["id"] not in found]
     if missing:
-        read = _read_card_details(db, missing)
-        found.update(read)
-        if kept is not None:
-            for sid, details in read.items():
-                kept.put(sid, details)
+        for sid, details in _read_card_details(db, missing).items():
+            found[sid] = kept.put(sid, details) if kept is not None else details
     today = local_now(now, tz).date()
+    minute = now.replace(second=0, microsecond=0)
+    verified: dict = {}  # per verification date: a page's listings share a few
+    if getattr(kept, "cards", False):
+        for service in services:
+            entry = found[service["id"]]
+            service["hours"] = _hours_status(entry.pattern, entry.schedules, now, tz, minute)
+            assured = service.get("assured_date")
+            if assured not in verified:
+                verified[assured] = verification(assured, today)
+            service.update(verified[assured])
+            service["card_details"] = entry
+        return services
     for service in services:
-        phones, schedules, pattern, languages, addresses, first, categories = \
-            found[service["id"]]
-        # The dicts built from the kept tuples (compact: a worker keeps thousands), with
-        # their keys in the order they always had (a dict's order shows in JSON).
-        service["phones"] = [dict(zip(_PHONE_KEYS, row, strict=True)) for row in phones]
-        service["schedules"] = rows = [dict(zip(_SCHEDULE_KEYS, row, strict=True))
-                                       for row in schedules]
-        service["hours"] = _hours_status(pattern, rows, now, tz)
-        service["languages"] = [{"code": code, "name": name} for code, name in languages]
-        service["addresses"] = listed = [dict(zip(_ADDRESS_TEXT_KEYS, row, strict=True))
-                                         for row in addresses]
-        service["address"] = listed[first] if first is not None else None
-        service["categories"] = list(categories)
-        service["populations"] = json_list(service.get("populations"))
+        _card_dicts(service, found[service["id"]])
+        # A copy per card: callers may add to it; the lists inside are never changed.
+        status = _hours_status(found[service["id"]][2], found[service["id"]][1], now, tz,
+                               minute)
+        service["hours"] = {**status, "next": dict(status["next"])}
         service.update(verification(service.get("assured_date"), today))
     return services
+
+
+def _card_dicts(service: dict, details: tuple) -> None:
+    """A service's card dicts from its details tuple (`_read_card_details`), with their keys
+    in the order they always had (a dict's order shows in JSON)."""
+    phones, schedules, _pattern, languages, addresses, first, categories = details
+    service["phones"] = [dict(zip(_PHONE_KEYS, row, strict=True)) for row in phones]
+    service["schedules"] = [dict(zip(_SCHEDULE_KEYS, row, strict=True)) for row in schedules]
+    service["hours"] = None  # (its place in the key order; set by the caller)
+    service["languages"] = [{"code": code, "name": name} for code, name in languages]
+    service["addresses"] = listed = [dict(zip(_ADDRESS_TEXT_KEYS, row, strict=True))
+                                     for row in addresses]
+    service["address"] = listed[first] if first is not None else None
+    service["categories"] = list(categories)
+    service["populations"] = json_list(service.get("populations"))
+
+
+def card_fields(service: dict, details: tuple) -> dict:
+    """The whole card of a service `_with_card_details` gave to cache.cards (hours and
+    verification only): a new dict with every key a card may show, from its `details`."""
+    full = {key: value for key, value in service.items() if key != "card_details"}
+    status = service["hours"]
+    _card_dicts(full, details)
+    full["hours"] = {**status, "next": dict(status["next"])}
+    return full
 
 
 def _read_card_details(db: Database, ids: list[str]) -> dict[str, tuple]:
@@ -536,12 +570,13 @@ def _read_card_details(db: Database, ids: list[str]) -> dict[str, tuple]:
     addresses: dict = {}
     categories: dict = {}
     for row in db.conn.execute(_children_sql(marks), ids * 5):
-        # Short texts shared (ids, kinds, times, cities recur on every row): kept compact.
-        row = tuple(sys.intern(v) if type(v) is str and len(v) < 64 else v for v in row)
         kind, sid = row[0], row[3]
         if kind == _PHONE:
             phones.setdefault(sid, []).append(row[3:8])
         elif kind == _SCHEDULE:
+            # Kept as they are (cache.details packs the rest): their short texts (ids, days,
+            # times) recur on every listing, shared.
+            row = tuple(sys.intern(v) if type(v) is str and len(v) < 64 else v for v in row)
             schedules.setdefault(sid, []).append(row[3:11])
             patterns.setdefault(sid, []).append(row[4:10])
         elif kind == _LANGUAGE:

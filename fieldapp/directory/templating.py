@@ -32,10 +32,11 @@ FIELD_LABELS = {
 }
 
 
-@bp.app_template_global("directory_card")
-def card(service: dict, labels, level: str = "h2", version=None):
-    """A result card (directory/_card.html's `card`), kept rendered per worker: cache.card."""
-    return cache.card(service, labels, level, version)
+@bp.app_template_global("directory_cards")
+def cards(services: list[dict], labels, level: str = "h2", version=None):
+    """The result cards (directory/_card.html's `card` of each), kept rendered per worker:
+    cache.cards."""
+    return cache.cards(services, labels, level, version)
 
 
 @bp.app_template_global("directory_labels")
