@@ -15,7 +15,7 @@ run: setup
 	$(FLASK) demo
 	@$(FLASK) demo-logins
 	@echo "fieldapp is starting on http://127.0.0.1:$(PORT)"
-	$(BIN)/gunicorn --no-control-socket --workers 2 --threads 4 \
+	MALLOC_ARENA_MAX=2 $(BIN)/gunicorn --no-control-socket --workers 2 --threads 4 \
 	    --bind 127.0.0.1:$(PORT) --access-logfile - "fieldapp:create_app()"
 
 # Two pytest processes (pytest-xdist), then the tests marked serial (gunicorn under load) alone.

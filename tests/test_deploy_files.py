@@ -143,6 +143,8 @@ def test_the_app_service_runs_gunicorn_on_the_app_factory():
     imported = __import__(module)
     assert callable(getattr(imported, call.removesuffix("()")))
     assert ("init-db",) in flask_commands(unit)
+    # Two malloc arenas, not one per thread (the worker memory budget: bench/RESULTS.md).
+    assert "MALLOC_ARENA_MAX=2" in [v for k, v in unit["Service"] if k == "Environment"]
 
 
 def test_every_executable_the_units_run_is_in_the_venv_or_the_system():
