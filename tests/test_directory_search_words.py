@@ -16,29 +16,14 @@ import pytest
 import fieldapp.accounts  # noqa: F401  (the foundation's import order: accounts first)
 from fieldapp.db import connect
 from fieldapp.directory import search as directory_search
-from fieldapp.directory.search import BM25, SUFFIX_LETTERS, WORD, fts_query
-from tests.conftest import make_app
+from fieldapp.directory.search import BM25, fts_query
+from tests.support import make_app
 from tests.support.directory import add_service, ids, search
 
 
 def all_forms_query(q: str) -> str:
     """fts_query as it was before (b09590e): every shorter form of the last word OR-ed in."""
-    words = [w.replace('"', "") for w in WORD.findall(q or "")]
-    words = [w for w in words if w.strip("_")][:directory_search.MAX_WORDS]
-    if not words:
-        return ""
-    parts = [f'"{w}"*' if len(w) > 1 else f'"{w}"' for w in words[:-1]]
-    last = words[-1]
-    if len(last) == 1:
-        return " AND ".join([*parts, f'"{last}"*' if len(words) == 1 else f'"{last}"'])
-    options = [last]
-    stem = last
-    while len(stem) > 4 and len(last) - len(stem) < 2 and stem[-1].lower() in SUFFIX_LETTERS:
-        stem = stem[:-1]
-        options.append(stem)
-    parts.append("(" + " OR ".join(f'"{o}"*' for o in options) + ")" if len(options) > 1
-                 else f'"{last}"*')
-    return " AND ".join(parts)
+    return fts_query(q, forms=directory_search.typed_forms)
 
 
 # Listings whose words come in many forms, stemmed apart or alike ("house", "hours" and

@@ -115,6 +115,11 @@ def around(template: str, criteria: dict, version: int, results_html: Markup,
     return Markup(parts[0] + results_html + parts[1])
 
 
+def _joined(parts: tuple, live: dict) -> str:
+    """A kept copy's `parts` joined, each stand-in replaced by its live text in `live`."""
+    return "".join([live.get(part, part) for part in parts])
+
+
 # Stand-ins for the cards and the links to the previous and next page of results.
 _CARDS, _PREV, _NEXT = (f"fieldapp-{secrets.token_hex(12)}" for _ in range(3))
 _RESULTS_LIVE = re.compile("(" + "|".join((_CARDS, _PREV, _NEXT)) + ")")
@@ -172,7 +177,7 @@ def _filled(parts: tuple, level: str, context: dict) -> Markup:
     for stand_in, args in ((_PREV, context.get("prev_args")), (_NEXT, context.get("next_args"))):
         if args:
             live[stand_in] = escape(url_for("directory.search", **args))
-    return Markup("".join([live.get(part, part) for part in parts]))
+    return Markup(_joined(parts, live))
 
 
 class Kept:
@@ -431,7 +436,7 @@ def page(template: str, content_html: Markup) -> str:
     with lock:
         parts = cache.get(key)
     if parts is not None:
-        return "".join(live.get(part, part) for part in parts)
+        return _joined(parts, live)
     kept_count = (lambda: count)  # noqa: E731 - read once above, not again per render
     html = render_template(template, content_html=content_html, pwa_server_now=now,
                            pwa_records_to_review=kept_count)
@@ -439,7 +444,7 @@ def page(template: str, content_html: Markup) -> str:
                             pwa_records_to_review=kept_count, csrf_token=lambda: _CSRF,
                             request=_RequestStandIn(request._get_current_object()))
     parts = tuple(_LIVE.split(shell))
-    if parts.count(_CONTENT) == 1 and "".join(live.get(p, p) for p in parts) == html:
+    if parts.count(_CONTENT) == 1 and _joined(parts, live) == html:
         with lock:
             cache[key] = parts
     return html

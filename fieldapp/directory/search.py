@@ -15,6 +15,7 @@ import re
 import sqlite3
 import sys
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -42,7 +43,7 @@ SUFFIX_LETTERS = set("aeiouylnsgr")
 MAX_WORDS = 10
 
 
-def fts_query(q: str) -> str:
+def fts_query(q: str, forms: Callable[[str], tuple[str, ...]] | None = None) -> str:
     """User text as a safe FTS5 query: each word quoted and prefix-matched, all words required.
 
     Only word characters survive, so `"`, `*`, `-`, `(`, `AND`, `NEAR(` can never be FTS syntax.
@@ -57,6 +58,9 @@ def fts_query(q: str) -> str:
     scored its list three times.  Now one phrase per stem, and none whose matches another kept
     phrase already has: the same services match, and the last word weighs as much as the
     others.
+
+    `forms`: the forms of the last word to OR in (default `_last_word_forms`; the tests pass
+    `typed_forms`, the rule before that decision, as the reference for the set of matches).
     """
     words = [w.replace('"', "") for w in WORD.findall(q or "")]
     words = [w for w in words if w.strip("_")][:MAX_WORDS]
@@ -67,10 +71,21 @@ def fts_query(q: str) -> str:
     last = words[-1]
     if len(last) == 1:
         return " AND ".join([*parts, f'"{last}"*' if len(words) == 1 else f'"{last}"'])
-    options = _last_word_forms(last)
+    options = (forms or _last_word_forms)(last)
     parts.append("(" + " OR ".join(f'"{o}"*' for o in options) + ")" if len(options) > 1
                  else f'"{options[0]}"*')
     return " AND ".join(parts)
+
+
+def typed_forms(last: str) -> tuple[str, ...]:
+    """A word being typed and its shorter forms: up to two letters of an unfinished English
+    suffix off ("housi|ng", "counsel|ling"), never below four letters."""
+    options = [last]
+    stem = last
+    while len(stem) > 4 and len(last) - len(stem) < 2 and stem[-1].lower() in SUFFIX_LETTERS:
+        stem = stem[:-1]
+        options.append(stem)
+    return tuple(options)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -81,13 +96,9 @@ def _last_word_forms(last: str) -> tuple[str, ...]:
     same terms ("services", "service", "servic": all "servic"), or a longer last term (a
     prefix term "housi"* matches a subset of "hou"*, the stem of "hous").  The OR of the
     kept forms matches exactly what the OR of all did, with one phrase per distinct stem."""
-    options = [last]
-    stem = last
-    while len(stem) > 4 and len(last) - len(stem) < 2 and stem[-1].lower() in SUFFIX_LETTERS:
-        stem = stem[:-1]
-        options.append(stem)
+    options = typed_forms(last)
     if len(options) == 1:
-        return (last,)
+        return options
     terms = _index_terms(tuple(options))
     kept: list[int] = []
     # Shortest stems first: a form is dropped when a kept one's terms are its terms but the
