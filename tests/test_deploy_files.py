@@ -207,6 +207,23 @@ def test_litestream_replicates_the_file_the_app_uses():
     assert one(unit, "Unit", "Before") == "fieldapp.service"
 
 
+def test_the_app_starts_after_litestreams_first_sync():
+    """The Litestream unit is started (and fieldapp.service, ordered after it, starts) only once
+    deploy/litestream-first-sync has seen Litestream sync the database, through the control
+    socket that litestream.yml opens in the unit's runtime folder."""
+    unit = UNITS["fieldapp-litestream.service"]
+    [post] = [shlex.split(v) for v in values(unit, "Service", "ExecStartPost")]
+    script, binary, socket, database = post[1:]
+    assert post[0] == "/bin/sh" and script == f"{INSTALL_DIR}/deploy/litestream-first-sync"
+    assert (DEPLOY / "litestream-first-sync").exists()
+    assert binary == VENV_BIN + "litestream"
+    assert database == f"{INSTANCE_DIR}/{default_config.DATABASE}"
+    config = (DEPLOY / "litestream.yml").read_text()
+    assert re.search(rf"^socket:\n  enabled: true\n  path: {re.escape(socket)}$", config, re.M)
+    assert socket.startswith(f"/run/{one(unit, 'Service', 'RuntimeDirectory')}/")
+    assert "fieldapp-litestream.service" in one(UNITS["fieldapp.service"], "Unit", "After")
+
+
 # --- systemd's own checks (when systemd-analyze is installed) ------------------------------
 
 

@@ -2,10 +2,13 @@
 
 The real app under gunicorn takes contacts (phones syncing batches, an officer posting the web
 form) while `litestream replicate` runs with deploy/litestream.yml (paths pointed at a temporary
-folder, sync every 100 ms).  Then the app stops, Litestream stops gracefully (which ships what is
-left), and `litestream restore` builds a new file: every contact the app acknowledged must be in
-it, and the file must pass SQLite's integrity check.  Nothing is mocked."""
+folder, sync every 100 ms).  As under systemd, the app starts once the Litestream unit's
+ExecStartPost (deploy/litestream-first-sync) has seen Litestream's first sync.  Then the app
+stops, Litestream stops gracefully (which ships what is left), and `litestream restore` builds a
+new file: every contact the app acknowledged must be in it, and the file must pass SQLite's
+integrity check.  Nothing is mocked."""
 
+import shlex
 import shutil
 import signal
 import sqlite3
@@ -23,8 +26,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "deploy" / "litestream.yml"
+UNIT = ROOT / "deploy" / "fieldapp-litestream.service"
 EXAMPLE_DB = "/opt/fieldapp/instance/fieldapp.db"
 EXAMPLE_REPLICA = "/var/backups/fieldapp/litestream"
+EXAMPLE_SOCKET = "/run/fieldapp-litestream/litestream.sock"
 
 
 def litestream_binary() -> str:
@@ -46,6 +51,7 @@ def config_for(tmp: Path, db: Path, replica: Path) -> Path:
     """deploy/litestream.yml with its paths pointed at `tmp`, syncing every 100 ms."""
     text = EXAMPLE.read_text()
     for old, new in ((EXAMPLE_DB, str(db)), (EXAMPLE_REPLICA, str(replica)),
+                     (EXAMPLE_SOCKET, str(socket_for(tmp))),
                      ("sync-interval: 1s", "sync-interval: 100ms")):
         assert old in text, f"deploy/litestream.yml no longer holds {old!r}"
         text = text.replace(old, new)
@@ -54,25 +60,46 @@ def config_for(tmp: Path, db: Path, replica: Path) -> Path:
     return path
 
 
-def wait_for(predicate, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {seconds} s waiting for {what}")
+def socket_for(tmp: Path) -> Path:
+    return tmp / "litestream.sock"
 
 
-def replicate_while_serving(binary: str, config: Path, db: Path, seconds: float) -> dict:
+def first_sync_command(binary: str, config: Path, db: Path) -> list[str]:
+    """fieldapp-litestream.service's ExecStartPost with this run's paths."""
+    [line] = [line for line in UNIT.read_text().splitlines()
+              if line.startswith("ExecStartPost=")]
+    ours = {"/opt/fieldapp/deploy/litestream-first-sync":
+            str(ROOT / "deploy" / "litestream-first-sync"),
+            "/opt/fieldapp/.venv/bin/litestream": binary,
+            EXAMPLE_SOCKET: str(socket_for(config.parent)), EXAMPLE_DB: str(db)}
+    argv = [ours.get(word, word) for word in shlex.split(line.removeprefix("ExecStartPost="))]
+    assert not [word for word in argv if word.startswith(("/opt/", "/run/"))], argv
+    return argv
+
+
+def newest_txid(folder: Path) -> int:
+    """The highest transaction id among the level-0 LTX files in `folder` (0 when none)."""
+    return max((int(path.name.split("-")[1].removesuffix(".ltx"), 16)
+                for path in folder.glob("ltx/0/*.ltx")), default=0)
+
+
+def replicate_while_serving(binary: str, config: Path, db: Path, replica: Path,
+                            seconds: float) -> dict:
     """`litestream replicate` running while gunicorn takes contacts for `seconds`; then the app
     stops and Litestream stops gracefully.  Returns the acknowledged contact ids and the log."""
     log_path = config.with_suffix(f".{time.monotonic_ns()}.log")
+    replicated_before = newest_txid(replica)
     with open(log_path, "w") as log:
         litestream = subprocess.Popen([binary, "replicate", "-config", str(config)],
                                       stdout=log, stderr=subprocess.STDOUT)
     try:
-        wait_for(lambda: "replicating to" in log_path.read_text() or
-                 litestream.poll() is not None, 20, "litestream to start")
+        # As systemd does: the app starts once the unit's ExecStartPost has returned.
+        started = subprocess.run(first_sync_command(binary, config, db), capture_output=True,
+                                 text=True, timeout=90)
+        assert started.returncode == 0, started.stderr + log_path.read_text()
+        # ...by which time Litestream has taken its snapshot of the file as it stands.
+        local_state = db.with_name(f".{db.name}-litestream")
+        assert newest_txid(local_state) > replicated_before, log_path.read_text()
         assert litestream.poll() is None, log_path.read_text()
         server = loadmix.Server(str(db), workers=2, threads=2)
         try:
@@ -101,7 +128,7 @@ def replicated(tmp_path_factory):
     db, replica = tmp / "fieldapp.db", tmp / "replica"
     loadmix.prepare(str(db), referrals=0)
     config = config_for(tmp, db, replica)
-    run = replicate_while_serving(binary, config, db, 3)
+    run = replicate_while_serving(binary, config, db, replica, 3)
     return {"binary": binary, "tmp": tmp, "db": db, "replica": replica, "config": config, **run}
 
 
@@ -160,7 +187,7 @@ def test_a_new_machine_restores_by_the_service_command_and_replicates_on(replica
     before = db.stat().st_mtime_ns
     restore(binary, "-if-db-not-exists", "-if-replica-exists", "-config", str(config), str(db))
     assert db.stat().st_mtime_ns == before
-    later = replicate_while_serving(binary, config, db, 2)
+    later = replicate_while_serving(binary, config, db, replica, 2)
     out = tmp_path / "restored-again.db"
     restore(binary, "-config", str(config), "-o", str(out), str(db))
     both = {"acknowledged": replicated["acknowledged"] | later["acknowledged"],
