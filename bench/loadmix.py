@@ -85,12 +85,13 @@ class Server:
     """gunicorn serving the app on a free loopback port, stopped by `stop()`."""
 
     def __init__(self, db_path: str, workers: int = 4, threads: int = 4,
-                 synchronous: str = "FULL"):
+                 synchronous: str = "FULL", env: dict[str, str] | None = None):
+        """`env`: more environment for gunicorn (FIELDAPP_* settings)."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "FIELDAPP_DATABASE": db_path, "FIELDAPP_SECRET_KEY": "loadmix",
                "FIELDAPP_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-               "FIELDAPP_SQLITE_SYNCHRONOUS": synchronous}
+               "FIELDAPP_SQLITE_SYNCHRONOUS": synchronous, **(env or {})}
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         self.process = subprocess.Popen(
             [gunicorn, "--no-control-socket", "--workers", str(workers), "--threads",

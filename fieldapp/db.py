@@ -89,11 +89,14 @@ class _Connection(sqlite3.Connection):
         self.fieldapp_cursors.clear()
 
 
-def connect(path: str, synchronous: str = "FULL") -> sqlite_utils.Database:
+def connect(path: str, synchronous: str = "FULL",
+            wal_autocheckpoint: int = 1000) -> sqlite_utils.Database:
     """Open the database with the pragmas every connection needs.
 
     `synchronous = FULL` (the default) makes every acknowledged commit survive a power loss;
     NORMAL is faster but may roll back the last commits (see bench/RESULTS.md for the cost).
+    `wal_autocheckpoint`: the WAL's length in pages at which a commit checkpoints it; 0 leaves
+    checkpoints to Litestream (config SQLITE_WAL_AUTOCHECKPOINT).
     """
     if synchronous.upper() not in SYNCHRONOUS_MODES:
         raise ValueError(f"synchronous must be one of {SYNCHRONOUS_MODES}, not {synchronous!r}")
@@ -103,6 +106,7 @@ def connect(path: str, synchronous: str = "FULL") -> sqlite_utils.Database:
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
+    conn.execute(f"PRAGMA wal_autocheckpoint = {int(wal_autocheckpoint)}")
     db = sqlite_utils.Database(conn)
     db.fieldapp_lock_path = str(Path(path).resolve()) + "-writer.lock"
     return db
@@ -257,21 +261,26 @@ def _file_identity(path: str) -> tuple[int, int] | None:
     return found.st_dev, found.st_ino
 
 
+def connection_settings(app: Flask) -> tuple[str, int]:
+    """connect()'s settings from the app's config: synchronous, wal_autocheckpoint."""
+    return app.config["SQLITE_SYNCHRONOUS"], app.config["SQLITE_WAL_AUTOCHECKPOINT"]
+
+
 def _thread_connection(app: Flask) -> sqlite_utils.Database:
     """This thread's connection to the app's database, opened when it has none yet, when the
     configured file or settings changed, or when the file was replaced on disk (a restore)."""
     kept = app.extensions["fieldapp.db_threads"]
-    path, synchronous = app.config["DATABASE"], app.config["SQLITE_SYNCHRONOUS"]
+    path, settings = app.config["DATABASE"], connection_settings(app)
     db = getattr(kept, "db", None)
     identity = _file_identity(path)
     if db is not None:
-        if identity is not None and db.fieldapp_opened == (path, synchronous, BUSY_TIMEOUT_MS,
+        if identity is not None and db.fieldapp_opened == (path, settings, BUSY_TIMEOUT_MS,
                                                            identity):
             return db
         kept.db = None
         db.conn.close()
-    db = connect(path, synchronous)
-    db.fieldapp_opened = (path, synchronous, BUSY_TIMEOUT_MS, _file_identity(path))
+    db = connect(path, *settings)
+    db.fieldapp_opened = (path, settings, BUSY_TIMEOUT_MS, _file_identity(path))
     kept.db = db
     return db
 
@@ -314,7 +323,7 @@ def init_db_command() -> None:
 
 def init_app(app: Flask) -> None:
     Path(app.config["DATABASE"]).parent.mkdir(parents=True, exist_ok=True)
-    db = connect(app.config["DATABASE"], app.config["SQLITE_SYNCHRONOUS"])
+    db = connect(app.config["DATABASE"], *connection_settings(app))
     migrate(db)
     # Kept open (idle) for the life of the process: when the last connection to a WAL database
     # closes, SQLite checkpoints the whole WAL and deletes it, which with a connection per

@@ -1,5 +1,7 @@
 """Flask commands."""
 
+import sqlite3
+
 from fieldapp.accounts import store
 
 
@@ -44,3 +46,61 @@ def test_backup_copies_the_live_database(runner, tmp_path, db):
     assert db["user"].count == copy["user"].count
     assert db["organization"].count == copy["organization"].count
     copy.conn.close()
+
+
+def backed_up(runner, tmp_path) -> str:
+    target = tmp_path / "copy.db"
+    assert 0 == runner.invoke(args=["backup", str(target)]).exit_code
+    return str(target)
+
+
+def test_check_copy_passes_a_fresh_backup(runner, tmp_path, db):
+    assert db["contact"].count > 0  # the freshness check has something to compare
+    result = runner.invoke(args=["check-copy", backed_up(runner, tmp_path)])
+    assert 0 == result.exit_code, result.output
+    assert "integrity check ok" in result.output
+
+
+def test_check_copy_fails_a_torn_copy(runner, tmp_path):
+    """A page holding another page's bytes, as a torn Litestream snapshot did (an image of
+    page 1 where an index page of the contact table belonged)."""
+    copy = backed_up(runner, tmp_path)
+    conn = sqlite3.connect(copy)
+    page_size = conn.execute("pragma page_size").fetchone()[0]
+    [root] = conn.execute("select rootpage from sqlite_master "
+                          "where name = 'idx_contact_officer_id_created_at'").fetchone()
+    conn.close()
+    with open(copy, "r+b") as f:
+        first = f.read(page_size)
+        f.seek((root - 1) * page_size)
+        f.write(first)
+    result = runner.invoke(args=["check-copy", copy])
+    assert 1 == result.exit_code
+    assert "is not a good copy" in result.output
+    assert "integrity check failed: database disk image is malformed" in result.output
+
+
+def test_check_copy_fails_a_copy_from_before_a_migration(runner, tmp_path):
+    copy = backed_up(runner, tmp_path)
+    with sqlite3.connect(copy) as conn:
+        conn.execute("delete from _sqlite_migrations where id = (select max(id) from "
+                     "_sqlite_migrations)")
+    result = runner.invoke(args=["check-copy", copy])
+    assert 1 == result.exit_code and "lacks 1 of the live database's migrations" in result.output
+
+
+def test_check_copy_fails_a_copy_left_behind(runner, tmp_path):
+    copy = backed_up(runner, tmp_path)
+    with sqlite3.connect(copy) as conn:  # its contacts all stored two hours earlier
+        conn.execute("update contact set created_at = datetime(created_at, '-2 hours') "
+                     "|| '+00:00'")
+    result = runner.invoke(args=["check-copy", copy])
+    assert 1 == result.exit_code and "is the copy being kept up" in result.output
+    assert 0 == runner.invoke(args=["check-copy", "--max-behind", "180", copy]).exit_code
+
+
+def test_check_copy_fails_what_is_not_a_database(runner, tmp_path):
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not a database" * 400)
+    result = runner.invoke(args=["check-copy", str(junk)])
+    assert 1 == result.exit_code and "file is not a database" in result.output

@@ -84,3 +84,18 @@ def test_the_query_log_sees_only_its_own_requests(app):
     with app.app_context():
         get_db().execute("SELECT 2").fetchone()
     assert log == ["SELECT 1"]
+
+
+def _autocheckpoint(app) -> int:
+    with app.app_context():
+        return get_db().execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+
+
+def test_the_wal_autocheckpoint_setting_reaches_every_connection(app):
+    """SQLite's default of 1000 pages; 0 (as deploy/ runs it beside Litestream) leaves the
+    checkpoints to Litestream, and a changed setting reopens the kept connection."""
+    assert 1000 == _autocheckpoint(app)
+    app.config["SQLITE_WAL_AUTOCHECKPOINT"] = 0
+    assert 0 == _autocheckpoint(app)
+    assert 0 == connect(app.config["DATABASE"], "FULL", 0).execute(
+        "PRAGMA wal_autocheckpoint").fetchone()[0]

@@ -179,6 +179,17 @@ def test_every_flask_command_the_units_run_exists(cli_app):
         assert result.exit_code == 0 and "Usage:" in result.output, (words, result.output)
 
 
+def test_every_unit_that_runs_the_app_leaves_checkpoints_to_litestream():
+    """The app's own WAL checkpoints race Litestream's and can tear the replica
+    (tests/test_litestream.py): every unit running flask or gunicorn turns them off."""
+    running_the_app = [name for name in UNITS if name.endswith(".service") and any(
+        argv[0].endswith(("/flask", "/gunicorn")) for argv in command_lines(UNITS[name]))]
+    assert len(running_the_app) >= 4, running_the_app
+    for name in running_the_app:
+        settings = " ".join(values(UNITS[name], "Service", "Environment")).split()
+        assert "FIELDAPP_SQLITE_WAL_AUTOCHECKPOINT=0" in settings, name
+
+
 def test_every_timer_starts_its_own_service():
     for timer in TIMERS:
         unit = UNITS[timer.name]

@@ -2,12 +2,14 @@
 
 The real app under gunicorn takes contacts (phones syncing batches, an officer posting the web
 form) while `litestream replicate` runs with deploy/litestream.yml (paths pointed at a temporary
-folder, sync every 100 ms).  As under systemd, the app starts once the Litestream unit's
-ExecStartPost (deploy/litestream-first-sync) has seen Litestream's first sync.  Then the app
+folder, sync every 100 ms), the app with deploy/fieldapp.service's settings (its own WAL
+checkpoints off: Litestream's alone).  As under systemd, the app starts once the Litestream
+unit's ExecStartPost (deploy/litestream-first-sync) has seen Litestream's first sync.  Then the app
 stops, Litestream stops gracefully (which ships what is left), and `litestream restore` builds a
 new file: every contact the app acknowledged must be in it, and the file must pass SQLite's
 integrity check.  Nothing is mocked."""
 
+import os
 import shlex
 import shutil
 import signal
@@ -64,6 +66,16 @@ def socket_for(tmp: Path) -> Path:
     return tmp / "litestream.sock"
 
 
+def deployed_app_settings() -> dict[str, str]:
+    """The FIELDAPP_* settings deploy/fieldapp.service gives the app (Environment= lines)."""
+    unit = (ROOT / "deploy" / "fieldapp.service").read_text()
+    words = [word for line in unit.splitlines() if line.startswith("Environment=")
+             for word in shlex.split(line.removeprefix("Environment="))]
+    settings = dict(word.split("=", 1) for word in words if word.startswith("FIELDAPP_"))
+    assert settings.get("FIELDAPP_SQLITE_WAL_AUTOCHECKPOINT") == "0", settings
+    return settings
+
+
 def first_sync_command(binary: str, config: Path, db: Path) -> list[str]:
     """fieldapp-litestream.service's ExecStartPost with this run's paths."""
     [line] = [line for line in UNIT.read_text().splitlines()
@@ -101,7 +113,7 @@ def replicate_while_serving(binary: str, config: Path, db: Path, replica: Path,
         local_state = db.with_name(f".{db.name}-litestream")
         assert newest_txid(local_state) > replicated_before, log_path.read_text()
         assert litestream.poll() is None, log_path.read_text()
-        server = loadmix.Server(str(db), workers=2, threads=2)
+        server = loadmix.Server(str(db), workers=2, threads=2, env=deployed_app_settings())
         try:
             stats = loadmix.run(server.url, seconds, phones=3, officers=1, partners=0,
                                 editors=0, searchers=0, batch_size=10)
@@ -193,3 +205,28 @@ def test_a_new_machine_restores_by_the_service_command_and_replicates_on(replica
     both = {"acknowledged": replicated["acknowledged"] | later["acknowledged"],
             "log": later["log"]}
     check_restored(out, both, source=db)
+
+
+def test_the_nightly_replica_check_restores_the_replica_and_finds_it_good(replicated, tmp_path):
+    """deploy/fieldapp-replica-check.service's commands with this run's paths: the replica
+    restores into a private folder, and `flask check-copy` finds the copy whole and current."""
+    unit = ROOT / "deploy" / "fieldapp-replica-check.service"
+    ours = {"/opt/fieldapp/.venv/bin/litestream": replicated["binary"],
+            "/opt/fieldapp/.venv/bin/flask": str(Path(sys.executable).with_name("flask")),
+            "/etc/fieldapp/litestream.yml": str(replicated["config"]),
+            "/tmp/fieldapp-replica.db": str(tmp_path / "fieldapp-replica.db"),
+            EXAMPLE_DB: str(replicated["db"])}
+    env = {**os.environ, **deployed_app_settings(), "FIELDAPP_DATABASE": str(replicated["db"]),
+           "FIELDAPP_SECRET_KEY": "replica-check"}
+    commands = [shlex.split(line.removeprefix("ExecStart="))
+                for line in unit.read_text().splitlines() if line.startswith("ExecStart=")]
+    assert [["restore"], ["--app", "fieldapp", "check-copy"]] == [
+        [word for word in argv[1:] if not word.startswith(("-c", "-o", "/"))]
+        for argv in commands]
+    for argv in commands:
+        argv = [ours.get(word, word) for word in argv]
+        assert not [word for word in argv if word.startswith(("/opt/", "/etc/", "/tmp/f"))]
+        answer = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True,
+                                timeout=120)
+        assert answer.returncode == 0, answer.stdout + answer.stderr
+    assert "integrity check ok" in answer.stdout

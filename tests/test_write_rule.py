@@ -233,8 +233,8 @@ def test_a_database_at_its_page_limit_answers_507(app, login_as, monkeypatch):
     """The same answer where no disk can be filled: SQLite's max_page_count makes it full."""
     real_connect = dbmodule.connect
 
-    def capped(path, synchronous="FULL"):
-        database = real_connect(path, synchronous)
+    def capped(path, *settings):
+        database = real_connect(path, *settings)
         pages = database.execute("PRAGMA page_count").fetchone()[0]
         database.execute(f"PRAGMA max_page_count = {pages}")
         return database

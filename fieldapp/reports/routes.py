@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from fieldapp import clock, csv_safe, formats, uploads
 from fieldapp.contacts import people
-from fieldapp.db import connect, get_db
+from fieldapp.db import connect, connection_settings, get_db
 from fieldapp.reports import bp, calls, calls_store, export, store, summary, tables
 from fieldapp.reports import period as periods
 from fieldapp.reports.forms import CallsUploadForm, KeyForm, KeyLinkForm, ReportFiltersForm
@@ -59,11 +59,11 @@ def _sections(db, period, filters, only=None):
 def _connection_opener():
     """A function that opens one more connection to the app's database (for the report's
     concurrent queries), wired to the query log like the request's own."""
-    path = current_app.config["DATABASE"]
+    path, settings = current_app.config["DATABASE"], connection_settings(current_app)
     query_log = current_app.extensions.get("fieldapp.query_log")
 
     def open_db():
-        db = connect(path)
+        db = connect(path, *settings)
         if query_log is not None:
             db.conn.set_trace_callback(query_log.append)
         return db
