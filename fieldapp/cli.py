@@ -61,17 +61,21 @@ def copy_problems(copy_path: str, live: sqlite3.Connection, max_behind: timedelt
             check = [str(error)]
         if check != ["ok"]:
             return [f"SQLite's integrity check failed: {'; '.join(check)}"]
-        problems = []
         applied = "select migration_set, name from _sqlite_migrations"
-        missing = set(live.execute(applied)) - set(copy.execute(applied))
+        try:
+            missing = set(live.execute(applied)) - set(copy.execute(applied))
+            copy_newest = _newest_contact(copy)
+        except sqlite3.DatabaseError as error:
+            return [f"it is not a fieldapp database ({error})"]
+        problems = []
         if missing:
             problems.append(f"it lacks {len(missing)} of the live database's migrations "
                             f"(such as {'/'.join(sorted(missing)[0])})")
-        live_newest, copy_newest = _newest_contact(live), _newest_contact(copy)
+        live_newest = _newest_contact(live)
         if live_newest and (copy_newest is None or datetime.fromisoformat(live_newest)
                             - datetime.fromisoformat(copy_newest) > max_behind):
-            problems.append(f"its newest contact was stored at {copy_newest or 'never'}, the "
-                            f"live database's at {live_newest}: is the copy being kept up?")
+            problems.append(f"its newest contact was stored at {copy_newest or 'no time'}, "
+                            f"the live database's at {live_newest}: is the copy being kept up?")
         return problems
     finally:
         copy.close()

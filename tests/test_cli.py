@@ -104,3 +104,11 @@ def test_check_copy_fails_what_is_not_a_database(runner, tmp_path):
     junk.write_bytes(b"not a database" * 400)
     result = runner.invoke(args=["check-copy", str(junk)])
     assert 1 == result.exit_code and "file is not a database" in result.output
+
+
+def test_check_copy_fails_a_database_that_is_not_fieldapps(runner, tmp_path):
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("create table notes (body text)")
+    result = runner.invoke(args=["check-copy", str(other)])
+    assert 1 == result.exit_code and "is not a fieldapp database" in result.output
