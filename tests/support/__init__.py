@@ -12,6 +12,7 @@ import shutil
 import sqlite3
 import tempfile
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -169,8 +170,15 @@ def screenshot(page, name: str) -> Path:
 def axe_violations(page) -> list[dict]:
     """Run axe-core on the page, loading it from our own origin (the CSP blocks inline
     injection).  Returns [{id, impact, nodes}] for each violation."""
-    origin = page.evaluate("location.origin")
-    page.add_script_tag(url=f"{origin}/static/vendor/axe.min.js")
+    script = page.evaluate("location.origin") + "/static/vendor/axe.min.js"
+    # A phone just put back online can fail its first request (the service worker's network
+    # comes back a moment after the page's): wait until the script can be fetched.
+    fetched = f"fetch('{script}', {{cache: 'no-store'}}).then(r => r.ok, () => false)"
+    deadline = time.monotonic() + 10
+    while not page.evaluate(fetched):
+        assert time.monotonic() < deadline, f"{script} could not be fetched for 10 s"
+        page.wait_for_timeout(100)
+    page.add_script_tag(url=script)
     return page.evaluate(
         "axe.run().then(r => r.violations.map(v => ({id: v.id, impact: v.impact, "
         "nodes: v.nodes.map(n => n.target.join(' '))})))"
