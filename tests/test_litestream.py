@@ -28,7 +28,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "deploy" / "litestream.yml"
-UNIT = ROOT / "deploy" / "fieldapp-litestream.service"
 EXAMPLE_DB = "/opt/fieldapp/instance/fieldapp.db"
 EXAMPLE_REPLICA = "/var/backups/fieldapp/litestream"
 EXAMPLE_SOCKET = "/run/fieldapp-litestream/litestream.sock"
@@ -66,11 +65,23 @@ def socket_for(tmp: Path) -> Path:
     return tmp / "litestream.sock"
 
 
+def unit_lines(name: str, key: str) -> list[list[str]]:
+    """Every `key=` line of deploy/<name>, split into words as systemd does."""
+    lines = (ROOT / "deploy" / name).read_text().splitlines()
+    return [shlex.split(line.removeprefix(f"{key}=")) for line in lines
+            if line.startswith(f"{key}=")]
+
+
+def with_our_paths(argv: list[str], ours: dict[str, str]) -> list[str]:
+    """A unit's command with the installed paths replaced by this run's."""
+    argv = [ours.get(word, word) for word in argv]
+    assert not [w for w in argv if w.startswith(("/opt/", "/etc/", "/run/", "/tmp/fieldapp"))]
+    return argv
+
+
 def deployed_app_settings() -> dict[str, str]:
     """The FIELDAPP_* settings deploy/fieldapp.service gives the app (Environment= lines)."""
-    unit = (ROOT / "deploy" / "fieldapp.service").read_text()
-    words = [word for line in unit.splitlines() if line.startswith("Environment=")
-             for word in shlex.split(line.removeprefix("Environment="))]
+    words = [word for line in unit_lines("fieldapp.service", "Environment") for word in line]
     settings = dict(word.split("=", 1) for word in words if word.startswith("FIELDAPP_"))
     assert settings.get("FIELDAPP_SQLITE_WAL_AUTOCHECKPOINT") == "0", settings
     return settings
@@ -78,15 +89,12 @@ def deployed_app_settings() -> dict[str, str]:
 
 def first_sync_command(binary: str, config: Path, db: Path) -> list[str]:
     """fieldapp-litestream.service's ExecStartPost with this run's paths."""
-    [line] = [line for line in UNIT.read_text().splitlines()
-              if line.startswith("ExecStartPost=")]
-    ours = {"/opt/fieldapp/deploy/litestream-first-sync":
+    [argv] = unit_lines("fieldapp-litestream.service", "ExecStartPost")
+    return with_our_paths(argv, {
+        "/opt/fieldapp/deploy/litestream-first-sync":
             str(ROOT / "deploy" / "litestream-first-sync"),
-            "/opt/fieldapp/.venv/bin/litestream": binary,
-            EXAMPLE_SOCKET: str(socket_for(config.parent)), EXAMPLE_DB: str(db)}
-    argv = [ours.get(word, word) for word in shlex.split(line.removeprefix("ExecStartPost="))]
-    assert not [word for word in argv if word.startswith(("/opt/", "/run/"))], argv
-    return argv
+        "/opt/fieldapp/.venv/bin/litestream": binary,
+        EXAMPLE_SOCKET: str(socket_for(config.parent)), EXAMPLE_DB: str(db)})
 
 
 def newest_txid(folder: Path) -> int:
@@ -210,7 +218,6 @@ def test_a_new_machine_restores_by_the_service_command_and_replicates_on(replica
 def test_the_nightly_replica_check_restores_the_replica_and_finds_it_good(replicated, tmp_path):
     """deploy/fieldapp-replica-check.service's commands with this run's paths: the replica
     restores into a private folder, and `flask check-copy` finds the copy whole and current."""
-    unit = ROOT / "deploy" / "fieldapp-replica-check.service"
     ours = {"/opt/fieldapp/.venv/bin/litestream": replicated["binary"],
             "/opt/fieldapp/.venv/bin/flask": str(Path(sys.executable).with_name("flask")),
             "/etc/fieldapp/litestream.yml": str(replicated["config"]),
@@ -218,15 +225,12 @@ def test_the_nightly_replica_check_restores_the_replica_and_finds_it_good(replic
             EXAMPLE_DB: str(replicated["db"])}
     env = {**os.environ, **deployed_app_settings(), "FIELDAPP_DATABASE": str(replicated["db"]),
            "FIELDAPP_SECRET_KEY": "replica-check"}
-    commands = [shlex.split(line.removeprefix("ExecStart="))
-                for line in unit.read_text().splitlines() if line.startswith("ExecStart=")]
+    commands = unit_lines("fieldapp-replica-check.service", "ExecStart")
     assert [["restore"], ["--app", "fieldapp", "check-copy"]] == [
         [word for word in argv[1:] if not word.startswith(("-c", "-o", "/"))]
         for argv in commands]
     for argv in commands:
-        argv = [ours.get(word, word) for word in argv]
-        assert not [word for word in argv if word.startswith(("/opt/", "/etc/", "/tmp/f"))]
-        answer = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True,
-                                timeout=120)
+        answer = subprocess.run(with_our_paths(argv, ours), cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=120)
         assert answer.returncode == 0, answer.stdout + answer.stderr
     assert "integrity check ok" in answer.stdout
